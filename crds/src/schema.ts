@@ -1,0 +1,455 @@
+import { type Static, Type } from "@sinclair/typebox";
+import { ByteSize, DnsLabel, Duration, HeaderName, PortRef, SetOf, StringEnum } from "./kinds.js";
+import { withRules } from "./rules.js";
+
+/**
+ * The CachePolicy API, apicache.io/v1alpha1 — the one definition. The TypeScript types (`Static`), the
+ * runtime parser and the generated CRD YAML (`make manifests`) all come from these schemas.
+ * Descriptions become `kubectl explain` text and the generated reference in docs/.
+ */
+
+export const GROUP = "apicache.io";
+export const VERSION = "v1alpha1";
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = "CachePolicy";
+export const PLURAL = "cachepolicies";
+export const SINGULAR = "cachepolicy";
+export const SHORT_NAMES = ["cp"] as const;
+
+export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
+export const SAFE_METHODS = ["GET", "HEAD"] as const;
+export const UNSAFE_METHODS = ["POST", "PUT", "PATCH", "DELETE"] as const;
+
+const LABEL_VALUE = Type.String({ maxLength: 63 });
+
+export const LabelSelectorSchema = withRules(
+  Type.Object(
+    {
+      matchLabels: Type.Optional(
+        Type.Record(Type.String({ maxLength: 317 }), LABEL_VALUE, {
+          maxProperties: 32,
+          description: "Pods whose labels contain every one of these key/value pairs.",
+          example: { app: "booking-api" },
+        }),
+      ),
+      matchExpressions: Type.Optional(
+        Type.Array(
+          Type.Object(
+            {
+              key: Type.String({ minLength: 1, maxLength: 317, description: "The label key." }),
+              operator: StringEnum(["In", "NotIn", "Exists", "DoesNotExist"], {
+                description: "How the key's value is compared with `values`.",
+              }),
+              values: Type.Optional(
+                Type.Array(LABEL_VALUE, { maxItems: 64, description: "Values for In and NotIn." }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+          { maxItems: 16, description: "Set-based requirements, all of which must hold." },
+        ),
+      ),
+    },
+    {
+      additionalProperties: false,
+      description: "Which pods (in the policy's namespace) the sidecar is injected into. Must not be empty.",
+    },
+  ),
+  {
+    rule: "(has(self.matchLabels) && size(self.matchLabels) > 0) || (has(self.matchExpressions) && size(self.matchExpressions) > 0)",
+    message: "selector must select pods: set matchLabels or matchExpressions",
+    check: (self: { matchLabels?: object; matchExpressions?: unknown[] }) =>
+      Object.keys(self.matchLabels ?? {}).length > 0 || (self.matchExpressions ?? []).length > 0,
+  },
+);
+
+export const UpstreamSchema = Type.Object(
+  {
+    port: PortRef({
+      description:
+        "The application container port the sidecar fronts, by name or number. With a name, the sidecar takes over that name so Services with a named targetPort reach the cache without being edited.",
+      example: "http",
+    }),
+    timeout: Type.Optional(
+      Duration(
+        { min: "100ms", max: "10m" },
+        { description: "How long the sidecar waits for the upstream's response headers.", default: "30s" },
+      ),
+    ),
+  },
+  { additionalProperties: false, description: "The application the sidecar sits in front of." },
+);
+
+const SecretKeyRef = (description: string) =>
+  Type.Object(
+    {
+      name: DnsLabel({ description: "Secret name, in the policy's namespace." }),
+      key: Type.String({ minLength: 1, maxLength: 253, description: "Key inside the Secret." }),
+    },
+    { additionalProperties: false, description },
+  );
+
+export const RedisStoreSchema = Type.Object(
+  {
+    urlSecretRef: SecretKeyRef(
+      "Secret key holding the Redis URL (redis://, rediss://, or redis+cluster://host:port,host:port for Redis Cluster). Credentials never land in a ConfigMap: the sidecar receives it as an environment variable reference.",
+    ),
+    keyPrefix: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        pattern: "^[A-Za-z0-9._:/-]+$",
+        description:
+          "Prefix of every key this policy writes. Defaults to <namespace>/<name>, isolating tenants.",
+        example: "shop/booking-api",
+      }),
+    ),
+    commandTimeout: Type.Optional(
+      Duration(
+        { min: "1ms", max: "5s" },
+        {
+          description: "Per-command Redis timeout. On timeout the request falls through to the upstream.",
+          default: "50ms",
+        },
+      ),
+    ),
+  },
+  { additionalProperties: false, description: "Shared L2 store. Absent: each pod caches in memory only." },
+);
+
+export const MemoryStoreSchema = Type.Object(
+  {
+    maxBytes: Type.Optional(
+      ByteSize({ description: "Bound of the in-process LRU tier (L1), in bytes.", default: "64Mi" }),
+    ),
+    maxEntryAge: Type.Optional(
+      Duration(
+        { min: "0s", max: "1h" },
+        {
+          description:
+            "With Redis configured: the longest an L1 entry is served without re-checking Redis, which bounds how long a pod can serve an entry another pod invalidated. 0s disables L1 in front of Redis.",
+          default: "1s",
+        },
+      ),
+    ),
+  },
+  { additionalProperties: false, description: "The in-process tier (L1)." },
+);
+
+export const StoreSchema = Type.Object(
+  {
+    redis: Type.Optional(RedisStoreSchema),
+    memory: Type.Optional(MemoryStoreSchema),
+  },
+  { additionalProperties: false, description: "Where cached responses live.", default: {} },
+);
+
+export const IdentitySchema = Type.Object(
+  {
+    headers: Type.Optional(
+      SetOf(HeaderName({ description: "A header name." }), 8, {
+        description:
+          "Request headers that identify the caller (e.g. Authorization). A request carrying one is never served from or stored in a Public entry; PerUser routes key on a hash of their values.",
+        example: ["Authorization"],
+      }),
+    ),
+    cookies: Type.Optional(
+      SetOf(Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }), 16, {
+        description:
+          "Cookies that identify the caller. When unset, any Cookie header makes a request identifying; when set, only these do, and PerUser routes key on their values.",
+        example: ["session"],
+      }),
+    ),
+  },
+  { additionalProperties: false, description: "How the sidecar recognises the user behind a request." },
+);
+
+const TTL = (description: string, defaultValue?: string) =>
+  Duration(
+    { min: "1s", max: "168h" },
+    defaultValue ? { description, default: defaultValue } : { description },
+  );
+const STALE = (description: string, defaultValue?: string) =>
+  Duration(
+    { min: "0s", max: "168h" },
+    defaultValue ? { description, default: defaultValue } : { description },
+  );
+const CACHEABLE_STATUSES = Type.Array(Type.Integer({ minimum: 200, maximum: 599 }), {
+  maxItems: 32,
+  "x-kubernetes-list-type": "set",
+  description:
+    "Response statuses that may be stored. Statuses of 400 and above are stored for at most negativeTtl.",
+});
+
+export const DefaultsSchema = Type.Object(
+  {
+    ttl: Type.Optional(TTL("How long a stored response stays fresh.", "5m")),
+    staleWhileRevalidate: Type.Optional(
+      STALE(
+        "After expiry, how long a stale response is served while one background request refreshes it.",
+        "30s",
+      ),
+    ),
+    staleIfError: Type.Optional(
+      STALE(
+        "After expiry, how long a stale response is served when the upstream fails (error, timeout, 5xx).",
+        "10m",
+      ),
+    ),
+    maxBodyBytes: Type.Optional(
+      ByteSize({
+        description: "Largest body stored; larger responses stream through uncached.",
+        default: "1Mi",
+      }),
+    ),
+    ttlFrom: Type.Optional(
+      StringEnum(["Policy", "Upstream"], {
+        description:
+          "Policy: the policy's ttl decides freshness. Upstream: the response's s-maxage or max-age decides when present, the policy's ttl otherwise. no-store and private are honoured either way.",
+        default: "Policy",
+      }),
+    ),
+    cacheableStatuses: Type.Optional({
+      ...CACHEABLE_STATUSES,
+      default: [200, 203, 204, 300, 301, 308, 404, 410],
+    }),
+    negativeTtl: Type.Optional(
+      TTL("Freshness cap for stored error statuses (404, 410, …): short negative caching.", "10s"),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description: "Defaults for every route; a route may override each.",
+    default: {},
+  },
+);
+
+export const RouteKeySchema = Type.Object(
+  {
+    query: Type.Optional(
+      SetOf(Type.String({ minLength: 1, maxLength: 128 }), 32, {
+        description: "Query parameters that are part of the key (order-insensitive); all others are ignored.",
+        example: ["date"],
+      }),
+    ),
+    headers: Type.Optional(
+      SetOf(HeaderName({ description: "A header name." }), 16, {
+        description: "Request headers that are part of the key.",
+        example: ["Accept-Language"],
+      }),
+    ),
+    scope: Type.Optional(
+      StringEnum(["Public", "PerUser"], {
+        description:
+          "Public: one entry shared by every caller (identifying requests bypass it). PerUser: the key includes a hash of the caller's identity (spec.identity); the raw credential is never stored.",
+        default: "Public",
+      }),
+    ),
+  },
+  { additionalProperties: false, description: "What makes two requests share an entry.", default: {} },
+);
+
+const PATH = (description: string, example: string) =>
+  withRules(Type.String({ minLength: 1, maxLength: 512, description, example }), {
+    rule: "self.startsWith('/')",
+    message: "path must start with /",
+    check: (self: string) => self.startsWith("/"),
+  });
+
+const TAGS = Type.Array(
+  Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9_.:/{}-]+$", description: "A tag." }),
+  {
+    maxItems: 16,
+    "x-kubernetes-list-type": "set",
+    description: "Tags; `{param}` is replaced with the path parameter of that name.",
+  },
+);
+
+export const RouteSchema = Type.Object(
+  {
+    name: DnsLabel({
+      description: "Unique name of the route; labels metrics and logs.",
+      example: "available-slots",
+    }),
+    path: PATH(
+      "Path template: `:name` captures a segment, `*` matches one segment, a trailing `**` matches the rest.",
+      "/api/v2/barbers/:barberId/slots",
+    ),
+    methods: Type.Optional(
+      SetOf(StringEnum(SAFE_METHODS, { description: "A safe method." }), 2, {
+        description: "Methods cached on this route. HEAD is answered from a cached GET.",
+        default: ["GET", "HEAD"],
+      }),
+    ),
+    ttl: Type.Optional(TTL("Overrides defaults.ttl.")),
+    staleWhileRevalidate: Type.Optional(STALE("Overrides defaults.staleWhileRevalidate.")),
+    staleIfError: Type.Optional(STALE("Overrides defaults.staleIfError.")),
+    maxBodyBytes: Type.Optional(ByteSize({ description: "Overrides defaults.maxBodyBytes." })),
+    ttlFrom: Type.Optional(
+      StringEnum(["Policy", "Upstream"], { description: "Overrides defaults.ttlFrom." }),
+    ),
+    cacheableStatuses: Type.Optional({
+      ...CACHEABLE_STATUSES,
+      description: "Overrides defaults.cacheableStatuses.",
+    }),
+    negativeTtl: Type.Optional(TTL("Overrides defaults.negativeTtl.")),
+    key: Type.Optional(RouteKeySchema),
+    tags: Type.Optional({ ...TAGS, example: ["slots", "barber:{barberId}"] }),
+  },
+  { additionalProperties: false },
+);
+
+export const InvalidationRuleSchema = Type.Object(
+  {
+    name: DnsLabel({
+      description: "Unique name of the rule; labels metrics.",
+      example: "appointment-written",
+    }),
+    path: PATH("Path template of the writes that trigger the rule.", "/api/v2/appointments/**"),
+    methods: Type.Optional(
+      SetOf(StringEnum(UNSAFE_METHODS, { description: "An unsafe method." }), 4, {
+        description: "Methods that trigger the rule.",
+        default: ["POST", "PUT", "PATCH", "DELETE"],
+      }),
+    ),
+    tags: { ...TAGS, minItems: 1, example: ["slots", "dashboard", "barber:{barberId}"] },
+  },
+  { additionalProperties: false },
+);
+
+export const WarmSchema = Type.Object(
+  {
+    path: PATH("A concrete path (with query) to request through the cache.", "/api/v2/services?active=true"),
+    every: Duration({ min: "10s", max: "24h" }, { description: "How often to refresh it.", example: "10m" }),
+  },
+  { additionalProperties: false },
+);
+
+interface SpecForRules {
+  routes?: { key?: { scope?: string } }[];
+  identity?: { headers?: string[]; cookies?: string[] };
+}
+
+export const CachePolicySpecSchema = withRules(
+  Type.Object(
+    {
+      selector: LabelSelectorSchema,
+      upstream: UpstreamSchema,
+      mode: Type.Optional(
+        StringEnum(["Enforce", "Shadow", "Off"], {
+          description:
+            "Enforce: serve from cache. Shadow: decide and measure (would-be hits) but always answer from the upstream. Off: pass everything through.",
+          default: "Enforce",
+        }),
+      ),
+      store: Type.Optional(StoreSchema),
+      identity: Type.Optional(IdentitySchema),
+      defaults: Type.Optional(DefaultsSchema),
+      routes: Type.Optional(
+        Type.Array(RouteSchema, {
+          maxItems: 64,
+          "x-kubernetes-list-type": "map",
+          "x-kubernetes-list-map-keys": ["name"],
+          description: "Cached routes, matched in order: the first route whose path and method match wins.",
+        }),
+      ),
+      invalidate: Type.Optional(
+        Type.Array(InvalidationRuleSchema, {
+          maxItems: 64,
+          "x-kubernetes-list-type": "map",
+          "x-kubernetes-list-map-keys": ["name"],
+          description:
+            "Writes that drop cached entries: a successful (2xx/3xx) matching request drops every entry carrying one of the rule's tags.",
+        }),
+      ),
+      warm: Type.Optional(
+        Type.Array(WarmSchema, {
+          maxItems: 32,
+          description: "Paths the sidecar keeps warm by refreshing them.",
+        }),
+      ),
+    },
+    { additionalProperties: false, description: "What to cache, for which pods, and where." },
+  ),
+  {
+    rule: "!has(self.routes) || !self.routes.exists(r, has(r.key) && has(r.key.scope) && r.key.scope == 'PerUser') || (has(self.identity) && ((has(self.identity.headers) && size(self.identity.headers) > 0) || (has(self.identity.cookies) && size(self.identity.cookies) > 0)))",
+    message:
+      "routes with key.scope PerUser need spec.identity.headers or spec.identity.cookies to identify the user",
+    fieldPath: ".identity",
+    check: (self: SpecForRules) =>
+      !(self.routes ?? []).some((route) => route.key?.scope === "PerUser") ||
+      (self.identity?.headers ?? []).length + (self.identity?.cookies ?? []).length > 0,
+  },
+);
+
+export const ConditionSchema = Type.Object({
+  type: Type.String({ maxLength: 316, description: "Ready, Valid or Degraded." }),
+  status: StringEnum(["True", "False", "Unknown"], { description: "The condition's status." }),
+  observedGeneration: Type.Optional(Type.Integer({ minimum: 0, format: "int64" })),
+  lastTransitionTime: Type.String({ format: "date-time", description: "When the status last changed." }),
+  reason: Type.String({ maxLength: 1024, description: "A CamelCase reason code." }),
+  message: Type.String({ maxLength: 32768, description: "A human-readable explanation." }),
+});
+
+export const CachePolicyStatusSchema = Type.Object(
+  {
+    observedGeneration: Type.Optional(
+      Type.Integer({ format: "int64", description: "The generation this status describes." }),
+    ),
+    configHash: Type.Optional(Type.String({ description: "sha256 of the rendered sidecar configuration." })),
+    selectedPods: Type.Optional(Type.Integer({ description: "Pods matching the selector." })),
+    injectedPods: Type.Optional(Type.Integer({ description: "Selected pods running the sidecar." })),
+    upToDatePods: Type.Optional(
+      Type.Integer({ description: "Injected pods whose sidecar runs this configHash." }),
+    ),
+    conditions: Type.Optional(
+      Type.Array(ConditionSchema, {
+        "x-kubernetes-list-type": "map",
+        "x-kubernetes-list-map-keys": ["type"],
+        description: "Ready, Valid and Degraded, in the metav1.Condition shape.",
+      }),
+    ),
+  },
+  { description: "What the operator observed and did." },
+);
+
+export const ObjectMetaSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 253 }),
+    namespace: Type.Optional(Type.String({ maxLength: 63 })),
+    generation: Type.Optional(Type.Integer()),
+    uid: Type.Optional(Type.String()),
+    resourceVersion: Type.Optional(Type.String()),
+    labels: Type.Optional(Type.Record(Type.String(), Type.String())),
+    annotations: Type.Optional(Type.Record(Type.String(), Type.String())),
+  },
+  { additionalProperties: true },
+);
+
+export const CachePolicySchema = Type.Object(
+  {
+    apiVersion: Type.Literal(API_VERSION),
+    kind: Type.Literal(KIND),
+    metadata: ObjectMetaSchema,
+    spec: CachePolicySpecSchema,
+    status: Type.Optional(CachePolicyStatusSchema),
+  },
+  { additionalProperties: false },
+);
+
+export type LabelSelector = Static<typeof LabelSelectorSchema>;
+export type CachePolicySpec = Static<typeof CachePolicySpecSchema>;
+export type CachePolicyStatus = Static<typeof CachePolicyStatusSchema>;
+export type Condition = Static<typeof ConditionSchema>;
+export type RouteSpec = Static<typeof RouteSchema>;
+export type RouteKeySpec = Static<typeof RouteKeySchema>;
+export type InvalidationRuleSpec = Static<typeof InvalidationRuleSchema>;
+export type WarmSpec = Static<typeof WarmSchema>;
+export type DefaultsSpec = Static<typeof DefaultsSchema>;
+export type StoreSpec = Static<typeof StoreSchema>;
+export type RedisStoreSpec = Static<typeof RedisStoreSchema>;
+export type MemoryStoreSpec = Static<typeof MemoryStoreSchema>;
+export type IdentitySpec = Static<typeof IdentitySchema>;
+export type UpstreamSpec = Static<typeof UpstreamSchema>;
+export type CachePolicyManifest = Static<typeof CachePolicySchema>;
+export type HttpMethod = (typeof HTTP_METHODS)[number];

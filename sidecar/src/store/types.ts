@@ -1,0 +1,36 @@
+/**
+ * The one narrow interface every cache store implements: memory (L1, the embedded default), Redis
+ * standalone, Redis Cluster, and the tiered L1+L2 combination. Values are opaque bytes (the data path
+ * owns the entry codec); tags are exact sets of keys, never patterns. One contract test suite
+ * (sidecar/test/store-contract.ts) runs against every implementation.
+ *
+ * Failure semantics: an operation that cannot complete in time or reach its backend rejects with a
+ * `StoreError` (stable code). Callers fail open: a store error is a cache miss, never a client error.
+ */
+export interface CacheStore {
+  /** "memory", "redis", "redis-cluster", "tiered" — labels metrics and logs. */
+  readonly name: string;
+  /** The stored value, or undefined when absent or expired. */
+  get(key: string): Promise<Buffer | undefined>;
+  /** Stores a value for `ttlMs` (> 0) and records the key under each tag. */
+  set(key: string, value: Buffer, options: SetOptions): Promise<void>;
+  /** Removes keys; resolves to how many existed. */
+  delete(keys: readonly string[]): Promise<number>;
+  /** Removes every key recorded under any of the tags; resolves to how many entries were removed. */
+  deleteTags(tags: readonly string[]): Promise<number>;
+  /** Whether the backend is usable now (readiness, circuit state). */
+  health(): StoreHealth;
+  /** Releases connections and timers. */
+  close(): Promise<void>;
+}
+
+export interface SetOptions {
+  readonly ttlMs: number;
+  readonly tags: readonly string[];
+}
+
+export interface StoreHealth {
+  readonly ok: boolean;
+  /** Short reason when not ok, e.g. "circuit open", "connecting". */
+  readonly detail?: string;
+}

@@ -1,0 +1,40 @@
+import { defineConfig } from "vitest/config";
+
+// Three tiers, one runner. Every workspace contributes to each tier by file location:
+//   unit:        */src/**/*.test.ts          pure logic, fakes passed in, no processes
+//   integration: */test/**/*.int.test.ts      real Redis, real HTTP servers, real child processes
+//   e2e:         */test/e2e/**/*.e2e.test.ts  a real kube-apiserver + etcd (started once by globalSetup)
+const shared = { resolve: { conditions: ["source"] } };
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        ...shared,
+        test: { name: "unit", include: ["*/src/**/*.test.ts"], environment: "node" },
+      },
+      {
+        ...shared,
+        test: {
+          name: "integration",
+          include: ["*/test/**/*.int.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        ...shared,
+        test: {
+          name: "e2e",
+          include: ["*/test/e2e/**/*.e2e.test.ts"],
+          environment: "node",
+          globalSetup: ["testkit/src/kube/global-setup.ts"],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
