@@ -42,7 +42,7 @@ typecheck: deps ## Type-check every workspace, tests included
 
 .PHONY: manifests
 manifests: deps ## Regenerate every generated file (CRD YAML, chart copies, dashboard, rules)
-	npx tsx hack/generate.ts
+	npx tsx --conditions=source hack/generate.ts
 
 ##@ Tests
 

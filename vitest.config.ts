@@ -1,17 +1,21 @@
+import { defaultServerConditions } from "vite";
 import { defineConfig } from "vitest/config";
 
 // Three tiers, one runner. Every workspace contributes to each tier by file location:
 //   unit:        */src/**/*.test.ts          pure logic, fakes passed in, no processes
 //   integration: */test/**/*.int.test.ts      real Redis, real HTTP servers, real child processes
 //   e2e:         */test/e2e/**/*.e2e.test.ts  a real kube-apiserver + etcd (started once by globalSetup)
-const shared = { resolve: { conditions: ["source"] } };
+// Workspace packages resolve to their TypeScript sources (the `source` export condition), so tests
+// never need a build first.
+const conditions = ["source", ...defaultServerConditions];
+const shared = { resolve: { conditions }, ssr: { resolve: { conditions } } };
 
 export default defineConfig({
   test: {
     projects: [
       {
         ...shared,
-        test: { name: "unit", include: ["*/src/**/*.test.ts"], environment: "node" },
+        test: { name: "unit", include: ["*/src/**/*.test.ts", "hack/**/*.test.ts"], environment: "node" },
       },
       {
         ...shared,

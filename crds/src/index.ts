@@ -1,8 +1,10 @@
 export * from "./crd.js";
 export * from "./duration.js";
+export * from "./examples.js";
 export * from "./parse.js";
 export * from "./path-template.js";
 export type * from "./policy.js";
 export * from "./problems.js";
 export * from "./quantity.js";
+export * from "./reference.js";
 export * from "./schema.js";
