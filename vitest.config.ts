@@ -12,6 +12,7 @@ const shared = { resolve: { conditions }, ssr: { resolve: { conditions } } };
 
 export default defineConfig({
   test: {
+    reporters: ["default", "./hack/summary-reporter.ts"],
     projects: [
       {
         ...shared,
