@@ -1,4 +1,5 @@
 import { CRD_FILE, cachePolicyCrdYaml, cachePolicyReference, REFERENCE_FILE } from "@apicache/crds";
+import { generatedMonitoringFiles } from "@apicache/monitoring";
 
 /**
  * Every generated file in the repository, with its generator. `make manifests` writes them
@@ -16,5 +17,6 @@ export async function generatedFiles(): Promise<GeneratedFile[]> {
     { path: CRD_FILE, content: crd },
     { path: "charts/apicache/crds/apicache.io_cachepolicies.yaml", content: crd },
     { path: REFERENCE_FILE, content: cachePolicyReference() },
+    ...generatedMonitoringFiles(),
   ];
 }

@@ -17,7 +17,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SRC="$ROOT/hack/tools"
 TOOLS_DIR=${APICACHE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/apicache/tools}
 
-# shellcheck source=tools/versions.env
+# shellcheck source=hack/tools/versions.env disable=SC1091
 source "$SRC/versions.env"
 
 say() { printf '>> %s\n' "$*"; }

@@ -67,6 +67,7 @@ export function ByteSize(doc: Doc) {
   return withRules(
     Type.Union([Type.Integer({ minimum: 0 }), Type.String({ maxLength: 32 })], {
       "x-kubernetes-int-or-string": true,
+      maxLength: 32,
       ...doc,
     }),
     {

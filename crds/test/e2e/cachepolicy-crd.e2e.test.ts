@@ -6,7 +6,7 @@ import {
 import { beforeAll, describe, expect, it } from "vitest";
 import { apiFailure, createTestNamespace, type KubeClients } from "../../../testkit/src/kube/client.js";
 import { e2eClients } from "../../../testkit/src/kube/e2e-context.js";
-import { waitFor } from "../../../testkit/src/kube/wait.js";
+import { waitFor } from "../../../testkit/src/wait.js";
 import { crdPath, type Example, examplesDir, loadCrd, loadExamples } from "./manifests.js";
 
 const examples = loadExamples();
@@ -46,6 +46,8 @@ async function create(clients: KubeClients, resource: Resource, namespace: strin
       plural: resource.plural,
       body,
       fieldManager,
+      // What `kubectl apply` sends: unknown fields are errors, not silently pruned.
+      fieldValidation: "Strict",
     }) as Promise<KubernetesObject>;
   }
   return clients.objects.create(body, undefined, undefined, fieldManager);
@@ -70,17 +72,23 @@ describe("the CachePolicy CRD on a real API server", () => {
     clients = e2eClients();
     const crd = loadCrd();
     resource = resourceOf(crd);
-    await clients.objects.patch(crd, undefined, undefined, fieldManager, true, PatchStrategy.ServerSideApply);
+    const failure = await rejection(
+      clients.objects.patch(crd, undefined, undefined, fieldManager, true, PatchStrategy.ServerSideApply),
+    );
+    if (failure !== undefined) {
+      throw new Error(`the API server rejected ${crdPath} (HTTP ${failure.code}): ${failure.message}`);
+    }
   });
 
   it("becomes Established", async () => {
     const name = `${resource.plural}.${resource.group}`;
     const crd = await waitFor(
+      `CRD ${name} to be Established`,
       async () => {
         const current = await clients.apiextensions.readCustomResourceDefinition({ name });
         return isEstablished(current) ? current : undefined;
       },
-      { timeoutMs: 30_000, what: `CRD ${name} to be Established` },
+      { timeoutMs: 30_000 },
     );
     expect(crd.status?.acceptedNames?.kind).toBe(resource.kind);
   });

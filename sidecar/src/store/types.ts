@@ -22,6 +22,8 @@ export interface CacheStore {
   health(): StoreHealth;
   /** Releases connections and timers. */
   close(): Promise<void>;
+  /** Gauges: L1 size and circuit state (optional; every apicache store implements it). */
+  stats?(): StoreStats;
 }
 
 export interface SetOptions {
@@ -33,4 +35,33 @@ export interface StoreHealth {
   readonly ok: boolean;
   /** Short reason when not ok, e.g. "circuit open", "connecting". */
   readonly detail?: string;
+}
+
+/**
+ * Optional introspection for gauges (`apicache_l1_bytes`, `apicache_l1_entries`,
+ * `apicache_store_circuit_open`). Added to `CacheStore` as an optional method; every apicache store
+ * implements it and decorators forward it.
+ */
+export interface StoreStats {
+  /** The in-process tier (L1), when the store has one. */
+  readonly l1?: { readonly bytes: number; readonly entries: number };
+  /** The shared tier (L2) behind a circuit breaker, when there is one. */
+  readonly circuit?: { readonly store: string; readonly open: boolean };
+}
+
+/** A stored value with what is left of its lifetime and the tags it was stored with. */
+export interface StoredEntry {
+  readonly value: Buffer;
+  /** Remaining lifetime in ms (> 0). */
+  readonly ttlMs: number;
+  readonly tags: readonly string[];
+}
+
+/**
+ * A store that can also say how long an entry has left and which tags it carries: what the tiered
+ * store needs from L2 to populate L1 faithfully. All apicache stores implement it.
+ */
+export interface EntryStore extends CacheStore {
+  getEntry(key: string): Promise<StoredEntry | undefined>;
+  stats(): StoreStats;
 }

@@ -33,7 +33,11 @@ async function main(argv: readonly string[]): Promise<void> {
     }
     case "down": {
       const { stopped } = await clusterDown(dir);
-      print(stopped.length > 0 ? `>> control plane stopped (pids ${stopped.join(", ")})` : ">> control plane not running");
+      print(
+        stopped.length > 0
+          ? `>> control plane stopped (pids ${stopped.join(", ")})`
+          : ">> control plane not running",
+      );
       return;
     }
     case "status": {

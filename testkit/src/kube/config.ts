@@ -35,7 +35,8 @@ export function readKubeTestkitConfig(env: Env = process.env): Readonly<KubeTest
   };
   const absolute = (key: string): string | undefined => {
     const value = nonEmpty(key);
-    if (value !== undefined && !isAbsolute(value)) problems.push(`${key} must be an absolute path, got "${value}"`);
+    if (value !== undefined && !isAbsolute(value))
+      problems.push(`${key} must be an absolute path, got "${value}"`);
     return value;
   };
   const cacheHome = absolute("XDG_CACHE_HOME") ?? join(nonEmpty("HOME") ?? homedir(), ".cache");

@@ -1,6 +1,8 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { freePort } from "../ports.js";
+import { waitFor } from "../wait.js";
 import {
   apiServerArgs,
   type ControlPlaneLayout,
@@ -11,10 +13,8 @@ import {
 import { KubeTestkitError } from "./errors.js";
 import { type AdminCredentials, loadKubeConfig, writeKubeconfig } from "./kubeconfig.js";
 import { createCertificateAuthority, generateKeyPair } from "./pki.js";
-import { freeLoopbackPorts } from "./ports.js";
 import { logTail, type ProcessGroup, startProcessGroup } from "./process-group.js";
 import { requireTool, resolveToolPaths, type ToolPaths } from "./tools.js";
-import { waitFor } from "./wait.js";
 
 /**
  * An envtest-style Kubernetes control plane: etcd + kube-apiserver on loopback, an admin client
@@ -54,7 +54,11 @@ function writePki(layout: ControlPlaneLayout, server: string): AdminCredentials 
     dnsNames: ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc"],
     ipAddresses: ["127.0.0.1", "10.0.0.1"],
   });
-  const admin = ca.issue({ commonName: "apicache-test-admin", organizations: ["system:masters"], usage: "client" });
+  const admin = ca.issue({
+    commonName: "apicache-test-admin",
+    organizations: ["system:masters"],
+    usage: "client",
+  });
   const serviceAccount = generateKeyPair();
   const files: [string, string][] = [
     [layout.caCert, ca.certPem],
@@ -107,7 +111,11 @@ async function etcdHealthy(port: number): Promise<boolean> {
 }
 
 /** Wait for `ready`, failing fast (with the log tail) if the process exits first. */
-async function waitUntilReady(proc: ProcessGroup, ready: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+async function waitUntilReady(
+  proc: ProcessGroup,
+  ready: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
   const exited = proc.exited.then(({ code, signal }) => {
     throw new KubeTestkitError(
       "APICACHE_ERR_PROCESS_EXITED",
@@ -116,17 +124,19 @@ async function waitUntilReady(proc: ProcessGroup, ready: () => Promise<boolean>,
   });
   try {
     await Promise.race([
-      waitFor(async () => (await ready()) || undefined, { timeoutMs, intervalMs: 200, what: `${proc.name} to be ready` }),
+      waitFor(`${proc.name} to be ready`, async () => (await ready()) || undefined, {
+        timeoutMs,
+        intervalMs: 200,
+      }),
       exited,
     ]);
   } catch (error) {
-    if (error instanceof KubeTestkitError && error.code === "APICACHE_ERR_TIMEOUT") {
-      throw new KubeTestkitError(
-        "APICACHE_ERR_TIMEOUT",
-        `${error.message}; log ${proc.logPath}:\n${logTail(proc.logPath)}`,
-      );
-    }
-    throw error;
+    if (error instanceof KubeTestkitError) throw error;
+    throw new KubeTestkitError(
+      "APICACHE_ERR_TIMEOUT",
+      `${error instanceof Error ? error.message : String(error)}; log ${proc.logPath}:\n${logTail(proc.logPath)}`,
+      { cause: error },
+    );
   } finally {
     exited.catch(() => undefined);
   }
@@ -183,6 +193,14 @@ async function startApiServer(
   return apiServer;
 }
 
+/** Three distinct free loopback ports (the OS may hand the same one out twice in a row). */
+async function distinctFreePorts(): Promise<[number, number, number]> {
+  const ports = new Set<number>();
+  while (ports.size < 3) ports.add(await freePort());
+  const [a = 0, b = 0, c = 0] = ports;
+  return [a, b, c];
+}
+
 /** Start etcd and kube-apiserver on free loopback ports and wait until /readyz says ok. */
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const tools = options.tools ?? resolveToolPaths();
@@ -190,7 +208,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   requireTool("etcd", tools);
   const layout = controlPlaneLayout(options.dir);
   mkdirSync(layout.dir, { recursive: true });
-  const [etcdClient = 0, etcdPeer = 0, apiServerPort = 0] = await freeLoopbackPorts(3);
+  const [etcdClient, etcdPeer, apiServerPort] = await distinctFreePorts();
   const ports: ControlPlanePorts = { etcdClient, etcdPeer, apiServer: apiServerPort };
   const credentials = writePki(layout, `https://127.0.0.1:${ports.apiServer}`);
   const etcd = await startEtcd(layout, ports, options, tools);
@@ -202,6 +220,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     throw error;
   }
   writeKubeconfig(layout.kubeconfigPath, credentials);
+  const removeDir = () => rmSync(layout.dir, { recursive: true, force: true });
+  // Also on an interrupted run (the processes themselves are killed by process-group's exit hook).
+  if (options.removeDirOnStop === true) process.once("exit", removeDir);
   return {
     dir: layout.dir,
     kubeconfigPath: layout.kubeconfigPath,
@@ -214,7 +235,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       await etcd.stop();
       rmSync(layout.apiServerPidFile, { force: true });
       rmSync(layout.etcdPidFile, { force: true });
-      if (options.removeDirOnStop === true) rmSync(layout.dir, { recursive: true, force: true });
+      if (options.removeDirOnStop === true) {
+        process.off("exit", removeDir);
+        removeDir();
+      }
     },
   };
 }

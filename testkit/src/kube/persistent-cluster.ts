@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { controlPlaneLayout } from "./control-plane-args.js";
 import { apiGet, startControlPlane } from "./control-plane.js";
+import { controlPlaneLayout } from "./control-plane-args.js";
 import { KubeTestkitError } from "./errors.js";
 import { isRunning, stopByPid } from "./process-group.js";
 import { repoRoot } from "./tools.js";
@@ -31,7 +31,8 @@ function credentialsFrom(dir: string) {
   const layout = controlPlaneLayout(dir);
   const kubeconfig = readFileSync(layout.kubeconfigPath, "utf8");
   const server = /server:\s*(\S+)/.exec(kubeconfig)?.[1];
-  if (server === undefined) throw new KubeTestkitError("APICACHE_ERR_CLUSTER_STATE", `no server in ${layout.kubeconfigPath}`);
+  if (server === undefined)
+    throw new KubeTestkitError("APICACHE_ERR_CLUSTER_STATE", `no server in ${layout.kubeconfigPath}`);
   return {
     server,
     caPem: readFileSync(layout.caCert, "utf8"),
@@ -84,7 +85,9 @@ export async function clusterDown(dir: string = defaultClusterDir): Promise<{ st
 }
 
 /** Start the cluster unless it already runs and answers /readyz (idempotent). */
-export async function clusterUp(dir: string = defaultClusterDir): Promise<ClusterStatus & { started: boolean }> {
+export async function clusterUp(
+  dir: string = defaultClusterDir,
+): Promise<ClusterStatus & { started: boolean }> {
   const status = await clusterStatus(dir);
   if (status.running) return { ...status, started: false };
   await clusterDown(dir); // a half-dead leftover

@@ -52,7 +52,10 @@ function newCertificate(publicKeyPem: string): forge.pki.Certificate {
 }
 
 function subject(commonName: string, organizations: readonly string[] = []): forge.pki.CertificateField[] {
-  return [{ name: "commonName", value: commonName }, ...organizations.map((value) => ({ name: "organizationName", value }))];
+  return [
+    { name: "commonName", value: commonName },
+    ...organizations.map((value) => ({ name: "organizationName", value })),
+  ];
 }
 
 function altNames(request: CertificateRequest): { type: number; value?: string; ip?: string }[] {
@@ -62,7 +65,11 @@ function altNames(request: CertificateRequest): { type: number; value?: string; 
   ];
 }
 
-function issueWith(ca: forge.pki.Certificate, caKey: forge.pki.PrivateKey, request: CertificateRequest): CertificatePem {
+function issueWith(
+  ca: forge.pki.Certificate,
+  caKey: forge.pki.rsa.PrivateKey,
+  request: CertificateRequest,
+): CertificatePem {
   const keys = generateKeyPair();
   const cert = newCertificate(keys.publicKeyPem);
   cert.setSubject(subject(request.commonName, request.organizations));
@@ -70,7 +77,9 @@ function issueWith(ca: forge.pki.Certificate, caKey: forge.pki.PrivateKey, reque
   const extensions: object[] = [
     { name: "basicConstraints", cA: false },
     { name: "keyUsage", critical: true, digitalSignature: true, keyEncipherment: true },
-    request.usage === "server" ? { name: "extKeyUsage", serverAuth: true } : { name: "extKeyUsage", clientAuth: true },
+    request.usage === "server"
+      ? { name: "extKeyUsage", serverAuth: true }
+      : { name: "extKeyUsage", clientAuth: true },
   ];
   const sans = altNames(request);
   if (sans.length > 0) extensions.push({ name: "subjectAltName", altNames: sans });

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
+import { waitFor } from "../wait.js";
 import { KubeTestkitError } from "./errors.js";
-import { waitFor } from "./wait.js";
 
 /**
  * A long-running child (etcd, kube-apiserver) in its own process group, so that stopping it also stops
@@ -136,9 +136,13 @@ export async function stopByPid(pid: number, binaryName: string, graceMs = 10_00
   if (!isRunning(pid, binaryName)) return;
   killGroup(pid, "SIGTERM");
   try {
-    await waitFor(() => !isRunning(pid, binaryName), { timeoutMs: graceMs, what: `${binaryName} (pid ${pid}) to exit` });
+    await waitFor(`${binaryName} (pid ${pid}) to exit`, () => !isRunning(pid, binaryName), {
+      timeoutMs: graceMs,
+    });
   } catch {
     killGroup(pid, "SIGKILL");
-    await waitFor(() => !isRunning(pid, binaryName), { timeoutMs: 5_000, what: `${binaryName} (pid ${pid}) to die` });
+    await waitFor(`${binaryName} (pid ${pid}) to die`, () => !isRunning(pid, binaryName), {
+      timeoutMs: 5_000,
+    });
   }
 }

@@ -1,7 +1,13 @@
 import { accessSync, constants, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type KubeTestkitConfig, readKubeTestkitConfig, type ToolName, toolEnvVar, toolNames } from "./config.js";
+import {
+  type KubeTestkitConfig,
+  readKubeTestkitConfig,
+  type ToolName,
+  toolEnvVar,
+  toolNames,
+} from "./config.js";
 import { KubeTestkitError } from "./errors.js";
 
 /**
@@ -70,7 +76,9 @@ export function resolveToolPaths(
 ): ToolPaths {
   const assets = config.kubebuilderAssets;
   const assetsUsable =
-    assets !== undefined && isExecutable(join(assets, "kube-apiserver")) && isExecutable(join(assets, "etcd"));
+    assets !== undefined &&
+    isExecutable(join(assets, "kube-apiserver")) &&
+    isExecutable(join(assets, "etcd"));
   const resolve = (name: ToolName): string => {
     const override = config.toolOverrides[name];
     if (override !== undefined) return override;

@@ -1,0 +1,243 @@
+/**
+ * The sidecar rows of the dashboard: the headline (improvement and hit ratio, per policy and route),
+ * latency served vs upstream, outcomes, the store (Redis) and invalidations.
+ */
+import type { Builder } from "@grafana/grafana-foundation-sdk/cog";
+import type { Panel } from "@grafana/grafana-foundation-sdk/dashboard";
+import { F, higherIsBetter, lowerIsBetter, q, RATE, stat, timeseries } from "./dashboard-kit.js";
+import { S, V } from "./names.js";
+import { quantile, rate, sel, suffixed, sumBy } from "./promql.js";
+import { R } from "./recording-rules.js";
+
+export interface DashboardRow {
+  readonly title: string;
+  readonly collapsed?: boolean;
+  readonly panels: readonly Builder<Panel>[];
+}
+
+const policyFilter = [F.namespace, F.policy] as const;
+const routeFilter = [F.namespace, F.policy, F.route] as const;
+const byPolicy = ["namespace", "policy"];
+const byRoute = ["namespace", "policy", "route"];
+
+function overview(): DashboardRow {
+  return {
+    title: "Overview: how much faster",
+    panels: [
+      stat("Improvement", {
+        description:
+          "1 − mean time to answer / mean upstream time, per policy (recording rule apicache:policy_improvement_ratio:rate5m). The share of response time the cache removed.",
+        unit: "percentunit",
+        queries: [q(sel(R.policyImprovement, ...policyFilter), "{{policy}}")],
+        thresholds: higherIsBetter(0.3, 0.5),
+      }),
+      stat("Hit ratio", {
+        description:
+          "Cache-candidate requests answered from the cache (hit, stale-while-revalidate, stale-if-error).",
+        unit: "percentunit",
+        queries: [q(sel(R.policyHitRatio, ...policyFilter), "{{policy}}")],
+        thresholds: higherIsBetter(0.5, 0.8),
+      }),
+      stat("Requests", {
+        description: "Requests per second through the sidecars (all routes and outcomes).",
+        unit: "reqps",
+        queries: [q(sumBy([], rate(sel(S.requests, ...policyFilter), RATE)), "requests/s")],
+      }),
+      stat("Served from cache p95", {
+        description: "p95 time to answer requests served from the cache (recording rule).",
+        unit: "s",
+        queries: [q(sel(R.servedFromCacheP95, ...policyFilter), "{{policy}}")],
+        thresholds: lowerIsBetter(0.05, 0.1),
+      }),
+      timeseries("Improvement per route", {
+        description: "apicache:improvement_ratio:rate5m: 1 − served mean / upstream mean, per route.",
+        unit: "percentunit",
+        queries: [q(sel(R.improvement, ...routeFilter), "{{policy}} {{route}}")],
+        thresholds: higherIsBetter(0.3, 0.5),
+      }),
+      timeseries("Hit ratio per route", {
+        description: "apicache:hit_ratio:rate5m per route.",
+        unit: "percentunit",
+        min: 0,
+        max: 1,
+        queries: [q(sel(R.hitRatio, ...routeFilter), "{{policy}} {{route}}")],
+      }),
+    ],
+  };
+}
+
+function latency(): DashboardRow {
+  const served = suffixed(S.requestDuration, "_bucket");
+  const upstream = suffixed(S.upstreamDuration, "_bucket");
+  return {
+    title: "Latency: served vs upstream",
+    panels: [
+      timeseries("Served vs upstream (p50, p95)", {
+        description: "Time to answer the client vs time the upstream takes, per policy.",
+        unit: "s",
+        queries: [
+          q(quantile(0.5, byPolicy, sel(served, ...routeFilter), RATE), "served p50 {{policy}}"),
+          q(quantile(0.95, byPolicy, sel(served, ...routeFilter), RATE), "served p95 {{policy}}"),
+          q(quantile(0.5, byPolicy, sel(upstream, ...routeFilter), RATE), "upstream p50 {{policy}}"),
+          q(quantile(0.95, byPolicy, sel(upstream, ...routeFilter), RATE), "upstream p95 {{policy}}"),
+        ],
+      }),
+      timeseries("Mean served vs upstream per route", {
+        description: "The two means the improvement ratio compares (recording rules).",
+        unit: "s",
+        queries: [
+          q(sel(R.servedMean, ...routeFilter), "served {{policy}} {{route}}"),
+          q(sel(R.upstreamMean, ...routeFilter), "upstream {{policy}} {{route}}"),
+        ],
+      }),
+      timeseries("p95 by outcome", {
+        description: "Time to answer by cache outcome: hits should sit far below misses.",
+        unit: "s",
+        queries: [q(quantile(0.95, ["outcome"], sel(served, ...routeFilter), RATE), "{{outcome}}")],
+      }),
+      timeseries("Upstream p95 per route", {
+        description: "The application's own latency, as the sidecar sees it.",
+        unit: "s",
+        queries: [q(quantile(0.95, byRoute, sel(upstream, ...routeFilter), RATE), "{{policy}} {{route}}")],
+      }),
+    ],
+  };
+}
+
+function outcomes(): DashboardRow {
+  return {
+    title: "Outcomes: hits, misses, stale and bypass",
+    panels: [
+      timeseries("Requests by outcome", {
+        description: "Requests per second by Cache-Status outcome.",
+        unit: "reqps",
+        stacked: true,
+        queries: [q(sumBy(["outcome"], rate(sel(S.requests, ...routeFilter), RATE)), "{{outcome}}")],
+      }),
+      timeseries("Stale and bypass reasons", {
+        description:
+          "Everything that was not a plain hit or miss: stale-while-revalidate, stale-if-error (upstream failing), uncacheable, bypass, error and shadow outcomes, per route.",
+        unit: "reqps",
+        queries: [
+          q(
+            sumBy(
+              ["route", "outcome"],
+              rate(sel(S.requests, ...routeFilter, `outcome=~"${V.otherOutcomes}"`), RATE),
+            ),
+            "{{route}} {{outcome}}",
+          ),
+        ],
+      }),
+      timeseries("Upstream errors by reason", {
+        description: "Upstream timeouts, refused or reset connections, 5xx answers and truncated bodies.",
+        unit: "reqps",
+        queries: [
+          q(
+            sumBy(["route", "reason"], rate(sel(S.upstreamErrors, ...routeFilter), RATE)),
+            "{{route}} {{reason}}",
+          ),
+        ],
+      }),
+      timeseries("Coalesced requests", {
+        description: "Requests that waited for another request's upstream fetch of the same key.",
+        unit: "reqps",
+        queries: [q(sumBy(["route"], rate(sel(S.coalesced, ...routeFilter), RATE)), "{{route}}")],
+      }),
+    ],
+  };
+}
+
+function store(): DashboardRow {
+  const ops = suffixed(S.storeDuration, "_bucket");
+  return {
+    title: "Store: Redis and the in-process tier",
+    panels: [
+      timeseries("Store latency (p50, p99)", {
+        description: "Cache store operation latency by store and operation.",
+        unit: "s",
+        queries: [
+          q(
+            quantile(0.5, ["store", "operation"], sel(ops, F.namespace), RATE),
+            "p50 {{store}} {{operation}}",
+          ),
+          q(
+            quantile(0.99, ["store", "operation"], sel(ops, F.namespace), RATE),
+            "p99 {{store}} {{operation}}",
+          ),
+        ],
+      }),
+      timeseries("Store errors", {
+        description: "Failed store operations (each served as a miss: fail open), by reason.",
+        unit: "ops",
+        queries: [
+          q(
+            sumBy(["store", "operation", "reason"], rate(sel(S.storeErrors, F.namespace), RATE)),
+            "{{store}} {{operation}} {{reason}}",
+          ),
+        ],
+      }),
+      timeseries("Circuit breakers open", {
+        description: "Sidecars whose store circuit is open (they skip Redis until it recovers).",
+        unit: "short",
+        min: 0,
+        queries: [q(sumBy(["store"], sel(S.storeCircuitOpen, F.namespace)), "{{store}}")],
+      }),
+      timeseries("In-process tier (L1)", {
+        description: "Bytes and entries held by the sidecars' in-process tier, per policy.",
+        unit: "bytes",
+        queries: [
+          q(sumBy(["policy"], sel(S.l1Bytes, ...policyFilter)), "bytes {{policy}}"),
+          q(sumBy(["policy"], sel(S.l1Entries, ...policyFilter)), "entries {{policy}}"),
+        ],
+      }),
+    ],
+  };
+}
+
+function invalidations(): DashboardRow {
+  return {
+    title: "Invalidations and configuration",
+    panels: [
+      timeseries("Invalidations by rule", {
+        description: "Invalidations per second by rule (a policy rule, target-uri or admin) and source.",
+        unit: "ops",
+        queries: [
+          q(
+            sumBy(["rule", "source"], rate(sel(S.invalidations, ...policyFilter), RATE)),
+            "{{rule}} ({{source}})",
+          ),
+        ],
+      }),
+      timeseries("Entries invalidated", {
+        description: "Cache entries removed by invalidations per second.",
+        unit: "ops",
+        queries: [
+          q(
+            sumBy(["policy", "source"], rate(sel(S.invalidatedEntries, ...policyFilter), RATE)),
+            "{{policy}} ({{source}})",
+          ),
+        ],
+      }),
+      timeseries("Config hashes in use", {
+        description:
+          "Sidecars per policy configuration hash: more than one line per policy means a rollout in progress.",
+        unit: "short",
+        queries: [
+          q(
+            sumBy(["policy", "config_hash"], sel(S.configInfo, ...policyFilter)),
+            "{{policy}} {{config_hash}}",
+          ),
+        ],
+      }),
+      timeseries("Config reloads", {
+        description: "Policy reloads by result; failures keep the last good policy.",
+        unit: "ops",
+        queries: [q(sumBy(["result"], rate(sel(S.configReloads, F.namespace), RATE)), "{{result}}")],
+      }),
+    ],
+  };
+}
+
+export function sidecarRows(): DashboardRow[] {
+  return [overview(), latency(), outcomes(), store(), invalidations()];
+}

@@ -1,0 +1,142 @@
+/** Pure formatting for the sidecar benchmark: percentiles, the table, the targets, the results.md section. */
+
+export interface LoadSample {
+  /** Requests per second over the run. */
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly requests: number;
+  /** Non-2xx responses plus connection errors and timeouts. */
+  readonly failures: number;
+}
+
+export interface ScenarioResult {
+  readonly name: string;
+  readonly description: string;
+  /** The Cache-Status of a probe request (what the sidecar says it did). */
+  readonly cacheStatus: string;
+  /** One connection, back to back: the service latency. */
+  readonly latency: LoadSample;
+  /** Many connections: the throughput (and latency under load). */
+  readonly throughput: LoadSample;
+}
+
+export interface BenchRun {
+  readonly date: string;
+  readonly machine: string;
+  readonly command: string;
+  readonly connections: number;
+  readonly durationSeconds: number;
+  readonly rounds: number;
+  readonly bodyBytes: number;
+  readonly results: readonly ScenarioResult[];
+}
+
+export const SECTION_HEADING = "## Sidecar micro-benchmark";
+
+export function percentile(sorted: Float64Array, fraction: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1));
+  return sorted[index] as number;
+}
+
+const ms = (value: number): string => (Number.isFinite(value) ? value.toFixed(3) : "n/a");
+const rate = (value: number): string => Math.round(value).toLocaleString("en-US");
+
+export function formatTable(run: BenchRun): string {
+  const header = [
+    `| scenario | req/s (${run.connections} conns) | p50 ms (1 conn) | p99 ms (1 conn) | p50 ms (${run.connections} conns) | p99 ms (${run.connections} conns) | failures | Cache-Status |`,
+    "|---|---:|---:|---:|---:|---:|---:|---|",
+  ];
+  const rows = run.results.map(
+    (r) =>
+      `| ${r.name} | ${rate(r.throughput.rps)} | ${ms(r.latency.p50Ms)} | ${ms(r.latency.p99Ms)} | ` +
+      `${ms(r.throughput.p50Ms)} | ${ms(r.throughput.p99Ms)} | ${r.latency.failures + r.throughput.failures} | \`${r.cacheStatus}\` |`,
+  );
+  return [...header, ...rows].join("\n");
+}
+
+export interface TargetCheck {
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean;
+}
+
+export function checkTargets(results: readonly ScenarioResult[]): TargetCheck[] {
+  const find = (name: string) => results.find((r) => r.name === name);
+  const floor = find("floor");
+  const upstream = find("upstream direct");
+  const l1 = find("sidecar L1 hit");
+  const miss = find("sidecar miss");
+  const checks: TargetCheck[] = [];
+  if (floor && l1) {
+    const ratio = l1.latency.p50Ms / floor.latency.p50Ms;
+    checks.push({
+      target: "L1 hit p50 ≤ 1.5 × floor p50 (1 conn)",
+      measured: `${ratio.toFixed(2)}× (${ms(l1.latency.p50Ms)} vs ${ms(floor.latency.p50Ms)} ms)`,
+      met: ratio <= 1.5,
+    });
+    const share = l1.throughput.rps / floor.throughput.rps;
+    checks.push({
+      target: "L1 hit req/s ≥ 60% of floor req/s",
+      measured: `${(share * 100).toFixed(0)}% (${rate(l1.throughput.rps)} vs ${rate(floor.throughput.rps)})`,
+      met: share >= 0.6,
+    });
+  }
+  if (upstream && miss) {
+    const added = miss.latency.p50Ms - upstream.latency.p50Ms;
+    checks.push({
+      target: "miss adds < 0.5 ms p50 over the direct upstream (1 conn)",
+      measured: `+${added.toFixed(3)} ms (${ms(miss.latency.p50Ms)} vs ${ms(upstream.latency.p50Ms)} ms)`,
+      met: added < 0.5,
+    });
+  }
+  return checks;
+}
+
+export function formatTargets(checks: readonly TargetCheck[]): string {
+  return [
+    "| target | measured | met |",
+    "|---|---|---|",
+    ...checks.map((c) => `| ${c.target} | ${c.measured} | ${c.met ? "yes" : "**no**"} |`),
+  ].join("\n");
+}
+
+export function formatSection(run: BenchRun): string {
+  return [
+    SECTION_HEADING,
+    "",
+    `Measured ${run.date} on ${run.machine}.`,
+    "",
+    `Command: \`${run.command}\` (autocannon in the benchmark process; every server in its own process on`,
+    `127.0.0.1; body ${run.bodyBytes} bytes of JSON). Each scenario: a 1 s warm-up, then ${run.rounds} interleaved rounds of`,
+    `${run.durationSeconds} s at 1 connection and ${run.durationSeconds} s at ${run.connections}; req/s is the median round, percentiles pool every response.`,
+    'Latency columns "1 conn" are one connection sending back to back (service time, measured per response',
+    `with sub-millisecond precision); "${run.connections} conns" runs measure throughput and latency under load.`,
+    "",
+    formatTable(run),
+    "",
+    formatTargets(checkTargets(run.results)),
+    "",
+    "Scenarios:",
+    "",
+    ...run.results.map((r) => `- **${r.name}**: ${r.description}`),
+    "",
+    "This is a micro-benchmark of the data path on one shared machine, not a capacity figure: the load",
+    "generator competes with the servers for the same cores. Compare rows within one run, not across runs.",
+    "",
+  ].join("\n");
+}
+
+/** Replaces the section (from its heading to the next `## ` heading) or appends it. */
+export function replaceSection(document: string, section: string): string {
+  const body = section.endsWith("\n") ? section : `${section}\n`;
+  const start = document.indexOf(`${SECTION_HEADING}\n`);
+  if (start < 0) {
+    if (document.trim() === "") return `# Load test results\n\n${body}`;
+    return `${document.replace(/\n*$/, "\n\n")}${body}`;
+  }
+  const next = document.indexOf("\n## ", start + SECTION_HEADING.length);
+  const after = next < 0 ? "" : document.slice(next + 1);
+  return `${document.slice(0, start)}${body}${after === "" ? "" : `\n${after}`}`;
+}

@@ -1,0 +1,47 @@
+/**
+ * Child process of the sidecar benchmark: one sidecar (the programmatic `startSidecar`) in its own
+ * process, as in a pod. argv: upstream URL, Redis URL ("" for none), maxEntryAge ("1s", "0s").
+ * Logs only warnings (the benchmark measures the data path, not log shipping). Reports `{ url }`.
+ */
+import pino from "pino";
+import { startSidecar } from "../src/index.js";
+
+const [upstream = "", redisUrl = "", maxEntryAge = "1s"] = process.argv.slice(2);
+
+const policy = `
+apiVersion: apicache.io/v1alpha1
+kind: CachePolicy
+metadata: { name: bench, namespace: bench }
+spec:
+  selector: { matchLabels: { app: bench } }
+  upstream: { port: 8080 }
+  store:
+    redis:
+      urlSecretRef: { name: bench-redis, key: url }
+      keyPrefix: bench/max-entry-age-${maxEntryAge}
+      commandTimeout: 50ms
+    memory: { maxBytes: 64Mi, maxEntryAge: ${maxEntryAge} }
+  routes:
+    - name: items
+      path: /items/:id
+      ttl: 5m
+      tags: ["item:{id}"]
+    - name: live
+      path: /live/:id
+      ttl: 5m
+      tags: ["live"]
+`;
+
+const sidecar = await startSidecar({
+  policy,
+  policyOrigin: "sidecar-bench",
+  upstream,
+  ...(redisUrl === "" ? {} : { redisUrl }),
+  admin: false,
+  warm: false,
+  logger: pino({ level: "warn" }),
+});
+process.send?.({ url: sidecar.url });
+process.on("disconnect", () => {
+  void sidecar.close({ drainMs: 1_000 }).finally(() => process.exit(0));
+});

@@ -1,0 +1,273 @@
+/**
+ * The sidecar micro-benchmark (`make bench-sidecar`): a benchmark, not a test. Side by side in one
+ * run, on loopback, each server in its own process:
+ *
+ *   floor            bare node:http returning a precomputed buffer
+ *   upstream direct  the app the sidecar fronts (builds the same bytes per request)
+ *   sidecar L1 hit   sidecar + Redis, maxEntryAge 1s: answered from the in-process tier
+ *   sidecar Redis hit sidecar + Redis, maxEntryAge 0s: every hit read from Redis
+ *   sidecar miss     sidecar + Redis, a no-store route: lookup, forward, not stored
+ *
+ * Prints the table and writes it into load-tests/results.md ("## Sidecar micro-benchmark").
+ *
+ * Scenarios are measured in interleaved rounds (floor, upstream, …, floor, upstream, …) so a burst of
+ * load from other processes on a shared machine does not land on one row only: req/s is the median
+ * of the rounds, latency percentiles are over every response of every round.
+ *
+ *   npx tsx --conditions=source sidecar/bench/sidecar-bench.ts [--duration 3] [--rounds 3]
+ *       [--connections 16] [--body-bytes 2048] [--no-write]
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
+import { availableParallelism, cpus, loadavg } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { type RedisServer, startRedis } from "@apicache/testkit/redis";
+import autocannon from "autocannon";
+import {
+  type BenchRun,
+  checkTargets,
+  formatSection,
+  formatTable,
+  formatTargets,
+  type LoadSample,
+  percentile,
+  replaceSection,
+  type ScenarioResult,
+} from "./bench-report.js";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO = join(HERE, "..", "..");
+const RESULTS = join(REPO, "load-tests", "results.md");
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: "string", default: "3" },
+    rounds: { type: "string", default: "3" },
+    connections: { type: "string", default: "16" },
+    "body-bytes": { type: "string", default: "2048" },
+    "no-write": { type: "boolean", default: false },
+  },
+});
+const DURATION = Math.max(1, Math.min(60, Number(args.duration)));
+const ROUNDS = Math.max(1, Math.min(10, Number(args.rounds)));
+const CONNECTIONS = Math.max(1, Math.min(256, Number(args.connections)));
+const BODY_BYTES = Math.max(16, Math.min(1 << 20, Number(args["body-bytes"])));
+
+const children: ChildProcess[] = [];
+
+/** Forks a benchmark child (through tsx, with the workspace `source` condition) and waits for its IPC hello. */
+function spawnChild<T>(script: string, argv: readonly string[]): Promise<T> {
+  const child = fork(join(HERE, script), argv, {
+    cwd: REPO,
+    execArgv: ["--conditions=source", "--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} did not start within 30 s`)), 30_000);
+    child.once("message", (message) => {
+      clearTimeout(timer);
+      resolve(message as T);
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited with ${code} before it was ready`));
+    });
+  });
+}
+
+async function stopChildren(): Promise<void> {
+  await Promise.all(
+    children.splice(0).map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
+          child.once("exit", () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          if (child.connected) child.disconnect();
+          else child.kill("SIGTERM");
+        }),
+    ),
+  );
+}
+
+interface RawRun {
+  readonly rps: number;
+  readonly latencies: Float64Array;
+  readonly requests: number;
+  readonly failures: number;
+}
+
+/** One bounded autocannon run; latencies are collected per response with sub-millisecond precision. */
+function load(url: string, connections: number, durationSeconds: number): Promise<RawRun> {
+  const latencies: number[] = [];
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      { url, connections, duration: durationSeconds, pipelining: 1 },
+      (error, result) => {
+        if (error) return reject(error);
+        resolve({
+          rps: result.requests.total / (result.duration || durationSeconds),
+          latencies: Float64Array.from(latencies),
+          requests: result.requests.total,
+          failures: result.non2xx + result.errors + result.timeouts,
+        });
+      },
+    );
+    instance.on("response", (_client, statusCode, _bytes, responseTime) => {
+      if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
+    });
+  });
+}
+
+/** Median req/s over the rounds; percentiles over every response of every round. */
+function combine(runs: readonly RawRun[]): LoadSample {
+  const rates = runs.map((run) => run.rps).sort((a, b) => a - b);
+  const all = new Float64Array(runs.reduce((sum, run) => sum + run.latencies.length, 0));
+  let offset = 0;
+  for (const run of runs) {
+    all.set(run.latencies, offset);
+    offset += run.latencies.length;
+  }
+  all.sort();
+  return {
+    rps: rates[Math.floor((rates.length - 1) / 2)] ?? Number.NaN,
+    p50Ms: percentile(all, 0.5),
+    p99Ms: percentile(all, 0.99),
+    requests: runs.reduce((sum, run) => sum + run.requests, 0),
+    failures: runs.reduce((sum, run) => sum + run.failures, 0),
+  };
+}
+
+/** Two probe requests (the first may fill the cache); the second's Cache-Status says what the sidecar did. */
+async function probe(url: string): Promise<string> {
+  let status = "";
+  for (let i = 0; i < 2; i++) {
+    const response = await fetch(url);
+    await response.arrayBuffer();
+    if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+    status = response.headers.get("cache-status") ?? "(none)";
+  }
+  return status;
+}
+
+interface Scenario {
+  readonly name: string;
+  readonly description: string;
+  readonly url: string;
+}
+
+async function measureAll(scenarios: readonly Scenario[]): Promise<ScenarioResult[]> {
+  const statuses = new Map<string, string>();
+  for (const scenario of scenarios) {
+    statuses.set(scenario.name, await probe(scenario.url));
+    await load(scenario.url, CONNECTIONS, 1);
+  }
+  const latency = new Map<string, RawRun[]>(scenarios.map((s) => [s.name, []]));
+  const throughput = new Map<string, RawRun[]>(scenarios.map((s) => [s.name, []]));
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const scenario of scenarios) {
+      process.stdout.write(`>> round ${round}/${ROUNDS} ${scenario.name}: `);
+      const single = await load(scenario.url, 1, DURATION);
+      const many = await load(scenario.url, CONNECTIONS, DURATION);
+      latency.get(scenario.name)?.push(single);
+      throughput.get(scenario.name)?.push(many);
+      process.stdout.write(
+        `${Math.round(many.rps)} req/s (${CONNECTIONS} conns), ${Math.round(single.rps)} req/s (1 conn)\n`,
+      );
+    }
+  }
+  return scenarios.map((scenario) => ({
+    name: scenario.name,
+    description: scenario.description,
+    cacheStatus: statuses.get(scenario.name) ?? "",
+    latency: combine(latency.get(scenario.name) ?? []),
+    throughput: combine(throughput.get(scenario.name) ?? []),
+  }));
+}
+
+async function startServers(redis: RedisServer): Promise<Scenario[]> {
+  const body = String(BODY_BYTES);
+  const [floor, upstream] = await Promise.all([
+    spawnChild<{ port: number }>("bench-origin.ts", ["floor", body]),
+    spawnChild<{ port: number }>("bench-origin.ts", ["upstream", body]),
+  ]);
+  const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
+  const [tiered, redisOnly] = await Promise.all([
+    spawnChild<{ url: string }>("bench-sidecar-child.ts", [upstreamUrl, redis.url, "1s"]),
+    spawnChild<{ url: string }>("bench-sidecar-child.ts", [upstreamUrl, redis.url, "0s"]),
+  ]);
+  return [
+    {
+      name: "floor",
+      description:
+        "bare `node:http` server answering a precomputed buffer: the fastest a Node server answers.",
+      url: `http://127.0.0.1:${floor.port}/items/1`,
+    },
+    {
+      name: "upstream direct",
+      description: "the fronted app, called directly (builds the same bytes per request).",
+      url: `${upstreamUrl}/items/1`,
+    },
+    {
+      name: "sidecar L1 hit",
+      description: "through the sidecar with Redis and `maxEntryAge: 1s`: served from the in-process tier.",
+      url: `${tiered.url}/items/1`,
+    },
+    {
+      name: "sidecar Redis hit",
+      description: "through the sidecar with `maxEntryAge: 0s`: every hit read from Redis (GET + PTTL).",
+      url: `${redisOnly.url}/items/1`,
+    },
+    {
+      name: "sidecar miss",
+      description:
+        "through the sidecar (L1 + Redis) on a route whose upstream answers `no-store`: lookup in L1 and Redis, forward, not stored.",
+      url: `${tiered.url}/live/1`,
+    },
+  ];
+}
+
+async function writeResults(section: string): Promise<void> {
+  const existing = await readFile(RESULTS, "utf8").catch(() => "");
+  await writeFile(RESULTS, replaceSection(existing, section));
+  console.log(`\nwrote the "Sidecar micro-benchmark" section of ${RESULTS}`);
+}
+
+async function main(): Promise<void> {
+  const redis = await startRedis();
+  const cleanup = async () => {
+    await stopChildren();
+    await redis.stop();
+  };
+  process.once("SIGINT", () => void cleanup().finally(() => process.exit(130)));
+  try {
+    const scenarios = await startServers(redis);
+    const loadBefore = loadavg()[0] ?? 0;
+    const results = await measureAll(scenarios);
+    const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
+    const run: BenchRun = {
+      date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+      machine:
+        `${availableParallelism()} CPUs (nproc; ${cpu}), Node ${process.version}, ${process.platform}/${process.arch}, ` +
+        `redis-server on loopback; 1-min load average ${loadBefore.toFixed(1)} at start, ${(loadavg()[0] ?? 0).toFixed(1)} at end`,
+      command: `make bench-sidecar (npx tsx --conditions=source sidecar/bench/sidecar-bench.ts --duration ${DURATION} --rounds ${ROUNDS} --connections ${CONNECTIONS} --body-bytes ${BODY_BYTES})`,
+      connections: CONNECTIONS,
+      durationSeconds: DURATION,
+      rounds: ROUNDS,
+      bodyBytes: BODY_BYTES,
+      results,
+    };
+    console.log(`\n${formatTable(run)}\n\n${formatTargets(checkTargets(results))}`);
+    if (!args["no-write"]) await writeResults(formatSection(run));
+  } finally {
+    await cleanup();
+  }
+}
+
+await main();

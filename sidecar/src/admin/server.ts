@@ -1,0 +1,212 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { connect } from "node:net";
+import { ERROR_CODES } from "../errors.js";
+import { pathTag } from "../keys/cache-key.js";
+import type { ProxyContext } from "../proxy/context.js";
+import type { PolicyHolder } from "../reload/policy-holder.js";
+import { normalizePath, splitTarget } from "../routing/normalize-path.js";
+import { INVALIDATION_RULE_ADMIN } from "../telemetry/metric-names.js";
+import { bearerMatches } from "./auth.js";
+import type { StatsRecorder } from "./stats-recorder.js";
+import { buildStatsReport } from "./stats-report.js";
+import type { Warmer } from "./warmer.js";
+
+/**
+ * The admin listener (separate from the proxy): GET /healthz, /readyz, /metrics, /stats;
+ * POST /invalidate {tags?, keys?, paths?}; POST /warm {paths?}. With a token, every endpoint except
+ * /healthz, /readyz and /metrics needs `Authorization: Bearer <token>`.
+ */
+export interface AdminOptions {
+  readonly ctx: ProxyContext;
+  readonly holder: PolicyHolder;
+  readonly stats: StatsRecorder;
+  readonly warmer: Warmer;
+  readonly host: string;
+  readonly port: number;
+  readonly token?: string;
+}
+
+export interface AdminServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+const OPEN = new Set(["/healthz", "/readyz", "/metrics"]);
+const MAX_BODY = 1024 * 1024;
+
+export async function startAdminServer(options: AdminOptions): Promise<AdminServer> {
+  const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+    route(options, req, res).catch((error: unknown) => {
+      options.ctx.log.error({ err: error, path: req.url }, "admin request failed");
+      if (!res.headersSent) json(res, 500, { error: "internal error" });
+    });
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      const address = server.address() as { address: string; port: number; family: string };
+      resolve(
+        `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`,
+      );
+    });
+  });
+  return { url, close: () => closeServer(server) };
+}
+
+async function route(options: AdminOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { path } = splitTarget(req.url ?? "/");
+  if (options.token && !OPEN.has(path) && !bearerMatches(req.headers.authorization, options.token)) {
+    return json(res, 401, {
+      error: ERROR_CODES.ADMIN_UNAUTHORIZED,
+      message: "send Authorization: Bearer <token from --admin-token-file>",
+    });
+  }
+  const endpoint = `${req.method} ${path}`;
+  switch (endpoint) {
+    case "GET /healthz":
+      return json(res, 200, { status: "ok" });
+    case "GET /readyz":
+      return readiness(options, res);
+    case "GET /metrics":
+      return metrics(options, res);
+    case "GET /stats":
+      return json(res, 200, buildStatsReport(options.stats.snapshot(), options.holder.current));
+    case "POST /invalidate":
+      return invalidate(options, req, res);
+    case "POST /warm":
+      return warm(options, req, res);
+    default:
+      return json(res, 404, {
+        error: `no admin endpoint ${endpoint}`,
+        endpoints: [
+          "GET /healthz",
+          "GET /readyz",
+          "GET /metrics",
+          "GET /stats",
+          "POST /invalidate",
+          "POST /warm",
+        ],
+      });
+  }
+}
+
+async function readiness(options: AdminOptions, res: ServerResponse): Promise<void> {
+  const store = options.ctx.store.health();
+  const upstream = await reachable(options.ctx.upstream.origin);
+  const ready = upstream || store.ok;
+  json(res, ready ? 200 : 503, {
+    ready,
+    policy: options.holder.current.label,
+    configHash: options.holder.current.hash,
+    upstream: upstream ? "reachable" : "unreachable",
+    store: { name: options.ctx.store.name, ...store },
+  });
+}
+
+async function metrics(options: AdminOptions, res: ServerResponse): Promise<void> {
+  const { ctx, holder } = options;
+  const l1 = ctx.store.stats?.().l1;
+  if (l1) {
+    ctx.metrics.l1Bytes.labels(holder.current.label).set(l1.bytes);
+    ctx.metrics.l1Entries.labels(holder.current.label).set(l1.entries);
+  }
+  const body = await ctx.metrics.registry.metrics();
+  res.writeHead(200, { "content-type": ctx.metrics.registry.contentType });
+  res.end(body);
+}
+
+async function invalidate(options: AdminOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = await readJson(req);
+  const tags = stringList(body, "tags");
+  const keys = stringList(body, "keys");
+  const paths = stringList(body, "paths");
+  if (!body || !tags || !keys || !paths) {
+    return json(res, 400, {
+      error: ERROR_CODES.ADMIN_BAD_REQUEST,
+      message: 'send JSON {"tags": [...], "keys": [...], "paths": [...]} (each optional, strings only)',
+    });
+  }
+  const pathTags = paths.map((path) => pathTag(normalizePath(splitTarget(path).path)));
+  const removed = await options.ctx.invalidator.invalidate({
+    policy: options.holder.current.label,
+    source: "admin",
+    rules: [INVALIDATION_RULE_ADMIN],
+    tags: [...tags, ...pathTags],
+    keys: [...keys, ...keys.map((key) => `shadow|${key}`)],
+  });
+  options.ctx.log.info({ tags, keys, paths, removed }, "admin invalidation");
+  json(res, 200, { removed });
+}
+
+async function warm(options: AdminOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = await readJson(req, true);
+  const paths = body === null ? undefined : stringList(body, "paths");
+  if (body === undefined || (body !== null && paths === undefined)) {
+    return json(res, 400, {
+      error: ERROR_CODES.ADMIN_BAD_REQUEST,
+      message: 'send no body, or JSON {"paths": ["/path?query", ...]}',
+    });
+  }
+  const results = await options.warmer.warm(
+    options.holder.current,
+    paths && paths.length > 0 ? paths : undefined,
+  );
+  json(res, 200, { results });
+}
+
+/** The parsed JSON object; null for an empty body when allowed; undefined when invalid. */
+async function readJson(
+  req: IncomingMessage,
+  emptyAllowed = false,
+): Promise<Record<string, unknown> | null | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString("utf8").trim();
+  if (text === "") return emptyAllowed ? null : {};
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function stringList(body: Record<string, unknown> | null | undefined, field: string): string[] | undefined {
+  const value = body?.[field];
+  if (value === undefined) return [];
+  return Array.isArray(value) && value.every((item) => typeof item === "string") ? value : undefined;
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = `${JSON.stringify(body)}\n`;
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function reachable(origin: string): Promise<boolean> {
+  const url = new URL(origin);
+  return new Promise((resolve) => {
+    const socket = connect({ host: url.hostname, port: Number(url.port || 80), timeout: 500 });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+    socket.once("timeout", () => done(false));
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

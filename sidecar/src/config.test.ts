@@ -1,0 +1,95 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "./config.js";
+
+const required = ["--policy", "p.yaml", "--upstream", "http://127.0.0.1:8080"];
+
+describe("parseConfig", () => {
+  it("applies defaults", () => {
+    expect(parseConfig(required, {})).toEqual({
+      ok: true,
+      config: {
+        policyFile: "p.yaml",
+        upstream: "http://127.0.0.1:8080",
+        listen: { host: "0.0.0.0", port: 8080 },
+        admin: { host: "127.0.0.1", port: 9901 },
+        logLevel: "info",
+      },
+    });
+  });
+
+  it("reads every flag", () => {
+    const result = parseConfig(
+      [
+        ...required,
+        "--listen=[::1]:9000",
+        "--redis",
+        "redis+cluster://a:1,b:2",
+        "--admin",
+        "0.0.0.0:9901",
+        "--admin-token-file",
+        "/t",
+        "--policy-configmap",
+        "shop/apicache-booking",
+        "--kubeconfig",
+        "/k",
+        "--log-level",
+        "debug",
+      ],
+      {},
+    );
+    expect(result).toMatchObject({
+      ok: true,
+      config: {
+        listen: { host: "::1", port: 9000 },
+        redisUrl: "redis+cluster://a:1,b:2",
+        admin: { host: "0.0.0.0", port: 9901 },
+        adminTokenFile: "/t",
+        policyConfigMap: { namespace: "shop", name: "apicache-booking" },
+        kubeconfig: "/k",
+        logLevel: "debug",
+      },
+    });
+  });
+
+  it("takes every flag from APICACHE_* variables, flags winning", () => {
+    const result = parseConfig(["--log-level", "warn"], {
+      APICACHE_POLICY: "/etc/apicache/policy.yaml",
+      APICACHE_UPSTREAM: "http://127.0.0.1:3000",
+      APICACHE_REDIS_URL: "redis://r:6379/1",
+      APICACHE_LOG_LEVEL: "debug",
+    });
+    expect(result).toMatchObject({
+      ok: true,
+      config: { policyFile: "/etc/apicache/policy.yaml", redisUrl: "redis://r:6379/1", logLevel: "warn" },
+    });
+  });
+
+  it("lists every problem at once", () => {
+    const result = parseConfig(["--listen", "nope", "--log-level", "loud", "--redis", "http://x"], {});
+    expect(result.ok).toBe(false);
+    expect(result.ok ? [] : result.problems).toEqual([
+      "--policy FILE (or --policy-configmap NS/NAME) is required",
+      "--upstream URL is required, e.g. --upstream http://127.0.0.1:8080",
+      "--redis must start with redis://, rediss:// or redis+cluster://",
+      'log-level must be one of fatal, error, warn, info, debug, trace, silent (got "loud")'.replace(
+        /^/,
+        "--",
+      ),
+      '--listen must be HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080 (got "nope")',
+    ]);
+  });
+
+  it.each([
+    [["--bogus"], /Unknown option '--bogus'/],
+    [[...required, "--upstream", "ftp://x"], /--upstream must be an http:\/\/ URL/],
+    [[...required, "--policy-configmap", "no-slash"], /--policy-configmap must be NAMESPACE\/NAME/],
+    [[...required, "--listen", "1.2.3.4:70000"], /--listen must be HOST:PORT/],
+  ])("rejects %j", (argv, message) => {
+    const result = parseConfig(argv, {});
+    expect(result.ok ? "" : result.problems.join("\n")).toMatch(message);
+  });
+
+  it("asks for help", () => {
+    expect(parseConfig(["-h"], {})).toEqual({ ok: false, problems: [], help: true });
+  });
+});

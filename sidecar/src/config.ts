@@ -1,0 +1,157 @@
+import { parseArgs } from "node:util";
+import { LOG_LEVELS, type LogLevel } from "./telemetry/logger.js";
+
+/**
+ * The sidecar's configuration: flags and `APICACHE_*` environment variables, parsed once, every problem
+ * listed. Flags win over the environment. No other file reads process.env.
+ */
+export interface Config {
+  readonly policyFile?: string;
+  readonly upstream: string;
+  readonly listen: HostPort;
+  readonly redisUrl?: string;
+  readonly admin: HostPort;
+  readonly adminTokenFile?: string;
+  readonly policyConfigMap?: { readonly namespace: string; readonly name: string };
+  readonly kubeconfig?: string;
+  readonly logLevel: LogLevel;
+}
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export type ConfigResult =
+  | { readonly ok: true; readonly config: Readonly<Config> }
+  | { readonly ok: false; readonly problems: readonly string[]; readonly help?: boolean };
+
+export const USAGE = `Usage: apicache-sidecar --policy FILE --upstream URL --listen HOST:PORT [options]
+
+Caching reverse proxy in front of an HTTP API, configured by a CachePolicy manifest.
+
+Options (each also as an environment variable):
+  --policy FILE                    CachePolicy manifest (YAML or JSON); reloaded on change   APICACHE_POLICY
+  --upstream URL                   the application, e.g. http://127.0.0.1:8080                APICACHE_UPSTREAM
+  --listen HOST:PORT               proxy listener (default 0.0.0.0:8080)                      APICACHE_LISTEN
+  --redis URL                      redis://, rediss:// or redis+cluster://h:p,h:p (default: in-memory only)
+                                                                                              APICACHE_REDIS_URL
+  --admin HOST:PORT                admin listener (default 127.0.0.1:9901)                    APICACHE_ADMIN
+  --admin-token-file FILE          bearer token for the admin API                             APICACHE_ADMIN_TOKEN_FILE
+  --policy-configmap NS/NAME       also watch this ConfigMap's policy.yaml via the API        APICACHE_POLICY_CONFIGMAP
+  --kubeconfig FILE                kubeconfig for --policy-configmap (default: in-cluster)    APICACHE_KUBECONFIG
+  --log-level LEVEL                fatal|error|warn|info|debug|trace|silent (default info)    APICACHE_LOG_LEVEL
+  -h, --help                       show this help
+`;
+
+const OPTIONS = {
+  policy: { type: "string" },
+  upstream: { type: "string" },
+  listen: { type: "string" },
+  redis: { type: "string" },
+  admin: { type: "string" },
+  "admin-token-file": { type: "string" },
+  "policy-configmap": { type: "string" },
+  kubeconfig: { type: "string" },
+  "log-level": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const ENV: Readonly<Record<string, string>> = {
+  policy: "APICACHE_POLICY",
+  upstream: "APICACHE_UPSTREAM",
+  listen: "APICACHE_LISTEN",
+  redis: "APICACHE_REDIS_URL",
+  admin: "APICACHE_ADMIN",
+  "admin-token-file": "APICACHE_ADMIN_TOKEN_FILE",
+  "policy-configmap": "APICACHE_POLICY_CONFIGMAP",
+  kubeconfig: "APICACHE_KUBECONFIG",
+  "log-level": "APICACHE_LOG_LEVEL",
+};
+
+export function parseConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): ConfigResult {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    return { ok: false, problems: [(error as Error).message] };
+  }
+  if (values.help) return { ok: false, problems: [], help: true };
+  const get = (flag: string): string | undefined => {
+    const value = values[flag];
+    if (typeof value === "string") return value;
+    const fromEnv = env[ENV[flag] as string];
+    return fromEnv === undefined || fromEnv === "" ? undefined : fromEnv;
+  };
+  const problems: string[] = [];
+  const config = build(get, problems);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, config: Object.freeze(config) };
+}
+
+function build(get: (flag: string) => string | undefined, problems: string[]): Config {
+  const policyFile = get("policy");
+  const configMap = get("policy-configmap");
+  if (!policyFile && !configMap) problems.push("--policy FILE (or --policy-configmap NS/NAME) is required");
+  const upstream = get("upstream");
+  if (!upstream) problems.push("--upstream URL is required, e.g. --upstream http://127.0.0.1:8080");
+  else if (!/^http:\/\/[^/]+/.test(upstream) || !isUrl(upstream)) {
+    problems.push(
+      `--upstream must be an http:// URL such as http://127.0.0.1:8080 (got ${JSON.stringify(upstream)})`,
+    );
+  }
+  const redisUrl = get("redis");
+  if (redisUrl && !/^(redis|rediss|redis\+cluster):\/\/.+/.test(redisUrl)) {
+    problems.push("--redis must start with redis://, rediss:// or redis+cluster://");
+  }
+  const logLevel = get("log-level") ?? "info";
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    problems.push(`--log-level must be one of ${LOG_LEVELS.join(", ")} (got ${JSON.stringify(logLevel)})`);
+  }
+  const configMapRef = configMap ? namespacedName(configMap, problems) : undefined;
+  const adminTokenFile = get("admin-token-file");
+  const kubeconfig = get("kubeconfig");
+  return {
+    ...(policyFile ? { policyFile } : {}),
+    upstream: upstream ?? "",
+    listen: hostPort("--listen", get("listen") ?? "0.0.0.0:8080", problems),
+    ...(redisUrl ? { redisUrl } : {}),
+    admin: hostPort("--admin", get("admin") ?? "127.0.0.1:9901", problems),
+    ...(adminTokenFile ? { adminTokenFile } : {}),
+    ...(configMapRef ? { policyConfigMap: configMapRef } : {}),
+    ...(kubeconfig ? { kubeconfig } : {}),
+    logLevel: logLevel as LogLevel,
+  };
+}
+
+function isUrl(text: string): boolean {
+  try {
+    new URL(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function hostPort(flag: string, text: string, problems: string[]): HostPort {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
+  const port = Number(match?.[3]);
+  if (!match || port > 65535) {
+    problems.push(
+      `${flag} must be HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080 (got ${JSON.stringify(text)})`,
+    );
+    return { host: "", port: 0 };
+  }
+  return { host: (match[1] ?? match[2]) as string, port };
+}
+
+function namespacedName(text: string, problems: string[]): { namespace: string; name: string } | undefined {
+  const match = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.exec(text);
+  if (!match) {
+    problems.push(`--policy-configmap must be NAMESPACE/NAME (got ${JSON.stringify(text)})`);
+    return undefined;
+  }
+  return { namespace: match[1] as string, name: match[3] as string };
+}

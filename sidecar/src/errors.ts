@@ -1,0 +1,43 @@
+/**
+ * The sidecar's errors: each carries a stable `code` (documented in docs/errors.md, checked by a test)
+ * and a message that says what to do. Store errors live in store/errors.ts.
+ */
+export const ERROR_CODES = {
+  /** Flags or environment variables are missing or malformed. */
+  CONFIG: "APICACHE_ERR_CONFIG",
+  /** The policy file or ConfigMap could not be read. */
+  POLICY_READ: "APICACHE_ERR_POLICY_READ",
+  /** A listener could not bind its address. */
+  LISTEN: "APICACHE_ERR_LISTEN",
+  /** The upstream did not answer within spec.upstream.timeout. */
+  UPSTREAM_TIMEOUT: "APICACHE_ERR_UPSTREAM_TIMEOUT",
+  /** The upstream refused the connection (not listening). */
+  UPSTREAM_REFUSED: "APICACHE_ERR_UPSTREAM_REFUSED",
+  /** The upstream reset or closed the connection mid-response. */
+  UPSTREAM_RESET: "APICACHE_ERR_UPSTREAM_RESET",
+  /** The upstream's body ended before its declared length. */
+  UPSTREAM_TRUNCATED: "APICACHE_ERR_UPSTREAM_TRUNCATED",
+  /** An admin request lacked the bearer token or carried a wrong one. */
+  ADMIN_UNAUTHORIZED: "APICACHE_ERR_ADMIN_UNAUTHORIZED",
+  /** An admin request body was not the expected JSON. */
+  ADMIN_BAD_REQUEST: "APICACHE_ERR_ADMIN_BAD_REQUEST",
+  /** The Kubernetes watch on the policy ConfigMap failed; it is restarted with backoff. */
+  CONFIGMAP_WATCH: "APICACHE_ERR_CONFIGMAP_WATCH",
+  /** A client sent a request the sidecar could not parse (bad request line, headers too large, too slow). */
+  BAD_CLIENT_REQUEST: "APICACHE_ERR_BAD_CLIENT_REQUEST",
+  /** The warmer could not refresh a spec.warm path. */
+  WARM_FAILED: "APICACHE_ERR_WARM_FAILED",
+} as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
+
+export class SidecarError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "SidecarError";
+  }
+}

@@ -1,0 +1,38 @@
+import type { VaryValue } from "./entry.js";
+import { type Headers, joinedValue } from "./headers.js";
+
+/**
+ * Vary (RFC 9111 §4.1): a stored response is reused only for requests whose values of the fields its
+ * `Vary` names match those of the request that fetched it. Values are compared after collapsing
+ * whitespace (the RFC allows normalizing). `Vary: *` never matches, so such responses are not stored.
+ * https://www.rfc-editor.org/rfc/rfc9111#section-4.1
+ */
+
+/** Lowercase field names a `Vary` header lists; `["*"]` for `Vary: *`. */
+export function varyNames(value: Headers[string]): string[] {
+  const joined = joinedValue(value);
+  if (!joined) return [];
+  const names = joined
+    .split(",")
+    .map((name) => name.trim().toLowerCase())
+    .filter(Boolean);
+  return names.includes("*") ? ["*"] : [...new Set(names)];
+}
+
+function normalize(value: Headers[string]): string | null {
+  const joined = joinedValue(value);
+  return joined === undefined ? null : joined.replace(/\s+/g, " ").trim();
+}
+
+/** The request's values of the named fields, as stored in the entry. */
+export function varyValues(names: readonly string[], request: Headers): VaryValue[] {
+  return names.map((name) => [name, normalize(request[name])] as const);
+}
+
+/** Whether a request may be answered by an entry stored with these Vary values. */
+export function varyMatches(stored: readonly VaryValue[], request: Headers): boolean {
+  for (const [name, value] of stored) {
+    if (normalize(request[name]) !== value) return false;
+  }
+  return true;
+}

@@ -1,0 +1,215 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { formatProblems, INVALID_POLICY_CODE, parseCachePolicyText } from "@apicache/crds";
+import type { Logger } from "pino";
+import { type AdminServer, startAdminServer } from "./admin/server.js";
+import { StatsRecorder } from "./admin/stats-recorder.js";
+import { Warmer } from "./admin/warmer.js";
+import { Coalescer } from "./proxy/coalescer.js";
+import type { FillResult, ProxyContext } from "./proxy/context.js";
+import { EntryReader } from "./proxy/entry-reader.js";
+import { createRequestHandler } from "./proxy/handler.js";
+import { Invalidator } from "./proxy/invalidator.js";
+import { createProxyServer, type ServerLimits } from "./proxy/server.js";
+import { createUpstream } from "./proxy/upstream.js";
+import { PolicyHolder } from "./reload/policy-holder.js";
+import type { PolicySource } from "./reload/policy-source.js";
+import { type CompiledPolicy, compilePolicy } from "./routing/compile-policy.js";
+import { createStore } from "./store/create-store.js";
+import type { CacheStore } from "./store/types.js";
+import { createLogger } from "./telemetry/logger.js";
+import { createMetrics, type SidecarMetrics, storeObserver } from "./telemetry/metrics.js";
+import { createRequestObserver } from "./telemetry/request-observer.js";
+
+/**
+ * The programmatic entry: everything main.ts does, for tests, load tests and the operator e2e.
+ *
+ *   const sidecar = await startSidecar({ policy: yamlText, upstream: "http://127.0.0.1:8080" });
+ *   await fetch(`${sidecar.url}/api/v2/services`);
+ *   await sidecar.close();
+ */
+export interface StartSidecarOptions {
+  /** The CachePolicy manifest text (YAML or JSON). */
+  readonly policy: string;
+  /** Where the policy came from, for logs ("file /etc/apicache/policy.yaml"). */
+  readonly policyOrigin?: string;
+  /** The upstream application's base URL, e.g. http://127.0.0.1:8080. */
+  readonly upstream: string;
+  /** Proxy listener (default 127.0.0.1, a free port). */
+  readonly listen?: { readonly host?: string; readonly port?: number };
+  /** Admin listener (default 127.0.0.1, a free port); false: none. */
+  readonly admin?: { readonly host?: string; readonly port?: number } | false;
+  /** Bearer token required by the admin API (except /healthz and /readyz). */
+  readonly adminToken?: string;
+  /** A store to use instead of the one the policy and redisUrl describe. */
+  readonly store?: CacheStore;
+  readonly redisUrl?: string;
+  /** Clock in ms (default Date.now): freshness decisions use it; tests inject one. */
+  readonly clock?: () => number;
+  readonly logger?: Logger;
+  /** Sources of policy updates (file watch, ConfigMap watch). Started now, stopped on close. */
+  readonly sources?: readonly PolicySource[];
+  readonly limits?: ServerLimits;
+  /** Run spec.warm on its schedule (default true). */
+  readonly warm?: boolean;
+}
+
+export interface Sidecar {
+  readonly url: string;
+  readonly adminUrl?: string;
+  readonly metrics: SidecarMetrics;
+  readonly store: CacheStore;
+  readonly stats: StatsRecorder;
+  policy(): CompiledPolicy;
+  /** Applies a new policy text, as a reload from `origin` would. */
+  reload(text: string, origin?: string): ReturnType<PolicyHolder["apply"]>;
+  /** Runs the spec.warm entries (or the given paths) now. */
+  warm(paths?: readonly string[]): ReturnType<Warmer["warm"]>;
+  /** Stops accepting, drains in-flight requests (up to drainMs), closes the upstream pool and store. */
+  close(options?: { readonly drainMs?: number }): Promise<void>;
+}
+
+export async function startSidecar(options: StartSidecarOptions): Promise<Sidecar> {
+  const log = options.logger ?? createLogger("info");
+  const now = options.clock ?? Date.now;
+  const policy = compileInitial(options.policy, options.policyOrigin ?? "the policy");
+  const metrics = createMetrics({ collectDefault: options.logger === undefined });
+  const store = options.store ?? buildStore(policy, options, metrics, log, now);
+  const holder = new PolicyHolder(policy, metrics, log);
+  const stats = new StatsRecorder(now);
+  const coalescer = new Coalescer<FillResult>();
+  const invalidator = new Invalidator({ store, coalescer: coalescer as Coalescer<unknown>, metrics, log });
+  invalidator.onInvalidate((tags) => stats.invalidated(tags));
+  const upstream = createUpstream(options.upstream);
+  const ctx: ProxyContext = {
+    policy: () => holder.current,
+    store,
+    upstream,
+    metrics,
+    observer: createRequestObserver(metrics, stats, log),
+    log,
+    now,
+    coalescer,
+    invalidator,
+    entries: new EntryReader(store, log),
+  };
+  const server = createProxyServer(createRequestHandler(ctx), options.limits ?? {}, log);
+  const url = await listen(server, options.listen?.host ?? "127.0.0.1", options.listen?.port ?? 0);
+  const warmer = new Warmer(ctx, log);
+  if (options.warm !== false) warmer.schedule(holder.current);
+  holder.onChange((next) => {
+    if (options.warm !== false) warmer.schedule(next);
+  });
+  const admin =
+    options.admin === false
+      ? undefined
+      : await startAdminServer({
+          ctx,
+          holder,
+          stats,
+          warmer,
+          host: options.admin?.host ?? "127.0.0.1",
+          port: options.admin?.port ?? 0,
+          ...(options.adminToken ? { token: options.adminToken } : {}),
+        });
+  for (const source of options.sources ?? []) source.start((text, origin) => holder.apply(text, origin));
+  log.info(
+    {
+      url,
+      admin: admin?.url,
+      upstream: upstream.origin,
+      policy: policy.label,
+      configHash: policy.hash,
+      store: store.name,
+      mode: policy.mode,
+    },
+    "apicache sidecar listening",
+  );
+  return {
+    url,
+    ...(admin ? { adminUrl: admin.url } : {}),
+    metrics,
+    store,
+    stats,
+    policy: () => holder.current,
+    reload: (text, origin = "reload") => holder.apply(text, origin),
+    warm: (paths) => warmer.warm(holder.current, paths),
+    close: (closeOptions) =>
+      shutdown(
+        { server, admin, upstream, store, warmer, sources: options.sources ?? [], log },
+        closeOptions?.drainMs ?? 10_000,
+      ),
+  };
+}
+
+function compileInitial(text: string, origin: string): CompiledPolicy {
+  const parsed = parseCachePolicyText(text);
+  if (!parsed.ok) {
+    const error = new Error(`${origin} is invalid: ${formatProblems(parsed.problems)}`) as Error & {
+      code: string;
+    };
+    error.code = INVALID_POLICY_CODE;
+    throw error;
+  }
+  return compilePolicy(parsed.policy, text);
+}
+
+function buildStore(
+  policy: CompiledPolicy,
+  options: StartSidecarOptions,
+  metrics: SidecarMetrics,
+  log: Logger,
+  now: () => number,
+): CacheStore {
+  return createStore({
+    ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+    keyPrefix: policy.store.keyPrefix,
+    commandTimeoutMs: policy.store.commandTimeoutMs,
+    memoryMaxBytes: policy.store.memoryMaxBytes,
+    maxEntryAgeMs: policy.store.maxEntryAgeMs,
+    onOperation: storeObserver(metrics),
+    onCircuitStateChange: (state, name) =>
+      metrics.storeCircuitOpen.labels(name).set(state === "closed" ? 0 : 1),
+    logger: log,
+    now,
+  });
+}
+
+function listen(server: Server, host: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      const address = server.address() as AddressInfo;
+      const shown = address.family === "IPv6" ? `[${address.address}]` : address.address;
+      resolve(`http://${shown}:${address.port}`);
+    });
+  });
+}
+
+interface Running {
+  readonly server: Server;
+  readonly admin?: AdminServer | undefined;
+  readonly upstream: ProxyContext["upstream"];
+  readonly store: CacheStore;
+  readonly warmer: Warmer;
+  readonly sources: readonly PolicySource[];
+  readonly log: Logger;
+}
+
+async function shutdown(running: Running, drainMs: number): Promise<void> {
+  for (const source of running.sources) source.stop();
+  running.warmer.stop();
+  const closed = new Promise<void>((resolve) => running.server.close(() => resolve()));
+  running.server.closeIdleConnections();
+  const deadline = setTimeout(() => running.server.closeAllConnections(), drainMs);
+  await closed;
+  clearTimeout(deadline);
+  await running.admin?.close();
+  await running.upstream.close().catch(() => undefined);
+  await running.store
+    .close()
+    .catch((error: unknown) => running.log.warn({ err: error }, "closing the store failed"));
+}
+
+export { listen };

@@ -1,0 +1,62 @@
+import { createHash } from "node:crypto";
+import { type Headers, joinedValue } from "../http-cache/headers.js";
+import { formatQuery, type QueryPairs } from "./query.js";
+
+/**
+ * The logical cache key of a request (the store adds its key prefix). Pure.
+ *
+ *   GET|api.example.test|/api/v2/barbers/42/slots?date=2026-01-01|accept-language=de|public
+ *
+ * Parts: method class (GET and HEAD share entries), host, normalized path with the route's declared
+ * query params in canonical order, the route's declared headers, and the scope: `public`, or `user:`
+ * plus the identity hash on PerUser routes (`anon` without identity). Keys longer than MAX_KEY_LENGTH
+ * are replaced by a hash so a huge request cannot make a huge key.
+ */
+export const MAX_KEY_LENGTH = 512;
+
+export interface KeyParts {
+  readonly method: string;
+  readonly host: string;
+  readonly path: string;
+  readonly query: QueryPairs;
+  /** The route's declared key headers (lowercase, sorted) and the request's headers. */
+  readonly keyHeaders: readonly string[];
+  readonly headers: Headers;
+  readonly scope: "Public" | "PerUser";
+  readonly identityHash?: string;
+}
+
+export function cacheKey(parts: KeyParts): string {
+  const query = formatQuery(parts.query);
+  let key = `${methodClass(parts.method)}|${normalizeHost(parts.host)}|${parts.path}${query ? `?${query}` : ""}|`;
+  for (let i = 0; i < parts.keyHeaders.length; i++) {
+    const name = parts.keyHeaders[i] as string;
+    if (i > 0) key += "&";
+    key += `${name}=${encodeURIComponent(joinedValue(parts.headers[name]) ?? "")}`;
+  }
+  key += parts.scope === "Public" ? "|public" : `|user:${parts.identityHash ?? "anon"}`;
+  return boundKey(key);
+}
+
+/** Keeps short keys readable and replaces long ones by a hash of the whole key. */
+export function boundKey(key: string): string {
+  if (key.length <= MAX_KEY_LENGTH) return key;
+  return `sha256:${createHash("sha256").update(key).digest("base64url")}`;
+}
+
+export function methodClass(method: string): string {
+  return method === "HEAD" ? "GET" : method;
+}
+
+export function normalizeHost(host: string): string {
+  return host.trim().toLowerCase();
+}
+
+/**
+ * The tag every entry carries for its normalized path, so the target URI of a write (RFC 9111 §4.4) and
+ * admin `paths` invalidate every variant (query, headers, scope, host) of that path. `~` cannot appear
+ * in a policy tag, so it never collides with one.
+ */
+export function pathTag(path: string): string {
+  return `~path:${path}`;
+}

@@ -1,0 +1,173 @@
+import { describe, expect, it } from "vitest";
+import type { CompiledIdentity } from "../routing/compile-policy.js";
+import { cacheKey, type KeyParts, MAX_KEY_LENGTH, pathTag } from "./cache-key.js";
+import { fillHeaders } from "./fill-request.js";
+import { cookieValue, identityHash, isIdentifying } from "./identity.js";
+import { declaredQuery, formatQuery } from "./query.js";
+
+describe("declared query parameters", () => {
+  it.each([
+    ["date=2026-01-01&page=3", ["date"], [["date", "2026-01-01"]]],
+    [
+      "b=2&a=1",
+      ["a", "b"],
+      [
+        ["a", "1"],
+        ["b", "2"],
+      ],
+    ],
+    [
+      "tag=x&a=1&tag=y",
+      ["tag", "a"],
+      [
+        ["a", "1"],
+        ["tag", "x"],
+        ["tag", "y"],
+      ],
+    ],
+    ["q=a+b%20c", ["q"], [["q", "a b c"]]],
+    ["q=%zz", ["q"], [["q", "%zz"]]],
+    ["flag&x=1", ["flag"], [["flag", ""]]],
+    ["&&date=1&&", ["date"], [["date", "1"]]],
+    ["", ["date"], []],
+    ["date=1", [], []],
+  ])("in %j, keeping %j, are %j", (query, declared, expected) => {
+    expect(declaredQuery(query, declared)).toEqual(expected);
+  });
+
+  it("ignores parameter order", () => {
+    expect(formatQuery(declaredQuery("b=2&a=1", ["a", "b"]))).toBe(
+      formatQuery(declaredQuery("a=1&b=2", ["a", "b"])),
+    );
+  });
+
+  it("scans 10,000 undeclared parameters quickly", () => {
+    const query = Array.from({ length: 10_000 }, (_, i) => `p${i}=${i}`).join("&");
+    const started = performance.now();
+    expect(declaredQuery(`${query}&date=1`, ["date"])).toEqual([["date", "1"]]);
+    expect(performance.now() - started).toBeLessThan(100);
+  });
+});
+
+const identity: CompiledIdentity = { headers: ["authorization", "x-user-id"], cookies: ["session"] };
+const anyCookie: CompiledIdentity = { headers: ["authorization"] };
+
+describe("identifying requests", () => {
+  it.each([
+    [{ authorization: "Bearer t" }, identity, true],
+    [{ "x-user-id": "7" }, identity, true],
+    [{ cookie: "session=abc; theme=dark" }, identity, true],
+    [{ cookie: "theme=dark" }, identity, false],
+    [{ cookie: "theme=dark" }, anyCookie, true],
+    [{ cookie: "" }, anyCookie, false],
+    [{ accept: "*/*" }, anyCookie, false],
+  ])("%j under %j is identifying: %s", (headers, which, expected) => {
+    expect(isIdentifying(headers, which)).toBe(expected);
+  });
+
+  it("hashes the identity without revealing it, and tells users apart", () => {
+    const alice = identityHash({ authorization: "Bearer alice-secret" }, identity);
+    const bob = identityHash({ authorization: "Bearer bob-secret" }, identity);
+    expect(alice).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(alice).not.toContain("alice");
+    expect(alice).not.toBe(bob);
+  });
+
+  it("hashes only identifying cookies when they are listed", () => {
+    const a = identityHash({ cookie: "session=1; theme=dark" }, identity);
+    const b = identityHash({ cookie: "theme=light; session=1" }, identity);
+    expect(a).toBe(b);
+    expect(identityHash({ cookie: "theme=dark" }, identity)).toBeUndefined();
+  });
+
+  it("reads cookie values", () => {
+    expect(cookieValue("a=1; session = xyz ;b=2", "session")).toBe("xyz");
+    expect(cookieValue("a=1", "session")).toBeUndefined();
+  });
+});
+
+describe("the cache key", () => {
+  const base: KeyParts = {
+    method: "GET",
+    host: "API.example.test",
+    path: "/api/v2/barbers/42/slots",
+    query: [["date", "2026-01-01"]],
+    keyHeaders: ["accept-language"],
+    headers: { "accept-language": "de" },
+    scope: "Public",
+  };
+
+  it("holds method class, host, path, declared query and headers, and scope", () => {
+    expect(cacheKey(base)).toBe(
+      "GET|api.example.test|/api/v2/barbers/42/slots?date=2026-01-01|accept-language=de|public",
+    );
+  });
+
+  it("shares entries between GET and HEAD", () => {
+    expect(cacheKey({ ...base, method: "HEAD" })).toBe(cacheKey(base));
+  });
+
+  it.each([
+    ["host", { host: "other.test" }],
+    ["path", { path: "/api/v2/barbers/43/slots" }],
+    ["query", { query: [["date", "2026-01-02"]] as const }],
+    ["declared header", { headers: { "accept-language": "fr" } }],
+    ["scope", { scope: "PerUser" as const, identityHash: "abc" }],
+  ])("differs when the %s differs", (_part, change) => {
+    expect(cacheKey({ ...base, ...change })).not.toBe(cacheKey(base));
+  });
+
+  it("ignores undeclared headers", () => {
+    expect(cacheKey({ ...base, headers: { ...base.headers, "x-forwarded-host": "evil" } })).toBe(
+      cacheKey(base),
+    );
+  });
+
+  it("keys PerUser entries on the identity hash, or anon", () => {
+    expect(cacheKey({ ...base, scope: "PerUser", identityHash: "h1" })).toMatch(/\|user:h1$/);
+    expect(cacheKey({ ...base, scope: "PerUser" })).toMatch(/\|user:anon$/);
+  });
+
+  it("bounds key length by hashing long keys", () => {
+    const key = cacheKey({ ...base, query: [["date", "x".repeat(5_000)]] });
+    expect(key.length).toBeLessThanOrEqual(MAX_KEY_LENGTH);
+    expect(key).toMatch(/^sha256:/);
+  });
+
+  it("tags entries by path with a prefix no policy tag can use", () => {
+    expect(pathTag("/a/b")).toBe("~path:/a/b");
+  });
+});
+
+describe("a cache fill request", () => {
+  const headers = {
+    host: "api.test",
+    accept: "application/json",
+    "accept-language": "de",
+    "accept-encoding": "gzip",
+    "x-forwarded-host": "evil.test",
+    "x-tenant": "t1",
+    authorization: "Bearer alice",
+    cookie: "session=s1; theme=dark",
+    "user-agent": "curl",
+  };
+
+  it("carries only the key's fields and content negotiation on a Public route", () => {
+    expect(fillHeaders({ headers, keyHeaders: ["x-tenant"], scope: "Public", identity })).toEqual({
+      host: "api.test",
+      accept: "application/json",
+      "accept-language": "de",
+      "x-tenant": "t1",
+    });
+  });
+
+  it("adds the identity on a PerUser route, identifying cookies only", () => {
+    expect(fillHeaders({ headers, keyHeaders: [], scope: "PerUser", identity })).toEqual({
+      host: "api.test",
+      accept: "application/json",
+      "accept-language": "de",
+      authorization: "Bearer alice",
+      cookie: "session=s1",
+    });
+  });
+});

@@ -1,0 +1,188 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { pipeline } from "node:stream";
+import type { CacheOutcome, ForwardReason } from "../http-cache/cache-outcome.js";
+import type { CacheEntry } from "../http-cache/entry.js";
+import { entryState, ttlSeconds, usableOnError } from "../http-cache/freshness.js";
+import { varyMatches } from "../http-cache/vary.js";
+import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
+import type { CacheableRequest } from "./cacheable-request.js";
+import type { FillResult, ProxyContext } from "./context.js";
+import { fill, type PassResponse } from "./fill.js";
+import { report } from "./pass-through.js";
+import { upstreamHead, writeEntry, writeUpstreamError } from "./respond.js";
+
+/**
+ * The read path of a cached route (RFC 9111 §4): look up → fresh: serve; stale within
+ * staleWhileRevalidate: serve and refresh once in the background; otherwise fill (coalesced: one
+ * upstream request per key) and serve stale on upstream failure within staleIfError.
+ */
+export type Lookup =
+  | { readonly kind: "fresh"; readonly entry: CacheEntry }
+  | { readonly kind: "stale-while-revalidate"; readonly entry: CacheEntry }
+  | { readonly kind: "fill"; readonly fwd: ForwardReason; readonly stale?: CacheEntry };
+
+export function classifyLookup(entry: CacheEntry | undefined, c: CacheableRequest, now: number): Lookup {
+  if (entry === undefined) return { kind: "fill", fwd: "uri-miss" };
+  if (!varyMatches(entry.vary, c.fillHeaders)) return { kind: "fill", fwd: "vary-miss" };
+  const state = entryState(entry, now);
+  if (state === "fresh") return { kind: "fresh", entry };
+  if (state === "stale-while-revalidate") return { kind: "stale-while-revalidate", entry };
+  return { kind: "fill", fwd: "stale", stale: entry };
+}
+
+export async function serveCacheable(
+  ctx: ProxyContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  c: CacheableRequest,
+): Promise<void> {
+  const entry = await ctx.entries.read(c.key);
+  const now = ctx.now();
+  const lookup = classifyLookup(entry, c, now);
+  if (lookup.kind === "fresh") {
+    const outcome: CacheOutcome = { kind: "hit", ttl: ttlSeconds(lookup.entry, now) };
+    return finish(ctx, req, c, outcome, writeEntry(req, res, lookup.entry, outcome, now));
+  }
+  if (lookup.kind === "stale-while-revalidate") {
+    const outcome: CacheOutcome = { kind: "stale-while-revalidate", ttl: ttlSeconds(lookup.entry, now) };
+    const status = writeEntry(req, res, lookup.entry, outcome, now);
+    refreshInBackground(ctx, c);
+    return finish(ctx, req, c, outcome, status);
+  }
+  const flight = ctx.coalescer.current(c.key);
+  if (flight) {
+    ctx.observer.coalesced(c.policy.label, c.route.name);
+    const result = await flight.result;
+    if (
+      result.kind === "pass" ||
+      (result.kind === "entry" && !varyMatches(result.entry.vary, c.fillHeaders))
+    ) {
+      return fillAndServe(ctx, req, res, c, lookup, false);
+    }
+    return serveResult(ctx, req, res, c, result, lookup.stale, true);
+  }
+  return fillAndServe(ctx, req, res, c, lookup, true);
+}
+
+/** Leads a fill (or, uncoalesced, repeats one for a waiter whose leader could not share). */
+async function fillAndServe(
+  ctx: ProxyContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  c: CacheableRequest,
+  lookup: Extract<Lookup, { kind: "fill" }>,
+  coalesce: boolean,
+): Promise<void> {
+  const { result, stream } = await fill(ctx, c, lookup.fwd, coalesce);
+  if (!stream) return serveResult(ctx, req, res, c, result, lookup.stale, false);
+  if (stream.status >= 500 && lookup.stale && usableOnError(lookup.stale, ctx.now())) {
+    stream.body.destroy();
+    return serveStale(ctx, req, res, c, lookup.stale, "status_5xx", stream.status);
+  }
+  return streamUncached(ctx, req, res, c, stream, lookup.fwd);
+}
+
+function serveResult(
+  ctx: ProxyContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  c: CacheableRequest,
+  result: FillResult,
+  stale: CacheEntry | undefined,
+  coalesced: boolean,
+): void {
+  const now = ctx.now();
+  if (result.kind === "error") {
+    if (stale && usableOnError(stale, now)) {
+      serveStale(ctx, req, res, c, stale, result.reason);
+      return;
+    }
+    const outcome: CacheOutcome = { kind: "error", fwd: stale ? "stale" : "uri-miss", error: result.reason };
+    finish(ctx, req, c, outcome, writeUpstreamError(res, result.reason, outcome));
+    return;
+  }
+  if (result.kind === "pass") return; // handled by the caller
+  const { entry } = result;
+  if (entry.status >= 500 && stale && usableOnError(stale, now)) {
+    serveStale(ctx, req, res, c, stale, "status_5xx", entry.status);
+    return;
+  }
+  let outcome: CacheOutcome;
+  if (!result.stored) {
+    outcome = {
+      kind: "uncacheable",
+      fwd: result.fwd,
+      fwdStatus: entry.status,
+      reason: result.reason ?? "status",
+    };
+  } else if (coalesced) outcome = { kind: "hit", ttl: ttlSeconds(entry, now), coalesced: true };
+  else outcome = { kind: "miss", fwd: result.fwd, fwdStatus: entry.status };
+  finish(ctx, req, c, outcome, writeEntry(req, res, entry, outcome, now));
+}
+
+function serveStale(
+  ctx: ProxyContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  c: CacheableRequest,
+  stale: CacheEntry,
+  error: UpstreamErrorReason,
+  fwdStatus?: number,
+): void {
+  const now = ctx.now();
+  const outcome: CacheOutcome = {
+    kind: "stale-if-error",
+    ttl: ttlSeconds(stale, now),
+    error,
+    ...(fwdStatus === undefined ? {} : { fwdStatus }),
+  };
+  finish(ctx, req, c, outcome, writeEntry(req, res, stale, outcome, now));
+}
+
+/** Streams a response that is not stored, without buffering the rest of it. */
+function streamUncached(
+  ctx: ProxyContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  c: CacheableRequest,
+  stream: PassResponse,
+  fwd: ForwardReason,
+): Promise<void> {
+  const outcome: CacheOutcome = { kind: "uncacheable", fwd, fwdStatus: stream.status, reason: stream.reason };
+  res.writeHead(stream.status, upstreamHead(stream.headers, outcome));
+  if (req.method === "HEAD") {
+    stream.body.destroy();
+    res.end();
+    finish(ctx, req, c, outcome, stream.status);
+    return Promise.resolve();
+  }
+  for (const chunk of stream.head) res.write(chunk);
+  return new Promise((resolve) => {
+    pipeline(stream.body, res, (error) => {
+      if (error)
+        ctx.log.debug({ err: error, route: c.route.name }, "streaming an uncached response ended early");
+      finish(ctx, req, c, outcome, stream.status);
+      resolve();
+    });
+  });
+}
+
+/** Stale-while-revalidate: one background fill per key; concurrent stale hits find its flight. */
+export function refreshInBackground(ctx: ProxyContext, c: CacheableRequest): void {
+  if (ctx.coalescer.current(c.key)) return;
+  fill(ctx, c, "stale")
+    .then(({ stream }) => stream?.body.destroy())
+    .catch((error: unknown) =>
+      ctx.log.warn({ err: error, route: c.route.name }, "background refresh failed"),
+    );
+}
+
+function finish(
+  ctx: ProxyContext,
+  req: IncomingMessage,
+  c: CacheableRequest,
+  outcome: CacheOutcome,
+  status: number,
+): void {
+  report(ctx, c.policy.label, req, c.started, c.route.name, status, outcome);
+}

@@ -1,0 +1,58 @@
+import type { Logger } from "pino";
+import type { CacheOutcome, ForwardReason, NotStoredReason } from "../http-cache/cache-outcome.js";
+import type { CacheEntry } from "../http-cache/entry.js";
+import type { CompiledPolicy } from "../routing/compile-policy.js";
+import type { CacheStore } from "../store/types.js";
+import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
+import type { SidecarMetrics } from "../telemetry/metrics.js";
+import type { Coalescer } from "./coalescer.js";
+import type { EntryReader } from "./entry-reader.js";
+import type { Invalidator } from "./invalidator.js";
+import type { Upstream } from "./upstream.js";
+
+/** What one cache fill produced, handed to the leader and every waiter. */
+export type FillResult =
+  | {
+      readonly kind: "entry";
+      readonly entry: CacheEntry;
+      readonly stored: boolean;
+      readonly reason?: NotStoredReason;
+      readonly fwd: ForwardReason;
+    }
+  | { readonly kind: "error"; readonly reason: UpstreamErrorReason }
+  /** Not shareable (e.g. Set-Cookie, over maxBodyBytes): each waiter fetches for itself. */
+  | { readonly kind: "pass" };
+
+/** One finished request, reported once (metrics, stats, debug log). */
+export interface RequestRecord {
+  readonly policy: string;
+  readonly route: string;
+  readonly method: string;
+  readonly outcome: CacheOutcome;
+  readonly seconds: number;
+  readonly status: number;
+  readonly path: string;
+}
+
+export interface RequestObserver {
+  request(record: RequestRecord): void;
+  upstream(policy: string, route: string, seconds: number, error?: UpstreamErrorReason): void;
+  coalesced(policy: string, route: string): void;
+  stored(policy: string, route: string): void;
+}
+
+/** Everything the data path needs, built once by startSidecar. The policy is read per request. */
+export interface ProxyContext {
+  policy(): CompiledPolicy;
+  readonly store: CacheStore;
+  readonly upstream: Upstream;
+  readonly metrics: SidecarMetrics;
+  readonly observer: RequestObserver;
+  readonly log: Logger;
+  readonly now: () => number;
+  readonly coalescer: Coalescer<FillResult>;
+  readonly invalidator: Invalidator;
+  readonly entries: EntryReader;
+  /** The Host most recently seen on a cached route (the warmer keys its requests with it). */
+  lastHost?: string;
+}

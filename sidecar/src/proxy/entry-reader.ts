@@ -1,0 +1,44 @@
+import type { Logger } from "pino";
+import type { CacheEntry } from "../http-cache/entry.js";
+import { decodeEntry } from "../http-cache/entry-codec.js";
+import type { CacheStore } from "../store/types.js";
+
+/**
+ * Reads entries from the store, failing open: a store error or timeout is a miss, never the client's
+ * error. Decoded entries are remembered per stored Buffer (a WeakMap), so repeated L1 hits on the same
+ * bytes decode once.
+ */
+export class EntryReader {
+  readonly #store: CacheStore;
+  readonly #log: Logger;
+  readonly #decoded = new WeakMap<Buffer, CacheEntry>();
+
+  constructor(store: CacheStore, log: Logger) {
+    this.#store = store;
+    this.#log = log;
+  }
+
+  async read(key: string): Promise<CacheEntry | undefined> {
+    let bytes: Buffer | undefined;
+    try {
+      bytes = await this.#store.get(key);
+    } catch (error) {
+      this.#log.debug(
+        { err: error, key, code: (error as { code?: string }).code },
+        "store get failed; treating as a miss",
+      );
+      return undefined;
+    }
+    if (bytes === undefined) return undefined;
+    const known = this.#decoded.get(bytes);
+    if (known) return known;
+    const entry = decodeEntry(bytes);
+    if (entry) this.#decoded.set(bytes, entry);
+    return entry;
+  }
+
+  /** Remembers the decoded form of bytes just encoded (the memory store hands the same Buffer back). */
+  remember(bytes: Buffer, entry: CacheEntry): void {
+    this.#decoded.set(bytes, entry);
+  }
+}

@@ -1,0 +1,166 @@
+import type { Readable } from "node:stream";
+import { parseCacheControl } from "../http-cache/cache-control.js";
+import type { ForwardReason, NotStoredReason } from "../http-cache/cache-outcome.js";
+import type { CacheEntry } from "../http-cache/entry.js";
+import { encodeEntry } from "../http-cache/entry-codec.js";
+import { storeLifetimeMs } from "../http-cache/freshness.js";
+import { flattenHeaders, type Headers } from "../http-cache/headers.js";
+import { type Storability, storability } from "../http-cache/storability.js";
+import { varyNames, varyValues } from "../http-cache/vary.js";
+import { collectBody } from "./body-collector.js";
+import type { CacheableRequest } from "./cacheable-request.js";
+import type { FillResult, ProxyContext } from "./context.js";
+import { type UpstreamResponse, upstreamErrorReason } from "./upstream.js";
+
+/**
+ * A cache fill: the one upstream request for a key (the coalescing leader). It stores what RFC 9111
+ * allows, wakes every waiter with the result, and — when the response cannot be shared (Set-Cookie,
+ * private, over maxBodyBytes) — hands the response back to the leader to stream, unbuffered.
+ */
+export interface FillOutcome {
+  readonly result: FillResult;
+  /** For "pass": the response to stream (already-read head chunks, then the rest). */
+  readonly stream?: PassResponse;
+}
+
+export interface PassResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly head: readonly Buffer[];
+  readonly body: Readable;
+  readonly reason: NotStoredReason;
+}
+
+/** Fields never stored: recomputed on every hit, or per-connection. */
+const NOT_STORED: ReadonlySet<string> = new Set(["age", "content-length", "cache-status", "set-cookie"]);
+
+export async function fill(
+  ctx: ProxyContext,
+  c: CacheableRequest,
+  fwd: ForwardReason,
+  coalesce = true,
+): Promise<FillOutcome> {
+  const flight = coalesce ? ctx.coalescer.lead(c.key, c.tags) : ctx.coalescer.solo(c.key, c.tags);
+  const finish = (outcome: FillOutcome, storing?: Promise<void>): FillOutcome => {
+    flight.resolve(outcome.result);
+    if (storing) storing.finally(() => flight.end());
+    else flight.end();
+    return outcome;
+  };
+  const seq = ctx.invalidator.seq;
+  const upstreamStarted = performance.now();
+  const observe = (error?: Parameters<ProxyContext["observer"]["upstream"]>[3]) =>
+    ctx.observer.upstream(c.policy.label, c.route.name, (performance.now() - upstreamStarted) / 1000, error);
+  let response: UpstreamResponse;
+  try {
+    response = await ctx.upstream.request({
+      method: "GET",
+      path: c.fillPath,
+      headers: c.fillHeaders,
+      timeoutMs: c.policy.upstreamTimeoutMs,
+    });
+  } catch (error) {
+    const reason = upstreamErrorReason(error);
+    observe(reason);
+    ctx.log.warn({ err: error, route: c.route.name, path: c.fillPath, reason }, "cache fill failed");
+    return finish({ result: { kind: "error", reason } });
+  }
+  const now = ctx.now();
+  const decision = storability({
+    rules: c.route.rules,
+    status: response.status,
+    headers: response.headers,
+    requestAuthorized: c.requestAuthorized,
+    now,
+  });
+  if (!decision.storable && !shareable(response.headers)) {
+    observe(response.status >= 500 ? "status_5xx" : undefined);
+    return finish({ result: { kind: "pass" }, stream: { ...response, head: [], reason: decision.reason } });
+  }
+  const collected = await collectBody(response.body, c.route.rules.maxBodyBytes);
+  if (collected.kind === "truncated") {
+    observe("truncated");
+    ctx.log.warn(
+      { err: collected.error, route: c.route.name, path: c.fillPath },
+      "upstream body truncated; not stored",
+    );
+    return finish({ result: { kind: "error", reason: "truncated" } });
+  }
+  observe(response.status >= 500 ? "status_5xx" : undefined);
+  if (collected.kind === "overflow") {
+    const stream = {
+      ...response,
+      head: collected.head,
+      body: collected.rest,
+      reason: "body-too-large" as const,
+    };
+    return finish({ result: { kind: "pass" }, stream });
+  }
+  const entry = buildEntry(c, response, collected.body, decision, now);
+  const fresh = decision.storable && !ctx.invalidator.invalidatedSince(seq, c.key, c.tags);
+  const reason: NotStoredReason | undefined = decision.storable
+    ? fresh
+      ? undefined
+      : "invalidated-during-fetch"
+    : decision.reason;
+  const storing = fresh ? store(ctx, c, entry) : undefined;
+  if (fresh) ctx.observer.stored(c.policy.label, c.route.name);
+  const result: FillResult = { kind: "entry", entry, stored: fresh, fwd, ...(reason ? { reason } : {}) };
+  return finish({ result }, storing);
+}
+
+/** A response no waiter may share unless it is storable: per-user or explicitly unshareable. */
+function shareable(headers: Headers): boolean {
+  if (headers["set-cookie"] !== undefined) return false;
+  const cc = parseCacheControl(headers["cache-control"]);
+  if (cc.noStore || cc.private) return false;
+  return varyNames(headers.vary)[0] !== "*";
+}
+
+function buildEntry(
+  c: CacheableRequest,
+  response: { readonly status: number; readonly headers: Headers },
+  body: Buffer,
+  decision: Storability,
+  now: number,
+): CacheEntry {
+  const storable = decision.storable ? decision : undefined;
+  return {
+    status: response.status,
+    headers: flattenHeaders(response.headers, NOT_STORED),
+    body,
+    storedAt: now,
+    initialAgeSeconds: storable?.initialAgeSeconds ?? 0,
+    freshMs: storable?.freshMs ?? 0,
+    staleWhileRevalidateMs: storable?.staleWhileRevalidateMs ?? 0,
+    staleIfErrorMs: storable?.staleIfErrorMs ?? 0,
+    tags: c.tags,
+    vary: varyValues(storable?.varyNames ?? varyNames(response.headers.vary), c.fillHeaders),
+  };
+}
+
+/** Builds and stores an entry from a response fetched elsewhere (Shadow mode's tee). */
+export function storeFetched(
+  ctx: ProxyContext,
+  c: CacheableRequest,
+  response: { readonly status: number; readonly headers: Headers },
+  body: Buffer,
+  decision: Storability,
+  now: number,
+): Promise<void> {
+  ctx.observer.stored(c.policy.label, c.route.name);
+  return store(ctx, c, buildEntry(c, response, body, decision, now));
+}
+
+async function store(ctx: ProxyContext, c: CacheableRequest, entry: CacheEntry): Promise<void> {
+  const bytes = encodeEntry(entry);
+  ctx.entries.remember(bytes, entry);
+  try {
+    await ctx.store.set(c.key, bytes, { ttlMs: storeLifetimeMs(entry), tags: c.tags });
+  } catch (error) {
+    ctx.log.debug(
+      { err: error, key: c.key, code: (error as { code?: string }).code },
+      "store set failed; not cached",
+    );
+  }
+}

@@ -1,0 +1,129 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { parseCacheControl } from "../http-cache/cache-control.js";
+import type { BypassReason } from "../http-cache/cache-outcome.js";
+import { firstValue } from "../http-cache/headers.js";
+import { cacheKey, pathTag } from "../keys/cache-key.js";
+import { fillHeaders } from "../keys/fill-request.js";
+import { identityHash, isIdentifying } from "../keys/identity.js";
+import { declaredQuery, formatQuery } from "../keys/query.js";
+import { type CompiledPolicy, matchRoute, type RouteMatch, routeTags } from "../routing/compile-policy.js";
+import { normalizePath, splitTarget } from "../routing/normalize-path.js";
+import { pathSegments } from "../routing/path-matcher.js";
+import { NO_ROUTE_LABEL } from "../telemetry/metric-names.js";
+import { serveCacheable } from "./cache-path.js";
+import type { CacheableRequest } from "./cacheable-request.js";
+import type { ProxyContext } from "./context.js";
+import { passThrough } from "./pass-through.js";
+import { serveShadow } from "./shadow.js";
+import { serveWrite } from "./write-path.js";
+
+/**
+ * The hot path's entry: classify the request (DESIGN.md "Sidecar", steps 1–3) and hand it to the read
+ * path, the write path or a pass-through. The policy is read once per request, so a reload never
+ * changes the rules under a request in flight.
+ */
+const SAFE_UNCACHED = new Set(["OPTIONS", "TRACE", "CONNECT"]);
+
+export function createRequestHandler(ctx: ProxyContext): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    handle(ctx, req, res).catch((error: unknown) => {
+      ctx.log.error({ err: error, method: req.method, path: req.url }, "request failed inside the sidecar");
+      if (!res.headersSent) {
+        res.writeHead(502, [
+          "content-type",
+          "text/plain",
+          "cache-status",
+          "apicache; fwd=bypass; detail=internal-error",
+        ]);
+        res.end("apicache: internal error\n");
+      } else res.destroy();
+    });
+  };
+}
+
+async function handle(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const started = performance.now();
+  const policy = ctx.policy();
+  const method = req.method ?? "GET";
+  const { path: rawPath, query } = splitTarget(req.url ?? "/");
+  const path = normalizePath(rawPath);
+  const segments = pathSegments(path);
+  const bypass = (reason: BypassReason, route = NO_ROUTE_LABEL) =>
+    passThrough(ctx, req, res, started, { route, outcome: { kind: "bypass", reason } });
+
+  if (method !== "GET" && method !== "HEAD") {
+    if (SAFE_UNCACHED.has(method)) return bypass("method-not-cached");
+    // Every other method is unsafe (RFC 9110 §9.2.1): invalidate on success, in every mode.
+    return serveWrite(ctx, req, res, started, { policy, path, route: routeName(policy, segments) });
+  }
+  if (policy.mode === "Off") return bypass("mode-off");
+  if (req.headers.upgrade !== undefined) return bypass("upgrade");
+  const match = matchRoute(policy, method, segments);
+  if (!match) {
+    const name = routeName(policy, segments);
+    return bypass(name === NO_ROUTE_LABEL ? "no-route" : "method-not-cached", name);
+  }
+  const requestCc = parseCacheControl(req.headers["cache-control"]);
+  if (requestCc.noStore) return bypass("request-no-store", match.route.name);
+  if (requestCc.noCache) return bypass("request-no-cache", match.route.name);
+  const identifying = isIdentifying(req.headers, policy.identity);
+  if (identifying && match.route.rules.scope === "Public")
+    return bypass("identifying-request", match.route.name);
+
+  const c = cacheableRequest(ctx, req, { policy, match, path, query, started });
+  if (policy.mode === "Shadow") return serveShadow(ctx, req, res, { ...c, key: `shadow|${c.key}` });
+  return serveCacheable(ctx, req, res, c);
+}
+
+interface Classified {
+  readonly policy: CompiledPolicy;
+  readonly match: RouteMatch;
+  readonly path: string;
+  readonly query: string;
+  readonly started: number;
+}
+
+export function cacheableRequest(
+  ctx: Pick<ProxyContext, "upstream" | "lastHost">,
+  req: Pick<IncomingMessage, "headers" | "method">,
+  classified: Classified,
+): CacheableRequest {
+  const { policy, match, path } = classified;
+  const { route } = match;
+  const host = firstValue(req.headers.host) ?? ctx.upstream.host;
+  ctx.lastHost = host;
+  const pairs = declaredQuery(classified.query, route.keyQuery);
+  const canonicalQuery = formatQuery(pairs);
+  const perUser = route.rules.scope === "PerUser";
+  const hash = perUser ? identityHash(req.headers, policy.identity) : undefined;
+  return {
+    policy,
+    route,
+    key: cacheKey({
+      method: req.method ?? "GET",
+      host,
+      path,
+      query: pairs,
+      keyHeaders: route.keyHeaders,
+      headers: req.headers,
+      scope: route.rules.scope,
+      ...(hash ? { identityHash: hash } : {}),
+    }),
+    tags: [...routeTags(match), pathTag(path)],
+    fillPath: canonicalQuery ? `${path}?${canonicalQuery}` : path,
+    fillHeaders: fillHeaders({
+      headers: req.headers,
+      keyHeaders: route.keyHeaders,
+      scope: route.rules.scope,
+      identity: policy.identity,
+    }),
+    requestAuthorized: req.headers.authorization !== undefined,
+    started: classified.started,
+  };
+}
+
+/** The route label for a path whatever the method: the first route whose path matches. */
+function routeName(policy: CompiledPolicy, segments: readonly string[]): string {
+  for (const route of policy.routes) if (route.matcher.match(segments)) return route.name;
+  return NO_ROUTE_LABEL;
+}

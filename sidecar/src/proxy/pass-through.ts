@@ -1,0 +1,125 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { pipeline } from "node:stream";
+import { type CacheOutcome, withForwardStatus } from "../http-cache/cache-outcome.js";
+import type { Headers } from "../http-cache/headers.js";
+import type { ProxyContext } from "./context.js";
+import { forwardHeaders, hasBody, upstreamHead, writeUpstreamError } from "./respond.js";
+import { upstreamErrorReason } from "./upstream.js";
+
+/**
+ * Streams a request to the upstream and its response back, never buffering the body: bypassed reads,
+ * writes (with invalidation between the response head and its release), mode Off and Shadow.
+ */
+export interface PassThroughOptions {
+  readonly route: string;
+  /** The decision, before the upstream answered; its fwd-status is filled in. */
+  readonly outcome: CacheOutcome;
+  /**
+   * Awaited after the upstream's head arrives and before anything reaches the client (a write's
+   * invalidation). May refine the outcome (Shadow mode learns whether the response was storable).
+   */
+  readonly beforeHead?: (status: number, headers: Headers) => Promise<CacheOutcome | undefined>;
+  /** Sees the body as it streams (Shadow mode stores what it would have cached). */
+  readonly tee?: BodyTee;
+}
+
+export interface BodyTee {
+  readonly limit: number;
+  /** Called once at the end: the whole body, or undefined when it outgrew the limit or broke. */
+  done(status: number, headers: Headers, body: Buffer | undefined): void;
+}
+
+export async function passThrough(
+  ctx: ProxyContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  started: number,
+  options: PassThroughOptions,
+): Promise<void> {
+  const policy = ctx.policy();
+  const upstreamStarted = performance.now();
+  let response: Awaited<ReturnType<ProxyContext["upstream"]["request"]>>;
+  try {
+    response = await ctx.upstream.request({
+      method: req.method ?? "GET",
+      path: req.url ?? "/",
+      headers: forwardHeaders(req),
+      body: hasBody(req) ? req : null,
+      timeoutMs: policy.upstreamTimeoutMs,
+    });
+  } catch (error) {
+    const reason = upstreamErrorReason(error);
+    ctx.observer.upstream(policy.label, options.route, (performance.now() - upstreamStarted) / 1000, reason);
+    ctx.log.warn(
+      { err: error, code: reasonCode(reason), route: options.route, path: req.url },
+      "upstream request failed",
+    );
+    const status = writeUpstreamError(res, reason, options.outcome);
+    report(ctx, policy.label, req, started, options.route, status, options.outcome);
+    return;
+  }
+  const refined = options.beforeHead
+    ? await options.beforeHead(response.status, response.headers)
+    : undefined;
+  const outcome = withForwardStatus(refined ?? options.outcome, response.status);
+  res.writeHead(response.status, upstreamHead(response.headers, outcome));
+  const tee = options.tee
+    ? teeBody(response.body, options.tee, response.status, response.headers)
+    : undefined;
+  await new Promise<void>((resolve) => {
+    pipeline(response.body, res, (error) => {
+      const seconds = (performance.now() - upstreamStarted) / 1000;
+      if (error && !res.writableFinished) {
+        // The client went away, or the upstream broke mid-body: the client connection is closed.
+        ctx.log.debug(
+          { err: error, route: options.route, path: req.url },
+          "streaming a response ended early",
+        );
+      }
+      ctx.observer.upstream(policy.label, options.route, seconds);
+      tee?.finish(error === undefined || error === null);
+      report(ctx, policy.label, req, started, options.route, response.status, outcome);
+      resolve();
+    });
+  });
+}
+
+function teeBody(body: NodeJS.ReadableStream, tee: BodyTee, status: number, headers: Headers) {
+  let chunks: Buffer[] | undefined = [];
+  let size = 0;
+  body.on("data", (chunk: Buffer) => {
+    if (chunks === undefined) return;
+    size += chunk.length;
+    if (size > tee.limit) chunks = undefined;
+    else chunks.push(chunk);
+  });
+  return {
+    finish(ok: boolean) {
+      tee.done(status, headers, ok && chunks ? Buffer.concat(chunks, size) : undefined);
+    },
+  };
+}
+
+export function report(
+  ctx: ProxyContext,
+  policy: string,
+  req: IncomingMessage,
+  started: number,
+  route: string,
+  status: number,
+  outcome: CacheOutcome,
+): void {
+  ctx.observer.request({
+    policy,
+    route,
+    method: req.method ?? "GET",
+    outcome,
+    seconds: (performance.now() - started) / 1000,
+    status,
+    path: req.url ?? "/",
+  });
+}
+
+function reasonCode(reason: string): string {
+  return `APICACHE_ERR_UPSTREAM_${reason === "status_5xx" ? "RESET" : reason.toUpperCase()}`;
+}

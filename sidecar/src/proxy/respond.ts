@@ -1,0 +1,132 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { ERROR_CODES } from "../errors.js";
+import { type CacheOutcome, cacheStatus } from "../http-cache/cache-outcome.js";
+import type { CacheEntry } from "../http-cache/entry.js";
+import { ageSeconds } from "../http-cache/freshness.js";
+import { firstValue, flatHeaderValue, flattenHeaders, type Headers } from "../http-cache/headers.js";
+import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
+
+/** Writing answers to the client: stored entries, upstream heads, and the sidecar's own errors. */
+
+const NO_BODY_STATUS = new Set([204, 304]);
+const OMIT_FROM_UPSTREAM: ReadonlySet<string> = new Set(["cache-status"]);
+
+/** Writes a stored entry (a hit, or a fill's result). `If-None-Match` matching its ETag gets a 304. */
+export function writeEntry(
+  req: IncomingMessage,
+  res: ServerResponse,
+  entry: CacheEntry,
+  outcome: CacheOutcome,
+  now: number,
+): number {
+  const status = notModified(req, entry) ? 304 : entry.status;
+  const headers = entry.headers.concat(
+    "age",
+    String(ageSeconds(entry, now)),
+    "cache-status",
+    cacheStatus(outcome),
+  );
+  if (NO_BODY_STATUS.has(status)) {
+    res.writeHead(status, headers);
+    res.end();
+    return status;
+  }
+  headers.push("content-length", String(entry.body.length));
+  res.writeHead(status, headers);
+  res.end(req.method === "HEAD" ? undefined : entry.body);
+  return status;
+}
+
+/** RFC 9110 §13.1.2: weak comparison of If-None-Match with the entry's ETag (only for 200 entries). */
+function notModified(req: IncomingMessage, entry: CacheEntry): boolean {
+  const condition = req.headers["if-none-match"];
+  if (condition === undefined || entry.status !== 200) return false;
+  const etag = flatHeaderValue(entry.headers, "etag");
+  if (etag === undefined) return false;
+  if (condition.trim() === "*") return true;
+  const weak = (tag: string) => tag.trim().replace(/^W\//, "");
+  return condition.split(",").some((tag) => weak(tag) === weak(etag));
+}
+
+/** The upstream's response head as a flat array for `writeHead`, plus our Cache-Status. */
+export function upstreamHead(headers: Headers, outcome: CacheOutcome): string[] {
+  const flat = flattenHeaders(headers, OMIT_FROM_UPSTREAM);
+  flat.push("cache-status", cacheStatus(outcome));
+  return flat;
+}
+
+/** 502 (504 on timeout) when the upstream failed and nothing stale could be served. */
+export function writeUpstreamError(
+  res: ServerResponse,
+  reason: UpstreamErrorReason,
+  outcome: CacheOutcome,
+): number {
+  const status = reason === "timeout" ? 504 : 502;
+  if (res.headersSent) {
+    res.destroy();
+    return status;
+  }
+  const code = UPSTREAM_CODES[reason];
+  const body = JSON.stringify({
+    error: code,
+    message: `the upstream application failed (${reason}) and no stored response could be served instead`,
+  });
+  res.writeHead(status, [
+    "content-type",
+    "application/json",
+    "content-length",
+    String(Buffer.byteLength(body)),
+    "cache-status",
+    cacheStatus(outcome),
+  ]);
+  res.end(body);
+  return status;
+}
+
+const UPSTREAM_CODES: Readonly<Record<UpstreamErrorReason, string>> = {
+  timeout: ERROR_CODES.UPSTREAM_TIMEOUT,
+  refused: ERROR_CODES.UPSTREAM_REFUSED,
+  reset: ERROR_CODES.UPSTREAM_RESET,
+  truncated: ERROR_CODES.UPSTREAM_TRUNCATED,
+  status_5xx: ERROR_CODES.UPSTREAM_RESET,
+};
+
+/** Request headers for a pass-through: everything end-to-end, plus X-Forwarded-For/Proto. */
+export function forwardHeaders(req: IncomingMessage): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const source = req.headers;
+  const connection = source.connection;
+  const named = connection ? new Set(connection.split(",").map((t) => t.trim().toLowerCase())) : undefined;
+  for (const name in source) {
+    if (HOP.has(name) || named?.has(name)) continue;
+    const value = source[name];
+    if (value !== undefined) out[name] = value;
+  }
+  const client = req.socket.remoteAddress;
+  if (client) {
+    const previous = firstValue(source["x-forwarded-for"]);
+    out["x-forwarded-for"] = previous ? `${previous}, ${client}` : client;
+  }
+  if (source["x-forwarded-proto"] === undefined) out["x-forwarded-proto"] = "http";
+  return out;
+}
+
+const HOP = new Set([
+  "connection",
+  "proxy-connection",
+  "keep-alive",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "proxy-authorization",
+  "expect",
+  "http2-settings",
+]);
+
+/** Whether a request has a body to forward (RFC 9112 §6.3). */
+export function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers["content-length"];
+  if (length !== undefined) return length !== "0";
+  return req.headers["transfer-encoding"] !== undefined;
+}

@@ -1,0 +1,41 @@
+import type { WarmResult } from "../admin/warmer.js";
+import { matchRoute } from "../routing/compile-policy.js";
+import { normalizePath, splitTarget } from "../routing/normalize-path.js";
+import { pathSegments } from "../routing/path-matcher.js";
+import type { ProxyContext } from "./context.js";
+import { fill } from "./fill.js";
+import { cacheableRequest } from "./handler.js";
+
+/** One forced refresh of a path through the cache path (warming). */
+export async function handleFill(
+  ctx: ProxyContext,
+  policy: ReturnType<ProxyContext["policy"]>,
+  target: string,
+): Promise<WarmResult> {
+  if (policy.mode === "Off") return { path: target, ok: false, error: "mode is Off" };
+  const { path: raw, query } = splitTarget(target);
+  const path = normalizePath(raw);
+  const match = matchRoute(policy, "GET", pathSegments(path));
+  if (!match) return { path: target, ok: false, error: "no route caches this path" };
+  const host = ctx.lastHost ?? ctx.upstream.host;
+  const base = cacheableRequest(
+    ctx,
+    { method: "GET", headers: { host } },
+    { policy, match, path, query, started: performance.now() },
+  );
+  const c = policy.mode === "Shadow" ? { ...base, key: `shadow|${base.key}` } : base;
+  const flight = ctx.coalescer.current(c.key);
+  const result = flight ? await flight.result : (await fillAndDrop(ctx, c)).result;
+  if (result.kind === "error") return { path: target, ok: false, error: `upstream ${result.reason}` };
+  if (result.kind === "pass") return { path: target, ok: false, error: "the response is not storable" };
+  const { status } = result.entry;
+  return result.stored
+    ? { path: target, ok: true, status, stored: true }
+    : { path: target, ok: false, status, stored: false, error: `not stored: ${result.reason ?? "status"}` };
+}
+
+async function fillAndDrop(ctx: ProxyContext, c: Parameters<typeof fill>[1]) {
+  const outcome = await fill(ctx, c, "stale");
+  outcome.stream?.body.destroy();
+  return outcome;
+}

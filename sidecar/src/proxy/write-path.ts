@@ -1,0 +1,69 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { firstValue, type Headers } from "../http-cache/headers.js";
+import { pathTag } from "../keys/cache-key.js";
+import type { CompiledPolicy } from "../routing/compile-policy.js";
+import { matchInvalidations } from "../routing/compile-policy.js";
+import { normalizePath, splitTarget } from "../routing/normalize-path.js";
+import { INVALIDATION_RULE_TARGET_URI } from "../telemetry/metric-names.js";
+import type { ProxyContext } from "./context.js";
+import { passThrough } from "./pass-through.js";
+
+/**
+ * Unsafe methods: the request body streams to the upstream; on a 2xx/3xx answer the matching invalidate
+ * rules' tags and the target URI (plus same-origin Location / Content-Location, RFC 9111 §4.4) are
+ * dropped — awaited before the response is released, so a read after the write's response never sees
+ * the old entry. A failed write (4xx/5xx, upstream error) invalidates nothing.
+ * https://www.rfc-editor.org/rfc/rfc9111#section-4.4
+ */
+export function serveWrite(
+  ctx: ProxyContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  started: number,
+  write: { readonly policy: CompiledPolicy; readonly path: string; readonly route: string },
+): Promise<void> {
+  const { policy, path } = write;
+  const method = req.method ?? "POST";
+  return passThrough(ctx, req, res, started, {
+    route: write.route,
+    outcome: { kind: "bypass", reason: "unsafe-method" },
+    beforeHead: async (status, headers) => {
+      if (status < 200 || status >= 400) return undefined;
+      const matches = matchInvalidations(policy, method, path);
+      const tags = new Set(matches.flatMap((match) => match.tags));
+      tags.add(pathTag(path));
+      for (const related of relatedPaths(headers, firstValue(req.headers.host))) tags.add(pathTag(related));
+      await ctx.invalidator.invalidate({
+        policy: policy.label,
+        source: "write",
+        rules: [...matches.map((match) => match.rule), INVALIDATION_RULE_TARGET_URI],
+        tags: [...tags],
+        keys: [],
+      });
+      return undefined;
+    },
+  });
+}
+
+/** Normalized paths of same-origin Location and Content-Location values (RFC 9111 §4.4). */
+export function relatedPaths(headers: Headers, host: string | undefined): string[] {
+  const paths: string[] = [];
+  for (const name of ["location", "content-location"]) {
+    const value = firstValue(headers[name]);
+    if (value === undefined || value === "") continue;
+    const path = sameOriginPath(value, host);
+    if (path !== undefined) paths.push(normalizePath(path));
+  }
+  return paths;
+}
+
+function sameOriginPath(reference: string, host: string | undefined): string | undefined {
+  if (reference.startsWith("/") && !reference.startsWith("//")) return splitTarget(reference).path;
+  try {
+    const url = new URL(reference);
+    if (host === undefined || url.host.toLowerCase() !== host.toLowerCase()) return undefined;
+    return url.pathname;
+  } catch {
+    return undefined;
+  }
+}

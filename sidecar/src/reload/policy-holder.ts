@@ -1,0 +1,74 @@
+import { formatProblems, INVALID_POLICY_CODE, type Problem, parseCachePolicyText } from "@apicache/crds";
+import type { Logger } from "pino";
+import { type CompiledPolicy, compilePolicy, policyHash } from "../routing/compile-policy.js";
+import type { SidecarMetrics } from "../telemetry/metrics.js";
+
+/**
+ * The policy in effect. A new text is parsed, compiled and swapped in with one assignment: requests in
+ * flight keep the policy they started with. An invalid text is rejected with one log line naming each
+ * problem, and the last good policy stays.
+ */
+export type ApplyResult =
+  | { readonly ok: true; readonly changed: boolean; readonly policy: CompiledPolicy }
+  | { readonly ok: false; readonly problems: readonly Problem[] };
+
+export class PolicyHolder {
+  #current: CompiledPolicy;
+  readonly #metrics: SidecarMetrics;
+  readonly #log: Logger;
+  readonly #listeners: ((policy: CompiledPolicy, previous: CompiledPolicy) => void)[] = [];
+
+  constructor(initial: CompiledPolicy, metrics: SidecarMetrics, log: Logger) {
+    this.#current = initial;
+    this.#metrics = metrics;
+    this.#log = log;
+    metrics.configInfo.labels(initial.label, initial.hash).set(1);
+  }
+
+  get current(): CompiledPolicy {
+    return this.#current;
+  }
+
+  onChange(listener: (policy: CompiledPolicy, previous: CompiledPolicy) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Parses and, when valid and different, swaps in a policy text from `origin` (a file, a ConfigMap). */
+  apply(text: string, origin: string): ApplyResult {
+    if (policyHash(text) === this.#current.hash) return { ok: true, changed: false, policy: this.#current };
+    const parsed = parseCachePolicyText(text);
+    if (!parsed.ok) return this.#reject(origin, parsed.problems);
+    let next: CompiledPolicy;
+    try {
+      next = compilePolicy(parsed.policy, text);
+    } catch (error) {
+      return this.#reject(origin, [{ path: "", message: (error as Error).message }]);
+    }
+    const previous = this.#current;
+    this.#current = next;
+    this.#metrics.configInfo.reset();
+    this.#metrics.configInfo.labels(next.label, next.hash).set(1);
+    this.#metrics.configReloads.labels("success").inc();
+    this.#log.info(
+      { origin, policy: next.label, configHash: next.hash, mode: next.mode, routes: next.routes.length },
+      "policy reloaded",
+    );
+    if (JSON.stringify(next.store) !== JSON.stringify(previous.store)) {
+      this.#log.warn(
+        { origin, before: previous.store, after: next.store },
+        "spec.store changed: the new store settings apply after the sidecar restarts",
+      );
+    }
+    for (const listener of this.#listeners) listener(next, previous);
+    return { ok: true, changed: true, policy: next };
+  }
+
+  #reject(origin: string, problems: readonly Problem[]): ApplyResult {
+    this.#metrics.configReloads.labels("failure").inc();
+    this.#log.error(
+      { code: INVALID_POLICY_CODE, origin, problems },
+      `rejected the policy from ${origin}, keeping the last good one (${this.#current.hash}): ${formatProblems(problems)}`,
+    );
+    return { ok: false, problems };
+  }
+}

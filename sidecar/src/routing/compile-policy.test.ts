@@ -1,0 +1,119 @@
+import { parseCachePolicyOrThrow } from "@apicache/crds";
+import { describe, expect, it } from "vitest";
+import {
+  anyRouteMatchesPath,
+  compilePolicy,
+  matchInvalidations,
+  matchRoute,
+  routeTags,
+} from "./compile-policy.js";
+import { pathSegments } from "./path-matcher.js";
+
+const manifest = {
+  apiVersion: "apicache.io/v1alpha1",
+  kind: "CachePolicy",
+  metadata: { name: "booking-api", namespace: "shop" },
+  spec: {
+    selector: { matchLabels: { app: "booking-api" } },
+    upstream: { port: "http" },
+    identity: { headers: ["X-User-Id"], cookies: ["session"] },
+    routes: [
+      {
+        name: "slots",
+        path: "/api/v2/barbers/:barberId/slots",
+        ttl: "60s",
+        key: { query: ["date", "after"], headers: ["Accept-Language"] },
+        tags: ["slots", "barber:{barberId}"],
+      },
+      { name: "services-get-only", path: "/api/v2/services/*", methods: ["GET"] },
+      { name: "services-any", path: "/api/v2/services/**", ttl: "10m" },
+      { name: "catch-all", path: "/api/**" },
+    ],
+    invalidate: [
+      { name: "appointments", path: "/api/v2/appointments/**", tags: ["slots", "dashboard"] },
+      { name: "barber", path: "/api/v2/barbers/:barberId", methods: ["PUT"], tags: ["barber:{barberId}"] },
+    ],
+    warm: [{ path: "/api/v2/services", every: "10m" }],
+  },
+};
+const compiled = compilePolicy(parseCachePolicyOrThrow(manifest), "text");
+const match = (method: string, path: string) => matchRoute(compiled, method, pathSegments(path));
+
+describe("a compiled policy", () => {
+  it("carries effective settings in ms and bytes", () => {
+    expect(compiled.routes[0]?.rules).toMatchObject({
+      ttlMs: 60_000,
+      staleWhileRevalidateMs: 30_000,
+      staleIfErrorMs: 600_000,
+      maxBodyBytes: 1024 * 1024,
+      negativeTtlMs: 10_000,
+      scope: "Public",
+    });
+    expect(compiled.label).toBe("shop/booking-api");
+    expect(compiled.store.keyPrefix).toBe("shop/booking-api");
+    expect(compiled.upstreamTimeoutMs).toBe(30_000);
+    expect(compiled.warm).toEqual([{ path: "/api/v2/services", everyMs: 600_000 }]);
+  });
+
+  it("sorts key parts and lowercases header names", () => {
+    expect(compiled.routes[0]?.keyQuery).toEqual(["after", "date"]);
+    expect(compiled.routes[0]?.keyHeaders).toEqual(["accept-language"]);
+    expect(compiled.identity).toEqual({ headers: ["authorization", "x-user-id"], cookies: ["session"] });
+  });
+
+  it("hashes the policy text", () => {
+    expect(compiled.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+});
+
+describe("route matching", () => {
+  it.each([
+    ["GET", "/api/v2/barbers/42/slots", "slots", { barberId: "42" }],
+    ["HEAD", "/api/v2/barbers/42/slots", "slots", { barberId: "42" }],
+    ["GET", "/api/v2/services/7", "services-get-only", {}],
+    ["HEAD", "/api/v2/services/7", "services-any", {}],
+    ["GET", "/api/v2/services", "services-any", {}],
+    ["GET", "/api/v2/services/7/reviews", "services-any", {}],
+    ["GET", "/api/v2/barbers/42", "catch-all", {}],
+    ["GET", "/api", "catch-all", {}],
+  ])("%s %s takes the first matching route, %s", (method, path, route, params) => {
+    expect(match(method, path)).toMatchObject({ route: { name: route }, params });
+  });
+
+  it.each([
+    ["GET", "/other"],
+    ["GET", "/"],
+    ["POST", "/api/v2/services/7"],
+  ])("%s %s matches no route", (method, path) => {
+    expect(match(method, path)).toBeUndefined();
+  });
+
+  it("does not let a param capture an empty segment", () => {
+    expect(match("GET", "/api/v2/barbers//slots")?.route.name).toBe("catch-all");
+  });
+
+  it("fills tag templates from the captured params", () => {
+    const found = match("GET", "/api/v2/barbers/42/slots");
+    expect(found && routeTags(found)).toEqual(["slots", "barber:42"]);
+  });
+
+  it("tells a path no route knows from a method a route does not cache", () => {
+    expect(anyRouteMatchesPath(compiled, pathSegments("/api/v2/services/7"))).toBe(true);
+    expect(anyRouteMatchesPath(compiled, pathSegments("/nope"))).toBe(false);
+  });
+});
+
+describe("invalidation matching", () => {
+  it("returns every matching rule with its tags filled", () => {
+    expect(matchInvalidations(compiled, "PUT", "/api/v2/barbers/42")).toEqual([
+      { rule: "barber", tags: ["barber:42"] },
+    ]);
+    expect(matchInvalidations(compiled, "POST", "/api/v2/appointments")).toEqual([
+      { rule: "appointments", tags: ["slots", "dashboard"] },
+    ]);
+  });
+
+  it("ignores methods a rule does not list", () => {
+    expect(matchInvalidations(compiled, "DELETE", "/api/v2/barbers/42")).toEqual([]);
+  });
+});

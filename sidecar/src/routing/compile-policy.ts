@@ -1,0 +1,175 @@
+import { createHash } from "node:crypto";
+import { type CachePolicy, durationMs, parsePathTemplate, quantityBytes, type Route } from "@apicache/crds";
+import type { CacheRules } from "../http-cache/storability.js";
+import { compilePathMatcher, compileTagTemplate, type PathMatcher, pathSegments } from "./path-matcher.js";
+
+/**
+ * A CachePolicy compiled once per (re)load into what the hot path needs: matchers, millisecond and byte
+ * values, lowercase header names, sorted key parts. Pure (node:crypto only hashes).
+ */
+export interface CompiledRoute {
+  readonly name: string;
+  readonly matcher: PathMatcher;
+  readonly methods: ReadonlySet<string>;
+  readonly rules: CacheRules;
+  /** Declared key query parameters, sorted. */
+  readonly keyQuery: readonly string[];
+  /** Declared key headers, lowercase, sorted. */
+  readonly keyHeaders: readonly string[];
+  readonly tags: readonly TagFiller[];
+}
+
+export interface CompiledInvalidation {
+  readonly name: string;
+  readonly matcher: PathMatcher;
+  readonly methods: ReadonlySet<string>;
+  readonly tags: readonly TagFiller[];
+}
+
+type TagFiller = (params: Readonly<Record<string, string>>) => string;
+
+export interface CompiledIdentity {
+  /** Lowercase identifying header names; `authorization` always included. */
+  readonly headers: readonly string[];
+  /** Identifying cookie names; undefined = any Cookie header identifies. */
+  readonly cookies?: readonly string[];
+}
+
+export interface CompiledPolicy {
+  readonly policy: CachePolicy;
+  /** `<namespace>/<name>`: the `policy` metric label. */
+  readonly label: string;
+  /** `sha256:<hex>` of the policy text. */
+  readonly hash: string;
+  readonly mode: CachePolicy["spec"]["mode"];
+  readonly routes: readonly CompiledRoute[];
+  readonly invalidations: readonly CompiledInvalidation[];
+  readonly identity: CompiledIdentity;
+  readonly upstreamTimeoutMs: number;
+  readonly warm: readonly { readonly path: string; readonly everyMs: number }[];
+  readonly store: {
+    readonly keyPrefix: string;
+    readonly memoryMaxBytes: number;
+    readonly maxEntryAgeMs: number;
+    readonly commandTimeoutMs: number;
+  };
+}
+
+export function compilePolicy(policy: CachePolicy, text: string): CompiledPolicy {
+  const { spec, metadata } = policy;
+  const label = `${metadata.namespace}/${metadata.name}`;
+  return {
+    policy,
+    label,
+    hash: policyHash(text),
+    mode: spec.mode,
+    routes: spec.routes.map(compileRoute),
+    invalidations: spec.invalidate.map((rule) => ({
+      name: rule.name,
+      matcher: matcherFor(rule.path),
+      methods: new Set(rule.methods),
+      tags: rule.tags.map(compileTagTemplate),
+    })),
+    identity: compileIdentity(spec.identity),
+    upstreamTimeoutMs: durationMs(spec.upstream.timeout),
+    warm: spec.warm.map((warm) => ({ path: warm.path, everyMs: durationMs(warm.every) })),
+    store: {
+      keyPrefix: spec.store.redis?.keyPrefix ?? label,
+      memoryMaxBytes: quantityBytes(spec.store.memory.maxBytes),
+      maxEntryAgeMs: durationMs(spec.store.memory.maxEntryAge),
+      commandTimeoutMs: durationMs(spec.store.redis?.commandTimeout ?? "50ms"),
+    },
+  };
+}
+
+export function policyHash(text: string): string {
+  return `sha256:${createHash("sha256").update(text).digest("hex")}`;
+}
+
+function compileRoute(route: Route): CompiledRoute {
+  return {
+    name: route.name,
+    matcher: matcherFor(route.path),
+    methods: new Set(route.methods),
+    rules: {
+      ttlMs: durationMs(route.ttl),
+      staleWhileRevalidateMs: durationMs(route.staleWhileRevalidate),
+      staleIfErrorMs: durationMs(route.staleIfError),
+      maxBodyBytes: quantityBytes(route.maxBodyBytes),
+      ttlFrom: route.ttlFrom,
+      cacheableStatuses: new Set(route.cacheableStatuses),
+      negativeTtlMs: durationMs(route.negativeTtl),
+      scope: route.key.scope,
+    },
+    keyQuery: [...route.key.query].sort(),
+    keyHeaders: route.key.headers.map((name) => name.toLowerCase()).sort(),
+    tags: route.tags.map(compileTagTemplate),
+  };
+}
+
+function compileIdentity(identity: CachePolicy["spec"]["identity"]): CompiledIdentity {
+  const headers = [
+    ...new Set(["authorization", ...identity.headers.map((name) => name.toLowerCase())]),
+  ].sort();
+  return identity.cookies ? { headers, cookies: [...identity.cookies].sort() } : { headers };
+}
+
+function matcherFor(path: string): PathMatcher {
+  const parsed = parsePathTemplate(path);
+  // The policy parser has rejected bad templates already; this guards direct callers.
+  if (!parsed.ok) throw new RangeError(`invalid path template ${JSON.stringify(path)}: ${parsed.message}`);
+  return compilePathMatcher(parsed.template);
+}
+
+export interface RouteMatch {
+  readonly route: CompiledRoute;
+  readonly params: Readonly<Record<string, string>>;
+}
+
+/**
+ * The first route, in declared order, whose path matches and which caches this method. A route whose
+ * path matches but which does not list the method is skipped, so a later route may take it.
+ */
+export function matchRoute(
+  policy: CompiledPolicy,
+  method: string,
+  segments: readonly string[],
+): RouteMatch | undefined {
+  for (const route of policy.routes) {
+    if (!route.methods.has(method)) continue;
+    const params = route.matcher.match(segments);
+    if (params) return { route, params };
+  }
+  return undefined;
+}
+
+/** Whether any route's path matches, whatever the method (to tell "no-route" from "method-not-cached"). */
+export function anyRouteMatchesPath(policy: CompiledPolicy, segments: readonly string[]): boolean {
+  return policy.routes.some((route) => route.matcher.match(segments) !== undefined);
+}
+
+export interface InvalidationMatch {
+  readonly rule: string;
+  readonly tags: readonly string[];
+}
+
+/** Every invalidate rule the write matches (all of them, not the first), with its tags filled in. */
+export function matchInvalidations(
+  policy: CompiledPolicy,
+  method: string,
+  path: string,
+): InvalidationMatch[] {
+  const segments = pathSegments(path);
+  const matches: InvalidationMatch[] = [];
+  for (const rule of policy.invalidations) {
+    if (!rule.methods.has(method)) continue;
+    const params = rule.matcher.match(segments);
+    if (params) matches.push({ rule: rule.name, tags: rule.tags.map((fill) => fill(params)) });
+  }
+  return matches;
+}
+
+/** The route's tags for a request, filled from its path params. */
+export function routeTags(match: RouteMatch): string[] {
+  return match.route.tags.map((fill) => fill(match.params));
+}

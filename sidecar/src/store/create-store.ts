@@ -1,0 +1,110 @@
+import type { Logger } from "pino";
+import { CircuitBreakerStore, type CircuitState } from "./circuit-breaker.js";
+import { StoreError } from "./errors.js";
+import { InstrumentedStore, type OperationObserver } from "./instrumented-store.js";
+import { MemoryStore } from "./memory-store.js";
+import type { ReconnectOptions } from "./reconnect.js";
+import { createRedisClusterStore } from "./redis-cluster-store.js";
+import { validateKeyPrefix } from "./redis-layout.js";
+import { createRedisStore } from "./redis-store.js";
+import { parseRedisUrl, type RedisTarget } from "./redis-url.js";
+import { TieredStore } from "./tiered-store.js";
+import type { EntryStore } from "./types.js";
+
+export interface CreateStoreOptions {
+  /** `redis://…`, `rediss://…` or `redis+cluster://h1:p1,h2:p2,…`; absent: in-memory store only. */
+  readonly redisUrl?: string;
+  /** Prefix of every Redis key (spec.store.redis.keyPrefix, default `<namespace>/<name>`). */
+  readonly keyPrefix: string;
+  /** Per-command Redis timeout (spec.store.redis.commandTimeout, default 50 ms). */
+  readonly commandTimeoutMs: number;
+  /** Bound of the in-process tier (spec.store.memory.maxBytes). */
+  readonly memoryMaxBytes: number;
+  /** Longest an L1 copy is served without asking Redis (spec.store.memory.maxEntryAge); 0: no L1 in front of Redis. */
+  readonly maxEntryAgeMs: number;
+  readonly onOperation?: OperationObserver;
+  readonly logger?: Logger;
+  readonly now?: () => number;
+  /** Additive: circuit breaker tuning (defaults: 5 consecutive failures, 1 s cool-down). */
+  readonly circuit?: { readonly failureThreshold?: number; readonly coolDownMs?: number };
+  /** Additive: called when the Redis circuit changes state (`apicache_store_circuit_open`, logs). */
+  readonly onCircuitStateChange?: (state: CircuitState, store: string) => void;
+  /** Additive: reconnect backoff (defaults: 50 ms doubling to 2 s, with jitter). */
+  readonly reconnect?: ReconnectOptions;
+}
+
+/**
+ * Builds the store the sidecar uses:
+ * - no URL: memory (LRU by bytes);
+ * - `redis://`/`rediss://`: tiered(memory, breaker(redis));
+ * - `redis+cluster://`: tiered(memory, breaker(cluster));
+ * - with `maxEntryAgeMs` 0 or `memoryMaxBytes` 0 the L1 tier is left out: breaker(redis) alone.
+ * With `onOperation`, the outer store reports as itself ("memory" or "tiered") and the Redis tier
+ * reports as "redis"/"redis-cluster" (circuit-open rejections included, with reason circuit_open).
+ * Throws a `StoreError` (APICACHE_ERR_STORE_URL_INVALID / _OPTIONS_INVALID) on bad input.
+ */
+export function createStore(options: CreateStoreOptions): EntryStore {
+  validateOptions(options);
+  const instrument = (store: EntryStore): EntryStore =>
+    options.onOperation === undefined ? store : new InstrumentedStore(store, options.onOperation);
+  const now = options.now ?? Date.now;
+  const memory = (): MemoryStore => new MemoryStore({ maxBytes: options.memoryMaxBytes, now });
+  if (options.redisUrl === undefined || options.redisUrl === "") return instrument(memory());
+
+  const target = parseRedisUrl(options.redisUrl);
+  const breaker = new CircuitBreakerStore(redisFor(target, options), {
+    ...options.circuit,
+    now,
+    ...(options.onCircuitStateChange === undefined ? {} : { onStateChange: options.onCircuitStateChange }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+  const l2 = instrument(breaker);
+  if (options.maxEntryAgeMs === 0 || options.memoryMaxBytes === 0) return l2;
+  return instrument(new TieredStore({ l1: memory(), l2, maxEntryAgeMs: options.maxEntryAgeMs, now }));
+}
+
+function redisFor(target: RedisTarget, options: CreateStoreOptions): EntryStore {
+  const common = {
+    keyPrefix: options.keyPrefix,
+    commandTimeoutMs: options.commandTimeoutMs,
+    ...(target.username === undefined ? {} : { username: target.username }),
+    ...(target.password === undefined ? {} : { password: target.password }),
+    ...(options.reconnect === undefined ? {} : { reconnect: options.reconnect }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    tls: target.tls,
+  };
+  if (target.kind === "cluster") return createRedisClusterStore({ ...common, nodes: target.nodes });
+  return createRedisStore({ ...common, node: target.node, db: target.db });
+}
+
+function validateOptions(options: CreateStoreOptions): void {
+  const problems: string[] = [];
+  const check = (ok: boolean, problem: string): void => {
+    if (!ok) problems.push(problem);
+  };
+  check(
+    Number.isFinite(options.commandTimeoutMs) && options.commandTimeoutMs > 0,
+    `commandTimeoutMs must be a positive number of milliseconds (got ${options.commandTimeoutMs})`,
+  );
+  check(
+    Number.isSafeInteger(options.memoryMaxBytes) && options.memoryMaxBytes >= 0,
+    `memoryMaxBytes must be a whole number of bytes ≥ 0 (got ${options.memoryMaxBytes})`,
+  );
+  check(
+    Number.isFinite(options.maxEntryAgeMs) && options.maxEntryAgeMs >= 0,
+    `maxEntryAgeMs must be ≥ 0 milliseconds (got ${options.maxEntryAgeMs})`,
+  );
+  if (options.redisUrl) {
+    try {
+      validateKeyPrefix(options.keyPrefix);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  if (problems.length > 0) {
+    throw new StoreError(
+      "APICACHE_ERR_STORE_OPTIONS_INVALID",
+      `store options are invalid: ${problems.join("; ")}. Fix spec.store in the CachePolicy.`,
+    );
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Store errors: every failure a store can report carries a stable code (documented in
+ * docs/errors.md, "Store errors") and a message that says what to do. Callers fail open: a
+ * `StoreError` is a cache miss for the request, never the client's error.
+ */
+export const STORE_ERROR_CODES = [
+  "APICACHE_ERR_STORE_TIMEOUT",
+  "APICACHE_ERR_STORE_UNAVAILABLE",
+  "APICACHE_ERR_STORE_CIRCUIT_OPEN",
+  "APICACHE_ERR_STORE_COMMAND",
+  "APICACHE_ERR_STORE_CLOSED",
+  "APICACHE_ERR_STORE_URL_INVALID",
+  "APICACHE_ERR_STORE_OPTIONS_INVALID",
+] as const;
+
+export type StoreErrorCode = (typeof STORE_ERROR_CODES)[number];
+
+/** Codes that mean "the backend is unreachable or too slow": they count toward opening the circuit. */
+const BACKEND_FAILURES: ReadonlySet<StoreErrorCode> = new Set([
+  "APICACHE_ERR_STORE_TIMEOUT",
+  "APICACHE_ERR_STORE_UNAVAILABLE",
+]);
+
+/** The `reason` label of `apicache_store_errors_total` for each code. */
+const REASONS: Readonly<Record<StoreErrorCode, string>> = {
+  APICACHE_ERR_STORE_TIMEOUT: "timeout",
+  APICACHE_ERR_STORE_UNAVAILABLE: "unavailable",
+  APICACHE_ERR_STORE_CIRCUIT_OPEN: "circuit_open",
+  APICACHE_ERR_STORE_COMMAND: "command",
+  APICACHE_ERR_STORE_CLOSED: "closed",
+  APICACHE_ERR_STORE_URL_INVALID: "config",
+  APICACHE_ERR_STORE_OPTIONS_INVALID: "config",
+};
+
+export class StoreError extends Error {
+  override readonly name = "StoreError";
+
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${code}: ${message}`, options);
+  }
+
+  /** Whether this failure says the backend is down or slow (counts toward the circuit breaker). */
+  get isBackendFailure(): boolean {
+    return BACKEND_FAILURES.has(this.code);
+  }
+
+  /** Low-cardinality reason label for metrics. */
+  get reason(): string {
+    return REASONS[this.code];
+  }
+}
+
+export function isStoreError(error: unknown): error is StoreError {
+  return error instanceof StoreError;
+}
+
+/** The metric reason for any error an operation rejected with. */
+export function errorReason(error: unknown): string {
+  return isStoreError(error) ? error.reason : "unknown";
+}
+
+export function storeTimeout(store: string, operation: string, ms: number): StoreError {
+  return new StoreError(
+    "APICACHE_ERR_STORE_TIMEOUT",
+    `${store} ${operation} did not answer within ${ms} ms; the request is served from the upstream. ` +
+      "Check Redis latency (SLOWLOG, CPU, network) or raise spec.store.redis.commandTimeout.",
+  );
+}
+
+export function storeUnavailable(store: string, operation: string, cause: unknown): StoreError {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new StoreError(
+    "APICACHE_ERR_STORE_UNAVAILABLE",
+    `${store} ${operation} failed: ${detail}; the request is served from the upstream while the client reconnects. ` +
+      "Check that Redis is running and reachable at the configured URL.",
+    { cause },
+  );
+}
+
+export function storeCommandFailed(store: string, operation: string, cause: unknown): StoreError {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new StoreError(
+    "APICACHE_ERR_STORE_COMMAND",
+    `${store} ${operation} was refused by Redis: ${detail}. ` +
+      "Check Redis memory (maxmemory, eviction policy) and that no other program writes under this key prefix.",
+    { cause },
+  );
+}
+
+export function storeCircuitOpen(store: string, retryInMs: number): StoreError {
+  return new StoreError(
+    "APICACHE_ERR_STORE_CIRCUIT_OPEN",
+    `${store} is skipped for ${Math.max(0, Math.ceil(retryInMs))} ms after repeated failures (circuit open); ` +
+      "requests go to the upstream meanwhile. Look for the earlier APICACHE_ERR_STORE_TIMEOUT/UNAVAILABLE errors.",
+  );
+}
+
+export function storeClosed(store: string, operation: string): StoreError {
+  return new StoreError(
+    "APICACHE_ERR_STORE_CLOSED",
+    `${store} ${operation} was called after close(); this is a shutdown-ordering bug: stop serving before closing the store.`,
+  );
+}

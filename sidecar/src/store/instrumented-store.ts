@@ -1,0 +1,83 @@
+import { errorReason } from "./errors.js";
+import type { EntryStore, SetOptions, StoredEntry, StoreHealth, StoreStats } from "./types.js";
+
+export type StoreOperation = "get" | "set" | "delete" | "delete_tags";
+
+/**
+ * Called once per store operation with its duration; `errorReason` (a `StoreError` reason such as
+ * "timeout", "unavailable", "circuit_open") is set when it failed. The data path maps it to
+ * `apicache_store_operation_duration_seconds{store,operation}` and `apicache_store_errors_total`.
+ */
+export type OperationObserver = (
+  store: string,
+  operation: StoreOperation,
+  seconds: number,
+  errorReason?: string,
+) => void;
+
+/** A decorator that reports every operation of the store it wraps; behaviour is unchanged. */
+export class InstrumentedStore implements EntryStore {
+  readonly name: string;
+  readonly #inner: EntryStore;
+  readonly #observe: OperationObserver;
+
+  constructor(inner: EntryStore, observe: OperationObserver, name: string = inner.name) {
+    this.name = name;
+    this.#inner = inner;
+    this.#observe = observe;
+  }
+
+  get(key: string): Promise<Buffer | undefined> {
+    return this.#timed("get", () => this.#inner.get(key));
+  }
+
+  getEntry(key: string): Promise<StoredEntry | undefined> {
+    return this.#timed("get", () => this.#inner.getEntry(key));
+  }
+
+  set(key: string, value: Buffer, options: SetOptions): Promise<void> {
+    return this.#timed("set", () => this.#inner.set(key, value, options));
+  }
+
+  delete(keys: readonly string[]): Promise<number> {
+    return this.#timed("delete", () => this.#inner.delete(keys));
+  }
+
+  deleteTags(tags: readonly string[]): Promise<number> {
+    return this.#timed("delete_tags", () => this.#inner.deleteTags(tags));
+  }
+
+  health(): StoreHealth {
+    return this.#inner.health();
+  }
+
+  stats(): StoreStats {
+    return this.#inner.stats();
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+
+  async #timed<T>(operation: StoreOperation, work: () => Promise<T>): Promise<T> {
+    const started = process.hrtime.bigint();
+    try {
+      const result = await work();
+      this.#report(operation, started);
+      return result;
+    } catch (error) {
+      this.#report(operation, started, errorReason(error));
+      throw error;
+    }
+  }
+
+  #report(operation: StoreOperation, started: bigint, reason?: string): void {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    try {
+      if (reason === undefined) this.#observe(this.name, operation, seconds);
+      else this.#observe(this.name, operation, seconds, reason);
+    } catch {
+      // A broken observer must never break the data path.
+    }
+  }
+}

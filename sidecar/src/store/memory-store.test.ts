@@ -1,0 +1,148 @@
+import { describe, expect, it } from "vitest";
+import { StoreError } from "./errors.js";
+import {
+  ENTRY_OVERHEAD_BYTES,
+  entryBytes,
+  MemoryStore,
+  TAG_MEMBERSHIP_OVERHEAD_BYTES,
+} from "./memory-store.js";
+
+function clock(start = 1_000) {
+  let now = start;
+  return { now: () => now, advance: (ms: number) => (now += ms) };
+}
+
+const value = (size: number, fill = 1) => Buffer.alloc(size, fill);
+const opts = (ttlMs = 60_000, tags: string[] = []) => ({ ttlMs, tags });
+
+describe("memory store", () => {
+  describe("byte accounting", () => {
+    it("counts key, value, tag bookkeeping and a fixed overhead per entry", () => {
+      expect(entryBytes("key", value(10), [])).toBe(ENTRY_OVERHEAD_BYTES + 3 + 10);
+      expect(entryBytes("key", value(10), ["ab"])).toBe(
+        ENTRY_OVERHEAD_BYTES + 3 + 10 + 2 + 3 + TAG_MEMBERSHIP_OVERHEAD_BYTES,
+      );
+      expect(entryBytes("ü", value(0), [])).toBe(ENTRY_OVERHEAD_BYTES + 2);
+    });
+
+    it("tracks bytes and entries through set, overwrite and delete", () => {
+      const store = new MemoryStore({ maxBytes: 10_000 });
+      store.put("a", value(100), opts(60_000, ["t"]));
+      store.put("b", value(50), opts());
+      expect(store.entries).toBe(2);
+      expect(store.bytes).toBe(entryBytes("a", value(100), ["t"]) + entryBytes("b", value(50), []));
+      store.put("a", value(10), opts());
+      expect(store.bytes).toBe(entryBytes("a", value(10), []) + entryBytes("b", value(50), []));
+      store.remove(["a", "b"]);
+      expect(store.bytes).toBe(0);
+      expect(store.entries).toBe(0);
+      expect(store.stats()).toEqual({ l1: { bytes: 0, entries: 0 } });
+    });
+  });
+
+  describe("when the byte bound is exceeded", () => {
+    const size = entryBytes("k0", value(100), []);
+
+    it("evicts least recently used entries first and never exceeds the bound", () => {
+      const store = new MemoryStore({ maxBytes: size * 3 });
+      for (const key of ["k0", "k1", "k2"]) store.put(key, value(100), opts());
+      store.lookup("k0");
+      store.put("k3", value(100), opts());
+      expect(store.lookup("k1")).toBeUndefined();
+      expect(store.lookup("k0")).toBeDefined();
+      expect(store.lookup("k2")).toBeDefined();
+      expect(store.lookup("k3")).toBeDefined();
+      expect(store.bytes).toBeLessThanOrEqual(size * 3);
+    });
+
+    it("evicts as many entries as a large value needs", () => {
+      const store = new MemoryStore({ maxBytes: size * 3 });
+      for (const key of ["k0", "k1", "k2"]) store.put(key, value(100), opts());
+      store.put("big", value(size * 2), opts());
+      expect(store.entries).toBe(1);
+      expect(store.lookup("big")).toBeDefined();
+    });
+
+    it("does not store a value larger than the whole bound, and drops the key's older value", () => {
+      const store = new MemoryStore({ maxBytes: 1_000 });
+      store.put("k", value(10), opts());
+      store.put("k", value(2_000), opts());
+      expect(store.lookup("k")).toBeUndefined();
+      expect(store.bytes).toBe(0);
+    });
+
+    it("removes evicted keys from the tag index", () => {
+      const k0 = entryBytes("k0", value(100), ["t", "only-k0"]);
+      const store = new MemoryStore({ maxBytes: k0 + entryBytes("k1", value(100), ["t"]) });
+      store.put("k0", value(100), opts(60_000, ["t", "only-k0"]));
+      store.put("k1", value(100), opts(60_000, ["t"]));
+      store.put("k2", value(100), opts(60_000, ["t"]));
+      expect(store.lookup("k0")).toBeUndefined();
+      expect(store.tagCount).toBe(1);
+      expect(store.removeTags(["only-k0"])).toBe(0);
+      expect(store.removeTags(["t"])).toBe(2);
+      expect(store.tagCount).toBe(0);
+    });
+  });
+
+  describe("expiry", () => {
+    it("serves an entry until its TTL passes on the injected clock, then forgets it", () => {
+      const time = clock();
+      const store = new MemoryStore({ maxBytes: 10_000, now: time.now });
+      store.put("k", value(1), opts(100, ["t"]));
+      time.advance(99);
+      expect(store.lookup("k")).toBeDefined();
+      time.advance(1);
+      expect(store.lookup("k")).toBeUndefined();
+      expect(store.entries).toBe(0);
+      expect(store.tagCount).toBe(0);
+      expect(store.bytes).toBe(0);
+    });
+
+    it("stores nothing for a non-positive TTL", () => {
+      const store = new MemoryStore({ maxBytes: 10_000 });
+      store.put("k", value(1), opts(0));
+      store.put("j", value(1), opts(-5));
+      expect(store.entries).toBe(0);
+    });
+
+    it("reports the remaining TTL and the tags through getEntry", async () => {
+      const time = clock();
+      const store = new MemoryStore({ maxBytes: 10_000, now: time.now });
+      await store.set("k", value(1), opts(1_000, ["a", "a", "b"]));
+      time.advance(400);
+      expect(await store.getEntry("k")).toEqual({ value: value(1), ttlMs: 600, tags: ["a", "b"] });
+    });
+  });
+
+  describe("tag index", () => {
+    it("replaces an entry's tags on overwrite", () => {
+      const store = new MemoryStore({ maxBytes: 10_000 });
+      store.put("k", value(1), opts(60_000, ["old"]));
+      store.put("k", value(2), opts(60_000, ["new"]));
+      expect(store.removeTags(["old"])).toBe(0);
+      expect(store.lookup("k")?.value).toEqual(value(2));
+      expect(store.removeTags(["new"])).toBe(1);
+    });
+
+    it("drops a tag's set once its last key is gone", () => {
+      const store = new MemoryStore({ maxBytes: 10_000 });
+      store.put("a", value(1), opts(60_000, ["t", "u"]));
+      store.put("b", value(1), opts(60_000, ["t"]));
+      store.remove(["a"]);
+      expect(store.tagCount).toBe(1);
+      store.remove(["b"]);
+      expect(store.tagCount).toBe(0);
+    });
+  });
+
+  describe("after close", () => {
+    it("rejects operations with APICACHE_ERR_STORE_CLOSED and reports unhealthy", async () => {
+      const store = new MemoryStore({ maxBytes: 10_000 });
+      await store.close();
+      await expect(store.get("k")).rejects.toMatchObject({ code: "APICACHE_ERR_STORE_CLOSED" });
+      await expect(store.deleteTags(["t"])).rejects.toBeInstanceOf(StoreError);
+      expect(store.health()).toEqual({ ok: false, detail: "closed" });
+    });
+  });
+});

@@ -1,0 +1,61 @@
+import { Cluster } from "ioredis";
+import type { Logger } from "pino";
+import { DEFAULT_RECONNECT, type ReconnectOptions, reconnectDelay } from "./reconnect.js";
+import { RedisBackedStore } from "./redis-backed-store.js";
+import type { RedisNode } from "./redis-url.js";
+
+/**
+ * Redis Cluster (ioredis `Cluster`). The same commands as the standalone store, each on one key, so
+ * no command is ever cross-slot: an entry and its tag sets hash to different slots and are written
+ * and deleted by separate single-key commands (auto-pipelined per node). Fails fast like the
+ * standalone store: no offline queue, short timeouts, few redirections, reconnect with backoff.
+ */
+export interface RedisClusterStoreOptions {
+  readonly nodes: readonly RedisNode[];
+  readonly tls?: boolean;
+  readonly username?: string;
+  readonly password?: string;
+  readonly keyPrefix: string;
+  readonly commandTimeoutMs: number;
+  readonly connectTimeoutMs?: number;
+  readonly reconnect?: ReconnectOptions;
+  /** Tag expiry slack (tests shorten it); see redis-layout.ts. */
+  readonly tagExpirySlackMs?: number;
+  readonly logger?: Logger;
+}
+
+export function createRedisClusterStore(options: RedisClusterStoreOptions): RedisBackedStore {
+  const reconnect = options.reconnect ?? DEFAULT_RECONNECT;
+  const client = new Cluster(
+    options.nodes.map((node) => ({ host: node.host, port: node.port })),
+    {
+      enableOfflineQueue: false,
+      enableAutoPipelining: true,
+      maxRedirections: 4,
+      retryDelayOnFailover: Math.max(10, Math.floor(options.commandTimeoutMs / 4)),
+      retryDelayOnClusterDown: Math.max(10, Math.floor(options.commandTimeoutMs / 4)),
+      retryDelayOnTryAgain: Math.max(10, Math.floor(options.commandTimeoutMs / 4)),
+      slotsRefreshTimeout: Math.max(200, options.commandTimeoutMs * 4),
+      clusterRetryStrategy: (attempt) => reconnectDelay(attempt, reconnect),
+      redisOptions: {
+        ...(options.username === undefined ? {} : { username: options.username }),
+        ...(options.password === undefined ? {} : { password: options.password }),
+        ...(options.tls ? { tls: {} } : {}),
+        protocol: 2,
+        connectionName: "apicache-sidecar",
+        commandTimeout: options.commandTimeoutMs,
+        connectTimeout: options.connectTimeoutMs ?? 2_000,
+        maxRetriesPerRequest: 1,
+      },
+    },
+  );
+  return new RedisBackedStore({
+    name: "redis-cluster",
+    client,
+    keyPrefix: options.keyPrefix,
+    commandTimeoutMs: options.commandTimeoutMs,
+    multiKeyDelete: false,
+    ...(options.tagExpirySlackMs === undefined ? {} : { tagExpirySlackMs: options.tagExpirySlackMs }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+}

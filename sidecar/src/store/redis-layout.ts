@@ -1,0 +1,99 @@
+import { StoreError } from "./errors.js";
+
+/**
+ * Pure description of how apicache lays data out in Redis (shared by the standalone and cluster
+ * stores).
+ *
+ * Keys: `<prefix>:k|<key>` holds an entry, `<prefix>:t|<tag>` is the tag's key set. A key prefix
+ * never contains `|` (nor `{`/`}`, which would pin every key of a tenant to one cluster slot), so the
+ * first `|` of any apicache key ends `<prefix>:k` or `<prefix>:t`: two stores with different prefixes
+ * can never touch each other's keys, and entries never collide with tag sets.
+ *
+ * Tag sets are sorted sets: member = the entry's key (without prefix), score = when that entry
+ * expires (Redis server time, ms) plus a slack. Membership is exact (never a pattern); every write
+ * to a tag set first drops members whose entries have expired, and the set itself expires no
+ * earlier than its longest-lived member, so tag sets stay as small as the live entries they index.
+ *
+ * Values: an envelope `0xAC 0x01 <u16 tag-bytes length> <tags as JSON> <value bytes>`, so a reader
+ * (the tiered store filling L1) learns the entry's tags without another round trip.
+ */
+
+export const KEY_PREFIX_PATTERN = /^[^|{}\s]{1,200}$/;
+
+export function validateKeyPrefix(prefix: string): string {
+  if (!KEY_PREFIX_PATTERN.test(prefix)) {
+    throw new StoreError(
+      "APICACHE_ERR_STORE_OPTIONS_INVALID",
+      `key prefix "${prefix}" is invalid: use 1-200 characters without "|", "{", "}" or spaces ` +
+        "(spec.store.redis.keyPrefix, default <namespace>/<name>).",
+    );
+  }
+  return prefix;
+}
+
+export function entryKey(prefix: string, key: string): string {
+  return `${prefix}:k|${key}`;
+}
+
+export function tagKey(prefix: string, tag: string): string {
+  return `${prefix}:t|${tag}`;
+}
+
+/** Added to a tag member's score and to the tag set's TTL: absorbs clock skew between cluster nodes. */
+export const TAG_EXPIRY_SLACK_MS = 5_000;
+
+/**
+ * KEYS[1] tag set; ARGV[1] member key; ARGV[2] entry TTL in ms (plus slack). Prunes expired members,
+ * records the member with its expiry, and makes the set live at least as long as the new member.
+ */
+export const TAG_ADD_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+if redis.call('PTTL', KEYS[1]) < ttl then
+  redis.call('PEXPIRE', KEYS[1], ttl)
+end
+return 1
+`;
+
+const MAGIC = 0xac;
+const VERSION = 0x01;
+const HEADER_BYTES = 4;
+const MAX_TAG_BYTES = 0xffff;
+
+export function encodeValue(value: Buffer, tags: readonly string[]): Buffer {
+  const tagBytes = tags.length === 0 ? Buffer.alloc(0) : Buffer.from(JSON.stringify(tags));
+  if (tagBytes.length > MAX_TAG_BYTES) {
+    throw new StoreError(
+      "APICACHE_ERR_STORE_OPTIONS_INVALID",
+      `an entry carries ${tags.length} tags (${tagBytes.length} bytes); the limit is ${MAX_TAG_BYTES} bytes. ` +
+        "Use fewer or shorter tags in the route.",
+    );
+  }
+  const header = Buffer.allocUnsafe(HEADER_BYTES);
+  header[0] = MAGIC;
+  header[1] = VERSION;
+  header.writeUInt16BE(tagBytes.length, 2);
+  return Buffer.concat([header, tagBytes, value], HEADER_BYTES + tagBytes.length + value.length);
+}
+
+/** The value and tags, or undefined for bytes apicache did not write (treated as a miss). */
+export function decodeValue(stored: Buffer): { value: Buffer; tags: readonly string[] } | undefined {
+  if (stored.length < HEADER_BYTES || stored[0] !== MAGIC || stored[1] !== VERSION) return undefined;
+  const tagLength = stored.readUInt16BE(2);
+  const valueStart = HEADER_BYTES + tagLength;
+  if (valueStart > stored.length) return undefined;
+  let tags: readonly string[] = [];
+  if (tagLength > 0) {
+    try {
+      const parsed: unknown = JSON.parse(stored.toString("utf8", HEADER_BYTES, valueStart));
+      if (!Array.isArray(parsed) || !parsed.every((tag) => typeof tag === "string")) return undefined;
+      tags = parsed;
+    } catch {
+      return undefined;
+    }
+  }
+  return { value: stored.subarray(valueStart), tags };
+}

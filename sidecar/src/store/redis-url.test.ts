@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { parseRedisUrl, redactRedisUrl } from "./redis-url.js";
+
+describe("parseRedisUrl", () => {
+  it.each([
+    [
+      "redis://127.0.0.1:6380",
+      { kind: "standalone", node: { host: "127.0.0.1", port: 6380 }, db: 0, tls: false },
+    ],
+    ["redis://cache", { kind: "standalone", node: { host: "cache", port: 6379 }, db: 0, tls: false }],
+    ["rediss://cache:6380/2", { kind: "standalone", node: { host: "cache", port: 6380 }, db: 2, tls: true }],
+    [
+      "redis://user:p%40ss@cache:6379",
+      {
+        kind: "standalone",
+        node: { host: "cache", port: 6379 },
+        db: 0,
+        tls: false,
+        username: "user",
+        password: "p@ss",
+      },
+    ],
+    [
+      "redis://:secret@cache",
+      { kind: "standalone", node: { host: "cache", port: 6379 }, db: 0, tls: false, password: "secret" },
+    ],
+    ["redis://[::1]:7000", { kind: "standalone", node: { host: "::1", port: 7000 }, db: 0, tls: false }],
+    [
+      "redis+cluster://10.0.0.1:7000,10.0.0.2:7001,10.0.0.3",
+      {
+        kind: "cluster",
+        tls: false,
+        nodes: [
+          { host: "10.0.0.1", port: 7000 },
+          { host: "10.0.0.2", port: 7001 },
+          { host: "10.0.0.3", port: 6379 },
+        ],
+      },
+    ],
+    [
+      "rediss+cluster://u:p@a:1,b:2",
+      {
+        kind: "cluster",
+        tls: true,
+        username: "u",
+        password: "p",
+        nodes: [
+          { host: "a", port: 1 },
+          { host: "b", port: 2 },
+        ],
+      },
+    ],
+  ])("parses %s", (url, expected) => {
+    expect(parseRedisUrl(url)).toEqual(expected);
+  });
+
+  it.each([
+    ["cache:6379", "no scheme"],
+    ["http://cache:6379", 'unknown scheme "http"'],
+    ["redis://", "host is missing"],
+    ["redis://cache:99999", "out of range"],
+    ["redis://cache:6379/x", "not a number"],
+    ["redis://a:1,b:2", "redis+cluster://"],
+    ["redis+cluster://", "no host:port"],
+    ["redis+cluster://a:1/0", "no databases"],
+    ["redis+cluster://a:1,b:x", '"b:x" is not host[:port]'],
+  ])("rejects %s, saying %s", (url, problem) => {
+    expect(() => parseRedisUrl(url)).toThrow(problem);
+    expect(() => parseRedisUrl(url)).toThrow(/APICACHE_ERR_STORE_URL_INVALID/);
+  });
+
+  it("never repeats the password in its error", () => {
+    expect(() => parseRedisUrl("redis://user:hunter2@cache:notaport")).toThrow(/user:\*\*\*@/);
+    expect(() => parseRedisUrl("redis://user:hunter2@cache:notaport")).not.toThrow(/hunter2/);
+  });
+});
+
+describe("redactRedisUrl", () => {
+  it.each([
+    ["redis://user:secret@cache:6379", "redis://user:***@cache:6379"],
+    ["redis://:secret@cache", "redis://:***@cache"],
+    ["redis+cluster://u:p@a:1,b:2", "redis+cluster://u:***@a:1,b:2"],
+    ["redis://cache:6379", "redis://cache:6379"],
+  ])("redacts %s", (url, expected) => {
+    expect(redactRedisUrl(url)).toBe(expected);
+  });
+});

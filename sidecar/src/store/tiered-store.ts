@@ -1,0 +1,106 @@
+import type { MemoryEntry, MemoryStore } from "./memory-store.js";
+import type { EntryStore, SetOptions, StoredEntry, StoreHealth, StoreStats } from "./types.js";
+
+/**
+ * L1 (in-process memory) in front of L2 (Redis, usually behind a circuit breaker).
+ *
+ * - Reads: an L1 copy younger than `maxEntryAgeMs` (counted from when it was stored or last
+ *   confirmed against L2) is served without consulting L2; otherwise L2 is read and the answer
+ *   refreshes L1 (with L2's remaining TTL and tags) or drops the L1 copy. So a pod serves an entry
+ *   another pod invalidated for at most `maxEntryAgeMs`. `0` never serves L1 without asking L2.
+ * - Fail open: when L2 fails, an unexpired L1 copy of any age is still served; without one the L2
+ *   error propagates (the caller treats it as a miss).
+ * - Writes go to both tiers; local invalidations (delete, deleteTags) drop L1 and L2 and count what
+ *   L2 removed (the shared truth: summing pods' L1 copies would over-count). An L2 read
+ *   that races a local invalidation does not re-populate L1 with what was just invalidated.
+ */
+export interface TieredStoreOptions {
+  readonly l1: MemoryStore;
+  readonly l2: EntryStore;
+  readonly maxEntryAgeMs: number;
+  readonly now?: () => number;
+  readonly name?: string;
+}
+
+export const DEFAULT_MAX_ENTRY_AGE_MS = 1_000;
+
+function fromMemory(entry: MemoryEntry, now: number): StoredEntry {
+  return { value: entry.value, ttlMs: entry.expiresAt - now, tags: entry.tags };
+}
+
+export class TieredStore implements EntryStore {
+  readonly name: string;
+  readonly #l1: MemoryStore;
+  readonly #l2: EntryStore;
+  readonly #maxEntryAgeMs: number;
+  readonly #now: () => number;
+  /** Bumped by every local invalidation; an L2 read that straddles one does not fill L1. */
+  #epoch = 0;
+
+  constructor(options: TieredStoreOptions) {
+    this.name = options.name ?? "tiered";
+    this.#l1 = options.l1;
+    this.#l2 = options.l2;
+    this.#maxEntryAgeMs = Math.max(0, options.maxEntryAgeMs);
+    this.#now = options.now ?? Date.now;
+  }
+
+  get l1(): MemoryStore {
+    return this.#l1;
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    return (await this.getEntry(key))?.value;
+  }
+
+  async getEntry(key: string): Promise<StoredEntry | undefined> {
+    const local = this.#l1.lookup(key);
+    if (local !== undefined && this.#now() - local.storedAt < this.#maxEntryAgeMs) {
+      return fromMemory(local, this.#now());
+    }
+    const epoch = this.#epoch;
+    let remote: StoredEntry | undefined;
+    try {
+      remote = await this.#l2.getEntry(key);
+    } catch (error) {
+      if (local !== undefined && this.#l1.lookup(key) === local) return fromMemory(local, this.#now());
+      throw error;
+    }
+    if (epoch === this.#epoch) {
+      if (remote === undefined) this.#l1.remove([key]);
+      else this.#l1.put(key, remote.value, { ttlMs: remote.ttlMs, tags: remote.tags });
+    }
+    return remote;
+  }
+
+  async set(key: string, value: Buffer, options: SetOptions): Promise<void> {
+    this.#l1.put(key, value, options);
+    await this.#l2.set(key, value, options);
+  }
+
+  async delete(keys: readonly string[]): Promise<number> {
+    this.#epoch++;
+    this.#l1.remove(keys);
+    return this.#l2.delete(keys);
+  }
+
+  async deleteTags(tags: readonly string[]): Promise<number> {
+    this.#epoch++;
+    this.#l1.removeTags(tags);
+    return this.#l2.deleteTags(tags);
+  }
+
+  /** L2's health: L1 is always usable, so this says whether the shared tier is. */
+  health(): StoreHealth {
+    const l2 = this.#l2.health();
+    return l2.ok ? l2 : { ok: false, detail: `${this.#l2.name}: ${l2.detail ?? "unavailable"}` };
+  }
+
+  stats(): StoreStats {
+    return { ...this.#l2.stats(), ...this.#l1.stats() };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.#l1.close(), this.#l2.close()]);
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * Every metric the sidecar exports: names, help text, labels and (for label values that dashboards and
+ * alerts filter on) the closed sets of values. Pure data — `metrics.ts` registers these with
+ * prom-client, and the monitoring generator imports them so dashboard and alert queries cannot drift.
+ * Units are in the names (`_seconds`, `_bytes`, `_total`).
+ */
+
+export const METRIC_PREFIX = "apicache_";
+
+/**
+ * The `outcome` label of requests_total / request_duration_seconds: the CacheOutcome of the request,
+ * the same value whose full form is the `Cache-Status` header (see http-cache/cache-outcome.ts).
+ */
+export const CACHE_OUTCOMES = [
+  /** Served from a fresh stored entry (or a response fetched by a coalesced request). */
+  "hit",
+  /** Served a stale entry while one background request refreshes it. */
+  "stale-while-revalidate",
+  /** The upstream failed (refused, timed out, 5xx): a stale entry was served instead. */
+  "stale-if-error",
+  /** Not in the cache (or too stale): fetched from the upstream and stored. */
+  "miss",
+  /** Fetched from the upstream on a cached route, but the response could not be stored. */
+  "uncacheable",
+  /** Not a cache candidate (no route, unsafe method, identifying request, mode Off…): streamed through. */
+  "bypass",
+  /** The upstream failed and nothing stale could be served: the client got an error. */
+  "error",
+  /** mode Shadow: the would-be outcome, prefixed; the answer always came from the upstream. */
+  "shadow-hit",
+  "shadow-stale-while-revalidate",
+  "shadow-stale-if-error",
+  "shadow-miss",
+  "shadow-uncacheable",
+  "shadow-bypass",
+  "shadow-error",
+] as const;
+export type CacheOutcomeLabel = (typeof CACHE_OUTCOMES)[number];
+
+/** Outcomes answered from the cache, without waiting for the upstream: the hit-ratio numerator. */
+export const SERVED_FROM_CACHE_OUTCOMES = ["hit", "stale-while-revalidate", "stale-if-error"] as const;
+/** Outcomes that were cache candidates: the hit-ratio denominator (bypass and shadow excluded). */
+export const CACHEABLE_OUTCOMES = [
+  "hit",
+  "stale-while-revalidate",
+  "stale-if-error",
+  "miss",
+  "uncacheable",
+  "error",
+] as const;
+
+export const UPSTREAM_ERROR_REASONS = ["timeout", "refused", "reset", "status_5xx", "truncated"] as const;
+export type UpstreamErrorReason = (typeof UPSTREAM_ERROR_REASONS)[number];
+
+export const STORE_OPERATIONS = ["get", "set", "delete", "delete_tags"] as const;
+export type StoreOperation = (typeof STORE_OPERATIONS)[number];
+
+export const INVALIDATION_SOURCES = ["write", "admin"] as const;
+export type InvalidationSource = (typeof INVALIDATION_SOURCES)[number];
+
+/** The `rule` label for invalidations that are not a policy rule. */
+export const INVALIDATION_RULE_TARGET_URI = "target-uri";
+export const INVALIDATION_RULE_ADMIN = "admin";
+
+export const CONFIG_RELOAD_RESULTS = ["success", "failure"] as const;
+
+/** The `route` label for requests no route matched. */
+export const NO_ROUTE_LABEL = "none";
+
+/** Buckets (seconds) for the request histograms: sub-millisecond hits up to slow upstreams. */
+export const REQUEST_DURATION_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+] as const;
+/** Buckets (seconds) for store operations: L1 in microseconds, Redis in milliseconds. */
+export const STORE_DURATION_BUCKETS = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+] as const;
+
+export interface MetricDefinition {
+  readonly name: string;
+  readonly help: string;
+  readonly type: "counter" | "gauge" | "histogram";
+  readonly labels: readonly string[];
+  readonly buckets?: readonly number[];
+}
+
+function metric<const L extends readonly string[]>(
+  name: string,
+  type: MetricDefinition["type"],
+  labels: L,
+  help: string,
+  buckets?: readonly number[],
+) {
+  return { name: `${METRIC_PREFIX}${name}`, type, labels, help, ...(buckets ? { buckets } : {}) } as const;
+}
+
+export const SIDECAR_METRICS = {
+  requests: metric(
+    "requests_total",
+    "counter",
+    ["policy", "route", "method", "outcome"],
+    "Requests answered, by route, method and cache outcome (the Cache-Status decision).",
+  ),
+  requestDuration: metric(
+    "request_duration_seconds",
+    "histogram",
+    ["policy", "route", "outcome"],
+    "Time from receiving a request to finishing its response, by cache outcome.",
+    REQUEST_DURATION_BUCKETS,
+  ),
+  upstreamDuration: metric(
+    "upstream_request_duration_seconds",
+    "histogram",
+    ["policy", "route"],
+    "Time the upstream took to answer (headers and body).",
+    REQUEST_DURATION_BUCKETS,
+  ),
+  upstreamErrors: metric(
+    "upstream_errors_total",
+    "counter",
+    ["policy", "route", "reason"],
+    "Upstream failures: timeout, refused, reset, status_5xx, truncated.",
+  ),
+  storeDuration: metric(
+    "store_operation_duration_seconds",
+    "histogram",
+    ["store", "operation"],
+    "Duration of cache store operations (get, set, delete, delete_tags).",
+    STORE_DURATION_BUCKETS,
+  ),
+  storeErrors: metric(
+    "store_errors_total",
+    "counter",
+    ["store", "operation", "reason"],
+    "Failed cache store operations; each one was treated as a miss (fail open).",
+  ),
+  storeCircuitOpen: metric(
+    "store_circuit_open",
+    "gauge",
+    ["store"],
+    "1 while the store's circuit breaker is open (requests skip it), else 0.",
+  ),
+  invalidations: metric(
+    "invalidations_total",
+    "counter",
+    ["policy", "rule", "source"],
+    "Invalidations run, by rule (a policy rule, target-uri or admin) and source (write or admin).",
+  ),
+  invalidatedEntries: metric(
+    "invalidated_entries_total",
+    "counter",
+    ["policy", "source"],
+    "Entries removed by invalidations.",
+  ),
+  l1Bytes: metric("l1_bytes", "gauge", ["policy"], "Bytes held by the in-process tier (L1)."),
+  l1Entries: metric("l1_entries", "gauge", ["policy"], "Entries held by the in-process tier (L1)."),
+  coalesced: metric(
+    "coalesced_requests_total",
+    "counter",
+    ["policy", "route"],
+    "Requests that waited for another request's upstream fetch of the same key instead of sending their own.",
+  ),
+  configInfo: metric(
+    "config_info",
+    "gauge",
+    ["policy", "config_hash"],
+    "1 for the CachePolicy configuration in use (its sha256).",
+  ),
+  configReloads: metric(
+    "config_reloads_total",
+    "counter",
+    ["result"],
+    "Policy reloads, by result: success, or failure (the last good policy stays).",
+  ),
+} as const satisfies Record<string, MetricDefinition>;
+
+export type SidecarMetricKey = keyof typeof SIDECAR_METRICS;

@@ -1,0 +1,101 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { type MetricDefinition, SIDECAR_METRICS } from "./metric-names.js";
+
+/**
+ * The sidecar's one prom-client registry, built from metric-names.ts. Hot-path users bind label
+ * values once (see RequestMetrics) instead of hashing labels per request.
+ */
+export interface SidecarMetrics {
+  readonly registry: Registry;
+  readonly requests: Counter<string>;
+  readonly requestDuration: Histogram<string>;
+  readonly upstreamDuration: Histogram<string>;
+  readonly upstreamErrors: Counter<string>;
+  readonly storeDuration: Histogram<string>;
+  readonly storeErrors: Counter<string>;
+  readonly storeCircuitOpen: Gauge<string>;
+  readonly invalidations: Counter<string>;
+  readonly invalidatedEntries: Counter<string>;
+  readonly l1Bytes: Gauge<string>;
+  readonly l1Entries: Gauge<string>;
+  readonly coalesced: Counter<string>;
+  readonly configInfo: Gauge<string>;
+  readonly configReloads: Counter<string>;
+}
+
+export function createMetrics(options: { collectDefault?: boolean } = {}): SidecarMetrics {
+  const registry = new Registry();
+  const build = (definition: MetricDefinition) => {
+    const config = {
+      name: definition.name,
+      help: definition.help,
+      labelNames: [...definition.labels],
+      registers: [registry],
+    };
+    if (definition.type === "counter") return new Counter(config);
+    if (definition.type === "gauge") return new Gauge(config);
+    return new Histogram({ ...config, buckets: [...(definition.buckets ?? [])] });
+  };
+  const m = SIDECAR_METRICS;
+  const metrics = {
+    registry,
+    requests: build(m.requests) as Counter<string>,
+    requestDuration: build(m.requestDuration) as Histogram<string>,
+    upstreamDuration: build(m.upstreamDuration) as Histogram<string>,
+    upstreamErrors: build(m.upstreamErrors) as Counter<string>,
+    storeDuration: build(m.storeDuration) as Histogram<string>,
+    storeErrors: build(m.storeErrors) as Counter<string>,
+    storeCircuitOpen: build(m.storeCircuitOpen) as Gauge<string>,
+    invalidations: build(m.invalidations) as Counter<string>,
+    invalidatedEntries: build(m.invalidatedEntries) as Counter<string>,
+    l1Bytes: build(m.l1Bytes) as Gauge<string>,
+    l1Entries: build(m.l1Entries) as Gauge<string>,
+    coalesced: build(m.coalesced) as Counter<string>,
+    configInfo: build(m.configInfo) as Gauge<string>,
+    configReloads: build(m.configReloads) as Counter<string>,
+  };
+  for (const result of ["success", "failure"]) metrics.configReloads.labels(result).inc(0);
+  if (options.collectDefault) {
+    // Process metrics (CPU, memory, event loop lag) under the standard names.
+    collectDefaultMetrics({ register: registry });
+  }
+  return metrics;
+}
+
+/** Store observer for the stores' instrumentation decorator. */
+export function storeObserver(metrics: SidecarMetrics) {
+  return (store: string, operation: string, seconds: number, errorReason?: string): void => {
+    metrics.storeDuration.labels(store, operation).observe(seconds);
+    if (errorReason !== undefined) metrics.storeErrors.labels(store, operation, errorReason).inc();
+  };
+}
+
+interface BoundRequest {
+  readonly count: Counter.Internal;
+  readonly duration: Histogram.Internal<string>;
+}
+
+/** Per-request counters with label values bound once per (policy, route, method, outcome). */
+export class RequestMetrics {
+  readonly #metrics: SidecarMetrics;
+  readonly #bound = new Map<string, BoundRequest>();
+
+  constructor(metrics: SidecarMetrics) {
+    this.#metrics = metrics;
+  }
+
+  record(policy: string, route: string, method: string, outcome: string, seconds: number): void {
+    const id = `${policy}\0${route}\0${method}\0${outcome}`;
+    let bound = this.#bound.get(id);
+    if (bound === undefined) {
+      if (this.#bound.size > 10_000) this.#bound.clear();
+      bound = {
+        count: this.#metrics.requests.labels(policy, route, method, outcome),
+        duration: this.#metrics.requestDuration.labels(policy, route, outcome),
+      };
+      this.#bound.set(id, bound);
+    }
+    bound.count.inc();
+    bound.duration.observe(seconds);
+  }
+}

@@ -1,0 +1,122 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type RedisServer, startRedis } from "@apicache/testkit/redis";
+import { Redis } from "ioredis";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Sidecar, startSidecar } from "../src/index.js";
+
+// Item 8 at the HTTP level: Redis trouble never becomes the client's trouble. With Redis stopped
+// mid-run, every request still gets a 200 quickly (cached ones from L1, others from the upstream);
+// when Redis returns, the sidecar writes to it again by itself.
+const COMMAND_TIMEOUT_MS = 50;
+const FAST_MS = COMMAND_TIMEOUT_MS + 250;
+
+const policy = `
+apiVersion: apicache.io/v1alpha1
+kind: CachePolicy
+metadata: { name: fail-open, namespace: test }
+spec:
+  selector: { matchLabels: { app: fail-open } }
+  upstream: { port: 8080 }
+  store:
+    redis:
+      urlSecretRef: { name: redis, key: url }
+      keyPrefix: test/fail-open
+      commandTimeout: ${COMMAND_TIMEOUT_MS}ms
+    memory: { maxBytes: 1Mi, maxEntryAge: 1s }
+  routes:
+    - name: items
+      path: /items/:id
+      ttl: 5m
+      tags: ["item:{id}"]
+`;
+
+let redis: RedisServer;
+let upstream: Server;
+let upstreamCalls = 0;
+let sidecar: Sidecar;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  upstream = createServer((request, response) => {
+    upstreamCalls++;
+    response.writeHead(200, { "content-type": "text/plain", "cache-control": "public, max-age=300" });
+    response.end(`item ${request.url}`);
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+  sidecar = await startSidecar({
+    policy,
+    upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+    redisUrl: redis.url,
+    admin: false,
+    warm: false,
+    logger: pino({ level: "silent" }),
+  });
+});
+
+afterAll(async () => {
+  await sidecar?.close({ drainMs: 1_000 });
+  await new Promise((resolve) => upstream?.close(resolve));
+  await redis?.stop();
+});
+
+async function get(path: string): Promise<{ status: number; body: string; cacheStatus: string; ms: number }> {
+  const started = performance.now();
+  const response = await fetch(`${sidecar.url}${path}`);
+  const body = await response.text();
+  return {
+    status: response.status,
+    body,
+    cacheStatus: response.headers.get("cache-status") ?? "",
+    ms: performance.now() - started,
+  };
+}
+
+async function redisKeyCount(): Promise<number> {
+  const client = new Redis({ host: redis.host, port: redis.port, lazyConnect: true });
+  try {
+    await client.connect();
+    return await client.dbsize();
+  } finally {
+    client.disconnect();
+  }
+}
+
+describe("sidecar fail open (HTTP)", () => {
+  it("keeps answering while Redis is down and uses Redis again once it is back", async () => {
+    await get("/items/cached");
+    expect((await get("/items/cached")).cacheStatus).toMatch(/apicache; hit/);
+    expect(await redisKeyCount()).toBeGreaterThan(0);
+
+    await redis.stop();
+
+    const callsBefore = upstreamCalls;
+    for (let i = 0; i < 20; i++) {
+      const cached = await get("/items/cached");
+      expect(cached.status).toBe(200);
+      expect(cached.body).toBe("item /items/cached");
+      expect(cached.cacheStatus).toMatch(/apicache; hit/);
+      expect(cached.ms).toBeLessThanOrEqual(FAST_MS);
+
+      const uncached = await get(`/items/new-${i}`);
+      expect(uncached.status).toBe(200);
+      expect(uncached.body).toBe(`item /items/new-${i}`);
+      expect(uncached.ms).toBeLessThanOrEqual(FAST_MS);
+    }
+    expect(upstreamCalls - callsBefore).toBe(20);
+
+    await redis.restart();
+    expect(await redisKeyCount()).toBe(0);
+    const deadline = performance.now() + 10_000;
+    let written = 0;
+    for (let i = 0; written === 0; i++) {
+      if (performance.now() > deadline)
+        throw new Error("the sidecar did not write to Redis within 10 s of its return");
+      expect((await get(`/items/after-${i}`)).status).toBe(200);
+      written = await redisKeyCount();
+      if (written === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(written).toBeGreaterThan(0);
+  });
+});

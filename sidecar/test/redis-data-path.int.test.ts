@@ -1,0 +1,67 @@
+import { type RedisServer, startRedis } from "@apicache/testkit/redis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Sidecar } from "../src/index.js";
+import { send, startTestSidecar } from "./support/harness.js";
+import { startUpstream, type TestUpstream } from "./support/upstream-app.js";
+
+// The data path on the real stores: two sidecars (two "pods") sharing one redis-server.
+describe("two sidecars sharing Redis", () => {
+  let redis: RedisServer;
+  let upstream: TestUpstream;
+  let a: Sidecar;
+  let b: Sidecar;
+  let version = 0;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    upstream = await startUpstream((req, res) => {
+      if (req.method !== "GET") version++;
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ url: req.url, version }));
+    });
+    const spec = {
+      store: { redis: { urlSecretRef: { name: "r", key: "url" } }, memory: { maxEntryAge: "0s" } },
+      routes: [{ name: "slots", path: "/slots/:day", tags: ["slots"] }],
+      invalidate: [{ name: "booked", path: "/appointments", tags: ["slots"] }],
+    };
+    a = await startTestSidecar({ upstream: upstream.url, redisUrl: redis.url, spec });
+    b = await startTestSidecar({ upstream: upstream.url, redisUrl: redis.url, spec });
+  });
+
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await upstream?.close();
+    await redis?.stop();
+  });
+
+  const host = { host: "api.test" };
+
+  it("answers one pod's request from the entry another pod stored", async () => {
+    const first = await send(a.url, "/slots/mon", { headers: host });
+    const second = await send(b.url, "/slots/mon", { headers: host });
+    expect(first.cacheStatus).toContain("stored");
+    expect(second.cacheStatus).toMatch(/^apicache; hit/);
+    expect(second.body).toBe(first.body);
+    expect(upstream.count("/slots/mon")).toBe(1);
+  });
+
+  it("lets a write through one pod invalidate what the other pod serves", async () => {
+    await send(a.url, "/slots/tue", { headers: host });
+    expect((await send(b.url, "/slots/tue", { headers: host })).cacheStatus).toMatch(/^apicache; hit/);
+    await send(a.url, "/appointments", { method: "POST", headers: host, body: "{}" });
+    const after = await send(b.url, "/slots/tue", { headers: host });
+    expect(after.cacheStatus).toContain("stored");
+    expect(JSON.parse(after.body).version).toBe(version);
+  });
+
+  it("fails open to the upstream while Redis is down, and caches again once it is back", async () => {
+    await redis.stop();
+    try {
+      const down = await send(a.url, "/slots/wed", { headers: host });
+      expect(down.status).toBe(200);
+    } finally {
+      await redis.restart();
+    }
+  });
+});

@@ -1,0 +1,122 @@
+import { randomUUID } from "node:crypto";
+import { type RedisServer, startRedis } from "@apicache/testkit/redis";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createStore } from "../src/store/create-store.js";
+import { entryKey, tagKey } from "../src/store/redis-layout.js";
+import { createRedisStore } from "../src/store/redis-store.js";
+import { describeStoreContract } from "./store-contract.js";
+
+let redis: RedisServer;
+let admin: Redis;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  admin = new Redis({ host: redis.host, port: redis.port, lazyConnect: true });
+  await admin.connect();
+});
+
+afterAll(async () => {
+  admin?.disconnect();
+  await redis?.stop();
+});
+
+const redisStore = (keyPrefix: string, tagExpirySlackMs?: number) =>
+  createRedisStore({
+    node: { host: redis.host, port: redis.port },
+    keyPrefix,
+    commandTimeoutMs: 500,
+    ...(tagExpirySlackMs === undefined ? {} : { tagExpirySlackMs }),
+  });
+
+describeStoreContract("redis", ({ keyPrefix }) => redisStore(keyPrefix), { sharedBackend: true });
+
+describeStoreContract(
+  "tiered (memory over redis, via createStore)",
+  ({ keyPrefix }) =>
+    createStore({
+      redisUrl: redis.url,
+      keyPrefix,
+      commandTimeoutMs: 500,
+      memoryMaxBytes: 16 * 1024 * 1024,
+      maxEntryAgeMs: 1_000,
+    }),
+  { sharedBackend: true },
+);
+
+describe("redis store layout", () => {
+  it("writes entries and tag sets under the key prefix, with TTLs on both", async () => {
+    const prefix = `layout-${randomUUID()}`;
+    const store = redisStore(prefix);
+    try {
+      await store.set("GET /a", Buffer.from("v"), { ttlMs: 10_000, tags: ["slots"] });
+      expect(await admin.exists(entryKey(prefix, "GET /a"))).toBe(1);
+      expect(await admin.zrange(tagKey(prefix, "slots"), "0", "-1")).toEqual(["GET /a"]);
+      expect(await admin.pttl(entryKey(prefix, "GET /a"))).toBeLessThanOrEqual(10_000);
+      const tagTtl = await admin.pttl(tagKey(prefix, "slots"));
+      expect(tagTtl).toBeGreaterThan(10_000);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("keeps a tag set alive at least as long as its longest-lived member", async () => {
+    const prefix = `tag-ttl-${randomUUID()}`;
+    const store = redisStore(prefix);
+    try {
+      await store.set("long", Buffer.from("v"), { ttlMs: 60_000, tags: ["t"] });
+      await store.set("short", Buffer.from("v"), { ttlMs: 1_000, tags: ["t"] });
+      expect(await admin.pttl(tagKey(prefix, "t"))).toBeGreaterThan(60_000);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("prunes members whose entries expired when the tag set is written again", async () => {
+    const prefix = `prune-${randomUUID()}`;
+    const store = redisStore(prefix, 0);
+    try {
+      for (let i = 0; i < 20; i++) await store.set(`gone-${i}`, Buffer.from("v"), { ttlMs: 1, tags: ["t"] });
+      const firstScore = Number((await admin.zrange(tagKey(prefix, "t"), "0", "0", "WITHSCORES"))[1]);
+      // Members carry the entry's expiry plus a slack; wait on Redis's clock until that has passed.
+      const redisNow = async () => {
+        const [seconds, micros] = await admin.time();
+        return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+      };
+      const deadline = Date.now() + 15_000;
+      while ((await redisNow()) <= firstScore + 20) {
+        if (Date.now() > deadline) throw new Error("Redis clock did not pass the member scores");
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await store.set("live", Buffer.from("v"), { ttlMs: 60_000, tags: ["t"] });
+      expect(await admin.zrange(tagKey(prefix, "t"), "0", "-1")).toEqual(["live"]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("invalidates tags with sorted-set reads and deletes only, never KEYS or SCAN", async () => {
+    const store = redisStore(`no-scan-${randomUUID()}`);
+    try {
+      await admin.config("RESETSTAT");
+      for (let i = 0; i < 50; i++) await store.set(`k${i}`, Buffer.from("v"), { ttlMs: 60_000, tags: ["t"] });
+      expect(await store.deleteTags(["t"])).toBe(50);
+      const stats = await admin.info("commandstats");
+      expect(stats).not.toMatch(/cmdstat_(keys|scan):/);
+      expect(stats).toMatch(/cmdstat_zrange:calls=1,/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("treats a value apicache did not write as a miss", async () => {
+    const prefix = `foreign-${randomUUID()}`;
+    const store = redisStore(prefix);
+    try {
+      await admin.set(entryKey(prefix, "k"), "not an apicache envelope", "PX", 60_000);
+      expect(await store.get("k")).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+});
