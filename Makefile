@@ -55,7 +55,7 @@ test-integration: deps ## Integration tests (real redis-server, Redis Cluster, H
 	npx vitest run --project integration
 
 .PHONY: test
-test: deps lint typecheck $(TEST_PREREQS) ## Everything: lint, typecheck, unit, integration and e2e tiers
+test: deps lint typecheck build $(TEST_PREREQS) ## Everything: lint, typecheck, build, unit, integration and e2e tiers
 	npx vitest run
 
 -include mk/*.mk

@@ -1,3 +1,5 @@
+// biome-ignore lint/correctness/noUnusedImports: named so tsc's declaration emit can refer to TypeBox's symbol keys (TS4023).
+import type { Hint, Kind, OptionalKind, ReadonlyKind } from "@sinclair/typebox";
 import { type Static, Type } from "@sinclair/typebox";
 import { ByteSize, DnsLabel, Duration, HeaderName, PortRef, SetOf, StringEnum } from "./kinds.js";
 import { withRules } from "./rules.js";
@@ -256,14 +258,16 @@ const PATH = (description: string, example: string) =>
     check: (self: string) => self.startsWith("/"),
   });
 
-const TAGS = Type.Array(
-  Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9_.:/{}-]+$", description: "A tag." }),
-  {
-    maxItems: 16,
-    "x-kubernetes-list-type": "set",
-    description: "Tags; `{param}` is replaced with the path parameter of that name.",
-  },
-);
+const TAGS = (options: { minItems?: number; example: string[] }) =>
+  Type.Array(
+    Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9_.:/{}-]+$", description: "A tag." }),
+    {
+      maxItems: 16,
+      "x-kubernetes-list-type": "set",
+      description: "Tags; `{param}` is replaced with the path parameter of that name.",
+      ...options,
+    },
+  );
 
 export const RouteSchema = Type.Object(
   {
@@ -294,7 +298,7 @@ export const RouteSchema = Type.Object(
     }),
     negativeTtl: Type.Optional(TTL("Overrides defaults.negativeTtl.")),
     key: Type.Optional(RouteKeySchema),
-    tags: Type.Optional({ ...TAGS, example: ["slots", "barber:{barberId}"] }),
+    tags: Type.Optional(TAGS({ example: ["slots", "barber:{barberId}"] })),
   },
   { additionalProperties: false },
 );
@@ -312,7 +316,7 @@ export const InvalidationRuleSchema = Type.Object(
         default: ["POST", "PUT", "PATCH", "DELETE"],
       }),
     ),
-    tags: { ...TAGS, minItems: 1, example: ["slots", "dashboard", "barber:{barberId}"] },
+    tags: TAGS({ minItems: 1, example: ["slots", "dashboard", "barber:{barberId}"] }),
   },
   { additionalProperties: false },
 );

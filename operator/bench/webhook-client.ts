@@ -1,0 +1,91 @@
+/**
+ * The operator benchmark's webhook load client (a separate process, like the API server): sends
+ * REQUESTS AdmissionReviews for a pod that gets the sidecar, CONCURRENCY at a time, over keep-alive
+ * HTTPS, and prints the client-side latencies (ms) as one JSON line.
+ * Usage: tsx operator/bench/webhook-client.ts PORT NAMESPACE REQUESTS CONCURRENCY
+ */
+import { Agent, request } from "node:https";
+
+const [port, namespace, total, concurrency] = [
+  Number(process.argv[2]),
+  process.argv[3] ?? "",
+  Number(process.argv[4]),
+  Number(process.argv[5]),
+];
+
+function review(namespace: string, i: number): string {
+  return JSON.stringify({
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
+    request: {
+      uid: `bench-${i}`,
+      kind: { group: "", version: "v1", kind: "Pod" },
+      operation: "CREATE",
+      namespace,
+      object: {
+        metadata: { generateName: "api-0-", labels: { app: "api-0" } },
+        spec: {
+          containers: [
+            {
+              name: "api",
+              image: "x",
+              ports: [{ name: "http", containerPort: 8080 }],
+              readinessProbe: { httpGet: { path: "/ready", port: "http" } },
+            },
+          ],
+        },
+      },
+    },
+  });
+}
+
+async function run(
+  port: number,
+  namespace: string,
+  REQUESTS: number,
+  CONCURRENCY: number,
+): Promise<number[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY, rejectUnauthorized: false });
+  const latencies: number[] = [];
+  let next = 0;
+  const one = (i: number) =>
+    new Promise<void>((resolve, reject) => {
+      const body = review(namespace, i);
+      const started = process.hrtime.bigint();
+      const req = request(
+        {
+          host: "127.0.0.1",
+          port,
+          path: "/mutate-v1-pod",
+          method: "POST",
+          agent,
+          headers: { "content-type": "application/json" },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            latencies.push(Number(process.hrtime.bigint() - started) / 1e6);
+            const answer = JSON.parse(Buffer.concat(chunks).toString()) as { response: { patch?: string } };
+            if (!answer.response.patch) reject(new Error("the webhook did not inject"));
+            else resolve();
+          });
+        },
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+  const worker = async () => {
+    while (next < REQUESTS) await one(next++);
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  agent.destroy();
+  return latencies.sort((a, b) => a - b);
+}
+
+await run(port, namespace, total, concurrency); // warm-up: connections, JIT
+const sorted = await run(port, namespace, total, concurrency);
+const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+console.log(
+  JSON.stringify({ count: sorted.length, p50: at(50), p90: at(90), p99: at(99), max: sorted.at(-1) }),
+);

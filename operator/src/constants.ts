@@ -1,0 +1,34 @@
+/**
+ * Names shared by the operator, the injected pods and the sidecar (the team contract). Pure data.
+ */
+export const FIELD_MANAGER = "apicache-operator";
+export const OPERATOR_NAME = "apicache-operator";
+
+export const STATUS_ANNOTATION = "apicache.io/status";
+export const INJECT_LABEL = "apicache.io/inject";
+export const NAMESPACE_INJECTION_LABEL = "apicache.io/injection";
+export const POLICY_LABEL = "apicache.io/policy";
+export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
+export const PART_OF_LABEL = "app.kubernetes.io/part-of";
+export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+
+export const SIDECAR_CONTAINER = "apicache-sidecar";
+export const CONFIG_VOLUME = "apicache-config";
+export const CONFIG_MOUNT_PATH = "/etc/apicache";
+export const POLICY_KEY = "policy.yaml";
+export const ADMIN_PORT = 9901;
+export const ADMIN_PORT_NAME = "apicache-admin";
+/** Preferred port of the sidecar's proxy listener; the next free one is taken when an app uses it. */
+export const DEFAULT_SIDECAR_PORT = 9900;
+export const REDIS_URL_ENV = "APICACHE_REDIS_URL";
+
+export const WEBHOOK_PATH = "/mutate-v1-pod";
+export const WEBHOOK_NAME = "sidecar-injector.apicache.io";
+export const WEBHOOK_CONFIGURATION = "apicache-sidecar-injector";
+
+/** Name of the ConfigMap (and its Role/RoleBinding) that carries a policy's rendered config. */
+export function configMapName(policyName: string): string {
+  return `apicache-${policyName}`;
+}
+
+export const CACHEPOLICY = { group: "apicache.io", version: "v1alpha1", plural: "cachepolicies" } as const;

@@ -1,0 +1,153 @@
+import type { CachePolicyStatus } from "@apicache/crds";
+import type { V1Pod } from "@kubernetes/client-node";
+import { pino } from "pino";
+import { describe, expect, it } from "vitest";
+import { PolicyIndex } from "../policy/policy-index.js";
+import type { StoredPolicy } from "../policy/types.js";
+import { bookingPod, storedPolicy } from "../testing/fixtures.js";
+import { FakeClock } from "./clock.js";
+import type { PolicyEvent } from "./events.js";
+import { type AppliedObject, type ClusterWriter, Reconciler } from "./reconciler.js";
+
+class FakeWriter implements ClusterWriter {
+  applied: AppliedObject[] = [];
+  statuses: CachePolicyStatus[] = [];
+  events: PolicyEvent[] = [];
+  failApply = false;
+  async apply(object: AppliedObject) {
+    if (this.failApply) throw new Error("etcd unavailable");
+    this.applied.push(object);
+  }
+  async patchStatus(_ns: string, _name: string, status: CachePolicyStatus) {
+    this.statuses.push(status);
+    return `rv-${this.statuses.length}`;
+  }
+  async event(_policy: StoredPolicy, event: PolicyEvent) {
+    this.events.push(event);
+  }
+}
+
+function setup(policies: StoredPolicy[], pods: V1Pod[] = []) {
+  const writer = new FakeWriter();
+  const store = { policies };
+  const reconciler = new Reconciler({
+    getPolicy: (ns, name) =>
+      store.policies.find((p) => p.metadata.namespace === ns && p.metadata.name === name),
+    index: new PolicyIndex(() => store.policies),
+    pods: () => pods,
+    writer,
+    clock: new FakeClock(Date.parse("2025-05-01T00:00:00Z")),
+    log: pino({ level: "silent" }),
+  });
+  return { writer, reconciler, store };
+}
+
+/** What the API server would now hold: the status we wrote, at the resourceVersion it returned. */
+function withStatus(policy: StoredPolicy, writer: FakeWriter): StoredPolicy {
+  return {
+    ...policy,
+    metadata: { ...policy.metadata, resourceVersion: `rv-${writer.statuses.length}` },
+    status: writer.statuses.at(-1),
+  };
+}
+
+describe("reconciling a CachePolicy", () => {
+  it("applies ConfigMap, Role and RoleBinding, writes a Ready status and one ConfigApplied event", async () => {
+    const { writer, reconciler } = setup([storedPolicy({})], [bookingPod()]);
+    await reconciler.reconcile("shop/booking-api");
+    expect(writer.applied.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      "ConfigMap/apicache-booking-api",
+      "Role/apicache-booking-api",
+      "RoleBinding/apicache-booking-api",
+    ]);
+    expect(writer.applied[2]).toMatchObject({
+      subjects: [{ kind: "ServiceAccount", name: "booking-api", namespace: "shop" }],
+    });
+    expect(writer.applied[1]).toMatchObject({
+      rules: [{ resourceNames: ["apicache-booking-api"], verbs: ["get", "list", "watch"] }],
+    });
+    expect(writer.statuses[0]).toMatchObject({
+      observedGeneration: 1,
+      selectedPods: 1,
+      injectedPods: 0,
+      configHash: expect.stringMatching(/^sha256:/),
+    });
+    expect(writer.events.map((e) => e.reason)).toEqual(["ConfigApplied"]);
+  });
+
+  it("is idempotent: a second pass writes nothing and emits nothing", async () => {
+    const { writer, reconciler, store } = setup([storedPolicy({})]);
+    await reconciler.reconcile("shop/booking-api");
+    store.policies = [withStatus(store.policies[0] as StoredPolicy, writer)];
+    await reconciler.reconcile("shop/booking-api");
+    expect(writer.applied).toHaveLength(3);
+    expect(writer.statuses).toHaveLength(1);
+    expect(writer.events).toHaveLength(1);
+  });
+
+  it("does not rewrite the status while its cache still shows the old one", async () => {
+    const { writer, reconciler } = setup([storedPolicy({})]);
+    await reconciler.reconcile("shop/booking-api");
+    await reconciler.reconcile("shop/booking-api");
+    expect(writer.statuses).toHaveLength(1);
+  });
+
+  it("leaves the ConfigMap of a policy that became invalid untouched, and says why", async () => {
+    const { writer, reconciler, store } = setup([storedPolicy({})]);
+    await reconciler.reconcile("shop/booking-api");
+    const good = withStatus(store.policies[0] as StoredPolicy, writer);
+    const bad = storedPolicy({
+      generation: 2,
+      spec: { routes: [{ name: "r", path: "/a/:id", tags: ["u:{nope}"] }] },
+    });
+    store.policies = [
+      { ...bad, metadata: good.metadata && { ...good.metadata, generation: 2 }, status: good.status },
+    ];
+    await reconciler.reconcile("shop/booking-api");
+    expect(writer.applied).toHaveLength(3);
+    const status = writer.statuses.at(-1);
+    expect(status?.configHash).toBe(good.status?.configHash);
+    expect(status?.conditions?.find((c) => c.type === "Valid")).toMatchObject({
+      status: "False",
+      reason: "InvalidSpec",
+    });
+    expect(writer.events.at(-1)).toMatchObject({ type: "Warning", reason: "InvalidSpec" });
+  });
+
+  it("marks the younger of two overlapping policies invalid", async () => {
+    const older = storedPolicy({
+      name: "a",
+      selector: { matchLabels: { app: "x" } },
+      created: "2025-01-01T00:00:00Z",
+    });
+    const younger = storedPolicy({
+      name: "b",
+      selector: { matchLabels: { app: "x" } },
+      created: "2025-01-02T00:00:00Z",
+    });
+    const { writer, reconciler } = setup([younger, older]);
+    await reconciler.reconcile("shop/b");
+    expect(writer.applied).toHaveLength(0);
+    expect(writer.statuses[0]?.conditions?.find((c) => c.type === "Valid")).toMatchObject({
+      reason: "OverlappingSelector",
+    });
+  });
+
+  it("reports an apply failure in the status and throws so the queue backs off", async () => {
+    const { writer, reconciler } = setup([storedPolicy({})]);
+    writer.failApply = true;
+    await expect(reconciler.reconcile("shop/booking-api")).rejects.toMatchObject({
+      code: "APICACHE_ERR_OPERATOR_APPLY_FAILED",
+    });
+    expect(writer.statuses[0]?.conditions?.find((c) => c.type === "Ready")).toMatchObject({
+      status: "False",
+      reason: "ApplyFailed",
+    });
+  });
+
+  it("does nothing for a deleted policy", async () => {
+    const { writer, reconciler } = setup([]);
+    await reconciler.reconcile("shop/gone");
+    expect([writer.applied, writer.statuses, writer.events]).toEqual([[], [], []]);
+  });
+});

@@ -1,0 +1,179 @@
+import { createHash } from "node:crypto";
+import type { CachePolicyStatus } from "@apicache/crds";
+import type { V1ConfigMap, V1Pod } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { OPERATOR_ERROR_CODES, OperatorError } from "../errors.js";
+import type { PolicyIndex } from "../policy/policy-index.js";
+import {
+  configMapManifest,
+  type PolicyRef,
+  type RenderedConfig,
+  renderConfig,
+  roleBindingManifest,
+  roleManifest,
+} from "../policy/render-config.js";
+import { type StoredPolicy, splitKey } from "../policy/types.js";
+import { computeStatus } from "../status/compute-status.js";
+import { countPods, type PodCounts } from "../status/pod-counts.js";
+import type { Clock } from "./clock.js";
+import { eventsFor, type PolicyEvent } from "./events.js";
+import { sameJson } from "./same-json.js";
+
+/**
+ * One CachePolicy reconcile, level-based and idempotent, in a fixed order:
+ * validate → render → apply ConfigMap + Role + RoleBinding → count pods → patch /status → Events.
+ * Reads only from caches; writes through `ClusterWriter` (the API in production, a fake in tests).
+ */
+export interface AppliedObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace: string };
+}
+
+export interface ClusterWriter {
+  /** Server-side apply (field manager apicache-operator, force). */
+  apply(object: AppliedObject): Promise<void>;
+  /** Merge-patches /status; returns the stored object's new resourceVersion. */
+  patchStatus(namespace: string, name: string, status: CachePolicyStatus): Promise<string | undefined>;
+  event(policy: StoredPolicy, event: PolicyEvent): Promise<void>;
+}
+
+export interface ReconcilerDeps {
+  readonly getPolicy: (namespace: string, name: string) => StoredPolicy | undefined;
+  readonly index: PolicyIndex;
+  readonly pods: (namespace: string) => readonly V1Pod[];
+  readonly writer: ClusterWriter;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+const NO_PODS: PodCounts = { selected: 0, injected: 0, upToDate: 0, missingPort: [], serviceAccounts: [] };
+
+export class Reconciler {
+  /** Hash of what was last applied per object, so a resync does not rewrite unchanged objects. */
+  private readonly applied = new Map<string, string>();
+  /** The status last written per policy uid, until the cache shows that resourceVersion. */
+  private readonly written = new Map<string, { resourceVersion?: string; status: CachePolicyStatus }>();
+
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  /** Forget what was applied for this object (it was deleted or edited by someone else). */
+  invalidate(object: Pick<V1ConfigMap, "kind" | "metadata">, kind = object.kind ?? "ConfigMap"): void {
+    this.applied.delete(`${kind}/${object.metadata?.namespace}/${object.metadata?.name}`);
+  }
+
+  /** Forget everything applied: the next reconcile of each policy re-applies (periodic drift repair). */
+  invalidateAll(): void {
+    this.applied.clear();
+  }
+
+  async reconcile(key: string): Promise<void> {
+    const { namespace, name } = splitKey(key);
+    const stored = this.deps.getPolicy(namespace, name);
+    if (!stored || stored.metadata.deletionTimestamp !== undefined) {
+      this.forget(stored);
+      return; // owned objects are garbage-collected through their owner reference
+    }
+    const verdict = this.deps.index.verdict(namespace, name) ?? {
+      valid: false as const,
+      reason: "InvalidSpec" as const,
+      message: "not found in the policy index",
+      stored,
+    };
+    const previous = this.previousStatus(stored);
+    let configHash = previous?.configHash;
+    let applyError: string | undefined;
+    let pods = NO_PODS;
+    let rendered: RenderedConfig | undefined;
+    if (verdict.valid) {
+      rendered = renderConfig(verdict.policy);
+      pods = countPods(this.deps.pods(namespace), verdict.policy, rendered.configHash);
+      try {
+        await this.applyOwned(policyRef(stored), rendered, pods.serviceAccounts);
+        configHash = rendered.configHash;
+      } catch (error) {
+        applyError = `Applying ConfigMap/Role/RoleBinding failed: ${(error as Error).message}.`;
+      }
+    } else if (previous) {
+      pods = {
+        ...NO_PODS,
+        selected: previous.selectedPods ?? 0,
+        injected: previous.injectedPods ?? 0,
+        upToDate: previous.upToDatePods ?? 0,
+      };
+    }
+    const status = computeStatus({
+      name,
+      generation: stored.metadata.generation ?? 0,
+      verdict,
+      configHash,
+      ...(applyError === undefined ? {} : { applyError }),
+      pods,
+      previous,
+      now: new Date(this.deps.clock.now()),
+    });
+    await this.writeStatus(stored, previous, status);
+    for (const event of eventsFor(previous, status)) {
+      await this.deps.writer.event(stored, event).catch((error: unknown) => {
+        this.deps.log.warn({ policy: key, err: error }, "could not record an Event");
+      });
+    }
+    if (applyError !== undefined) throw new OperatorError(OPERATOR_ERROR_CODES.APPLY_FAILED, applyError);
+  }
+
+  private forget(stored: StoredPolicy | undefined): void {
+    if (stored?.metadata.uid) this.written.delete(stored.metadata.uid);
+  }
+
+  /** The status to compare with: the cached one, or the one we wrote if the cache has not caught up. */
+  private previousStatus(stored: StoredPolicy): CachePolicyStatus | undefined {
+    const uid = stored.metadata.uid ?? "";
+    const written = this.written.get(uid);
+    if (!written) return stored.status;
+    if (written.resourceVersion === stored.metadata.resourceVersion) {
+      this.written.delete(uid);
+      return stored.status;
+    }
+    return written.status;
+  }
+
+  private async writeStatus(
+    stored: StoredPolicy,
+    previous: CachePolicyStatus | undefined,
+    status: CachePolicyStatus,
+  ) {
+    if (previous && sameJson(previous, status)) return;
+    const { namespace = "", name = "", uid = "" } = stored.metadata;
+    try {
+      const resourceVersion = await this.deps.writer.patchStatus(namespace, name, status);
+      this.written.set(uid, { ...(resourceVersion === undefined ? {} : { resourceVersion }), status });
+    } catch (error) {
+      throw new OperatorError(
+        OPERATOR_ERROR_CODES.STATUS_FAILED,
+        `writing the status of CachePolicy ${namespace}/${name} failed: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  private async applyOwned(ref: PolicyRef, rendered: RenderedConfig, serviceAccounts: readonly string[]) {
+    const subjects = serviceAccounts.length > 0 ? serviceAccounts : ["default"];
+    const objects: AppliedObject[] = [
+      configMapManifest(ref, rendered),
+      roleManifest(ref),
+      roleBindingManifest(ref, subjects),
+    ];
+    for (const object of objects) {
+      const id = `${object.kind}/${object.metadata.namespace}/${object.metadata.name}`;
+      const hash = createHash("sha256").update(JSON.stringify(object)).digest("hex");
+      if (this.applied.get(id) === hash) continue;
+      await this.deps.writer.apply(object);
+      this.applied.set(id, hash);
+    }
+  }
+}
+
+function policyRef(stored: StoredPolicy): PolicyRef {
+  const { name = "", namespace = "", uid = "" } = stored.metadata;
+  return { name, namespace, uid };
+}

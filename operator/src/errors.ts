@@ -1,0 +1,41 @@
+/**
+ * The operator's errors: each carries a stable `code` (documented in docs/errors.md under
+ * "Operator errors", checked by errors.test.ts) and a message that says what to do.
+ */
+export const OPERATOR_ERROR_CODES = {
+  /** Flags or environment variables are missing or malformed. */
+  CONFIG: "APICACHE_ERR_OPERATOR_CONFIG",
+  /** No usable kubeconfig: not in a cluster and no --kubeconfig, or the file is unreadable. */
+  KUBECONFIG: "APICACHE_ERR_OPERATOR_KUBECONFIG",
+  /** The CachePolicy CRD is not installed (listing cachepolicies returned 404). */
+  CRD_MISSING: "APICACHE_ERR_OPERATOR_CRD_MISSING",
+  /** An informer's list or watch failed; it is restarted with backoff. */
+  INFORMER: "APICACHE_ERR_OPERATOR_INFORMER",
+  /** Applying a policy's ConfigMap, Role or RoleBinding failed; the policy is retried with backoff. */
+  APPLY_FAILED: "APICACHE_ERR_OPERATOR_APPLY_FAILED",
+  /** Writing a CachePolicy's status failed; the policy is retried with backoff. */
+  STATUS_FAILED: "APICACHE_ERR_OPERATOR_STATUS_FAILED",
+  /** The controller lease could not be renewed in time; the process exits so another replica leads. */
+  LEADERSHIP_LOST: "APICACHE_ERR_OPERATOR_LEADERSHIP_LOST",
+  /** The webhook certificate could not be issued, stored or loaded. */
+  WEBHOOK_CERT: "APICACHE_ERR_OPERATOR_WEBHOOK_CERT",
+  /** Registering the MutatingWebhookConfiguration (or patching its caBundle) failed. */
+  WEBHOOK_REGISTRATION: "APICACHE_ERR_OPERATOR_WEBHOOK_REGISTRATION",
+  /** An AdmissionReview could not be handled; the pod is admitted without the sidecar. */
+  WEBHOOK_REQUEST: "APICACHE_ERR_OPERATOR_WEBHOOK_REQUEST",
+  /** A listener (webhook, metrics) could not bind its address. */
+  LISTEN: "APICACHE_ERR_OPERATOR_LISTEN",
+} as const;
+
+export type OperatorErrorCode = (typeof OPERATOR_ERROR_CODES)[keyof typeof OPERATOR_ERROR_CODES];
+
+export class OperatorError extends Error {
+  constructor(
+    readonly code: OperatorErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "OperatorError";
+  }
+}

@@ -1,0 +1,211 @@
+import { randomBytes } from "node:crypto";
+import type { ConfigSources } from "./config.js";
+
+/** Every operator flag: name, kind, default and help. Pure data read by config.ts. */
+export interface FlagSpec {
+  readonly name: string;
+  /** The Config property it sets. */
+  readonly key: string;
+  readonly kind: "string" | "boolean" | "duration" | "integer" | "address";
+  readonly help: string;
+  readonly choices?: readonly string[];
+  readonly default?: (sources: ConfigSources) => string | undefined;
+}
+
+export const defaultVersion = "0.1.0";
+
+const fixed = (value: string) => () => value;
+
+export const FLAGS: readonly FlagSpec[] = [
+  {
+    name: "kubeconfig",
+    key: "kubeconfig",
+    kind: "string",
+    help: "Kubeconfig file; default: in-cluster service account.",
+  },
+  {
+    name: "namespace",
+    key: "namespace",
+    kind: "string",
+    help: "The operator's own namespace (lease, certificate Secret; excluded from injection).",
+    default: (s) => s.inClusterNamespace?.trim() || "apicache-system",
+  },
+  {
+    name: "identity",
+    key: "identity",
+    kind: "string",
+    help: "This replica's leader-election identity; default: hostname plus a random suffix.",
+    default: (s) => `${s.hostname ?? "operator"}-${randomBytes(3).toString("hex")}`,
+  },
+  {
+    name: "sidecar-image",
+    key: "sidecarImage",
+    kind: "string",
+    help: "Image of the injected sidecar.",
+    default: fixed(`ghcr.io/apicache/sidecar:${defaultVersion}`),
+  },
+  {
+    name: "sidecar-image-pull-policy",
+    key: "sidecarImagePullPolicy",
+    kind: "string",
+    help: "imagePullPolicy of the injected sidecar.",
+    choices: ["Always", "IfNotPresent", "Never"],
+    default: fixed("IfNotPresent"),
+  },
+  {
+    name: "sidecar-log-level",
+    key: "sidecarLogLevel",
+    kind: "string",
+    help: "--log-level passed to injected sidecars (default: theirs).",
+    choices: ["trace", "debug", "info", "warn", "error"],
+  },
+  {
+    name: "sidecar-version",
+    key: "sidecarVersion",
+    kind: "string",
+    help: "Sidecar version recorded in the apicache.io/status annotation.",
+    default: fixed(defaultVersion),
+  },
+  {
+    name: "native-sidecar",
+    key: "nativeSidecar",
+    kind: "string",
+    help: "Inject an initContainer with restartPolicy Always: auto (Kubernetes >= 1.29), true or false.",
+    choices: ["auto", "true", "false"],
+    default: fixed("auto"),
+  },
+  {
+    name: "leader-elect",
+    key: "leaderElect",
+    kind: "boolean",
+    help: "Elect a leader (Lease) before running the controller.",
+    default: fixed("true"),
+  },
+  {
+    name: "lease-name",
+    key: "leaseName",
+    kind: "string",
+    help: "Name of the coordination.k8s.io Lease.",
+    default: fixed("apicache-operator"),
+  },
+  {
+    name: "lease-duration",
+    key: "leaseDurationMs",
+    kind: "duration",
+    help: "How long followers wait before taking over an unrenewed lease.",
+    default: fixed("15s"),
+  },
+  {
+    name: "renew-deadline",
+    key: "renewDeadlineMs",
+    kind: "duration",
+    help: "How long the leader keeps trying to renew before giving up (and exiting).",
+    default: fixed("10s"),
+  },
+  {
+    name: "retry-period",
+    key: "retryPeriodMs",
+    kind: "duration",
+    help: "Interval between acquire/renew attempts.",
+    default: fixed("2s"),
+  },
+  {
+    name: "metrics-listen",
+    key: "metricsListen",
+    kind: "address",
+    help: "Listener for /metrics, /healthz and /readyz.",
+    default: fixed("0.0.0.0:8080"),
+  },
+  {
+    name: "webhook-listen",
+    key: "webhookListen",
+    kind: "address",
+    help: "HTTPS listener of the injection webhook.",
+    default: fixed("0.0.0.0:9443"),
+  },
+  {
+    name: "webhook-url",
+    key: "webhookUrl",
+    kind: "string",
+    help: "Out of cluster: base URL (https://HOST:PORT) at which the API server reaches --webhook-listen.",
+  },
+  {
+    name: "webhook-service",
+    key: "webhookService",
+    kind: "string",
+    help: "In cluster: the Service in front of the webhook listener (port 443).",
+    default: fixed("apicache-operator-webhook"),
+  },
+  {
+    name: "webhook-configuration-name",
+    key: "webhookConfigurationName",
+    kind: "string",
+    help: "Name of the MutatingWebhookConfiguration the operator manages.",
+    default: fixed("apicache-sidecar-injector"),
+  },
+  {
+    name: "webhook-timeout-seconds",
+    key: "webhookTimeoutSeconds",
+    kind: "integer",
+    help: "timeoutSeconds of the webhook (the API server's wait).",
+    default: fixed("5"),
+  },
+  {
+    name: "cert-mode",
+    key: "certMode",
+    kind: "string",
+    help: "self-managed: the operator issues and rotates its CA and certificate; cert-manager: read them from --cert-dir.",
+    choices: ["self-managed", "cert-manager"],
+    default: fixed("self-managed"),
+  },
+  {
+    name: "cert-secret",
+    key: "certSecret",
+    kind: "string",
+    help: "self-managed: Secret (in --namespace) holding the CA and serving certificate.",
+    default: fixed("apicache-webhook-tls"),
+  },
+  {
+    name: "cert-dir",
+    key: "certDir",
+    kind: "string",
+    help: "cert-manager: directory with tls.crt, tls.key and ca.crt (watched for changes).",
+    default: fixed("/tmp/k8s-webhook-server/serving-certs"),
+  },
+  {
+    name: "cert-validity",
+    key: "certValidityMs",
+    kind: "duration",
+    help: "self-managed: serving certificate lifetime (renewed at 2/3).",
+    default: fixed("2160h"),
+  },
+  {
+    name: "ca-validity",
+    key: "caValidityMs",
+    kind: "duration",
+    help: "self-managed: CA lifetime (renewed at 2/3).",
+    default: fixed("87600h"),
+  },
+  {
+    name: "resync-period",
+    key: "resyncPeriodMs",
+    kind: "duration",
+    help: "Every policy is reconciled again this often, even without changes.",
+    default: fixed("10m"),
+  },
+  {
+    name: "workers",
+    key: "workers",
+    kind: "integer",
+    help: "Policies reconciled concurrently (never the same one twice at once).",
+    default: fixed("4"),
+  },
+  {
+    name: "log-level",
+    key: "logLevel",
+    kind: "string",
+    help: "Log level.",
+    choices: ["trace", "debug", "info", "warn", "error", "fatal"],
+    default: fixed("info"),
+  },
+];

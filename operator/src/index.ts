@@ -1,0 +1,386 @@
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  VersionApi,
+  Watch,
+} from "@kubernetes/client-node";
+import { type Logger, pino } from "pino";
+import type { Config } from "./config.js";
+import { FIELD_MANAGER } from "./constants.js";
+import { systemClock } from "./controller/clock.js";
+import { OPERATOR_ERROR_CODES, OperatorError } from "./errors.js";
+import type { AdmissionDeps } from "./inject/admission.js";
+import { supportsNativeSidecar } from "./inject/native-sidecar.js";
+import { webhookConfiguration } from "./inject/webhook-configuration.js";
+import { ApiClusterWriter } from "./kube/api-writer.js";
+import { PolicyController } from "./kube/controller.js";
+import { ResilientInformer } from "./kube/informer.js";
+import { INFORMER_BACKOFF, type InformerContext, policyInformer } from "./kube/informers.js";
+import { loadKubeConfig } from "./kube/kube-config.js";
+import { ApiLeaseClient } from "./kube/lease-client.js";
+import { SelfManagedCerts } from "./kube/self-managed-certs.js";
+import { LeaderElector } from "./leader/leader-elector.js";
+import { PolicyIndex } from "./policy/policy-index.js";
+import { renderConfig } from "./policy/render-config.js";
+import { CertFiles } from "./server/cert-files.js";
+import { startMetricsServer } from "./server/metrics-server.js";
+import type { CertHolder } from "./server/serving-certs.js";
+import { startWebhookServer, type WebhookServer } from "./server/webhook-server.js";
+import { createMetrics, type OperatorMetrics } from "./telemetry/metrics.js";
+
+export type { Config } from "./config.js";
+export { parseConfig } from "./config.js";
+
+/**
+ * Starts the operator: the shared CachePolicy informer and the webhook on every replica; the
+ * controller, certificate issuance and webhook registration on the leader. Resolves once the
+ * listeners are up. `done` resolves when the operator stops by itself (leadership lost: code 1).
+ */
+export interface OperatorHandle {
+  readonly webhookPort: () => number | undefined;
+  readonly metricsPort: number;
+  readonly isLeader: () => boolean;
+  readonly nativeSidecar: boolean;
+  readonly metrics: OperatorMetrics;
+  readonly controller: PolicyController;
+  readonly done: Promise<{ code: number; reason: string }>;
+  /** Graceful stop: releases the lease (unless `release: false`, to simulate a crash). */
+  stop(options?: { release?: boolean }): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly log?: Logger;
+}
+
+async function detectNativeSidecar(config: Config, versionApi: VersionApi, log: Logger): Promise<boolean> {
+  if (config.nativeSidecar !== "auto") return config.nativeSidecar === "true";
+  try {
+    const version = await versionApi.getCode();
+    const native = supportsNativeSidecar(version);
+    log.info({ serverVersion: version.gitVersion, nativeSidecar: native }, "detected the API server version");
+    return native;
+  } catch (error) {
+    log.warn({ err: error }, "cannot read the server version; injecting plain sidecar containers");
+    return false;
+  }
+}
+
+function certNames(config: Config): string[] {
+  const svc = config.webhookService;
+  const ns = config.namespace;
+  const names = [`${svc}.${ns}.svc`, `${svc}.${ns}.svc.cluster.local`, `${svc}.${ns}`, svc];
+  if (config.webhookUrl) names.unshift(new URL(config.webhookUrl).hostname.replace(/^\[(.*)\]$/, "$1"));
+  return names;
+}
+
+interface Runtime {
+  readonly config: Readonly<Config>;
+  readonly log: Logger;
+  readonly kubeConfig: KubeConfig;
+  readonly core: CoreV1Api;
+  readonly custom: CustomObjectsApi;
+  readonly objects: KubernetesObjectApi;
+  readonly metrics: OperatorMetrics;
+  readonly informers: InformerContext;
+}
+
+function connect(config: Readonly<Config>, options: StartOptions): Runtime {
+  const log =
+    options.log ??
+    pino({ level: config.logLevel, base: { component: "apicache-operator", identity: config.identity } });
+  const kubeConfig = loadKubeConfig(config.kubeconfig);
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  const metrics = createMetrics();
+  const informers: InformerContext = {
+    core,
+    custom,
+    watch: new Watch(kubeConfig),
+    clock: systemClock,
+    log,
+    onRestart: (resource) => metrics.informerRestarts.inc({ resource }),
+  };
+  const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
+  return { config, log, kubeConfig, core, custom, objects, metrics, informers };
+}
+
+/** Leader only: server-side apply of the MutatingWebhookConfiguration (with the caBundle, if any). */
+function webhookRegistrar(runtime: Runtime) {
+  const { config, objects } = runtime;
+  return async (caBundlePem: string | undefined) => {
+    const body = webhookConfiguration({
+      name: config.webhookConfigurationName,
+      operatorNamespace: config.namespace,
+      target: config.webhookUrl ? { url: config.webhookUrl } : { service: config.webhookService },
+      ...(caBundlePem ? { caBundlePem } : {}),
+      timeoutSeconds: config.webhookTimeoutSeconds,
+    });
+    try {
+      await objects.patch(
+        body as never,
+        undefined,
+        undefined,
+        FIELD_MANAGER,
+        true,
+        PatchStrategy.ServerSideApply,
+      );
+    } catch (error) {
+      throw new OperatorError(
+        OPERATOR_ERROR_CODES.WEBHOOK_REGISTRATION,
+        `registering MutatingWebhookConfiguration ${config.webhookConfigurationName} failed: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  };
+}
+
+/** Starts the webhook listener as soon as a serving certificate is available. */
+function serveWebhookWhenReady(
+  runtime: Runtime,
+  certs: CertHolder,
+  deps: AdmissionDeps,
+  onFatal: (reason: string) => void,
+): () => WebhookServer | undefined {
+  let webhook: WebhookServer | undefined;
+  let starting = false;
+  const start = () => {
+    if (starting) return;
+    starting = true;
+    const { config, metrics, log } = runtime;
+    startWebhookServer({ ...config.webhookListen, certs, deps: () => deps, metrics, log }).then(
+      (server) => {
+        webhook = server;
+        log.info({ port: server.port }, "webhook listening");
+      },
+      (error: unknown) => {
+        log.error({ err: error }, "webhook failed to start");
+        onFatal((error as Error).message);
+      },
+    );
+  };
+  if (certs.current()) start();
+  else certs.onChange(start);
+  return () => webhook;
+}
+
+interface Leadership {
+  readonly elector: LeaderElector | undefined;
+  readonly isLeader: () => boolean;
+  readonly lost: () => boolean;
+  readonly start: () => void;
+  readonly stop: (release: boolean) => Promise<void>;
+}
+
+function leadership(
+  runtime: Runtime,
+  lead: () => Promise<void>,
+  onLost: (reason: string) => void,
+): Leadership {
+  const { config, metrics, log, kubeConfig } = runtime;
+  let leading = false;
+  let lost = false;
+  const begin = () => {
+    leading = true;
+    metrics.leader.set(1);
+    log.info({ identity: config.identity }, "leading: starting the controller");
+    lead().catch((error: unknown) => log.error({ err: error }, "starting the controller failed"));
+  };
+  const elector = config.leaderElect
+    ? new LeaderElector({
+        identity: config.identity,
+        leaseDurationMs: config.leaseDurationMs,
+        renewDeadlineMs: config.renewDeadlineMs,
+        retryPeriodMs: config.retryPeriodMs,
+        clock: systemClock,
+        client: new ApiLeaseClient(
+          kubeConfig.makeApiClient(CoordinationV1Api),
+          config.namespace,
+          config.leaseName,
+        ),
+        onStartedLeading: begin,
+        onStoppedLeading: () => {
+          lost = true;
+          leading = false;
+          metrics.leader.set(0);
+          const error = new OperatorError(
+            OPERATOR_ERROR_CODES.LEADERSHIP_LOST,
+            "lost the controller lease; exiting so that another replica takes over (the Deployment restarts this one)",
+          );
+          log.error({ err: error }, "leadership lost");
+          onLost(error.message);
+        },
+        onError: (error) => log.debug({ err: error }, "lease attempt failed"),
+      })
+    : undefined;
+  return {
+    elector,
+    isLeader: () => leading,
+    lost: () => lost,
+    start: () => (elector ? elector.start() : begin()),
+    stop: async (release) => {
+      await elector?.stop(release);
+      leading = false;
+      metrics.leader.set(0);
+    },
+  };
+}
+
+export async function startOperator(
+  config: Readonly<Config>,
+  options: StartOptions = {},
+): Promise<OperatorHandle> {
+  const runtime = connect(config, options);
+  const { log, metrics } = runtime;
+  const nativeSidecar = await detectNativeSidecar(config, runtime.kubeConfig.makeApiClient(VersionApi), log);
+  const policies = policyInformer(runtime.informers);
+  const index = new PolicyIndex((namespace) => policies.list(namespace));
+  void policies.start();
+  let finish: (result: { code: number; reason: string }) => void = () => undefined;
+  const done = new Promise<{ code: number; reason: string }>((resolve) => (finish = resolve));
+  const fatal = (reason: string) => finish({ code: 1, reason });
+
+  const certs = await certSource(config, {
+    ...runtime,
+    clock: systemClock,
+    applyWebhookConfiguration: webhookRegistrar(runtime),
+  });
+  const controller = new PolicyController({
+    policies,
+    index,
+    informers: runtime.informers,
+    writer: new ApiClusterWriter(runtime, config.identity),
+    clock: systemClock,
+    log,
+    metrics,
+    workers: config.workers,
+    resyncPeriodMs: config.resyncPeriodMs,
+  });
+  const leader = leadership(
+    runtime,
+    async () => {
+      await certs.lead();
+      await controller.start();
+    },
+    fatal,
+  );
+  const webhook = serveWebhookWhenReady(
+    runtime,
+    certs.holder,
+    webhookDeps(config, index, nativeSidecar),
+    fatal,
+  );
+  const metricsServer = await startMetricsServer(config.metricsListen, metrics, {
+    live: () => (leader.lost() ? "leadership lost" : undefined),
+    ready: () => {
+      if (!policies.synced) return "CachePolicy informer not synced";
+      if (!certs.holder.current()) return "webhook certificate not loaded";
+      if (!webhook()) return "webhook not listening";
+      if (leader.isLeader() && !controller.synced) return "controller informers not synced";
+      return undefined;
+    },
+  });
+  leader.start();
+
+  return {
+    webhookPort: () => webhook()?.port,
+    metricsPort: metricsServer.port,
+    isLeader: leader.isLeader,
+    nativeSidecar,
+    metrics,
+    controller,
+    done,
+    stop: async ({ release = true } = {}) => {
+      await leader.stop(release);
+      certs.stop();
+      await controller.stop();
+      await Promise.all([webhook()?.close(), metricsServer.close(), policies.stop()]);
+      finish({ code: 0, reason: "stopped" });
+    },
+  };
+}
+
+function webhookDeps(config: Config, index: PolicyIndex, nativeSidecar: boolean): AdmissionDeps {
+  const rendered = new WeakMap<object, string>();
+  const excluded = new Set([config.namespace, "kube-system"]);
+  return {
+    findPolicy: (namespace, labels) => {
+      if (excluded.has(namespace)) return undefined;
+      const verdict = index.policyForPod(namespace, labels);
+      if (!verdict) return undefined;
+      let configHash = rendered.get(verdict.policy);
+      if (configHash === undefined) {
+        configHash = renderConfig(verdict.policy).configHash;
+        rendered.set(verdict.policy, configHash);
+      }
+      return { policy: verdict.policy, configHash };
+    },
+    options: {
+      image: config.sidecarImage,
+      imagePullPolicy: config.sidecarImagePullPolicy,
+      version: config.sidecarVersion,
+      nativeSidecar,
+      ...(config.sidecarLogLevel ? { logLevel: config.sidecarLogLevel } : {}),
+    },
+  };
+}
+
+interface CertDeps {
+  readonly core: CoreV1Api;
+  readonly informers: InformerContext;
+  readonly clock: typeof systemClock;
+  readonly log: Logger;
+  readonly applyWebhookConfiguration: (caBundlePem: string | undefined) => Promise<void>;
+}
+
+interface Certs {
+  readonly holder: CertHolder;
+  readonly lead: () => Promise<void>;
+  readonly stop: () => void;
+}
+
+async function certSource(config: Config, deps: CertDeps): Promise<Certs> {
+  if (config.certMode === "cert-manager") {
+    const files = new CertFiles(config.certDir, deps.log);
+    files.start();
+    return { holder: files, lead: () => deps.applyWebhookConfiguration(undefined), stop: () => files.stop() };
+  }
+  const fieldSelector = `metadata.name=${config.certSecret}`;
+  const secrets = new ResilientInformer({
+    resource: "secrets",
+    path: `/api/v1/namespaces/${config.namespace}/secrets`,
+    fieldSelector,
+    list: () => deps.core.listNamespacedSecret({ namespace: config.namespace, fieldSelector }),
+    watch: deps.informers.watch,
+    clock: deps.clock,
+    backoff: INFORMER_BACKOFF,
+    log: deps.log,
+    onRestart: deps.informers.onRestart,
+  });
+  const managed = new SelfManagedCerts(
+    {
+      core: deps.core,
+      namespace: config.namespace,
+      secretName: config.certSecret,
+      names: certNames(config),
+      certValidityMs: config.certValidityMs,
+      caValidityMs: config.caValidityMs,
+      clock: deps.clock,
+      log: deps.log,
+      publishCaBundle: (bundle) => deps.applyWebhookConfiguration(bundle),
+    },
+    secrets,
+  );
+  void secrets.start();
+  return {
+    holder: managed,
+    lead: () => managed.lead(),
+    stop: () => {
+      managed.stop();
+      void secrets.stop();
+    },
+  };
+}

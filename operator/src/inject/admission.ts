@@ -1,0 +1,94 @@
+import type { CachePolicy } from "@apicache/crds";
+import type { V1Pod } from "@kubernetes/client-node";
+import jsonPatch from "fast-json-patch";
+import type { InjectionMetricResult } from "../telemetry/metric-names.js";
+import { type InjectOptions, injectSidecar } from "./inject-sidecar.js";
+
+/**
+ * AdmissionReview in, AdmissionReview out: finds the pod's CachePolicy, injects, answers with the
+ * JSON patch between the pod as sent and as injected. Pure (the policy lookup is passed in). Every
+ * failure admits the pod unchanged: the webhook must never be why a pod cannot start.
+ */
+export interface AdmissionReviewRequest {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly request?: {
+    readonly uid: string;
+    readonly kind?: { readonly kind?: string };
+    readonly operation?: string;
+    readonly namespace?: string;
+    readonly dryRun?: boolean;
+    readonly object?: unknown;
+  };
+}
+
+export interface PolicyMatch {
+  readonly policy: CachePolicy;
+  readonly configHash: string;
+}
+
+export interface AdmissionDeps {
+  readonly findPolicy: (
+    namespace: string,
+    labels: Record<string, string> | undefined,
+  ) => PolicyMatch | undefined;
+  readonly options: Omit<InjectOptions, "configHash">;
+}
+
+export interface AdmissionOutcome {
+  readonly response: object;
+  readonly result: InjectionMetricResult;
+  /** Why nothing was injected (for logs), or the policy that was. */
+  readonly detail: string;
+  readonly patch: readonly jsonPatch.Operation[];
+}
+
+function respond(apiVersion: string, uid: string, patch: readonly jsonPatch.Operation[], warning?: string) {
+  const response: Record<string, unknown> = { uid, allowed: true };
+  if (patch.length > 0) {
+    response.patchType = "JSONPatch";
+    response.patch = Buffer.from(JSON.stringify(patch)).toString("base64");
+  }
+  if (warning) response.warnings = [warning];
+  return { apiVersion, kind: "AdmissionReview", response };
+}
+
+export function admit(review: AdmissionReviewRequest, deps: AdmissionDeps): AdmissionOutcome {
+  const apiVersion = review.apiVersion ?? "admission.k8s.io/v1";
+  const request = review.request;
+  if (!request?.uid) {
+    return { response: respond(apiVersion, "", []), result: "error", detail: "no request.uid", patch: [] };
+  }
+  const pod = request.object as V1Pod | undefined;
+  const skipped = (detail: string): AdmissionOutcome => ({
+    response: respond(apiVersion, request.uid, []),
+    result: "skipped",
+    detail,
+    patch: [],
+  });
+  if (request.kind?.kind !== "Pod" || request.operation !== "CREATE" || !pod?.spec) {
+    return skipped("not a Pod CREATE");
+  }
+  const namespace = request.namespace ?? pod.metadata?.namespace ?? "";
+  const match = deps.findPolicy(namespace, pod.metadata?.labels);
+  if (!match) return skipped("NoPolicy");
+  try {
+    const result = injectSidecar(pod, match.policy, { ...deps.options, configHash: match.configHash });
+    if (!result.injected) return skipped(result.reason);
+    const patch = jsonPatch.compare(pod, result.pod);
+    return {
+      response: respond(apiVersion, request.uid, patch),
+      result: "injected",
+      detail: match.policy.metadata.name,
+      patch,
+    };
+  } catch (error) {
+    const message = `apicache: sidecar not injected: ${(error as Error).message}`;
+    return {
+      response: respond(apiVersion, request.uid, [], message),
+      result: "error",
+      detail: message,
+      patch: [],
+    };
+  }
+}

@@ -1,0 +1,165 @@
+import type { CachePolicy } from "@apicache/crds";
+import type { V1Container, V1Pod } from "@kubernetes/client-node";
+import {
+  ADMIN_PORT,
+  CONFIG_VOLUME,
+  configMapName,
+  DEFAULT_SIDECAR_PORT,
+  INJECT_LABEL,
+  SIDECAR_CONTAINER,
+  STATUS_ANNOTATION,
+} from "../constants.js";
+import { appPortName, findUpstreamPort, freePort, isPortName, renameAppPort, usedPorts } from "./ports.js";
+import { sidecarContainer } from "./sidecar-container.js";
+
+/**
+ * Sidecar injection as a pure transform: a Pod and its CachePolicy in, the Pod to admit out (or the
+ * reason it is left alone). The webhook turns the difference into a JSON patch.
+ */
+export interface InjectOptions {
+  readonly image: string;
+  /** Recorded in the status annotation. */
+  readonly version: string;
+  /** initContainer with restartPolicy Always (Kubernetes ≥ 1.29) instead of a plain container. */
+  readonly nativeSidecar: boolean;
+  /** Hash of the rendered config the pod starts with (status annotation; upToDatePods). */
+  readonly configHash: string;
+  readonly imagePullPolicy?: string;
+  readonly sidecarPort?: number;
+  readonly logLevel?: string;
+}
+
+export const SKIP_REASONS = [
+  "AlreadyInjected",
+  "OptedOut",
+  "HostNetwork",
+  "UnknownUpstreamPort",
+  "NameConflict",
+] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
+export type InjectionResult =
+  | { readonly injected: true; readonly pod: V1Pod }
+  | { readonly injected: false; readonly reason: SkipReason; readonly message: string; readonly pod: V1Pod };
+
+/** The content of the `apicache.io/status` annotation. */
+export interface InjectionStatus {
+  readonly policy: string;
+  readonly configHash: string;
+  readonly version: string;
+  readonly native: boolean;
+}
+
+export function parseInjectionStatus(pod: V1Pod): InjectionStatus | undefined {
+  const raw = pod.metadata?.annotations?.[STATUS_ANNOTATION];
+  if (raw === undefined) return undefined;
+  try {
+    const value = JSON.parse(raw) as Partial<InjectionStatus>;
+    return typeof value.configHash === "string" ? (value as InjectionStatus) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Injected already: the status annotation, or our container in containers or initContainers. */
+export function isInjected(pod: V1Pod): boolean {
+  if (pod.metadata?.annotations?.[STATUS_ANNOTATION] !== undefined) return true;
+  const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+  return all.some((container) => container.name === SIDECAR_CONTAINER);
+}
+
+function skip(pod: V1Pod, reason: SkipReason, message: string): InjectionResult {
+  return { injected: false, reason, message, pod };
+}
+
+function precheck(pod: V1Pod): InjectionResult | undefined {
+  if (isInjected(pod)) return skip(pod, "AlreadyInjected", "the pod already carries the apicache sidecar");
+  if (pod.metadata?.labels?.[INJECT_LABEL] === "false") {
+    return skip(pod, "OptedOut", `the pod is labelled ${INJECT_LABEL}: "false"`);
+  }
+  if (pod.spec?.hostNetwork === true) {
+    return skip(pod, "HostNetwork", "hostNetwork pods share the node's ports: the sidecar is not injected");
+  }
+  if ((pod.spec?.volumes ?? []).some((volume) => volume.name === CONFIG_VOLUME)) {
+    return skip(pod, "NameConflict", `the pod already has a volume named ${CONFIG_VOLUME}`);
+  }
+  return undefined;
+}
+
+export function injectSidecar(pod: V1Pod, policy: CachePolicy, options: InjectOptions): InjectionResult {
+  const early = precheck(pod);
+  if (early) return early;
+  const wanted = policy.spec.upstream.port;
+  const upstream = findUpstreamPort(pod, wanted);
+  if (!upstream) {
+    return skip(pod, "UnknownUpstreamPort", `no container declares a port named ${JSON.stringify(wanted)}`);
+  }
+  const used = usedPorts(pod);
+  if (used.numbers.has(ADMIN_PORT)) {
+    return skip(
+      pod,
+      "NameConflict",
+      `a container already uses port ${ADMIN_PORT} (the sidecar's admin port)`,
+    );
+  }
+  const renamed = upstream.name ? appPortName(upstream.name) : undefined;
+  if (renamed !== undefined && (used.names.has(renamed) || !isPortName(renamed))) {
+    return skip(pod, "NameConflict", `cannot rename port ${upstream.name}: ${renamed} is taken or invalid`);
+  }
+  const containers = [...(pod.spec?.containers ?? [])];
+  const app = containers[upstream.containerIndex];
+  if (app && upstream.name && renamed) {
+    containers[upstream.containerIndex] = renameAppPort(app, upstream.name, renamed);
+  }
+  const sidecar = sidecarContainer({
+    policy,
+    image: options.image,
+    upstreamPort: upstream.number,
+    listenPort: freePort(used.numbers, options.sidecarPort ?? DEFAULT_SIDECAR_PORT, [ADMIN_PORT]),
+    portName: upstream.name ?? "apicache-proxy",
+    native: options.nativeSidecar,
+    ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
+    ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+  });
+  return { injected: true, pod: assemble(pod, { containers, sidecar, policy, options, app }) };
+}
+
+interface Parts {
+  readonly containers: V1Container[];
+  readonly sidecar: V1Container;
+  readonly policy: CachePolicy;
+  readonly options: InjectOptions;
+  readonly app: V1Container | undefined;
+}
+
+function assemble(pod: V1Pod, parts: Parts): V1Pod {
+  const { sidecar, policy, options } = parts;
+  const status: InjectionStatus = {
+    policy: policy.metadata.name,
+    configHash: options.configHash,
+    version: options.version,
+    native: options.nativeSidecar,
+  };
+  const annotations: Record<string, string> = {
+    ...pod.metadata?.annotations,
+    [STATUS_ANNOTATION]: JSON.stringify(status),
+  };
+  const defaultContainer = "kubectl.kubernetes.io/default-container";
+  const first = parts.app ?? parts.containers[0];
+  if (annotations[defaultContainer] === undefined && first) annotations[defaultContainer] = first.name;
+  const spec = pod.spec ?? { containers: [] };
+  return {
+    ...pod,
+    metadata: { ...pod.metadata, annotations },
+    spec: {
+      ...spec,
+      ...(options.nativeSidecar
+        ? { initContainers: [sidecar, ...(spec.initContainers ?? [])], containers: parts.containers }
+        : { containers: [...parts.containers, sidecar] }),
+      volumes: [
+        ...(spec.volumes ?? []),
+        { name: CONFIG_VOLUME, configMap: { name: configMapName(policy.metadata.name) } },
+      ],
+    },
+  };
+}

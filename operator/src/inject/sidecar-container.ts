@@ -1,0 +1,101 @@
+import { type CachePolicy, quantityBytes } from "@apicache/crds";
+import type { V1Container, V1EnvVar, V1ResourceRequirements } from "@kubernetes/client-node";
+import {
+  ADMIN_PORT,
+  ADMIN_PORT_NAME,
+  CONFIG_MOUNT_PATH,
+  CONFIG_VOLUME,
+  configMapName,
+  POLICY_KEY,
+  REDIS_URL_ENV,
+  SIDECAR_CONTAINER,
+} from "../constants.js";
+
+/** The injected container, per the sidecar CLI contract. Pure. */
+export interface SidecarSpec {
+  readonly policy: CachePolicy;
+  readonly image: string;
+  readonly imagePullPolicy?: string;
+  readonly upstreamPort: number;
+  readonly listenPort: number;
+  /** The name the sidecar's proxy port takes (the app port's original name). */
+  readonly portName: string;
+  readonly native: boolean;
+  readonly logLevel?: string;
+}
+
+const MI = 1024 * 1024;
+
+/** Requests are small; the memory limit leaves room for the L1 tier the policy sizes. */
+export function sidecarResources(policy: CachePolicy): V1ResourceRequirements {
+  const l1 = quantityBytes(policy.spec.store.memory.maxBytes);
+  const limitMi = Math.ceil(l1 / MI) + 128;
+  return {
+    requests: { cpu: "50m", memory: "64Mi" },
+    limits: { memory: `${limitMi}Mi` },
+  };
+}
+
+function sidecarEnv(policy: CachePolicy): V1EnvVar[] {
+  const env: V1EnvVar[] = [
+    { name: "APICACHE_POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+    { name: "APICACHE_POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+  ];
+  const redis = policy.spec.store.redis;
+  if (redis) {
+    // Credentials stay in the Secret: a reference, never a value, never in the ConfigMap.
+    env.push({
+      name: REDIS_URL_ENV,
+      valueFrom: { secretKeyRef: { name: redis.urlSecretRef.name, key: redis.urlSecretRef.key } },
+    });
+  }
+  return env;
+}
+
+export function sidecarContainer(spec: SidecarSpec): V1Container {
+  const { policy } = spec;
+  const args = [
+    "--policy",
+    `${CONFIG_MOUNT_PATH}/${POLICY_KEY}`,
+    "--policy-configmap",
+    `${policy.metadata.namespace}/${configMapName(policy.metadata.name)}`,
+    "--upstream",
+    `http://127.0.0.1:${spec.upstreamPort}`,
+    "--listen",
+    `0.0.0.0:${spec.listenPort}`,
+    "--admin",
+    `0.0.0.0:${ADMIN_PORT}`,
+    ...(spec.logLevel ? ["--log-level", spec.logLevel] : []),
+  ];
+  const adminProbe = (path: string) => ({ httpGet: { path, port: ADMIN_PORT_NAME } });
+  return {
+    name: SIDECAR_CONTAINER,
+    image: spec.image,
+    ...(spec.imagePullPolicy ? { imagePullPolicy: spec.imagePullPolicy } : {}),
+    ...(spec.native ? { restartPolicy: "Always" } : {}),
+    args,
+    env: sidecarEnv(policy),
+    ports: [
+      { name: spec.portName, containerPort: spec.listenPort, protocol: "TCP" },
+      { name: ADMIN_PORT_NAME, containerPort: ADMIN_PORT, protocol: "TCP" },
+    ],
+    // Native sidecars: the app starts only once the startup probe passes, so its first requests
+    // already find the cache listening.
+    startupProbe: { ...adminProbe("/healthz"), periodSeconds: 1, failureThreshold: 30 },
+    readinessProbe: { ...adminProbe("/readyz"), periodSeconds: 5, failureThreshold: 3 },
+    livenessProbe: { ...adminProbe("/healthz"), periodSeconds: 10, failureThreshold: 3 },
+    resources: sidecarResources(policy),
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      runAsGroup: 65532,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      privileged: false,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+    volumeMounts: [{ name: CONFIG_VOLUME, mountPath: CONFIG_MOUNT_PATH, readOnly: true }],
+    terminationMessagePolicy: "FallbackToLogsOnError",
+  };
+}

@@ -1,0 +1,67 @@
+import type { CachePolicyStatus } from "@apicache/crds";
+import {
+  type CoreV1Api,
+  type CustomObjectsApi,
+  type KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
+} from "@kubernetes/client-node";
+import { CACHEPOLICY, FIELD_MANAGER } from "../constants.js";
+import type { PolicyEvent } from "../controller/events.js";
+import type { AppliedObject, ClusterWriter } from "../controller/reconciler.js";
+import type { StoredPolicy } from "../policy/types.js";
+
+/** The reconciler's writes, through the API server. */
+export class ApiClusterWriter implements ClusterWriter {
+  constructor(
+    private readonly apis: { objects: KubernetesObjectApi; custom: CustomObjectsApi; core: CoreV1Api },
+    private readonly identity: string,
+  ) {}
+
+  async apply(object: AppliedObject): Promise<void> {
+    await this.apis.objects.patch(
+      object as never,
+      undefined,
+      undefined,
+      FIELD_MANAGER,
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+  }
+
+  async patchStatus(namespace: string, name: string, status: CachePolicyStatus): Promise<string | undefined> {
+    const updated = (await this.apis.custom.patchNamespacedCustomObjectStatus(
+      { ...CACHEPOLICY, namespace, name, body: { status }, fieldManager: FIELD_MANAGER },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    )) as StoredPolicy;
+    return updated.metadata?.resourceVersion;
+  }
+
+  async event(policy: StoredPolicy, event: PolicyEvent): Promise<void> {
+    const { name = "", namespace = "", uid, resourceVersion } = policy.metadata;
+    const now = new Date();
+    await this.apis.core.createNamespacedEvent({
+      namespace,
+      body: {
+        metadata: { generateName: `${name}.`, namespace },
+        involvedObject: {
+          apiVersion: `${CACHEPOLICY.group}/${CACHEPOLICY.version}`,
+          kind: "CachePolicy",
+          name,
+          namespace,
+          ...(uid ? { uid } : {}),
+          ...(resourceVersion ? { resourceVersion } : {}),
+        },
+        type: event.type,
+        reason: event.reason,
+        message: event.message.slice(0, 1024),
+        source: { component: FIELD_MANAGER },
+        reportingComponent: FIELD_MANAGER,
+        reportingInstance: this.identity.slice(0, 128),
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      },
+    });
+  }
+}

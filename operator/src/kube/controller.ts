@@ -1,0 +1,193 @@
+import type { V1ConfigMap, V1Pod } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { POLICY_LABEL } from "../constants.js";
+import type { Clock, Timer } from "../controller/clock.js";
+import { type ClusterWriter, Reconciler } from "../controller/reconciler.js";
+import { runWorkers, WorkQueue } from "../controller/work-queue.js";
+import type { PolicyIndex } from "../policy/policy-index.js";
+import { policyKey, type StoredPolicy } from "../policy/types.js";
+import type { OperatorMetrics } from "../telemetry/metrics.js";
+import type { ResilientInformer } from "./informer.js";
+import { configMapInformer, type InformerContext, type PolicyObject, podInformer } from "./informers.js";
+
+/**
+ * The CachePolicy controller (runs on the leader only): informers on the managed ConfigMaps and on
+ * the pods of every namespace that has policies feed a work queue; workers reconcile.
+ * The CachePolicy informer is shared with the webhook and passed in already started.
+ */
+export interface ControllerOptions {
+  readonly policies: ResilientInformer<PolicyObject>;
+  readonly index: PolicyIndex;
+  readonly informers: InformerContext;
+  readonly writer: ClusterWriter;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly metrics: OperatorMetrics;
+  readonly workers: number;
+  readonly resyncPeriodMs: number;
+}
+
+export class PolicyController {
+  readonly queue: WorkQueue;
+  private readonly reconciler: Reconciler;
+  private readonly configMaps: ResilientInformer<V1ConfigMap>;
+  private readonly pods = new Map<string, ResilientInformer<V1Pod>>();
+  private readonly podFingerprints = new Map<string, string>();
+  private readonly generations = new Map<string, number>();
+  private resyncTimer: Timer | undefined;
+  private running = false;
+  private workersDone: Promise<void> | undefined;
+
+  constructor(private readonly options: ControllerOptions) {
+    this.queue = new WorkQueue({
+      clock: options.clock,
+      backoff: { baseMs: 200, maxMs: 300_000, jitter: 0.1 },
+      onDepth: (depth) => options.metrics.queueDepth.set(depth),
+    });
+    this.reconciler = new Reconciler({
+      getPolicy: (namespace, name) => options.policies.get(name, namespace),
+      index: options.index,
+      pods: (namespace) => this.pods.get(namespace)?.list(namespace) ?? [],
+      writer: options.writer,
+      clock: options.clock,
+      log: options.log,
+    });
+    this.configMaps = configMapInformer(options.informers);
+  }
+
+  /** Every informer this controller started has listed once. */
+  get synced(): boolean {
+    return this.configMaps.synced && [...this.pods.values()].every((informer) => informer.synced);
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    const { policies } = this.options;
+    policies.on("add", (policy) => this.onPolicy(policy));
+    policies.on("update", (policy) => this.onPolicy(policy));
+    policies.on("delete", (policy) => this.onPolicyDeleted(policy));
+    this.configMaps.on("delete", (cm) => this.onConfigMap(cm));
+    this.configMaps.on("update", (cm) => this.onConfigMap(cm));
+    await Promise.all([this.configMaps.start(), this.configMaps.waitForSync()]);
+    const namespaces = new Set(policies.list().map((p) => p.metadata.namespace ?? ""));
+    await Promise.all([...namespaces].map((namespace) => this.ensurePods(namespace)));
+    this.workersDone = runWorkers(
+      this.queue,
+      this.options.workers,
+      (key) => this.handle(key),
+      (key, error, retryInMs) => {
+        this.options.log.error({ policy: key, err: error, retryInMs }, "reconcile failed; retrying");
+      },
+    );
+    for (const policy of policies.list()) this.queue.add(policyKey(policy));
+    this.scheduleResync();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.resyncTimer?.cancel();
+    this.queue.shutDown();
+    await Promise.all([
+      this.configMaps.stop(),
+      ...[...this.pods.values()].map((informer) => informer.stop()),
+    ]);
+    await this.workersDone;
+  }
+
+  private async handle(key: string): Promise<"done" | { requeueAfterMs: number }> {
+    const namespace = key.slice(0, key.indexOf("/"));
+    const pods = this.pods.get(namespace);
+    if (!pods?.synced) {
+      // Counting pods from a cache that has not listed yet would report wrong numbers.
+      void this.ensurePods(namespace);
+      this.options.metrics.reconcileTotal.inc({ result: "requeue" });
+      return { requeueAfterMs: 100 };
+    }
+    const end = this.options.metrics.reconcileDuration.startTimer();
+    try {
+      await this.reconciler.reconcile(key);
+      this.options.metrics.reconcileTotal.inc({ result: "success" });
+      return "done";
+    } catch (error) {
+      this.options.metrics.reconcileTotal.inc({ result: "error" });
+      throw error;
+    } finally {
+      end();
+    }
+  }
+
+  private onPolicy(policy: StoredPolicy, deleted = false): void {
+    if (!this.running) return;
+    const namespace = policy.metadata.namespace ?? "";
+    const uid = policy.metadata.uid ?? "";
+    const generation = deleted ? -1 : (policy.metadata.generation ?? 0);
+    const specChanged = this.generations.get(uid) !== generation;
+    if (deleted) this.generations.delete(uid);
+    else this.generations.set(uid, generation);
+    this.queue.add(policyKey(policy));
+    // Another policy's verdict may depend on this one's selector (overlaps): on a spec change,
+    // reconcile the namespace; a status-only update concerns this policy alone.
+    if (specChanged)
+      for (const other of this.options.policies.list(namespace)) this.queue.add(policyKey(other));
+    if (!this.pods.has(namespace)) void this.ensurePods(namespace);
+  }
+
+  private onPolicyDeleted(policy: StoredPolicy): void {
+    if (!this.running) return;
+    this.options.index.forget(policy);
+    this.onPolicy(policy, true);
+    const namespace = policy.metadata.namespace ?? "";
+    if (this.options.policies.list(namespace).length === 0) {
+      void this.pods.get(namespace)?.stop();
+      this.pods.delete(namespace);
+    }
+  }
+
+  private onConfigMap(configMap: V1ConfigMap): void {
+    if (!this.running) return;
+    this.reconciler.invalidate({ kind: "ConfigMap", metadata: configMap.metadata ?? {} });
+    const owner = configMap.metadata?.labels?.[POLICY_LABEL];
+    if (owner) this.queue.add(`${configMap.metadata?.namespace}/${owner}`);
+  }
+
+  private onPod(pod: V1Pod, deleted: boolean): void {
+    if (!this.running) return;
+    const uid = pod.metadata?.uid ?? "";
+    const fingerprint = deleted ? "deleted" : podFingerprint(pod);
+    if (this.podFingerprints.get(uid) === fingerprint) return;
+    if (deleted) this.podFingerprints.delete(uid);
+    else this.podFingerprints.set(uid, fingerprint);
+    for (const policy of this.options.policies.list(pod.metadata?.namespace))
+      this.queue.add(policyKey(policy));
+  }
+
+  private async ensurePods(namespace: string): Promise<void> {
+    if (this.pods.has(namespace) || !this.running) return;
+    const informer = podInformer(this.options.informers, namespace);
+    this.pods.set(namespace, informer);
+    informer.on("add", (pod) => this.onPod(pod, false));
+    informer.on("update", (pod) => this.onPod(pod, false));
+    informer.on("delete", (pod) => this.onPod(pod, true));
+    await informer.start();
+  }
+
+  private scheduleResync(): void {
+    this.resyncTimer = this.options.clock.setTimeout(() => {
+      if (!this.running) return;
+      this.reconciler.invalidateAll();
+      for (const policy of this.options.policies.list()) this.queue.add(policyKey(policy));
+      this.scheduleResync();
+    }, this.options.resyncPeriodMs);
+  }
+}
+
+/** The pod fields a policy's status or RBAC depends on. */
+function podFingerprint(pod: V1Pod): string {
+  return JSON.stringify([
+    pod.metadata?.labels,
+    pod.metadata?.annotations?.["apicache.io/status"],
+    pod.metadata?.deletionTimestamp,
+    pod.status?.phase,
+    pod.spec?.serviceAccountName,
+  ]);
+}

@@ -1,0 +1,85 @@
+import type {
+  CoreV1Api,
+  CustomObjectsApi,
+  KubernetesListObject,
+  KubernetesObject,
+  V1ConfigMap,
+  V1Pod,
+  Watch,
+} from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { CACHEPOLICY, FIELD_MANAGER, MANAGED_BY_LABEL } from "../constants.js";
+import type { BackoffOptions } from "../controller/backoff.js";
+import type { Clock } from "../controller/clock.js";
+import { OPERATOR_ERROR_CODES, OperatorError } from "../errors.js";
+import type { StoredPolicy } from "../policy/types.js";
+import { ResilientInformer } from "./informer.js";
+
+/** Factories of the operator's informers (the paths and list calls in one place). */
+export interface InformerContext {
+  readonly core: CoreV1Api;
+  readonly custom: CustomObjectsApi;
+  readonly watch: Watch;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly onRestart: (resource: string) => void;
+}
+
+/** A CachePolicy as the informer caches it. */
+export type PolicyObject = KubernetesObject & StoredPolicy;
+
+export const INFORMER_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000, jitter: 0.5 };
+
+function common(context: InformerContext) {
+  return {
+    watch: context.watch,
+    clock: context.clock,
+    log: context.log,
+    backoff: INFORMER_BACKOFF,
+    onRestart: context.onRestart,
+  };
+}
+
+export function policyInformer(context: InformerContext): ResilientInformer<PolicyObject> {
+  return new ResilientInformer({
+    ...common(context),
+    resource: "cachepolicies",
+    path: `/apis/${CACHEPOLICY.group}/${CACHEPOLICY.version}/${CACHEPOLICY.plural}`,
+    list: async () => {
+      try {
+        return (await context.custom.listClusterCustomObject({
+          ...CACHEPOLICY,
+        })) as KubernetesListObject<PolicyObject>;
+      } catch (error) {
+        if ((error as { code?: number }).code === 404) {
+          throw new OperatorError(
+            OPERATOR_ERROR_CODES.CRD_MISSING,
+            "the CachePolicy CRD (cachepolicies.apicache.io) is not installed: apply crds/apicache.io_cachepolicies.yaml (the Helm chart installs it)",
+            { cause: error },
+          );
+        }
+        throw error;
+      }
+    },
+  });
+}
+
+export function configMapInformer(context: InformerContext): ResilientInformer<V1ConfigMap> {
+  const labelSelector = `${MANAGED_BY_LABEL}=${FIELD_MANAGER}`;
+  return new ResilientInformer({
+    ...common(context),
+    resource: "configmaps",
+    path: "/api/v1/configmaps",
+    labelSelector,
+    list: () => context.core.listConfigMapForAllNamespaces({ labelSelector }),
+  });
+}
+
+export function podInformer(context: InformerContext, namespace: string): ResilientInformer<V1Pod> {
+  return new ResilientInformer({
+    ...common(context),
+    resource: "pods",
+    path: `/api/v1/namespaces/${namespace}/pods`,
+    list: () => context.core.listNamespacedPod({ namespace }),
+  });
+}

@@ -1,0 +1,189 @@
+import { ApiException, type CoreV1Api, type V1Secret } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { describeCerts, issueCa, issueServing, type KeyPair, validityOf } from "../certs/issue.js";
+import { nextCheckIn, reissueDecision } from "../certs/rotation.js";
+import type { Clock, Timer } from "../controller/clock.js";
+import { OPERATOR_ERROR_CODES, OperatorError } from "../errors.js";
+import { CertHolder } from "../server/serving-certs.js";
+import type { ResilientInformer } from "./informer.js";
+
+/**
+ * Self-managed webhook TLS. Every replica serves what the Secret holds (watched, so a rotation
+ * reaches all replicas in about a second; the server swaps contexts without dropping connections).
+ * The leader issues: a CA and a serving certificate, renewed at 2/3 of their lifetimes; on a CA
+ * change the caBundle (new + previous CA) is published before the Secret is written.
+ */
+export interface SelfManagedOptions {
+  readonly core: CoreV1Api;
+  readonly namespace: string;
+  readonly secretName: string;
+  readonly names: readonly string[];
+  readonly certValidityMs: number;
+  readonly caValidityMs: number;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Publishes the caBundle (SSA of the MutatingWebhookConfiguration). */
+  readonly publishCaBundle: (caBundlePem: string) => Promise<void>;
+}
+
+const KEYS = {
+  caCert: "ca.crt",
+  caKey: "ca.key",
+  bundle: "ca-bundle.crt",
+  cert: "tls.crt",
+  key: "tls.key",
+} as const;
+
+function decode(secret: V1Secret | undefined, key: string): string | undefined {
+  const value = secret?.data?.[key];
+  return value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8");
+}
+
+export class SelfManagedCerts extends CertHolder {
+  private timer: Timer | undefined;
+  private leading = false;
+
+  constructor(
+    private readonly options: SelfManagedOptions,
+    private readonly secrets: ResilientInformer<V1Secret>,
+  ) {
+    super();
+    const load = (secret: V1Secret) => this.load(secret);
+    secrets.on("add", load);
+    secrets.on("update", load);
+  }
+
+  /** The caBundle currently stored (for the leader's webhook registration). */
+  caBundle(): string | undefined {
+    return decode(this.secrets.get(this.options.secretName, this.options.namespace), KEYS.bundle);
+  }
+
+  /** Leader only: issue/rotate now and on schedule; publish the caBundle. */
+  async lead(): Promise<void> {
+    this.leading = true;
+    await this.ensure();
+  }
+
+  stop(): void {
+    this.leading = false;
+    this.timer?.cancel();
+  }
+
+  private load(secret: V1Secret): void {
+    if (secret.metadata?.name !== this.options.secretName) return;
+    const certPem = decode(secret, KEYS.cert);
+    const keyPem = decode(secret, KEYS.key);
+    if (!certPem || !keyPem) return;
+    this.set({ certPem, keyPem, notAfter: validityOf(certPem).notAfter });
+  }
+
+  private async ensure(): Promise<void> {
+    if (!this.leading) return;
+    const { clock, log } = this.options;
+    try {
+      const secret = await this.read();
+      const stored = this.storedPairs(secret);
+      const now = clock.now();
+      const decision = reissueDecision(stored && describeCerts(stored), this.options.names, now);
+      if (decision.action !== "keep") {
+        log.info({ reason: decision.reason, action: decision.action }, "issuing webhook certificates");
+        await this.issue(decision.action, stored, secret);
+      } else {
+        await this.options.publishCaBundle(decode(secret, KEYS.bundle) ?? stored?.ca.certPem ?? "");
+      }
+      const current = this.storedPairs(await this.read());
+      const delay = current
+        ? nextCheckIn(Object.values(describeCerts(current)), clock.now(), { minMs: 1_000, maxMs: 3_600_000 })
+        : 5_000;
+      this.schedule(delay);
+    } catch (error) {
+      log.error(
+        {
+          err: new OperatorError(
+            OPERATOR_ERROR_CODES.WEBHOOK_CERT,
+            `webhook certificate upkeep failed: ${(error as Error).message}`,
+            { cause: error },
+          ),
+        },
+        "retrying in 5s",
+      );
+      this.schedule(5_000);
+    }
+  }
+
+  private schedule(ms: number): void {
+    this.timer?.cancel();
+    if (this.leading) this.timer = this.options.clock.setTimeout(() => void this.ensure(), ms);
+  }
+
+  private storedPairs(secret: V1Secret | undefined): { ca: KeyPair; serving: KeyPair } | undefined {
+    const [caCert, caKey, cert, key] = [KEYS.caCert, KEYS.caKey, KEYS.cert, KEYS.key].map((k) =>
+      decode(secret, k),
+    );
+    if (!caCert || !caKey || !cert || !key) return undefined;
+    return { ca: { certPem: caCert, keyPem: caKey }, serving: { certPem: cert, keyPem: key } };
+  }
+
+  private async issue(
+    action: "new-ca" | "new-serving",
+    stored: { ca: KeyPair } | undefined,
+    secret: V1Secret | undefined,
+  ) {
+    const { clock, names, certValidityMs, caValidityMs } = this.options;
+    const now = clock.now();
+    const ca = action === "new-ca" || !stored ? issueCa(now, caValidityMs) : stored.ca;
+    const serving = issueServing(ca, names, now, certValidityMs);
+    const previousCa =
+      stored && stored.ca.certPem !== ca.certPem && validityOf(stored.ca.certPem).notAfter > now
+        ? stored.ca.certPem
+        : "";
+    const bundle = `${`${ca.certPem.trim()}\n${previousCa.trim()}`.trim()}\n`;
+    // The API server must trust the new CA before any replica serves a certificate it signed.
+    await this.options.publishCaBundle(bundle);
+    await this.write(secret, {
+      [KEYS.caCert]: ca.certPem,
+      [KEYS.caKey]: ca.keyPem,
+      [KEYS.bundle]: bundle,
+      [KEYS.cert]: serving.certPem,
+      [KEYS.key]: serving.keyPem,
+    });
+  }
+
+  private async read(): Promise<V1Secret | undefined> {
+    try {
+      return await this.options.core.readNamespacedSecret({
+        name: this.options.secretName,
+        namespace: this.options.namespace,
+      });
+    } catch (error) {
+      if (error instanceof ApiException && error.code === 404) return undefined;
+      throw error;
+    }
+  }
+
+  private async write(existing: V1Secret | undefined, values: Record<string, string>): Promise<void> {
+    const { core, namespace, secretName } = this.options;
+    const data = Object.fromEntries(
+      Object.entries(values).map(([k, v]) => [k, Buffer.from(v).toString("base64")]),
+    );
+    const body: V1Secret = {
+      apiVersion: "v1",
+      kind: "Secret",
+      type: "kubernetes.io/tls",
+      metadata: {
+        name: secretName,
+        namespace,
+        labels: {
+          "app.kubernetes.io/part-of": "apicache",
+          "app.kubernetes.io/managed-by": "apicache-operator",
+        },
+        ...(existing?.metadata?.resourceVersion
+          ? { resourceVersion: existing.metadata.resourceVersion }
+          : {}),
+      },
+      data,
+    };
+    if (existing) await core.replaceNamespacedSecret({ name: secretName, namespace, body });
+    else await core.createNamespacedSecret({ namespace, body });
+  }
+}

@@ -1,0 +1,58 @@
+import { parseStored, policyForPod, resolveOverlaps, type Verdict } from "./evaluate.js";
+import type { Labels } from "./selector.js";
+import type { StoredPolicy } from "./types.js";
+
+/**
+ * Verdicts for every policy of a namespace, computed from a policy cache and memoized: a policy is
+ * parsed again only when its uid/generation changes, and a namespace's overlaps are resolved again
+ * only when its set of policies does. Shared by the controller and the webhook. Pure (the cache is
+ * a function passed in).
+ */
+export class PolicyIndex {
+  private readonly parsed = new Map<string, { fingerprint: string; verdict: Verdict }>();
+  private readonly namespaces = new Map<string, { fingerprint: string; verdicts: Map<string, Verdict> }>();
+
+  constructor(private readonly listPolicies: (namespace: string) => readonly StoredPolicy[]) {}
+
+  /** Every policy of the namespace by name, with its verdict. */
+  verdicts(namespace: string): ReadonlyMap<string, Verdict> {
+    const stored = this.listPolicies(namespace).filter((p) => p.metadata.deletionTimestamp === undefined);
+    const fingerprints = stored.map((p) => fingerprintOf(p));
+    const fingerprint = fingerprints.join("|");
+    const memo = this.namespaces.get(namespace);
+    if (memo?.fingerprint === fingerprint) return memo.verdicts;
+    const parsed = stored.map((p, i) => this.parse(p, fingerprints[i] as string));
+    const verdicts = resolveOverlaps(parsed);
+    if (verdicts.size === 0) this.namespaces.delete(namespace);
+    else this.namespaces.set(namespace, { fingerprint, verdicts });
+    return verdicts;
+  }
+
+  verdict(namespace: string, name: string): Verdict | undefined {
+    return this.verdicts(namespace).get(name);
+  }
+
+  /** The policy that injects into a pod with these labels, if any. */
+  policyForPod(namespace: string, labels: Labels | undefined) {
+    return policyForPod(this.verdicts(namespace).values(), labels);
+  }
+
+  /** Drops memo entries of deleted policies (call on delete events). */
+  forget(policy: StoredPolicy): void {
+    this.parsed.delete(policy.metadata.uid ?? `${policy.metadata.namespace}/${policy.metadata.name}`);
+  }
+
+  private parse(policy: StoredPolicy, fingerprint: string): Verdict {
+    const key = policy.metadata.uid ?? `${policy.metadata.namespace}/${policy.metadata.name}`;
+    const memo = this.parsed.get(key);
+    if (memo?.fingerprint === fingerprint) return { ...memo.verdict, stored: policy } as Verdict;
+    const verdict = parseStored(policy);
+    this.parsed.set(key, { fingerprint, verdict });
+    return verdict;
+  }
+}
+
+function fingerprintOf(policy: StoredPolicy): string {
+  const { uid, name, generation, resourceVersion } = policy.metadata;
+  return `${uid ?? name}:${generation ?? `rv${resourceVersion ?? ""}`}`;
+}

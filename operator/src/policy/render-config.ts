@@ -1,0 +1,109 @@
+import { createHash } from "node:crypto";
+import type { CachePolicy } from "@apicache/crds";
+import { stringify } from "yaml";
+import {
+  CACHEPOLICY,
+  configMapName,
+  FIELD_MANAGER,
+  MANAGED_BY_LABEL,
+  PART_OF_LABEL,
+  POLICY_KEY,
+  POLICY_LABEL,
+} from "../constants.js";
+
+/**
+ * The sidecar's configuration for one policy: the normalized CachePolicy as YAML (what
+ * `apicache-sidecar --policy` reads) and its hash. Generation and uid are left out, so the hash
+ * changes only when the effective configuration does. Pure.
+ */
+export interface RenderedConfig {
+  readonly yaml: string;
+  /** `sha256:<hex>` of `yaml`. */
+  readonly configHash: string;
+}
+
+export function renderConfig(policy: CachePolicy): RenderedConfig {
+  const document = {
+    apiVersion: policy.apiVersion,
+    kind: policy.kind,
+    metadata: { name: policy.metadata.name, namespace: policy.metadata.namespace },
+    spec: policy.spec,
+  };
+  const header = `# Rendered by ${FIELD_MANAGER} from CachePolicy ${policy.metadata.namespace}/${policy.metadata.name}. Do not edit.\n`;
+  const yaml = header + stringify(document, { lineWidth: 0, sortMapEntries: false });
+  return { yaml, configHash: hashOf(yaml) };
+}
+
+export function hashOf(text: string): string {
+  return `sha256:${createHash("sha256").update(text).digest("hex")}`;
+}
+
+/** The object a policy owns (controller reference), so deleting the policy garbage-collects it. */
+export interface PolicyRef {
+  readonly name: string;
+  readonly namespace: string;
+  readonly uid: string;
+}
+
+function ownedMetadata(policy: PolicyRef) {
+  return {
+    name: configMapName(policy.name),
+    namespace: policy.namespace,
+    labels: {
+      [MANAGED_BY_LABEL]: FIELD_MANAGER,
+      [PART_OF_LABEL]: "apicache",
+      [POLICY_LABEL]: policy.name,
+    },
+    ownerReferences: [
+      {
+        apiVersion: `${CACHEPOLICY.group}/${CACHEPOLICY.version}`,
+        kind: "CachePolicy",
+        name: policy.name,
+        uid: policy.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ],
+  };
+}
+
+export function configMapManifest(policy: PolicyRef, rendered: RenderedConfig) {
+  const metadata = ownedMetadata(policy);
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { ...metadata, annotations: { "apicache.io/config-hash": rendered.configHash } },
+    data: { [POLICY_KEY]: rendered.yaml },
+  };
+}
+
+/** Read access to exactly the policy's ConfigMap, for the sidecar's `--policy-configmap` watch. */
+export function roleManifest(policy: PolicyRef) {
+  return {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "Role",
+    metadata: ownedMetadata(policy),
+    rules: [
+      {
+        apiGroups: [""],
+        resources: ["configmaps"],
+        resourceNames: [configMapName(policy.name)],
+        verbs: ["get", "list", "watch"],
+      },
+    ],
+  };
+}
+
+export function roleBindingManifest(policy: PolicyRef, serviceAccounts: readonly string[]) {
+  return {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "RoleBinding",
+    metadata: ownedMetadata(policy),
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: configMapName(policy.name) },
+    subjects: [...new Set(serviceAccounts)].sort().map((name) => ({
+      kind: "ServiceAccount",
+      name,
+      namespace: policy.namespace,
+    })),
+  };
+}

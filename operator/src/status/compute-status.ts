@@ -1,0 +1,80 @@
+import type { CachePolicyStatus } from "@apicache/crds";
+import { configMapName } from "../constants.js";
+import type { Verdict } from "../policy/evaluate.js";
+import { type DesiredCondition, setConditions } from "./conditions.js";
+import type { PodCounts } from "./pod-counts.js";
+
+/**
+ * The status a reconcile writes: Valid, Degraded, Ready with reasons; observedGeneration; the hash
+ * of the configuration the ConfigMap holds; pod counts. Pure.
+ */
+export interface StatusInput {
+  readonly name: string;
+  readonly generation: number;
+  readonly verdict: Verdict;
+  /** Hash of the config now in the ConfigMap (the new one when applied, the previous one otherwise). */
+  readonly configHash: string | undefined;
+  /** Set when applying the ConfigMap/RBAC failed. */
+  readonly applyError?: string;
+  readonly pods: PodCounts;
+  readonly previous: CachePolicyStatus | undefined;
+  readonly now: Date;
+}
+
+const PORT_EXAMPLES = 3;
+
+function validCondition(verdict: Verdict): DesiredCondition {
+  if (verdict.valid) {
+    return { type: "Valid", status: "True", reason: "Valid", message: "The policy passed validation." };
+  }
+  return { type: "Valid", status: "False", reason: verdict.reason, message: verdict.message };
+}
+
+function degradedCondition(input: StatusInput): DesiredCondition {
+  const missing = input.pods.missingPort;
+  if (input.verdict.valid && missing.length > 0) {
+    const port = JSON.stringify(input.verdict.policy.spec.upstream.port);
+    const examples =
+      missing.slice(0, PORT_EXAMPLES).join(", ") + (missing.length > PORT_EXAMPLES ? ", …" : "");
+    return {
+      type: "Degraded",
+      status: "True",
+      reason: "UnknownUpstreamPort",
+      message: `${missing.length} of ${input.pods.selected} selected pods declare no container port named ${port} (${examples}): the sidecar is not injected into them. Fix spec.upstream.port or the pods' ports.`,
+    };
+  }
+  return { type: "Degraded", status: "False", reason: "AsExpected", message: "No problem found." };
+}
+
+function readyCondition(input: StatusInput): DesiredCondition {
+  const { verdict } = input;
+  const keep = "Running sidecars keep the last valid configuration.";
+  if (!verdict.valid) {
+    return { type: "Ready", status: "False", reason: verdict.reason, message: `${verdict.message} ${keep}` };
+  }
+  if (input.applyError !== undefined) {
+    return { type: "Ready", status: "False", reason: "ApplyFailed", message: `${input.applyError} ${keep}` };
+  }
+  return {
+    type: "Ready",
+    status: "True",
+    reason: "ConfigApplied",
+    message: `Configuration ${input.configHash} is in ConfigMap ${configMapName(input.name)}.`,
+  };
+}
+
+export function computeStatus(input: StatusInput): CachePolicyStatus {
+  const conditions = setConditions(
+    input.previous?.conditions,
+    [readyCondition(input), validCondition(input.verdict), degradedCondition(input)],
+    { generation: input.generation, now: input.now },
+  );
+  return {
+    observedGeneration: input.generation,
+    ...(input.configHash === undefined ? {} : { configHash: input.configHash }),
+    selectedPods: input.pods.selected,
+    injectedPods: input.pods.injected,
+    upToDatePods: input.pods.upToDate,
+    conditions,
+  };
+}

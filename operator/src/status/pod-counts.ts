@@ -1,0 +1,56 @@
+import type { CachePolicy } from "@apicache/crds";
+import type { V1Pod } from "@kubernetes/client-node";
+import { isInjected, parseInjectionStatus } from "../inject/inject-sidecar.js";
+import { findUpstreamPort } from "../inject/ports.js";
+import { selectorMatches } from "../policy/selector.js";
+
+/** What the status reports about a policy's pods, computed from the pod cache. Pure. */
+export interface PodCounts {
+  readonly selected: number;
+  readonly injected: number;
+  readonly upToDate: number;
+  /** Selected, not injected pods none of whose containers declares the named upstream port. */
+  readonly missingPort: readonly string[];
+  /** Service accounts of the selected pods (for the ConfigMap's RoleBinding). */
+  readonly serviceAccounts: readonly string[];
+}
+
+function live(pod: V1Pod): boolean {
+  const phase = pod.status?.phase;
+  return pod.metadata?.deletionTimestamp === undefined && phase !== "Succeeded" && phase !== "Failed";
+}
+
+export function selectedPods(pods: readonly V1Pod[], policy: CachePolicy): V1Pod[] {
+  return pods.filter((pod) => live(pod) && selectorMatches(policy.spec.selector, pod.metadata?.labels));
+}
+
+export function countPods(
+  pods: readonly V1Pod[],
+  policy: CachePolicy,
+  configHash: string | undefined,
+): PodCounts {
+  const selected = selectedPods(pods, policy);
+  let injected = 0;
+  let upToDate = 0;
+  const missingPort: string[] = [];
+  const serviceAccounts = new Set<string>();
+  for (const pod of selected) {
+    serviceAccounts.add(pod.spec?.serviceAccountName || "default");
+    const status = parseInjectionStatus(pod);
+    if (status && status.policy === policy.metadata.name) {
+      injected += 1;
+      if (configHash !== undefined && status.configHash === configHash) upToDate += 1;
+      continue;
+    }
+    if (!isInjected(pod) && !findUpstreamPort(pod, policy.spec.upstream.port)) {
+      missingPort.push(pod.metadata?.name ?? "");
+    }
+  }
+  return {
+    selected: selected.length,
+    injected,
+    upToDate,
+    missingPort: missingPort.sort(),
+    serviceAccounts: [...serviceAccounts].sort(),
+  };
+}
