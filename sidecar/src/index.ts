@@ -1,4 +1,4 @@
-import type { Server } from "node:http";
+import type { Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { formatProblems, INVALID_POLICY_CODE, parseCachePolicyText } from "@apicache/crds";
 import type { Logger } from "pino";
@@ -197,13 +197,26 @@ interface Running {
   readonly log: Logger;
 }
 
+/**
+ * Graceful stop: no new connections; requests that arrive on open keep-alive connections are still
+ * answered, with `Connection: close`; connections are closed as soon as they are idle (a request in
+ * flight at the start finishes first), so a client that keeps its connection open — every load
+ * balancer does — cannot hold the drain open until the deadline. After `drainMs`, whatever is left is
+ * cut.
+ */
 async function shutdown(running: Running, drainMs: number): Promise<void> {
   for (const source of running.sources) source.stop();
   running.warmer.stop();
-  const closed = new Promise<void>((resolve) => running.server.close(() => resolve()));
-  running.server.closeIdleConnections();
-  const deadline = setTimeout(() => running.server.closeAllConnections(), drainMs);
+  const { server } = running;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.prependListener("request", (_req, res: ServerResponse) => {
+    res.shouldKeepAlive = false;
+  });
+  server.closeIdleConnections();
+  const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
+  const deadline = setTimeout(() => server.closeAllConnections(), drainMs);
   await closed;
+  clearInterval(idleSweep);
   clearTimeout(deadline);
   await running.admin?.close();
   await running.upstream.close().catch(() => undefined);

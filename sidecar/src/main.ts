@@ -102,11 +102,18 @@ function readText(path: string, flag: string, log: Logger): string {
   }
 }
 
-/** Without --policy, the first ConfigMap read is the starting policy. */
+/**
+ * Without --policy, the first ConfigMap read is the starting policy. The source's retry timers are
+ * unref'd (they must not hold a running sidecar open), so until the first read arrives a ref'd timer
+ * keeps the process alive: otherwise an API server that is not reachable yet would make the sidecar
+ * exit with status 0 while it waits.
+ */
 function firstText(source: PolicySource, log: Logger): Promise<string> {
   return new Promise((resolve) => {
     log.info({ source: source.name }, "waiting for the policy ConfigMap");
+    const keepAlive = setInterval(() => undefined, 60_000);
     source.start((text) => {
+      clearInterval(keepAlive);
       source.stop();
       resolve(text);
     });

@@ -52,6 +52,38 @@ describe("the apicache-sidecar binary", () => {
     expect(output.stderr).toContain("Usage: apicache-sidecar");
   });
 
+  it("keeps waiting for the policy ConfigMap while the API server is unreachable", async () => {
+    const kubeconfig = join(dir, "kubeconfig.yaml");
+    const closedPort = await freePort();
+    await writeFile(
+      kubeconfig,
+      [
+        "apiVersion: v1",
+        "kind: Config",
+        `clusters: [{name: c, cluster: {server: "https://127.0.0.1:${closedPort}", insecure-skip-tls-verify: true}}]`,
+        "users: [{name: u, user: {token: t}}]",
+        "contexts: [{name: c, context: {cluster: c, user: u}}]",
+        "current-context: c",
+      ].join("\n"),
+    );
+    const { child, output, exited } = run(
+      ["--policy-configmap", "ns/cm", "--kubeconfig", kubeconfig, "--listen", "127.0.0.1:0"],
+      { APICACHE_UPSTREAM: upstream.url, APICACHE_ADMIN: "127.0.0.1:0" },
+    );
+    running = child;
+    let exitCode: number | null | undefined;
+    void exited.then((code) => {
+      exitCode = code;
+    });
+    const retries = () => output.stdout.split("\n").filter((l) => l.includes("watch failed")).length;
+    // Each retry is logged; a process that gave up would exit after the first one.
+    await eventually(() => retries() >= 3 || exitCode !== undefined, 30_000, "three watch retries");
+    expect(exitCode).toBeUndefined();
+    child.kill("SIGKILL");
+    await exited;
+    running = undefined;
+  });
+
   it("serves from a policy file, logs JSON on stdout, and drains on SIGTERM", async () => {
     const policy = join(dir, "policy.yaml");
     await writeFile(policy, policyText({ routes: [{ name: "all", path: "/**" }] }));

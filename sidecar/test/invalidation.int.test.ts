@@ -11,11 +11,17 @@ describe("invalidation", () => {
   let writeStatus = 200;
   let location: string | undefined;
   let holdReads: Promise<void> | undefined;
+  /** The upstream applies the write, then drops the connection without answering. */
+  let resetAfterWrite = false;
 
   beforeAll(async () => {
     upstream = await startUpstream((req, res) => {
       if (req.method !== "GET") {
         if (writeStatus < 400) version++;
+        if (resetAfterWrite) {
+          req.socket.destroy();
+          return;
+        }
         res.writeHead(writeStatus, location ? { location } : {});
         res.end();
         return;
@@ -120,6 +126,22 @@ describe("invalidation", () => {
       writeStatus = 200;
     }
     expect(await isHit("/api/dashboard")).toBe(true);
+  });
+
+  it("invalidates when the write's outcome is unknown (the upstream dropped the connection)", async () => {
+    await send(sidecar.url, "/api/dashboard");
+    expect(await isHit("/api/dashboard")).toBe(true);
+    resetAfterWrite = true;
+    let answer: Awaited<ReturnType<typeof send>>;
+    try {
+      answer = await send(sidecar.url, "/api/appointments/2", { method: "POST" });
+    } finally {
+      resetAfterWrite = false;
+    }
+    expect(answer.status).toBe(502);
+    const after = await send(sidecar.url, "/api/dashboard");
+    expect(after.cacheStatus).toContain("fwd=uri-miss");
+    expect(JSON.parse(after.body).version).toBe(version);
   });
 
   it("never stores a fill that was in flight when a write invalidated its tags", async () => {

@@ -44,6 +44,11 @@ describe("storability for a shared cache", () => {
       expect(decide({}, { status })).toEqual({ storable: false, reason: "status" });
     });
 
+    it.each([206, 304])("status %i, even when the policy lists it", (status) => {
+      const listed = { cacheableStatuses: new Set([200, status]) };
+      expect(decide({}, { status, rules: listed })).toEqual({ storable: false, reason: "status" });
+    });
+
     it("an answer to an authorized request on a Public route, unless the response allows it", () => {
       expect(decide({}, { auth: true })).toEqual({ storable: false, reason: "authorization" });
       expect(decide({ "cache-control": "public" }, { auth: true }).storable).toBe(true);

@@ -74,8 +74,9 @@ function refusal(
   vary: readonly string[],
 ): NotStoredReason | undefined {
   const { rules, status, headers } = input;
-  // 206 needs range-aware storage; never stored.
-  if (status === 206 || !rules.cacheableStatuses.has(status)) return "status";
+  // 206 needs range-aware storage and 304 is an answer to one conditional request, not a
+  // representation: neither is ever stored, whatever cacheableStatuses lists.
+  if (status === 206 || status === 304 || !rules.cacheableStatuses.has(status)) return "status";
   if (cc.noStore) return "no-store"; // §5.2.2.5
   if (cc.private) return "private"; // §5.2.2.7: a shared cache MUST NOT store
   if (cc.noCache) return "no-cache"; // §5.2.2.4: would need validation on every use

@@ -11,6 +11,11 @@ import { formatQuery, type QueryPairs } from "./query.js";
  * query params in canonical order, the route's declared headers, and the scope: `public`, or `user:`
  * plus the identity hash on PerUser routes (`anon` without identity). Keys longer than MAX_KEY_LENGTH
  * are replaced by a hash so a huge request cannot make a huge key.
+ *
+ * `|` separates the parts, so no part may carry a raw `|` that could shift the boundaries: the path
+ * cannot (the last three parts never contain one, so the path is what lies between the host and them),
+ * and the host — a client-controlled header — has `%` and `|` percent-encoded. Declared key headers
+ * that carry credentials (Authorization, Cookie, spec.identity headers) enter the key as a hash only.
  */
 export const MAX_KEY_LENGTH = 512;
 
@@ -24,6 +29,8 @@ export interface KeyParts {
   readonly headers: Headers;
   readonly scope: "Public" | "PerUser";
   readonly identityHash?: string;
+  /** Identifying header names (lowercase); a declared key header among them is hashed, as is Cookie. */
+  readonly identityHeaders?: readonly string[];
 }
 
 export function cacheKey(parts: KeyParts): string {
@@ -32,7 +39,9 @@ export function cacheKey(parts: KeyParts): string {
   for (let i = 0; i < parts.keyHeaders.length; i++) {
     const name = parts.keyHeaders[i] as string;
     if (i > 0) key += "&";
-    key += `${name}=${encodeURIComponent(joinedValue(parts.headers[name]) ?? "")}`;
+    const value = joinedValue(parts.headers[name]) ?? "";
+    const secret = value !== "" && (name === "cookie" || parts.identityHeaders?.includes(name) === true);
+    key += `${name}=${secret ? `sha256:${sha256(value)}` : encodeURIComponent(value)}`;
   }
   key += parts.scope === "Public" ? "|public" : `|user:${parts.identityHash ?? "anon"}`;
   return boundKey(key);
@@ -41,15 +50,22 @@ export function cacheKey(parts: KeyParts): string {
 /** Keeps short keys readable and replaces long ones by a hash of the whole key. */
 export function boundKey(key: string): string {
   if (key.length <= MAX_KEY_LENGTH) return key;
-  return `sha256:${createHash("sha256").update(key).digest("base64url")}`;
+  return `sha256:${sha256(key)}`;
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("base64url");
 }
 
 export function methodClass(method: string): string {
   return method === "HEAD" ? "GET" : method;
 }
 
+/** Lowercase, with `%` and the key separator `|` percent-encoded (a Host header is client input). */
 export function normalizeHost(host: string): string {
-  return host.trim().toLowerCase();
+  const lower = host.trim().toLowerCase();
+  if (!lower.includes("|") && !lower.includes("%")) return lower;
+  return lower.replaceAll("%", "%25").replaceAll("|", "%7C");
 }
 
 /**

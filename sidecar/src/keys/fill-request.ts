@@ -14,6 +14,20 @@ import { identifyingCookies } from "./identity.js";
  */
 const NEGOTIATION = ["accept", "accept-language"] as const;
 
+/**
+ * Never sent on a fill, even when declared as key headers: a conditional or range request can get a
+ * 304 or 206, which is not a complete response to store or to hand to the requests that share the key.
+ * The sidecar answers clients' If-None-Match itself from the complete stored response.
+ */
+const NEVER_FILLED: ReadonlySet<string> = new Set([
+  "if-none-match",
+  "if-modified-since",
+  "if-match",
+  "if-unmodified-since",
+  "if-range",
+  "range",
+]);
+
 export interface FillRequestInput {
   readonly headers: Headers;
   readonly keyHeaders: readonly string[];
@@ -26,7 +40,7 @@ export function fillHeaders(input: FillRequestInput): Record<string, string> {
   const out: Record<string, string> = {};
   const copy = (name: string) => {
     const value = headers[name];
-    if (value === undefined) return;
+    if (value === undefined || NEVER_FILLED.has(name)) return;
     out[name] = typeof value === "string" ? value : value.join(", ");
   };
   const host = firstValue(headers.host);

@@ -134,6 +134,31 @@ describe("the cache key", () => {
     expect(key).toMatch(/^sha256:/);
   });
 
+  it("cannot be made to collide by a Host carrying the part separator", () => {
+    const forged = cacheKey({ ...base, host: "api.example.test|/api/v2", path: "/barbers/42/slots" });
+    const victim = cacheKey({ ...base, path: "/api/v2|/barbers/42/slots" });
+    expect(forged).not.toBe(victim);
+    expect(cacheKey({ ...base, host: "a%7Cb" })).not.toBe(cacheKey({ ...base, host: "a|b" }));
+  });
+
+  it.each([
+    ["authorization", "Bearer alice-secret"],
+    ["x-user-id", "alice-secret"],
+    ["cookie", "session=alice-secret"],
+  ])("holds only a hash of the declared key header %s, which carries a credential", (name, value) => {
+    const parts: KeyParts = {
+      ...base,
+      keyHeaders: [name],
+      headers: { [name]: value },
+      scope: "PerUser",
+      identityHash: "h1",
+      identityHeaders: ["authorization", "x-user-id"],
+    };
+    const key = cacheKey(parts);
+    expect(key).not.toContain("alice");
+    expect(key).not.toBe(cacheKey({ ...parts, headers: { [name]: value.replace("alice", "bob") } }));
+  });
+
   it("tags entries by path with a prefix no policy tag can use", () => {
     expect(pathTag("/a/b")).toBe("~path:/a/b");
   });
@@ -158,6 +183,19 @@ describe("a cache fill request", () => {
       accept: "application/json",
       "accept-language": "de",
       "x-tenant": "t1",
+    });
+  });
+
+  it("never carries conditional or range fields, even declared as key headers", () => {
+    const conditional = {
+      host: "api.test",
+      "if-none-match": '"v1"',
+      "if-modified-since": "Thu, 01 Jan 2026 00:00:00 GMT",
+      range: "bytes=0-10",
+    };
+    const declared = ["if-modified-since", "if-none-match", "range"];
+    expect(fillHeaders({ headers: conditional, keyHeaders: declared, scope: "Public", identity })).toEqual({
+      host: "api.test",
     });
   });
 

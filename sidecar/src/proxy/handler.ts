@@ -107,6 +107,7 @@ export function cacheableRequest(
       keyHeaders: route.keyHeaders,
       headers: req.headers,
       scope: route.rules.scope,
+      identityHeaders: policy.identity.headers,
       ...(hash ? { identityHash: hash } : {}),
     }),
     tags: [...routeTags(match), pathTag(path)],

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream";
 import { type CacheOutcome, withForwardStatus } from "../http-cache/cache-outcome.js";
 import type { Headers } from "../http-cache/headers.js";
+import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
 import type { ProxyContext } from "./context.js";
 import { forwardHeaders, hasBody, upstreamHead, writeUpstreamError } from "./respond.js";
 import { upstreamErrorReason } from "./upstream.js";
@@ -21,6 +22,8 @@ export interface PassThroughOptions {
   readonly beforeHead?: (status: number, headers: Headers) => Promise<CacheOutcome | undefined>;
   /** Sees the body as it streams (Shadow mode stores what it would have cached). */
   readonly tee?: BodyTee;
+  /** Awaited when the upstream failed before answering, before the client gets its 502/504. */
+  readonly onUpstreamError?: (reason: UpstreamErrorReason) => Promise<void>;
 }
 
 export interface BodyTee {
@@ -54,6 +57,7 @@ export async function passThrough(
       { err: error, code: reasonCode(reason), route: options.route, path: req.url },
       "upstream request failed",
     );
+    await options.onUpstreamError?.(reason);
     const status = writeUpstreamError(res, reason, options.outcome);
     report(ctx, policy.label, req, started, options.route, status, options.outcome);
     return;

@@ -12,7 +12,10 @@ import { passThrough } from "./pass-through.js";
  * Unsafe methods: the request body streams to the upstream; on a 2xx/3xx answer the matching invalidate
  * rules' tags and the target URI (plus same-origin Location / Content-Location, RFC 9111 §4.4) are
  * dropped — awaited before the response is released, so a read after the write's response never sees
- * the old entry. A failed write (4xx/5xx, upstream error) invalidates nothing.
+ * the old entry. A failed write (4xx/5xx, or a refused connection) invalidates nothing. When the
+ * outcome is unknown — the upstream timed out or dropped the connection after the request reached it,
+ * so the write may have been applied — the rules and the target URI are invalidated all the same:
+ * dropping entries costs a refetch, keeping them may serve pre-write data until they expire.
  * https://www.rfc-editor.org/rfc/rfc9111#section-4.4
  */
 export function serveWrite(
@@ -24,23 +27,30 @@ export function serveWrite(
 ): Promise<void> {
   const { policy, path } = write;
   const method = req.method ?? "POST";
+  const invalidate = async (related: readonly string[]) => {
+    const matches = matchInvalidations(policy, method, path);
+    const tags = new Set(matches.flatMap((match) => match.tags));
+    tags.add(pathTag(path));
+    for (const other of related) tags.add(pathTag(other));
+    await ctx.invalidator.invalidate({
+      policy: policy.label,
+      source: "write",
+      rules: [...matches.map((match) => match.rule), INVALIDATION_RULE_TARGET_URI],
+      tags: [...tags],
+      keys: [],
+    });
+  };
   return passThrough(ctx, req, res, started, {
     route: write.route,
     outcome: { kind: "bypass", reason: "unsafe-method" },
     beforeHead: async (status, headers) => {
       if (status < 200 || status >= 400) return undefined;
-      const matches = matchInvalidations(policy, method, path);
-      const tags = new Set(matches.flatMap((match) => match.tags));
-      tags.add(pathTag(path));
-      for (const related of relatedPaths(headers, firstValue(req.headers.host))) tags.add(pathTag(related));
-      await ctx.invalidator.invalidate({
-        policy: policy.label,
-        source: "write",
-        rules: [...matches.map((match) => match.rule), INVALIDATION_RULE_TARGET_URI],
-        tags: [...tags],
-        keys: [],
-      });
+      await invalidate(relatedPaths(headers, firstValue(req.headers.host)));
       return undefined;
+    },
+    onUpstreamError: async (reason) => {
+      // Refused: the request never reached the upstream, so nothing was written.
+      if (reason !== "refused") await invalidate([]);
     },
   });
 }
