@@ -3,23 +3,40 @@ import type { Readable } from "node:stream";
 /**
  * Reads a response body while it stays within a byte limit, for storing; once it grows past the limit
  * it stops buffering and hands back what it has plus the paused rest, for streaming. A body that ends
- * in an error (reset, length mismatch) is reported as truncated and never stored.
+ * in an error (reset, length mismatch) is reported as truncated and never stored. While buffering,
+ * a gap of more than `idleTimeoutMs` between chunks (or before the first) ends the read as
+ * "stalled" and destroys the body: a stuck fill must not hold its coalesced waiters forever. The
+ * rest handed back on overflow is streamed without that bound.
  */
 export type CollectedBody =
   | { readonly kind: "complete"; readonly body: Buffer }
   | { readonly kind: "overflow"; readonly head: readonly Buffer[]; readonly rest: Readable }
-  | { readonly kind: "truncated"; readonly error: unknown };
+  | { readonly kind: "truncated"; readonly error: unknown }
+  | { readonly kind: "stalled"; readonly idleMs: number };
 
-export function collectBody(body: Readable, limit: number): Promise<CollectedBody> {
+export function collectBody(body: Readable, limit: number, idleTimeoutMs = 0): Promise<CollectedBody> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let idle: NodeJS.Timeout | undefined;
+    const onIdle = () => {
+      cleanup();
+      body.on("error", noop);
+      body.destroy();
+      resolve({ kind: "stalled", idleMs: idleTimeoutMs });
+    };
+    const arm = () => {
+      if (idleTimeoutMs > 0) idle = setTimeout(onIdle, idleTimeoutMs);
+    };
     const cleanup = () => {
+      clearTimeout(idle);
       body.off("data", onData);
       body.off("end", onEnd);
       body.off("error", onError);
     };
     const onData = (chunk: Buffer) => {
+      clearTimeout(idle);
+      arm();
       chunks.push(chunk);
       size += chunk.length;
       if (size > limit) {
@@ -42,6 +59,7 @@ export function collectBody(body: Readable, limit: number): Promise<CollectedBod
       body.on("error", noop);
       resolve({ kind: "truncated", error });
     };
+    arm();
     body.on("data", onData);
     body.on("end", onEnd);
     body.on("error", onError);

@@ -77,7 +77,22 @@ export async function fill(
     observe(response.status >= 500 ? "status_5xx" : undefined);
     return finish({ result: { kind: "pass" }, stream: { ...response, head: [], reason: decision.reason } });
   }
-  const collected = await collectBody(response.body, c.route.rules.maxBodyBytes);
+  // The body is buffered for storage while waiters wait on it: bound the gaps between chunks by the
+  // same spec.upstream.timeout (undici's body timeout is off so that streamed responses may pause).
+  const collected = await collectBody(response.body, c.route.rules.maxBodyBytes, c.policy.upstreamTimeoutMs);
+  if (collected.kind === "stalled") {
+    observe("timeout");
+    ctx.log.warn(
+      {
+        route: c.route.name,
+        path: c.fillPath,
+        idleMs: collected.idleMs,
+        code: "APICACHE_ERR_UPSTREAM_TIMEOUT",
+      },
+      "upstream body stalled while being cached; not stored",
+    );
+    return finish({ result: { kind: "error", reason: "timeout" } });
+  }
   if (collected.kind === "truncated") {
     observe("truncated");
     ctx.log.warn(

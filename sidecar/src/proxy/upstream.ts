@@ -11,7 +11,11 @@ export interface UpstreamRequest {
   readonly path: string;
   readonly headers: Record<string, string | string[]>;
   readonly body?: Readable | null;
-  /** Wait at most this long for response headers (and between body chunks). */
+  /**
+   * Wait at most this long for the response headers (spec.upstream.timeout). The body has no
+   * timeout here: streamed responses (long polls, server-sent events) may pause as long as they
+   * like; a fill that buffers a body for storage bounds the gaps itself (body-collector.ts).
+   */
   readonly timeoutMs: number;
 }
 
@@ -52,7 +56,7 @@ export function createUpstream(url: string, options: UpstreamOptions = {}): Upst
         headers: request.headers,
         body: request.body ?? null,
         headersTimeout: request.timeoutMs,
-        bodyTimeout: request.timeoutMs,
+        bodyTimeout: 0,
       });
       return { status: response.statusCode, headers: response.headers, body: response.body };
     },

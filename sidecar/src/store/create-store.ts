@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import { CircuitBreakerStore, type CircuitState } from "./circuit-breaker.js";
 import { StoreError } from "./errors.js";
 import { InstrumentedStore, type OperationObserver } from "./instrumented-store.js";
+import { InvalidationGuardStore, type PendingState } from "./invalidation-guard-store.js";
 import { MemoryStore } from "./memory-store.js";
 import type { ReconnectOptions } from "./reconnect.js";
 import { createRedisClusterStore } from "./redis-cluster-store.js";
@@ -31,14 +32,24 @@ export interface CreateStoreOptions {
   readonly onCircuitStateChange?: (state: CircuitState, store: string) => void;
   /** Additive: reconnect backoff (defaults: 50 ms doubling to 2 s, with jitter). */
   readonly reconnect?: ReconnectOptions;
+  /**
+   * Additive: invalidations Redis did not accept are queued and retried (see
+   * invalidation-guard-store.ts). Defaults: 10,000 tags + keys, retry 100 ms doubling to 5 s.
+   */
+  readonly pendingInvalidations?: {
+    readonly maxPending?: number;
+    readonly retry?: ReconnectOptions;
+    readonly onChange?: (state: PendingState) => void;
+  };
 }
 
 /**
  * Builds the store the sidecar uses:
  * - no URL: memory (LRU by bytes);
- * - `redis://`/`rediss://`: tiered(memory, breaker(redis));
- * - `redis+cluster://`: tiered(memory, breaker(cluster));
- * - with `maxEntryAgeMs` 0 or `memoryMaxBytes` 0 the L1 tier is left out: breaker(redis) alone.
+ * - `redis://`/`rediss://`: tiered(memory, guard(breaker(redis)));
+ * - `redis+cluster://`: tiered(memory, guard(breaker(cluster)));
+ * - with `maxEntryAgeMs` 0 or `memoryMaxBytes` 0 the L1 tier is left out: guard(breaker(redis)) alone.
+ * The guard queues invalidations Redis did not accept and masks what they concern until applied.
  * With `onOperation`, the outer store reports as itself ("memory" or "tiered") and the Redis tier
  * reports as "redis"/"redis-cluster" (circuit-open rejections included, with reason circuit_open).
  * Throws a `StoreError` (APICACHE_ERR_STORE_URL_INVALID / _OPTIONS_INVALID) on bad input.
@@ -58,9 +69,20 @@ export function createStore(options: CreateStoreOptions): EntryStore {
     ...(options.onCircuitStateChange === undefined ? {} : { onStateChange: options.onCircuitStateChange }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
-  const l2 = instrument(breaker);
+  const l2 = guard(instrument(breaker), options, now);
   if (options.maxEntryAgeMs === 0 || options.memoryMaxBytes === 0) return l2;
   return instrument(new TieredStore({ l1: memory(), l2, maxEntryAgeMs: options.maxEntryAgeMs, now }));
+}
+
+function guard(l2: EntryStore, options: CreateStoreOptions, now: () => number): EntryStore {
+  const pending = options.pendingInvalidations;
+  return new InvalidationGuardStore(l2, {
+    now,
+    ...(pending?.maxPending === undefined ? {} : { maxPending: pending.maxPending }),
+    ...(pending?.retry === undefined ? {} : { retry: pending.retry }),
+    ...(pending?.onChange === undefined ? {} : { onChange: pending.onChange }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
 }
 
 function redisFor(target: RedisTarget, options: CreateStoreOptions): EntryStore {
@@ -71,6 +93,7 @@ function redisFor(target: RedisTarget, options: CreateStoreOptions): EntryStore 
     ...(target.password === undefined ? {} : { password: target.password }),
     ...(options.reconnect === undefined ? {} : { reconnect: options.reconnect }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.now === undefined ? {} : { now: options.now }),
     tls: target.tls,
   };
   if (target.kind === "cluster") return createRedisClusterStore({ ...common, nodes: target.nodes });

@@ -5,6 +5,7 @@
  */
 export const STORE_ERROR_CODES = [
   "APICACHE_ERR_STORE_TIMEOUT",
+  "APICACHE_ERR_STORE_BULK_TIMEOUT",
   "APICACHE_ERR_STORE_UNAVAILABLE",
   "APICACHE_ERR_STORE_CIRCUIT_OPEN",
   "APICACHE_ERR_STORE_COMMAND",
@@ -24,6 +25,7 @@ const BACKEND_FAILURES: ReadonlySet<StoreErrorCode> = new Set([
 /** The `reason` label of `apicache_store_errors_total` for each code. */
 const REASONS: Readonly<Record<StoreErrorCode, string>> = {
   APICACHE_ERR_STORE_TIMEOUT: "timeout",
+  APICACHE_ERR_STORE_BULK_TIMEOUT: "bulk_timeout",
   APICACHE_ERR_STORE_UNAVAILABLE: "unavailable",
   APICACHE_ERR_STORE_CIRCUIT_OPEN: "circuit_open",
   APICACHE_ERR_STORE_COMMAND: "command",
@@ -68,6 +70,18 @@ export function storeTimeout(store: string, operation: string, ms: number): Stor
     "APICACHE_ERR_STORE_TIMEOUT",
     `${store} ${operation} did not answer within ${ms} ms; the request is served from the upstream. ` +
       "Check Redis latency (SLOWLOG, CPU, network) or raise spec.store.redis.commandTimeout.",
+  );
+}
+
+/**
+ * A bulk operation (a tag invalidation over many entries) ran past its overall bound although every
+ * command answered in time: Redis is alive, so this does not count toward the circuit breaker.
+ */
+export function storeBulkTimeout(store: string, operation: string, ms: number, done: number): StoreError {
+  return new StoreError(
+    "APICACHE_ERR_STORE_BULK_TIMEOUT",
+    `${store} ${operation} removed ${done} entries but did not finish within ${ms} ms; the rest is retried. ` +
+      "Tags indexing very many entries take long to invalidate: use narrower tags, or raise spec.store.redis.commandTimeout.",
   );
 }
 

@@ -8,6 +8,12 @@ export {
   type StoreErrorCode,
 } from "./errors.js";
 export { InstrumentedStore, type OperationObserver, type StoreOperation } from "./instrumented-store.js";
+export {
+  DEFAULT_INVALIDATION_RETRY,
+  type InvalidationGuardOptions,
+  InvalidationGuardStore,
+  type PendingState,
+} from "./invalidation-guard-store.js";
 export { type MemoryEntry, MemoryStore, type MemoryStoreOptions } from "./memory-store.js";
 export type { RedisBackedStore } from "./redis-backed-store.js";
 export { createRedisClusterStore, type RedisClusterStoreOptions } from "./redis-cluster-store.js";

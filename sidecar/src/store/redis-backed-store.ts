@@ -1,7 +1,14 @@
 import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "pino";
 import { withDeadline } from "./deadline.js";
-import { StoreError, storeClosed, storeCommandFailed, storeTimeout, storeUnavailable } from "./errors.js";
+import {
+  StoreError,
+  storeBulkTimeout,
+  storeClosed,
+  storeCommandFailed,
+  storeTimeout,
+  storeUnavailable,
+} from "./errors.js";
 import {
   decodeValue,
   encodeValue,
@@ -32,6 +39,8 @@ export interface RedisBackedStoreOptions {
   /** Added to tag members' expiry scores and tag set TTLs (default TAG_EXPIRY_SLACK_MS). */
   readonly tagExpirySlackMs?: number;
   readonly logger?: Logger;
+  /** Clock for the write time recorded in each value (default Date.now). */
+  readonly now?: () => number;
 }
 
 interface TagAddCommand {
@@ -39,6 +48,16 @@ interface TagAddCommand {
 }
 
 const DELETE_BATCH = 500;
+/** Tag members read, unlinked and removed per round trip when invalidating a tag. */
+const TAG_PAGE = 500;
+/** Upper bound of one tag invalidation, however many entries it covers. */
+const BULK_CAP_MS = 30_000;
+
+interface BulkProgress {
+  removed: number;
+  readonly started: number;
+  readonly budgetMs: number;
+}
 
 type Operation = "get" | "set" | "delete" | "delete_tags";
 
@@ -67,6 +86,7 @@ export class RedisBackedStore implements EntryStore {
   readonly #multiKeyDelete: boolean;
   readonly #slackMs: number;
   readonly #logger: Logger | undefined;
+  readonly #now: () => number;
   #closed = false;
   #reachable = true;
   #everReady = false;
@@ -80,6 +100,7 @@ export class RedisBackedStore implements EntryStore {
     this.#multiKeyDelete = options.multiKeyDelete;
     this.#slackMs = options.tagExpirySlackMs ?? TAG_EXPIRY_SLACK_MS;
     this.#logger = options.logger;
+    this.#now = options.now ?? Date.now;
     this.#client.defineCommand("apicacheTagAdd", { numberOfKeys: 1, lua: TAG_ADD_LUA });
     this.#client.on("error", (error: Error) => this.#onConnectionError(error));
     this.#client.on("ready", () => this.#onReady());
@@ -111,7 +132,8 @@ export class RedisBackedStore implements EntryStore {
       const decoded = decodeValue(stored);
       // PTTL -2: expired between the two commands; -1: no TTL (not written by apicache).
       if (decoded === undefined || ttlMs === -2) return undefined;
-      return { value: decoded.value, tags: decoded.tags, ttlMs: ttlMs > 0 ? ttlMs : 1 };
+      const { value, tags, writtenAt } = decoded;
+      return { value, tags, writtenAt, ttlMs: ttlMs > 0 ? ttlMs : 1 };
     });
   }
 
@@ -122,7 +144,7 @@ export class RedisBackedStore implements EntryStore {
       return;
     }
     const tags = [...new Set(options.tags)];
-    const stored = encodeValue(value, tags);
+    const stored = encodeValue(value, tags, this.#now());
     await this.#run("set", 1, async () => {
       const client = this.#client as unknown as TagAddCommand;
       const writes: Promise<unknown>[] = tags.map((tag) =>
@@ -139,29 +161,28 @@ export class RedisBackedStore implements EntryStore {
   }
 
   /**
-   * Reads each tag's members, unlinks those entries, then removes exactly the members it read from
-   * each tag set (ZREM, not DEL): a key tagged concurrently by a write in between stays indexed.
+   * Pages through each tag set (ZRANGE of TAG_PAGE members), unlinks those entries, then removes
+   * exactly those members (ZREM, not DEL), until the set is empty. Each round trip has the
+   * per-command deadline (a slow command is a Redis failure, as everywhere); the whole invalidation
+   * is bounded by a budget that grows with the number of pages (capped at BULK_CAP_MS), and running
+   * past it rejects with APICACHE_ERR_STORE_BULK_TIMEOUT, which does not count toward the breaker.
+   * Members are removed only after their entries are gone, so a failure midway leaves them indexed
+   * for the retry. Tags are processed concurrently.
    */
   async deleteTags(tags: readonly string[]): Promise<number> {
-    const unique = [...new Set(tags)];
-    if (unique.length === 0) return 0;
-    return this.#run("delete_tags", 2, async () => {
-      const tagKeys = unique.map((tag) => tagKey(this.#prefix, tag));
-      const memberLists = await Promise.all(tagKeys.map((key) => this.#client.zrange(key, "0", "-1")));
-      const members = new Set<string>();
-      for (const list of memberLists) for (const member of list) members.add(member);
-      if (members.size === 0) return 0;
-      const removals: Promise<unknown>[] = [];
-      memberLists.forEach((list, index) => {
-        const key = tagKeys[index] as string;
-        for (const batch of chunks(list, DELETE_BATCH)) removals.push(this.#client.zrem(key, batch));
-      });
-      const [removed] = await Promise.all([
-        this.#unlink([...members].map((member) => entryKey(this.#prefix, member))),
-        ...removals,
-      ]);
-      return removed;
-    });
+    const tagKeys = [...new Set(tags)].map((tag) => tagKey(this.#prefix, tag));
+    if (tagKeys.length === 0) return 0;
+    if (this.#closed) throw storeClosed(this.name, "delete_tags");
+    await this.#whenReady("delete_tags");
+    const started = performance.now();
+    const first = await this.#step(() =>
+      Promise.all(tagKeys.map((key) => Promise.all([this.#client.zcard(key), this.#firstPage(key)]))),
+    );
+    const pages = first.reduce((sum, [card]) => sum + Math.ceil(card / TAG_PAGE), 0);
+    const budgetMs = Math.min(BULK_CAP_MS, this.#timeoutMs * 4 * (pages + 1));
+    const progress = { removed: 0, started, budgetMs };
+    await Promise.all(tagKeys.map((key, index) => this.#drainTag(key, first[index]?.[1] ?? [], progress)));
+    return progress.removed;
   }
 
   health(): StoreHealth {
@@ -194,6 +215,50 @@ export class RedisBackedStore implements EntryStore {
       : redisKeys.map((key) => this.#client.unlink(key));
     const settled = await Promise.all(counts);
     return settled.reduce((sum, count) => sum + count, 0);
+  }
+
+  #firstPage(key: string): Promise<string[]> {
+    return this.#client.zrange(key, "0", String(TAG_PAGE - 1));
+  }
+
+  async #drainTag(key: string, firstPage: readonly string[], progress: BulkProgress): Promise<void> {
+    let members = firstPage;
+    while (members.length > 0) {
+      const page = members;
+      const removed = await this.#step(() =>
+        this.#unlink(page.map((member) => entryKey(this.#prefix, member))),
+      );
+      progress.removed += removed;
+      await this.#step(() => this.#client.zrem(key, ...page));
+      if (page.length < TAG_PAGE) return;
+      const elapsed = performance.now() - progress.started;
+      if (elapsed > progress.budgetMs) {
+        throw storeBulkTimeout(this.name, "delete_tags", Math.round(progress.budgetMs), progress.removed);
+      }
+      members = await this.#step(() => this.#firstPage(key));
+    }
+  }
+
+  /** One round trip of a bulk operation, under the per-command deadline. */
+  async #step<T>(work: () => Promise<T>): Promise<T> {
+    const ms = this.#timeoutMs;
+    try {
+      if (this.#closed) throw storeClosed(this.name, "delete_tags");
+      return await withDeadline(work(), ms, () => storeTimeout(this.name, "delete_tags", ms));
+    } catch (error) {
+      throw classify(this.name, "delete_tags", ms, error);
+    }
+  }
+
+  /** Before the first connection, waits for it (within one command deadline). */
+  async #whenReady(operation: Operation): Promise<void> {
+    if (this.#everReady) return;
+    const ms = this.#timeoutMs;
+    try {
+      await withDeadline(this.#firstReady, ms, () => storeTimeout(this.name, operation, ms));
+    } catch (error) {
+      throw classify(this.name, operation, ms, error);
+    }
   }
 
   async #run<T>(operation: Operation, roundTrips: number, work: () => Promise<T>): Promise<T> {

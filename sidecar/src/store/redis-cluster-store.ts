@@ -22,6 +22,8 @@ export interface RedisClusterStoreOptions {
   /** Tag expiry slack (tests shorten it); see redis-layout.ts. */
   readonly tagExpirySlackMs?: number;
   readonly logger?: Logger;
+  /** Clock for the write time recorded in each value (default Date.now). */
+  readonly now?: () => number;
 }
 
 export function createRedisClusterStore(options: RedisClusterStoreOptions): RedisBackedStore {
@@ -57,5 +59,6 @@ export function createRedisClusterStore(options: RedisClusterStoreOptions): Redi
     multiKeyDelete: false,
     ...(options.tagExpirySlackMs === undefined ? {} : { tagExpirySlackMs: options.tagExpirySlackMs }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
 }

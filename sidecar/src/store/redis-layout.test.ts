@@ -28,13 +28,24 @@ describe("redis layout", () => {
       [Buffer.alloc(0), []],
       [Buffer.from([0xac, 0x01, 0, 0, 255]), ["ü"]],
     ])("round-trips %o with tags %j", (value, tags) => {
-      expect(decodeValue(encodeValue(value, tags))).toEqual({ value, tags });
+      expect(decodeValue(encodeValue(value, tags, 1_767_225_600_123))).toEqual({
+        value,
+        tags,
+        writtenAt: 1_767_225_600_123,
+      });
+    });
+
+    it("reads a version-1 envelope (no write time) as written at time 0", () => {
+      const v1 = Buffer.concat([Buffer.from([0xac, 0x01, 0, 5]), Buffer.from('["t"]'), Buffer.from("v")]);
+      expect(decodeValue(v1)).toEqual({ value: Buffer.from("v"), tags: ["t"], writtenAt: 0 });
     });
 
     it.each([
       ["a plain string", Buffer.from("plain")],
       ["a truncated header", Buffer.from([0xac, 0x01, 0])],
       ["a tag length past the end", Buffer.from([0xac, 0x01, 0, 9, 1])],
+      ["a truncated version-2 header", Buffer.from([0xac, 0x02, 0, 0, 1, 2])],
+      ["an unknown version", Buffer.from([0xac, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])],
       [
         "tags that are not a string array",
         Buffer.concat([Buffer.from([0xac, 0x01, 0, 3]), Buffer.from("[1]")]),

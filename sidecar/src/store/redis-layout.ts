@@ -14,8 +14,11 @@ import { StoreError } from "./errors.js";
  * to a tag set first drops members whose entries have expired, and the set itself expires no
  * earlier than its longest-lived member, so tag sets stay as small as the live entries they index.
  *
- * Values: an envelope `0xAC 0x01 <u16 tag-bytes length> <tags as JSON> <value bytes>`, so a reader
- * (the tiered store filling L1) learns the entry's tags without another round trip.
+ * Values: an envelope `0xAC 0x02 <u16 tag-bytes length> <f64 written-at ms> <tags as JSON> <value
+ * bytes>`, so a reader (the tiered store filling L1) learns the entry's tags without another round
+ * trip, and the pending-invalidation guard can tell entries written before an invalidation it had to
+ * drop (see pending-invalidations.ts). Version 1 envelopes (no written-at) still decode, as written
+ * at time 0.
  */
 
 export const KEY_PREFIX_PATTERN = /^[^|{}\s]{1,200}$/;
@@ -59,11 +62,20 @@ return 1
 `;
 
 const MAGIC = 0xac;
-const VERSION = 0x01;
-const HEADER_BYTES = 4;
+const VERSION_1 = 0x01;
+const VERSION = 0x02;
+const HEADER_BYTES_V1 = 4;
+const HEADER_BYTES = 12;
 const MAX_TAG_BYTES = 0xffff;
 
-export function encodeValue(value: Buffer, tags: readonly string[]): Buffer {
+export interface DecodedValue {
+  readonly value: Buffer;
+  readonly tags: readonly string[];
+  /** When the writer stored it (its clock, ms since the epoch); 0 for version-1 envelopes. */
+  readonly writtenAt: number;
+}
+
+export function encodeValue(value: Buffer, tags: readonly string[], writtenAt = Date.now()): Buffer {
   const tagBytes = tags.length === 0 ? Buffer.alloc(0) : Buffer.from(JSON.stringify(tags));
   if (tagBytes.length > MAX_TAG_BYTES) {
     throw new StoreError(
@@ -76,24 +88,30 @@ export function encodeValue(value: Buffer, tags: readonly string[]): Buffer {
   header[0] = MAGIC;
   header[1] = VERSION;
   header.writeUInt16BE(tagBytes.length, 2);
+  header.writeDoubleBE(writtenAt, 4);
   return Buffer.concat([header, tagBytes, value], HEADER_BYTES + tagBytes.length + value.length);
 }
 
 /** The value and tags, or undefined for bytes apicache did not write (treated as a miss). */
-export function decodeValue(stored: Buffer): { value: Buffer; tags: readonly string[] } | undefined {
-  if (stored.length < HEADER_BYTES || stored[0] !== MAGIC || stored[1] !== VERSION) return undefined;
+export function decodeValue(stored: Buffer): DecodedValue | undefined {
+  if (stored.length < HEADER_BYTES_V1 || stored[0] !== MAGIC) return undefined;
+  const version = stored[1];
+  if (version !== VERSION && version !== VERSION_1) return undefined;
+  const headerBytes = version === VERSION ? HEADER_BYTES : HEADER_BYTES_V1;
+  if (stored.length < headerBytes) return undefined;
+  const writtenAt = version === VERSION ? stored.readDoubleBE(4) : 0;
   const tagLength = stored.readUInt16BE(2);
-  const valueStart = HEADER_BYTES + tagLength;
-  if (valueStart > stored.length) return undefined;
+  const valueStart = headerBytes + tagLength;
+  if (valueStart > stored.length || !Number.isFinite(writtenAt)) return undefined;
   let tags: readonly string[] = [];
   if (tagLength > 0) {
     try {
-      const parsed: unknown = JSON.parse(stored.toString("utf8", HEADER_BYTES, valueStart));
+      const parsed: unknown = JSON.parse(stored.toString("utf8", headerBytes, valueStart));
       if (!Array.isArray(parsed) || !parsed.every((tag) => typeof tag === "string")) return undefined;
       tags = parsed;
     } catch {
       return undefined;
     }
   }
-  return { value: stored.subarray(valueStart), tags };
+  return { value: stored.subarray(valueStart), tags, writtenAt };
 }

@@ -22,6 +22,8 @@ export interface RedisStoreOptions {
   /** Tag expiry slack (tests shorten it); see redis-layout.ts. */
   readonly tagExpirySlackMs?: number;
   readonly logger?: Logger;
+  /** Clock for the write time recorded in each value (default Date.now). */
+  readonly now?: () => number;
 }
 
 export function createRedisStore(options: RedisStoreOptions): RedisBackedStore {
@@ -50,5 +52,6 @@ export function createRedisStore(options: RedisStoreOptions): RedisBackedStore {
     multiKeyDelete: true,
     ...(options.tagExpirySlackMs === undefined ? {} : { tagExpirySlackMs: options.tagExpirySlackMs }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
 }

@@ -47,6 +47,13 @@ export interface StoreStats {
   readonly l1?: { readonly bytes: number; readonly entries: number };
   /** The shared tier (L2) behind a circuit breaker, when there is one. */
   readonly circuit?: { readonly store: string; readonly open: boolean };
+  /** Invalidations the shared tier has not accepted yet (see pending-invalidations.ts). */
+  readonly pendingInvalidations?: {
+    readonly store: string;
+    readonly pending: number;
+    /** Whether L2 reads are bypassed because the queue overflowed and has not drained yet. */
+    readonly bypassingReads: boolean;
+  };
 }
 
 /** A stored value with what is left of its lifetime and the tags it was stored with. */
@@ -55,6 +62,11 @@ export interface StoredEntry {
   /** Remaining lifetime in ms (> 0). */
   readonly ttlMs: number;
   readonly tags: readonly string[];
+  /**
+   * When the entry was written (the writer's clock, ms), where the store records it (Redis does; 0
+   * for entries from before it did). The pending-invalidation guard compares it to its horizon.
+   */
+  readonly writtenAt?: number;
 }
 
 /**

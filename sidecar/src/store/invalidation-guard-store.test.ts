@@ -1,0 +1,82 @@
+import { describe, expect, it, vi } from "vitest";
+import { commandRefused, FlakyStore } from "../../test/store-fakes.js";
+import { storeCircuitOpen } from "./errors.js";
+import { InvalidationGuardStore, type PendingState } from "./invalidation-guard-store.js";
+
+const v = (text: string) => Buffer.from(text);
+const FAST_RETRY = { baseMs: 1, maxMs: 5 };
+
+function setup(maxPending = 100) {
+  const l2 = new FlakyStore();
+  const states: PendingState[] = [];
+  const store = new InvalidationGuardStore(l2, {
+    maxPending,
+    retry: FAST_RETRY,
+    onChange: (state) => states.push(state),
+  });
+  return { l2, store, states };
+}
+
+describe("the invalidation guard", () => {
+  describe("when Redis fails an invalidation", () => {
+    it("resolves, hides the entries it concerns, and applies it once Redis is back", async () => {
+      const { l2, store, states } = setup();
+      await store.set("a", v("old a"), { ttlMs: 60_000, tags: ["slots"] });
+      await store.set("b", v("b"), { ttlMs: 60_000, tags: ["other"] });
+      l2.down(storeCircuitOpen("fake-redis", 1_000));
+      await expect(store.deleteTags(["slots"])).resolves.toBe(0);
+      expect(store.pending).toBe(1);
+
+      // Redis is back but the retry has not run yet: the old entry is still there, yet not served.
+      const retrying = vi.waitFor(() => expect(store.pending).toBe(0), { timeout: 5_000, interval: 5 });
+      l2.up();
+      expect(await l2.inner.get("a")).toEqual(v("old a"));
+      expect(await store.get("a")).toBeUndefined();
+      expect(await store.get("b")).toEqual(v("b"));
+      await retrying;
+
+      expect(await l2.inner.get("a")).toBeUndefined();
+      expect(states.at(-1)).toMatchObject({ pending: 0, bypassingReads: false });
+    });
+
+    it("queues failed key deletes the same way", async () => {
+      const { l2, store } = setup();
+      await store.set("k", v("old"), { ttlMs: 60_000, tags: [] });
+      l2.down();
+      await expect(store.delete(["k"])).resolves.toBe(0);
+      l2.up();
+      expect(await store.get("k")).toBeUndefined();
+      await vi.waitFor(() => expect(store.pending).toBe(0), { timeout: 5_000, interval: 5 });
+      expect(await l2.inner.get("k")).toBeUndefined();
+    });
+  });
+
+  describe("when Redis refuses an invalidation (not a transient failure)", () => {
+    it("rejects as before and queues nothing", async () => {
+      const { l2, store } = setup();
+      l2.down(commandRefused());
+      await expect(store.deleteTags(["t"])).rejects.toMatchObject({ code: "APICACHE_ERR_STORE_COMMAND" });
+      expect(store.pending).toBe(0);
+    });
+  });
+
+  describe("when the queue overflows", () => {
+    it("skips L2 reads until it drains, counts the drop, and keeps hiding older entries", async () => {
+      const { l2, store, states } = setup(1);
+      await store.set("old", v("old"), { ttlMs: 60_000, tags: ["dropped"] });
+      l2.down();
+      await store.deleteTags(["kept"]);
+      await store.deleteTags(["dropped"]);
+      expect(states.some((state) => state.dropped === 1)).toBe(true);
+      expect(store.stats().pendingInvalidations).toMatchObject({ pending: 1, bypassingReads: true });
+      l2.up();
+      const callsBefore = l2.calls;
+      expect(await store.get("old")).toBeUndefined();
+      await vi.waitFor(() => expect(store.pending).toBe(0), { timeout: 5_000, interval: 5 });
+      expect(l2.calls).toBeGreaterThan(callsBefore);
+      // The "dropped" tag was never applied: the entry is still in L2, but written before the drop.
+      expect(await l2.inner.get("old")).toEqual(v("old"));
+      expect(await store.get("old")).toBeUndefined();
+    });
+  });
+});

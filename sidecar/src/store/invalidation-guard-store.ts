@@ -1,0 +1,230 @@
+import type { Logger } from "pino";
+import { StoreError, type StoreErrorCode } from "./errors.js";
+import {
+  DEFAULT_HORIZON_SKEW_MS,
+  DEFAULT_MAX_PENDING_INVALIDATIONS,
+  type PendingBatch,
+  PendingInvalidations,
+} from "./pending-invalidations.js";
+import { type ReconnectOptions, reconnectDelay } from "./reconnect.js";
+import type { EntryStore, SetOptions, StoredEntry, StoreHealth, StoreStats } from "./types.js";
+
+/**
+ * Makes invalidations of the shared tier (L2, Redis) stick through a Redis outage. An invalidation
+ * that fails for a transient reason (timeout, unreachable, circuit open, bulk deadline) is queued
+ * (bounded, de-duplicated; see pending-invalidations.ts) and retried with backoff until Redis
+ * accepts it; the caller's delete resolves (0 removed) because, until then, every L2 read of an
+ * entry carrying a pending tag or key is answered as a miss. So a pod never reloads what it
+ * invalidated, even when Redis comes back with the old entry. Per pod: other pods learn of the
+ * invalidation when the queue drains (their L1 copies still expire after maxEntryAge).
+ *
+ * If the queue overflows, L2 reads are skipped entirely until it drains, and entries written before
+ * the dropped invalidation stay misses for good (they are refetched and overwritten).
+ */
+export interface InvalidationGuardOptions {
+  /** Most tags + keys kept pending (default 10,000). */
+  readonly maxPending?: number;
+  /** Retry backoff (default 100 ms doubling to 5 s, with jitter). */
+  readonly retry?: ReconnectOptions;
+  /** Tags + keys per retry call (default 100). */
+  readonly retryBatch?: number;
+  readonly now?: () => number;
+  readonly logger?: Logger;
+  /** Called when the queue changes: the pending gauge, and how many were dropped now. */
+  readonly onChange?: (state: PendingState) => void;
+}
+
+export interface PendingState {
+  readonly store: string;
+  readonly pending: number;
+  readonly bypassingReads: boolean;
+  readonly dropped: number;
+}
+
+export const DEFAULT_INVALIDATION_RETRY: ReconnectOptions = { baseMs: 100, maxMs: 5_000 };
+
+/** Failures after which retrying makes sense: Redis slow, gone, skipped by the breaker, or a bulk deadline. */
+const TRANSIENT: ReadonlySet<StoreErrorCode> = new Set([
+  "APICACHE_ERR_STORE_TIMEOUT",
+  "APICACHE_ERR_STORE_UNAVAILABLE",
+  "APICACHE_ERR_STORE_CIRCUIT_OPEN",
+  "APICACHE_ERR_STORE_BULK_TIMEOUT",
+]);
+
+function isTransient(error: unknown): boolean {
+  return error instanceof StoreError && TRANSIENT.has(error.code);
+}
+
+export class InvalidationGuardStore implements EntryStore {
+  readonly name: string;
+  readonly #inner: EntryStore;
+  readonly #pending: PendingInvalidations;
+  readonly #retry: ReconnectOptions;
+  readonly #retryBatch: number;
+  readonly #logger: Logger | undefined;
+  readonly #onChange: ((state: PendingState) => void) | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #attempt = 0;
+  #flushing = false;
+  #closed = false;
+
+  constructor(inner: EntryStore, options: InvalidationGuardOptions = {}) {
+    this.name = inner.name;
+    this.#inner = inner;
+    this.#pending = new PendingInvalidations({
+      maxItems: options.maxPending ?? DEFAULT_MAX_PENDING_INVALIDATIONS,
+      now: options.now ?? Date.now,
+      skewMs: DEFAULT_HORIZON_SKEW_MS,
+    });
+    this.#retry = options.retry ?? DEFAULT_INVALIDATION_RETRY;
+    this.#retryBatch = Math.max(1, options.retryBatch ?? 100);
+    this.#logger = options.logger;
+    this.#onChange = options.onChange;
+  }
+
+  /** Tags + keys not yet applied to the shared tier. */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  async get(key: string): Promise<Buffer | undefined> {
+    return (await this.getEntry(key))?.value;
+  }
+
+  async getEntry(key: string): Promise<StoredEntry | undefined> {
+    if (this.#pending.bypassingReads) return undefined;
+    const mark = this.#pending.mark();
+    const entry = await this.#inner.getEntry(key);
+    if (entry === undefined || !this.#pending.masks(key, entry, mark)) return entry;
+    return undefined;
+  }
+
+  set(key: string, value: Buffer, options: SetOptions): Promise<void> {
+    return this.#inner.set(key, value, options);
+  }
+
+  async delete(keys: readonly string[]): Promise<number> {
+    try {
+      return await this.#inner.delete(keys);
+    } catch (error) {
+      if (!isTransient(error) || this.#closed) throw error;
+      this.#enqueue([], keys, error);
+      return 0;
+    }
+  }
+
+  async deleteTags(tags: readonly string[]): Promise<number> {
+    try {
+      return await this.#inner.deleteTags(tags);
+    } catch (error) {
+      if (!isTransient(error) || this.#closed) throw error;
+      this.#enqueue(tags, [], error);
+      return 0;
+    }
+  }
+
+  health(): StoreHealth {
+    return this.#inner.health();
+  }
+
+  stats(): StoreStats {
+    return { ...this.#inner.stats(), pendingInvalidations: this.#state() };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#pending.size > 0) {
+      this.#logger?.warn(
+        { store: this.name, pending: this.#pending.size },
+        "closing with invalidations Redis has not accepted; affected entries stay until they expire",
+      );
+    }
+    await this.#inner.close();
+  }
+
+  #state(dropped = 0): PendingState {
+    const { size, bypassingReads } = this.#pending;
+    return { store: this.name, pending: size, bypassingReads, dropped };
+  }
+
+  #notify(dropped = 0): void {
+    try {
+      this.#onChange?.(this.#state(dropped));
+    } catch {
+      // A broken observer must never break invalidation.
+    }
+  }
+
+  #enqueue(tags: readonly string[], keys: readonly string[], error: unknown): void {
+    const wasEmpty = this.#pending.size === 0;
+    const wasBypassing = this.#pending.bypassingReads;
+    const dropped = this.#pending.add(tags, keys);
+    const code = (error as StoreError).code;
+    if (wasEmpty) {
+      this.#logger?.warn(
+        { store: this.name, code, tags: tags.length, keys: keys.length },
+        "Redis did not accept an invalidation; it is retried until applied, and reads of the entries it concerns skip Redis meanwhile",
+      );
+    }
+    if (dropped > 0 && !wasBypassing) {
+      this.#logger?.error(
+        { store: this.name, code, dropped, pending: this.#pending.size },
+        "pending invalidation queue is full; reads skip Redis until it drains, and entries written before now are refetched",
+      );
+    }
+    this.#notify(dropped);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined || this.#closed || this.#pending.size === 0) return;
+    const delay = reconnectDelay(this.#attempt + 1, this.#retry);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#flush();
+    }, delay);
+    this.#timer.unref();
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#flushing || this.#closed) return;
+    this.#flushing = true;
+    try {
+      while (this.#pending.size > 0 && !this.#closed) {
+        const batch = this.#pending.batch(this.#retryBatch);
+        if (!(await this.#apply(batch))) break;
+      }
+    } finally {
+      this.#flushing = false;
+    }
+    this.#notify();
+    if (this.#pending.size === 0) {
+      this.#logger?.info({ store: this.name }, "pending invalidations applied; Redis reads are used again");
+    } else this.#schedule();
+  }
+
+  /** Applies one batch; false when Redis is still failing (retry later). */
+  async #apply(batch: PendingBatch): Promise<boolean> {
+    try {
+      if (batch.tags.length > 0) await this.#inner.deleteTags(batch.tags);
+      if (batch.keys.length > 0) await this.#inner.delete(batch.keys);
+    } catch (error) {
+      if (isTransient(error)) {
+        this.#attempt++;
+        return false;
+      }
+      // Redis refuses it for good (e.g. WRONGTYPE): give up on these, and distrust older entries.
+      this.#logger?.error(
+        { store: this.name, err: error, tags: batch.tags, keys: batch.keys },
+        "Redis refused a pending invalidation; entries written before now are refetched instead",
+      );
+      this.#pending.drop(batch.tags.length + batch.keys.length);
+      this.#notify(batch.tags.length + batch.keys.length);
+    }
+    this.#attempt = 0;
+    this.#pending.settle(batch);
+    return true;
+  }
+}

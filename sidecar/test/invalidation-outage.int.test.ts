@@ -1,0 +1,115 @@
+import { randomUUID } from "node:crypto";
+import { type RedisServer, startRedis } from "@apicache/testkit/redis";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createStore } from "../src/store/create-store.js";
+import { entryKey } from "../src/store/redis-layout.js";
+import type { EntryStore } from "../src/store/types.js";
+
+// Item 1 of the review: an invalidation that Redis could not take (it hung: SIGSTOP keeps its data,
+// like a stalled or partitioned Redis) must not let the pre-write entry come back once Redis recovers.
+// The first retry comes after 3-6 s: long enough to look at Redis before it lands, on a busy machine.
+const RETRY_MS = 3_000;
+
+let redis: RedisServer;
+let admin: Redis;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  admin = new Redis({ host: redis.host, port: redis.port, lazyConnect: true });
+  await admin.connect();
+});
+
+afterAll(async () => {
+  admin?.disconnect();
+  await redis?.stop();
+});
+
+async function redisPid(): Promise<number> {
+  const match = /process_id:(\d+)/.exec(await admin.info("server"));
+  return Number(match?.[1]);
+}
+
+async function pollUntil(description: string, probe: () => Promise<boolean>, timeoutMs: number) {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await probe())) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${description}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Whether a read that must reach Redis (no L1 copy) resolves rather than failing. */
+function answersReads(store: EntryStore): () => Promise<boolean> {
+  return () =>
+    store.get(`GET /probe/${randomUUID()}`).then(
+      () => true,
+      () => false,
+    );
+}
+
+function pendingOf(store: EntryStore): number {
+  return store.stats().pendingInvalidations?.pending ?? 0;
+}
+
+describe("an invalidation while Redis is unreachable", () => {
+  it.each([
+    ["tiered (L1 over Redis)", 60_000],
+    ["Redis alone (maxEntryAge 0)", 0],
+  ])(
+    "%s: never serves the pre-write entry again, and applies the invalidation once Redis is back",
+    async (_name, maxEntryAgeMs) => {
+      const keyPrefix = `outage-${randomUUID()}`;
+      const store = createStore({
+        redisUrl: redis.url,
+        keyPrefix,
+        commandTimeoutMs: 50,
+        memoryMaxBytes: 1 << 20,
+        maxEntryAgeMs,
+        circuit: { failureThreshold: 2, coolDownMs: 200 },
+        reconnect: { baseMs: 20, maxMs: 200 },
+        pendingInvalidations: { retry: { baseMs: RETRY_MS, maxMs: RETRY_MS } },
+      });
+      const pid = await redisPid();
+      try {
+        await pollUntil("the store to connect", async () => store.health().ok, 10_000);
+        const old = Buffer.from("slots before the write");
+        await store.set("GET /slots/7", old, { ttlMs: 60_000, tags: ["slots"] });
+        await store.set("GET /other", Buffer.from("other"), { ttlMs: 60_000, tags: ["other"] });
+        expect(await store.get("GET /slots/7")).toEqual(old);
+
+        process.kill(pid, "SIGSTOP");
+        try {
+          // The write's invalidation: Redis does not answer in time; it is queued, not lost.
+          await expect(store.deleteTags(["slots"])).resolves.toBe(0);
+          expect(pendingOf(store)).toBe(1);
+          expect(await store.get("GET /slots/7").catch(() => undefined)).toBeUndefined();
+        } finally {
+          process.kill(pid, "SIGCONT");
+        }
+
+        // Redis is back (it answers a read of a key L1 never held) and still holds the old entry: the
+        // retry waits RETRY_MS. Reading it now must miss; without the guard it came back.
+        await pollUntil("Redis to answer reads again", answersReads(store), 10_000);
+        expect(pendingOf(store)).toBe(1);
+        expect(await admin.exists(entryKey(keyPrefix, "GET /slots/7"))).toBe(1);
+        expect(await store.get("GET /slots/7")).toBeUndefined();
+
+        await pollUntil(
+          "the pending invalidation to be applied",
+          async () => {
+            expect(await store.get("GET /slots/7").catch(() => undefined)).toBeUndefined();
+            return pendingOf(store) === 0;
+          },
+          RETRY_MS * 2 + 10_000,
+        );
+        expect(await admin.exists(entryKey(keyPrefix, "GET /slots/7"))).toBe(0);
+        await pollUntil("Redis to answer reads after the retry", answersReads(store), 10_000);
+        expect(await store.get("GET /slots/7")).toBeUndefined();
+        expect(await store.get("GET /other")).toEqual(Buffer.from("other"));
+      } finally {
+        process.kill(pid, "SIGCONT");
+        await store.close();
+      }
+    },
+  );
+});
