@@ -5,7 +5,7 @@
  * (anchor = the alert name in lower case).
  */
 import { O, S, V } from "./names.js";
-import { maxBy, quantile, rate, ratioOrZero, sel, suffixed, sumBy } from "./promql.js";
+import { increase, maxBy, quantile, rate, ratioOrZero, sel, suffixed, sumBy } from "./promql.js";
 import { R, ROUTE_LABELS } from "./recording-rules.js";
 
 export type Severity = "warning" | "critical";
@@ -93,6 +93,30 @@ const sidecarStore: AlertRule[] = [
       "The {{ $labels.store }} circuit of {{ $labels.namespace }}/{{ $labels.pod }} is open: Redis is skipped",
     description:
       "The sidecar stopped calling the store after repeated failures; it serves from the in-process tier and the upstream until Redis answers again. Check that Redis is up and reachable from the pod.",
+  },
+  {
+    alert: "ApicacheInvalidationsDropped",
+    group: "sidecar",
+    value: sumBy(["namespace", "pod", "store"], increase(S.storeDroppedInvalidations, "5m")),
+    comparison: "> 0",
+    for: "0m",
+    severity: "critical",
+    summary:
+      "{{ $labels.namespace }}/{{ $labels.pod }} dropped invalidations {{ $labels.store }} did not accept",
+    description:
+      '{{ $value | printf "%.0f" }} invalidations dropped in 5m (pending queue full, or refused by Redis). The pod skips Redis reads until its queue drains, and refetches entries written before the drop. Restore Redis: the queue (10,000 tags and keys per pod) overflows when Redis stays unreachable through a burst of writes; see the runbook about its capacity.',
+  },
+  {
+    alert: "ApicacheInvalidationsPending",
+    group: "sidecar",
+    value: maxBy(["namespace", "pod", "store"], S.storePendingInvalidations),
+    comparison: "> 0",
+    for: "10m",
+    severity: "warning",
+    summary:
+      "{{ $labels.namespace }}/{{ $labels.pod }} has invalidations {{ $labels.store }} has not accepted for 10 minutes",
+    description:
+      "{{ $value }} tags and keys wait to be applied to Redis (retried with backoff). This pod answers them as misses meanwhile, but other pods may serve the invalidated entries from Redis. Bring Redis back (see ApicacheStoreErrors).",
   },
 ];
 

@@ -6,7 +6,7 @@ import type { Builder } from "@grafana/grafana-foundation-sdk/cog";
 import type { Panel } from "@grafana/grafana-foundation-sdk/dashboard";
 import { F, higherIsBetter, lowerIsBetter, q, RATE, stat, timeseries } from "./dashboard-kit.js";
 import { S, V } from "./names.js";
-import { quantile, rate, sel, suffixed, sumBy } from "./promql.js";
+import { increase, quantile, rate, sel, suffixed, sumBy } from "./promql.js";
 import { R } from "./recording-rules.js";
 
 export interface DashboardRow {
@@ -181,6 +181,19 @@ function store(): DashboardRow {
         unit: "short",
         min: 0,
         queries: [q(sumBy(["store"], sel(S.storeCircuitOpen, F.namespace)), "{{store}}")],
+      }),
+      timeseries("Pending invalidations", {
+        description:
+          "Tags and keys waiting to be applied to Redis (retried until it accepts them), and invalidations dropped because the queue overflowed: a pod that dropped some skips Redis reads until its queue drains.",
+        unit: "short",
+        min: 0,
+        queries: [
+          q(sumBy(["store"], sel(S.storePendingInvalidations, F.namespace)), "pending {{store}}"),
+          q(
+            sumBy(["store"], increase(sel(S.storeDroppedInvalidations, F.namespace), RATE)),
+            "dropped {{store}}",
+          ),
+        ],
       }),
       timeseries("In-process tier (L1)", {
         description: "Bytes and entries held by the sidecars' in-process tier, per policy.",

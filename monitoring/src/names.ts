@@ -28,6 +28,8 @@ export const S = {
   storeDuration: SIDECAR_METRICS.storeDuration.name,
   storeErrors: SIDECAR_METRICS.storeErrors.name,
   storeCircuitOpen: SIDECAR_METRICS.storeCircuitOpen.name,
+  storePendingInvalidations: SIDECAR_METRICS.storePendingInvalidations.name,
+  storeDroppedInvalidations: SIDECAR_METRICS.storeDroppedInvalidations.name,
   invalidations: SIDECAR_METRICS.invalidations.name,
   invalidatedEntries: SIDECAR_METRICS.invalidatedEntries.name,
   l1Bytes: SIDECAR_METRICS.l1Bytes.name,

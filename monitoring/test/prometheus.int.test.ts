@@ -1,6 +1,6 @@
 // A real Prometheus scrapes a running sidecar (in front of a small upstream, with a real Redis) under a
 // short load, with the generated rules loaded: every PromQL expression of the dashboard and the rules
-// returns data, and stopping Redis makes the Redis alerts fire.
+// returns data, and stopping Redis makes the Redis alerts fire (circuit, errors, pending invalidations).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Sidecar, startSidecar } from "@apicache/sidecar";
@@ -147,19 +147,27 @@ describe("a real Prometheus scraping a sidecar with the generated rules", () => 
   }, 90_000);
 
   it("fires the Redis alerts when Redis stops", async () => {
+    // Nothing was dropped: the dropped-invalidations counter exists (at 0) from the start.
+    expect(await prometheus.query("apicache_store_dropped_invalidations_total == 0")).toHaveLength(1);
     await redis.stop();
+    // The load's writes invalidate while Redis is down: the invalidations wait in the pending queue.
+    const redisAlerts = ["ApicacheStoreCircuitOpen", "ApicacheStoreErrors", "ApicacheInvalidationsPending"];
     const firing = await waitFor(
-      "ApicacheStoreCircuitOpen and ApicacheStoreErrors to fire",
+      `${redisAlerts.join(", ")} to fire`,
       async () => {
         await load(sidecar, round++);
         const alerts = await prometheus.alerts();
         const names = new Set(alerts.filter((a) => a.state === "firing").map((a) => a.labels.alertname));
-        return names.has("ApicacheStoreCircuitOpen") && names.has("ApicacheStoreErrors") ? alerts : undefined;
+        return redisAlerts.every((name) => names.has(name)) ? alerts : undefined;
       },
       { timeoutMs: 60_000, intervalMs: 250 },
     );
     const circuit = firing.find((a) => a.labels.alertname === "ApicacheStoreCircuitOpen");
     expect(circuit?.labels).toMatchObject({ namespace: "shop", pod: "catalog-0", severity: "critical" });
+    const pending = firing.find((a) => a.labels.alertname === "ApicacheInvalidationsPending");
+    expect(pending?.labels).toMatchObject({ namespace: "shop", pod: "catalog-0", store: "redis" });
+    // A short outage fills no queue: nothing dropped, so the critical drop alert stays quiet.
+    expect(firing.map((a) => a.labels.alertname)).not.toContain("ApicacheInvalidationsDropped");
   }, 90_000);
 
   describe("every PromQL expression of the dashboard and the rules", () => {

@@ -18,7 +18,12 @@ import { type CompiledPolicy, compilePolicy } from "./routing/compile-policy.js"
 import { createStore } from "./store/create-store.js";
 import type { CacheStore } from "./store/types.js";
 import { createLogger } from "./telemetry/logger.js";
-import { createMetrics, type SidecarMetrics, storeObserver } from "./telemetry/metrics.js";
+import {
+  createMetrics,
+  pendingInvalidationsObserver,
+  type SidecarMetrics,
+  storeObserver,
+} from "./telemetry/metrics.js";
 import { createRequestObserver } from "./telemetry/request-observer.js";
 
 /**
@@ -161,7 +166,8 @@ function buildStore(
   log: Logger,
   now: () => number,
 ): CacheStore {
-  return createStore({
+  const reportPending = pendingInvalidationsObserver(metrics);
+  const store = createStore({
     ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
     keyPrefix: policy.store.keyPrefix,
     commandTimeoutMs: policy.store.commandTimeoutMs,
@@ -170,9 +176,14 @@ function buildStore(
     onOperation: storeObserver(metrics),
     onCircuitStateChange: (state, name) =>
       metrics.storeCircuitOpen.labels(name).set(state === "closed" ? 0 : 1),
+    pendingInvalidations: { onChange: reportPending },
     logger: log,
     now,
   });
+  // The queue reports on change only: start its series at 0 (a Redis-backed store has a queue).
+  const pending = store.stats().pendingInvalidations;
+  if (pending !== undefined) reportPending(pending);
+  return store;
 }
 
 function listen(server: Server, host: string, port: number): Promise<string> {

@@ -1,7 +1,7 @@
 import { type RedisServer, startRedis } from "@apicache/testkit/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sidecar } from "../src/index.js";
-import { send, startTestSidecar } from "./support/harness.js";
+import { eventually, metricValue, send, startTestSidecar } from "./support/harness.js";
 import { startUpstream, type TestUpstream } from "./support/upstream-app.js";
 
 // The data path on the real stores: two sidecars (two "pods") sharing one redis-server.
@@ -63,5 +63,23 @@ describe("two sidecars sharing Redis", () => {
     } finally {
       await redis.restart();
     }
+  });
+
+  it("reports an invalidation Redis could not take as pending on /metrics until it is applied", async () => {
+    const pending = () => metricValue(a, "apicache_store_pending_invalidations", { store: "redis" });
+    const before = (await send(a.adminUrl as string, "/metrics")).body;
+    expect(before).toMatch(/^apicache_store_pending_invalidations\{store="redis"\} 0$/m);
+    expect(before).toMatch(/^apicache_store_dropped_invalidations_total\{store="redis"\} 0$/m);
+
+    await redis.stop();
+    try {
+      const write = await send(a.url, "/appointments", { method: "POST", headers: host, body: "{}" });
+      expect(write.status).toBe(200);
+      await eventually(async () => (await pending()) > 0, 5_000, "the invalidation to be queued");
+    } finally {
+      await redis.restart();
+    }
+    await eventually(async () => (await pending()) === 0, 15_000, "the pending invalidation to be applied");
+    expect(await metricValue(a, "apicache_store_dropped_invalidations_total", { store: "redis" })).toBe(0);
   });
 });

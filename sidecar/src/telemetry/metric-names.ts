@@ -140,6 +140,18 @@ export const SIDECAR_METRICS = {
     ["store"],
     "1 while the store's circuit breaker is open (requests skip it), else 0.",
   ),
+  storePendingInvalidations: metric(
+    "store_pending_invalidations",
+    "gauge",
+    ["store"],
+    "Tags + keys whose invalidation the store (Redis) has not accepted yet; retried until applied.",
+  ),
+  storeDroppedInvalidations: metric(
+    "store_dropped_invalidations_total",
+    "counter",
+    ["store"],
+    "Invalidations given up on (pending queue full, or refused by Redis); reads skip the store until the queue drains.",
+  ),
   invalidations: metric(
     "invalidations_total",
     "counter",

@@ -14,6 +14,8 @@ export interface SidecarMetrics {
   readonly storeDuration: Histogram<string>;
   readonly storeErrors: Counter<string>;
   readonly storeCircuitOpen: Gauge<string>;
+  readonly storePendingInvalidations: Gauge<string>;
+  readonly storeDroppedInvalidations: Counter<string>;
   readonly invalidations: Counter<string>;
   readonly invalidatedEntries: Counter<string>;
   readonly l1Bytes: Gauge<string>;
@@ -46,6 +48,8 @@ export function createMetrics(options: { collectDefault?: boolean } = {}): Sidec
     storeDuration: build(m.storeDuration) as Histogram<string>,
     storeErrors: build(m.storeErrors) as Counter<string>,
     storeCircuitOpen: build(m.storeCircuitOpen) as Gauge<string>,
+    storePendingInvalidations: build(m.storePendingInvalidations) as Gauge<string>,
+    storeDroppedInvalidations: build(m.storeDroppedInvalidations) as Counter<string>,
     invalidations: build(m.invalidations) as Counter<string>,
     invalidatedEntries: build(m.invalidatedEntries) as Counter<string>,
     l1Bytes: build(m.l1Bytes) as Gauge<string>,
@@ -67,6 +71,24 @@ export function storeObserver(metrics: SidecarMetrics) {
   return (store: string, operation: string, seconds: number, errorReason?: string): void => {
     metrics.storeDuration.labels(store, operation).observe(seconds);
     if (errorReason !== undefined) metrics.storeErrors.labels(store, operation, errorReason).inc();
+  };
+}
+
+/** What the store's pending-invalidation queue reports (its state, and how many it dropped just now). */
+export interface PendingInvalidationsReport {
+  readonly store: string;
+  readonly pending: number;
+  readonly dropped?: number;
+}
+
+/**
+ * Observer for the store's pending-invalidation queue: sets the pending gauge and adds what was dropped
+ * to the counter. Each report creates both series (the counter at 0), so `increase()` sees the first drop.
+ */
+export function pendingInvalidationsObserver(metrics: SidecarMetrics) {
+  return (report: PendingInvalidationsReport): void => {
+    metrics.storePendingInvalidations.labels(report.store).set(report.pending);
+    metrics.storeDroppedInvalidations.labels(report.store).inc(Math.max(0, report.dropped ?? 0));
   };
 }
 
