@@ -8,3 +8,7 @@ BENCH_SIDECAR_ARGS ?= --duration 3 --rounds 3 --connections 16
 .PHONY: bench-sidecar
 bench-sidecar: deps ## Sidecar micro-benchmark (L1/Redis hits, misses vs a bare node:http floor); writes load-tests/results.md
 	npx tsx --conditions=source sidecar/bench/sidecar-bench.ts $(BENCH_SIDECAR_ARGS)
+
+.PHONY: bench-write-path
+bench-write-path: deps ## Write-path benchmark: 400 invalidating writes one at a time, direct vs sidecar (L1 + Redis), p50/p95 delta and Redis round trips per write
+	npx tsx --conditions=source sidecar/bench/write-path-bench.ts --writes 400 --entries 300

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { type RedisServer, startRedis } from "@apicache/testkit/redis";
-import { Redis } from "ioredis";
+import { Redis, ReplyError } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStore } from "../src/store/create-store.js";
+import { RedisBackedStore } from "../src/store/redis-backed-store.js";
 import { entryKey, tagKey } from "../src/store/redis-layout.js";
 import { createRedisStore } from "../src/store/redis-store.js";
 import { describeStoreContract } from "./store-contract.js";
@@ -115,6 +116,41 @@ describe("redis store layout", () => {
     try {
       await admin.set(entryKey(prefix, "k"), "not an apicache envelope", "PX", 60_000);
       expect(await store.get("k")).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("redis store tag invalidation when Redis refuses the drain script", () => {
+  it("falls back to the multi-round-trip drain and still removes every tagged entry", async () => {
+    const prefix = `refused-${randomUUID()}`;
+    const client = new Redis({ host: redis.host, port: redis.port });
+    const store = new RedisBackedStore({
+      name: "redis",
+      client,
+      keyPrefix: prefix,
+      commandTimeoutMs: 500,
+      multiKeyDelete: true,
+    });
+    // What a Redis proxy or a restricted managed service answers to a script touching undeclared keys.
+    const refusals: number[] = [];
+    Object.assign(client, {
+      apicacheTagDrain: () => {
+        refusals.push(1);
+        return Promise.reject(new ReplyError("ERR script tried accessing a key not declared as an argument"));
+      },
+    });
+    try {
+      for (let i = 0; i < 30; i++)
+        await store.set(`GET /slots/${i}`, Buffer.from("v"), { ttlMs: 60_000, tags: ["slots"] });
+      await store.set("GET /other", Buffer.from("v"), { ttlMs: 60_000, tags: ["other"] });
+
+      expect(await store.deleteTags(["slots"])).toBe(30);
+      expect(await store.get("GET /slots/7")).toBeUndefined();
+      expect(await store.get("GET /other")).toEqual(Buffer.from("v"));
+      expect(await store.deleteTags(["other"])).toBe(1);
+      expect(refusals).toHaveLength(1); // refused once, then not asked again
     } finally {
       await store.close();
     }

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { pipeline } from "node:stream";
+import { finished, pipeline } from "node:stream";
 import { type CacheOutcome, withForwardStatus } from "../http-cache/cache-outcome.js";
 import type { Headers } from "../http-cache/headers.js";
 import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
 import type { ProxyContext } from "./context.js";
+import { type HeldBody, HOLD_LIMIT_BYTES, holdBodyWhile, smallRequestBody } from "./held-body.js";
 import { forwardHeaders, hasBody, upstreamHead, writeUpstreamError } from "./respond.js";
 import { upstreamErrorReason } from "./upstream.js";
 
@@ -41,13 +42,13 @@ export async function passThrough(
 ): Promise<void> {
   const policy = ctx.policy();
   const upstreamStarted = performance.now();
-  let response: Awaited<ReturnType<ProxyContext["upstream"]["request"]>>;
+  let response: UpstreamAnswer;
   try {
     response = await ctx.upstream.request({
       method: req.method ?? "GET",
       path: req.url ?? "/",
       headers: forwardHeaders(req),
-      body: hasBody(req) ? req : null,
+      body: hasBody(req) ? await smallRequestBody(req) : null,
       timeoutMs: policy.upstreamTimeoutMs,
     });
   } catch (error) {
@@ -62,16 +63,14 @@ export async function passThrough(
     report(ctx, policy.label, req, started, options.route, status, options.outcome);
     return;
   }
-  const refined = options.beforeHead
-    ? await options.beforeHead(response.status, response.headers)
-    : undefined;
+  const { refined, held } = await decide(response, options);
   const outcome = withForwardStatus(refined ?? options.outcome, response.status);
   res.writeHead(response.status, upstreamHead(response.headers, outcome));
   const tee = options.tee
     ? teeBody(response.body, options.tee, response.status, response.headers)
     : undefined;
   await new Promise<void>((resolve) => {
-    pipeline(response.body, res, (error) => {
+    const done = (error?: Error | null) => {
       const seconds = (performance.now() - upstreamStarted) / 1000;
       if (error && !res.writableFinished) {
         // The client went away, or the upstream broke mid-body: the client connection is closed.
@@ -84,8 +83,33 @@ export async function passThrough(
       tee?.finish(error === undefined || error === null);
       report(ctx, policy.label, req, started, options.route, response.status, outcome);
       resolve();
-    });
+    };
+    if (held?.ended) {
+      // The whole (small) body arrived during the invalidation: head, body and end in one write.
+      res.end(held.size > 0 ? Buffer.concat(held.chunks as Buffer[], held.size) : undefined);
+      finished(res, (error) => done(error));
+      return;
+    }
+    for (const chunk of held?.chunks ?? []) res.write(chunk);
+    pipeline(response.body, res, done);
   });
+}
+
+type UpstreamAnswer = Awaited<ReturnType<ProxyContext["upstream"]["request"]>>;
+
+/**
+ * Runs `beforeHead` (a write's invalidation). Without a tee, the body is read meanwhile (held, never
+ * sent) so a small response can leave in one write once the invalidation is done.
+ */
+async function decide(
+  response: UpstreamAnswer,
+  options: PassThroughOptions,
+): Promise<{ refined: CacheOutcome | undefined; held: HeldBody | undefined }> {
+  if (options.beforeHead === undefined) return { refined: undefined, held: undefined };
+  const pending = options.beforeHead(response.status, response.headers);
+  if (options.tee !== undefined) return { refined: await pending, held: undefined };
+  const { value, held } = await holdBodyWhile(response.body, HOLD_LIMIT_BYTES, pending);
+  return { refined: value, held };
 }
 
 function teeBody(body: NodeJS.ReadableStream, tee: BodyTee, status: number, headers: Headers) {

@@ -10,7 +10,8 @@ export interface UpstreamRequest {
   /** Origin-form request target: path and query. */
   readonly path: string;
   readonly headers: Record<string, string | string[]>;
-  readonly body?: Readable | null;
+  /** A stream, or a small body already read whole (sent with the head in one write). */
+  readonly body?: Readable | Buffer | null;
   /**
    * Wait at most this long for the response headers (spec.upstream.timeout). The body has no
    * timeout here: streamed responses (long polls, server-sent events) may pause as long as they

@@ -14,6 +14,7 @@ import {
   encodeValue,
   entryKey,
   TAG_ADD_LUA,
+  TAG_DRAIN_LUA,
   TAG_EXPIRY_SLACK_MS,
   tagKey,
   validateKeyPrefix,
@@ -47,6 +48,11 @@ interface TagAddCommand {
   apicacheTagAdd(key: string, member: string, ttlMs: number): Promise<number>;
 }
 
+interface TagDrainCommand {
+  /** numberOfKeys, the tag keys, then the entry key prefix and the page size (TAG_DRAIN_LUA). */
+  apicacheTagDrain(...args: (string | number)[]): Promise<number[]>;
+}
+
 const DELETE_BATCH = 500;
 /** Tag members read, unlinked and removed per round trip when invalidating a tag. */
 const TAG_PAGE = 500;
@@ -56,7 +62,7 @@ const BULK_CAP_MS = 30_000;
 interface BulkProgress {
   removed: number;
   readonly started: number;
-  readonly budgetMs: number;
+  budgetMs: number;
 }
 
 type Operation = "get" | "set" | "delete" | "delete_tags";
@@ -84,6 +90,8 @@ export class RedisBackedStore implements EntryStore {
   readonly #prefix: string;
   readonly #timeoutMs: number;
   readonly #multiKeyDelete: boolean;
+  /** Cleared when Redis refuses the drain script (a proxy or a managed service that forbids it). */
+  #scriptAllowed = true;
   readonly #slackMs: number;
   readonly #logger: Logger | undefined;
   readonly #now: () => number;
@@ -102,6 +110,7 @@ export class RedisBackedStore implements EntryStore {
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
     this.#client.defineCommand("apicacheTagAdd", { numberOfKeys: 1, lua: TAG_ADD_LUA });
+    if (this.#multiKeyDelete) this.#client.defineCommand("apicacheTagDrain", { lua: TAG_DRAIN_LUA });
     this.#client.on("error", (error: Error) => this.#onConnectionError(error));
     this.#client.on("ready", () => this.#onReady());
     this.#firstReady = new Promise((resolve) => this.#client.once("ready", () => resolve()));
@@ -161,19 +170,67 @@ export class RedisBackedStore implements EntryStore {
   }
 
   /**
-   * Pages through each tag set (ZRANGE of TAG_PAGE members), unlinks those entries, then removes
-   * exactly those members (ZREM, not DEL), until the set is empty. Each round trip has the
-   * per-command deadline (a slow command is a Redis failure, as everywhere); the whole invalidation
-   * is bounded by a budget that grows with the number of pages (capped at BULK_CAP_MS), and running
-   * past it rejects with APICACHE_ERR_STORE_BULK_TIMEOUT, which does not count toward the breaker.
-   * Members are removed only after their entries are gone, so a failure midway leaves them indexed
-   * for the retry. Tags are processed concurrently.
+   * Drops every entry the tags index, a page (TAG_PAGE members) per tag set and round trip, until
+   * the sets are empty. Standalone: one script call per round trip pages all the tags at once
+   * (TAG_DRAIN_LUA: read a page, unlink those entries, remove exactly those members, atomically), so
+   * a write's invalidation is usually one round trip. Cluster: per tag, ZRANGE a page (all tags in one
+   * pipelined round trip per node), unlink those entries, then ZREM those members — members are
+   * removed only after their entries are gone, so a failure midway leaves them indexed for the retry.
+   *
+   * Each round trip has the per-command deadline (a slow command is a Redis failure, as everywhere);
+   * the whole invalidation is bounded by a budget that grows with the number of pages (capped at
+   * BULK_CAP_MS), and running past it rejects with APICACHE_ERR_STORE_BULK_TIMEOUT, which does not
+   * count toward the breaker.
    */
   async deleteTags(tags: readonly string[]): Promise<number> {
     const tagKeys = [...new Set(tags)].map((tag) => tagKey(this.#prefix, tag));
     if (tagKeys.length === 0) return 0;
     if (this.#closed) throw storeClosed(this.name, "delete_tags");
     await this.#whenReady("delete_tags");
+    if (!this.#multiKeyDelete || !this.#scriptAllowed) return this.#drainPaged(tagKeys);
+    try {
+      return await this.#drainScripted(tagKeys);
+    } catch (error) {
+      if (!(error instanceof StoreError && error.code === "APICACHE_ERR_STORE_COMMAND")) throw error;
+      // The script touches entry keys it cannot declare; Redis proxies and some managed services refuse
+      // that. Fall back, for good, to the multi-round-trip drain (same result, more round trips).
+      this.#scriptAllowed = false;
+      this.#logger?.warn(
+        { err: error, store: this.name },
+        "Redis refused the tag-drain script; invalidating tags without it from now on",
+      );
+      return this.#drainPaged(tagKeys);
+    }
+  }
+
+  async #drainScripted(tagKeys: readonly string[]): Promise<number> {
+    const client = this.#client as unknown as TagDrainCommand;
+    const entryPrefix = entryKey(this.#prefix, "");
+    const progress = { removed: 0, started: performance.now(), budgetMs: 0 };
+    let pending = tagKeys;
+    while (pending.length > 0) {
+      const keys = pending;
+      const reply = await this.#step(() =>
+        client.apicacheTagDrain(keys.length, ...keys, entryPrefix, TAG_PAGE),
+      );
+      const next: string[] = [];
+      let pages = 0;
+      keys.forEach((key, index) => {
+        progress.removed += Number(reply[2 * index] ?? 0);
+        const left = Number(reply[2 * index + 1] ?? 0);
+        if (left > 0) next.push(key);
+        pages += Math.ceil(left / TAG_PAGE);
+      });
+      if (progress.budgetMs === 0) {
+        progress.budgetMs = Math.min(BULK_CAP_MS, this.#timeoutMs * 4 * (pages + keys.length + 1));
+      }
+      if (next.length > 0) this.#checkBudget(progress);
+      pending = next;
+    }
+    return progress.removed;
+  }
+
+  async #drainPaged(tagKeys: readonly string[]): Promise<number> {
     const started = performance.now();
     const first = await this.#step(() =>
       Promise.all(tagKeys.map((key) => Promise.all([this.#client.zcard(key), this.#firstPage(key)]))),
@@ -183,6 +240,13 @@ export class RedisBackedStore implements EntryStore {
     const progress = { removed: 0, started, budgetMs };
     await Promise.all(tagKeys.map((key, index) => this.#drainTag(key, first[index]?.[1] ?? [], progress)));
     return progress.removed;
+  }
+
+  #checkBudget(progress: BulkProgress): void {
+    const elapsed = performance.now() - progress.started;
+    if (elapsed > progress.budgetMs) {
+      throw storeBulkTimeout(this.name, "delete_tags", Math.round(progress.budgetMs), progress.removed);
+    }
   }
 
   health(): StoreHealth {
@@ -231,10 +295,7 @@ export class RedisBackedStore implements EntryStore {
       progress.removed += removed;
       await this.#step(() => this.#client.zrem(key, ...page));
       if (page.length < TAG_PAGE) return;
-      const elapsed = performance.now() - progress.started;
-      if (elapsed > progress.budgetMs) {
-        throw storeBulkTimeout(this.name, "delete_tags", Math.round(progress.budgetMs), progress.removed);
-      }
+      this.#checkBudget(progress);
       members = await this.#step(() => this.#firstPage(key));
     }
   }
