@@ -1,0 +1,40 @@
+import type { Thresholds } from "../thresholds.js";
+import { mixedVerdicts, readOnlyVerdicts, type Verdict } from "./acceptance.js";
+import type { ScenarioOutcome } from "./side-by-side.js";
+import { percentile } from "./stats.js";
+import { renderComparison, renderVerdicts } from "./table.js";
+
+/** The printed/recorded report of a side-by-side run. */
+export function verdictsFor(outcome: ScenarioOutcome, thresholds: Thresholds): Verdict[] {
+  return outcome.scenario.writeRatio > 0
+    ? mixedVerdicts(outcome.comparison, outcome.health, thresholds, outcome.writeOverhead)
+    : readOnlyVerdicts(outcome.comparison, outcome.health, thresholds);
+}
+
+export function renderOutcome(outcome: ScenarioOutcome, thresholds?: Thresholds): string {
+  const s = outcome.scenario;
+  const lagDirect = percentile(outcome.direct.schedulerLagMs, 99);
+  const lagSidecar = percentile(outcome.sidecar.schedulerLagMs, 99);
+  const notes = [
+    `${s.arrivalRate} requests/s (open model) for ${s.durationSeconds} s after a ${s.warmupSeconds} s warm-up, ` +
+      `${Math.round(s.writeRatio * 100)}% writes; the same request stream (seed ${s.seed}) on both paths.`,
+    outcome.sidecar.primedKeys > 0
+      ? `Before its warm-up the sidecar path read each of the scenario's ${outcome.sidecar.primedKeys} distinct read keys once (${(outcome.sidecar.primeMillis / 1000).toFixed(1)} s): a cache in steady state.`
+      : "",
+    `Failed responses: ${outcome.health.failed}. Reads after a write checked: ${outcome.health.verified}, stale: ${outcome.health.stale}. ` +
+      `Load generator lag p99: ${lagDirect.toFixed(1)} ms (direct), ${lagSidecar.toFixed(1)} ms (sidecar).`,
+    outcome.writeOverhead
+      ? `Writes one at a time with nothing else running (${outcome.writeOverhead.pairs} pairs, alternating): p50 ${outcome.writeOverhead.directP50.toFixed(2)} ms direct, ${outcome.writeOverhead.sidecarP50.toFixed(2)} ms through the sidecar.`
+      : "",
+  ].filter(Boolean);
+  const stale = [...outcome.direct.checks.stale, ...outcome.sidecar.checks.stale].map(
+    (x) => `- stale: ${x.write} then ${x.read}: ${x.detail}`,
+  );
+  const errors = [...new Set([...outcome.direct.errors, ...outcome.sidecar.errors])]
+    .slice(0, 10)
+    .map((e) => `- error: ${e}`);
+  const parts = [`### Scenario \`${s.name}\``, "", notes.join(" "), "", renderComparison(outcome.comparison)];
+  if (stale.length + errors.length > 0) parts.push("", ...stale, ...errors);
+  if (thresholds) parts.push("", renderVerdicts(verdictsFor(outcome, thresholds)));
+  return parts.join("\n");
+}

@@ -1,0 +1,150 @@
+import { cpus, loadavg, totalmem } from "node:os";
+import type { Scenario } from "../scenario.js";
+import { type PhaseResult, runPhase } from "./run-scenario.js";
+import {
+  type DemoApiProcess,
+  type SidecarProcess,
+  startDemoApiProcess,
+  startRedis,
+  startSidecarProcess,
+} from "./stack.js";
+import { compareScenario, type ScenarioComparison } from "./stats.js";
+import { measureWriteOverhead, type WriteOverhead } from "./write-overhead.js";
+
+/**
+ * A side-by-side run: one demo API process; per scenario, the direct phase against it, then a fresh
+ * sidecar (and a fresh redis-server when store is "redis") in front of it and the same phase through
+ * the sidecar, at the same arrival rate with the same request stream.
+ */
+export interface SideBySideOptions {
+  readonly size: string;
+  readonly scenarios: readonly Scenario[];
+  readonly store: "redis" | "memory";
+  readonly policyFile: string;
+  readonly progress: (line: string, final?: boolean) => void;
+  /** Called once the stack is up, e.g. to print where it listens. */
+  readonly onDemoApi?: (api: DemoApiProcess) => void;
+  /** Pairs of isolated writes measured after a scenario with writes (default 40). */
+  readonly writePairs?: number;
+  /** Keep the last sidecar running (the demo lets people poke at it); the caller stops it. */
+  readonly keepLastSidecar?: boolean;
+}
+
+export interface ScenarioOutcome {
+  readonly scenario: Scenario;
+  readonly comparison: ScenarioComparison;
+  readonly direct: PhaseResult;
+  readonly sidecar: PhaseResult;
+  readonly health: { readonly failed: number; readonly stale: number; readonly verified: number };
+  /** Scenarios with writes: writes one at a time, direct vs through the sidecar, nothing else running. */
+  readonly writeOverhead?: WriteOverhead;
+}
+
+export interface SideBySideRun {
+  readonly outcomes: ScenarioOutcome[];
+  readonly demoApi: DemoApiProcess;
+  readonly sidecarCommand: string;
+  readonly lastSidecar?: SidecarProcess;
+  readonly machine: string;
+  stop(): Promise<void>;
+}
+
+export function describeMachine(): string {
+  const cpu = cpus();
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(", ");
+  return `${cpu.length} × ${cpu[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, load average at start ${load}`;
+}
+
+export async function runSideBySide(options: SideBySideOptions): Promise<SideBySideRun> {
+  const machine = describeMachine();
+  options.progress(`starting the demo API (size ${options.size}; the first run generates the dataset)`);
+  const demoApi = await startDemoApiProcess({ size: options.size });
+  options.progress(
+    `demo API at ${demoApi.url} (dataset from ${demoApi.source}, ${(demoApi.loadMillis / 1000).toFixed(1)} s)`,
+    true,
+  );
+  options.onDemoApi?.(demoApi);
+  const outcomes: ScenarioOutcome[] = [];
+  let sidecarCommand = "";
+  let lastSidecar: SidecarProcess | undefined;
+  let lastRedis: { stop(): Promise<void> } | undefined;
+  try {
+    for (const [index, scenario] of options.scenarios.entries()) {
+      const direct = await runPhase({
+        label: `${scenario.name} · direct`,
+        baseUrl: demoApi.url,
+        scenario,
+        prime: false,
+        progress: options.progress,
+      });
+      const redis = options.store === "redis" ? await startRedis() : undefined;
+      const sidecar = await startSidecarProcess({
+        policyFile: options.policyFile,
+        upstream: demoApi.url,
+        ...(redis ? { redisUrl: redis.url } : {}),
+      });
+      sidecarCommand = sidecar.command;
+      let through: PhaseResult;
+      let writeOverhead: WriteOverhead | undefined;
+      try {
+        through = await runPhase({
+          label: `${scenario.name} · sidecar`,
+          baseUrl: sidecar.url,
+          scenario,
+          prime: scenario.primeCache,
+          progress: options.progress,
+        });
+        if (scenario.writeRatio > 0) {
+          options.progress(`[${scenario.name}] writes one at a time, direct vs sidecar`);
+          writeOverhead = await measureWriteOverhead({
+            scenario,
+            directUrl: demoApi.url,
+            sidecarUrl: sidecar.url,
+            pairs: options.writePairs ?? 40,
+          });
+        }
+      } finally {
+        const keep = options.keepLastSidecar && index === options.scenarios.length - 1;
+        if (keep) {
+          lastSidecar = sidecar;
+          lastRedis = redis;
+        } else {
+          await sidecar.stop();
+          await redis?.stop();
+        }
+      }
+      outcomes.push({
+        scenario,
+        comparison: compareScenario(scenario.name, direct.samples, through.samples),
+        direct,
+        sidecar: through,
+        health: {
+          failed:
+            direct.samples.filter((s) => s.failed).length + through.samples.filter((s) => s.failed).length,
+          stale: direct.checks.stale.length + through.checks.stale.length,
+          verified: direct.checks.verified + through.checks.verified,
+        },
+        ...(writeOverhead ? { writeOverhead } : {}),
+      });
+    }
+  } catch (error) {
+    await lastSidecar?.stop();
+    await lastRedis?.stop();
+    await demoApi.stop();
+    throw error;
+  }
+  return {
+    outcomes,
+    demoApi,
+    sidecarCommand,
+    ...(lastSidecar ? { lastSidecar } : {}),
+    machine,
+    stop: async () => {
+      await lastSidecar?.stop();
+      await lastRedis?.stop();
+      await demoApi.stop();
+    },
+  };
+}

@@ -1,0 +1,29 @@
+# Demo and load tests (load-tests/): the demo booking API, the side-by-side harness, and the k6 scripts'
+# type-check. See docs/load-testing.md.
+
+LOAD_TESTS_NODE := node --conditions=source --import tsx
+# Extra flags for the harness, e.g. make bench BENCH_ARGS="--scenarios mixed --store memory".
+BENCH_ARGS ?=
+DEMO_ARGS ?=
+
+##@ Demo and load tests
+
+.PHONY: demo
+demo: deps ## Start the demo API and the sidecar, run a short load directly and through the sidecar, print the gain
+	@$(LOAD_TESTS_NODE) load-tests/src/demo/main.ts $(DEMO_ARGS)
+
+.PHONY: bench
+bench: deps ## Side-by-side load test (read-only and mixed scenarios, real Redis); writes load-tests/results.md
+	@$(LOAD_TESTS_NODE) load-tests/src/harness/main.ts $(BENCH_ARGS)
+
+.PHONY: demo-api
+demo-api: deps ## Run the demo booking API alone on 127.0.0.1:8080 (SIZE=small|default|large)
+	@$(LOAD_TESTS_NODE) load-tests/src/demo-api/main.ts --listen 127.0.0.1:8080 --size $(or $(SIZE),small)
+
+.PHONY: k6-typecheck
+k6-typecheck: deps ## Type-check the k6 scripts (load-tests/k6) against @types/k6
+	npx tsc -p load-tests/k6/tsconfig.json
+
+.PHONY: calibrate
+calibrate: deps ## Measure the demo API's uncached latency per endpoint at the default size; writes load-tests/results.md
+	@$(LOAD_TESTS_NODE) load-tests/src/harness/calibrate.ts $(or $(SIZE),default)
