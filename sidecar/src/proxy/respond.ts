@@ -3,7 +3,14 @@ import { ERROR_CODES } from "../errors.js";
 import { type CacheOutcome, cacheStatus } from "../http-cache/cache-outcome.js";
 import type { CacheEntry } from "../http-cache/entry.js";
 import { ageSeconds } from "../http-cache/freshness.js";
-import { firstValue, flatHeaderValue, flattenHeaders, type Headers } from "../http-cache/headers.js";
+import {
+  connectionTokens,
+  firstValue,
+  flatHeaderValue,
+  flattenHeaders,
+  type Headers,
+  isHopByHop,
+} from "../http-cache/headers.js";
 import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
 
 /** Writing answers to the client: stored entries, upstream heads, and the sidecar's own errors. */
@@ -95,10 +102,9 @@ const UPSTREAM_CODES: Readonly<Record<UpstreamErrorReason, string>> = {
 export function forwardHeaders(req: IncomingMessage): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   const source = req.headers;
-  const connection = source.connection;
-  const named = connection ? new Set(connection.split(",").map((t) => t.trim().toLowerCase())) : undefined;
+  const connection = connectionTokens(source.connection);
   for (const name in source) {
-    if (HOP.has(name) || named?.has(name)) continue;
+    if (isHopByHop(name, connection)) continue;
     const value = source[name];
     if (value !== undefined) out[name] = value;
   }
@@ -110,19 +116,6 @@ export function forwardHeaders(req: IncomingMessage): Record<string, string | st
   if (source["x-forwarded-proto"] === undefined) out["x-forwarded-proto"] = "http";
   return out;
 }
-
-const HOP = new Set([
-  "connection",
-  "proxy-connection",
-  "keep-alive",
-  "te",
-  "trailer",
-  "transfer-encoding",
-  "upgrade",
-  "proxy-authorization",
-  "expect",
-  "http2-settings",
-]);
 
 /** Whether a request has a body to forward (RFC 9112 §6.3). */
 export function hasBody(req: IncomingMessage): boolean {
