@@ -1,8 +1,6 @@
-import { once } from "node:events";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { OPERATOR_ERROR_CODES, OperatorError } from "../errors.js";
 import type { OperatorMetrics } from "../telemetry/metrics.js";
+import { listenOn } from "./listen.js";
 
 /** /metrics, /healthz and /readyz. Checks return undefined when fine, or what is wrong. */
 export interface HealthChecks {
@@ -34,21 +32,9 @@ export async function startMetricsServer(
       .writeHead(problem ? 503 : 200, { "content-type": "text/plain" })
       .end(problem ? `${problem}\n` : "ok\n");
   });
-  server.listen(listen.port, listen.host);
-  try {
-    await Promise.race([
-      once(server, "listening"),
-      once(server, "error").then(([error]) => Promise.reject(error)),
-    ]);
-  } catch (error) {
-    throw new OperatorError(
-      OPERATOR_ERROR_CODES.LISTEN,
-      `metrics cannot listen on ${listen.host}:${listen.port}: ${(error as Error).message}`,
-      { cause: error },
-    );
-  }
+  const port = await listenOn(server, "metrics", listen.host, listen.port);
   return {
-    port: (server.address() as AddressInfo).port,
+    port,
     server,
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,12 +1,11 @@
-import { once } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
-import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { WEBHOOK_PATH } from "../constants.js";
 import { OPERATOR_ERROR_CODES, OperatorError } from "../errors.js";
 import { type AdmissionDeps, type AdmissionReviewRequest, admit } from "../inject/admission.js";
 import type { OperatorMetrics } from "../telemetry/metrics.js";
+import { listenOn } from "./listen.js";
 import type { CertSource } from "./serving-certs.js";
 
 /**
@@ -112,21 +111,9 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     );
   });
   options.metrics.certificateExpiry.set(initial.notAfter / 1000);
-  server.listen(options.port, options.host);
-  try {
-    await Promise.race([
-      once(server, "listening"),
-      once(server, "error").then(([error]) => Promise.reject(error)),
-    ]);
-  } catch (error) {
-    throw new OperatorError(
-      OPERATOR_ERROR_CODES.LISTEN,
-      `webhook cannot listen on ${options.host}:${options.port}: ${(error as Error).message}`,
-      { cause: error },
-    );
-  }
+  const port = await listenOn(server, "webhook", options.host, options.port);
   return {
-    port: (server.address() as AddressInfo).port,
+    port,
     server,
     close: () =>
       new Promise<void>((resolve) => {
