@@ -4,7 +4,13 @@ import { type CacheOutcome, withForwardStatus } from "../http-cache/cache-outcom
 import type { Headers } from "../http-cache/headers.js";
 import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
 import type { ProxyContext } from "./context.js";
-import { type HeldBody, HOLD_LIMIT_BYTES, holdBodyWhile, smallRequestBody } from "./held-body.js";
+import {
+  boundedBody,
+  type HeldBody,
+  HOLD_LIMIT_BYTES,
+  holdBodyWhile,
+  smallRequestBody,
+} from "./held-body.js";
 import { forwardHeaders, hasBody, upstreamHead, writeUpstreamError } from "./respond.js";
 import { upstreamErrorReason } from "./upstream.js";
 
@@ -99,7 +105,8 @@ type UpstreamAnswer = Awaited<ReturnType<ProxyContext["upstream"]["request"]>>;
 
 /**
  * Runs `beforeHead` (a write's invalidation). Without a tee, the body is read meanwhile (held, never
- * sent) so a small response can leave in one write once the invalidation is done.
+ * sent) so a small response can leave in one write once the invalidation is done; a body of small
+ * declared length is held to its end even when the invalidation finishes first.
  */
 async function decide(
   response: UpstreamAnswer,
@@ -108,7 +115,9 @@ async function decide(
   if (options.beforeHead === undefined) return { refined: undefined, held: undefined };
   const pending = options.beforeHead(response.status, response.headers);
   if (options.tee !== undefined) return { refined: await pending, held: undefined };
-  const { value, held } = await holdBodyWhile(response.body, HOLD_LIMIT_BYTES, pending);
+  // A small body of declared length is held to its end, so it leaves with the head in one write.
+  const untilEnd = boundedBody(response.status, response.headers);
+  const { value, held } = await holdBodyWhile(response.body, HOLD_LIMIT_BYTES, pending, { untilEnd });
   return { refined: value, held };
 }
 

@@ -48,6 +48,9 @@ interface TagAddCommand {
   apicacheTagAdd(key: string, member: string, ttlMs: number): Promise<number>;
 }
 
+/** The name the tag-drain script is defined under on the client (TAG_DRAIN_LUA). */
+export const TAG_DRAIN_COMMAND = "apicacheTagDrain";
+
 interface TagDrainCommand {
   /** numberOfKeys, the tag keys, then the entry key prefix and the page size (TAG_DRAIN_LUA). */
   apicacheTagDrain(...args: (string | number)[]): Promise<number[]>;
@@ -110,7 +113,7 @@ export class RedisBackedStore implements EntryStore {
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
     this.#client.defineCommand("apicacheTagAdd", { numberOfKeys: 1, lua: TAG_ADD_LUA });
-    if (this.#multiKeyDelete) this.#client.defineCommand("apicacheTagDrain", { lua: TAG_DRAIN_LUA });
+    if (this.#multiKeyDelete) this.#client.defineCommand(TAG_DRAIN_COMMAND, { lua: TAG_DRAIN_LUA });
     this.#client.on("error", (error: Error) => this.#onConnectionError(error));
     this.#client.on("ready", () => this.#onReady());
     this.#firstReady = new Promise((resolve) => this.#client.once("ready", () => resolve()));

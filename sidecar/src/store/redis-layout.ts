@@ -65,28 +65,34 @@ return 1
  * Standalone only (it reads and deletes keys it cannot declare up front: the entries a tag set
  * names). KEYS: tag sets; ARGV[1] the entry key prefix (`<prefix>:k|`), ARGV[2] the page size.
  * Atomically (a script runs alone, so "entries gone before members" cannot be observed half-done):
- * reads one page of each tag set, removes exactly those members, unlinks their entries (one UNLINK
- * per 500 keys). Returns a flat list of pairs per tag set: entries unlinked (all counted on the
- * first pair) and members left (0: drained), so one round trip invalidates every tag of a write
- * unless a tag indexes more than a page.
+ * reads one page of each tag set, removes exactly those members (the whole set when the page held
+ * all of it), unlinks their entries (one UNLINK per 500 keys). Returns a flat list of pairs per tag
+ * set: entries unlinked (all counted on the first pair) and members left (0: drained), so one round
+ * trip invalidates every tag of a write unless a tag indexes more than a page.
  */
 export const TAG_DRAIN_LUA = `
 local prefix = ARGV[1]
 local page = tonumber(ARGV[2])
 local out = {}
 local keys = {}
+local n = 0
 for i, tag in ipairs(KEYS) do
   local members = redis.call('ZRANGE', tag, 0, page - 1)
+  local count = #members
   out[2 * i] = 0
-  if #members > 0 then
-    for j = 1, #members do keys[#keys + 1] = prefix .. members[j] end
+  for j = 1, count do keys[n + j] = prefix .. members[j] end
+  n = n + count
+  if count == page then
     redis.call('ZREM', tag, unpack(members))
-    if #members == page then out[2 * i] = redis.call('ZCARD', tag) end
+    out[2 * i] = redis.call('ZCARD', tag)
+  elseif count > 0 then
+    -- The page held every member: dropping the set removes exactly those, in one step.
+    redis.call('UNLINK', tag)
   end
 end
 local removed = 0
-for start = 1, #keys, 500 do
-  removed = removed + redis.call('UNLINK', unpack(keys, start, math.min(start + 499, #keys)))
+for start = 1, n, 500 do
+  removed = removed + redis.call('UNLINK', unpack(keys, start, math.min(start + 499, n)))
 end
 out[1] = removed
 for i = 2, #KEYS do out[2 * i - 1] = 0 end
