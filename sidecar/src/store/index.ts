@@ -17,7 +17,7 @@ export {
 export { type MemoryEntry, MemoryStore, type MemoryStoreOptions } from "./memory-store.js";
 export type { RedisBackedStore } from "./redis-backed-store.js";
 export { createRedisClusterStore, type RedisClusterStoreOptions } from "./redis-cluster-store.js";
-export { createRedisStore, type RedisStoreOptions } from "./redis-store.js";
+export { createRedisStore, type RedisConnectionOptions, type RedisStoreOptions } from "./redis-store.js";
 export { parseRedisUrl, type RedisTarget, redactRedisUrl } from "./redis-url.js";
 export { DEFAULT_MAX_ENTRY_AGE_MS, TieredStore, type TieredStoreOptions } from "./tiered-store.js";
 export type { CacheStore, EntryStore, SetOptions, StoredEntry, StoreHealth, StoreStats } from "./types.js";

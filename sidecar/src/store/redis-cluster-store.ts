@@ -1,7 +1,7 @@
 import { Cluster } from "ioredis";
-import type { Logger } from "pino";
-import { DEFAULT_RECONNECT, type ReconnectOptions, reconnectDelay } from "./reconnect.js";
+import { DEFAULT_RECONNECT, reconnectDelay } from "./reconnect.js";
 import { RedisBackedStore } from "./redis-backed-store.js";
+import type { RedisConnectionOptions } from "./redis-store.js";
 import type { RedisNode } from "./redis-url.js";
 
 /**
@@ -10,20 +10,8 @@ import type { RedisNode } from "./redis-url.js";
  * and deleted by separate single-key commands (auto-pipelined per node). Fails fast like the
  * standalone store: no offline queue, short timeouts, few redirections, reconnect with backoff.
  */
-export interface RedisClusterStoreOptions {
+export interface RedisClusterStoreOptions extends RedisConnectionOptions {
   readonly nodes: readonly RedisNode[];
-  readonly tls?: boolean;
-  readonly username?: string;
-  readonly password?: string;
-  readonly keyPrefix: string;
-  readonly commandTimeoutMs: number;
-  readonly connectTimeoutMs?: number;
-  readonly reconnect?: ReconnectOptions;
-  /** Tag expiry slack (tests shorten it); see redis-layout.ts. */
-  readonly tagExpirySlackMs?: number;
-  readonly logger?: Logger;
-  /** Clock for the write time recorded in each value (default Date.now). */
-  readonly now?: () => number;
 }
 
 export function createRedisClusterStore(options: RedisClusterStoreOptions): RedisBackedStore {

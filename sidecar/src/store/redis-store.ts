@@ -9,9 +9,8 @@ import type { RedisNode } from "./redis-url.js";
  * rejects at once), one retry per request, a short per-command timeout, reconnect with backoff
  * forever. RESP2, so any Redis ≥ 2.6-compatible server (and managed services) works.
  */
-export interface RedisStoreOptions {
-  readonly node: RedisNode;
-  readonly db?: number;
+/** Connection and layout settings shared by the standalone and the cluster store. */
+export interface RedisConnectionOptions {
   readonly tls?: boolean;
   readonly username?: string;
   readonly password?: string;
@@ -24,6 +23,11 @@ export interface RedisStoreOptions {
   readonly logger?: Logger;
   /** Clock for the write time recorded in each value (default Date.now). */
   readonly now?: () => number;
+}
+
+export interface RedisStoreOptions extends RedisConnectionOptions {
+  readonly node: RedisNode;
+  readonly db?: number;
 }
 
 export function createRedisStore(options: RedisStoreOptions): RedisBackedStore {
