@@ -33,6 +33,7 @@ const run: SideBySideRun = await runSideBySide({
   policyFile: config.policyFile,
   progress: createProgress(),
   keepLastSidecar: config.keepRunning,
+  isolatedWrites: false,
 });
 const [outcome] = run.outcomes;
 if (!outcome) throw new Error("no outcome");

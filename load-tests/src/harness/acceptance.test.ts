@@ -43,4 +43,16 @@ describe("acceptance verdicts", () => {
     );
     expect(writes).toMatchObject({ pass: false, measured: "+1.50 ms" });
   });
+
+  it("judges writes one at a time on the warmed-up window, and fails any failed write", () => {
+    const result = compareScenario("mixed", [s("write", 5)], [s("write", 5)]);
+    const isolated = (sidecarP50: number, failed = 0) =>
+      mixedVerdicts(result, { failed: 0, stale: 0 }, thresholds, {
+        steady: { directP50: 1, sidecarP50 },
+        failed,
+      }).find((v) => v.criterion.includes("one at a time"));
+    expect(isolated(1.9)).toMatchObject({ pass: true, measured: "+0.90 ms (1.00 → 1.90 ms)" });
+    expect(isolated(2.2)).toMatchObject({ pass: false, measured: "+1.20 ms (1.00 → 2.20 ms)" });
+    expect(isolated(1.5, 1)).toMatchObject({ pass: false });
+  });
 });

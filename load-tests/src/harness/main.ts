@@ -61,6 +61,7 @@ const run = await runSideBySide({
   store: config.store,
   policyFile: config.policyFile,
   progress: createProgress(),
+  isolatedWrites: true,
 });
 await run.stop();
 

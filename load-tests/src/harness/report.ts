@@ -3,6 +3,7 @@ import { mixedVerdicts, readOnlyVerdicts, type Verdict } from "./acceptance.js";
 import type { ScenarioOutcome } from "./side-by-side.js";
 import { percentile } from "./stats.js";
 import { renderComparison, renderVerdicts } from "./table.js";
+import type { WriteOverhead, WriteWindow } from "./write-overhead.js";
 
 /** The printed/recorded report of a side-by-side run. */
 export function verdictsFor(outcome: ScenarioOutcome, thresholds: Thresholds): Verdict[] {
@@ -23,9 +24,7 @@ export function renderOutcome(outcome: ScenarioOutcome, thresholds?: Thresholds)
       : "",
     `Failed responses: ${outcome.health.failed}. Reads after a write checked: ${outcome.health.verified}, stale: ${outcome.health.stale}. ` +
       `Load generator lag p99: ${lagDirect.toFixed(1)} ms (direct), ${lagSidecar.toFixed(1)} ms (sidecar).`,
-    outcome.writeOverhead
-      ? `Writes one at a time with nothing else running (${outcome.writeOverhead.pairs} pairs, alternating): p50 ${outcome.writeOverhead.directP50.toFixed(2)} ms direct, ${outcome.writeOverhead.sidecarP50.toFixed(2)} ms through the sidecar.`
-      : "",
+    outcome.writeOverhead ? describeIsolatedWrites(outcome.writeOverhead) : "",
   ].filter(Boolean);
   const stale = [...outcome.direct.checks.stale, ...outcome.sidecar.checks.stale].map(
     (x) => `- stale: ${x.write} then ${x.read}: ${x.detail}`,
@@ -37,4 +36,13 @@ export function renderOutcome(outcome: ScenarioOutcome, thresholds?: Thresholds)
   if (stale.length + errors.length > 0) parts.push("", ...stale, ...errors);
   if (thresholds) parts.push("", renderVerdicts(verdictsFor(outcome, thresholds)));
   return parts.join("\n");
+}
+
+function describeIsolatedWrites(w: WriteOverhead): string {
+  const window = (x: WriteWindow) =>
+    `p50 ${x.directP50.toFixed(2)} ms direct, ${x.sidecarP50.toFixed(2)} ms through the sidecar (${x.pairs} pairs)`;
+  return (
+    `Writes one at a time with nothing else running, alternating direct and sidecar: right after the scenario ${window(w.cold)}; ` +
+    `after ${w.warmUpPairs} more pairs (V8 has optimized both write paths) ${window(w.steady)}. Failed: ${w.failed}.`
+  );
 }

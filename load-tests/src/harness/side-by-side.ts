@@ -24,8 +24,8 @@ export interface SideBySideOptions {
   readonly progress: (line: string, final?: boolean) => void;
   /** Called once the stack is up, e.g. to print where it listens. */
   readonly onDemoApi?: (api: DemoApiProcess) => void;
-  /** Pairs of isolated writes measured after a scenario with writes (default 40). */
-  readonly writePairs?: number;
+  /** After a scenario with writes, measure writes one at a time (write-overhead.ts); the bench does. */
+  readonly isolatedWrites: boolean;
   /** Keep the last sidecar running (the demo lets people poke at it); the caller stops it. */
   readonly keepLastSidecar?: boolean;
 }
@@ -96,13 +96,12 @@ export async function runSideBySide(options: SideBySideOptions): Promise<SideByS
           prime: scenario.primeCache,
           progress: options.progress,
         });
-        if (scenario.writeRatio > 0) {
+        if (options.isolatedWrites && scenario.writeRatio > 0) {
           options.progress(`[${scenario.name}] writes one at a time, direct vs sidecar`);
           writeOverhead = await measureWriteOverhead({
             scenario,
             directUrl: demoApi.url,
             sidecarUrl: sidecar.url,
-            pairs: options.writePairs ?? 40,
           });
         }
       } finally {
