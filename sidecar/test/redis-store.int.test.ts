@@ -4,7 +4,13 @@ import { Redis, ReplyError } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStore } from "../src/store/create-store.js";
 import { RedisBackedStore } from "../src/store/redis-backed-store.js";
-import { entryKey, tagKey } from "../src/store/redis-layout.js";
+import {
+  entryKey,
+  FENCE_MAX_AGE_MS,
+  GENERATION_TTL_MS,
+  generationKey,
+  tagKey,
+} from "../src/store/redis-layout.js";
 import { createRedisStore } from "../src/store/redis-store.js";
 import { describeStoreContract } from "./store-contract.js";
 
@@ -153,6 +159,77 @@ describe("redis store tag invalidation when Redis refuses the drain script", () 
       expect(refusals).toHaveLength(1); // refused once, then not asked again
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe("redis store fences", () => {
+  it("bumps a tag's generation on every invalidation, and lets it expire", async () => {
+    const prefix = `generation-${randomUUID()}`;
+    const store = redisStore(prefix);
+    try {
+      await store.deleteTags(["slots"]);
+      expect(await admin.get(generationKey(prefix, "slots"))).toBe("1");
+      await store.deleteTags(["slots", "other"]);
+      expect(await admin.get(generationKey(prefix, "slots"))).toBe("2");
+      const ttl = await admin.pttl(generationKey(prefix, "slots"));
+      expect(ttl).toBeGreaterThan(GENERATION_TTL_MS - 60_000);
+      expect(ttl).toBeLessThanOrEqual(GENERATION_TTL_MS);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("refuses a fence too old to be checked (its generations may have expired since)", async () => {
+    const store = redisStore(`old-fence-${randomUUID()}`);
+    try {
+      const fence = await store.fence(["slots"]);
+      const old = { ...fence, takenAt: performance.now() - FENCE_MAX_AGE_MS - 1 };
+      expect(await store.set("k", Buffer.from("v"), { ttlMs: 60_000, tags: ["slots"], fence: old })).toBe(
+        false,
+      );
+      expect(await store.get("k")).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("checks fences in steps when Redis refuses multi-key scripts, and asks only once", async () => {
+    const prefix = `refused-fence-${randomUUID()}`;
+    const client = new Redis({ host: redis.host, port: redis.port });
+    const filling = new RedisBackedStore({
+      name: "redis",
+      client,
+      keyPrefix: prefix,
+      commandTimeoutMs: 500,
+      multiKeyDelete: true,
+    });
+    const writing = redisStore(prefix);
+    const refusals: number[] = [];
+    Object.assign(client, {
+      apicacheFencedSet: () => {
+        refusals.push(1);
+        return Promise.reject(new ReplyError("ERR script tried accessing a key not declared as an argument"));
+      },
+    });
+    try {
+      const stale = await filling.fence(["slots"]);
+      await writing.deleteTags(["slots"]);
+      expect(
+        await filling.set("k", Buffer.from("old"), { ttlMs: 60_000, tags: ["slots"], fence: stale }),
+      ).toBe(false);
+      expect(await writing.get("k")).toBeUndefined();
+
+      const fence = await filling.fence(["slots"]);
+      expect(await filling.set("k", Buffer.from("new"), { ttlMs: 60_000, tags: ["slots"], fence })).toBe(
+        true,
+      );
+      expect(await writing.get("k")).toEqual(Buffer.from("new"));
+      expect(await writing.deleteTags(["slots"])).toBe(1);
+      expect(refusals).toHaveLength(1);
+    } finally {
+      await filling.close();
+      await writing.close();
     }
   });
 });

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { StoreError } from "../src/store/errors.js";
 import type { CacheStore, EntryStore } from "../src/store/types.js";
+import { describeFences } from "./fence-contract.js";
 
 /**
  * The one contract every CacheStore implementation passes (memory, Redis standalone, Redis Cluster,
@@ -268,6 +269,8 @@ export function describeStoreContract(name: string, makeStore: MakeStore, option
         expect(await store.getEntry("missing")).toBeUndefined();
       });
     });
+
+    describeFences(create, options);
 
     describe("health and close", () => {
       it("reports healthy while open", async () => {

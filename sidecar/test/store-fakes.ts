@@ -1,6 +1,13 @@
 import { StoreError, storeTimeout } from "../src/store/errors.js";
 import { MemoryStore } from "../src/store/memory-store.js";
-import type { EntryStore, SetOptions, StoredEntry, StoreHealth, StoreStats } from "../src/store/types.js";
+import type {
+  EntryStore,
+  Fence,
+  SetOptions,
+  StoredEntry,
+  StoreHealth,
+  StoreStats,
+} from "../src/store/types.js";
 
 /**
  * A fake backend for unit tests of the decorators (breaker, instrumentation, tiered): a memory store
@@ -37,8 +44,12 @@ export class FlakyStore implements EntryStore {
     return this.#call(() => this.inner.getEntry(key));
   }
 
-  set(key: string, value: Buffer, options: SetOptions): Promise<void> {
+  set(key: string, value: Buffer, options: SetOptions): Promise<boolean> {
     return this.#call(() => this.inner.set(key, value, options));
+  }
+
+  fence(tags: readonly string[]): Promise<Fence> {
+    return this.#call(() => this.inner.fence(tags));
   }
 
   delete(keys: readonly string[]): Promise<number> {

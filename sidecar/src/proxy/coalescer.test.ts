@@ -12,7 +12,11 @@ function fakeStore(): CacheStore & { data: Map<string, { tags: readonly string[]
     name: "fake",
     data,
     get: async () => undefined,
-    set: async (key, _value, options) => void data.set(key, { tags: options.tags }),
+    set: async (key, _value, options) => {
+      data.set(key, { tags: options.tags });
+      return true;
+    },
+    fence: async (tags) => ({ tags, takenAt: 0 }),
     delete: async (keys) => keys.filter((key) => data.delete(key)).length,
     deleteTags: async (tags) => {
       const doomed = [...data].filter(([, entry]) => entry.tags.some((tag) => tags.includes(tag)));

@@ -7,6 +7,7 @@ import { storeLifetimeMs } from "../http-cache/freshness.js";
 import { flattenHeaders, type Headers } from "../http-cache/headers.js";
 import { type Storability, storability } from "../http-cache/storability.js";
 import { varyNames, varyValues } from "../http-cache/vary.js";
+import type { Fence } from "../store/types.js";
 import { collectBody } from "./body-collector.js";
 import type { CacheableRequest } from "./cacheable-request.js";
 import type { FillResult, ProxyContext } from "./context.js";
@@ -48,6 +49,7 @@ export async function fill(
     return outcome;
   };
   const seq = ctx.invalidator.seq;
+  const fence = await takeFence(ctx, c);
   const upstreamStarted = performance.now();
   const observe = (error?: Parameters<ProxyContext["observer"]["upstream"]>[3]) =>
     ctx.observer.upstream(c.policy.label, c.route.name, (performance.now() - upstreamStarted) / 1000, error);
@@ -118,10 +120,27 @@ export async function fill(
       ? undefined
       : "invalidated-during-fetch"
     : decision.reason;
-  const storing = fresh ? store(ctx, c, entry) : undefined;
+  const storing = fresh ? store(ctx, c, entry, fence) : undefined;
   if (fresh) ctx.observer.stored(c.policy.label, c.route.name);
   const result: FillResult = { kind: "entry", entry, stored: fresh, fwd, ...(reason ? { reason } : {}) };
   return finish({ result }, storing);
+}
+
+/**
+ * The store's fence for the fill's tags, taken before the upstream is asked: the entry is stored only
+ * if no pod invalidated one of them meanwhile. A store that cannot say (Redis unreachable) gives no
+ * fence; the store will most likely fail the write too, and if not, it is stored unfenced.
+ */
+async function takeFence(ctx: ProxyContext, c: CacheableRequest): Promise<Fence | undefined> {
+  try {
+    return await ctx.store.fence(c.tags);
+  } catch (error) {
+    ctx.log.debug(
+      { err: error, key: c.key, code: (error as { code?: string }).code },
+      "store fence failed; the fill will be stored unfenced",
+    );
+    return undefined;
+  }
 }
 
 /** A response no waiter may share unless it is storable: per-user or explicitly unshareable. */
@@ -167,11 +186,22 @@ export function storeFetched(
   return store(ctx, c, buildEntry(c, response, body, decision, now));
 }
 
-async function store(ctx: ProxyContext, c: CacheableRequest, entry: CacheEntry): Promise<void> {
+async function store(
+  ctx: ProxyContext,
+  c: CacheableRequest,
+  entry: CacheEntry,
+  fence?: Fence,
+): Promise<void> {
   const bytes = encodeEntry(entry);
   ctx.entries.remember(bytes, entry);
   try {
-    await ctx.store.set(c.key, bytes, { ttlMs: storeLifetimeMs(entry), tags: c.tags });
+    const options = { ttlMs: storeLifetimeMs(entry), tags: c.tags, ...(fence ? { fence } : {}) };
+    if (!(await ctx.store.set(c.key, bytes, options))) {
+      ctx.log.debug(
+        { key: c.key, route: c.route.name },
+        "not stored: a tag of the entry was invalidated while it was fetched (another pod's write)",
+      );
+    }
   } catch (error) {
     ctx.log.debug(
       { err: error, key: c.key, code: (error as { code?: string }).code },

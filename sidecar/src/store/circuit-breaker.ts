@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { StoreError, storeCircuitOpen } from "./errors.js";
-import type { EntryStore, SetOptions, StoredEntry, StoreHealth, StoreStats } from "./types.js";
+import type { EntryStore, Fence, SetOptions, StoredEntry, StoreHealth, StoreStats } from "./types.js";
 
 /**
  * A circuit breaker around a store (usually Redis). After `failureThreshold` consecutive backend
@@ -68,8 +68,12 @@ export class CircuitBreakerStore implements EntryStore {
     return this.#call(() => this.#inner.getEntry(key));
   }
 
-  set(key: string, value: Buffer, options: SetOptions): Promise<void> {
+  set(key: string, value: Buffer, options: SetOptions): Promise<boolean> {
     return this.#call(() => this.#inner.set(key, value, options));
+  }
+
+  fence(tags: readonly string[]): Promise<Fence> {
+    return this.#call(() => this.#inner.fence(tags));
   }
 
   delete(keys: readonly string[]): Promise<number> {

@@ -1,7 +1,7 @@
 import { errorReason } from "./errors.js";
-import type { EntryStore, SetOptions, StoredEntry, StoreHealth, StoreStats } from "./types.js";
+import type { EntryStore, Fence, SetOptions, StoredEntry, StoreHealth, StoreStats } from "./types.js";
 
-export type StoreOperation = "get" | "set" | "delete" | "delete_tags";
+export type StoreOperation = "get" | "set" | "delete" | "delete_tags" | "fence";
 
 /**
  * Called once per store operation with its duration; `errorReason` (a `StoreError` reason such as
@@ -35,8 +35,12 @@ export class InstrumentedStore implements EntryStore {
     return this.#timed("get", () => this.#inner.getEntry(key));
   }
 
-  set(key: string, value: Buffer, options: SetOptions): Promise<void> {
+  set(key: string, value: Buffer, options: SetOptions): Promise<boolean> {
     return this.#timed("set", () => this.#inner.set(key, value, options));
+  }
+
+  fence(tags: readonly string[]): Promise<Fence> {
+    return this.#timed("fence", () => this.#inner.fence(tags));
   }
 
   delete(keys: readonly string[]): Promise<number> {

@@ -7,7 +7,7 @@ import {
   PendingInvalidations,
 } from "./pending-invalidations.js";
 import { type ReconnectOptions, reconnectDelay } from "./reconnect.js";
-import type { EntryStore, SetOptions, StoredEntry, StoreHealth, StoreStats } from "./types.js";
+import type { EntryStore, Fence, SetOptions, StoredEntry, StoreHealth, StoreStats } from "./types.js";
 
 /**
  * Makes invalidations of the shared tier (L2, Redis) stick through a Redis outage. An invalidation
@@ -99,8 +99,12 @@ export class InvalidationGuardStore implements EntryStore {
     return undefined;
   }
 
-  set(key: string, value: Buffer, options: SetOptions): Promise<void> {
+  set(key: string, value: Buffer, options: SetOptions): Promise<boolean> {
     return this.#inner.set(key, value, options);
+  }
+
+  fence(tags: readonly string[]): Promise<Fence> {
+    return this.#inner.fence(tags);
   }
 
   async delete(keys: readonly string[]): Promise<number> {

@@ -1,5 +1,6 @@
 import { storeClosed } from "./errors.js";
-import type { EntryStore, SetOptions, StoredEntry, StoreHealth, StoreStats } from "./types.js";
+import { LocalGenerations } from "./local-generations.js";
+import type { EntryStore, Fence, SetOptions, StoredEntry, StoreHealth, StoreStats } from "./types.js";
 
 /**
  * The in-process store: an LRU bounded by bytes with an exact tag index.
@@ -14,6 +15,8 @@ import type { EntryStore, SetOptions, StoredEntry, StoreHealth, StoreStats } fro
  * - The tag index (`Map<tag, Set<key>>`) only ever holds live keys: removing an entry for any reason
  *   (overwrite, delete, eviction, expiry) removes it from its tags' sets and drops empty sets. An
  *   overwrite replaces the entry's tags.
+ * - Fences (see CacheStore.fence) are generations of this process's tag invalidations
+ *   (local-generations.ts): a fenced `set` after one of its tags was invalidated stores nothing.
  */
 export interface MemoryStoreOptions {
   readonly maxBytes: number;
@@ -49,6 +52,7 @@ export class MemoryStore implements EntryStore {
   readonly #now: () => number;
   readonly #entries = new Map<string, MemoryEntry>();
   readonly #tags = new Map<string, Set<string>>();
+  readonly #generations = new LocalGenerations();
   #bytes = 0;
   #closed = false;
 
@@ -131,6 +135,7 @@ export class MemoryStore implements EntryStore {
 
   /** Synchronous tag delete: how many live entries carried any of the tags. */
   removeTags(tags: readonly string[]): number {
+    this.#generations.bump(tags);
     const keys = new Set<string>();
     for (const tag of tags) {
       for (const key of this.#tags.get(tag) ?? []) keys.add(key);
@@ -150,9 +155,19 @@ export class MemoryStore implements EntryStore {
     return { value: entry.value, ttlMs: entry.expiresAt - this.#now(), tags: entry.tags };
   }
 
-  async set(key: string, value: Buffer, options: SetOptions): Promise<void> {
+  async fence(tags: readonly string[]): Promise<Fence> {
+    this.#assertOpen("fence");
+    const sorted = [...new Set(tags)].sort();
+    return { tags: sorted, generations: [String(this.#generations.current)], takenAt: performance.now() };
+  }
+
+  async set(key: string, value: Buffer, options: SetOptions): Promise<boolean> {
     this.#assertOpen("set");
+    const fence = options.fence;
+    const since = fence?.generations?.length === 1 ? Number(fence.generations[0]) : undefined;
+    if (fence && since !== undefined && this.#generations.movedSince(since, fence.tags)) return false;
     this.put(key, value, options);
+    return true;
   }
 
   async delete(keys: readonly string[]): Promise<number> {

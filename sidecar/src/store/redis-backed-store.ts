@@ -13,13 +13,25 @@ import {
   decodeValue,
   encodeValue,
   entryKey,
-  TAG_ADD_LUA,
+  GENERATION_TTL_MS,
+  generationKey,
   TAG_DRAIN_LUA,
   TAG_EXPIRY_SLACK_MS,
   tagKey,
   validateKeyPrefix,
 } from "./redis-layout.js";
-import type { EntryStore, SetOptions, StoredEntry, StoreHealth, StoreStats } from "./types.js";
+import {
+  bumpGenerations,
+  type CheckedFence,
+  defineWriteCommands,
+  type EntryWrite,
+  fenceTooOld,
+  readGenerations,
+  writeEntry,
+  writeFencedScripted,
+  writeFencedStepwise,
+} from "./redis-writes.js";
+import type { EntryStore, Fence, SetOptions, StoredEntry, StoreHealth, StoreStats } from "./types.js";
 
 /**
  * What the standalone and the cluster store share: the same commands over an ioredis `Redis` or
@@ -44,15 +56,11 @@ export interface RedisBackedStoreOptions {
   readonly now?: () => number;
 }
 
-interface TagAddCommand {
-  apicacheTagAdd(key: string, member: string, ttlMs: number): Promise<number>;
-}
-
 /** The name the tag-drain script is defined under on the client (TAG_DRAIN_LUA). */
 export const TAG_DRAIN_COMMAND = "apicacheTagDrain";
 
 interface TagDrainCommand {
-  /** numberOfKeys, the tag keys, then the entry key prefix and the page size (TAG_DRAIN_LUA). */
+  /** numberOfKeys, the tag keys and their generations, then prefix, page size, bump (TAG_DRAIN_LUA). */
   apicacheTagDrain(...args: (string | number)[]): Promise<number[]>;
 }
 
@@ -68,7 +76,7 @@ interface BulkProgress {
   budgetMs: number;
 }
 
-type Operation = "get" | "set" | "delete" | "delete_tags";
+type Operation = "get" | "set" | "delete" | "delete_tags" | "fence";
 
 function classify(store: string, operation: Operation, timeoutMs: number, error: unknown): StoreError {
   if (error instanceof StoreError) return error;
@@ -93,7 +101,7 @@ export class RedisBackedStore implements EntryStore {
   readonly #prefix: string;
   readonly #timeoutMs: number;
   readonly #multiKeyDelete: boolean;
-  /** Cleared when Redis refuses the drain script (a proxy or a managed service that forbids it). */
+  /** Cleared when Redis refuses a multi-key script (a proxy or a managed service that forbids it). */
   #scriptAllowed = true;
   readonly #slackMs: number;
   readonly #logger: Logger | undefined;
@@ -112,7 +120,7 @@ export class RedisBackedStore implements EntryStore {
     this.#slackMs = options.tagExpirySlackMs ?? TAG_EXPIRY_SLACK_MS;
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
-    this.#client.defineCommand("apicacheTagAdd", { numberOfKeys: 1, lua: TAG_ADD_LUA });
+    defineWriteCommands(this.#client, this.#multiKeyDelete);
     if (this.#multiKeyDelete) this.#client.defineCommand(TAG_DRAIN_COMMAND, { lua: TAG_DRAIN_LUA });
     this.#client.on("error", (error: Error) => this.#onConnectionError(error));
     this.#client.on("ready", () => this.#onReady());
@@ -149,22 +157,64 @@ export class RedisBackedStore implements EntryStore {
     });
   }
 
-  async set(key: string, value: Buffer, options: SetOptions): Promise<void> {
+  async fence(tags: readonly string[]): Promise<Fence> {
+    const sorted = [...new Set(tags)].sort();
+    const takenAt = performance.now();
+    if (sorted.length === 0) return { tags: sorted, generations: [], takenAt };
+    const generations = await this.#run("fence", 1, () =>
+      readGenerations(this.#client, this.#prefix, sorted),
+    );
+    return { tags: sorted, generations, takenAt };
+  }
+
+  /**
+   * Unfenced: the entry and its tag memberships in one round trip. Fenced (a fill's write): the
+   * fence is checked and the entry written atomically by one script on standalone Redis; on a
+   * cluster, or when Redis refuses the script, in steps (writeFencedStepwise).
+   */
+  async set(key: string, value: Buffer, options: SetOptions): Promise<boolean> {
     const ttlMs = Math.ceil(options.ttlMs);
     if (!(ttlMs > 0)) {
       await this.delete([key]);
-      return;
+      return true;
     }
     const tags = [...new Set(options.tags)];
-    const stored = encodeValue(value, tags, this.#now());
-    await this.#run("set", 1, async () => {
-      const client = this.#client as unknown as TagAddCommand;
-      const writes: Promise<unknown>[] = tags.map((tag) =>
-        client.apicacheTagAdd(tagKey(this.#prefix, tag), key, ttlMs + this.#slackMs),
-      );
-      writes.push(this.#client.set(entryKey(this.#prefix, key), stored, "PX", ttlMs));
-      await Promise.all(writes);
-    });
+    const write: EntryWrite = {
+      key,
+      stored: encodeValue(value, tags, this.#now()),
+      ttlMs,
+      tagTtlMs: ttlMs + this.#slackMs,
+      tags,
+    };
+    const fence = options.fence;
+    if (fence?.generations === undefined) {
+      await this.#run("set", 1, () => writeEntry(this.#client, this.#prefix, write));
+      return true;
+    }
+    if (fenceTooOld(fence)) return false;
+    return this.#writeFenced(write, { ...fence, generations: fence.generations });
+  }
+
+  async #writeFenced(write: EntryWrite, fence: CheckedFence): Promise<boolean> {
+    if (this.#multiKeyDelete && this.#scriptAllowed) {
+      try {
+        return await this.#run("set", 1, () => writeFencedScripted(this.#client, this.#prefix, write, fence));
+      } catch (error) {
+        if (!this.#refusedScript(error)) throw error;
+      }
+    }
+    return this.#run("set", 3, () => writeFencedStepwise(this.#client, this.#prefix, write, fence));
+  }
+
+  /** Whether Redis refused a multi-key script: if so, never send one again (and say so once). */
+  #refusedScript(error: unknown): boolean {
+    if (!(error instanceof StoreError && error.code === "APICACHE_ERR_STORE_COMMAND")) return false;
+    this.#scriptAllowed = false;
+    this.#logger?.warn(
+      { err: error, store: this.name },
+      "Redis refused a multi-key script; invalidating and storing in several commands from now on",
+    );
+    return true;
   }
 
   async delete(keys: readonly string[]): Promise<number> {
@@ -186,36 +236,40 @@ export class RedisBackedStore implements EntryStore {
    * count toward the breaker.
    */
   async deleteTags(tags: readonly string[]): Promise<number> {
-    const tagKeys = [...new Set(tags)].map((tag) => tagKey(this.#prefix, tag));
-    if (tagKeys.length === 0) return 0;
+    const unique = [...new Set(tags)];
+    if (unique.length === 0) return 0;
     if (this.#closed) throw storeClosed(this.name, "delete_tags");
     await this.#whenReady("delete_tags");
-    if (!this.#multiKeyDelete || !this.#scriptAllowed) return this.#drainPaged(tagKeys);
-    try {
-      return await this.#drainScripted(tagKeys);
-    } catch (error) {
-      if (!(error instanceof StoreError && error.code === "APICACHE_ERR_STORE_COMMAND")) throw error;
+    if (this.#multiKeyDelete && this.#scriptAllowed) {
       // The script touches entry keys it cannot declare; Redis proxies and some managed services refuse
-      // that. Fall back, for good, to the multi-round-trip drain (same result, more round trips).
-      this.#scriptAllowed = false;
-      this.#logger?.warn(
-        { err: error, store: this.name },
-        "Redis refused the tag-drain script; invalidating tags without it from now on",
-      );
-      return this.#drainPaged(tagKeys);
+      // that. Then fall back, for good, to the multi-round-trip drain (same result, more round trips).
+      try {
+        return await this.#drainScripted(unique);
+      } catch (error) {
+        if (!this.#refusedScript(error)) throw error;
+      }
     }
+    // Generations first: a fill that checks its fence after this cannot store (see redis-layout.ts).
+    await this.#step(() => bumpGenerations(this.#client, this.#prefix, unique));
+    return this.#drainPaged(unique.map((tag) => tagKey(this.#prefix, tag)));
   }
 
-  async #drainScripted(tagKeys: readonly string[]): Promise<number> {
+  async #drainScripted(tags: readonly string[]): Promise<number> {
     const client = this.#client as unknown as TagDrainCommand;
     const entryPrefix = entryKey(this.#prefix, "");
+    const generationOf = new Map(
+      tags.map((tag) => [tagKey(this.#prefix, tag), generationKey(this.#prefix, tag)] as const),
+    );
     const progress = { removed: 0, started: performance.now(), budgetMs: 0 };
-    let pending = tagKeys;
+    let pending = [...generationOf.keys()];
+    let bump = GENERATION_TTL_MS;
     while (pending.length > 0) {
       const keys = pending;
+      const generations = keys.map((key) => generationOf.get(key) as string);
       const reply = await this.#step(() =>
-        client.apicacheTagDrain(keys.length, ...keys, entryPrefix, TAG_PAGE),
+        client.apicacheTagDrain(2 * keys.length, ...keys, ...generations, entryPrefix, TAG_PAGE, bump),
       );
+      bump = 0;
       const next: string[] = [];
       let pages = 0;
       keys.forEach((key, index) => {

@@ -4,7 +4,8 @@ import { StoreError } from "./errors.js";
  * Pure description of how apicache lays data out in Redis (shared by the standalone and cluster
  * stores).
  *
- * Keys: `<prefix>:k|<key>` holds an entry, `<prefix>:t|<tag>` is the tag's key set. A key prefix
+ * Keys: `<prefix>:k|<key>` holds an entry, `<prefix>:t|<tag>` is the tag's key set,
+ * `<prefix>:g|<tag>` the tag's invalidation generation (see "Fences" below). A key prefix
  * never contains `|` (nor `{`/`}`, which would pin every key of a tenant to one cluster slot), so the
  * first `|` of any apicache key ends `<prefix>:k` or `<prefix>:t`: two stores with different prefixes
  * can never touch each other's keys, and entries never collide with tag sets.
@@ -13,6 +14,13 @@ import { StoreError } from "./errors.js";
  * expires (Redis server time, ms) plus a slack. Membership is exact (never a pattern); every write
  * to a tag set first drops members whose entries have expired, and the set itself expires no
  * earlier than its longest-lived member, so tag sets stay as small as the live entries they index.
+ *
+ * Fences: every tag invalidation first increments the tag's generation (an integer that lives
+ * GENERATION_TTL_MS after its last increment), then drains the tag set. A cache fill reads its tags'
+ * generations before it asks the upstream, and stores only if they are unchanged: a fill that read the
+ * upstream before another pod's write cannot store what it read after that write's invalidation. On
+ * standalone Redis the check and the write are one script (FENCED_SET_LUA); on a cluster, where an
+ * entry and its tags' generations live in different slots, see RedisBackedStore.set.
  *
  * Values: an envelope `0xAC 0x02 <u16 tag-bytes length> <f64 written-at ms> <tags as JSON> <value
  * bytes>`, so a reader (the tiered store filling L1) learns the entry's tags without another round
@@ -42,6 +50,18 @@ export function tagKey(prefix: string, tag: string): string {
   return `${prefix}:t|${tag}`;
 }
 
+export function generationKey(prefix: string, tag: string): string {
+  return `${prefix}:g|${tag}`;
+}
+
+/**
+ * How long a tag's generation outlives its last increment. A fence older than half of it is not
+ * trusted (the generation it read may have expired and been re-created since): such a fill is not
+ * stored, which only a fill slower than 5 minutes can meet.
+ */
+export const GENERATION_TTL_MS = 10 * 60_000;
+export const FENCE_MAX_AGE_MS = GENERATION_TTL_MS / 2;
+
 /** Added to a tag member's score and to the tag set's TTL: absorbs clock skew between cluster nodes. */
 export const TAG_EXPIRY_SLACK_MS = 5_000;
 
@@ -61,22 +81,38 @@ end
 return 1
 `;
 
+/** KEYS[1] a tag's generation; ARGV[1] GENERATION_TTL_MS. Increments it and renews its lifetime. */
+export const GENERATION_BUMP_LUA = `
+redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+`;
+
 /**
  * Standalone only (it reads and deletes keys it cannot declare up front: the entries a tag set
- * names). KEYS: tag sets; ARGV[1] the entry key prefix (`<prefix>:k|`), ARGV[2] the page size.
- * Atomically (a script runs alone, so "entries gone before members" cannot be observed half-done):
- * reads one page of each tag set, removes exactly those members (the whole set when the page held
- * all of it), unlinks their entries (one UNLINK per 500 keys). Returns a flat list of pairs per tag
- * set: entries unlinked (all counted on the first pair) and members left (0: drained), so one round
- * trip invalidates every tag of a write unless a tag indexes more than a page.
+ * names). KEYS: n tag sets, then their n generations; ARGV[1] the entry key prefix (`<prefix>:k|`),
+ * ARGV[2] the page size, ARGV[3] GENERATION_TTL_MS on the first call of an invalidation (bump the
+ * generations), 0 on the calls that drain further pages. Atomically (a script runs alone, so
+ * "entries gone before members" cannot be observed half-done): bumps the generations, reads one page
+ * of each tag set, removes exactly those members (the whole set when the page held all of it),
+ * unlinks their entries (one UNLINK per 500 keys). Returns a flat list of pairs per tag set: entries
+ * unlinked (all counted on the first pair) and members left (0: drained), so one round trip
+ * invalidates every tag of a write unless a tag indexes more than a page.
  */
 export const TAG_DRAIN_LUA = `
 local prefix = ARGV[1]
 local page = tonumber(ARGV[2])
+local generationTtl = tonumber(ARGV[3])
+local tagCount = #KEYS / 2
 local out = {}
 local keys = {}
 local n = 0
-for i, tag in ipairs(KEYS) do
+for i = 1, tagCount do
+  local tag = KEYS[i]
+  if generationTtl > 0 then
+    redis.call('INCR', KEYS[tagCount + i])
+    redis.call('PEXPIRE', KEYS[tagCount + i], generationTtl)
+  end
   local members = redis.call('ZRANGE', tag, 0, page - 1)
   local count = #members
   out[2 * i] = 0
@@ -95,8 +131,36 @@ for start = 1, n, 500 do
   removed = removed + redis.call('UNLINK', unpack(keys, start, math.min(start + 499, n)))
 end
 out[1] = removed
-for i = 2, #KEYS do out[2 * i - 1] = 0 end
+for i = 2, tagCount do out[2 * i - 1] = 0 end
 return out
+`;
+
+/**
+ * Standalone only: a fill's write, made only if its fence still holds. KEYS[1] the entry, then m tag
+ * sets, then the fenced tags' generations. ARGV[1] m, ARGV[2] the value, ARGV[3] its TTL in ms,
+ * ARGV[4] the tag TTL (entry TTL plus slack), ARGV[5] the member (the entry key without prefix), then
+ * one value per generation key: what the fence read ("" for none). Returns 0, writing nothing, when a
+ * generation moved; otherwise writes the entry, indexes it under every tag as TAG_ADD_LUA does, and
+ * returns 1.
+ */
+export const FENCED_SET_LUA = `
+local m = tonumber(ARGV[1])
+for i = 2 + m, #KEYS do
+  if (redis.call('GET', KEYS[i]) or '') ~= ARGV[4 + i - m] then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[4])
+for i = 1, m do
+  local tag = KEYS[1 + i]
+  redis.call('ZREMRANGEBYSCORE', tag, '-inf', now)
+  redis.call('ZADD', tag, now + ttl, ARGV[5])
+  if redis.call('PTTL', tag) < ttl then
+    redis.call('PEXPIRE', tag, ttl)
+  end
+end
+return 1
 `;
 
 const MAGIC = 0xac;

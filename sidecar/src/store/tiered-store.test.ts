@@ -120,6 +120,30 @@ describe("tiered store", () => {
     });
   });
 
+  describe("fenced writes", () => {
+    it("takes L2's fence, and drops the L1 copy when L2 refuses the write", async () => {
+      const { l1, l2, store } = setup();
+      const fence = await store.fence(["slots"]);
+      await l2.inner.deleteTags(["slots"]); // another pod's write, seen only by the shared tier
+      expect(await store.set("k", v("pre-write"), { ttlMs: 60_000, tags: ["slots"], fence })).toBe(false);
+      expect(l1.lookup("k")).toBeUndefined();
+      expect(await store.get("k")).toBeUndefined();
+    });
+
+    it("keeps both copies when the fence holds", async () => {
+      const { l1, store } = setup();
+      const fence = await store.fence(["slots"]);
+      expect(await store.set("k", v("fresh"), { ttlMs: 60_000, tags: ["slots"], fence })).toBe(true);
+      expect(l1.lookup("k")?.value).toEqual(v("fresh"));
+    });
+
+    it("rejects the fence with L2's error when L2 is down (the fill then stores unfenced)", async () => {
+      const { l2, store } = setup();
+      l2.down();
+      await expect(store.fence(["slots"])).rejects.toThrow(/did not answer/);
+    });
+  });
+
   it("reports L1 size and L2 health through stats and health", async () => {
     const { l2, store } = setup();
     await store.set("k", v("1"), { ttlMs: 60_000, tags: [] });

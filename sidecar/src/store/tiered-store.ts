@@ -1,5 +1,5 @@
 import type { MemoryEntry, MemoryStore } from "./memory-store.js";
-import type { EntryStore, SetOptions, StoredEntry, StoreHealth, StoreStats } from "./types.js";
+import type { EntryStore, Fence, SetOptions, StoredEntry, StoreHealth, StoreStats } from "./types.js";
 
 /**
  * L1 (in-process memory) in front of L2 (Redis, usually behind a circuit breaker).
@@ -73,9 +73,20 @@ export class TieredStore implements EntryStore {
     return remote;
   }
 
-  async set(key: string, value: Buffer, options: SetOptions): Promise<void> {
+  /**
+   * L1 first (a fill's waiters and the next requests find it at once), then L2 with the fill's fence;
+   * if L2 refuses (a tag was invalidated by some pod since the fence), the L1 copy goes too.
+   */
+  async set(key: string, value: Buffer, options: SetOptions): Promise<boolean> {
     this.#l1.put(key, value, options);
-    await this.#l2.set(key, value, options);
+    const stored = await this.#l2.set(key, value, options);
+    if (!stored && this.#l1.lookup(key)?.value === value) this.#l1.remove([key]);
+    return stored;
+  }
+
+  /** L2's fence: the shared tier is where other pods' invalidations show. */
+  fence(tags: readonly string[]): Promise<Fence> {
+    return this.#l2.fence(tags);
   }
 
   async delete(keys: readonly string[]): Promise<number> {

@@ -12,12 +12,24 @@ export interface CacheStore {
   readonly name: string;
   /** The stored value, or undefined when absent or expired. */
   get(key: string): Promise<Buffer | undefined>;
-  /** Stores a value for `ttlMs` (> 0) and records the key under each tag. */
-  set(key: string, value: Buffer, options: SetOptions): Promise<void>;
+  /**
+   * Stores a value for `ttlMs` (> 0) and records the key under each tag. Resolves to false when the
+   * value was not stored because `options.fence` shows that one of its tags was invalidated since the
+   * fence was taken (the value may predate a write); true otherwise.
+   */
+  set(key: string, value: Buffer, options: SetOptions): Promise<boolean>;
   /** Removes keys; resolves to how many existed. */
   delete(keys: readonly string[]): Promise<number>;
   /** Removes every key recorded under any of the tags; resolves to how many entries were removed. */
   deleteTags(tags: readonly string[]): Promise<number>;
+  /**
+   * Taken before a cache fill reads the upstream, passed to `set` with the fill's result: `set` then
+   * stores only if no tag was invalidated in between, by any pod sharing the store (the read may
+   * predate that write). Rejects with a StoreError like any operation; a fill without a fence stores
+   * unconditionally. Stores that only serve one process return a fence `set` ignores: the data
+   * path's own invalidation log covers in-process writes.
+   */
+  fence(tags: readonly string[]): Promise<Fence>;
   /** Whether the backend is usable now (readiness, circuit state). */
   health(): StoreHealth;
   /** Releases connections and timers. */
@@ -29,6 +41,21 @@ export interface CacheStore {
 export interface SetOptions {
   readonly ttlMs: number;
   readonly tags: readonly string[];
+  /** From `fence(tags)` before the value was fetched: store only if none of them was invalidated since. */
+  readonly fence?: Fence;
+}
+
+/**
+ * What a store knew about some tags' invalidations at one moment (see CacheStore.fence). Opaque to
+ * callers: the store that took it reads it back in `set`.
+ */
+export interface Fence {
+  /** The tags, de-duplicated and sorted. */
+  readonly tags: readonly string[];
+  /** Each tag's invalidation generation ("" when never invalidated); absent for local-only stores. */
+  readonly generations?: readonly string[];
+  /** performance.now() when taken: a fence too old to be checked refuses the set. */
+  readonly takenAt: number;
 }
 
 export interface StoreHealth {

@@ -52,7 +52,7 @@ export const CACHEABLE_OUTCOMES = [
 export const UPSTREAM_ERROR_REASONS = ["timeout", "refused", "reset", "status_5xx", "truncated"] as const;
 export type UpstreamErrorReason = (typeof UPSTREAM_ERROR_REASONS)[number];
 
-export const STORE_OPERATIONS = ["get", "set", "delete", "delete_tags"] as const;
+export const STORE_OPERATIONS = ["get", "set", "delete", "delete_tags", "fence"] as const;
 export type StoreOperation = (typeof STORE_OPERATIONS)[number];
 
 export const INVALIDATION_SOURCES = ["write", "admin"] as const;
@@ -125,7 +125,7 @@ export const SIDECAR_METRICS = {
     "store_operation_duration_seconds",
     "histogram",
     ["store", "operation"],
-    "Duration of cache store operations (get, set, delete, delete_tags).",
+    "Duration of cache store operations (get, set, delete, delete_tags, fence).",
     STORE_DURATION_BUCKETS,
   ),
   storeErrors: metric(
