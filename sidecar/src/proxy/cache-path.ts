@@ -46,7 +46,7 @@ export async function serveCacheable(
   if (lookup.kind === "stale-while-revalidate") {
     const outcome: CacheOutcome = { kind: "stale-while-revalidate", ttl: ttlSeconds(lookup.entry, now) };
     const status = writeEntry(req, res, lookup.entry, outcome, now);
-    refreshInBackground(ctx, c);
+    refreshInBackground(ctx, c, lookup.entry);
     return finish(ctx, req, c, outcome, status);
   }
   const flight = ctx.coalescer.current(c.key);
@@ -73,7 +73,10 @@ async function fillAndServe(
   lookup: Extract<Lookup, { kind: "fill" }>,
   coalesce: boolean,
 ): Promise<void> {
-  const { result, stream } = await fill(ctx, c, lookup.fwd, coalesce);
+  const { result, stream } = await fill(ctx, c, lookup.fwd, {
+    coalesce,
+    ...(lookup.stale ? { stale: lookup.stale } : {}),
+  });
   if (!stream) return serveResult(ctx, req, res, c, result, lookup.stale, false);
   if (stream.status >= 500 && lookup.stale && usableOnError(lookup.stale, ctx.now())) {
     stream.body.destroy();
@@ -112,11 +115,11 @@ function serveResult(
     outcome = {
       kind: "uncacheable",
       fwd: result.fwd,
-      fwdStatus: entry.status,
+      fwdStatus: result.fwdStatus ?? entry.status,
       reason: result.reason ?? "status",
     };
   } else if (coalesced) outcome = { kind: "hit", ttl: ttlSeconds(entry, now), coalesced: true };
-  else outcome = { kind: "miss", fwd: result.fwd, fwdStatus: entry.status };
+  else outcome = { kind: "miss", fwd: result.fwd, fwdStatus: result.fwdStatus ?? entry.status };
   finish(ctx, req, c, outcome, writeEntry(req, res, entry, outcome, now));
 }
 
@@ -167,10 +170,13 @@ function streamUncached(
   });
 }
 
-/** Stale-while-revalidate: one background fill per key; concurrent stale hits find its flight. */
-export function refreshInBackground(ctx: ProxyContext, c: CacheableRequest): void {
+/**
+ * Stale-while-revalidate: one background fill per key (conditional when the stale entry has a
+ * validator); concurrent stale hits find its flight.
+ */
+export function refreshInBackground(ctx: ProxyContext, c: CacheableRequest, stale: CacheEntry): void {
   if (ctx.coalescer.current(c.key)) return;
-  fill(ctx, c, "stale")
+  fill(ctx, c, "stale", { stale })
     .then(({ stream }) => stream?.body.destroy())
     .catch((error: unknown) =>
       ctx.log.warn({ err: error, route: c.route.name }, "background refresh failed"),

@@ -18,6 +18,8 @@ export type FillResult =
       readonly stored: boolean;
       readonly reason?: NotStoredReason;
       readonly fwd: ForwardReason;
+      /** The upstream's status when it differs from the entry's: 304 for a revalidated entry. */
+      readonly fwdStatus?: number;
     }
   | { readonly kind: "error"; readonly reason: UpstreamErrorReason }
   /** Not shareable (e.g. Set-Cookie, over maxBodyBytes): each waiter fetches for itself. */

@@ -5,6 +5,7 @@ import type { CacheEntry } from "../http-cache/entry.js";
 import { encodeEntry } from "../http-cache/entry-codec.js";
 import { storeLifetimeMs } from "../http-cache/freshness.js";
 import { flattenHeaders, type Headers } from "../http-cache/headers.js";
+import { freshenedHeaders, validatorsOf } from "../http-cache/revalidation.js";
 import { type Storability, storability } from "../http-cache/storability.js";
 import { varyNames, varyValues } from "../http-cache/vary.js";
 import type { Fence } from "../store/types.js";
@@ -35,12 +36,20 @@ export interface PassResponse {
 /** Fields never stored: recomputed on every hit, or per-connection. */
 const NOT_STORED: ReadonlySet<string> = new Set(["age", "content-length", "cache-status", "set-cookie"]);
 
+export interface FillOptions {
+  /** Lead a coalesced flight (default), or fetch alone (a waiter whose leader could not share). */
+  readonly coalesce?: boolean;
+  /** The stored response being replaced: with a validator, the fill is conditional (revalidation). */
+  readonly stale?: CacheEntry;
+}
+
 export async function fill(
   ctx: ProxyContext,
   c: CacheableRequest,
   fwd: ForwardReason,
-  coalesce = true,
+  options: FillOptions = {},
 ): Promise<FillOutcome> {
+  const coalesce = options.coalesce ?? true;
   const flight = coalesce ? ctx.coalescer.lead(c.key, c.tags) : ctx.coalescer.solo(c.key, c.tags);
   const finish = (outcome: FillOutcome, storing?: Promise<void>): FillOutcome => {
     flight.resolve(outcome.result);
@@ -53,12 +62,13 @@ export async function fill(
   const upstreamStarted = performance.now();
   const observe = (error?: Parameters<ProxyContext["observer"]["upstream"]>[3]) =>
     ctx.observer.upstream(c.policy.label, c.route.name, (performance.now() - upstreamStarted) / 1000, error);
+  const validators = options.stale ? validatorsOf(options.stale) : {};
   let response: UpstreamResponse;
   try {
     response = await ctx.upstream.request({
       method: "GET",
       path: c.fillPath,
-      headers: c.fillHeaders,
+      headers: { ...c.fillHeaders, ...validators },
       timeoutMs: c.policy.upstreamTimeoutMs,
     });
   } catch (error) {
@@ -68,6 +78,12 @@ export async function fill(
     return finish({ result: { kind: "error", reason } });
   }
   const now = ctx.now();
+  if (response.status === 304 && options.stale && Object.keys(validators).length > 0) {
+    observe();
+    response.body.resume(); // a 304 has no body; release the connection
+    const outcome = revalidated(ctx, c, options.stale, response.headers, { seq, fence, now });
+    return finish({ result: outcome.result }, outcome.storing);
+  }
   const decision = storability({
     rules: c.route.rules,
     status: response.status,
@@ -82,26 +98,9 @@ export async function fill(
   // The body is buffered for storage while waiters wait on it: bound the gaps between chunks by the
   // same spec.upstream.timeout (undici's body timeout is off so that streamed responses may pause).
   const collected = await collectBody(response.body, c.route.rules.maxBodyBytes, c.policy.upstreamTimeoutMs);
-  if (collected.kind === "stalled") {
-    observe("timeout");
-    ctx.log.warn(
-      {
-        route: c.route.name,
-        path: c.fillPath,
-        idleMs: collected.idleMs,
-        code: "APICACHE_ERR_UPSTREAM_TIMEOUT",
-      },
-      "upstream body stalled while being cached; not stored",
-    );
-    return finish({ result: { kind: "error", reason: "timeout" } });
-  }
-  if (collected.kind === "truncated") {
-    observe("truncated");
-    ctx.log.warn(
-      { err: collected.error, route: c.route.name, path: c.fillPath },
-      "upstream body truncated; not stored",
-    );
-    return finish({ result: { kind: "error", reason: "truncated" } });
+  if (collected.kind === "stalled" || collected.kind === "truncated") {
+    observe(collected.kind === "stalled" ? "timeout" : "truncated");
+    return finish({ result: brokenBody(ctx, c, collected) });
   }
   observe(response.status >= 500 ? "status_5xx" : undefined);
   if (collected.kind === "overflow") {
@@ -114,16 +113,67 @@ export async function fill(
     return finish({ result: { kind: "pass" }, stream });
   }
   const entry = buildEntry(c, response, collected.body, decision, now);
-  const fresh = decision.storable && !ctx.invalidator.invalidatedSince(seq, c.key, c.tags);
+  const done = completed(ctx, c, entry, decision, { seq, fence, fwd });
+  return finish({ result: done.result }, done.storing);
+}
+
+/** Logs a body that stalled or broke off while being buffered for storage; the fill failed. */
+function brokenBody(
+  ctx: ProxyContext,
+  c: CacheableRequest,
+  collected: Extract<Awaited<ReturnType<typeof collectBody>>, { kind: "stalled" | "truncated" }>,
+): FillResult {
+  if (collected.kind === "stalled") {
+    ctx.log.warn(
+      {
+        route: c.route.name,
+        path: c.fillPath,
+        idleMs: collected.idleMs,
+        code: "APICACHE_ERR_UPSTREAM_TIMEOUT",
+      },
+      "upstream body stalled while being cached; not stored",
+    );
+    return { kind: "error", reason: "timeout" };
+  }
+  ctx.log.warn(
+    { err: collected.error, route: c.route.name, path: c.fillPath },
+    "upstream body truncated; not stored",
+  );
+  return { kind: "error", reason: "truncated" };
+}
+
+/**
+ * A complete entry: stored (fenced) when storable and no invalidation of its key or tags ran in this
+ * process since the fill started.
+ */
+function completed(
+  ctx: ProxyContext,
+  c: CacheableRequest,
+  entry: CacheEntry,
+  decision: Storability,
+  at: {
+    readonly seq: number;
+    readonly fence: Fence | undefined;
+    readonly fwd: ForwardReason;
+    readonly fwdStatus?: number;
+  },
+): { result: FillResult; storing?: Promise<void> } {
+  const fresh = decision.storable && !ctx.invalidator.invalidatedSince(at.seq, c.key, c.tags);
   const reason: NotStoredReason | undefined = decision.storable
     ? fresh
       ? undefined
       : "invalidated-during-fetch"
     : decision.reason;
-  const storing = fresh ? store(ctx, c, entry, fence) : undefined;
   if (fresh) ctx.observer.stored(c.policy.label, c.route.name);
-  const result: FillResult = { kind: "entry", entry, stored: fresh, fwd, ...(reason ? { reason } : {}) };
-  return finish({ result }, storing);
+  const result: FillResult = {
+    kind: "entry",
+    entry,
+    stored: fresh,
+    fwd: at.fwd,
+    ...(at.fwdStatus === undefined ? {} : { fwdStatus: at.fwdStatus }),
+    ...(reason ? { reason } : {}),
+  };
+  return fresh ? { result, storing: store(ctx, c, entry, at.fence) } : { result };
 }
 
 /**
@@ -141,6 +191,30 @@ async function takeFence(ctx: ProxyContext, c: CacheableRequest): Promise<Fence 
     );
     return undefined;
   }
+}
+
+/**
+ * The upstream answered a conditional fill with 304: the stored response is still current. Its body
+ * and status are kept, its header fields freshened with the 304's (RFC 9111 §4.3.4), and it is stored
+ * again with the freshness those fields now give it — the body was not transferred again.
+ */
+function revalidated(
+  ctx: ProxyContext,
+  c: CacheableRequest,
+  stale: CacheEntry,
+  update: Headers,
+  at: { readonly seq: number; readonly fence: Fence | undefined; readonly now: number },
+): { result: FillResult; storing?: Promise<void> } {
+  const headers = freshenedHeaders(stale.headers, update);
+  const decision = storability({
+    rules: c.route.rules,
+    status: stale.status,
+    headers,
+    requestAuthorized: c.requestAuthorized,
+    now: at.now,
+  });
+  const entry = buildEntry(c, { status: stale.status, headers }, stale.body, decision, at.now);
+  return completed(ctx, c, entry, decision, { seq: at.seq, fence: at.fence, fwd: "stale", fwdStatus: 304 });
 }
 
 /** A response no waiter may share unless it is storable: per-user or explicitly unshareable. */

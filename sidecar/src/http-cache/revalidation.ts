@@ -1,0 +1,76 @@
+import { connectionTokens, flatHeaderValue, type Headers, isHopByHop } from "./headers.js";
+
+/**
+ * Revalidating a stored response with the upstream (RFC 9111 §4.3): the validators a cache sends, and
+ * how a 304 freshens the stored response's header fields (§3.2, §4.3.4). Pure.
+ * https://www.rfc-editor.org/rfc/rfc9111#section-4.3
+ */
+
+/**
+ * Precondition fields for a conditional fill of a stored 200 response: If-None-Match from its ETag,
+ * If-Modified-Since from its Last-Modified (the upstream gives If-None-Match precedence). Empty when
+ * it has no validator: then the fill is an ordinary request.
+ */
+export function validatorsOf(stored: {
+  readonly status: number;
+  readonly headers: readonly string[];
+}): Record<string, string> {
+  if (stored.status !== 200) return {};
+  const out: Record<string, string> = {};
+  const etag = flatHeaderValue(stored.headers, "etag");
+  const lastModified = flatHeaderValue(stored.headers, "last-modified");
+  if (etag !== undefined) out["if-none-match"] = etag;
+  if (lastModified !== undefined) out["if-modified-since"] = lastModified;
+  return out;
+}
+
+/**
+ * Fields of a 304 that never replace the stored ones: the body's own framing and coding (the 304 has
+ * no body; the stored one is kept), fields the cache recomputes per response, and Set-Cookie (never
+ * stored in a shared entry).
+ */
+const KEPT_FROM_STORED: ReadonlySet<string> = new Set([
+  "content-length",
+  "content-encoding",
+  "content-range",
+  "content-type",
+  "age",
+  "cache-status",
+  "set-cookie",
+]);
+
+/**
+ * The stored response's fields updated with a 304's (RFC 9111 §3.2): each field the 304 carries
+ * replaces every stored value of that name, except hop-by-hop fields and those in KEPT_FROM_STORED.
+ */
+export function freshenedHeaders(
+  stored: readonly string[],
+  update: Headers,
+): Record<string, string | string[]> {
+  const connection = connectionTokens(update.connection);
+  const replaced = new Map<string, readonly string[]>();
+  for (const name in update) {
+    const value = update[name];
+    if (value === undefined || isHopByHop(name, connection) || KEPT_FROM_STORED.has(name)) continue;
+    replaced.set(name, typeof value === "string" ? [value] : value);
+  }
+  const flat: string[] = [];
+  for (let i = 0; i < stored.length; i += 2) {
+    const name = stored[i] as string;
+    if (!replaced.has(name)) flat.push(name, stored[i + 1] as string);
+  }
+  for (const [name, values] of replaced) for (const value of values) flat.push(name, value);
+  return headerObject(flat);
+}
+
+function headerObject(flat: readonly string[]): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i] as string;
+    const value = flat[i + 1] as string;
+    const existing = headers[name];
+    if (existing === undefined) headers[name] = value;
+    else headers[name] = typeof existing === "string" ? [existing, value] : [...existing, value];
+  }
+  return headers;
+}
