@@ -5,6 +5,7 @@ import {
   type KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
+  RbacAuthorizationV1Api,
   VersionApi,
   Watch,
 } from "@kubernetes/client-node";
@@ -99,6 +100,7 @@ function connect(config: Readonly<Config>, options: StartOptions): Runtime {
   const informers: InformerContext = {
     core,
     custom,
+    rbac: kubeConfig.makeApiClient(RbacAuthorizationV1Api),
     watch: new Watch(kubeConfig),
     clock: systemClock,
     log,

@@ -1,19 +1,27 @@
-import type { V1ConfigMap, V1Pod } from "@kubernetes/client-node";
+import type { KubernetesObject, V1ConfigMap, V1Pod, V1Role, V1RoleBinding } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { POLICY_LABEL } from "../constants.js";
 import type { Clock, Timer } from "../controller/clock.js";
 import { type ClusterWriter, Reconciler } from "../controller/reconciler.js";
 import { runWorkers, WorkQueue } from "../controller/work-queue.js";
+import { owningPolicyKey } from "../policy/owning-policy.js";
 import type { PolicyIndex } from "../policy/policy-index.js";
 import { policyKey, type StoredPolicy } from "../policy/types.js";
 import type { OperatorMetrics } from "../telemetry/metrics.js";
 import type { ResilientInformer } from "./informer.js";
-import { configMapInformer, type InformerContext, type PolicyObject, podInformer } from "./informers.js";
+import {
+  configMapInformer,
+  type InformerContext,
+  type PolicyObject,
+  podInformer,
+  roleBindingInformer,
+  roleInformer,
+} from "./informers.js";
 
 /**
- * The CachePolicy controller (runs on the leader only): informers on the managed ConfigMaps and on
- * the pods of every namespace that has policies feed a work queue; workers reconcile.
- * The CachePolicy informer is shared with the webhook and passed in already started.
+ * The CachePolicy controller (runs on the leader only): informers on what it owns (the managed
+ * ConfigMaps, Roles and RoleBindings: an edit or delete by someone else re-queues the owning policy,
+ * which re-applies them) and on the pods of every namespace that has policies feed a work queue;
+ * workers reconcile. The CachePolicy informer is shared with the webhook and passed in already started.
  */
 export interface ControllerOptions {
   readonly policies: ResilientInformer<PolicyObject>;
@@ -31,6 +39,8 @@ export class PolicyController {
   readonly queue: WorkQueue;
   private readonly reconciler: Reconciler;
   private readonly configMaps: ResilientInformer<V1ConfigMap>;
+  private readonly roles: ResilientInformer<V1Role>;
+  private readonly roleBindings: ResilientInformer<V1RoleBinding>;
   private readonly pods = new Map<string, ResilientInformer<V1Pod>>();
   private readonly podFingerprints = new Map<string, string>();
   private readonly generations = new Map<string, number>();
@@ -53,11 +63,16 @@ export class PolicyController {
       log: options.log,
     });
     this.configMaps = configMapInformer(options.informers);
+    this.roles = roleInformer(options.informers);
+    this.roleBindings = roleBindingInformer(options.informers);
   }
 
   /** Every informer this controller started has listed once. */
   get synced(): boolean {
-    return this.configMaps.synced && [...this.pods.values()].every((informer) => informer.synced);
+    return (
+      this.owned().every(([, informer]) => informer.synced) &&
+      [...this.pods.values()].every((informer) => informer.synced)
+    );
   }
 
   async start(): Promise<void> {
@@ -66,9 +81,11 @@ export class PolicyController {
     policies.on("add", (policy) => this.onPolicy(policy));
     policies.on("update", (policy) => this.onPolicy(policy));
     policies.on("delete", (policy) => this.onPolicyDeleted(policy));
-    this.configMaps.on("delete", (cm) => this.onConfigMap(cm));
-    this.configMaps.on("update", (cm) => this.onConfigMap(cm));
-    await Promise.all([this.configMaps.start(), this.configMaps.waitForSync()]);
+    for (const [kind, informer] of this.owned()) {
+      informer.on("delete", (object) => this.onOwned(kind, object));
+      informer.on("update", (object) => this.onOwned(kind, object));
+    }
+    await Promise.all(this.owned().flatMap(([, informer]) => [informer.start(), informer.waitForSync()]));
     const namespaces = new Set(policies.list().map((p) => p.metadata.namespace ?? ""));
     await Promise.all([...namespaces].map((namespace) => this.ensurePods(namespace)));
     this.workersDone = runWorkers(
@@ -88,7 +105,7 @@ export class PolicyController {
     this.resyncTimer?.cancel();
     this.queue.shutDown();
     await Promise.all([
-      this.configMaps.stop(),
+      ...this.owned().map(([, informer]) => informer.stop()),
       ...[...this.pods.values()].map((informer) => informer.stop()),
     ]);
     await this.workersDone;
@@ -143,11 +160,25 @@ export class PolicyController {
     }
   }
 
-  private onConfigMap(configMap: V1ConfigMap): void {
+  /** The informers on the objects reconcile applies, with the kind the reconciler records them under. */
+  private owned(): [OwnedKind, ResilientInformer<KubernetesObject>][] {
+    return [
+      ["ConfigMap", this.configMaps],
+      ["Role", this.roles],
+      ["RoleBinding", this.roleBindings],
+    ];
+  }
+
+  /**
+   * An owned object was changed or deleted (by us or by someone else): forget that it was applied and
+   * reconcile its policy, which re-applies it if it drifted (a no-op apply otherwise).
+   */
+  private onOwned(kind: OwnedKind, object: KubernetesObject): void {
     if (!this.running) return;
-    this.reconciler.invalidate({ kind: "ConfigMap", metadata: configMap.metadata ?? {} });
-    const owner = configMap.metadata?.labels?.[POLICY_LABEL];
-    if (owner) this.queue.add(`${configMap.metadata?.namespace}/${owner}`);
+    // The kind is passed explicitly: objects from a list carry no kind of their own.
+    this.reconciler.invalidate({ kind, metadata: object.metadata ?? {} });
+    const key = owningPolicyKey(object.metadata);
+    if (key) this.queue.add(key);
   }
 
   private onPod(pod: V1Pod, deleted: boolean): void {
@@ -180,6 +211,8 @@ export class PolicyController {
     }, this.options.resyncPeriodMs);
   }
 }
+
+type OwnedKind = "ConfigMap" | "Role" | "RoleBinding";
 
 /** The pod fields a policy's status or RBAC depends on. */
 function podFingerprint(pod: V1Pod): string {

@@ -3,8 +3,11 @@ import type {
   CustomObjectsApi,
   KubernetesListObject,
   KubernetesObject,
+  RbacAuthorizationV1Api,
   V1ConfigMap,
   V1Pod,
+  V1Role,
+  V1RoleBinding,
   Watch,
 } from "@kubernetes/client-node";
 import type { Logger } from "pino";
@@ -19,6 +22,7 @@ import { ResilientInformer } from "./informer.js";
 export interface InformerContext {
   readonly core: CoreV1Api;
   readonly custom: CustomObjectsApi;
+  readonly rbac: RbacAuthorizationV1Api;
   readonly watch: Watch;
   readonly clock: Clock;
   readonly log: Logger;
@@ -64,14 +68,41 @@ export function policyInformer(context: InformerContext): ResilientInformer<Poli
   });
 }
 
+/** Selects the objects the operator manages (every one carries this label; see render-config.ts). */
+const MANAGED_SELECTOR = `${MANAGED_BY_LABEL}=${FIELD_MANAGER}`;
+
 export function configMapInformer(context: InformerContext): ResilientInformer<V1ConfigMap> {
-  const labelSelector = `${MANAGED_BY_LABEL}=${FIELD_MANAGER}`;
+  const labelSelector = MANAGED_SELECTOR;
   return new ResilientInformer({
     ...common(context),
     resource: "configmaps",
     path: "/api/v1/configmaps",
     labelSelector,
     list: () => context.core.listConfigMapForAllNamespaces({ labelSelector }),
+  });
+}
+
+/** The per-policy Roles (read access to the policy's ConfigMap), so drift is repaired at once. */
+export function roleInformer(context: InformerContext): ResilientInformer<V1Role> {
+  const labelSelector = MANAGED_SELECTOR;
+  return new ResilientInformer({
+    ...common(context),
+    resource: "roles",
+    path: "/apis/rbac.authorization.k8s.io/v1/roles",
+    labelSelector,
+    list: () => context.rbac.listRoleForAllNamespaces({ labelSelector }),
+  });
+}
+
+/** The per-policy RoleBindings (to the selected pods' service accounts). */
+export function roleBindingInformer(context: InformerContext): ResilientInformer<V1RoleBinding> {
+  const labelSelector = MANAGED_SELECTOR;
+  return new ResilientInformer({
+    ...common(context),
+    resource: "rolebindings",
+    path: "/apis/rbac.authorization.k8s.io/v1/rolebindings",
+    labelSelector,
+    list: () => context.rbac.listRoleBindingForAllNamespaces({ labelSelector }),
   });
 }
 
