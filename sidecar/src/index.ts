@@ -11,6 +11,7 @@ import { EntryReader } from "./proxy/entry-reader.js";
 import { createRequestHandler } from "./proxy/handler.js";
 import { Invalidator } from "./proxy/invalidator.js";
 import { createProxyServer, type ServerLimits } from "./proxy/server.js";
+import { createUpgradeProxy, type UpgradeProxy } from "./proxy/upgrade.js";
 import { createUpstream } from "./proxy/upstream.js";
 import { PolicyHolder } from "./reload/policy-holder.js";
 import type { PolicySource } from "./reload/policy-source.js";
@@ -98,7 +99,8 @@ export async function startSidecar(options: StartSidecarOptions): Promise<Sideca
     invalidator,
     entries: new EntryReader(store, log),
   };
-  const server = createProxyServer(createRequestHandler(ctx), options.limits ?? {}, log);
+  const upgrades = createUpgradeProxy(ctx);
+  const server = createProxyServer(createRequestHandler(ctx), options.limits ?? {}, log, upgrades.handle);
   const url = await listen(server, options.listen?.host ?? "127.0.0.1", options.listen?.port ?? 0);
   const warmer = new Warmer(ctx, log);
   if (options.warm !== false) warmer.schedule(holder.current);
@@ -141,7 +143,7 @@ export async function startSidecar(options: StartSidecarOptions): Promise<Sideca
     warm: (paths) => warmer.warm(holder.current, paths),
     close: (closeOptions) =>
       shutdown(
-        { server, admin, upstream, store, warmer, sources: options.sources ?? [], log },
+        { server, upgrades, admin, upstream, store, warmer, sources: options.sources ?? [], log },
         closeOptions?.drainMs ?? 10_000,
       ),
   };
@@ -200,6 +202,7 @@ function listen(server: Server, host: string, port: number): Promise<string> {
 
 interface Running {
   readonly server: Server;
+  readonly upgrades: UpgradeProxy;
   readonly admin?: AdminServer | undefined;
   readonly upstream: ProxyContext["upstream"];
   readonly store: CacheStore;
@@ -213,7 +216,7 @@ interface Running {
  * answered, with `Connection: close`; connections are closed as soon as they are idle (a request in
  * flight at the start finishes first), so a client that keeps its connection open — every load
  * balancer does — cannot hold the drain open until the deadline. After `drainMs`, whatever is left is
- * cut.
+ * cut, upgraded connections (WebSockets) included: they keep working until then.
  */
 async function shutdown(running: Running, drainMs: number): Promise<void> {
   for (const source of running.sources) source.stop();
@@ -225,7 +228,10 @@ async function shutdown(running: Running, drainMs: number): Promise<void> {
   });
   server.closeIdleConnections();
   const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
-  const deadline = setTimeout(() => server.closeAllConnections(), drainMs);
+  const deadline = setTimeout(() => {
+    server.closeAllConnections();
+    running.upgrades.destroyAll();
+  }, drainMs);
   await closed;
   clearInterval(idleSweep);
   clearTimeout(deadline);

@@ -8,10 +8,12 @@ import {
 import type { Socket } from "node:net";
 import type { Logger } from "pino";
 import { ERROR_CODES } from "../errors.js";
+import type { UpgradeListener } from "./upgrade.js";
 
 /**
  * The proxy's node:http server, hardened: bounded header size (431), header and request deadlines
- * against slowloris (408), and malformed requests answered 400 — never a crash.
+ * against slowloris (408), and malformed requests answered 400 — never a crash. With `onUpgrade`, requests
+ * carrying `Connection: upgrade` (WebSocket…) go to it instead of `handler` (see upgrade.ts).
  */
 export interface ServerLimits {
   /** Largest request head in bytes (node's maxHeaderSize; default 16 KiB). */
@@ -28,6 +30,7 @@ export function createProxyServer(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
   limits: ServerLimits,
   log: Logger,
+  onUpgrade?: UpgradeListener,
 ): Server {
   const headersTimeout = limits.headersTimeoutMs ?? 10_000;
   const requestTimeout = Math.max(limits.requestTimeoutMs ?? 300_000, headersTimeout);
@@ -46,6 +49,7 @@ export function createProxyServer(
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) =>
     answerClientError(error, socket, log),
   );
+  if (onUpgrade) server.on("upgrade", (req, socket, head) => onUpgrade(req, socket, head, server));
   return server;
 }
 
