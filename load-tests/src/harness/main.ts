@@ -62,6 +62,7 @@ const run = await runSideBySide({
   policyFile: config.policyFile,
   progress: createProgress(),
   isolatedWrites: true,
+  primeWrites: 300,
 });
 await run.stop();
 

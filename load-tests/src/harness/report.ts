@@ -19,6 +19,9 @@ export function renderOutcome(outcome: ScenarioOutcome, thresholds?: Thresholds)
   const notes = [
     `${s.arrivalRate} requests/s (open model) for ${s.durationSeconds} s after a ${s.warmupSeconds} s warm-up, ` +
       `${Math.round(s.writeRatio * 100)}% writes; the same request stream (seed ${s.seed}) on both paths.`,
+    outcome.direct.primedWrites > 0
+      ? `Before each phase, ${outcome.direct.primedWrites} idempotent updates (PUT) went through its path one at a time, so the API's and the sidecar's write paths run optimized code, as in a long-running deployment.`
+      : "",
     outcome.sidecar.primedKeys > 0
       ? `Before its warm-up the sidecar path read each of the scenario's ${outcome.sidecar.primedKeys} distinct read keys once (${(outcome.sidecar.primeMillis / 1000).toFixed(1)} s): a cache in steady state.`
       : "",

@@ -14,11 +14,18 @@ export interface PhaseOptions {
   readonly scenario: Scenario;
   /** Read every key of the scenario's read key space once before the warm-up. */
   readonly prime: boolean;
+  /**
+   * Before that, send this many of the scenario's idempotent updates (PUT writes that need no
+   * earlier write) one at a time: a long-running process has run its write path thousands of times,
+   * and a fresh one runs it unoptimized for its first few hundred (load-testing.md).
+   */
+  readonly primeWrites?: number;
   readonly progress: (line: string, final?: boolean) => void;
 }
 
 export interface PhaseResult extends OpenLoopResult {
   readonly label: string;
+  readonly primedWrites: number;
   readonly primedKeys: number;
   readonly primeMillis: number;
   readonly warmupErrors: string[];
@@ -28,6 +35,9 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
   const { scenario, label } = options;
   const client = createHttpClient(options.baseUrl);
   try {
+    const primedWrites = await primeWrites(client, scenario, options.primeWrites ?? 0, (done, total) =>
+      options.progress(`[${label}] priming the write path ${done}/${total}`),
+    );
     const primeStarted = performance.now();
     const primedKeys = options.prime ? await prime(client, scenario, options.progress, label) : 0;
     const primeMillis = Math.round(performance.now() - primeStarted);
@@ -60,10 +70,35 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
       `[${label}] done: ${measured.samples.length} requests, generator lag p99 ${lag.toFixed(1)} ms`,
       true,
     );
-    return { ...measured, label, primedKeys, primeMillis, warmupErrors };
+    return { ...measured, label, primedWrites, primedKeys, primeMillis, warmupErrors };
   } finally {
     client.close();
   }
+}
+
+/** Idempotent updates, one at a time; resolves to how many were sent (0 when the scenario has none). */
+async function primeWrites(
+  client: HttpClient,
+  scenario: Scenario,
+  count: number,
+  progress: (done: number, total: number) => void,
+): Promise<number> {
+  const updates = scenario.writes.filter((w) => !w.takes && !w.gives && w.method === "PUT");
+  if (count <= 0 || updates.length === 0) return 0;
+  const sampler = createSampler({ ...scenario, writeRatio: 1, writes: updates }, scenario.seed + 7);
+  for (let done = 1; done <= count; done++) {
+    const request = sampler.next();
+    const response = await client.send(request.method, request.path, {
+      headers: request.headers,
+      ...(request.body === undefined ? {} : { body: request.body }),
+    });
+    if (response.status >= 400)
+      throw new Error(
+        `priming ${request.method} ${request.path}: HTTP ${response.status} ${response.body.slice(0, 200)}`,
+      );
+    if (done % 50 === 0 || done === count) progress(done, count);
+  }
+  return count;
 }
 
 /** Requests each distinct read once, two at a time (so priming does not flood the upstream). */
