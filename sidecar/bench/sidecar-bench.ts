@@ -227,7 +227,7 @@ async function startServers(redis: RedisServer): Promise<Scenario[]> {
     {
       name: "sidecar miss",
       description:
-        "through the sidecar (L1 + Redis) on a route whose upstream answers `no-store`: lookup in L1 and Redis, forward, not stored.",
+        "through the sidecar (L1 + Redis) on a route whose upstream answers `no-store`: lookup in L1 and Redis, the fill's fence (one more Redis round trip, ADR 0005), forward, not stored.",
       url: `${tiered.url}/live/1`,
     },
   ];
