@@ -34,6 +34,7 @@ const run: SideBySideRun = await runSideBySide({
   progress: createProgress(),
   keepLastSidecar: config.keepRunning,
   isolatedWrites: false,
+  primeWrites: 0,
 });
 const [outcome] = run.outcomes;
 if (!outcome) throw new Error("no outcome");

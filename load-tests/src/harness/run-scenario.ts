@@ -19,7 +19,7 @@ export interface PhaseOptions {
    * earlier write) one at a time: a long-running process has run its write path thousands of times,
    * and a fresh one runs it unoptimized for its first few hundred (load-testing.md).
    */
-  readonly primeWrites?: number;
+  readonly primeWrites: number;
   readonly progress: (line: string, final?: boolean) => void;
 }
 
@@ -35,7 +35,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
   const { scenario, label } = options;
   const client = createHttpClient(options.baseUrl);
   try {
-    const primedWrites = await primeWrites(client, scenario, options.primeWrites ?? 0, (done, total) =>
+    const primedWrites = await primeWrites(client, scenario, options.primeWrites, (done, total) =>
       options.progress(`[${label}] priming the write path ${done}/${total}`),
     );
     const primeStarted = performance.now();
@@ -76,7 +76,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
   }
 }
 
-/** Idempotent updates, one at a time; resolves to how many were sent (0 when the scenario has none). */
+/** Idempotent updates, one at a time; resolves to how many were sent (0 for a read-only scenario). */
 async function primeWrites(
   client: HttpClient,
   scenario: Scenario,
@@ -84,7 +84,7 @@ async function primeWrites(
   progress: (done: number, total: number) => void,
 ): Promise<number> {
   const updates = scenario.writes.filter((w) => !w.takes && !w.gives && w.method === "PUT");
-  if (count <= 0 || updates.length === 0) return 0;
+  if (count <= 0 || scenario.writeRatio === 0 || updates.length === 0) return 0;
   const sampler = createSampler({ ...scenario, writeRatio: 1, writes: updates }, scenario.seed + 7);
   for (let done = 1; done <= count; done++) {
     const request = sampler.next();

@@ -26,8 +26,8 @@ export interface SideBySideOptions {
   readonly onDemoApi?: (api: DemoApiProcess) => void;
   /** After a scenario with writes, measure writes one at a time (write-overhead.ts); the bench does. */
   readonly isolatedWrites: boolean;
-  /** Idempotent updates sent through each path before its phase (run-scenario.ts); the bench does. */
-  readonly primeWrites?: number;
+  /** Idempotent updates sent through each path before a phase with writes (run-scenario.ts). */
+  readonly primeWrites: number;
   /** Keep the last sidecar running (the demo lets people poke at it); the caller stops it. */
   readonly keepLastSidecar?: boolean;
 }
@@ -79,7 +79,7 @@ export async function runSideBySide(options: SideBySideOptions): Promise<SideByS
         baseUrl: demoApi.url,
         scenario,
         prime: false,
-        primeWrites: scenario.writeRatio > 0 ? (options.primeWrites ?? 0) : 0,
+        primeWrites: options.primeWrites,
         progress: options.progress,
       });
       const redis = options.store === "redis" ? await startRedis() : undefined;
@@ -97,7 +97,7 @@ export async function runSideBySide(options: SideBySideOptions): Promise<SideByS
           baseUrl: sidecar.url,
           scenario,
           prime: scenario.primeCache,
-          primeWrites: scenario.writeRatio > 0 ? (options.primeWrites ?? 0) : 0,
+          primeWrites: options.primeWrites,
           progress: options.progress,
         });
         if (options.isolatedWrites && scenario.writeRatio > 0) {
