@@ -119,6 +119,18 @@ describe("revalidating stale entries with the upstream", () => {
     expect(sent).toEqual([undefined, new Date(Date.UTC(2026, 0, 1)).toUTCString()]);
   });
 
+  it("answers a client's If-Modified-Since from the entry's Last-Modified, without asking the upstream", async () => {
+    await send(sidecar.url, "/dated/f");
+    const modified = new Date(Date.UTC(2026, 0, 1)).toUTCString();
+    const notModified = await send(sidecar.url, "/dated/f", { headers: { "if-modified-since": modified } });
+    expect(notModified.status).toBe(304);
+    expect(notModified.body).toBe("");
+    const earlier = new Date(Date.UTC(2025, 11, 31)).toUTCString();
+    const full = await send(sidecar.url, "/dated/f", { headers: { "if-modified-since": earlier } });
+    expect(full.status).toBe(200);
+    expect(upstream.count("/dated/f")).toBe(1);
+  });
+
   it("never forwards the client's own preconditions on a fill, and answers them from the entry", async () => {
     const miss = await send(sidecar.url, "/strict/e", { headers: { "if-none-match": '"v1"' } });
     expect(miss.status).toBe(304);

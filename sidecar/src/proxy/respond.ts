@@ -6,11 +6,11 @@ import { ageSeconds } from "../http-cache/freshness.js";
 import {
   connectionTokens,
   firstValue,
-  flatHeaderValue,
   flattenHeaders,
   type Headers,
   isHopByHop,
 } from "../http-cache/headers.js";
+import { answersNotModified } from "../http-cache/preconditions.js";
 import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
 
 /** Writing answers to the client: stored entries, upstream heads, and the sidecar's own errors. */
@@ -18,7 +18,10 @@ import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
 const NO_BODY_STATUS = new Set([204, 304]);
 const OMIT_FROM_UPSTREAM: ReadonlySet<string> = new Set(["cache-status"]);
 
-/** Writes a stored entry (a hit, or a fill's result). `If-None-Match` matching its ETag gets a 304. */
+/**
+ * Writes a stored entry (a hit, or a fill's result). A client's `If-None-Match` / `If-Modified-Since`
+ * that the entry satisfies gets a 304 (preconditions.ts).
+ */
 export function writeEntry(
   req: IncomingMessage,
   res: ServerResponse,
@@ -26,7 +29,7 @@ export function writeEntry(
   outcome: CacheOutcome,
   now: number,
 ): number {
-  const status = notModified(req, entry) ? 304 : entry.status;
+  const status = answersNotModified(req.method ?? "GET", req.headers, entry) ? 304 : entry.status;
   const headers = entry.headers.concat(
     "age",
     String(ageSeconds(entry, now)),
@@ -42,17 +45,6 @@ export function writeEntry(
   res.writeHead(status, headers);
   res.end(req.method === "HEAD" ? undefined : entry.body);
   return status;
-}
-
-/** RFC 9110 §13.1.2: weak comparison of If-None-Match with the entry's ETag (only for 200 entries). */
-function notModified(req: IncomingMessage, entry: CacheEntry): boolean {
-  const condition = req.headers["if-none-match"];
-  if (condition === undefined || entry.status !== 200) return false;
-  const etag = flatHeaderValue(entry.headers, "etag");
-  if (etag === undefined) return false;
-  if (condition.trim() === "*") return true;
-  const weak = (tag: string) => tag.trim().replace(/^W\//, "");
-  return condition.split(",").some((tag) => weak(tag) === weak(etag));
 }
 
 /** The upstream's response head as a flat array for `writeHead`, plus our Cache-Status. */
