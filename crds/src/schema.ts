@@ -258,7 +258,7 @@ const PATH = (description: string, example: string) =>
     check: (self: string) => self.startsWith("/"),
   });
 
-const TAGS = (options: { minItems?: number; example: string[] }) =>
+const TAGS = (options: { minItems?: number; example: string[]; description?: string }) =>
   Type.Array(
     Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9_.:/{}-]+$", description: "A tag." }),
     {
@@ -303,22 +303,55 @@ export const RouteSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const InvalidationRuleSchema = Type.Object(
-  {
-    name: DnsLabel({
-      description: "Unique name of the rule; labels metrics.",
-      example: "appointment-written",
-    }),
-    path: PATH("Path template of the writes that trigger the rule.", "/api/v2/appointments/**"),
-    methods: Type.Optional(
-      SetOf(StringEnum(UNSAFE_METHODS, { description: "An unsafe method." }), 4, {
-        description: "Methods that trigger the rule.",
-        default: ["POST", "PUT", "PATCH", "DELETE"],
+export const InvalidationRuleSchema = withRules(
+  Type.Object(
+    {
+      name: DnsLabel({
+        description: "Unique name of the rule; labels metrics.",
+        example: "appointment-written",
       }),
-    ),
-    tags: TAGS({ minItems: 1, example: ["slots", "dashboard", "barber:{barberId}"] }),
+      path: PATH("Path template of the writes that trigger the rule.", "/api/v2/appointments/**"),
+      methods: Type.Optional(
+        SetOf(StringEnum(UNSAFE_METHODS, { description: "An unsafe method." }), 4, {
+          description: "Methods that trigger the rule.",
+          default: ["POST", "PUT", "PATCH", "DELETE"],
+        }),
+      ),
+      bodyFields: Type.Optional(
+        SetOf(
+          Type.String({
+            minLength: 1,
+            maxLength: 63,
+            pattern: "^[A-Za-z_][A-Za-z0-9_]*$",
+            description: "A top-level field of the write's JSON request body.",
+          }),
+          8,
+          {
+            description:
+              "Top-level fields of the write's JSON request body that `tags` may name as `{field}`, like path parameters (e.g. the barberId of POST /appointments). Read from bodies of at most 64 KiB with a JSON content type; string and number values only.",
+            example: ["barberId"],
+          },
+        ),
+      ),
+      tags: TAGS({ minItems: 1, example: ["slots", "dashboard", "barber:{barberId}"] }),
+      fallbackTags: Type.Optional(
+        TAGS({
+          example: ["slots", "dashboard"],
+          description:
+            "With bodyFields: invalidated instead of `tags` when the body does not give every field (not JSON, too large, a field missing or not a string or number). `{param}` names path parameters only.",
+        }),
+      ),
+    },
+    { additionalProperties: false },
+  ),
+  {
+    rule: "!has(self.bodyFields) || has(self.fallbackTags)",
+    message:
+      "an invalidate rule with bodyFields needs fallbackTags: what to invalidate when a write's body does not give them",
+    fieldPath: ".fallbackTags",
+    check: (self: { bodyFields?: string[]; fallbackTags?: string[] }) =>
+      self.bodyFields === undefined || self.fallbackTags !== undefined,
   },
-  { additionalProperties: false },
 );
 
 export const WarmSchema = Type.Object(

@@ -63,6 +63,7 @@ describe("load-tests/policies/demo.yaml", () => {
   });
 
   it.each([
+    ["appointment-booked", ["barber:{barberId}", "dashboard"]],
     ["appointment-written", ["slots", "dashboard"]],
     ["payment-recorded", ["analytics", "revenue"]],
     ["user-updated", ["user:{userId}"]],

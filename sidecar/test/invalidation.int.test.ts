@@ -1,3 +1,5 @@
+import { Readable } from "node:stream";
+import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sidecar } from "../src/index.js";
 import { eventually, metricValue, send, startTestSidecar } from "./support/harness.js";
@@ -55,6 +57,14 @@ describe("invalidation", () => {
             methods: ["PUT"],
             tags: ["barber:{barberId}"],
           },
+          {
+            name: "booked",
+            path: "/api/bookings",
+            methods: ["POST"],
+            bodyFields: ["barberId"],
+            tags: ["barber:{barberId}"],
+            fallbackTags: ["slots"],
+          },
         ],
       },
     });
@@ -95,6 +105,49 @@ describe("invalidation", () => {
     await send(sidecar.url, "/api/barbers/1", { method: "PUT", body: "{}" });
     expect(await isHit("/api/barbers/1/slots")).toBe(false);
     expect(await isHit("/api/barbers/2/slots")).toBe(true);
+  });
+
+  describe("with body fields", () => {
+    const fillBoth = async () => {
+      await send(sidecar.url, "/api/barbers/1/slots?date=body");
+      await send(sidecar.url, "/api/barbers/2/slots?date=body");
+    };
+    const json = { "content-type": "application/json" };
+
+    it("drops only the entries of the barber the write's JSON body names", async () => {
+      await fillBoth();
+      const write = await send(sidecar.url, "/api/bookings", {
+        method: "POST",
+        headers: json,
+        body: JSON.stringify({ barberId: 1, day: "mon" }),
+      });
+      expect(write.status).toBe(200);
+      expect(await isHit("/api/barbers/1/slots?date=body")).toBe(false);
+      expect(await isHit("/api/barbers/2/slots?date=body")).toBe(true);
+    });
+
+    it.each([
+      ["the field is missing", json, JSON.stringify({ day: "mon" })],
+      ["the body is not JSON", { "content-type": "text/plain" }, "barberId=1"],
+      ["the JSON is broken", json, '{"barberId": 1'],
+    ])("drops the fallback tags' entries when %s", async (_name, headers, body) => {
+      await fillBoth();
+      await send(sidecar.url, "/api/bookings", { method: "POST", headers, body });
+      expect(await isHit("/api/barbers/1/slots?date=body")).toBe(false);
+      expect(await isHit("/api/barbers/2/slots?date=body")).toBe(false);
+    });
+
+    it("drops the fallback tags' entries when the body streams without a length", async () => {
+      await fillBoth();
+      const response = await request(`${sidecar.url}/api/bookings`, {
+        method: "POST",
+        headers: json,
+        body: Readable.from([Buffer.from('{"barberId":'), Buffer.from("1}")]),
+      });
+      await response.body.text();
+      expect(response.statusCode).toBe(200);
+      expect(await isHit("/api/barbers/2/slots?date=body")).toBe(false);
+    });
   });
 
   it("drops the target URI of a write (RFC 9111 §4.4), whatever its query", async () => {

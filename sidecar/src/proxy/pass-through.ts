@@ -31,6 +31,8 @@ export interface PassThroughOptions {
   readonly tee?: BodyTee;
   /** Awaited when the upstream failed before answering, before the client gets its 502/504. */
   readonly onUpstreamError?: (reason: UpstreamErrorReason) => Promise<void>;
+  /** Sees the request body when it was small enough to be read whole before forwarding. */
+  readonly onRequestBody?: (body: Buffer) => void;
 }
 
 export interface BodyTee {
@@ -50,11 +52,13 @@ export async function passThrough(
   const upstreamStarted = performance.now();
   let response: UpstreamAnswer;
   try {
+    const body = hasBody(req) ? await smallRequestBody(req) : null;
+    if (Buffer.isBuffer(body)) options.onRequestBody?.(body);
     response = await ctx.upstream.request({
       method: req.method ?? "GET",
       path: req.url ?? "/",
       headers: forwardHeaders(req),
-      body: hasBody(req) ? await smallRequestBody(req) : null,
+      body,
       timeoutMs: policy.upstreamTimeoutMs,
     });
   } catch (error) {

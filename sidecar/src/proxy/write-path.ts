@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { firstValue, type Headers } from "../http-cache/headers.js";
 import { pathTag } from "../keys/cache-key.js";
+import { jsonObjectBody } from "../routing/body-fields.js";
 import type { CompiledPolicy } from "../routing/compile-policy.js";
 import { matchInvalidations } from "../routing/compile-policy.js";
 import { normalizePath, splitTarget } from "../routing/normalize-path.js";
@@ -12,7 +13,9 @@ import { passThrough } from "./pass-through.js";
  * Unsafe methods: the request body streams to the upstream; on a 2xx/3xx answer the matching invalidate
  * rules' tags and the target URI (plus same-origin Location / Content-Location, RFC 9111 §4.4) are
  * dropped — awaited before the response is released, so a read after the write's response never sees
- * the old entry. A failed write (4xx/5xx, or a refused connection) invalidates nothing. When the
+ * the old entry. Rules with body fields read them from the request body when the proxy buffered it
+ * whole (up to HOLD_LIMIT_BYTES, with a Content-Length), else use their fallback tags. A failed write
+ * (4xx/5xx, or a refused connection) invalidates nothing. When the
  * outcome is unknown — the upstream timed out or dropped the connection after the request reached it,
  * so the write may have been applied — the rules and the target URI are invalidated all the same:
  * dropping entries costs a refetch, keeping them may serve pre-write data until they expire.
@@ -27,8 +30,11 @@ export function serveWrite(
 ): Promise<void> {
   const { policy, path } = write;
   const method = req.method ?? "POST";
+  let requestBody: Buffer | undefined;
   const invalidate = async (related: readonly string[]) => {
-    const matches = matchInvalidations(policy, method, path);
+    const matches = matchInvalidations(policy, method, path, () =>
+      jsonObjectBody(requestBody, req.headers["content-type"]),
+    );
     const tags = new Set(matches.flatMap((match) => match.tags));
     tags.add(pathTag(path));
     for (const other of related) tags.add(pathTag(other));
@@ -43,6 +49,9 @@ export function serveWrite(
   return passThrough(ctx, req, res, started, {
     route: write.route,
     outcome: { kind: "bypass", reason: "unsafe-method" },
+    onRequestBody: (body) => {
+      requestBody = body;
+    },
     beforeHead: async (status, headers) => {
       if (status < 200 || status >= 400) return undefined;
       await invalidate(relatedPaths(headers, firstValue(req.headers.host)));

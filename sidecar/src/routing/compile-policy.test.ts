@@ -116,4 +116,56 @@ describe("invalidation matching", () => {
   it("ignores methods a rule does not list", () => {
     expect(matchInvalidations(compiled, "DELETE", "/api/v2/barbers/42")).toEqual([]);
   });
+
+  describe("with body fields", () => {
+    const withBody = compilePolicy(
+      parseCachePolicyOrThrow({
+        ...manifest,
+        spec: {
+          ...manifest.spec,
+          invalidate: [
+            {
+              name: "booked",
+              path: "/api/v2/shops/:shopId/appointments",
+              methods: ["POST"],
+              bodyFields: ["barberId"],
+              tags: ["barber:{barberId}", "shop:{shopId}"],
+              fallbackTags: ["slots", "shop:{shopId}"],
+            },
+            { name: "audit", path: "/api/v2/shops/:shopId/**", tags: ["audit"] },
+          ],
+        },
+      }),
+      "text",
+    );
+
+    it("fills tags from the body's fields and the path's parameters", () => {
+      expect(
+        matchInvalidations(withBody, "POST", "/api/v2/shops/7/appointments", () => ({ barberId: 42 })),
+      ).toEqual([
+        { rule: "booked", tags: ["barber:42", "shop:7"] },
+        { rule: "audit", tags: ["audit"] },
+      ]);
+    });
+
+    it("uses the fallback tags when the body does not give the field", () => {
+      expect(matchInvalidations(withBody, "POST", "/api/v2/shops/7/appointments", () => ({}))).toEqual([
+        { rule: "booked", tags: ["slots", "shop:7"], fallback: true },
+        { rule: "audit", tags: ["audit"] },
+      ]);
+      expect(matchInvalidations(withBody, "POST", "/api/v2/shops/7/appointments")[0]?.fallback).toBe(true);
+    });
+
+    it("reads the body only when a rule with body fields matches", () => {
+      let reads = 0;
+      const body = () => {
+        reads++;
+        return { barberId: "1" };
+      };
+      matchInvalidations(withBody, "PUT", "/api/v2/shops/7/hours", body);
+      expect(reads).toBe(0);
+      matchInvalidations(withBody, "POST", "/api/v2/shops/7/appointments", body);
+      expect(reads).toBe(1);
+    });
+  });
 });

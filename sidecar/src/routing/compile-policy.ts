@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { type CachePolicy, durationMs, parsePathTemplate, quantityBytes, type Route } from "@apicache/crds";
 import type { CacheRules } from "../http-cache/storability.js";
+import { bodyFieldValues } from "./body-fields.js";
 import { compilePathMatcher, compileTagTemplate, type PathMatcher, pathSegments } from "./path-matcher.js";
 
 /**
@@ -24,6 +25,10 @@ export interface CompiledInvalidation {
   readonly matcher: PathMatcher;
   readonly methods: ReadonlySet<string>;
   readonly tags: readonly TagFiller[];
+  /** Request body fields the tags may name (empty: path parameters only). */
+  readonly bodyFields: readonly string[];
+  /** Used instead of `tags` when the body does not give every body field. */
+  readonly fallbackTags: readonly TagFiller[];
 }
 
 type TagFiller = (params: Readonly<Record<string, string>>) => string;
@@ -69,6 +74,8 @@ export function compilePolicy(policy: CachePolicy, text: string): CompiledPolicy
       matcher: matcherFor(rule.path),
       methods: new Set(rule.methods),
       tags: rule.tags.map(compileTagTemplate),
+      bodyFields: rule.bodyFields ?? [],
+      fallbackTags: (rule.fallbackTags ?? []).map(compileTagTemplate),
     })),
     identity: compileIdentity(spec.identity),
     upstreamTimeoutMs: durationMs(spec.upstream.timeout),
@@ -151,20 +158,40 @@ export function anyRouteMatchesPath(policy: CompiledPolicy, segments: readonly s
 export interface InvalidationMatch {
   readonly rule: string;
   readonly tags: readonly string[];
+  /** The rule has body fields and the body did not give them all: its fallbackTags were used. */
+  readonly fallback?: true;
 }
 
-/** Every invalidate rule the write matches (all of them, not the first), with its tags filled in. */
+/**
+ * Every invalidate rule the write matches (all of them, not the first), with its tags filled in from
+ * the path parameters and, for rules with body fields, from `body()` (the request body as a JSON
+ * object, read only if such a rule matches) — or the rule's fallbackTags when the body lacks a field.
+ */
 export function matchInvalidations(
   policy: CompiledPolicy,
   method: string,
   path: string,
+  body: () => Readonly<Record<string, unknown>> | undefined = () => undefined,
 ): InvalidationMatch[] {
   const segments = pathSegments(path);
   const matches: InvalidationMatch[] = [];
+  let parsed: { value: Readonly<Record<string, unknown>> | undefined } | undefined;
   for (const rule of policy.invalidations) {
     if (!rule.methods.has(method)) continue;
     const params = rule.matcher.match(segments);
-    if (params) matches.push({ rule: rule.name, tags: rule.tags.map((fill) => fill(params)) });
+    if (!params) continue;
+    if (rule.bodyFields.length === 0) {
+      matches.push({ rule: rule.name, tags: rule.tags.map((fill) => fill(params)) });
+      continue;
+    }
+    parsed ??= { value: body() };
+    const fields = bodyFieldValues(parsed.value, rule.bodyFields);
+    if (fields === undefined) {
+      matches.push({ rule: rule.name, tags: rule.fallbackTags.map((fill) => fill(params)), fallback: true });
+    } else {
+      const all = { ...params, ...fields };
+      matches.push({ rule: rule.name, tags: rule.tags.map((fill) => fill(all)) });
+    }
   }
   return matches;
 }
