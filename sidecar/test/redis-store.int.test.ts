@@ -164,14 +164,18 @@ describe("redis store tag invalidation when Redis refuses the drain script", () 
 });
 
 describe("redis store fences", () => {
-  it("bumps a tag's generation on every invalidation, and lets it expire", async () => {
+  it("bumps a tag's generation on every invalidation, starting from the clock, and lets it expire", async () => {
     const prefix = `generation-${randomUUID()}`;
     const store = redisStore(prefix);
     try {
+      const before = Date.now() * 1000;
       await store.deleteTags(["slots"]);
-      expect(await admin.get(generationKey(prefix, "slots"))).toBe("1");
+      // A new generation starts at Redis's clock in microseconds (never a value an expired one had).
+      const first = Number(await admin.get(generationKey(prefix, "slots")));
+      expect(first).toBeGreaterThan(before - 60_000_000);
+      expect(first).toBeLessThan(before + 60_000_000);
       await store.deleteTags(["slots", "other"]);
-      expect(await admin.get(generationKey(prefix, "slots"))).toBe("2");
+      expect(Number(await admin.get(generationKey(prefix, "slots")))).toBe(first + 1);
       const ttl = await admin.pttl(generationKey(prefix, "slots"));
       expect(ttl).toBeGreaterThan(GENERATION_TTL_MS - 60_000);
       expect(ttl).toBeLessThanOrEqual(GENERATION_TTL_MS);
@@ -188,6 +192,54 @@ describe("redis store fences", () => {
       expect(await store.set("k", Buffer.from("v"), { ttlMs: 60_000, tags: ["slots"], fence: old })).toBe(
         false,
       );
+      expect(await store.get("k")).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("never repeats a generation that expired and started again (no ABA through a fence)", async () => {
+    const prefix = `aba-${randomUUID()}`;
+    const filling = redisStore(prefix);
+    const writing = redisStore(prefix);
+    try {
+      await writing.deleteTags(["slots"]);
+      const fence = await filling.fence(["slots"]);
+      // The generation reaches the end of its life during the fill, then another pod's write re-creates it.
+      await admin.pexpire(generationKey(prefix, "slots"), 1);
+      await eventuallyTrue(async () => (await admin.exists(generationKey(prefix, "slots"))) === 0);
+      await writing.deleteTags(["slots"]);
+      expect(await admin.get(generationKey(prefix, "slots"))).not.toBe(fence.generations?.[0]);
+      expect(
+        await filling.set("k", Buffer.from("pre-write"), { ttlMs: 60_000, tags: ["slots"], fence }),
+      ).toBe(false);
+      expect(await admin.exists(entryKey(prefix, "k"))).toBe(0);
+    } finally {
+      await filling.close();
+      await writing.close();
+    }
+  });
+
+  it("still invalidates when Redis is out of memory (deletes need none; the generation bump is skipped)", async () => {
+    const prefix = `oom-${randomUUID()}`;
+    const store = redisStore(prefix);
+    try {
+      await store.set("k", Buffer.from("pre-write"), { ttlMs: 60_000, tags: ["slots"] });
+      await admin.config("SET", "maxmemory-policy", "noeviction");
+      await admin.config("SET", "maxmemory", "1");
+      expect(await store.deleteTags(["slots"])).toBe(1);
+      expect(await admin.exists(entryKey(prefix, "k"))).toBe(0);
+    } finally {
+      await admin.config("SET", "maxmemory", "0");
+      await store.close();
+    }
+  });
+
+  it("refuses to write a fill whose fence could not be taken", async () => {
+    const store = redisStore(`unavailable-${randomUUID()}`);
+    try {
+      const fence = { tags: ["slots"], takenAt: performance.now(), unavailable: true as const };
+      expect(await store.set("k", Buffer.from("v"), { ttlMs: 60_000, tags: ["slots"], fence })).toBe(false);
       expect(await store.get("k")).toBeUndefined();
     } finally {
       await store.close();
@@ -233,3 +285,37 @@ describe("redis store fences", () => {
     }
   });
 });
+
+describe("tiered store fences (memory over Redis)", () => {
+  it("never serves a fill's L1 copy before Redis has taken it past the fence", async () => {
+    const prefix = `tiered-fence-${randomUUID()}`;
+    const options = {
+      redisUrl: redis.url,
+      keyPrefix: prefix,
+      commandTimeoutMs: 500,
+      memoryMaxBytes: 1 << 20,
+      maxEntryAgeMs: 30_000,
+    };
+    const a = createStore(options);
+    const b = createStore(options);
+    try {
+      const fence = await a.fence(["slots"]);
+      await b.deleteTags(["slots"]); // another pod's write; its response is released after this
+      const setting = a.set("k", Buffer.from("pre-write"), { ttlMs: 60_000, tags: ["slots"], fence });
+      expect(await a.get("k")).toBeUndefined(); // a read issued meanwhile on the filling pod
+      expect(await setting).toBe(false);
+      expect(await a.get("k")).toBeUndefined();
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
+async function eventuallyTrue(probe: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for the condition");
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}

@@ -21,6 +21,19 @@ describe("revalidating stale entries with the upstream", () => {
       const version = versions.get(path) ?? 1;
       const etag = `"v${version}"`;
       const headers = { etag, "cache-control": "max-age=60", "x-served": String(upstream.count(path)) };
+      if (path.startsWith("/strict/imsonly")) {
+        // Validates on If-Modified-Since only (second-granular), and its 304 names the current ETag.
+        const lastModified = new Date(Date.UTC(2026, 0, 1)).toUTCString();
+        const current = { etag, "last-modified": lastModified, "cache-control": "max-age=60" };
+        if (req.headers["if-modified-since"] === lastModified) {
+          res.writeHead(304, current);
+          res.end();
+          return;
+        }
+        res.writeHead(200, { ...current, "content-type": "application/json" });
+        res.end(JSON.stringify({ path, version }));
+        return;
+      }
       if (path.startsWith("/dated/")) {
         const lastModified = new Date(Date.UTC(2026, 0, version)).toUTCString();
         const since = req.headers["if-modified-since"];
@@ -92,6 +105,16 @@ describe("revalidating stale entries with the upstream", () => {
     expect(JSON.parse(changed.body).version).toBe(2);
     expect(changed.cacheStatus).toBe("apicache; fwd=stale; fwd-status=200; stored");
     expect(changed.headers.etag).toBe('"v2"');
+  });
+
+  it("does not relabel the stored body with a 304 that names another representation", async () => {
+    await send(sidecar.url, "/strict/imsonly");
+    versions.set("/strict/imsonly", 2);
+    clock.advance(61_000);
+    const after = await send(sidecar.url, "/strict/imsonly");
+    expect(after.headers.etag).toBe('"v2"');
+    expect(JSON.parse(after.body).version).toBe(2); // refetched whole after the unusable 304
+    expect(after.cacheStatus).toContain("fwd-status=200; stored");
   });
 
   it("revalidates in the background within staleWhileRevalidate", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { freshenedHeaders, validatorsOf } from "./revalidation.js";
+import { freshenedHeaders, selectsStored, validatorsOf } from "./revalidation.js";
 
 describe("revalidation", () => {
   describe("validators of a stored response", () => {
@@ -75,5 +75,20 @@ describe("revalidation", () => {
     it("presents repeated fields as arrays to the storability rules", () => {
       expect(freshenedHeaders(stored, {})["x-trace"]).toEqual(["a", "b"]);
     });
+  });
+});
+
+describe("whether a 304 selects the stored response", () => {
+  const stored = ["etag", '"v1"', "last-modified", "Tue, 01 Dec 2026 10:00:00 GMT"];
+  it.each([
+    ["the same ETag", { etag: '"v1"' }, true],
+    ["another ETag", { etag: '"v2"' }, false],
+    ["a weak ETag for a strong stored one", { etag: 'W/"v1"' }, false],
+    ["the same Last-Modified, no ETag", { "last-modified": "Tue, 01 Dec 2026 10:00:00 GMT" }, true],
+    ["another Last-Modified, no ETag", { "last-modified": "Tue, 01 Dec 2026 10:00:01 GMT" }, false],
+    ["no validator", { "cache-control": "max-age=60" }, true],
+    ["a Set-Cookie", { etag: '"v1"', "set-cookie": "a=1" }, false],
+  ])("with %s: %s", (_name, update, expected) => {
+    expect(selectsStored(stored, update)).toBe(expected);
   });
 });

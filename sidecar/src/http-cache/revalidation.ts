@@ -1,4 +1,4 @@
-import { connectionTokens, flatHeaderValue, type Headers, isHopByHop } from "./headers.js";
+import { connectionTokens, firstValue, flatHeaderValue, type Headers, isHopByHop } from "./headers.js";
 
 /**
  * Revalidating a stored response with the upstream (RFC 9111 §4.3): the validators a cache sends, and
@@ -22,6 +22,23 @@ export function validatorsOf(stored: {
   if (etag !== undefined) out["if-none-match"] = etag;
   if (lastModified !== undefined) out["if-modified-since"] = lastModified;
   return out;
+}
+
+/**
+ * Whether a 304 selects the stored response (RFC 9111 §4.3.4): its ETag, when it has one, is the
+ * stored one (exactly); otherwise its Last-Modified, when it has one, is the stored one. An upstream
+ * that answered on If-Modified-Since alone may return a 304 carrying a newer ETag: that 304 is about
+ * another representation and must not relabel the stored body. A 304 that sets a cookie is not used
+ * either (the cookie is for the client; the full response carries it).
+ */
+export function selectsStored(stored: readonly string[], update: Headers): boolean {
+  if (update["set-cookie"] !== undefined) return false;
+  const etag = firstValue(update.etag);
+  if (etag !== undefined) return etag === flatHeaderValue(stored, "etag");
+  const modified = firstValue(update["last-modified"]);
+  if (modified === undefined) return true;
+  const storedModified = flatHeaderValue(stored, "last-modified");
+  return storedModified !== undefined && Date.parse(storedModified) === Date.parse(modified);
 }
 
 /**

@@ -5,10 +5,11 @@ import type { CacheEntry } from "../http-cache/entry.js";
 import { encodeEntry } from "../http-cache/entry-codec.js";
 import { storeLifetimeMs } from "../http-cache/freshness.js";
 import { flattenHeaders, type Headers } from "../http-cache/headers.js";
-import { freshenedHeaders, validatorsOf } from "../http-cache/revalidation.js";
+import { freshenedHeaders, selectsStored, validatorsOf } from "../http-cache/revalidation.js";
 import { type Storability, storability } from "../http-cache/storability.js";
 import { varyNames, varyValues } from "../http-cache/vary.js";
 import type { Fence } from "../store/types.js";
+import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
 import { collectBody } from "./body-collector.js";
 import type { CacheableRequest } from "./cacheable-request.js";
 import type { FillResult, ProxyContext } from "./context.js";
@@ -62,28 +63,24 @@ export async function fill(
   const upstreamStarted = performance.now();
   const observe = (error?: Parameters<ProxyContext["observer"]["upstream"]>[3]) =>
     ctx.observer.upstream(c.policy.label, c.route.name, (performance.now() - upstreamStarted) / 1000, error);
-  const validators = options.stale ? validatorsOf(options.stale) : {};
-  let response: UpstreamResponse;
-  try {
-    response = await ctx.upstream.request({
-      method: "GET",
-      path: c.fillPath,
-      headers: { ...c.fillHeaders, ...validators },
-      timeoutMs: c.policy.upstreamTimeoutMs,
-    });
-  } catch (error) {
-    const reason = upstreamErrorReason(error);
-    observe(reason);
-    ctx.log.warn({ err: error, route: c.route.name, path: c.fillPath, reason }, "cache fill failed");
-    return finish({ result: { kind: "error", reason } });
+  const stale = options.stale;
+  const validators = stale ? validatorsOf(stale) : {};
+  let response = await request(ctx, c, validators);
+  if (response.status === 304 && stale && Object.keys(validators).length > 0) {
+    response.body.resume(); // a 304 has no body; release the connection
+    const outcome = revalidated(ctx, c, stale, response.headers, { seq, fence, now: ctx.now() });
+    if (outcome) {
+      observe();
+      return finish({ result: outcome.result }, outcome.storing);
+    }
+    // The 304 does not select the stored response, or cannot be shared: ask again, unconditionally.
+    response = await request(ctx, c, {});
+  }
+  if ("reason" in response) {
+    observe(response.reason);
+    return finish({ result: { kind: "error", reason: response.reason } });
   }
   const now = ctx.now();
-  if (response.status === 304 && options.stale && Object.keys(validators).length > 0) {
-    observe();
-    response.body.resume(); // a 304 has no body; release the connection
-    const outcome = revalidated(ctx, c, options.stale, response.headers, { seq, fence, now });
-    return finish({ result: outcome.result }, outcome.storing);
-  }
   const decision = storability({
     rules: c.route.rules,
     status: response.status,
@@ -181,22 +178,44 @@ function completed(
  * if no pod invalidated one of them meanwhile. A store that cannot say (Redis unreachable) gives no
  * fence; the store will most likely fail the write too, and if not, it is stored unfenced.
  */
-async function takeFence(ctx: ProxyContext, c: CacheableRequest): Promise<Fence | undefined> {
+async function takeFence(ctx: ProxyContext, c: CacheableRequest): Promise<Fence> {
   try {
     return await ctx.store.fence(c.tags);
   } catch (error) {
     ctx.log.debug(
       { err: error, key: c.key, code: (error as { code?: string }).code },
-      "store fence failed; the fill will be stored unfenced",
+      "store fence failed; the fill will not be stored in Redis",
     );
-    return undefined;
+    return { tags: [...c.tags], takenAt: performance.now(), unavailable: true };
+  }
+}
+
+/** The fill's upstream request; a failure is logged and resolves to its reason. */
+async function request(
+  ctx: ProxyContext,
+  c: CacheableRequest,
+  validators: Readonly<Record<string, string>>,
+): Promise<UpstreamResponse | { readonly status: 0; readonly reason: UpstreamErrorReason }> {
+  try {
+    return await ctx.upstream.request({
+      method: "GET",
+      path: c.fillPath,
+      headers: { ...c.fillHeaders, ...validators },
+      timeoutMs: c.policy.upstreamTimeoutMs,
+    });
+  } catch (error) {
+    const reason = upstreamErrorReason(error);
+    ctx.log.warn({ err: error, route: c.route.name, path: c.fillPath, reason }, "cache fill failed");
+    return { status: 0, reason };
   }
 }
 
 /**
  * The upstream answered a conditional fill with 304: the stored response is still current. Its body
  * and status are kept, its header fields freshened with the 304's (RFC 9111 §4.3.4), and it is stored
- * again with the freshness those fields now give it — the body was not transferred again.
+ * again with the freshness those fields now give it — the body was not transferred again. Undefined
+ * when the 304 cannot be used that way: its validator names another representation, it sets a cookie,
+ * or the freshened response may not be stored (the caller then refetches without conditions).
  */
 function revalidated(
   ctx: ProxyContext,
@@ -204,7 +223,8 @@ function revalidated(
   stale: CacheEntry,
   update: Headers,
   at: { readonly seq: number; readonly fence: Fence | undefined; readonly now: number },
-): { result: FillResult; storing?: Promise<void> } {
+): { result: FillResult; storing?: Promise<void> } | undefined {
+  if (!selectsStored(stale.headers, update)) return undefined;
   const headers = freshenedHeaders(stale.headers, update);
   const decision = storability({
     rules: c.route.rules,
@@ -213,6 +233,8 @@ function revalidated(
     requestAuthorized: c.requestAuthorized,
     now: at.now,
   });
+  // Not storable any more (private, no-store, Vary: *...): waiters must not share it; refetch whole.
+  if (!decision.storable) return undefined;
   const entry = buildEntry(c, { status: stale.status, headers }, stale.body, decision, at.now);
   return completed(ctx, c, entry, decision, { seq: at.seq, fence: at.fence, fwd: "stale", fwdStatus: 304 });
 }

@@ -30,12 +30,8 @@ export function writeEntry(
   now: number,
 ): number {
   const status = answersNotModified(req.method ?? "GET", req.headers, entry) ? 304 : entry.status;
-  const headers = entry.headers.concat(
-    "age",
-    String(ageSeconds(entry, now)),
-    "cache-status",
-    cacheStatus(outcome),
-  );
+  const stored = status === 304 ? notModifiedFields(entry.headers) : entry.headers;
+  const headers = stored.concat("age", String(ageSeconds(entry, now)), "cache-status", cacheStatus(outcome));
   if (NO_BODY_STATUS.has(status)) {
     res.writeHead(status, headers);
     res.end();
@@ -45,6 +41,28 @@ export function writeEntry(
   res.writeHead(status, headers);
   res.end(req.method === "HEAD" ? undefined : entry.body);
   return status;
+}
+
+/**
+ * The stored fields a 304 carries (RFC 9110 §15.4.5): those that would be sent in a 200 and guide
+ * caches — not the representation's metadata (Content-Type, Content-Encoding…).
+ */
+const NOT_MODIFIED_FIELDS: ReadonlySet<string> = new Set([
+  "cache-control",
+  "content-location",
+  "date",
+  "etag",
+  "expires",
+  "vary",
+  "last-modified",
+]);
+
+function notModifiedFields(flat: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < flat.length; i += 2) {
+    if (NOT_MODIFIED_FIELDS.has(flat[i] as string)) kept.push(flat[i] as string, flat[i + 1] as string);
+  }
+  return kept;
 }
 
 /** The upstream's response head as a flat array for `writeHead`, plus our Cache-Status. */

@@ -5,10 +5,12 @@ import { ERROR_CODES } from "../errors.js";
 import { type CacheOutcome, cacheStatus } from "../http-cache/cache-outcome.js";
 import { connectionTokens, type Headers, type HeaderValue, joinedValue } from "../http-cache/headers.js";
 import type { CompiledPolicy } from "../routing/compile-policy.js";
+import { normalizePath, splitTarget } from "../routing/normalize-path.js";
 import { NO_ROUTE_LABEL, type UpstreamErrorReason } from "../telemetry/metric-names.js";
 import type { ProxyContext } from "./context.js";
 import { forwardHeaders } from "./respond.js";
 import { upstreamErrorReason } from "./upstream.js";
+import { invalidateWrite } from "./write-path.js";
 
 /**
  * HTTP/1.1 Upgrade requests (WebSocket or any other protocol; RFC 9110 §7.8), which node:http hands
@@ -38,6 +40,8 @@ export interface UpgradeProxy {
 }
 
 const OUTCOME: CacheOutcome = { kind: "bypass", reason: "upgrade" };
+/** RFC 9110 §9.2.1: an upgrade on any other method may change state, and invalidates. */
+const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
 /** Once one side has closed, how long the other may take to flush what is still buffered for it. */
 const FLUSH_GRACE_MS = 5_000;
 /** Reported (debug log) when the client left before the upstream answered: nothing was sent. */
@@ -105,20 +109,37 @@ class Tunnel {
     upstream.once("data", (chunk: Buffer) => this.onAnswer(chunk));
     // Written (and piped) before the connection is up: the socket buffers until it connects.
     const headers = upgradeHeaders(forwardHeaders(req), req.headers, this.ctx.upstream.host);
-    upstream.write(requestHead(req.method ?? "GET", req.url ?? "/", headers));
+    // Node decodes header values as latin1: encode them back the same way, byte for byte.
+    upstream.write(Buffer.from(requestHead(req.method ?? "GET", req.url ?? "/", headers), "latin1"));
     if (head.length > 0) upstream.write(head);
     client.pipe(upstream);
   }
 
-  /** The upstream's first bytes (its status line): from here on, both directions are piped. */
+  /**
+   * The upstream's first bytes (its status line): from here on, both directions are piped. An upgrade
+   * on an unsafe method (a POST that a plain upstream may simply apply) that the upstream accepted
+   * (101, 2xx, 3xx) invalidates like any write before the answer reaches the client.
+   */
   private onAnswer(chunk: Buffer): void {
     if (this.settled) return;
     this.settled = true;
     clearTimeout(this.timer);
+    const status = responseStatus(chunk) ?? 0;
     this.ctx.observer.upstream(this.policy.label, NO_ROUTE_LABEL, this.seconds());
-    this.report(responseStatus(chunk) ?? 0);
-    this.client.write(chunk);
-    this.upstream.pipe(this.client);
+    this.report(status);
+    const relay = () => {
+      if (this.client.destroyed) return;
+      this.client.write(chunk);
+      this.upstream.pipe(this.client);
+    };
+    const method = this.req.method ?? "GET";
+    if (SAFE_METHODS.has(method) || status < 100 || status >= 400) {
+      relay();
+      return;
+    }
+    this.upstream.pause(); // no data event is lost while the invalidation runs
+    const path = normalizePath(splitTarget(this.req.url ?? "/").path);
+    void invalidateWrite(this.ctx, { policy: this.policy, method, path, related: [] }).finally(relay);
   }
 
   /** The upstream could not be reached or did not answer: 502 (504 on timeout), then close. */

@@ -31,21 +31,10 @@ export function serveWrite(
   const { policy, path } = write;
   const method = req.method ?? "POST";
   let requestBody: Buffer | undefined;
-  const invalidate = async (related: readonly string[]) => {
-    const matches = matchInvalidations(policy, method, path, () =>
+  const invalidate = (related: readonly string[]) =>
+    invalidateWrite(ctx, { policy, method, path, related }, () =>
       jsonObjectBody(requestBody, req.headers["content-type"]),
     );
-    const tags = new Set(matches.flatMap((match) => match.tags));
-    tags.add(pathTag(path));
-    for (const other of related) tags.add(pathTag(other));
-    await ctx.invalidator.invalidate({
-      policy: policy.label,
-      source: "write",
-      rules: [...matches.map((match) => match.rule), INVALIDATION_RULE_TARGET_URI],
-      tags: [...tags],
-      keys: [],
-    });
-  };
   return passThrough(ctx, req, res, started, {
     route: write.route,
     outcome: { kind: "bypass", reason: "unsafe-method" },
@@ -61,6 +50,34 @@ export function serveWrite(
       // Refused: the request never reached the upstream, so nothing was written.
       if (reason !== "refused") await invalidate([]);
     },
+  });
+}
+
+/**
+ * What a successful (or possibly applied) write invalidates: its matching rules' tags and its target
+ * URI plus `related` paths. Resolves once the store has dropped them (failures are logged, not thrown).
+ */
+export async function invalidateWrite(
+  ctx: ProxyContext,
+  write: {
+    readonly policy: CompiledPolicy;
+    readonly method: string;
+    readonly path: string;
+    readonly related: readonly string[];
+  },
+  body: () => Readonly<Record<string, unknown>> | undefined = () => undefined,
+): Promise<void> {
+  const { policy, path } = write;
+  const matches = matchInvalidations(policy, write.method, path, body);
+  const tags = new Set(matches.flatMap((match) => match.tags));
+  tags.add(pathTag(path));
+  for (const other of write.related) tags.add(pathTag(other));
+  await ctx.invalidator.invalidate({
+    policy: policy.label,
+    source: "write",
+    rules: [...matches.map((match) => match.rule), INVALIDATION_RULE_TARGET_URI],
+    tags: [...tags],
+    keys: [],
   });
 }
 

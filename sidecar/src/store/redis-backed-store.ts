@@ -83,10 +83,20 @@ function classify(store: string, operation: Operation, timeoutMs: number, error:
   const message = error instanceof Error ? error.message : String(error);
   if (/timed out/i.test(message)) return storeTimeout(store, operation, timeoutMs);
   const isReply = error instanceof Error && error.name === "ReplyError";
-  if (isReply && !/^(CLUSTERDOWN|LOADING|MASTERDOWN|TRYAGAIN|READONLY)/.test(message)) {
+  // Transient: the cluster or the server cannot take it now (OOM: maxmemory reached; BUSY: a script).
+  if (isReply && !/^(CLUSTERDOWN|LOADING|MASTERDOWN|TRYAGAIN|READONLY|OOM|BUSY)/.test(message)) {
     return storeCommandFailed(store, operation, error);
   }
   return storeUnavailable(store, operation, error);
+}
+
+/** Reply texts of a Redis (or a proxy in front of it) that does not run apicache's multi-key scripts. */
+const SCRIPT_REFUSED = /not declared|CROSSSLOT|unknown command|NOPERM|not allowed|disabled|not supported/i;
+
+/** The message of a StoreError and of the reply that caused it. */
+function errorText(error: Error): string {
+  const cause = (error as { cause?: unknown }).cause;
+  return `${error.message} ${cause instanceof Error ? cause.message : ""}`;
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -187,6 +197,8 @@ export class RedisBackedStore implements EntryStore {
       tags,
     };
     const fence = options.fence;
+    // A fill whose fence could not be taken does not write here: it may predate a write.
+    if (fence?.unavailable) return false;
     if (fence?.generations === undefined) {
       await this.#run("set", 1, () => writeEntry(this.#client, this.#prefix, write));
       return true;
@@ -206,9 +218,14 @@ export class RedisBackedStore implements EntryStore {
     return this.#run("set", 3, () => writeFencedStepwise(this.#client, this.#prefix, write, fence));
   }
 
-  /** Whether Redis refused a multi-key script: if so, never send one again (and say so once). */
+  /**
+   * Whether Redis refused a multi-key script itself (a proxy or a managed service that forbids
+   * undeclared or cross-slot keys, or scripts): if so, never send one again (and say so once). Other
+   * command errors (a wrong type, say) are not a reason to give scripts up.
+   */
   #refusedScript(error: unknown): boolean {
     if (!(error instanceof StoreError && error.code === "APICACHE_ERR_STORE_COMMAND")) return false;
+    if (!SCRIPT_REFUSED.test(errorText(error))) return false;
     this.#scriptAllowed = false;
     this.#logger?.warn(
       { err: error, store: this.name },

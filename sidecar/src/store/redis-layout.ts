@@ -55,9 +55,10 @@ export function generationKey(prefix: string, tag: string): string {
 }
 
 /**
- * How long a tag's generation outlives its last increment. A fence older than half of it is not
- * trusted (the generation it read may have expired and been re-created since): such a fill is not
- * stored, which only a fill slower than 5 minutes can meet.
+ * How long a tag's generation outlives its last bump. A re-created generation never repeats an old
+ * value (it starts at Redis's clock, see BUMP_FUNCTION), but a fence that read "none" would match a
+ * generation that was created and expired again during the fill: so a fence older than half the
+ * lifetime is not trusted, and such a fill is not stored — which only a fill slower than 5 minutes meets.
  */
 export const GENERATION_TTL_MS = 10 * 60_000;
 export const FENCE_MAX_AGE_MS = GENERATION_TTL_MS / 2;
@@ -81,11 +82,32 @@ end
 return 1
 `;
 
-/** KEYS[1] a tag's generation; ARGV[1] GENERATION_TTL_MS. Increments it and renews its lifetime. */
-export const GENERATION_BUMP_LUA = `
-redis.call('INCR', KEYS[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return 1
+/**
+ * Lua: bumps a tag's generation. An existing one is incremented; a missing one (never bumped, or
+ * expired) starts at Redis's clock in microseconds, so a generation that expired and starts again can
+ * never repeat a value a fence read before (an "ABA" would let a pre-write fill through). Renews its
+ * lifetime. Errors (a Redis out of memory refuses the write) are swallowed: a fill could not store
+ * then either, and the invalidation's deletes must still happen. Returns 1, or 0 when refused.
+ */
+const BUMP_FUNCTION = `
+local function bump(key, ttl)
+  local ok = pcall(function()
+    if redis.call('EXISTS', key) == 1 then
+      redis.call('INCR', key)
+    else
+      local t = redis.call('TIME')
+      redis.call('SET', key, t[1] .. string.format('%06d', tonumber(t[2])))
+    end
+    redis.call('PEXPIRE', key, ttl)
+  end)
+  if ok then return 1 end
+  return 0
+end
+`;
+
+/** KEYS[1] a tag's generation; ARGV[1] GENERATION_TTL_MS (see BUMP_FUNCTION). */
+export const GENERATION_BUMP_LUA = `${BUMP_FUNCTION}
+return bump(KEYS[1], ARGV[1])
 `;
 
 /**
@@ -93,13 +115,13 @@ return 1
  * names). KEYS: n tag sets, then their n generations; ARGV[1] the entry key prefix (`<prefix>:k|`),
  * ARGV[2] the page size, ARGV[3] GENERATION_TTL_MS on the first call of an invalidation (bump the
  * generations), 0 on the calls that drain further pages. Atomically (a script runs alone, so
- * "entries gone before members" cannot be observed half-done): bumps the generations, reads one page
+ * "entries gone before members" cannot be observed half-done): reads one page
  * of each tag set, removes exactly those members (the whole set when the page held all of it),
- * unlinks their entries (one UNLINK per 500 keys). Returns a flat list of pairs per tag set: entries
+ * unlinks their entries (one UNLINK per 500 keys), bumps the generations. Returns a flat list of pairs per tag set: entries
  * unlinked (all counted on the first pair) and members left (0: drained), so one round trip
  * invalidates every tag of a write unless a tag indexes more than a page.
  */
-export const TAG_DRAIN_LUA = `
+export const TAG_DRAIN_LUA = `${BUMP_FUNCTION}
 local prefix = ARGV[1]
 local page = tonumber(ARGV[2])
 local generationTtl = tonumber(ARGV[3])
@@ -109,10 +131,6 @@ local keys = {}
 local n = 0
 for i = 1, tagCount do
   local tag = KEYS[i]
-  if generationTtl > 0 then
-    redis.call('INCR', KEYS[tagCount + i])
-    redis.call('PEXPIRE', KEYS[tagCount + i], generationTtl)
-  end
   local members = redis.call('ZRANGE', tag, 0, page - 1)
   local count = #members
   out[2 * i] = 0
@@ -132,6 +150,10 @@ for start = 1, n, 500 do
 end
 out[1] = removed
 for i = 2, tagCount do out[2 * i - 1] = 0 end
+-- After the deletes (the script is atomic either way), so a Redis out of memory still deletes.
+if generationTtl > 0 then
+  for i = 1, tagCount do bump(KEYS[tagCount + i], generationTtl) end
+end
 return out
 `;
 

@@ -123,9 +123,14 @@ export async function writeFencedStepwise(
   const [heldBefore] = await Promise.all([holds(), ...indexUnderTags(client, prefix, write)]);
   if (!heldBefore) return false;
   await setEntry(client, prefix, write);
-  if (await holds()) return true;
-  await client.unlink(entryKey(prefix, write.key));
-  return false;
+  let heldAfter = false;
+  try {
+    heldAfter = await holds();
+  } finally {
+    // Unchecked (the check failed) counts as moved: the entry must not outlive a doubt.
+    if (!heldAfter) await client.unlink(entryKey(prefix, write.key)).catch(() => 0);
+  }
+  return heldAfter;
 }
 
 function indexUnderTags(client: Redis | Cluster, prefix: string, write: EntryWrite): Promise<number>[] {

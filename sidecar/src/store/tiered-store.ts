@@ -74,13 +74,20 @@ export class TieredStore implements EntryStore {
   }
 
   /**
-   * L1 first (a fill's waiters and the next requests find it at once), then L2 with the fill's fence;
-   * if L2 refuses (a tag was invalidated by some pod since the fence), the L1 copy goes too.
+   * Unfenced: L1, then L2. Fenced (a fill): L2 first, and L1 only once L2 has taken it, so this pod
+   * never serves, even for one round trip, what the fence may still refuse (a tag invalidated by some
+   * pod since). A fence taken while L2 was unreachable: L1 only (fail open).
    */
   async set(key: string, value: Buffer, options: SetOptions): Promise<boolean> {
-    this.#l1.put(key, value, options);
+    const fence = options.fence;
+    if (fence === undefined || fence.unavailable) {
+      this.#l1.put(key, value, options);
+      if (fence === undefined) await this.#l2.set(key, value, options);
+      return true;
+    }
+    const epoch = this.#epoch;
     const stored = await this.#l2.set(key, value, options);
-    if (!stored && this.#l1.lookup(key)?.value === value) this.#l1.remove([key]);
+    if (stored && epoch === this.#epoch) this.#l1.put(key, value, options);
     return stored;
   }
 

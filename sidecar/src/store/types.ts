@@ -56,6 +56,12 @@ export interface Fence {
   readonly generations?: readonly string[];
   /** performance.now() when taken: a fence too old to be checked refuses the set. */
   readonly takenAt: number;
+  /**
+   * The shared tier could not be asked (Redis unreachable, circuit open): the fill may predate a
+   * write no one can rule out, so shared stores refuse the set; the tiered store keeps it in L1 only
+   * (fail open, bounded by maxEntryAge as any L1 copy).
+   */
+  readonly unavailable?: true;
 }
 
 export interface StoreHealth {
