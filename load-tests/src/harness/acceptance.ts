@@ -6,6 +6,8 @@ export interface Verdict {
   readonly criterion: string;
   readonly measured: string;
   readonly pass: boolean;
+  /** Printed for information, never a failure (see docs/adr/0006). */
+  readonly informational?: true;
 }
 
 export interface RunHealth {
@@ -37,18 +39,6 @@ export function mixedVerdicts(
   t: Thresholds,
   isolated?: IsolatedWrites,
 ): Verdict[] {
-  const slowdown = result.writes.after.p50 - result.writes.before.p50;
-  const steady = isolated?.steady;
-  const isolatedVerdicts: Verdict[] =
-    isolated && steady
-      ? [
-          {
-            criterion: `${result.scenario}: writes one at a time (warmed up), p50 through the sidecar at most ${t.maxWriteP50SlowdownMs} ms slower`,
-            measured: `${formatDelta(steady.sidecarP50 - steady.directP50)} (${steady.directP50.toFixed(2)} → ${steady.sidecarP50.toFixed(2)} ms)`,
-            pass: isolated.failed === 0 && steady.sidecarP50 - steady.directP50 <= t.maxWriteP50SlowdownMs,
-          },
-        ]
-      : [];
   return [
     {
       criterion: `${result.scenario}: reads p95 improved >= ${t.mixedMinReadP95ImprovementPercent}%`,
@@ -60,13 +50,45 @@ export function mixedVerdicts(
       measured: pct(result.overall.meanImprovement),
       pass: result.overall.meanImprovement >= t.mixedMinMeanImprovementPercent,
     },
-    {
-      criterion: `${result.scenario}: writes p50 through the sidecar at most ${t.maxWriteP50SlowdownMs} ms slower`,
-      measured: formatDelta(slowdown),
-      pass: result.writes.before.n > 0 && result.writes.after.n > 0 && slowdown <= t.maxWriteP50SlowdownMs,
-    },
-    ...isolatedVerdicts,
+    ...writeVerdicts(result, t, isolated),
     ...healthVerdicts(result.scenario, health, t),
+  ];
+}
+
+/**
+ * Writes through the sidecar at most `maxWriteP50SlowdownMs` slower at p50. With the isolated
+ * measurement (writes one at a time, alternating, warmed up), that is the criterion and the run's own
+ * 25-write p50 difference is shown for information: ADR 0006 explains why the latter mostly measures
+ * which direct writes queued behind a report and how long idle processes take to wake, not the sidecar.
+ */
+function writeVerdicts(result: ScenarioComparison, t: Thresholds, isolated?: IsolatedWrites): Verdict[] {
+  const slowdown = result.writes.after.p50 - result.writes.before.p50;
+  const limit = t.maxWriteP50SlowdownMs;
+  const inRun = `${formatDelta(slowdown)} (${result.writes.before.p50.toFixed(2)} → ${result.writes.after.p50.toFixed(2)} ms)`;
+  const measuredInRun = result.writes.before.n > 0 && result.writes.after.n > 0;
+  if (!isolated) {
+    return [
+      {
+        criterion: `${result.scenario}: writes p50 through the sidecar at most ${limit} ms slower`,
+        measured: inRun,
+        pass: measuredInRun && slowdown <= limit,
+      },
+    ];
+  }
+  const { steady } = isolated;
+  const delta = steady.sidecarP50 - steady.directP50;
+  return [
+    {
+      criterion: `${result.scenario}: writes p50 through the sidecar at most ${limit} ms slower (one at a time, warmed up; ADR 0006)`,
+      measured: `${formatDelta(delta)} (${steady.directP50.toFixed(2)} → ${steady.sidecarP50.toFixed(2)} ms)`,
+      pass: isolated.failed === 0 && delta <= limit,
+    },
+    {
+      criterion: `${result.scenario}: writes p50 difference within the run (25 writes; information, ADR 0006)`,
+      measured: inRun,
+      pass: true,
+      informational: true,
+    },
   ];
 }
 

@@ -54,7 +54,10 @@ export function renderVerdicts(verdicts: readonly Verdict[]): string {
   return [
     "| criterion | measured | |",
     "|---|---:|---|",
-    ...verdicts.map((v) => `| ${v.criterion} | ${v.measured} | ${v.pass ? "pass" : "**FAIL**"} |`),
+    ...verdicts.map(
+      (v) =>
+        `| ${v.criterion} | ${v.measured} | ${v.informational ? "info" : v.pass ? "pass" : "**FAIL**"} |`,
+    ),
   ].join("\n");
 }
 
