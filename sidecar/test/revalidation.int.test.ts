@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sidecar } from "../src/index.js";
 import { eventually, manualClock, send, startTestSidecar } from "./support/harness.js";
@@ -19,43 +20,14 @@ describe("revalidating stale entries with the upstream", () => {
     upstream = await startUpstream((req, res) => {
       const path = (req.url ?? "").split("?")[0] as string;
       const version = versions.get(path) ?? 1;
-      const etag = `"v${version}"`;
-      const headers = { etag, "cache-control": "max-age=60", "x-served": String(upstream.count(path)) };
-      if (path.startsWith("/strict/imsonly")) {
-        // Validates on If-Modified-Since only (second-granular), and its 304 names the current ETag.
-        const lastModified = new Date(Date.UTC(2026, 0, 1)).toUTCString();
-        const current = { etag, "last-modified": lastModified, "cache-control": "max-age=60" };
-        if (req.headers["if-modified-since"] === lastModified) {
-          res.writeHead(304, current);
-          res.end();
-          return;
-        }
-        res.writeHead(200, { ...current, "content-type": "application/json" });
-        res.end(JSON.stringify({ path, version }));
-        return;
-      }
-      if (path.startsWith("/dated/")) {
-        const lastModified = new Date(Date.UTC(2026, 0, version)).toUTCString();
-        const since = req.headers["if-modified-since"];
-        if (since !== undefined && Date.parse(since) >= Date.parse(lastModified)) {
-          res.writeHead(304, { "last-modified": lastModified, "cache-control": "max-age=60" });
-          res.end();
-          return;
-        }
-        const body = JSON.stringify({ path, version });
-        res.writeHead(200, { "last-modified": lastModified, "cache-control": "max-age=60" });
-        res.end(body);
-        return;
-      }
-      if (req.headers["if-none-match"] === etag) {
-        res.writeHead(304, headers);
-        res.end();
-        return;
-      }
-      const body = JSON.stringify({ path, version, padding: "x".repeat(2_000) });
-      bodyBytes.set(path, (bodyBytes.get(path) ?? 0) + body.length);
-      res.writeHead(200, { ...headers, "content-type": "application/json" });
-      res.end(body);
+      const answer = path.startsWith("/strict/imsonly")
+        ? onlyModifiedSince(req, version)
+        : path.startsWith("/dated/")
+          ? lastModifiedOnly(req, version)
+          : withEtag(req, version, upstream.count(path));
+      if (answer.status === 200) bodyBytes.set(path, (bodyBytes.get(path) ?? 0) + answer.body.length);
+      res.writeHead(answer.status, answer.headers);
+      res.end(answer.body);
     });
     sidecar = await startTestSidecar({
       upstream: upstream.url,
@@ -160,3 +132,42 @@ describe("revalidating stale entries with the upstream", () => {
     expect(upstream.received.find((r) => r.url === "/strict/e")?.headers["if-none-match"]).toBeUndefined();
   });
 });
+
+interface Answer {
+  readonly status: 200 | 304;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** ETag "v<version>" and If-None-Match, with a 2 KB body (so a resent body would show). */
+function withEtag(req: IncomingMessage, version: number, served: number): Answer {
+  const etag = `"v${version}"`;
+  const headers = { etag, "cache-control": "max-age=60", "x-served": String(served) };
+  if (req.headers["if-none-match"] === etag) return { status: 304, headers, body: "" };
+  const body = JSON.stringify({ path: req.url, version, padding: "x".repeat(2_000) });
+  return { status: 200, headers: { ...headers, "content-type": "application/json" }, body };
+}
+
+/** Last-Modified only (day <version> of 2026), validated by If-Modified-Since. */
+function lastModifiedOnly(req: IncomingMessage, version: number): Answer {
+  const headers = {
+    "last-modified": new Date(Date.UTC(2026, 0, version)).toUTCString(),
+    "cache-control": "max-age=60",
+  };
+  const since = req.headers["if-modified-since"];
+  if (since !== undefined && Date.parse(since) >= Date.parse(headers["last-modified"]))
+    return { status: 304, headers, body: "" };
+  return { status: 200, headers, body: JSON.stringify({ path: req.url, version }) };
+}
+
+/** Validates on If-Modified-Since only (second-granular, unchanged), and its 304 names the current ETag. */
+function onlyModifiedSince(req: IncomingMessage, version: number): Answer {
+  const lastModified = new Date(Date.UTC(2026, 0, 1)).toUTCString();
+  const headers = { etag: `"v${version}"`, "last-modified": lastModified, "cache-control": "max-age=60" };
+  if (req.headers["if-modified-since"] === lastModified) return { status: 304, headers, body: "" };
+  return {
+    status: 200,
+    headers: { ...headers, "content-type": "application/json" },
+    body: JSON.stringify({ path: req.url, version }),
+  };
+}
