@@ -100,7 +100,8 @@ export function writeUpstreamError(
   return status;
 }
 
-const UPSTREAM_CODES: Readonly<Record<UpstreamErrorReason, string>> = {
+/** The stable error code logged for each upstream failure reason. */
+export const UPSTREAM_CODES: Readonly<Record<UpstreamErrorReason, string>> = {
   timeout: ERROR_CODES.UPSTREAM_TIMEOUT,
   refused: ERROR_CODES.UPSTREAM_REFUSED,
   reset: ERROR_CODES.UPSTREAM_RESET,

@@ -8,7 +8,7 @@ import type { CompiledPolicy } from "../routing/compile-policy.js";
 import { normalizePath, splitTarget } from "../routing/normalize-path.js";
 import { NO_ROUTE_LABEL, type UpstreamErrorReason } from "../telemetry/metric-names.js";
 import type { ProxyContext } from "./context.js";
-import { forwardHeaders } from "./respond.js";
+import { forwardHeaders, UPSTREAM_CODES } from "./respond.js";
 import { upstreamErrorReason } from "./upstream.js";
 import { invalidateWrite } from "./write-path.js";
 
@@ -224,14 +224,6 @@ function closeAfterFlush(socket: Duplex): void {
     socket.destroy();
   });
 }
-
-const UPSTREAM_CODES: Readonly<Record<UpstreamErrorReason, string>> = {
-  timeout: ERROR_CODES.UPSTREAM_TIMEOUT,
-  refused: ERROR_CODES.UPSTREAM_REFUSED,
-  reset: ERROR_CODES.UPSTREAM_RESET,
-  truncated: ERROR_CODES.UPSTREAM_TRUNCATED,
-  status_5xx: ERROR_CODES.UPSTREAM_RESET,
-};
 
 /**
  * The request fields for the upstream: those a normal forward sends (`forwarded`: end-to-end fields
