@@ -1,7 +1,6 @@
 import { type IncomingMessage, type Server, STATUS_CODES } from "node:http";
 import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { ERROR_CODES } from "../errors.js";
 import { type CacheOutcome, cacheStatus } from "../http-cache/cache-outcome.js";
 import { connectionTokens, type Headers, type HeaderValue, joinedValue } from "../http-cache/headers.js";
 import type { CompiledPolicy } from "../routing/compile-policy.js";
