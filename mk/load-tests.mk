@@ -16,6 +16,10 @@ demo: deps ## Start the demo API and the sidecar, run a short load directly and 
 bench: deps ## Side-by-side load test (read-only and mixed scenarios, real Redis); writes load-tests/results.md
 	@$(LOAD_TESTS_NODE) load-tests/src/harness/main.ts $(BENCH_ARGS)
 
+.PHONY: bench-write-pacing
+bench-write-pacing: deps ## Writes direct vs through the sidecar, back to back and with idle pauses (ADR 0006)
+	@$(LOAD_TESTS_NODE) load-tests/src/harness/write-pacing.ts $(or $(SIZE),small)
+
 .PHONY: demo-api
 demo-api: deps ## Run the demo booking API alone on 127.0.0.1:8080 (SIZE=small|default|large)
 	@$(LOAD_TESTS_NODE) load-tests/src/demo-api/main.ts --listen 127.0.0.1:8080 --size $(or $(SIZE),small)
