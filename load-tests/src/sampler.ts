@@ -99,6 +99,20 @@ export interface Sampler {
   give(id: number): void;
 }
 
+/**
+ * Only writes, drawn from those that need no earlier write (no `takes`/`gives`: each can be sent alone,
+ * any number of times) and that `keep` accepts; undefined when there are none. Write priming and the
+ * write-overhead measurements use it.
+ */
+export function independentWriteSampler(
+  scenario: Scenario,
+  seed: number,
+  keep: (write: ScenarioRequest) => boolean = () => true,
+): Sampler | undefined {
+  const writes = scenario.writes.filter((w) => !w.takes && !w.gives && keep(w));
+  return writes.length === 0 ? undefined : createSampler({ ...scenario, writeRatio: 1, writes }, seed);
+}
+
 export function createSampler(scenario: Scenario, seed = scenario.seed): Sampler {
   const random = createRandom(seed);
   const counter = { n: 0 };

@@ -1,4 +1,5 @@
 import { Agent, request } from "node:http";
+import type { ConcreteRequest } from "../sampler.js";
 
 /** A minimal keep-alive HTTP client for the load generator (node:http; one agent per target). */
 export interface HttpResponse {
@@ -15,6 +16,14 @@ export interface HttpClient {
     options?: { headers?: Readonly<Record<string, string>>; body?: string },
   ): Promise<HttpResponse>;
   close(): void;
+}
+
+/** Sends one sampled request (method, path, headers and, for writes, its JSON body). */
+export function sendRequest(client: HttpClient, sampled: ConcreteRequest): Promise<HttpResponse> {
+  return client.send(sampled.method, sampled.path, {
+    headers: sampled.headers,
+    ...(sampled.body === undefined ? {} : { body: sampled.body }),
+  });
 }
 
 export function createHttpClient(baseUrl: string, timeoutMs = 120_000): HttpClient {

@@ -1,7 +1,7 @@
 import type { ConcreteRequest, Sampler } from "../sampler.js";
 import { type CacheClass, classifyCacheStatus } from "./cache-status.js";
 import { evaluateCheck } from "./checks.js";
-import type { HttpClient } from "./http-client.js";
+import { type HttpClient, sendRequest } from "./http-client.js";
 import type { Sample } from "./stats.js";
 
 /**
@@ -87,10 +87,7 @@ async function issue(
   let cache: CacheClass = "none";
   let body = "";
   try {
-    const response = await options.client.send(request.method, request.path, {
-      headers: request.headers,
-      ...(request.body === undefined ? {} : { body: request.body }),
-    });
+    const response = await sendRequest(options.client, request);
     status = response.status;
     body = response.body;
     cache = classifyCacheStatus(response.headers["cache-status"] as string | undefined);

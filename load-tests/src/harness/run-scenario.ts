@@ -1,6 +1,6 @@
-import { createSampler, readKeySpace } from "../sampler.js";
+import { createSampler, independentWriteSampler, readKeySpace } from "../sampler.js";
 import type { Scenario } from "../scenario.js";
-import { createHttpClient, type HttpClient } from "./http-client.js";
+import { createHttpClient, type HttpClient, sendRequest } from "./http-client.js";
 import { type OpenLoopResult, runOpenLoop } from "./open-loop.js";
 import { percentile } from "./stats.js";
 
@@ -83,15 +83,11 @@ async function primeWrites(
   count: number,
   progress: (done: number, total: number) => void,
 ): Promise<number> {
-  const updates = scenario.writes.filter((w) => !w.takes && !w.gives && w.method === "PUT");
-  if (count <= 0 || scenario.writeRatio === 0 || updates.length === 0) return 0;
-  const sampler = createSampler({ ...scenario, writeRatio: 1, writes: updates }, scenario.seed + 7);
+  const sampler = independentWriteSampler(scenario, scenario.seed + 7, (w) => w.method === "PUT");
+  if (count <= 0 || scenario.writeRatio === 0 || sampler === undefined) return 0;
   for (let done = 1; done <= count; done++) {
     const request = sampler.next();
-    const response = await client.send(request.method, request.path, {
-      headers: request.headers,
-      ...(request.body === undefined ? {} : { body: request.body }),
-    });
+    const response = await sendRequest(client, request);
     if (response.status >= 400)
       throw new Error(
         `priming ${request.method} ${request.path}: HTTP ${response.status} ${response.body.slice(0, 200)}`,

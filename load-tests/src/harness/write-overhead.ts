@@ -1,6 +1,6 @@
-import { createSampler } from "../sampler.js";
+import { independentWriteSampler, type Sampler } from "../sampler.js";
 import type { Scenario } from "../scenario.js";
-import { createHttpClient } from "./http-client.js";
+import { createHttpClient, type HttpClient, sendRequest } from "./http-client.js";
 import { percentile } from "./stats.js";
 
 /**
@@ -32,7 +32,29 @@ export interface WriteOverhead {
 
 export const WRITE_OVERHEAD_PAIRS = { cold: 40, warmUp: 400, steady: 200 } as const;
 
-type Target = "direct" | "sidecar";
+export type PairClients = Readonly<Record<"direct" | "sidecar", HttpClient>>;
+
+/**
+ * `count` pairs of writes, one at a time, direct and through the sidecar in turn (ABBA order, so drift
+ * cancels); with `pauseMs`, that long idle before each write. Counts failed writes into `failures`.
+ */
+export async function alternatingPairs(
+  clients: PairClients,
+  sampler: Sampler,
+  count: number,
+  options: { readonly pauseMs?: number; readonly failures?: { count: number } } = {},
+): Promise<WriteWindow> {
+  const times = { direct: [] as number[], sidecar: [] as number[] };
+  for (let i = 0; i < count; i++) {
+    for (const target of i % 2 === 0 ? (["direct", "sidecar"] as const) : (["sidecar", "direct"] as const)) {
+      if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs)); // the pacing
+      const response = await sendRequest(clients[target], sampler.next());
+      if (response.status >= 400 && options.failures) options.failures.count++;
+      times[target].push(response.latencyMs);
+    }
+  }
+  return { pairs: count, directP50: percentile(times.direct, 50), sidecarP50: percentile(times.sidecar, 50) };
+}
 
 export async function measureWriteOverhead(options: {
   readonly scenario: Scenario;
@@ -41,40 +63,21 @@ export async function measureWriteOverhead(options: {
   readonly pairs?: Partial<typeof WRITE_OVERHEAD_PAIRS>;
 }): Promise<WriteOverhead> {
   const counts = { ...WRITE_OVERHEAD_PAIRS, ...options.pairs };
-  const writes = options.scenario.writes.filter((w) => !w.takes && !w.gives);
-  const scenario: Scenario = { ...options.scenario, writeRatio: 1, writes };
-  const sampler = createSampler(scenario, scenario.seed + 31);
+  const sampler = independentWriteSampler(options.scenario, options.scenario.seed + 31);
+  if (sampler === undefined)
+    throw new Error(`scenario ${options.scenario.name} has no write that can be sent alone`);
   const clients = {
     direct: createHttpClient(options.directUrl),
     sidecar: createHttpClient(options.sidecarUrl),
   };
-  let failed = 0;
-  const pairs = async (count: number): Promise<WriteWindow> => {
-    const times: Record<Target, number[]> = { direct: [], sidecar: [] };
-    for (let i = 0; i < count; i++) {
-      const order: readonly Target[] = i % 2 === 0 ? ["direct", "sidecar"] : ["sidecar", "direct"];
-      for (const target of order) {
-        const request = sampler.next();
-        const response = await clients[target].send(request.method, request.path, {
-          headers: request.headers,
-          ...(request.body === undefined ? {} : { body: request.body }),
-        });
-        if (response.status >= 400) failed++;
-        times[target].push(response.latencyMs);
-      }
-    }
-    return {
-      pairs: count,
-      directP50: percentile(times.direct, 50),
-      sidecarP50: percentile(times.sidecar, 50),
-    };
-  };
+  const failures = { count: 0 };
+  const pairs = (count: number) => alternatingPairs(clients, sampler, count, { failures });
   try {
     await pairs(2); // not counted: opens the keep-alive connection on both paths
     const cold = await pairs(counts.cold);
     await pairs(counts.warmUp);
     const steady = await pairs(counts.steady);
-    return { cold, steady, warmUpPairs: counts.warmUp, failed };
+    return { cold, steady, warmUpPairs: counts.warmUp, failed: failures.count };
   } finally {
     clients.direct.close();
     clients.sidecar.close();

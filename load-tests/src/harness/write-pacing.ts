@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createSampler } from "../sampler.js";
-import { parseScenarioText, type Scenario } from "../scenario.js";
-import { createHttpClient, type HttpClient } from "./http-client.js";
+import { independentWriteSampler } from "../sampler.js";
+import { parseScenarioText } from "../scenario.js";
+import { createHttpClient } from "./http-client.js";
 import { REPO_ROOT, startDemoApiProcess, startRedis, startSidecarProcess } from "./stack.js";
-import { percentile } from "./stats.js";
+import { alternatingPairs } from "./write-overhead.js";
 
 /**
  * `make bench-write-pacing`: a benchmark behind ADR 0006, not a test. Writes of the mixed scenario one
@@ -16,14 +16,10 @@ import { percentile } from "./stats.js";
  */
 const size = process.argv[2] ?? "small";
 const pauseMs = Number(process.argv[3] ?? 400);
-const text = readFileSync(join(REPO_ROOT, "load-tests/scenarios/mixed.json"), "utf8");
-const parsed = parseScenarioText(text);
+const parsed = parseScenarioText(readFileSync(join(REPO_ROOT, "load-tests/scenarios/mixed.json"), "utf8"));
 if (!parsed.ok) throw new Error(`mixed.json: ${parsed.problems.join("; ")}`);
-const scenario: Scenario = {
-  ...parsed.scenario,
-  writeRatio: 1,
-  writes: parsed.scenario.writes.filter((w) => !w.takes && !w.gives),
-};
+const sampler = independentWriteSampler(parsed.scenario, parsed.scenario.seed + 99);
+if (sampler === undefined) throw new Error("mixed.json has no write that can be sent alone");
 
 const api = await startDemoApiProcess({ size });
 const redis = await startRedis();
@@ -33,39 +29,22 @@ const sidecar = await startSidecarProcess({
   redisUrl: redis.url,
 });
 const clients = { direct: createHttpClient(api.url), sidecar: createHttpClient(sidecar.url) };
-const sampler = createSampler(scenario, scenario.seed + 99);
-
-async function pairs(count: number, pause: number): Promise<{ direct: number; sidecar: number }> {
-  const times = { direct: [] as number[], sidecar: [] as number[] };
-  for (let i = 0; i < count; i++) {
-    for (const target of i % 2 === 0 ? (["direct", "sidecar"] as const) : (["sidecar", "direct"] as const)) {
-      if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause)); // the pacing itself
-      times[target].push(await send(clients[target]));
-    }
-  }
-  return { direct: percentile(times.direct, 50), sidecar: percentile(times.sidecar, 50) };
-}
-
-async function send(client: HttpClient): Promise<number> {
-  const request = sampler.next();
-  const response = await client.send(request.method, request.path, {
-    headers: request.headers,
-    ...(request.body === undefined ? {} : { body: request.body }),
-  });
-  if (response.status >= 400) throw new Error(`${request.method} ${request.path}: HTTP ${response.status}`);
-  return response.latencyMs;
-}
+const failures = { count: 0 };
 
 try {
-  await pairs(400, 0); // warm-up: V8 optimizes both write paths
+  await alternatingPairs(clients, sampler, 400, { failures }); // warm-up: V8 optimizes both write paths
   console.log("| pacing | direct p50 | sidecar p50 | difference |\n|---|---:|---:|---:|");
   for (const pause of [0, pauseMs, 0, pauseMs]) {
-    const p50 = await pairs(pause === 0 ? 100 : 40, pause);
+    const p50 = await alternatingPairs(clients, sampler, pause === 0 ? 100 : 40, {
+      pauseMs: pause,
+      failures,
+    });
     const label = pause === 0 ? "back to back" : `${pause} ms idle before each write`;
     console.log(
-      `| ${label} | ${p50.direct.toFixed(2)} ms | ${p50.sidecar.toFixed(2)} ms | +${(p50.sidecar - p50.direct).toFixed(2)} ms |`,
+      `| ${label} | ${p50.directP50.toFixed(2)} ms | ${p50.sidecarP50.toFixed(2)} ms | +${(p50.sidecarP50 - p50.directP50).toFixed(2)} ms |`,
     );
   }
+  if (failures.count > 0) throw new Error(`${failures.count} writes failed`);
 } finally {
   clients.direct.close();
   clients.sidecar.close();

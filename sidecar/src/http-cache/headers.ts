@@ -73,6 +73,29 @@ export function flattenHeaders(headers: Headers, omit: ReadonlySet<string> = EMP
   return flat;
 }
 
+/** The fields of a flat header array whose name `keep` accepts, in order. */
+export function filterFlat(flat: readonly string[], keep: (name: string) => boolean): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i] as string;
+    if (keep(name)) kept.push(name, flat[i + 1] as string);
+  }
+  return kept;
+}
+
+/** A flat header array as a header object (repeated fields as arrays): flattenHeaders' inverse. */
+export function headersFromFlat(flat: readonly string[]): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i] as string;
+    const value = flat[i + 1] as string;
+    const existing = headers[name];
+    if (existing === undefined) headers[name] = value;
+    else headers[name] = typeof existing === "string" ? [existing, value] : [...existing, value];
+  }
+  return headers;
+}
+
 /** The value of `name` in a flat header array (first occurrence). */
 export function flatHeaderValue(flat: readonly string[], name: string): string | undefined {
   for (let i = 0; i < flat.length; i += 2) if (flat[i] === name) return flat[i + 1];

@@ -1,4 +1,11 @@
-import { connectionTokens, firstValue, flatHeaderValue, type Headers, isHopByHop } from "./headers.js";
+import {
+  filterFlat,
+  firstValue,
+  flatHeaderValue,
+  flattenHeaders,
+  type Headers,
+  headersFromFlat,
+} from "./headers.js";
 
 /**
  * Revalidating a stored response with the upstream (RFC 9111 §4.3): the validators a cache sends, and
@@ -64,30 +71,7 @@ export function freshenedHeaders(
   stored: readonly string[],
   update: Headers,
 ): Record<string, string | string[]> {
-  const connection = connectionTokens(update.connection);
-  const replaced = new Map<string, readonly string[]>();
-  for (const name in update) {
-    const value = update[name];
-    if (value === undefined || isHopByHop(name, connection) || KEPT_FROM_STORED.has(name)) continue;
-    replaced.set(name, typeof value === "string" ? [value] : value);
-  }
-  const flat: string[] = [];
-  for (let i = 0; i < stored.length; i += 2) {
-    const name = stored[i] as string;
-    if (!replaced.has(name)) flat.push(name, stored[i + 1] as string);
-  }
-  for (const [name, values] of replaced) for (const value of values) flat.push(name, value);
-  return headerObject(flat);
-}
-
-function headerObject(flat: readonly string[]): Record<string, string | string[]> {
-  const headers: Record<string, string | string[]> = {};
-  for (let i = 0; i < flat.length; i += 2) {
-    const name = flat[i] as string;
-    const value = flat[i + 1] as string;
-    const existing = headers[name];
-    if (existing === undefined) headers[name] = value;
-    else headers[name] = typeof existing === "string" ? [existing, value] : [...existing, value];
-  }
-  return headers;
+  const fresh = flattenHeaders(update, KEPT_FROM_STORED); // hop-by-hop fields left out too
+  const replaced = new Set(fresh.filter((_, i) => i % 2 === 0));
+  return headersFromFlat([...filterFlat(stored, (name) => !replaced.has(name)), ...fresh]);
 }

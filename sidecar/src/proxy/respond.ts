@@ -5,6 +5,7 @@ import type { CacheEntry } from "../http-cache/entry.js";
 import { ageSeconds } from "../http-cache/freshness.js";
 import {
   connectionTokens,
+  filterFlat,
   firstValue,
   flattenHeaders,
   type Headers,
@@ -30,7 +31,8 @@ export function writeEntry(
   now: number,
 ): number {
   const status = answersNotModified(req.method ?? "GET", req.headers, entry) ? 304 : entry.status;
-  const stored = status === 304 ? notModifiedFields(entry.headers) : entry.headers;
+  const stored =
+    status === 304 ? filterFlat(entry.headers, (name) => NOT_MODIFIED_FIELDS.has(name)) : entry.headers;
   const headers = stored.concat("age", String(ageSeconds(entry, now)), "cache-status", cacheStatus(outcome));
   if (NO_BODY_STATUS.has(status)) {
     res.writeHead(status, headers);
@@ -56,14 +58,6 @@ const NOT_MODIFIED_FIELDS: ReadonlySet<string> = new Set([
   "vary",
   "last-modified",
 ]);
-
-function notModifiedFields(flat: readonly string[]): string[] {
-  const kept: string[] = [];
-  for (let i = 0; i < flat.length; i += 2) {
-    if (NOT_MODIFIED_FIELDS.has(flat[i] as string)) kept.push(flat[i] as string, flat[i + 1] as string);
-  }
-  return kept;
-}
 
 /** The upstream's response head as a flat array for `writeHead`, plus our Cache-Status. */
 export function upstreamHead(headers: Headers, outcome: CacheOutcome): string[] {
