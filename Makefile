@@ -6,8 +6,11 @@ SHELL := bash
 .DEFAULT_GOAL := help
 MAKEFLAGS += --no-print-directory
 
-# Prerequisites of `make test`; fragments append to it (e.g. the control-plane tools).
+# Prerequisites of `make test`; fragments in mk/*.mk append to it (the tools, the images). The fragments
+# are read at the end of this file, so the `test` rule names it with secondary expansion ($$): expanded
+# when the rule runs, after every fragment has appended, not when make first reads the rule.
 TEST_PREREQS :=
+.SECONDEXPANSION:
 
 ##@ General
 
@@ -55,7 +58,7 @@ test-integration: deps ## Integration tests (real redis-server, Redis Cluster, H
 	npx vitest run --project integration
 
 .PHONY: test
-test: deps lint typecheck build $(TEST_PREREQS) ## Everything: lint, typecheck, build, unit, integration and e2e tiers
+test: deps lint typecheck build $$(TEST_PREREQS) ## Everything: lint, typecheck, build, unit, integration, e2e and cluster tiers
 	npx vitest run
 
 -include mk/*.mk

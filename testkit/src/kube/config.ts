@@ -15,9 +15,19 @@ export interface KubeTestkitConfig {
   readonly toolOverrides: Readonly<Partial<Record<ToolName, string>>>;
   /** APICACHE_E2E_KUBECONFIG: run the e2e tier against this running cluster instead of starting one. */
   readonly e2eKubeconfig: string | undefined;
+  /** KUBE_VERSION: a Kubernetes release (v1.31.4) to run instead of the pinned one (hack/tools.sh builds it). */
+  readonly kubeVersion: string | undefined;
 }
 
-export const toolNames = ["kube-apiserver", "etcd", "helm3", "helm4", "kubectl"] as const;
+/** The Kubernetes components: one binary (hack/tools/kubernetes) in one cache folder, a symlink each. */
+export const kubeComponents = [
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kubelet",
+  "kube-proxy",
+] as const;
+export const toolNames = [...kubeComponents, "etcd", "helm3", "helm4", "kubectl", "pause"] as const;
 export type ToolName = (typeof toolNames)[number];
 
 /** APICACHE_KUBE_APISERVER for kube-apiserver, and so on: the names `hack/tools.sh env` prints. */
@@ -45,11 +55,16 @@ export function readKubeTestkitConfig(env: Env = process.env): Readonly<KubeTest
     const value = absolute(toolEnvVar(name));
     if (value !== undefined) toolOverrides[name] = value;
   }
+  const kubeVersion = nonEmpty("KUBE_VERSION");
+  if (kubeVersion !== undefined && !/^v?1\.\d+\.\d+$/.test(kubeVersion)) {
+    problems.push(`KUBE_VERSION must be a Kubernetes release such as v1.31.4, got "${kubeVersion}"`);
+  }
   const config: KubeTestkitConfig = {
     toolsDir: absolute("APICACHE_TOOLS_DIR") ?? join(cacheHome, "apicache", "tools"),
     kubebuilderAssets: absolute("KUBEBUILDER_ASSETS"),
     toolOverrides,
     e2eKubeconfig: nonEmpty("APICACHE_E2E_KUBECONFIG"),
+    kubeVersion: kubeVersion === undefined ? undefined : `v${kubeVersion.replace(/^v/, "")}`,
   };
   if (problems.length > 0) {
     throw new KubeTestkitError("APICACHE_ERR_CONFIG", `invalid environment:\n  ${problems.join("\n  ")}`);

@@ -6,7 +6,7 @@ const ports = { etcdClient: 2001, etcdPeer: 2002, apiServer: 6443 };
 
 describe("control plane arguments", () => {
   it("keep etcd on loopback, peer port included", () => {
-    const args = etcdArgs(layout, ports);
+    const args = etcdArgs(layout.etcdDataDir, ports);
     expect(args).toContain("--listen-client-urls=http://127.0.0.1:2001");
     expect(args).toContain("--listen-peer-urls=http://127.0.0.1:2002");
     expect(args.filter((a) => a.includes("://")).every((a) => a.includes("127.0.0.1"))).toBe(true);

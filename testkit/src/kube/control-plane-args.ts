@@ -52,12 +52,15 @@ export interface ControlPlanePorts {
 export const serviceClusterIpRange = "10.0.0.0/24";
 
 /** etcd: single member, loopback only, no fsync (test data is disposable). */
-export function etcdArgs(layout: ControlPlaneLayout, ports: ControlPlanePorts): string[] {
+export function etcdArgs(
+  dataDir: string,
+  ports: Pick<ControlPlanePorts, "etcdClient" | "etcdPeer">,
+): string[] {
   const client = `http://127.0.0.1:${ports.etcdClient}`;
   const peer = `http://127.0.0.1:${ports.etcdPeer}`;
   return [
     "--name=apicache-test",
-    `--data-dir=${layout.etcdDataDir}`,
+    `--data-dir=${dataDir}`,
     `--listen-client-urls=${client}`,
     `--advertise-client-urls=${client}`,
     `--listen-peer-urls=${peer}`,

@@ -101,7 +101,7 @@ export function apiGet(credentials: AdminCredentials, path: string, timeoutMs = 
   });
 }
 
-async function etcdHealthy(port: number): Promise<boolean> {
+export async function etcdHealthy(port: number): Promise<boolean> {
   try {
     const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2_000) });
     return res.ok && ((await res.json()) as { health?: string }).health === "true";
@@ -111,7 +111,7 @@ async function etcdHealthy(port: number): Promise<boolean> {
 }
 
 /** Wait for `ready`, failing fast (with the log tail) if the process exits first. */
-async function waitUntilReady(
+export async function waitUntilReady(
   proc: ProcessGroup,
   ready: () => Promise<boolean>,
   timeoutMs: number,
@@ -142,7 +142,7 @@ async function waitUntilReady(
   }
 }
 
-async function apiServerReady(credentials: AdminCredentials): Promise<boolean> {
+export async function apiServerReady(credentials: AdminCredentials): Promise<boolean> {
   try {
     const readyz = await apiGet(credentials, "/readyz");
     if (readyz.status !== 200) return false;
@@ -163,7 +163,7 @@ async function startEtcd(
   const etcd = startProcessGroup({
     name: "etcd",
     command: requireTool("etcd", tools),
-    args: etcdArgs(layout, ports),
+    args: etcdArgs(layout.etcdDataDir, ports),
     logPath: layout.etcdLog,
     cwd: layout.dir,
     dieWithParent: options.persistent !== true,

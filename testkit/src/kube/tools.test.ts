@@ -7,10 +7,15 @@ import { goModVersion, parseVersionsEnv, requireTool, resolveToolPaths, toolVers
 
 const versions = {
   "kube-apiserver": "v1.35.4",
+  "kube-controller-manager": "v1.35.4",
+  "kube-scheduler": "v1.35.4",
+  kubelet: "v1.35.4",
+  "kube-proxy": "v1.35.4",
   etcd: "v3.6.16",
   helm3: "v3.18.0",
   helm4: "v4.1.4",
   kubectl: "v1.35.2",
+  pause: "cfb5c191c877",
 } as const;
 
 function fakeBinary(dir: string, name: string): string {
@@ -38,20 +43,44 @@ describe("tool versions", () => {
   });
 
   it("finds a pinned version for every tool in hack/tools/", () => {
-    expect(Object.values(toolVersions()).every((v) => /^v\d+\.\d+\.\d+/.test(v))).toBe(true);
+    const { pause, ...pinned } = toolVersions(undefined, undefined);
+    expect(Object.values(pinned).every((v) => /^v\d+\.\d+\.\d+/.test(v))).toBe(true);
+    expect(pause).toMatch(/^[0-9a-f]{12}$/);
+  });
+
+  it("takes KUBE_VERSION for every Kubernetes component, and only for them", () => {
+    const overridden = toolVersions(undefined, "v1.31.4");
+    expect([overridden["kube-apiserver"], overridden.kubelet, overridden["kube-proxy"]]).toEqual([
+      "v1.31.4",
+      "v1.31.4",
+      "v1.31.4",
+    ]);
+    expect(overridden.etcd).toBe(toolVersions(undefined, undefined).etcd);
+  });
+
+  it("rejects a KUBE_VERSION that is not a release, and adds the v", () => {
+    expect(() => readKubeTestkitConfig({ KUBE_VERSION: "1.31" })).toThrow(
+      /KUBE_VERSION must be a Kubernetes release/,
+    );
+    expect(readKubeTestkitConfig({ KUBE_VERSION: "1.31.4" }).kubeVersion).toBe("v1.31.4");
   });
 });
 
 describe("tool paths", () => {
   describe("with no overrides", () => {
-    it("points into the tools cache as <dir>/<name>-<version>/<name>", () => {
+    it("points into the tools cache as <dir>/<folder>-<version>/<name>, one folder for Kubernetes", () => {
       const config = readKubeTestkitConfig({ APICACHE_TOOLS_DIR: "/cache/tools" });
       expect(resolveToolPaths(config, versions)).toEqual({
-        "kube-apiserver": "/cache/tools/kube-apiserver-v1.35.4/kube-apiserver",
+        "kube-apiserver": "/cache/tools/kubernetes-v1.35.4/kube-apiserver",
+        "kube-controller-manager": "/cache/tools/kubernetes-v1.35.4/kube-controller-manager",
+        "kube-scheduler": "/cache/tools/kubernetes-v1.35.4/kube-scheduler",
+        kubelet: "/cache/tools/kubernetes-v1.35.4/kubelet",
+        "kube-proxy": "/cache/tools/kubernetes-v1.35.4/kube-proxy",
         etcd: "/cache/tools/etcd-v3.6.16/etcd",
         helm3: "/cache/tools/helm3-v3.18.0/helm3",
         helm4: "/cache/tools/helm4-v4.1.4/helm4",
         kubectl: "/cache/tools/kubectl-v1.35.2/kubectl",
+        pause: "/cache/tools/pause-cfb5c191c877/pause",
       });
     });
 
@@ -80,7 +109,7 @@ describe("tool paths", () => {
       fakeBinary(assets, "kube-apiserver");
       const config = readKubeTestkitConfig({ APICACHE_TOOLS_DIR: "/c", KUBEBUILDER_ASSETS: assets });
       expect(resolveToolPaths(config, versions)["kube-apiserver"]).toBe(
-        "/c/kube-apiserver-v1.35.4/kube-apiserver",
+        "/c/kubernetes-v1.35.4/kube-apiserver",
       );
     });
   });

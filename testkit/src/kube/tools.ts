@@ -1,8 +1,10 @@
+import { createHash } from "node:crypto";
 import { accessSync, constants, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   type KubeTestkitConfig,
+  kubeComponents,
   readKubeTestkitConfig,
   type ToolName,
   toolEnvVar,
@@ -13,7 +15,8 @@ import { KubeTestkitError } from "./errors.js";
 /**
  * Where the test binaries live: the TypeScript twin of `hack/tools.sh path NAME`.
  * Order: APICACHE_<TOOL> env var, then KUBEBUILDER_ASSETS (kube-apiserver and etcd, only when it holds
- * both), then the tools cache `<toolsDir>/<name>-<version>/<name>` that `make tools` fills.
+ * both), then the tools cache `<toolsDir>/<folder>-<version>/<name>` that `make tools` fills; the
+ * Kubernetes components share the folder `kubernetes-<version>` (KUBE_VERSION, else the pinned release).
  */
 export type ToolPaths = Readonly<Record<ToolName, string>>;
 
@@ -39,16 +42,38 @@ export function parseVersionsEnv(text: string): Record<string, string> {
   return entries;
 }
 
-/** The pinned version of every tool, read from hack/tools/ (the same files hack/tools.sh reads). */
-export function toolVersions(sourceDir: string = toolsSourceDir): Readonly<Record<ToolName, string>> {
+const isKubeComponent = (name: ToolName): boolean => (kubeComponents as readonly string[]).includes(name);
+
+/** The cache folder of a tool (without its version). */
+export function toolFolder(name: ToolName): string {
+  return isKubeComponent(name) ? "kubernetes" : name;
+}
+
+/**
+ * The version of every tool, read from hack/tools/ (the same files hack/tools.sh reads): the pins, with
+ * KUBE_VERSION in place of the pinned Kubernetes release when set. The sandbox image (pause) is
+ * versioned by its source.
+ */
+export function toolVersions(
+  sourceDir: string = toolsSourceDir,
+  kubeVersion: string | undefined = readKubeTestkitConfig().kubeVersion,
+): Readonly<Record<ToolName, string>> {
   const read = (file: string): string => readFileSync(join(sourceDir, file), "utf8");
   const env = parseVersionsEnv(read("versions.env"));
+  const kubernetes = kubeVersion ?? goModVersion(read("kubernetes/go.mod"), "k8s.io/kubernetes");
   const versions: Record<ToolName, string | undefined> = {
-    "kube-apiserver": goModVersion(read("kube-apiserver/go.mod"), "k8s.io/kubernetes"),
+    ...(Object.fromEntries(kubeComponents.map((name) => [name, kubernetes])) as Record<
+      (typeof kubeComponents)[number],
+      string | undefined
+    >),
     etcd: goModVersion(read("etcd/go.mod"), "go.etcd.io/etcd/server/v3"),
     helm3: env.HELM3_VERSION,
     helm4: env.HELM4_VERSION,
     kubectl: env.KUBECTL_VERSION,
+    pause: createHash("sha256")
+      .update(readFileSync(join(sourceDir, "pause", "pause.c")))
+      .digest("hex")
+      .slice(0, 12),
   };
   const missing = toolNames.filter((name) => versions[name] === undefined);
   if (missing.length > 0) {
@@ -72,7 +97,7 @@ function isExecutable(path: string): boolean {
 /** Resolve every tool's path without checking that it exists (see {@link requireTool}). */
 export function resolveToolPaths(
   config: KubeTestkitConfig = readKubeTestkitConfig(),
-  versions: Readonly<Record<ToolName, string>> = toolVersions(),
+  versions: Readonly<Record<ToolName, string>> = toolVersions(toolsSourceDir, config.kubeVersion),
 ): ToolPaths {
   const assets = config.kubebuilderAssets;
   const assetsUsable =
@@ -83,7 +108,7 @@ export function resolveToolPaths(
     const override = config.toolOverrides[name];
     if (override !== undefined) return override;
     if (assetsUsable && (name === "kube-apiserver" || name === "etcd")) return join(assets, name);
-    return join(config.toolsDir, `${name}-${versions[name]}`, name);
+    return join(config.toolsDir, `${toolFolder(name)}-${versions[name]}`, name);
   };
   return Object.freeze(Object.fromEntries(toolNames.map((name) => [name, resolve(name)])) as ToolPaths);
 }
