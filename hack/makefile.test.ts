@@ -23,12 +23,14 @@ function dryRun(target: string): string[] {
 const indexOf = (lines: string[], pattern: RegExp) => lines.findIndex((line) => pattern.test(line));
 
 describe("make on a fresh machine", () => {
-  it("builds the tools before `make test` runs any test", () => {
+  it("builds the tools and the images before `make test` runs any test", () => {
     const lines = dryRun("test");
     const tools = indexOf(lines, /hack\/tools\.sh install/);
+    const images = indexOf(lines, /hack\/images\.sh build/);
     const tests = indexOf(lines, /vitest run/);
     expect(tools).toBeGreaterThanOrEqual(0);
-    expect(tests).toBeGreaterThan(tools);
+    expect(images).toBeGreaterThanOrEqual(0);
+    expect(tests).toBeGreaterThan(Math.max(tools, images));
   });
 
   it("builds the tools before `make cluster-up` starts the cluster", () => {

@@ -4,6 +4,7 @@ export * from "./examples.js";
 export * from "./parse.js";
 export * from "./path-template.js";
 export type * from "./policy.js";
+export * from "./policy-text.js";
 export * from "./problems.js";
 export * from "./quantity.js";
 export * from "./reference.js";

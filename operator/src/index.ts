@@ -1,4 +1,5 @@
 import {
+  AdmissionregistrationV1Api,
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
@@ -23,6 +24,7 @@ import { ResilientInformer } from "./kube/informer.js";
 import { INFORMER_BACKOFF, type InformerContext, policyInformer } from "./kube/informers.js";
 import { loadKubeConfig } from "./kube/kube-config.js";
 import { ApiLeaseClient } from "./kube/lease-client.js";
+import { type OwnerLookup, webhookConfigurationOwner } from "./kube/release-owner.js";
 import { SelfManagedCerts } from "./kube/self-managed-certs.js";
 import { LeaderElector } from "./leader/leader-elector.js";
 import { PolicyIndex } from "./policy/policy-index.js";
@@ -87,6 +89,8 @@ interface Runtime {
   readonly objects: KubernetesObjectApi;
   readonly metrics: OperatorMetrics;
   readonly informers: InformerContext;
+  /** Owns the Secret and Lease the operator creates, so `helm uninstall` removes them (release-owner.ts). */
+  readonly owner: OwnerLookup;
 }
 
 function connect(config: Readonly<Config>, options: StartOptions): Runtime {
@@ -107,7 +111,12 @@ function connect(config: Readonly<Config>, options: StartOptions): Runtime {
     onRestart: (resource) => metrics.informerRestarts.inc({ resource }),
   };
   const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
-  return { config, log, kubeConfig, core, custom, objects, metrics, informers };
+  const owner = webhookConfigurationOwner(
+    kubeConfig.makeApiClient(AdmissionregistrationV1Api),
+    config.webhookConfigurationName,
+    log,
+  );
+  return { config, log, kubeConfig, core, custom, objects, metrics, informers, owner };
 }
 
 /** Leader only: server-side apply of the MutatingWebhookConfiguration (with the caBundle, if any). */
@@ -202,6 +211,7 @@ function leadership(
           kubeConfig.makeApiClient(CoordinationV1Api),
           config.namespace,
           config.leaseName,
+          runtime.owner,
         ),
         onStartedLeading: begin,
         onStoppedLeading: () => {
@@ -336,6 +346,7 @@ interface CertDeps {
   readonly clock: typeof systemClock;
   readonly log: Logger;
   readonly applyWebhookConfiguration: (caBundlePem: string | undefined) => Promise<void>;
+  readonly owner: OwnerLookup;
 }
 
 interface Certs {
@@ -373,6 +384,7 @@ async function certSource(config: Config, deps: CertDeps): Promise<Certs> {
       clock: deps.clock,
       log: deps.log,
       publishCaBundle: (bundle) => deps.applyWebhookConfiguration(bundle),
+      owner: deps.owner,
     },
     secrets,
   );

@@ -13,7 +13,20 @@ describe("parseConfig", () => {
         listen: { host: "0.0.0.0", port: 8080 },
         admin: { host: "127.0.0.1", port: 9901 },
         logLevel: "info",
+        shutdownDelayMs: 5_000,
+        drainTimeoutMs: 20_000,
       },
+    });
+  });
+
+  it("takes the shutdown delay and drain timeout as durations, rejecting anything else", () => {
+    const parsed = parseConfig([...required, "--shutdown-delay", "1500ms"], { APICACHE_DRAIN_TIMEOUT: "1m" });
+    expect(parsed.ok && [parsed.config.shutdownDelayMs, parsed.config.drainTimeoutMs]).toEqual([
+      1_500, 60_000,
+    ]);
+    expect(parseConfig([...required, "--shutdown-delay", "5"], {})).toEqual({
+      ok: false,
+      problems: ['--shutdown-delay must be a duration such as 5s or 500ms (got "5")'],
     });
   });
 

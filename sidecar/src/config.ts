@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { parseDuration } from "@apicache/crds";
 import { LOG_LEVELS, type LogLevel } from "./telemetry/logger.js";
 
 /**
@@ -15,6 +16,10 @@ export interface Config {
   readonly policyConfigMap?: { readonly namespace: string; readonly name: string };
   readonly kubeconfig?: string;
   readonly logLevel: LogLevel;
+  /** On SIGTERM: how long to keep serving while readiness reports not ready (endpoints catch up). */
+  readonly shutdownDelayMs: number;
+  /** Then: how long in-flight requests may take before the rest is cut. */
+  readonly drainTimeoutMs: number;
 }
 
 export interface HostPort {
@@ -41,6 +46,9 @@ Options (each also as an environment variable):
   --policy-configmap NS/NAME       also watch this ConfigMap's policy.yaml via the API        APICACHE_POLICY_CONFIGMAP
   --kubeconfig FILE                kubeconfig for --policy-configmap (default: in-cluster)    APICACHE_KUBECONFIG
   --log-level LEVEL                fatal|error|warn|info|debug|trace|silent (default info)    APICACHE_LOG_LEVEL
+  --shutdown-delay DURATION        on SIGTERM, keep serving (not ready, Connection: close)    APICACHE_SHUTDOWN_DELAY
+                                   this long before closing the listener (default 5s)
+  --drain-timeout DURATION         then wait this long for in-flight requests (default 20s)   APICACHE_DRAIN_TIMEOUT
   -h, --help                       show this help
 `;
 
@@ -54,6 +62,8 @@ const OPTIONS = {
   "policy-configmap": { type: "string" },
   kubeconfig: { type: "string" },
   "log-level": { type: "string" },
+  "shutdown-delay": { type: "string" },
+  "drain-timeout": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -67,6 +77,8 @@ const ENV: Readonly<Record<string, string>> = {
   "policy-configmap": "APICACHE_POLICY_CONFIGMAP",
   kubeconfig: "APICACHE_KUBECONFIG",
   "log-level": "APICACHE_LOG_LEVEL",
+  "shutdown-delay": "APICACHE_SHUTDOWN_DELAY",
+  "drain-timeout": "APICACHE_DRAIN_TIMEOUT",
 };
 
 export function parseConfig(
@@ -123,7 +135,16 @@ function build(get: (flag: string) => string | undefined, problems: string[]): C
     ...(configMapRef ? { policyConfigMap: configMapRef } : {}),
     ...(kubeconfig ? { kubeconfig } : {}),
     logLevel: logLevel as LogLevel,
+    shutdownDelayMs: duration("--shutdown-delay", get("shutdown-delay") ?? "5s", problems),
+    drainTimeoutMs: duration("--drain-timeout", get("drain-timeout") ?? "20s", problems),
   };
+}
+
+function duration(flag: string, text: string, problems: string[]): number {
+  const ms = parseDuration(text);
+  if (ms === undefined)
+    problems.push(`${flag} must be a duration such as 5s or 500ms (got ${JSON.stringify(text)})`);
+  return ms ?? 0;
 }
 
 function isUrl(text: string): boolean {

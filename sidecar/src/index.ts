@@ -71,8 +71,11 @@ export interface Sidecar {
   reload(text: string, origin?: string): ReturnType<PolicyHolder["apply"]>;
   /** Runs the spec.warm entries (or the given paths) now. */
   warm(paths?: readonly string[]): ReturnType<Warmer["warm"]>;
-  /** Stops accepting, drains in-flight requests (up to drainMs), closes the upstream pool and store. */
-  close(options?: { readonly drainMs?: number }): Promise<void>;
+  /**
+   * Reports not ready and keeps serving for `delayMs` (every response with `Connection: close`), then
+   * stops accepting, drains in-flight requests (up to `drainMs`), closes the upstream pool and store.
+   */
+  close(options?: { readonly delayMs?: number; readonly drainMs?: number }): Promise<void>;
 }
 
 export async function startSidecar(options: StartSidecarOptions): Promise<Sidecar> {
@@ -107,6 +110,7 @@ export async function startSidecar(options: StartSidecarOptions): Promise<Sideca
   holder.onChange((next) => {
     if (options.warm !== false) warmer.schedule(next);
   });
+  const lifecycle = { stopping: false };
   const admin =
     options.admin === false
       ? undefined
@@ -117,6 +121,7 @@ export async function startSidecar(options: StartSidecarOptions): Promise<Sideca
           warmer,
           host: options.admin?.host ?? "127.0.0.1",
           port: options.admin?.port ?? 0,
+          stopping: () => lifecycle.stopping,
           ...(options.adminToken ? { token: options.adminToken } : {}),
         });
   for (const source of options.sources ?? []) source.start((text, origin) => holder.apply(text, origin));
@@ -141,11 +146,13 @@ export async function startSidecar(options: StartSidecarOptions): Promise<Sideca
     policy: () => holder.current,
     reload: (text, origin = "reload") => holder.apply(text, origin),
     warm: (paths) => warmer.warm(holder.current, paths),
-    close: (closeOptions) =>
-      shutdown(
+    close: (closeOptions) => {
+      lifecycle.stopping = true;
+      return shutdown(
         { server, upgrades, admin, upstream, store, warmer, sources: options.sources ?? [], log },
-        closeOptions?.drainMs ?? 10_000,
-      ),
+        { delayMs: closeOptions?.delayMs ?? 0, drainMs: closeOptions?.drainMs ?? 10_000 },
+      );
+    },
   };
 }
 
@@ -212,20 +219,29 @@ interface Running {
 }
 
 /**
- * Graceful stop: no new connections; requests that arrive on open keep-alive connections are still
- * answered, with `Connection: close`; connections are closed as soon as they are idle (a request in
- * flight at the start finishes first), so a client that keeps its connection open — every load
- * balancer does — cannot hold the drain open until the deadline. After `drainMs`, whatever is left is
- * cut, upgraded connections (WebSockets) included: they keep working until then.
+ * Graceful stop, in two phases. First, for `delayMs`, the sidecar keeps accepting and answering while
+ * its readiness says no (the admin API's /readyz): Services and load balancers take the pod out of
+ * rotation in that time, and every response says `Connection: close`, so clients move their next
+ * request elsewhere instead of finding a closed port. Then: no new connections; requests on open
+ * connections are still answered; connections close as soon as they are idle (a request in flight at
+ * the start finishes first), so a client that keeps its connection open cannot hold the drain open
+ * until the deadline. After `drainMs`, whatever is left is cut, upgraded connections (WebSockets)
+ * included: they keep working until then.
  */
-async function shutdown(running: Running, drainMs: number): Promise<void> {
+async function shutdown(running: Running, times: { delayMs: number; drainMs: number }): Promise<void> {
   for (const source of running.sources) source.stop();
   running.warmer.stop();
   const { server } = running;
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.prependListener("request", (_req, res: ServerResponse) => {
     res.shouldKeepAlive = false;
   });
+  if (times.delayMs > 0) {
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
+    await new Promise((resolve) => setTimeout(resolve, times.delayMs));
+    clearInterval(idle);
+  }
+  const { drainMs } = times;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
   const deadline = setTimeout(() => {

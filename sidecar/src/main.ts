@@ -29,9 +29,12 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, "shutting down: draining in-flight requests");
+    log.info(
+      { signal, shutdownDelayMs: config.shutdownDelayMs, drainTimeoutMs: config.drainTimeoutMs },
+      "shutting down: not ready, serving on until endpoints catch up, then draining",
+    );
     sidecar
-      .close({ drainMs: 20_000 })
+      .close({ delayMs: config.shutdownDelayMs, drainMs: config.drainTimeoutMs })
       .then(() => {
         log.info("stopped");
         process.exit(0);

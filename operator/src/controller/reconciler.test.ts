@@ -52,7 +52,7 @@ function withStatus(policy: StoredPolicy, writer: FakeWriter): StoredPolicy {
 }
 
 describe("reconciling a CachePolicy", () => {
-  it("applies ConfigMap, Role and RoleBinding, writes a Ready status and one ConfigApplied event", async () => {
+  it("applies ConfigMap, Role and RoleBinding, writes a Ready status, a ConfigApplied event, and flags the pod that predates it", async () => {
     const { writer, reconciler } = setup([storedPolicy({})], [bookingPod()]);
     await reconciler.reconcile("shop/booking-api");
     expect(writer.applied.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
@@ -72,7 +72,7 @@ describe("reconciling a CachePolicy", () => {
       injectedPods: 0,
       configHash: expect.stringMatching(/^sha256:/),
     });
-    expect(writer.events.map((e) => e.reason)).toEqual(["ConfigApplied"]);
+    expect(writer.events.map((e) => e.reason)).toEqual(["PodsNotInjected", "ConfigApplied"]);
   });
 
   it("is idempotent: a second pass writes nothing and emits nothing", async () => {

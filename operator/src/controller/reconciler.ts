@@ -47,7 +47,14 @@ export interface ReconcilerDeps {
   readonly log: Logger;
 }
 
-const NO_PODS: PodCounts = { selected: 0, injected: 0, upToDate: 0, missingPort: [], serviceAccounts: [] };
+const NO_PODS: PodCounts = {
+  selected: 0,
+  injected: 0,
+  upToDate: 0,
+  missingPort: [],
+  notInjected: [],
+  serviceAccounts: [],
+};
 
 export class Reconciler {
   /** Hash of what was last applied per object, so a resync does not rewrite unchanged objects. */

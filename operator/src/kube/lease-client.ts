@@ -1,5 +1,6 @@
 import { ApiException, type CoordinationV1Api, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
 import { type LeaseClient, LeaseConflictError, type LeaseRecord } from "../leader/leader-elector.js";
+import type { OwnerLookup } from "./release-owner.js";
 
 /** The elector's Lease reads and writes against coordination.k8s.io/v1. */
 export class ApiLeaseClient implements LeaseClient {
@@ -7,6 +8,8 @@ export class ApiLeaseClient implements LeaseClient {
     private readonly api: CoordinationV1Api,
     private readonly namespace: string,
     private readonly name: string,
+    /** The installation's owner object (release-owner.ts): deleting it deletes the Lease. */
+    private readonly owner?: OwnerLookup,
   ) {}
 
   async get(): Promise<LeaseRecord | undefined> {
@@ -19,18 +22,14 @@ export class ApiLeaseClient implements LeaseClient {
   }
 
   async create(record: LeaseRecord): Promise<LeaseRecord> {
-    return this.write(() =>
-      this.api.createNamespacedLease({ namespace: this.namespace, body: this.toLease(record) }),
-    );
+    const body = await this.toLease(record);
+    return this.write(() => this.api.createNamespacedLease({ namespace: this.namespace, body }));
   }
 
   async update(record: LeaseRecord): Promise<LeaseRecord> {
+    const body = await this.toLease(record);
     return this.write(() =>
-      this.api.replaceNamespacedLease({
-        name: this.name,
-        namespace: this.namespace,
-        body: this.toLease(record),
-      }),
+      this.api.replaceNamespacedLease({ name: this.name, namespace: this.namespace, body }),
     );
   }
 
@@ -43,8 +42,10 @@ export class ApiLeaseClient implements LeaseClient {
     }
   }
 
-  private toLease(record: LeaseRecord): V1Lease {
+  private async toLease(record: LeaseRecord): Promise<V1Lease> {
     const micro = (date: Date | undefined) => (date ? new V1MicroTime(date.getTime()) : undefined);
+    // A failed owner lookup must not cost the lease: write it without one, the next write adds it.
+    const owner = await this.owner?.().catch(() => undefined);
     return {
       apiVersion: "coordination.k8s.io/v1",
       kind: "Lease",
@@ -52,6 +53,7 @@ export class ApiLeaseClient implements LeaseClient {
         name: this.name,
         namespace: this.namespace,
         ...(record.resourceVersion ? { resourceVersion: record.resourceVersion } : {}),
+        ...(owner ? { ownerReferences: [owner] } : {}),
       },
       spec: {
         holderIdentity: record.holderIdentity,

@@ -6,6 +6,7 @@ import type { Clock, Timer } from "../controller/clock.js";
 import { OPERATOR_ERROR_CODES, OperatorError } from "../errors.js";
 import { CertHolder } from "../server/serving-certs.js";
 import type { ResilientInformer } from "./informer.js";
+import type { OwnerLookup } from "./release-owner.js";
 
 /**
  * Self-managed webhook TLS. Every replica serves what the Secret holds (watched, so a rotation
@@ -24,6 +25,8 @@ export interface SelfManagedOptions {
   readonly log: Logger;
   /** Publishes the caBundle (SSA of the MutatingWebhookConfiguration). */
   readonly publishCaBundle: (caBundlePem: string) => Promise<void>;
+  /** The installation's owner object (release-owner.ts): deleting it deletes the Secret. */
+  readonly owner?: OwnerLookup;
 }
 
 const KEYS = {
@@ -163,6 +166,8 @@ export class SelfManagedCerts extends CertHolder {
 
   private async write(existing: V1Secret | undefined, values: Record<string, string>): Promise<void> {
     const { core, namespace, secretName } = this.options;
+    const owner =
+      (await this.options.owner?.().catch(() => undefined)) ?? existing?.metadata?.ownerReferences?.[0];
     const data = Object.fromEntries(
       Object.entries(values).map(([k, v]) => [k, Buffer.from(v).toString("base64")]),
     );
@@ -180,6 +185,7 @@ export class SelfManagedCerts extends CertHolder {
         ...(existing?.metadata?.resourceVersion
           ? { resourceVersion: existing.metadata.resourceVersion }
           : {}),
+        ...(owner ? { ownerReferences: [owner] } : {}),
       },
       data,
     };

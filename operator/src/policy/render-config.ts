@@ -1,5 +1,4 @@
-import { createHash } from "node:crypto";
-import type { CachePolicy } from "@apicache/crds";
+import { type CachePolicy, policyHash, revisionLine } from "@apicache/crds";
 import { stringify } from "yaml";
 import {
   CACHEPOLICY,
@@ -13,8 +12,9 @@ import {
 
 /**
  * The sidecar's configuration for one policy: the normalized CachePolicy as YAML (what
- * `apicache-sidecar --policy` reads) and its hash. Generation and uid are left out, so the hash
- * changes only when the effective configuration does. Pure.
+ * `apicache-sidecar --policy` reads) and its hash. The generation rides on a revision comment line
+ * (crds/src/policy-text.ts) that the hash leaves out, so the hash changes only when the effective
+ * configuration does, while a sidecar can tell a newer text from an older one. Pure.
  */
 export interface RenderedConfig {
   readonly yaml: string;
@@ -30,12 +30,11 @@ export function renderConfig(policy: CachePolicy): RenderedConfig {
     spec: policy.spec,
   };
   const header = `# Rendered by ${FIELD_MANAGER} from CachePolicy ${policy.metadata.namespace}/${policy.metadata.name}. Do not edit.\n`;
-  const yaml = header + stringify(document, { lineWidth: 0, sortMapEntries: false });
-  return { yaml, configHash: hashOf(yaml) };
-}
-
-export function hashOf(text: string): string {
-  return `sha256:${createHash("sha256").update(text).digest("hex")}`;
+  const yaml =
+    header +
+    revisionLine(policy.metadata.generation ?? 0) +
+    stringify(document, { lineWidth: 0, sortMapEntries: false });
+  return { yaml, configHash: policyHash(yaml) };
 }
 
 /** The object a policy owns (controller reference), so deleting the policy garbage-collects it. */

@@ -8,7 +8,14 @@ import { countPods } from "./pod-counts.js";
 const T0 = new Date("2025-05-01T10:00:00Z");
 const T1 = new Date("2025-05-01T10:05:00Z");
 const valid = parseStored(storedPolicy({}));
-const noPods = { selected: 0, injected: 0, upToDate: 0, missingPort: [], serviceAccounts: [] };
+const noPods = {
+  selected: 0,
+  injected: 0,
+  upToDate: 0,
+  missingPort: [],
+  notInjected: [],
+  serviceAccounts: [],
+};
 
 function input(overrides: Partial<StatusInput> = {}): StatusInput {
   return {
@@ -76,6 +83,25 @@ describe("computeStatus", () => {
       reason: "UnknownUpstreamPort",
       message: expect.stringContaining("2 of 2"),
     });
+  });
+
+  it("reports selected pods the webhook missed as Degraded, saying how to inject them", () => {
+    const status = computeStatus(
+      input({ pods: { ...noPods, selected: 3, injected: 1, notInjected: ["a", "b"] } }),
+    );
+    expect(condition(status, "Degraded")).toMatchObject({
+      status: "True",
+      reason: "PodsNotInjected",
+      message: expect.stringMatching(
+        /2 of 3 selected pods run without the sidecar \(a, b\).*rollout restart/,
+      ),
+    });
+    expect(condition(status, "Ready")?.status).toBe("True");
+  });
+
+  it("reports an unknown port before pods the webhook missed", () => {
+    const pods = { ...noPods, selected: 2, missingPort: ["a"], notInjected: ["b"] };
+    expect(condition(computeStatus(input({ pods })), "Degraded")?.reason).toBe("UnknownUpstreamPort");
   });
 
   it("reports an apply failure as Ready=False ApplyFailed", () => {
@@ -147,8 +173,14 @@ describe("countPods", () => {
       injected: 2,
       upToDate: 1,
       missingPort: [],
+      notInjected: [bookingPod().metadata?.name ?? ""],
       serviceAccounts: ["booking-api"],
     });
+  });
+
+  it("does not count pods that opted out as missed", () => {
+    const pod = bookingPod({}, { app: "booking-api", "apicache.io/inject": "false" });
+    expect(countPods([pod], p, "h")).toMatchObject({ selected: 1, notInjected: [], missingPort: [] });
   });
 
   it("lists selected pods lacking the named port", () => {

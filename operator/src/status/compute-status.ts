@@ -30,17 +30,26 @@ function validCondition(verdict: Verdict): DesiredCondition {
   return { type: "Valid", status: "False", reason: verdict.reason, message: verdict.message };
 }
 
+const examples = (names: readonly string[]) =>
+  names.slice(0, PORT_EXAMPLES).join(", ") + (names.length > PORT_EXAMPLES ? ", …" : "");
+
 function degradedCondition(input: StatusInput): DesiredCondition {
-  const missing = input.pods.missingPort;
+  const { missingPort: missing, notInjected } = input.pods;
   if (input.verdict.valid && missing.length > 0) {
     const port = JSON.stringify(input.verdict.policy.spec.upstream.port);
-    const examples =
-      missing.slice(0, PORT_EXAMPLES).join(", ") + (missing.length > PORT_EXAMPLES ? ", …" : "");
     return {
       type: "Degraded",
       status: "True",
       reason: "UnknownUpstreamPort",
-      message: `${missing.length} of ${input.pods.selected} selected pods declare no container port named ${port} (${examples}): the sidecar is not injected into them. Fix spec.upstream.port or the pods' ports.`,
+      message: `${missing.length} of ${input.pods.selected} selected pods declare no container port named ${port} (${examples(missing)}): the sidecar is not injected into them. Fix spec.upstream.port or the pods' ports.`,
+    };
+  }
+  if (input.verdict.valid && notInjected.length > 0) {
+    return {
+      type: "Degraded",
+      status: "True",
+      reason: "PodsNotInjected",
+      message: `${notInjected.length} of ${input.pods.selected} selected pods run without the sidecar (${examples(notInjected)}): they were created before this policy existed or while the injection webhook was unreachable (it never blocks a pod). Restart them to inject it, e.g. kubectl rollout restart deployment/<name>.`,
     };
   }
   return { type: "Degraded", status: "False", reason: "AsExpected", message: "No problem found." };

@@ -1,5 +1,6 @@
 import type { CachePolicy } from "@apicache/crds";
 import type { V1Pod } from "@kubernetes/client-node";
+import { INJECT_LABEL } from "../constants.js";
 import { isInjected, parseInjectionStatus } from "../inject/inject-sidecar.js";
 import { findUpstreamPort } from "../inject/ports.js";
 import { selectorMatches } from "../policy/selector.js";
@@ -11,6 +12,11 @@ export interface PodCounts {
   readonly upToDate: number;
   /** Selected, not injected pods none of whose containers declares the named upstream port. */
   readonly missingPort: readonly string[];
+  /**
+   * Selected pods the webhook could have injected but did not (they declare the port and did not opt
+   * out): created before the policy existed, or while the webhook was unreachable (it fails open).
+   */
+  readonly notInjected: readonly string[];
   /** Service accounts of the selected pods (for the ConfigMap's RoleBinding). */
   readonly serviceAccounts: readonly string[];
 }
@@ -33,6 +39,7 @@ export function countPods(
   let injected = 0;
   let upToDate = 0;
   const missingPort: string[] = [];
+  const notInjected: string[] = [];
   const serviceAccounts = new Set<string>();
   for (const pod of selected) {
     serviceAccounts.add(pod.spec?.serviceAccountName || "default");
@@ -42,15 +49,17 @@ export function countPods(
       if (configHash !== undefined && status.configHash === configHash) upToDate += 1;
       continue;
     }
-    if (!isInjected(pod) && !findUpstreamPort(pod, policy.spec.upstream.port)) {
-      missingPort.push(pod.metadata?.name ?? "");
-    }
+    if (isInjected(pod) || pod.metadata?.labels?.[INJECT_LABEL] === "false") continue;
+    const name = pod.metadata?.name ?? "";
+    if (findUpstreamPort(pod, policy.spec.upstream.port)) notInjected.push(name);
+    else missingPort.push(name);
   }
   return {
     selected: selected.length,
     injected,
     upToDate,
     missingPort: missingPort.sort(),
+    notInjected: notInjected.sort(),
     serviceAccounts: [...serviceAccounts].sort(),
   };
 }

@@ -24,6 +24,8 @@ export interface AdminOptions {
   readonly host: string;
   readonly port: number;
   readonly token?: string;
+  /** True once the sidecar shuts down: readiness says no, so endpoints drop the pod first. */
+  readonly stopping?: () => boolean;
 }
 
 export interface AdminServer {
@@ -93,9 +95,11 @@ async function route(options: AdminOptions, req: IncomingMessage, res: ServerRes
 async function readiness(options: AdminOptions, res: ServerResponse): Promise<void> {
   const store = options.ctx.store.health();
   const upstream = await reachable(options.ctx.upstream.origin);
-  const ready = upstream || store.ok;
+  const stopping = options.stopping?.() === true;
+  const ready = !stopping && (upstream || store.ok);
   json(res, ready ? 200 : 503, {
     ready,
+    ...(stopping ? { stopping: true } : {}),
     policy: options.holder.current.label,
     configHash: options.holder.current.hash,
     upstream: upstream ? "reachable" : "unreachable",

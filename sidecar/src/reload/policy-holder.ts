@@ -1,12 +1,21 @@
-import { formatProblems, INVALID_POLICY_CODE, type Problem, parseCachePolicyText } from "@apicache/crds";
+import {
+  formatProblems,
+  INVALID_POLICY_CODE,
+  type Problem,
+  parseCachePolicyText,
+  policyHash,
+  policyRevision,
+} from "@apicache/crds";
 import type { Logger } from "pino";
-import { type CompiledPolicy, compilePolicy, policyHash } from "../routing/compile-policy.js";
+import { type CompiledPolicy, compilePolicy } from "../routing/compile-policy.js";
 import type { SidecarMetrics } from "../telemetry/metrics.js";
 
 /**
  * The policy in effect. A new text is parsed, compiled and swapped in with one assignment: requests in
  * flight keep the policy they started with. An invalid text is rejected with one log line naming each
- * problem, and the last good policy stays.
+ * problem, and the last good policy stays. A text stamped with an older revision than the one in effect
+ * is ignored: the API watch and the mounted ConfigMap volume deliver the same revisions, the volume up
+ * to a minute later, and a late one must not undo a newer one.
  */
 export type ApplyResult =
   | { readonly ok: true; readonly changed: boolean; readonly policy: CompiledPolicy }
@@ -36,6 +45,12 @@ export class PolicyHolder {
   /** Parses and, when valid and different, swaps in a policy text from `origin` (a file, a ConfigMap). */
   apply(text: string, origin: string): ApplyResult {
     if (policyHash(text) === this.#current.hash) return { ok: true, changed: false, policy: this.#current };
+    const revision = policyRevision(text);
+    const current = this.#current.revision;
+    if (revision !== undefined && current !== undefined && revision < current) {
+      this.#log.debug({ origin, revision, current }, "ignored an older policy revision");
+      return { ok: true, changed: false, policy: this.#current };
+    }
     const parsed = parseCachePolicyText(text);
     if (!parsed.ok) return this.#reject(origin, parsed.problems);
     let next: CompiledPolicy;

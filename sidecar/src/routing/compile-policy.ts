@@ -1,5 +1,12 @@
-import { createHash } from "node:crypto";
-import { type CachePolicy, durationMs, parsePathTemplate, quantityBytes, type Route } from "@apicache/crds";
+import {
+  type CachePolicy,
+  durationMs,
+  parsePathTemplate,
+  policyHash,
+  policyRevision,
+  quantityBytes,
+  type Route,
+} from "@apicache/crds";
 import type { CacheRules } from "../http-cache/storability.js";
 import { bodyFieldValues } from "./body-fields.js";
 import { compilePathMatcher, compileTagTemplate, type PathMatcher, pathSegments } from "./path-matcher.js";
@@ -46,6 +53,8 @@ export interface CompiledPolicy {
   readonly label: string;
   /** `sha256:<hex>` of the policy text. */
   readonly hash: string;
+  /** The operator's revision stamp (the CachePolicy's generation); none for a hand-written file. */
+  readonly revision?: number;
   readonly mode: CachePolicy["spec"]["mode"];
   readonly routes: readonly CompiledRoute[];
   readonly invalidations: readonly CompiledInvalidation[];
@@ -63,10 +72,12 @@ export interface CompiledPolicy {
 export function compilePolicy(policy: CachePolicy, text: string): CompiledPolicy {
   const { spec, metadata } = policy;
   const label = `${metadata.namespace}/${metadata.name}`;
+  const revision = policyRevision(text);
   return {
     policy,
     label,
     hash: policyHash(text),
+    ...(revision === undefined ? {} : { revision }),
     mode: spec.mode,
     routes: spec.routes.map(compileRoute),
     invalidations: spec.invalidate.map((rule) => ({
@@ -87,10 +98,6 @@ export function compilePolicy(policy: CachePolicy, text: string): CompiledPolicy
       commandTimeoutMs: durationMs(spec.store.redis?.commandTimeout ?? "50ms"),
     },
   };
-}
-
-export function policyHash(text: string): string {
-  return `sha256:${createHash("sha256").update(text).digest("hex")}`;
 }
 
 function compileRoute(route: Route): CompiledRoute {

@@ -1,13 +1,19 @@
-// `npx tsx testkit/src/cluster/cli.ts up|down|status|load-images [--dir DIR] [--slot N] [ARCHIVE...]`:
-// the developer cluster behind `make cluster-up` / `make cluster-down` (node-cluster.ts).
+// `npx tsx testkit/src/cluster/cli.ts up|down|status|load-images|demo [--dir DIR] [--slot N] [ARCHIVE...]`:
+// the developer cluster behind `make cluster-up`, `make cluster-down` and `make cluster-demo`.
 import { relative, resolve } from "node:path";
-import { repoRoot } from "../kube/tools.js";
+import { readKubeTestkitConfig } from "../kube/config.js";
+import { clusterTools, demoNamespace, deployDemo, installChart, release, systemNamespace } from "./demo.js";
 import { clusterLayout } from "./layout.js";
-import { clusterDown, clusterStatus, clusterUp, importImages } from "./node-cluster.js";
+import {
+  clusterDown,
+  clusterStatus,
+  clusterUp,
+  defaultClusterDir,
+  imageArchives,
+  importImages,
+} from "./node-cluster.js";
 
-const usage = "usage: cli.ts up|down|status|load-images [--dir DIR] [--slot N] [ARCHIVE...]";
-
-export const defaultClusterDir: string = resolve(repoRoot, ".cache", "test-cluster");
+const usage = "usage: cli.ts up|down|status|load-images|demo [--dir DIR] [--slot N] [ARCHIVE...]";
 
 function print(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -52,6 +58,37 @@ async function up(args: Args): Promise<void> {
   print(`   export KUBECONFIG=${shown}`);
 }
 
+/** The cluster, the images, the chart with the bundled Redis, the demo API and its CachePolicy. */
+async function demo(args: Args): Promise<void> {
+  await up(args);
+  const cluster = await clusterStatus(args.dir);
+  if (cluster === undefined) throw new Error("the cluster stopped while starting the demo");
+  const started = Date.now();
+  const archives = imageArchives(readKubeTestkitConfig().imagesDir);
+  importImages(clusterLayout(cluster.dir, cluster.slot), archives);
+  print(
+    `>> ${archives.length} images imported into the node in ${((Date.now() - started) / 1000).toFixed(1)}s`,
+  );
+  const tools = clusterTools(cluster.kubeconfigPath);
+  print(
+    `>> helm upgrade --install ${release} charts/apicache -n ${systemNamespace} -f load-tests/cluster/values.yaml`,
+  );
+  await installChart(tools);
+  print(">> demo namespace, CachePolicy demo-api (Ready), demo API (2 replicas, injected)");
+  await deployDemo(tools);
+  const kubeconfig = relative(process.cwd(), cluster.kubeconfigPath) || cluster.kubeconfigPath;
+  print(`
+The demo runs: the booking API in namespace ${demoNamespace}, each pod with the injected apicache-sidecar.
+  export KUBECONFIG=${kubeconfig}
+  kubectl -n ${demoNamespace} get cachepolicy,pods
+  kubectl -n ${demoNamespace} port-forward svc/demo-api 8080:80 &
+  curl -s -o /dev/null -D - localhost:8080/api/v2/services | grep -i cache-status   # run it twice: miss, then hit
+  curl -s -D - localhost:8080/api/v2/barbers/3/slots?date=2026-12-07 -o /dev/null | grep -i cache-status
+  kubectl -n ${demoNamespace} port-forward deploy/demo-api 9901 &   # the sidecar's admin port
+  curl -s localhost:9901/metrics | grep apicache_requests_total
+Stop everything with \`make cluster-down\`.`);
+}
+
 async function main(argv: readonly string[]): Promise<void> {
   const args = parseArgs(argv);
   switch (args.command) {
@@ -72,6 +109,8 @@ async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = cluster !== undefined ? 0 : 1;
       return;
     }
+    case "demo":
+      return demo(args);
     case "load-images": {
       const cluster = await clusterStatus(args.dir);
       if (cluster === undefined) throw new Error("the cluster is not running: `make cluster-up` first");

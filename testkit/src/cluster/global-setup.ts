@@ -5,9 +5,11 @@
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import type { TestProject } from "vitest/node";
+import { readKubeTestkitConfig } from "../kube/config.js";
 import { repoRoot } from "../kube/tools.js";
 import { type HostSnapshot, hostSnapshot } from "./host-snapshot.js";
-import { clusterDown, clusterUp } from "./node-cluster.js";
+import { clusterLayout } from "./layout.js";
+import { clusterDown, clusterUp, defaultClusterDir, imageArchives, importImages } from "./node-cluster.js";
 
 export const tierClusterDir = join(repoRoot, ".cache", "cluster-tier");
 export const tierClusterSlot = 1;
@@ -19,22 +21,28 @@ function differences(before: HostSnapshot, after: HostSnapshot): string[] {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const reuse = process.env.APICACHE_CLUSTER_KUBECONFIG;
-  if (reuse !== undefined && reuse !== "") {
-    project.provide("apicacheClusterKubeconfig", reuse);
+  const config = readKubeTestkitConfig();
+  if (config.clusterKubeconfig !== undefined) {
+    project.provide("apicacheClusterKubeconfig", config.clusterKubeconfig);
     return async () => undefined;
   }
+  const archives = imageArchives(config.imagesDir);
   // A cluster left by an interrupted run goes first, so that the snapshot sees the host as it should be.
   await clusterDown(tierClusterDir, tierClusterSlot);
-  const before = hostSnapshot();
+  // A developer's `make cluster-up` cluster may run meanwhile: its pods come and go on their own.
+  const others = [clusterLayout(defaultClusterDir, 0)];
+  const before = hostSnapshot(others);
   const log = (line: string) => process.stdout.write(`[cluster tier] ${line}\n`);
   const started = Date.now();
   const cluster = await clusterUp({ dir: tierClusterDir, slot: tierClusterSlot, progress: log });
   log(`cluster ready in ${((Date.now() - started) / 1000).toFixed(1)}s (Kubernetes ${cluster.kubeVersion})`);
+  const imported = Date.now();
+  importImages(clusterLayout(cluster.dir, cluster.slot), archives);
+  log(`${archives.length} images imported in ${((Date.now() - imported) / 1000).toFixed(1)}s`);
   project.provide("apicacheClusterKubeconfig", cluster.kubeconfigPath);
   return async () => {
     await clusterDown(tierClusterDir, tierClusterSlot);
-    const left = differences(before, hostSnapshot());
+    const left = differences(before, hostSnapshot(others));
     if (left.length > 0) {
       throw new Error(`the cluster tier left the host changed after cluster-down:\n  ${left.join("\n  ")}`);
     }

@@ -1,6 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { run } from "./host.js";
 import { readKernelSettings } from "./kernel-settings.js";
+import type { ClusterLayout } from "./layout.js";
+import { mountNamespaceInode } from "./mount-namespace.js";
 
 /**
  * What a test cluster could leave behind on the host, read the same way before `cluster-up` and after
@@ -59,7 +61,18 @@ function lines(text: string): string[] {
     .sort();
 }
 
-function processes(): string[] {
+/** Does the process belong to one of the other clusters' nodes (its pods, or its node's daemons)? */
+function inOtherNode(pid: string, others: readonly ClusterLayout[]): boolean {
+  if (others.length === 0) return false;
+  const cgroups = readFileSync(`/proc/${pid}/cgroup`, "utf8");
+  const mountNs = readlinkSync(`/proc/${pid}/ns/mnt`);
+  return others.some(
+    (layout) =>
+      cgroups.includes(`:${layout.cgroupRoot}/`) || mountNs === `mnt:[${mountNamespaceInode(layout) ?? -1}]`,
+  );
+}
+
+function processes(others: readonly ClusterLayout[]): string[] {
   const found: string[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -67,7 +80,8 @@ function processes(): string[] {
       const comm = readFileSync(`/proc/${entry}/comm`, "utf8").trim();
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       const zombie = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
-      if (nodeProcessNames.has(comm) && !zombie) found.push(`${comm} ${entry}`);
+      if (nodeProcessNames.has(comm) && !zombie && !inOtherNode(entry, others))
+        found.push(`${comm} ${entry}`);
     } catch {
       // Gone meanwhile.
     }
@@ -102,9 +116,13 @@ function mounts(): string[] {
   );
 }
 
-export function hostSnapshot(): HostSnapshot {
+/**
+ * `others`: clusters that keep running meanwhile (another slot): their pods and node daemons come and
+ * go on their own and are left out; their control-plane processes, which do not, are kept.
+ */
+export function hostSnapshot(others: readonly ClusterLayout[] = []): HostSnapshot {
   return {
-    processes: processes(),
+    processes: processes(others),
     mounts: mounts(),
     cgroups: cgroups(),
     netns: lines(run("ip", ["netns", "list"]).stdout.replace(/ \(id: \d+\)/g, "")),

@@ -35,6 +35,11 @@ function guardRouteExists(layout: ClusterLayout): boolean {
   return run("ip", ["route", "show", "type", "unreachable", layout.network.guardRoute]).stdout.trim() !== "";
 }
 
+/** A locally administered unicast MAC address for the slot's pod bridge. */
+export function bridgeMac(slot: number): string {
+  return `02:ac:00:00:00:${slot.toString(16).padStart(2, "0")}`;
+}
+
 export function createNodeNetwork(layout: ClusterLayout): void {
   const net = layout.network;
   must("ip", ["netns", "add", net.netns]);
@@ -44,6 +49,14 @@ export function createNodeNetwork(layout: ClusterLayout): void {
   inNode(layout, ["link", "set", "lo", "up"]);
   inNode(layout, ["addr", "add", `${net.nodeIp}/30`, "dev", net.nodeLink]);
   inNode(layout, ["link", "set", net.nodeLink, "up"]);
+  // The pod bridge, made here rather than by the CNI plugin on the first pod, for its fixed MAC
+  // address: a Linux bridge otherwise takes the lowest MAC of its ports, so it changes as pods come and
+  // go, and pods that cached the old gateway MAC lose every routed packet (Services, the API server)
+  // until their ARP entry expires, about 30 s later.
+  inNode(layout, ["link", "add", net.bridge, "type", "bridge"]);
+  inNode(layout, ["link", "set", net.bridge, "address", bridgeMac(layout.slot)]);
+  inNode(layout, ["addr", "add", `${net.podGateway}/${net.podCidr.split("/")[1]}`, "dev", net.bridge]);
+  inNode(layout, ["link", "set", net.bridge, "up"]);
   // Per-namespace settings: forwarding between the pod bridge and the link, and bridged pod-to-pod
   // traffic through netfilter, so that Service replies between pods on one bridge are un-NATed.
   must("nsenter", [`--net=${netnsPath(layout)}`, "--", "sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);

@@ -41,6 +41,9 @@ import {
  * (nftables) inside the node's own network and mount namespaces (layout.ts). `make cluster-up` /
  * `make cluster-down` and the cluster test tier use it; see docs/development.md.
  */
+/** The developer cluster's state directory (`make cluster-up`, slot 0). */
+export const defaultClusterDir: string = join(repoRoot, ".cache", "test-cluster");
+
 export interface ClusterInfo {
   readonly dir: string;
   readonly slot: number;
@@ -140,6 +143,23 @@ export function sandboxImage(tools: ToolPaths): { ref: string; archive: string }
   return { ref: `docker.io/apicache/pause:${version}`, archive: join(pause, "..", "pause.oci.tar") };
 }
 
+/** The archives `make images` wrote (hack/images.sh), or an error that says to run it. */
+export function imageArchives(imagesDir: string): string[] {
+  const dir = join(imagesDir, "archives");
+  const archives = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((name) => name.endsWith(".tar"))
+        .map((name) => join(dir, name))
+    : [];
+  if (archives.length === 0) {
+    throw new KubeTestkitError(
+      "APICACHE_ERR_TOOL_MISSING",
+      `no image archives in ${dir}: run \`make images\` (builds the sidecar, operator, demo API and Redis images)`,
+    );
+  }
+  return archives.sort();
+}
+
 /** Import image archives (OCI or docker-archive tars) into the node's containerd, for its pods. */
 export function importImages(layout: ClusterLayout, archives: readonly string[]): void {
   for (const archive of archives) {
@@ -149,7 +169,6 @@ export function importImages(layout: ClusterLayout, archives: readonly string[])
       "--namespace=k8s.io",
       "images",
       "import",
-      "--no-unpack=false",
       archive,
     ]);
     if (result.code !== 0) {

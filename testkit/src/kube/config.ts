@@ -17,6 +17,10 @@ export interface KubeTestkitConfig {
   readonly e2eKubeconfig: string | undefined;
   /** KUBE_VERSION: a Kubernetes release (v1.31.4) to run instead of the pinned one (hack/tools.sh builds it). */
   readonly kubeVersion: string | undefined;
+  /** Where `make images` (hack/images.sh) leaves image archives: APICACHE_IMAGES_DIR, else the cache. */
+  readonly imagesDir: string;
+  /** APICACHE_CLUSTER_KUBECONFIG: run the cluster tier against this running cluster instead of starting one. */
+  readonly clusterKubeconfig: string | undefined;
 }
 
 /** The Kubernetes components: one binary (hack/tools/kubernetes) in one cache folder, a symlink each. */
@@ -65,6 +69,8 @@ export function readKubeTestkitConfig(env: Env = process.env): Readonly<KubeTest
     toolOverrides,
     e2eKubeconfig: nonEmpty("APICACHE_E2E_KUBECONFIG"),
     kubeVersion: kubeVersion === undefined ? undefined : `v${kubeVersion.replace(/^v/, "")}`,
+    imagesDir: absolute("APICACHE_IMAGES_DIR") ?? join(cacheHome, "apicache", "images"),
+    clusterKubeconfig: nonEmpty("APICACHE_CLUSTER_KUBECONFIG"),
   };
   if (problems.length > 0) {
     throw new KubeTestkitError("APICACHE_ERR_CONFIG", `invalid environment:\n  ${problems.join("\n  ")}`);

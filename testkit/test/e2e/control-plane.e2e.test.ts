@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { AuthorizationV1Api } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createTestNamespace, type KubeClients } from "../../src/kube/client.js";
+import { toolEnvVar, toolNames } from "../../src/kube/config.js";
 import { e2eClients, e2eKubeconfigPath } from "../../src/kube/e2e-context.js";
 import { repoRoot, requireTool, resolveToolPaths } from "../../src/kube/tools.js";
 
@@ -61,12 +62,7 @@ describe("the e2e control plane", () => {
       [...printed.matchAll(/(APICACHE_[A-Z0-9_]+)=(\S+)/g)].map((match) => [match[1], match[2]]),
     );
     const paths = resolveToolPaths();
-    expect(fromShell).toEqual({
-      APICACHE_KUBE_APISERVER: paths["kube-apiserver"],
-      APICACHE_ETCD: paths.etcd,
-      APICACHE_HELM3: paths.helm3,
-      APICACHE_HELM4: paths.helm4,
-      APICACHE_KUBECTL: paths.kubectl,
-    });
+    expect(fromShell).toEqual(Object.fromEntries(toolNames.map((name) => [toolEnvVar(name), paths[name]])));
+    expect(Object.keys(fromShell)).toHaveLength(toolNames.length);
   });
 });

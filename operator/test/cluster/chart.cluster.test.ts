@@ -1,0 +1,343 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { clusterKubeconfigPath } from "../../../testkit/src/cluster/cluster-context.js";
+import {
+  demoFiles,
+  demoNamespace,
+  demoService,
+  deployDemo,
+  installChart,
+  release,
+  systemNamespace,
+} from "../../../testkit/src/cluster/demo.js";
+import { waitFor } from "../../../testkit/src/wait.js";
+import { connectDemoStack, type DemoStack, leaseHolder, type PodSummary } from "./demo-stack.js";
+
+// The chart as users install it, on a real node: the operator in its pods, the demo API with the
+// injected sidecar, traffic through a Service from a client pod, policy edits, Redis and operator
+// failures, a rolling restart under load, helm upgrade and uninstall. One release for the whole file:
+// each step builds on the one before.
+const SIDECAR = "apicache-sidecar";
+const EDITS = 20;
+
+let stack: DemoStack;
+
+const say = (line: string) => process.stdout.write(`[cluster chart] ${line}\n`);
+const percentile = (values: number[], p: number) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))] ?? 0;
+
+async function demoPods(): Promise<PodSummary[]> {
+  return (await stack.pods(demoNamespace, "app=demo-api")).filter((pod) => !pod.deleting);
+}
+
+/** The sidecar's proxy port on a pod (the port the Service's named targetPort now resolves to). */
+function sidecarListenPort(pod: PodSummary): number {
+  const args = pod.args[SIDECAR] ?? [];
+  const listen = args[args.indexOf("--listen") + 1] ?? "";
+  return Number(listen.split(":").pop());
+}
+
+async function get(url: string, headers: Record<string, string> = {}) {
+  return stack.probe.request({ url, headers });
+}
+
+beforeAll(async () => {
+  stack = await connectDemoStack(clusterKubeconfigPath());
+});
+
+afterEach(async (context) => {
+  if (context.task.result?.state === "fail")
+    say(`state after the failed step:\n${await stack.diagnostics()}`);
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe("the chart on a real node", () => {
+  it("runs the operator as the chart's Deployment, elects a leader, and makes the demo CachePolicy Ready", async () => {
+    const started = Date.now();
+    await installChart(stack);
+    const operators = await stack.pods(systemNamespace, "app.kubernetes.io/component=operator");
+    expect(operators.filter((pod) => pod.ready)).toHaveLength(2);
+    const holder = await waitFor("a lease holder", async () => (await leaseHolder(stack)) || undefined, {
+      timeoutMs: 60_000,
+    });
+    expect(operators.map((pod) => pod.name)).toContain(holder);
+    await deployDemo(stack);
+    // The status counts the pods: every selected one injected, nothing Degraded.
+    await waitFor(
+      "the CachePolicy to count 2 injected pods, not Degraded",
+      async () => {
+        const { status } = await stack.json<{
+          status: { injectedPods?: number; conditions: { type: string; status: string }[] };
+        }>(["-n", demoNamespace, "get", "cachepolicy", "demo-api"]);
+        const degraded = status.conditions.find((c) => c.type === "Degraded")?.status;
+        return status.injectedPods === 2 && degraded === "False";
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    say(
+      `chart installed and demo rolled out in ${((Date.now() - started) / 1000).toFixed(1)}s; leader ${holder}`,
+    );
+  });
+
+  it("runs the demo pods with the injected sidecar, every container ready, the Service's port name on the sidecar", async () => {
+    const pods = await demoPods();
+    expect(pods).toHaveLength(2);
+    for (const pod of pods) {
+      expect(pod.phase).toBe("Running");
+      expect(pod.containers.map((c) => c.name)).toContain(SIDECAR);
+      expect(pod.containers.every((c) => c.ready)).toBe(true);
+      expect(pod.annotations["apicache.io/status"]).toBeDefined();
+    }
+    const slices = await stack.json<{
+      items: {
+        ports?: { name: string; port: number }[];
+        endpoints?: { addresses: string[]; conditions: { ready: boolean } }[];
+      }[];
+    }>(["-n", demoNamespace, "get", "endpointslices", "-l", "kubernetes.io/service-name=demo-api"]);
+    const ports = slices.items.flatMap((slice) => slice.ports ?? []);
+    const ready = slices.items.flatMap((slice) => (slice.endpoints ?? []).filter((e) => e.conditions.ready));
+    expect(ports).toEqual([
+      { name: "http", port: sidecarListenPort(pods[0] as PodSummary), protocol: "TCP" },
+    ]);
+    expect(ready.flatMap((e) => e.addresses).sort()).toEqual(pods.map((pod) => pod.ip).sort());
+  });
+
+  it("answers repeated reads through the Service's ClusterIP from the cache, and a write drops what it should", async () => {
+    const catalog = `${demoService}/api/v2/services`;
+    const first = await get(catalog);
+    expect(first.status).toBe(200);
+    // Two pods, each with its own L1 and one shared Redis: a few reads reach both.
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push((await get(catalog)).headers["cache-status"] ?? "");
+    expect(statuses.filter((s) => /^apicache; hit/.test(s)).length).toBeGreaterThanOrEqual(5);
+
+    const profile = `${demoService}/api/v2/users/7/profile`;
+    await get(profile);
+    expect((await get(profile)).headers["cache-status"]).toMatch(/^apicache; hit/);
+    const city = `Cluster-${Date.now()}`;
+    const write = await stack.probe.request({
+      url: profile,
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ city }),
+    });
+    expect(write.status).toBe(200);
+    const after = await get(profile);
+    expect(after.status).toBe(200);
+    expect(after.headers["cache-status"]).not.toMatch(/^apicache; hit/);
+    expect(JSON.parse(after.body).city).toBe(city);
+    // The other pod's copy is gone too (the write went through one of them).
+    for (let i = 0; i < 4; i++) expect(JSON.parse((await get(profile)).body).city).toBe(city);
+  });
+
+  it(`brings a CachePolicy edit to every running sidecar within 2 s at p99 (${EDITS} edits)`, async () => {
+    const pods = await demoPods();
+    const urls = pods.map((pod) => `http://${pod.ip}:${sidecarListenPort(pod)}/api/v2/services`);
+    for (const url of urls) await get(url);
+    const delays: number[] = [];
+    for (let edit = 0; edit < EDITS; edit++) {
+      const mode = edit % 2 === 0 ? "Shadow" : "Enforce";
+      const shows = (status: string) =>
+        mode === "Shadow" ? /detail=shadow-/.test(status) : /^apicache; hit/.test(status);
+      const started = Date.now();
+      await stack.k([
+        "-n",
+        demoNamespace,
+        "patch",
+        "cachepolicy",
+        "demo-api",
+        "--type=merge",
+        "-p",
+        JSON.stringify({ spec: { mode } }),
+      ]);
+      for (const url of urls) {
+        await waitFor(
+          `${mode} on ${url}`,
+          async () => shows((await get(url)).headers["cache-status"] ?? ""),
+          {
+            timeoutMs: 30_000,
+            intervalMs: 20,
+          },
+        );
+      }
+      delays.push(Date.now() - started);
+    }
+    const [p50, p99] = [percentile(delays, 50), percentile(delays, 99)];
+    say(
+      `policy edit → every sidecar shows it: p50 ${p50} ms, p99 ${p99} ms over ${EDITS} edits (${pods.length} pods)`,
+    );
+    expect(p99).toBeLessThanOrEqual(2_000);
+  });
+
+  it("keeps answering when the Redis pod is deleted, and caches in the new Redis by itself", async () => {
+    const redis = (await stack.pods(systemNamespace, "app.kubernetes.io/component=redis"))[0] as PodSummary;
+    await stack.probe.startLoad("redis", `${demoService}/api/v2/barbers/3/slots?date=2026-12-07`, 10);
+    await stack.k(["-n", systemNamespace, "delete", "pod", redis.name, "--wait=true"]);
+    await stack.k([
+      "-n",
+      systemNamespace,
+      "rollout",
+      "status",
+      `deployment/${release}-redis`,
+      "--timeout=120s",
+    ]);
+    const load = await stack.probe.stopLoad("redis");
+    say(
+      `Redis pod deleted under load: ${load.sent} requests, ${load.ok} ok, statuses ${JSON.stringify(load.statuses)}`,
+    );
+    expect(load.failures).toEqual([]);
+    const fresh = (await stack.pods(systemNamespace, "app.kubernetes.io/component=redis")).find(
+      (pod) => pod.ready,
+    );
+    expect(fresh?.name).not.toBe(redis.name);
+    // A new key's fill lands in the new Redis once the sidecars' circuit breakers let them back in.
+    const started = Date.now();
+    await waitFor(
+      "an entry in the new Redis",
+      async () => {
+        await get(`${demoService}/api/v2/users/${1000 + Math.floor(Math.random() * 1000)}/profile`);
+        const keys = await stack.k([
+          "-n",
+          systemNamespace,
+          "exec",
+          fresh?.name ?? "",
+          "--",
+          "redis-cli",
+          "dbsize",
+        ]);
+        return Number(keys.trim()) > 0;
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    say(`caching resumed in the new Redis ${((Date.now() - started) / 1000).toFixed(1)}s after it was ready`);
+  });
+
+  it("hands leadership to the other operator replica when the leader's pod is deleted; new pods are still injected", async () => {
+    const before = await leaseHolder(stack);
+    const started = Date.now();
+    await stack.k(["-n", systemNamespace, "delete", "pod", before, "--wait=false"]);
+    const after = await waitFor(
+      "another lease holder",
+      async () => {
+        const holder = await leaseHolder(stack);
+        return holder !== "" && holder !== before ? holder : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 250 },
+    );
+    say(`leader ${before} deleted; ${after} took over in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    await stack.k(["-n", demoNamespace, "scale", "deployment/demo-api", "--replicas=3"]);
+    await stack.k(["-n", demoNamespace, "rollout", "status", "deployment/demo-api", "--timeout=180s"]);
+    const pods = await demoPods();
+    expect(pods).toHaveLength(3);
+    for (const pod of pods) expect(pod.containers.map((c) => c.name)).toContain(SIDECAR);
+    await stack.k(["-n", demoNamespace, "scale", "deployment/demo-api", "--replicas=2"]);
+  });
+
+  it("never blocks a pod when the webhook is unreachable: it starts without the sidecar", async () => {
+    await stack.k(["-n", systemNamespace, "scale", `deployment/${release}`, "--replicas=0"]);
+    await waitFor(
+      "no operator pod",
+      async () => (await stack.pods(systemNamespace, "app.kubernetes.io/component=operator")).length === 0,
+      {
+        timeoutMs: 90_000,
+        intervalMs: 500,
+      },
+    );
+    // A pod the demo CachePolicy selects: the webhook would inject it, if it could be reached.
+    const pod = {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: {
+        name: "unreachable-webhook",
+        namespace: demoNamespace,
+        labels: { app: "demo-api", probe: "webhook" },
+      },
+      spec: {
+        containers: [
+          {
+            name: "demo-api",
+            image: "apicache/demo-api:dev",
+            ports: [{ name: "http", containerPort: 8080 }],
+          },
+        ],
+      },
+    };
+    const started = Date.now();
+    await stack.k(["create", "-f", "-"], JSON.stringify(pod));
+    const created = Date.now() - started;
+    const stored = await stack.json<{
+      spec: { containers: { name: string }[]; initContainers?: { name: string }[] };
+    }>(["-n", demoNamespace, "get", "pod", "unreachable-webhook"]);
+    const names = [...(stored.spec.initContainers ?? []), ...stored.spec.containers].map((c) => c.name);
+    expect(names).toEqual(["demo-api"]);
+    say(`webhook unreachable: the pod was created without the sidecar in ${created} ms`);
+    await stack.k(["-n", demoNamespace, "delete", "pod", "unreachable-webhook", "--wait=true"]);
+    await stack.k(["-n", systemNamespace, "scale", `deployment/${release}`, "--replicas=2"]);
+    await stack.k(["-n", systemNamespace, "rollout", "status", `deployment/${release}`, "--timeout=180s"]);
+  });
+
+  it("restarts the demo Deployment under steady load with zero failed requests", async () => {
+    await stack.probe.startLoad("rollout", `${demoService}/api/v2/services`, 20);
+    const started = Date.now();
+    await stack.k(["-n", demoNamespace, "rollout", "restart", "deployment/demo-api"]);
+    await stack.k(["-n", demoNamespace, "rollout", "status", "deployment/demo-api", "--timeout=300s"]);
+    const load = await stack.probe.stopLoad("rollout");
+    say(
+      `rolling restart in ${((Date.now() - started) / 1000).toFixed(1)}s under 20 req/s: ${load.sent} requests, ${load.ok} ok, p50 ${load.p50.toFixed(1)} ms, p99 ${load.p99.toFixed(1)} ms, statuses ${JSON.stringify(load.statuses)}`,
+    );
+    expect(load.failures).toEqual([]);
+    expect(load.ok).toBe(load.sent);
+  });
+
+  it("rolls a changed value out to the operator on helm upgrade", async () => {
+    await stack.helm([
+      "upgrade",
+      release,
+      demoFiles.chart,
+      "--namespace",
+      systemNamespace,
+      "-f",
+      demoFiles.values,
+      "--set",
+      "operator.logLevel=debug",
+      "--wait",
+      "--timeout",
+      "300s",
+    ]);
+    const operators = await stack.pods(systemNamespace, "app.kubernetes.io/component=operator");
+    expect(operators.filter((pod) => pod.ready && !pod.deleting)).toHaveLength(2);
+    for (const pod of operators.filter((p) => !p.deleting))
+      expect(pod.args.operator).toContain("--log-level=debug");
+  });
+
+  it("leaves nothing of the release on helm uninstall, and injected pods keep running", async () => {
+    const before = await demoPods();
+    await stack.helm(["uninstall", release, "--namespace", systemNamespace, "--wait", "--timeout", "180s"]);
+    // Deleting a Deployment deletes its pods in the background (garbage collection, grace periods).
+    const labelled = () =>
+      stack.k([
+        "get",
+        "all,configmaps,secrets,serviceaccounts,roles,rolebindings,leases,poddisruptionbudgets,clusterroles,clusterrolebindings,mutatingwebhookconfigurations",
+        "--all-namespaces",
+        "-l",
+        `app.kubernetes.io/instance=${release}`,
+        "-o",
+        "name",
+      ]);
+    await waitFor("nothing labelled with the release", async () => (await labelled()).trim() === "", {
+      timeoutMs: 120_000,
+      intervalMs: 1_000,
+    }).catch(async (error: unknown) => {
+      throw new Error(`${(error as Error).message}; left: ${await labelled()}`);
+    });
+    // What the operator made for the release (its certificate Secret, its Lease) goes too.
+    const system = await stack.k(["-n", systemNamespace, "get", "secrets,leases,configmaps", "-o", "name"]);
+    expect(system.split("\n").filter((name) => name.includes(release))).toEqual([]);
+    const after = await demoPods();
+    expect(after.map((pod) => pod.name).sort()).toEqual(before.map((pod) => pod.name).sort());
+    expect(after.every((pod) => pod.ready)).toBe(true);
+    expect((await get(`${demoService}/api/v2/services`)).status).toBe(200);
+  });
+});
