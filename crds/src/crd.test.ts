@@ -48,7 +48,7 @@ describe("the generated CachePolicy CRD", () => {
       if (node["x-kubernetes-int-or-string"] !== true) expect(typeof node.type).toBe("string");
     });
 
-    it("carries CEL rules for selector, durations, ports, sizes, paths and PerUser identity", () => {
+    it("carries CEL rules for selector, durations, paths and PerUser identity", () => {
       const rules = [...nodes(spec)].flatMap(([path, node]) =>
         ((node["x-kubernetes-validations"] as { rule: string }[]) ?? []).map((r) => [path, r.rule] as const),
       );
@@ -56,15 +56,29 @@ describe("the generated CachePolicy CRD", () => {
       for (const path of [
         "spec",
         "spec.selector",
-        "spec.upstream.port",
         "spec.defaults.ttl",
-        "spec.defaults.maxBodyBytes",
         "spec.routes[].path",
         "spec.routes[].ttl",
         "spec.warm[].every",
       ]) {
         expect(paths, path).toContain(path);
       }
+    });
+
+    it("checks ports and byte sizes by OpenAPI bounds and patterns, not CEL (cheap on every Kubernetes)", () => {
+      const props = spec.properties as Record<string, Node>;
+      const port = (props.upstream?.properties as Record<string, Node>).port;
+      const size = (props.defaults?.properties as Record<string, Node>).maxBodyBytes;
+      expect(port).toMatchObject({
+        "x-kubernetes-int-or-string": true,
+        minimum: 1,
+        maximum: 65535,
+        maxLength: 15,
+      });
+      expect(size).toMatchObject({ "x-kubernetes-int-or-string": true, minimum: 0, maxLength: 32 });
+      expect(port?.pattern).toBeTypeOf("string");
+      expect(size?.pattern).toBeTypeOf("string");
+      for (const node of [port, size]) expect(node?.["x-kubernetes-validations"]).toBeUndefined();
     });
 
     it("declares route and invalidation names as list-map keys, so the API server rejects duplicates", () => {

@@ -92,7 +92,7 @@ function rewrite(node: JsonObject): JsonObject {
     out[key] = value;
   }
   if (node["x-kubernetes-int-or-string"] === true) {
-    for (const key of ["anyOf", "type", "minimum"]) delete out[key];
+    for (const key of ["anyOf", "type"]) delete out[key];
   }
   if ("const" in node) {
     delete out.const;

@@ -1,6 +1,6 @@
 import { Kind, type TSchema, Type, TypeRegistry } from "@sinclair/typebox";
 import { DURATION_PATTERN, parseDuration } from "./duration.js";
-import { parseQuantity, QUANTITY_PATTERN } from "./quantity.js";
+import { QUANTITY_PATTERN } from "./quantity.js";
 import { withRules } from "./rules.js";
 
 /** Small schema builders shared by the CachePolicy schema: one definition per recurring shape. */
@@ -62,38 +62,36 @@ export function Duration(bounds: { min: string; max: string }, doc: Doc) {
   );
 }
 
-/** A byte size: an integer or a quantity string like "64Mi". */
-export function ByteSize(doc: Doc) {
-  return withRules(
-    Type.Union([Type.Integer({ minimum: 0 }), Type.String({ maxLength: 32 })], {
-      "x-kubernetes-int-or-string": true,
-      maxLength: 32,
-      ...doc,
-    }),
-    {
-      rule: `type(self) == int ? self >= 0 : self.matches('${QUANTITY_PATTERN}')`,
-      message: "must be a byte size such as 1048576, 512Ki, 1Mi or 1Gi",
-      check: (self: number | string) => parseQuantity(self) !== undefined,
-    },
-  );
+/**
+ * An int-or-string field checked by OpenAPI value validations alone — bounds for the number, a
+ * pattern and a length for the string (each applies only to its own type) — not by CEL: the API
+ * server's CEL cost estimate for int-or-string values ignores maxLength on Kubernetes 1.31 and
+ * earlier, and a regex rule on each route's field took the CRD over the budget there.
+ */
+function IntOrString(
+  number: { minimum: number; maximum?: number },
+  string: { pattern: string; maxLength: number },
+  doc: Doc,
+) {
+  return Type.Union([Type.Integer(number), Type.String(string)], {
+    "x-kubernetes-int-or-string": true,
+    ...number,
+    ...string,
+    ...doc,
+  });
 }
 
-/** A container port: a number 1-65535 or an IANA service name (the port's `name`). */
+/** A byte size: an integer or a quantity string like "64Mi". */
+export function ByteSize(doc: Doc) {
+  return IntOrString({ minimum: 0 }, { pattern: QUANTITY_PATTERN, maxLength: 32 }, doc);
+}
+
+/** IANA service names (container port names): a-z, 0-9 and single inner dashes, at least one letter. */
+export const PORT_NAME_PATTERN = "^([a-z0-9]+-)*[a-z0-9]*[a-z][a-z0-9]*(-[a-z0-9]+)*$";
+
+/** A container port: a number 1-65535 or a container port's name (≤ 15 characters). */
 export function PortRef(doc: Doc) {
-  return withRules(
-    Type.Union([Type.Integer(), Type.String({ maxLength: 15 })], {
-      "x-kubernetes-int-or-string": true,
-      ...doc,
-    }),
-    {
-      rule: "type(self) == int ? self >= 1 && self <= 65535 : self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",
-      message: "must be a port number (1-65535) or a container port name",
-      check: (self: number | string) =>
-        typeof self === "number"
-          ? self >= 1 && self <= 65535
-          : /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(self) && self.length <= 15,
-    },
-  );
+  return IntOrString({ minimum: 1, maximum: 65535 }, { pattern: PORT_NAME_PATTERN, maxLength: 15 }, doc);
 }
 
 /** A list with set semantics (no duplicates), bounded so CEL cost estimates stay finite. */

@@ -127,3 +127,38 @@ describe("parseCachePolicy", () => {
     });
   });
 });
+
+describe("upstream.port", () => {
+  const withPort = (port: unknown) => {
+    const policy = minimal();
+    policy.spec.upstream = { port };
+    return parseCachePolicy(policy);
+  };
+
+  it.each([["http"], ["http-app"], ["8080x"], ["a1-b2-c3"], ["abcdefghijklmno"], [1], [8080], [65535]])(
+    "accepts %j",
+    (port) => {
+      expect(withPort(port).ok).toBe(true);
+    },
+  );
+
+  it.each([
+    ["1234", "should match"],
+    ["-http", "should match"],
+    ["http-", "should match"],
+    ["ht--tp", "should match"],
+    ["HTTP", "should match"],
+    ["abcdefghijklmnop", "may not be longer than 15"],
+    [0, "should be greater than or equal to 1"],
+    [65536, "should be less than or equal to 65535"],
+  ])("rejects %j like the API server does (%s)", (port, message) => {
+    const result = withPort(port);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.problems).toContainEqual({
+        path: "spec.upstream.port",
+        message: expect.stringContaining(message),
+      });
+    }
+  });
+});

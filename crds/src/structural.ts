@@ -44,10 +44,26 @@ function describe(error: ValueError): string {
     case ValueErrorType.ArrayMinItems:
       return `must have at least ${String(schema.minItems)} items`;
     case ValueErrorType.Union:
-      return "must be an integer or a string";
+      return schema["x-kubernetes-int-or-string"] === true
+        ? intOrString(schema, error.value)
+        : "must be an integer or a string";
     default:
       return error.message.replace(/^Expected/, "must be");
   }
+}
+
+/** The API server's message for the int-or-string value validation a value fails (kinds.ts). */
+function intOrString(schema: Record<string, unknown>, value: unknown): string {
+  if (typeof value === "number") {
+    if (!Number.isInteger(value)) return "must be an integer or a string";
+    if (typeof schema.minimum === "number" && value < schema.minimum)
+      return `should be greater than or equal to ${schema.minimum}`;
+    return `should be less than or equal to ${String(schema.maximum)}`;
+  }
+  if (typeof value !== "string") return "must be an integer or a string";
+  if (typeof schema.maxLength === "number" && value.length > schema.maxLength)
+    return `may not be longer than ${schema.maxLength}`;
+  return `should match '${String(schema.pattern)}'`;
 }
 
 function unsupported(value: unknown, allowed: unknown[]): string {
