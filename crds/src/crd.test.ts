@@ -67,8 +67,10 @@ describe("the generated CachePolicy CRD", () => {
 
     it("checks ports and byte sizes by OpenAPI bounds and patterns, not CEL (cheap on every Kubernetes)", () => {
       const props = spec.properties as Record<string, Node>;
-      const port = (props.upstream?.properties as Record<string, Node>).port;
-      const size = (props.defaults?.properties as Record<string, Node>).maxBodyBytes;
+      const child = (parent: Node | undefined, key: string) =>
+        ((parent?.properties ?? {}) as Record<string, Node>)[key];
+      const port = child(props.upstream, "port");
+      const size = child(props.defaults, "maxBodyBytes");
       expect(port).toMatchObject({
         "x-kubernetes-int-or-string": true,
         minimum: 1,
