@@ -14,7 +14,7 @@ import {
 } from "../policy/render-config.js";
 import { type StoredPolicy, splitKey } from "../policy/types.js";
 import { computeStatus } from "../status/compute-status.js";
-import { countPods, type PodCounts } from "../status/pod-counts.js";
+import { countPods, NO_PODS } from "../status/pod-counts.js";
 import type { Clock } from "./clock.js";
 import { eventsFor, type PolicyEvent } from "./events.js";
 import { sameJson } from "./same-json.js";
@@ -46,15 +46,6 @@ export interface ReconcilerDeps {
   readonly clock: Clock;
   readonly log: Logger;
 }
-
-const NO_PODS: PodCounts = {
-  selected: 0,
-  injected: 0,
-  upToDate: 0,
-  missingPort: [],
-  notInjected: [],
-  serviceAccounts: [],
-};
 
 export class Reconciler {
   /** Hash of what was last applied per object, so a resync does not rewrite unchanged objects. */

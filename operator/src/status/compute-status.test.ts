@@ -3,19 +3,11 @@ import { parseStored } from "../policy/evaluate.js";
 import { bookingPod, policy, storedPolicy } from "../testing/fixtures.js";
 import { computeStatus, type StatusInput } from "./compute-status.js";
 import { changedConditions, setConditions } from "./conditions.js";
-import { countPods } from "./pod-counts.js";
+import { countPods, NO_PODS } from "./pod-counts.js";
 
 const T0 = new Date("2025-05-01T10:00:00Z");
 const T1 = new Date("2025-05-01T10:05:00Z");
 const valid = parseStored(storedPolicy({}));
-const noPods = {
-  selected: 0,
-  injected: 0,
-  upToDate: 0,
-  missingPort: [],
-  notInjected: [],
-  serviceAccounts: [],
-};
 
 function input(overrides: Partial<StatusInput> = {}): StatusInput {
   return {
@@ -23,7 +15,7 @@ function input(overrides: Partial<StatusInput> = {}): StatusInput {
     generation: 3,
     verdict: valid,
     configHash: "sha256:1",
-    pods: noPods,
+    pods: NO_PODS,
     previous: undefined,
     now: T0,
     ...overrides,
@@ -77,7 +69,7 @@ describe("computeStatus", () => {
   });
 
   it("reports pods with no such named port as Degraded", () => {
-    const status = computeStatus(input({ pods: { ...noPods, selected: 2, missingPort: ["a", "b"] } }));
+    const status = computeStatus(input({ pods: { ...NO_PODS, selected: 2, missingPort: ["a", "b"] } }));
     expect(condition(status, "Degraded")).toMatchObject({
       status: "True",
       reason: "UnknownUpstreamPort",
@@ -87,7 +79,7 @@ describe("computeStatus", () => {
 
   it("reports selected pods the webhook missed as Degraded, saying how to inject them", () => {
     const status = computeStatus(
-      input({ pods: { ...noPods, selected: 3, injected: 1, notInjected: ["a", "b"] } }),
+      input({ pods: { ...NO_PODS, selected: 3, injected: 1, notInjected: ["a", "b"] } }),
     );
     expect(condition(status, "Degraded")).toMatchObject({
       status: "True",
@@ -100,7 +92,7 @@ describe("computeStatus", () => {
   });
 
   it("reports an unknown port before pods the webhook missed", () => {
-    const pods = { ...noPods, selected: 2, missingPort: ["a"], notInjected: ["b"] };
+    const pods = { ...NO_PODS, selected: 2, missingPort: ["a"], notInjected: ["b"] };
     expect(condition(computeStatus(input({ pods })), "Degraded")?.reason).toBe("UnknownUpstreamPort");
   });
 

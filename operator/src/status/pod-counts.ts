@@ -21,6 +21,16 @@ export interface PodCounts {
   readonly serviceAccounts: readonly string[];
 }
 
+/** No pods at all (a policy whose namespace has none, or none synced yet). */
+export const NO_PODS: PodCounts = {
+  selected: 0,
+  injected: 0,
+  upToDate: 0,
+  missingPort: [],
+  notInjected: [],
+  serviceAccounts: [],
+};
+
 function live(pod: V1Pod): boolean {
   const phase = pod.status?.phase;
   return pod.metadata?.deletionTimestamp === undefined && phase !== "Succeeded" && phase !== "Failed";
