@@ -33,6 +33,7 @@ export interface Config {
   readonly certValidityMs: number;
   readonly caValidityMs: number;
   readonly resyncPeriodMs: number;
+  readonly shutdownDelayMs: number;
   readonly workers: number;
   readonly logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
 }
@@ -84,7 +85,7 @@ function convert(spec: FlagSpec, text: string, problems: string[]): unknown {
       return undefined;
     case "duration": {
       const ms = parseDuration(text);
-      if (ms !== undefined && ms > 0) return ms;
+      if (ms !== undefined && (ms > 0 || (ms === 0 && spec.zeroAllowed))) return ms;
       problems.push(`${where} must be a duration such as 500ms, 15s or 2160h, got ${JSON.stringify(text)}`);
       return undefined;
     }

@@ -9,6 +9,8 @@ export interface FlagSpec {
   readonly kind: "string" | "boolean" | "duration" | "integer" | "address";
   readonly help: string;
   readonly choices?: readonly string[];
+  /** A duration that may be zero (the feature off). */
+  readonly zeroAllowed?: boolean;
   readonly default?: (sources: ConfigSources) => string | undefined;
 }
 
@@ -192,6 +194,16 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: "duration",
     help: "Every policy is reconciled again this often, even without changes.",
     default: fixed("10m"),
+  },
+  {
+    name: "shutdown-delay",
+    key: "shutdownDelayMs",
+    kind: "duration",
+    zeroAllowed: true,
+    help:
+      "On SIGTERM: hand the lease over at once, report not ready, and keep answering the webhook this long " +
+      "(until every kube-proxy has dropped this pod from the webhook Service) before closing; 0s closes at once.",
+    default: fixed("5s"),
   },
   {
     name: "workers",

@@ -285,9 +285,11 @@ export async function startOperator(
     webhookDeps(config, index, nativeSidecar),
     fatal,
   );
+  let stopping = false;
   const metricsServer = await startMetricsServer(config.metricsListen, metrics, {
     live: () => (leader.lost() ? "leadership lost" : undefined),
     ready: () => {
+      if (stopping) return "shutting down";
       if (!policies.synced) return "CachePolicy informer not synced";
       if (!certs.holder.current()) return "webhook certificate not loaded";
       if (!webhook()) return "webhook not listening";
@@ -306,9 +308,20 @@ export async function startOperator(
     controller,
     done,
     stop: async ({ release = true } = {}) => {
+      // Not ready at once, the lease handed over at once; the webhook keeps answering until every
+      // kube-proxy has dropped this pod from the webhook Service, so no pod is admitted uninjected
+      // because its admission call reached a closed port.
+      stopping = true;
       await leader.stop(release);
       certs.stop();
       await controller.stop();
+      if (config.shutdownDelayMs > 0 && webhook()) {
+        log.info(
+          { delayMs: config.shutdownDelayMs },
+          "not ready; answering the webhook until the delay ends",
+        );
+        await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+      }
       await Promise.all([webhook()?.close(), metricsServer.close(), policies.stop()]);
       finish({ code: 0, reason: "stopped" });
     },

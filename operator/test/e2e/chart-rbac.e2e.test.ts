@@ -148,7 +148,12 @@ async function startAsChart(chart: ChartRelease, kubeconfig: string): Promise<Ch
   const argv = chart.args
     .filter((a) => !a.startsWith("--metrics-listen=") && !a.startsWith("--webhook-listen="))
     .map((a) => a.replaceAll("$(POD_NAMESPACE)", chart.namespace).replaceAll("$(POD_NAME)", identity));
-  argv.push("--metrics-listen=127.0.0.1:0", "--webhook-listen=127.0.0.1:0", `--kubeconfig=${kubeconfig}`);
+  argv.push(
+    "--metrics-listen=127.0.0.1:0",
+    "--webhook-listen=127.0.0.1:0",
+    "--shutdown-delay=0s",
+    `--kubeconfig=${kubeconfig}`,
+  );
   const logs: string[] = [];
   const log = pino({ level: "warn" }, { write: (line: string) => void logs.push(briefly(line)) });
   const config = parseConfig({ argv, env: {}, hostname: "e2e" });

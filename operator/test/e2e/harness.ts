@@ -109,6 +109,7 @@ export async function startTestOperator(options: TestOperatorOptions): Promise<T
       "--lease-duration=4s",
       "--renew-deadline=3s",
       "--retry-period=500ms",
+      "--shutdown-delay=0s",
       "--sidecar-image=ghcr.io/apicache/sidecar:e2e",
       ...(options.args ?? []),
     ],
