@@ -85,6 +85,7 @@ function normalizeSpec(spec: CachePolicySpec, defaultPrefix: string): Normalized
         ({ ...defaults, tags: [], ...route, key: { query: [], headers: [], ...route.key } }) as Route,
     ),
     invalidate: (spec.invalidate ?? []) as NormalizedSpec["invalidate"],
+    invalidationMatching: spec.invalidationMatching ?? "Lenient",
     warm: spec.warm ?? [],
   };
 }

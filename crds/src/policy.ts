@@ -38,6 +38,7 @@ export interface NormalizedSpec {
   readonly defaults: Defaults;
   readonly routes: readonly Route[];
   readonly invalidate: readonly InvalidationRule[];
+  readonly invalidationMatching: "Lenient" | "Strict";
   readonly warm: readonly Warm[];
 }
 

@@ -399,6 +399,13 @@ export const CachePolicySpecSchema = withRules(
             "Writes that drop cached entries: a successful (2xx/3xx) matching request drops every entry carrying one of the rule's tags.",
         }),
       ),
+      invalidationMatching: Type.Optional(
+        StringEnum(["Lenient", "Strict"], {
+          description:
+            "How a write's path is compared with invalidate rules' paths. Lenient: literal segments match whatever their letter case, and a trailing slash or repeated slashes do not matter (PUT /API/items/1/ matches /api/items/:id), as lenient routers such as Express's apply such writes; over-invalidating is safe, missing a write is not. Strict: exactly, after RFC 3986 normalization. Either way a write drops the cached entries of its own path in every spelling that differs only in letter case or a trailing slash.",
+          default: "Lenient",
+        }),
+      ),
       warm: Type.Optional(
         Type.Array(WarmSchema, {
           maxItems: 32,

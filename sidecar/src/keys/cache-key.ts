@@ -70,9 +70,13 @@ export function normalizeHost(host: string): string {
 
 /**
  * The tag every entry carries for its normalized path, so the target URI of a write (RFC 9111 §4.4) and
- * admin `paths` invalidate every variant (query, headers, scope, host) of that path. `~` cannot appear
- * in a policy tag, so it never collides with one.
+ * admin `paths` invalidate every variant (query, headers, scope, host) of that path. The path is folded
+ * to lowercase without a trailing slash, so a write spelled `/API/items/1/` — which a lenient router
+ * (Express's default) applies to `/api/items/1` — drops it: over-invalidating a spelling the app may
+ * treat as another resource is safe, missing the one it treats as the same is not. `~` cannot appear in
+ * a policy tag, so it never collides with one.
  */
 export function pathTag(path: string): string {
-  return `~path:${path}`;
+  const lower = path.toLowerCase();
+  return `~path:${lower.length > 1 && lower.endsWith("/") ? lower.slice(0, -1) : lower}`;
 }

@@ -117,6 +117,28 @@ describe("invalidation matching", () => {
     expect(matchInvalidations(compiled, "DELETE", "/api/v2/barbers/42")).toEqual([]);
   });
 
+  it("matches leniently by default: letter case and a trailing slash do not matter", () => {
+    for (const path of ["/api/v2/barbers/42/", "/API/V2/Barbers/42", "/Api/v2/barbers/42/"]) {
+      expect(matchInvalidations(compiled, "PUT", path)).toEqual([{ rule: "barber", tags: ["barber:42"] }]);
+    }
+  });
+
+  it("matches exactly under invalidationMatching: Strict", () => {
+    const strict = compilePolicy(
+      parseCachePolicyOrThrow({ ...manifest, spec: { ...manifest.spec, invalidationMatching: "Strict" } }),
+      "text",
+    );
+    expect(matchInvalidations(strict, "PUT", "/api/v2/barbers/42")).toHaveLength(1);
+    expect(matchInvalidations(strict, "PUT", "/api/v2/barbers/42/")).toEqual([]);
+    expect(matchInvalidations(strict, "PUT", "/API/v2/barbers/42")).toEqual([]);
+  });
+
+  it("fills tags with parameters in one spelling, whether the path encodes them or not", () => {
+    const tags = (path: string) => matchInvalidations(compiled, "PUT", path)[0]?.tags;
+    expect(tags("/api/v2/barbers/jos%C3%A9")).toEqual(["barber:jos%C3%A9"]);
+    expect(tags("/api/v2/barbers/a:b")).toEqual(tags("/api/v2/barbers/a%3Ab"));
+  });
+
   describe("with body fields", () => {
     const withBody = compilePolicy(
       parseCachePolicyOrThrow({
@@ -146,6 +168,17 @@ describe("invalidation matching", () => {
         { rule: "booked", tags: ["barber:42", "shop:7"] },
         { rule: "audit", tags: ["audit"] },
       ]);
+    });
+
+    it("encodes body values as path parameters are encoded", () => {
+      const fromBody = (barberId: string) =>
+        matchInvalidations(withBody, "POST", "/api/v2/shops/7/appointments", () => ({ barberId }))[0]?.tags;
+      const route = compilePolicy(parseCachePolicyOrThrow(manifest), "text");
+      const read = matchRoute(route, "GET", pathSegments("/api/v2/barbers/jos%C3%A9/slots"));
+      expect(fromBody("josé")).toEqual(["barber:jos%C3%A9", "shop:7"]);
+      expect(read && routeTags(read)).toContain("barber:jos%C3%A9");
+      expect(fromBody("a/b")?.[0]).toBe("barber:a%2Fb");
+      expect(fromBody("\ud800")?.[0]).toBe("barber:%EF%BF%BD");
     });
 
     it("uses the fallback tags when the body does not give the field", () => {

@@ -9,7 +9,14 @@ import {
 } from "@apicache/crds";
 import type { CacheRules } from "../http-cache/storability.js";
 import { bodyFieldValues } from "./body-fields.js";
-import { compilePathMatcher, compileTagTemplate, type PathMatcher, pathSegments } from "./path-matcher.js";
+import {
+  bodyFieldSegment,
+  compilePathMatcher,
+  compileTagTemplate,
+  type MatcherOptions,
+  type PathMatcher,
+  pathSegments,
+} from "./path-matcher.js";
 
 /**
  * A CachePolicy compiled once per (re)load into what the hot path needs: matchers, millisecond and byte
@@ -58,6 +65,8 @@ export interface CompiledPolicy {
   readonly mode: CachePolicy["spec"]["mode"];
   readonly routes: readonly CompiledRoute[];
   readonly invalidations: readonly CompiledInvalidation[];
+  /** Lenient: rules match writes whatever the letter case and a trailing slash (spec.invalidationMatching). */
+  readonly lenientInvalidation: boolean;
   readonly identity: CompiledIdentity;
   readonly upstreamTimeoutMs: number;
   readonly warm: readonly { readonly path: string; readonly everyMs: number }[];
@@ -82,12 +91,13 @@ export function compilePolicy(policy: CachePolicy, text: string): CompiledPolicy
     routes: spec.routes.map(compileRoute),
     invalidations: spec.invalidate.map((rule) => ({
       name: rule.name,
-      matcher: matcherFor(rule.path),
+      matcher: matcherFor(rule.path, { ignoreCase: spec.invalidationMatching === "Lenient" }),
       methods: new Set(rule.methods),
       tags: rule.tags.map(compileTagTemplate),
       bodyFields: rule.bodyFields ?? [],
       fallbackTags: (rule.fallbackTags ?? []).map(compileTagTemplate),
     })),
+    lenientInvalidation: spec.invalidationMatching === "Lenient",
     identity: compileIdentity(spec.identity),
     upstreamTimeoutMs: durationMs(spec.upstream.timeout),
     warm: spec.warm.map((warm) => ({ path: warm.path, everyMs: durationMs(warm.every) })),
@@ -128,11 +138,11 @@ function compileIdentity(identity: CachePolicy["spec"]["identity"]): CompiledIde
   return identity.cookies ? { headers, cookies: [...identity.cookies].sort() } : { headers };
 }
 
-function matcherFor(path: string): PathMatcher {
+function matcherFor(path: string, options: MatcherOptions = {}): PathMatcher {
   const parsed = parsePathTemplate(path);
   // The policy parser has rejected bad templates already; this guards direct callers.
   if (!parsed.ok) throw new RangeError(`invalid path template ${JSON.stringify(path)}: ${parsed.message}`);
-  return compilePathMatcher(parsed.template);
+  return compilePathMatcher(parsed.template, options);
 }
 
 export interface RouteMatch {
@@ -170,7 +180,8 @@ export interface InvalidationMatch {
 }
 
 /**
- * Every invalidate rule the write matches (all of them, not the first), with its tags filled in from
+ * Every invalidate rule the write matches (all of them, not the first; leniently unless the policy says
+ * Strict: literal segments ignore letter case, a trailing slash is ignored), with its tags filled in from
  * the path parameters and, for rules with body fields, from `body()` (the request body as a JSON
  * object, read only if such a rule matches) — or the rule's fallbackTags when the body lacks a field.
  */
@@ -181,6 +192,8 @@ export function matchInvalidations(
   body: () => Readonly<Record<string, unknown>> | undefined = () => undefined,
 ): InvalidationMatch[] {
   const segments = pathSegments(path);
+  // Lenient: `/a/1/` is `/a/1` (repeated slashes are gone already: normalizePath drops empty segments).
+  if (policy.lenientInvalidation && segments.at(-1) === "") segments.pop();
   const matches: InvalidationMatch[] = [];
   let parsed: { value: Readonly<Record<string, unknown>> | undefined } | undefined;
   for (const rule of policy.invalidations) {
@@ -196,7 +209,8 @@ export function matchInvalidations(
     if (fields === undefined) {
       matches.push({ rule: rule.name, tags: rule.fallbackTags.map((fill) => fill(params)), fallback: true });
     } else {
-      const all = { ...params, ...fields };
+      const all: Record<string, string> = { ...params };
+      for (const field in fields) all[field] = bodyFieldSegment(fields[field] as string);
       matches.push({ rule: rule.name, tags: rule.tags.map((fill) => fill(all)) });
     }
   }

@@ -13,8 +13,20 @@ export interface PathMatcher {
 
 const NO_PARAMS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
-export function compilePathMatcher(template: PathTemplate): PathMatcher {
-  const segments = template.segments;
+export interface MatcherOptions {
+  /** Literal segments match whatever their letter case (lenient invalidation). */
+  readonly ignoreCase?: boolean;
+}
+
+export function compilePathMatcher(template: PathTemplate, options: MatcherOptions = {}): PathMatcher {
+  const segments = options.ignoreCase
+    ? template.segments.map((segment) =>
+        segment.kind === "literal"
+          ? { kind: "literal" as const, value: segment.value.toLowerCase() }
+          : segment,
+      )
+    : template.segments;
+  const fold = options.ignoreCase === true;
   const rest = segments.at(-1)?.kind === "rest";
   const fixed = rest ? segments.length - 1 : segments.length;
   const hasParams = template.params.length > 0;
@@ -26,7 +38,7 @@ export function compilePathMatcher(template: PathTemplate): PathMatcher {
       for (let i = 0; i < fixed; i++) {
         const value = path[i] as string;
         const segment = segments[i] as PathSegment;
-        if (!segmentMatches(segment, value)) return undefined;
+        if (!segmentMatches(segment, value, fold)) return undefined;
         if (segment.kind === "param") {
           if (params === NO_PARAMS) params = {};
           params[segment.name] = value;
@@ -37,10 +49,10 @@ export function compilePathMatcher(template: PathTemplate): PathMatcher {
   };
 }
 
-function segmentMatches(segment: PathSegment, value: string): boolean {
+function segmentMatches(segment: PathSegment, value: string, fold: boolean): boolean {
   switch (segment.kind) {
     case "literal":
-      return segment.value === value;
+      return segment.value === (fold ? value.toLowerCase() : value);
     case "param":
     case "any":
       return value !== "";
@@ -56,7 +68,9 @@ export function pathSegments(path: string): string[] {
 
 /**
  * A tag template (`barber:{barberId}`) compiled into a filler. Placeholders are validated by the policy
- * parser, so every `{name}` is a parameter the path captures.
+ * parser, so every `{name}` is a parameter the path captures. Values are path segments as written in a
+ * normalized path; each is filled in one canonical spelling (`tagValue`), so `/barbers/jos%C3%A9`,
+ * `/barbers/josé` and a body field "josé" (given as `bodyFieldSegment`) all fill `barber:jos%C3%A9`.
  */
 export function compileTagTemplate(tag: string): (params: Readonly<Record<string, string>>) => string {
   if (!tag.includes("{")) return () => tag;
@@ -64,8 +78,37 @@ export function compileTagTemplate(tag: string): (params: Readonly<Record<string
   return (params) => {
     let out = "";
     for (const part of parts) {
-      out += part.startsWith("{") && part.endsWith("}") ? (params[part.slice(1, -1)] ?? "") : part;
+      out += part.startsWith("{") && part.endsWith("}") ? tagValue(params[part.slice(1, -1)] ?? "") : part;
     }
     return out;
   };
+}
+
+const PLAIN = /^[A-Za-z0-9_.~-]*$/;
+
+/**
+ * A path segment's canonical spelling in a tag: percent-decoded, then encoded as encodeURIComponent
+ * does. Segments that do not decode (malformed UTF-8) are taken as literal text. Idempotent.
+ */
+export function tagValue(segment: string): string {
+  if (PLAIN.test(segment)) return segment;
+  let text = segment;
+  try {
+    text = decodeURIComponent(segment);
+  } catch {
+    // not valid percent-encoded UTF-8: the characters as written
+  }
+  return encodeURIComponent(wellFormed(text));
+}
+
+/** A body field's value as a path segment would carry it (what `tagValue` expects). */
+export function bodyFieldSegment(value: string): string {
+  return encodeURIComponent(wellFormed(value));
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Lone surrogates (which encodeURIComponent refuses) replaced by U+FFFD. */
+function wellFormed(text: string): string {
+  return text.replace(LONE_SURROGATE, "\uFFFD");
 }
