@@ -4,10 +4,12 @@
  *   Cache-Control   = #cache-directive                      https://www.rfc-editor.org/rfc/rfc9111#section-5.2
  *   cache-directive = token [ "=" ( token / quoted-string ) ]
  *
- * Directive names are case-insensitive. A delta-seconds argument that is not a non-negative integer
- * makes the directive invalid (ignored); a duplicated delta-seconds directive is treated as the most
- * restrictive (smallest) value (RFC 9111 §4.2.1: "...the cache SHOULD consider the response to be stale",
- * approximated conservatively).
+ * Directive names are case-insensitive; arguments may be tokens or quoted strings (§5.2: "recipients
+ * ought to accept both forms"). A delta-seconds directive whose argument is not a non-negative integer
+ * (negative, decimal, single-quoted, missing, spaces around "=") reads as 0: the response is stale,
+ * never "no directive" — that would let a fallback (Expires, the policy's ttl) make it fresh. A
+ * duplicated delta-seconds directive is treated as the most restrictive (smallest) value (§4.2.1:
+ * "...the cache SHOULD consider the response to be stale", approximated conservatively).
  */
 export interface CacheControl {
   readonly noStore: boolean;
@@ -68,14 +70,33 @@ export function parseCacheControl(value: string | readonly string[] | undefined)
       continue;
     }
     const numeric = NUMERIC[name];
-    if (numeric && argument !== undefined && DELTA_SECONDS.test(argument)) {
-      // RFC 9111 §1.2.2: delta-seconds larger than 2^31 are treated as 2^31.
-      const seconds = Math.min(Number(argument), 2 ** 31);
+    if (numeric) {
+      const seconds = deltaSeconds(argument);
       const previous = result[numeric];
       result[numeric] = previous === undefined ? seconds : Math.min(previous, seconds);
     }
   }
   return result;
+}
+
+/** RFC 9111 §1.2.2: larger than 2^31 is 2^31; anything but digits is invalid, read as 0 (stale). */
+function deltaSeconds(argument: string | undefined): number {
+  if (argument === undefined || !DELTA_SECONDS.test(argument)) return 0;
+  return Math.min(Number(argument), 2 ** 31);
+}
+
+/**
+ * The header value for a parsed Cache-Control (canonical order, lowercase, token arguments):
+ * parseCacheControl(formatCacheControl(cc)) equals cc.
+ */
+export function formatCacheControl(cc: CacheControl): string {
+  const parts: string[] = [];
+  for (const [name, flag] of Object.entries(FLAGS)) if (cc[flag]) parts.push(name);
+  for (const [name, numeric] of Object.entries(NUMERIC)) {
+    const seconds = cc[numeric];
+    if (seconds !== undefined) parts.push(`${name}=${seconds}`);
+  }
+  return parts.join(", ");
 }
 
 interface Directive {
@@ -98,15 +119,19 @@ function* directives(text: string): Generator<Directive> {
     }
     const part = text.slice(index, end).trim();
     index = end + 1;
-    if (part === "") continue;
-    const equals = part.indexOf("=");
-    if (equals === -1) {
-      yield { name: part.toLowerCase() };
-      continue;
-    }
-    const name = part.slice(0, equals).trim().toLowerCase();
-    yield { name, argument: unquote(part.slice(equals + 1).trim()) };
+    if (part !== "") yield directive(part);
   }
+}
+
+function directive(part: string): Directive {
+  const equals = part.indexOf("=");
+  if (equals === -1) return { name: part.toLowerCase() };
+  // No whitespace is allowed around "=": "max-age =5" and "max-age= 5" are invalid arguments.
+  const rawName = part.slice(0, equals);
+  const name = rawName.trim().toLowerCase();
+  const rawArgument = part.slice(equals + 1);
+  if (rawName !== rawName.trimEnd() || rawArgument !== rawArgument.trimStart()) return { name, argument: "" };
+  return { name, argument: unquote(rawArgument) };
 }
 
 function unquote(argument: string): string {

@@ -62,3 +62,27 @@ describe("an entry's freshness", () => {
     expect(ttlSeconds(entry, at(elapsed))).toBe(ttl);
   });
 });
+
+describe("how long the store keeps an entry", () => {
+  const plain = { ...entry, staleWhileRevalidateMs: 0, staleIfErrorMs: 0 };
+
+  it("without a validator: freshness only, when there is no stale window", () => {
+    expect(storeLifetimeMs(plain)).toBe(60_000);
+  });
+
+  it.each([
+    ["ETag", ["etag", '"v1"']],
+    ["Last-Modified", ["last-modified", "Thu, 01 Jan 2026 00:00:00 GMT"]],
+  ])(
+    "with an %s: past freshness, for conditional revalidation, whatever staleIfError says",
+    (_name, field) => {
+      expect(storeLifetimeMs({ ...plain, headers: field })).toBe(120_000);
+      expect(storeLifetimeMs({ ...plain, freshMs: 1_000, headers: field })).toBe(61_000);
+      expect(storeLifetimeMs({ ...plain, freshMs: 48 * 3_600_000, headers: field })).toBe(72 * 3_600_000);
+    },
+  );
+
+  it("not for a status that is never revalidated", () => {
+    expect(storeLifetimeMs({ ...plain, status: 404, headers: ["etag", '"v1"'] })).toBe(60_000);
+  });
+});

@@ -1,4 +1,5 @@
 import type { CacheEntry } from "./entry.js";
+import { flatHeaderValue } from "./headers.js";
 
 /**
  * Freshness and age of a stored entry (RFC 9111 §4.2). Pure; `now` is passed in (ms).
@@ -42,9 +43,31 @@ export function ttlSeconds(entry: CacheEntry, now: number): number {
   return remaining >= 0 ? Math.floor(remaining / 1000) : -Math.ceil(-remaining / 1000);
 }
 
-/** How long the store should keep the entry: freshness plus the longer stale window. */
+/**
+ * How long an entry with a validator (ETag or Last-Modified) is kept past its freshness, so that the
+ * next request revalidates it with a conditional request (RFC 9111 §4.3.1) instead of fetching the body
+ * again: as long as it was fresh, at least a minute, at most a day. Whatever staleIfError says: the
+ * stale entry is only ever used after the upstream confirms it (304), never served unconfirmed.
+ */
+export const REVALIDATION_RETENTION = { minMs: 60_000, maxMs: 24 * 60 * 60_000 } as const;
+
+/**
+ * How long the store should keep the entry: freshness plus the longest of the stale-while-revalidate
+ * window, the stale-if-error window and (with a validator) the revalidation retention.
+ */
 export function storeLifetimeMs(
-  entry: Pick<CacheEntry, "freshMs" | "staleWhileRevalidateMs" | "staleIfErrorMs">,
+  entry: Pick<CacheEntry, "status" | "headers" | "freshMs" | "staleWhileRevalidateMs" | "staleIfErrorMs">,
 ): number {
-  return entry.freshMs + Math.max(entry.staleWhileRevalidateMs, entry.staleIfErrorMs);
+  const stale = Math.max(entry.staleWhileRevalidateMs, entry.staleIfErrorMs);
+  return entry.freshMs + Math.max(stale, revalidationRetentionMs(entry));
+}
+
+function revalidationRetentionMs(entry: Pick<CacheEntry, "status" | "headers" | "freshMs">): number {
+  if (entry.status !== 200) return 0; // only a stored 200 is revalidated (revalidation.ts)
+  const validator =
+    flatHeaderValue(entry.headers, "etag") !== undefined ||
+    flatHeaderValue(entry.headers, "last-modified") !== undefined;
+  if (!validator) return 0;
+  const { minMs, maxMs } = REVALIDATION_RETENTION;
+  return Math.min(maxMs, Math.max(minMs, entry.freshMs));
 }

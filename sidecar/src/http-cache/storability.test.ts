@@ -92,8 +92,59 @@ describe("storability for a shared cache", () => {
       expect(decide(headers, upstream)).toMatchObject({ storable: true, freshMs });
     });
 
-    it("treats an invalid Expires as already expired", () => {
-      expect(decide({ expires: "0" }, upstream)).toEqual({ storable: false, reason: "zero-ttl" });
+    it.each([
+      ["RFC 850", "Thursday, 01-Jan-26 00:00:30 GMT"],
+      ["asctime", "Thu Jan  1 00:00:30 2026"],
+    ])("reads an Expires in the %s format", (_name, expires) => {
+      const headers = { expires, date: "Thu, 01 Jan 2026 00:00:00 GMT" };
+      expect(decide(headers, upstream)).toMatchObject({ storable: true, freshMs: 30_000 });
+    });
+
+    it.each([
+      ["a number", "0"],
+      ["another zone", "Thu, 18 Aug 2050 02:01:18 UTC"],
+      ["a two-digit year in IMF form", "Thu, 18 Aug 50 02:01:18 GMT"],
+      ["two values", ["Thu, 18 Aug 2050 02:01:18 GMT", "Thu, 18 Aug 2050 02:01:19 GMT"]],
+    ])("treats an Expires with %s as already expired, not the policy's ttl", (_name, expires) => {
+      expect(decide({ expires }, upstream)).toEqual({ storable: false, reason: "zero-ttl" });
+    });
+
+    it.each([
+      ["negative", "max-age=-1"],
+      ["single-quoted", "max-age='3600'"],
+      ["non-numeric", "max-age=abc"],
+      ["decimal", "s-maxage=1.5, max-age=600"],
+    ])("treats a %s max-age or s-maxage as stale, not the policy's ttl", (_name, cc) => {
+      const headers = { "cache-control": cc, expires: "Thu, 18 Aug 2050 02:01:18 GMT" };
+      expect(decide(headers, upstream)).toEqual({ storable: false, reason: "zero-ttl" });
+    });
+
+    it.each([302, 307, 500])(
+      "stores status %i outside cacheableStatuses when it has explicit freshness",
+      (status) => {
+        expect(decide({ "cache-control": "max-age=30" }, { status, ...upstream })).toMatchObject({
+          storable: true,
+        });
+        expect(decide({}, { status, ...upstream })).toEqual({ storable: false, reason: "status" });
+      },
+    );
+
+    it("caps an explicitly fresh error status at negativeTtl", () => {
+      expect(decide({ "cache-control": "max-age=3600" }, { status: 503, ...upstream })).toMatchObject({
+        freshMs: 10_000,
+      });
+    });
+
+    it("obeys CDN-Cache-Control over Cache-Control and Expires", () => {
+      const cdn = { "cdn-cache-control": "max-age=20", "cache-control": "no-store", expires: "0" };
+      expect(decide(cdn, upstream)).toMatchObject({ storable: true, freshMs: 20_000 });
+      const stop = { "cdn-cache-control": "no-store", "cache-control": "max-age=600" };
+      expect(decide(stop, upstream)).toEqual({ storable: false, reason: "no-store" });
+    });
+
+    it("obeys Apicache-Cache-Control over CDN-Cache-Control", () => {
+      const headers = { "apicache-cache-control": "max-age=7", "cdn-cache-control": "private" };
+      expect(decide(headers, upstream)).toMatchObject({ storable: true, freshMs: 7_000 });
     });
 
     it("takes stale windows from the response's directives", () => {

@@ -1,6 +1,8 @@
-import { type CacheControl, parseCacheControl } from "./cache-control.js";
+import type { CacheControl } from "./cache-control.js";
 import type { NotStoredReason } from "./cache-outcome.js";
 import { firstValue, type Headers } from "./headers.js";
+import { parseHttpDate } from "./http-date.js";
+import { type ResponseCacheControl, responseCacheControl } from "./targeted.js";
 import { varyNames } from "./vary.js";
 
 /**
@@ -42,13 +44,15 @@ export type Storability =
 
 export function storability(input: StorabilityInput): Storability {
   const { rules, status, headers } = input;
-  const cc = parseCacheControl(headers["cache-control"]);
+  const control = responseCacheControl(headers);
+  const { cc } = control;
   const vary = varyNames(headers.vary);
-  const refused = refusal(input, cc, vary);
+  const explicit = explicitLifetimeMs(input, control);
+  const refused = refusal(input, cc, vary, explicit !== undefined);
   if (refused) return no(refused);
 
-  const initialAgeSeconds = ageHeader(headers.age);
-  let freshMs = lifetimeMs(input, cc.sMaxAge ?? cc.maxAge);
+  const initialAgeSeconds = initialAge(headers.age);
+  let freshMs = rules.ttlFrom === "Upstream" ? (explicit ?? rules.ttlMs) : rules.ttlMs;
   if (rules.ttlFrom === "Upstream") freshMs -= initialAgeSeconds * 1000;
   if (status >= 400) freshMs = Math.min(freshMs, rules.negativeTtlMs);
   if (freshMs <= 0) return no("zero-ttl");
@@ -72,11 +76,16 @@ function refusal(
   input: StorabilityInput,
   cc: CacheControl,
   vary: readonly string[],
+  explicitFreshness: boolean,
 ): NotStoredReason | undefined {
   const { rules, status, headers } = input;
   // 206 needs range-aware storage and 304 is an answer to one conditional request, not a
-  // representation: neither is ever stored, whatever cacheableStatuses lists.
-  if (status === 206 || status === 304 || !rules.cacheableStatuses.has(status)) return "status";
+  // representation: neither is ever stored, whatever cacheableStatuses lists. Under ttlFrom Upstream,
+  // a final status outside cacheableStatuses is stored when the response gives it an explicit
+  // freshness lifetime (§3: "contains ... a max-age, s-maxage or Expires"), e.g. a 302 with max-age.
+  if (status === 206 || status === 304 || status < 200) return "status";
+  const listed = rules.cacheableStatuses.has(status);
+  if (!listed && !(rules.ttlFrom === "Upstream" && explicitFreshness)) return "status";
   if (cc.noStore) return "no-store"; // §5.2.2.5
   if (cc.private) return "private"; // §5.2.2.7: a shared cache MUST NOT store
   if (cc.noCache) return "no-cache"; // §5.2.2.4: would need validation on every use
@@ -95,27 +104,32 @@ function no(reason: NotStoredReason): Storability {
   return { storable: false, reason };
 }
 
-/** §4.2.1: s-maxage, then max-age, then Expires − Date; the policy's ttl otherwise. */
-function lifetimeMs(input: StorabilityInput, maxAgeSeconds: number | undefined): number {
-  const { rules, headers } = input;
-  if (rules.ttlFrom === "Policy") return rules.ttlMs;
-  if (maxAgeSeconds !== undefined) return maxAgeSeconds * 1000;
-  const expires = firstValue(headers.expires);
-  if (expires !== undefined) {
-    const expiresAt = Date.parse(expires);
-    // §5.3: an invalid Expires (e.g. "0") means already expired.
-    if (Number.isNaN(expiresAt)) return 0;
-    const date = Date.parse(firstValue(headers.date) ?? "");
-    return expiresAt - (Number.isNaN(date) ? input.now : date);
-  }
-  return rules.ttlMs;
+/**
+ * The explicit freshness lifetime (§4.2.1): s-maxage, then max-age, then Expires − Date (Expires only
+ * from Cache-Control's world: a targeted field replaces both). Undefined when the response gives none
+ * (the policy's ttl then applies). Invalid values never fall through to a longer lifetime: an invalid
+ * max-age reads as 0 (cache-control.ts), and an invalid Expires — not an HTTP-date, or repeated —
+ * means already expired (§5.3).
+ */
+function explicitLifetimeMs(input: StorabilityInput, control: ResponseCacheControl): number | undefined {
+  const { cc, field } = control;
+  const seconds = cc.sMaxAge ?? cc.maxAge;
+  if (seconds !== undefined) return seconds * 1000;
+  const expires = input.headers.expires;
+  if (field !== "cache-control" || expires === undefined) return undefined;
+  if (typeof expires !== "string" && expires.length !== 1) return 0;
+  const expiresAt = parseHttpDate(firstValue(expires), input.now);
+  if (expiresAt === undefined) return 0;
+  const date = parseHttpDate(firstValue(input.headers.date), input.now);
+  return expiresAt - (date ?? input.now);
 }
 
 function windowMs(directiveSeconds: number | undefined, policyMs: number): number {
   return directiveSeconds === undefined ? policyMs : directiveSeconds * 1000;
 }
 
-function ageHeader(value: Headers[string]): number {
+/** The upstream's Age (§5.1): non-negative integer seconds; anything else is ignored. */
+function initialAge(value: Headers[string]): number {
   const text = firstValue(value);
   if (text === undefined || !/^[0-9]+$/.test(text)) return 0;
   return Math.min(Number(text), 2 ** 31);

@@ -1,5 +1,4 @@
 import type { Readable } from "node:stream";
-import { parseCacheControl } from "../http-cache/cache-control.js";
 import type { ForwardReason, NotStoredReason } from "../http-cache/cache-outcome.js";
 import type { CacheEntry } from "../http-cache/entry.js";
 import { encodeEntry } from "../http-cache/entry-codec.js";
@@ -7,6 +6,7 @@ import { storeLifetimeMs } from "../http-cache/freshness.js";
 import { flattenHeaders, type Headers } from "../http-cache/headers.js";
 import { freshenedHeaders, selectsStored, validatorsOf } from "../http-cache/revalidation.js";
 import { type Storability, storability } from "../http-cache/storability.js";
+import { responseCacheControl } from "../http-cache/targeted.js";
 import { varyNames, varyValues } from "../http-cache/vary.js";
 import type { Fence } from "../store/types.js";
 import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
@@ -36,6 +36,12 @@ export interface PassResponse {
 
 /** Fields never stored: recomputed on every hit, or per-connection. */
 const NOT_STORED: ReadonlySet<string> = new Set(["age", "content-length", "cache-status", "set-cookie"]);
+/**
+ * Fields left out of a response that is not stored (it is only handed to the leader and its waiters):
+ * its Age is forwarded as the upstream sent it (RFC 9111 §5.1 counts this cache's time only for
+ * responses it stored).
+ */
+const NOT_FORWARDED: ReadonlySet<string> = new Set(["content-length", "cache-status", "set-cookie"]);
 
 export interface FillOptions {
   /** Lead a coalesced flight (default), or fetch alone (a waiter whose leader could not share). */
@@ -242,7 +248,7 @@ function revalidated(
 /** A response no waiter may share unless it is storable: per-user or explicitly unshareable. */
 function shareable(headers: Headers): boolean {
   if (headers["set-cookie"] !== undefined) return false;
-  const cc = parseCacheControl(headers["cache-control"]);
+  const { cc } = responseCacheControl(headers);
   if (cc.noStore || cc.private) return false;
   return varyNames(headers.vary)[0] !== "*";
 }
@@ -257,7 +263,7 @@ function buildEntry(
   const storable = decision.storable ? decision : undefined;
   return {
     status: response.status,
-    headers: flattenHeaders(response.headers, NOT_STORED),
+    headers: flattenHeaders(response.headers, storable ? NOT_STORED : NOT_FORWARDED),
     body,
     storedAt: now,
     initialAgeSeconds: storable?.initialAgeSeconds ?? 0,

@@ -7,6 +7,7 @@ import {
   connectionTokens,
   filterFlat,
   firstValue,
+  flatHeaderValue,
   flattenHeaders,
   type Headers,
   isHopByHop,
@@ -33,7 +34,10 @@ export function writeEntry(
   const status = answersNotModified(req.method ?? "GET", req.headers, entry) ? 304 : entry.status;
   const stored =
     status === 304 ? filterFlat(entry.headers, (name) => NOT_MODIFIED_FIELDS.has(name)) : entry.headers;
-  const headers = stored.concat("age", String(ageSeconds(entry, now)), "cache-status", cacheStatus(outcome));
+  // An entry that was not stored carries the upstream's own Age, forwarded unchanged (fill.ts).
+  const age =
+    flatHeaderValue(entry.headers, "age") === undefined ? ["age", String(ageSeconds(entry, now))] : [];
+  const headers = stored.concat(age, "cache-status", cacheStatus(outcome));
   if (NO_BODY_STATUS.has(status)) {
     res.writeHead(status, headers);
     res.end();
