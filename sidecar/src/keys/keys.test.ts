@@ -7,32 +7,42 @@ import { declaredQuery, formatQuery } from "./query.js";
 
 describe("declared query parameters", () => {
   it.each([
-    ["date=2026-01-01&page=3", ["date"], [["date", "2026-01-01"]]],
+    ["date=2026-01-01&page=3", ["date"], [["date", "date=2026-01-01"]]],
     [
       "b=2&a=1",
       ["a", "b"],
       [
-        ["a", "1"],
-        ["b", "2"],
+        ["a", "a=1"],
+        ["b", "b=2"],
       ],
     ],
     [
       "tag=x&a=1&tag=y",
       ["tag", "a"],
       [
-        ["a", "1"],
-        ["tag", "x"],
-        ["tag", "y"],
+        ["a", "a=1"],
+        ["tag", "tag=x"],
+        ["tag", "tag=y"],
       ],
     ],
-    ["q=a+b%20c", ["q"], [["q", "a b c"]]],
-    ["q=%zz", ["q"], [["q", "%zz"]]],
-    ["flag&x=1", ["flag"], [["flag", ""]]],
-    ["&&date=1&&", ["date"], [["date", "1"]]],
+    ["q=a+b%20c", ["q"], [["q", "q=a+b%20c"]]],
+    ["q=%7e%2f%41", ["q"], [["q", "q=~%2FA"]]],
+    ["%71=1", ["q"], [["q", "q=1"]]],
+    ["q=%zz", ["q"], [["q", "q=%zz"]]],
+    ["flag&x=1", ["flag"], [["flag", "flag"]]],
+    ["&&date=1&&", ["date"], [["date", "date=1"]]],
     ["", ["date"], []],
     ["date=1", [], []],
   ])("in %j, keeping %j, are %j", (query, declared, expected) => {
     expect(declaredQuery(query, declared)).toEqual(expected);
+  });
+
+  it.each([
+    ["q", "q="],
+    ["q=%zz", "q=%25zz"],
+    ["q=a+b", "q=a%20b"],
+  ])("keeps %j and %j apart: an upstream may read them differently", (a, b) => {
+    expect(formatQuery(declaredQuery(a, ["q"]))).not.toBe(formatQuery(declaredQuery(b, ["q"])));
   });
 
   it("ignores parameter order", () => {
@@ -44,7 +54,7 @@ describe("declared query parameters", () => {
   it("scans 10,000 undeclared parameters quickly", () => {
     const query = Array.from({ length: 10_000 }, (_, i) => `p${i}=${i}`).join("&");
     const started = performance.now();
-    expect(declaredQuery(`${query}&date=1`, ["date"])).toEqual([["date", "1"]]);
+    expect(declaredQuery(`${query}&date=1`, ["date"])).toEqual([["date", "date=1"]]);
     expect(performance.now() - started).toBeLessThan(100);
   });
 });
@@ -91,7 +101,7 @@ describe("the cache key", () => {
     method: "GET",
     host: "API.example.test",
     path: "/api/v2/barbers/42/slots",
-    query: [["date", "2026-01-01"]],
+    query: [["date", "date=2026-01-01"]],
     keyHeaders: ["accept-language"],
     headers: { "accept-language": "de" },
     scope: "Public",
@@ -110,7 +120,7 @@ describe("the cache key", () => {
   it.each([
     ["host", { host: "other.test" }],
     ["path", { path: "/api/v2/barbers/43/slots" }],
-    ["query", { query: [["date", "2026-01-02"]] as const }],
+    ["query", { query: [["date", "date=2026-01-02"]] as const }],
     ["declared header", { headers: { "accept-language": "fr" } }],
     ["scope", { scope: "PerUser" as const, identityHash: "abc" }],
   ])("differs when the %s differs", (_part, change) => {
@@ -129,7 +139,7 @@ describe("the cache key", () => {
   });
 
   it("bounds key length by hashing long keys", () => {
-    const key = cacheKey({ ...base, query: [["date", "x".repeat(5_000)]] });
+    const key = cacheKey({ ...base, query: [["date", `date=${"x".repeat(5_000)}`]] });
     expect(key.length).toBeLessThanOrEqual(MAX_KEY_LENGTH);
     expect(key).toMatch(/^sha256:/);
   });

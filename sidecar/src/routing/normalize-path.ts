@@ -1,8 +1,11 @@
+import { normalizePercentEncoding } from "./percent-encoding.js";
+
 /**
  * Request path normalization before matching and keying (RFC 3986 §6.2.2), so that equivalent spellings
  * of one resource share a route and a cache entry. Pure.
  *   - percent-encoded unreserved characters are decoded (`%7E` → `~`, `%41` → `A`), other
- *     percent-encodings get uppercase hex (`%2f` → `%2F`; an encoded slash stays encoded)
+ *     percent-encodings get uppercase hex (`%2f` → `%2F`; an encoded slash stays encoded); a stray `%`
+ *     stays as written
  *   - dot segments are removed (`/a/./b/../c` → `/a/c`, RFC 3986 §5.2.4)
  *   - empty segments (duplicate slashes) are dropped; a trailing slash is kept
  * https://www.rfc-editor.org/rfc/rfc3986#section-6.2.2
@@ -26,41 +29,6 @@ export function normalizePath(path: string): string {
 function needsWork(path: string): boolean {
   if (path.charCodeAt(0) !== 47 /* / */) return true;
   return path.includes("%") || path.includes("//") || path.includes("/.");
-}
-
-const HEX = /^[0-9A-Fa-f]{2}$/;
-
-function normalizePercentEncoding(path: string): string {
-  let out = "";
-  let index = 0;
-  while (index < path.length) {
-    const percent = path.indexOf("%", index);
-    if (percent === -1) break;
-    out += path.slice(index, percent);
-    const hex = path.slice(percent + 1, percent + 3);
-    if (!HEX.test(hex)) {
-      out += "%25"; // a stray "%" is encoded so the path stays well-formed
-      index = percent + 1;
-      continue;
-    }
-    const code = Number.parseInt(hex, 16);
-    out += isUnreserved(code) ? String.fromCharCode(code) : `%${hex.toUpperCase()}`;
-    index = percent + 3;
-  }
-  return out + path.slice(index);
-}
-
-/** ALPHA / DIGIT / "-" / "." / "_" / "~" (RFC 3986 §2.3). */
-function isUnreserved(code: number): boolean {
-  return (
-    (code >= 0x41 && code <= 0x5a) ||
-    (code >= 0x61 && code <= 0x7a) ||
-    (code >= 0x30 && code <= 0x39) ||
-    code === 0x2d ||
-    code === 0x2e ||
-    code === 0x5f ||
-    code === 0x7e
-  );
 }
 
 /** Splits a request target into its path and raw query ("" when none); handles absolute-form. */
