@@ -102,7 +102,45 @@ export function formatTargets(checks: readonly TargetCheck[]): string {
   ].join("\n");
 }
 
+/** This build against the baseline build, scenario by scenario (`--baseline`). */
+export interface BaselineComparison {
+  readonly scenario: string;
+  /** req/s at many connections, this build / baseline (higher is better). */
+  readonly rpsRatio: number;
+  /** p50 and p99 at one connection, this build / baseline (lower is better). */
+  readonly p50Ratio: number;
+  readonly p99Ratio: number;
+}
+
+export function compareWithBaseline(results: readonly ScenarioResult[]): BaselineComparison[] {
+  return results.flatMap((result) => {
+    if (!result.name.startsWith("sidecar ")) return [];
+    const baseline = results.find((r) => r.name === result.name.replace(/^sidecar /, "baseline "));
+    if (baseline === undefined) return [];
+    return [
+      {
+        scenario: result.name.replace(/^sidecar /, ""),
+        rpsRatio: result.throughput.rps / baseline.throughput.rps,
+        p50Ratio: result.latency.p50Ms / baseline.latency.p50Ms,
+        p99Ratio: result.latency.p99Ms / baseline.latency.p99Ms,
+      },
+    ];
+  });
+}
+
+export function formatComparison(comparisons: readonly BaselineComparison[]): string {
+  const ratio = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(2)}×` : "n/a");
+  return [
+    "| this build vs baseline | req/s (higher is better) | p50 1 conn (lower is better) | p99 1 conn (lower is better) |",
+    "|---|---:|---:|---:|",
+    ...comparisons.map(
+      (c) => `| ${c.scenario} | ${ratio(c.rpsRatio)} | ${ratio(c.p50Ratio)} | ${ratio(c.p99Ratio)} |`,
+    ),
+  ].join("\n");
+}
+
 export function formatSection(run: BenchRun): string {
+  const comparison = compareWithBaseline(run.results);
   return [
     SECTION_HEADING,
     "",
@@ -118,6 +156,7 @@ export function formatSection(run: BenchRun): string {
     "",
     formatTargets(checkTargets(run.results)),
     "",
+    ...(comparison.length === 0 ? [] : [formatComparison(comparison), ""]),
     "Scenarios:",
     "",
     ...run.results.map((r) => `- **${r.name}**: ${r.description}`),

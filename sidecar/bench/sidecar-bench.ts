@@ -15,12 +15,17 @@
  * of the rounds, latency percentiles are over every response of every round.
  *
  *   npx tsx --conditions=source sidecar/bench/sidecar-bench.ts [--duration 3] [--rounds 3]
- *       [--connections 16] [--body-bytes 2048] [--no-write]
+ *       [--connections 16] [--body-bytes 2048] [--no-write] [--baseline DIR]
+ *
+ * `--baseline DIR`: also measures the sidecar of an older checkout, side by side in the same rounds
+ * (its own redis-server), and adds a table of ratios. DIR holds that checkout's `sidecar/` and must sit
+ * inside this repository so its imports resolve (e.g. `git archive <commit> sidecar | tar -x -C
+ * .bench-baseline`).
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type RedisServer, startRedis } from "@apicache/testkit/redis";
@@ -28,6 +33,8 @@ import autocannon from "autocannon";
 import {
   type BenchRun,
   checkTargets,
+  compareWithBaseline,
+  formatComparison,
   formatSection,
   formatTable,
   formatTargets,
@@ -48,8 +55,10 @@ const { values: args } = parseArgs({
     connections: { type: "string", default: "16" },
     "body-bytes": { type: "string", default: "2048" },
     "no-write": { type: "boolean", default: false },
+    baseline: { type: "string" },
   },
 });
+const BASELINE = args.baseline === undefined ? undefined : resolve(args.baseline);
 const DURATION = Math.max(1, Math.min(60, Number(args.duration)));
 const ROUNDS = Math.max(1, Math.min(10, Number(args.rounds)));
 const CONNECTIONS = Math.max(1, Math.min(256, Number(args.connections)));
@@ -59,7 +68,7 @@ const children: ChildProcess[] = [];
 
 /** Forks a benchmark child (through tsx, with the workspace `source` condition) and waits for its IPC hello. */
 function spawnChild<T>(script: string, argv: readonly string[]): Promise<T> {
-  const child = fork(join(HERE, script), argv, {
+  const child = fork(resolve(HERE, script), argv, {
     cwd: REPO,
     execArgv: ["--conditions=source", "--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
@@ -191,17 +200,63 @@ async function measureAll(scenarios: readonly Scenario[]): Promise<ScenarioResul
   }));
 }
 
-async function startServers(redis: RedisServer): Promise<Scenario[]> {
+/** The three sidecar scenarios of one build (this checkout, or the baseline's under `label`). */
+async function sidecarScenarios(
+  childScript: string,
+  upstreamUrl: string,
+  redis: RedisServer,
+  label = "sidecar",
+): Promise<Scenario[]> {
+  const [tiered, redisOnly] = await Promise.all([
+    spawnChild<{ url: string }>(childScript, [upstreamUrl, redis.url, "1s"]),
+    spawnChild<{ url: string }>(childScript, [upstreamUrl, redis.url, "0s"]),
+  ]);
+  return [
+    {
+      name: `${label} L1 hit`,
+      description: "through the sidecar with Redis and `maxEntryAge: 1s`: served from the in-process tier.",
+      url: `${tiered.url}/items/1`,
+    },
+    {
+      name: `${label} Redis hit`,
+      description:
+        "through the sidecar with `maxEntryAge: 0s`: every hit read from Redis (the entry and its tags' generations in one round trip, ADR 0008).",
+      url: `${redisOnly.url}/items/1`,
+    },
+    {
+      name: `${label} miss`,
+      description:
+        "through the sidecar (L1 + Redis) on a route whose upstream answers `no-store`: lookup in L1 and Redis, the fill's fence (one more Redis round trip, ADR 0005), forward, not stored.",
+      url: `${tiered.url}/live/1`,
+    },
+  ];
+}
+
+/** Each baseline scenario right after its counterpart, so both meet the same load from outside. */
+function interleave(current: readonly Scenario[], baseline: readonly Scenario[]): Scenario[] {
+  return current.flatMap((scenario, index) => {
+    const other = baseline[index];
+    return other === undefined ? [scenario] : [scenario, other];
+  });
+}
+
+async function startServers(redis: RedisServer, baselineRedis?: RedisServer): Promise<Scenario[]> {
   const body = String(BODY_BYTES);
   const [floor, upstream] = await Promise.all([
     spawnChild<{ port: number }>("bench-origin.ts", ["floor", body]),
     spawnChild<{ port: number }>("bench-origin.ts", ["upstream", body]),
   ]);
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
-  const [tiered, redisOnly] = await Promise.all([
-    spawnChild<{ url: string }>("bench-sidecar-child.ts", [upstreamUrl, redis.url, "1s"]),
-    spawnChild<{ url: string }>("bench-sidecar-child.ts", [upstreamUrl, redis.url, "0s"]),
-  ]);
+  const current = await sidecarScenarios("bench-sidecar-child.ts", upstreamUrl, redis);
+  const baseline =
+    BASELINE === undefined || baselineRedis === undefined
+      ? []
+      : await sidecarScenarios(
+          join(BASELINE, "sidecar", "bench", "bench-sidecar-child.ts"),
+          upstreamUrl,
+          baselineRedis,
+          "baseline",
+        );
   return [
     {
       name: "floor",
@@ -214,22 +269,7 @@ async function startServers(redis: RedisServer): Promise<Scenario[]> {
       description: "the fronted app, called directly (builds the same bytes per request).",
       url: `${upstreamUrl}/items/1`,
     },
-    {
-      name: "sidecar L1 hit",
-      description: "through the sidecar with Redis and `maxEntryAge: 1s`: served from the in-process tier.",
-      url: `${tiered.url}/items/1`,
-    },
-    {
-      name: "sidecar Redis hit",
-      description: "through the sidecar with `maxEntryAge: 0s`: every hit read from Redis (GET + PTTL).",
-      url: `${redisOnly.url}/items/1`,
-    },
-    {
-      name: "sidecar miss",
-      description:
-        "through the sidecar (L1 + Redis) on a route whose upstream answers `no-store`: lookup in L1 and Redis, the fill's fence (one more Redis round trip, ADR 0005), forward, not stored.",
-      url: `${tiered.url}/live/1`,
-    },
+    ...interleave(current, baseline),
   ];
 }
 
@@ -241,13 +281,16 @@ async function writeResults(section: string): Promise<void> {
 
 async function main(): Promise<void> {
   const redis = await startRedis();
+  // The baseline gets its own Redis: its entries and this build's would share keys otherwise.
+  const baselineRedis = BASELINE === undefined ? undefined : await startRedis();
   const cleanup = async () => {
     await stopChildren();
     await redis.stop();
+    await baselineRedis?.stop();
   };
   process.once("SIGINT", () => void cleanup().finally(() => process.exit(130)));
   try {
-    const scenarios = await startServers(redis);
+    const scenarios = await startServers(redis, baselineRedis);
     const loadBefore = loadavg()[0] ?? 0;
     const results = await measureAll(scenarios);
     const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
@@ -256,7 +299,7 @@ async function main(): Promise<void> {
       machine:
         `${availableParallelism()} CPUs (nproc; ${cpu}), Node ${process.version}, ${process.platform}/${process.arch}, ` +
         `redis-server on loopback; 1-min load average ${loadBefore.toFixed(1)} at start, ${(loadavg()[0] ?? 0).toFixed(1)} at end`,
-      command: `make bench-sidecar (npx tsx --conditions=source sidecar/bench/sidecar-bench.ts --duration ${DURATION} --rounds ${ROUNDS} --connections ${CONNECTIONS} --body-bytes ${BODY_BYTES})`,
+      command: `make bench-sidecar (npx tsx --conditions=source sidecar/bench/sidecar-bench.ts --duration ${DURATION} --rounds ${ROUNDS} --connections ${CONNECTIONS} --body-bytes ${BODY_BYTES}${BASELINE === undefined ? "" : ` --baseline ${relative(REPO, BASELINE)}`})`,
       connections: CONNECTIONS,
       durationSeconds: DURATION,
       rounds: ROUNDS,
@@ -264,6 +307,8 @@ async function main(): Promise<void> {
       results,
     };
     console.log(`\n${formatTable(run)}\n\n${formatTargets(checkTargets(results))}`);
+    const comparison = compareWithBaseline(results);
+    if (comparison.length > 0) console.log(`\n${formatComparison(comparison)}`);
     if (!args["no-write"]) await writeResults(formatSection(run));
   } finally {
     await cleanup();

@@ -138,12 +138,14 @@ function write(base: string, method: string, path: string): Promise<number> {
 /** Puts `entries` entries into Redis under the invalidate rule's tags and the target URI's path tag. */
 async function refill(redis: Redis, entries: number, path: string): Promise<void> {
   const pipeline = redis.pipeline();
-  const expiry = Date.now() + 300_000;
+  const now = Date.now();
+  const expiry = now + 300_000;
   const tags = [...TAGS, pathTag(path)];
   for (let i = 0; i < entries; i++) {
     const tag = tags[i % tags.length] as string;
     const key = `GET|bench|/api/slots/${i}|${tag}`;
-    pipeline.set(entryKey(PREFIX, key), encodeValue(Buffer.from("{}"), [tag]), "PX", 300_000);
+    const fields = { tags: [tag], generations: ["bench"], writtenAt: now, expiresAt: expiry };
+    pipeline.set(entryKey(PREFIX, key), encodeValue(Buffer.from("{}"), fields), "PX", 300_000);
     pipeline.zadd(tagKey(PREFIX, tag), expiry, key);
   }
   await pipeline.exec();

@@ -164,21 +164,74 @@ describe("redis store tag invalidation when Redis refuses the drain script", () 
 });
 
 describe("redis store fences", () => {
-  it("bumps a tag's generation on every invalidation, starting from the clock, and lets it expire", async () => {
+  it("drops a tag's generation on every invalidation; the next fence creates one never used before", async () => {
     const prefix = `generation-${randomUUID()}`;
     const store = redisStore(prefix);
     try {
-      const before = Date.now() * 1000;
-      await store.deleteTags(["slots"]);
-      // A new generation starts at Redis's clock in microseconds (never a value an expired one had).
-      const first = Number(await admin.get(generationKey(prefix, "slots")));
-      expect(first).toBeGreaterThan(before - 60_000_000);
-      expect(first).toBeLessThan(before + 60_000_000);
-      await store.deleteTags(["slots", "other"]);
-      expect(Number(await admin.get(generationKey(prefix, "slots")))).toBe(first + 1);
+      const first = await store.fence(["slots"]);
+      const stored = await admin.get(generationKey(prefix, "slots"));
+      expect(first.generations).toEqual([stored]);
       const ttl = await admin.pttl(generationKey(prefix, "slots"));
       expect(ttl).toBeGreaterThan(GENERATION_TTL_MS - 60_000);
       expect(ttl).toBeLessThanOrEqual(GENERATION_TTL_MS);
+      expect((await store.fence(["slots"])).generations).toEqual([stored]);
+
+      await store.deleteTags(["slots", "other"]);
+      expect(await admin.exists(generationKey(prefix, "slots"))).toBe(0);
+      const second = await store.fence(["slots"]);
+      expect(second.generations?.[0]).not.toBe(stored);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("keeps a generation alive at least as long as the entries that recorded it", async () => {
+    const prefix = `generation-ttl-${randomUUID()}`;
+    const store = redisStore(prefix);
+    try {
+      const ttlMs = GENERATION_TTL_MS * 3;
+      const fence = await store.fence(["slots"]);
+      expect(await store.set("fenced", Buffer.from("v"), { ttlMs, tags: ["slots"], fence })).toBe(true);
+      await store.set("unfenced", Buffer.from("v"), { ttlMs, tags: ["other"] });
+      expect(await admin.pttl(generationKey(prefix, "slots"))).toBeGreaterThan(ttlMs);
+      expect(await admin.pttl(generationKey(prefix, "other"))).toBeGreaterThan(ttlMs);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("serves an entry only while every generation it recorded is current", async () => {
+    const prefix = `generation-read-${randomUUID()}`;
+    const store = redisStore(prefix);
+    try {
+      await store.set("k", Buffer.from("v"), { ttlMs: 60_000, tags: ["a", "b"] });
+      expect(await store.get("k", { tags: ["a", "b"] })).toEqual(Buffer.from("v"));
+      // The hint may name fewer tags (or none): the entry's other tags are still checked.
+      expect(await store.get("k", { tags: ["a"] })).toEqual(Buffer.from("v"));
+      expect(await store.get("k")).toEqual(Buffer.from("v"));
+
+      // A generation re-created at another value (an old one lost, then a fill elsewhere): a miss.
+      await admin.set(generationKey(prefix, "b"), "someone-else", "PX", 60_000);
+      expect(await store.get("k", { tags: ["a", "b"] })).toBeUndefined();
+      expect(await store.get("k", { tags: ["a"] })).toBeUndefined();
+      // Lost (evicted, expired, or missed by a replica): a miss, whichever tags the caller named.
+      await admin.del(generationKey(prefix, "b"));
+      expect(await store.get("k")).toBeUndefined();
+      expect(await admin.exists(entryKey(prefix, "k"))).toBe(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("treats an entry written before entries recorded generations (envelope version 2) as a miss", async () => {
+    const prefix = `generation-v2-${randomUUID()}`;
+    const store = redisStore(prefix);
+    try {
+      const header = Buffer.alloc(12);
+      header.set([0xac, 0x02, 0, 0]);
+      header.writeDoubleBE(Date.now(), 4);
+      await admin.set(entryKey(prefix, "old"), Buffer.concat([header, Buffer.from("v")]), "PX", 60_000);
+      expect(await store.get("old", { tags: [] })).toBeUndefined();
     } finally {
       await store.close();
     }
@@ -198,17 +251,17 @@ describe("redis store fences", () => {
     }
   });
 
-  it("never repeats a generation that expired and started again (no ABA through a fence)", async () => {
+  it("never repeats a generation that expired and was created again (no ABA through a fence)", async () => {
     const prefix = `aba-${randomUUID()}`;
     const filling = redisStore(prefix);
     const writing = redisStore(prefix);
     try {
       await writing.deleteTags(["slots"]);
       const fence = await filling.fence(["slots"]);
-      // The generation reaches the end of its life during the fill, then another pod's write re-creates it.
+      // The generation reaches the end of its life during the fill, then another pod's fill re-creates it.
       await admin.pexpire(generationKey(prefix, "slots"), 1);
       await eventuallyTrue(async () => (await admin.exists(generationKey(prefix, "slots"))) === 0);
-      await writing.deleteTags(["slots"]);
+      await writing.fence(["slots"]);
       expect(await admin.get(generationKey(prefix, "slots"))).not.toBe(fence.generations?.[0]);
       expect(
         await filling.set("k", Buffer.from("pre-write"), { ttlMs: 60_000, tags: ["slots"], fence }),
@@ -220,7 +273,7 @@ describe("redis store fences", () => {
     }
   });
 
-  it("still invalidates when Redis is out of memory (deletes need none; the generation bump is skipped)", async () => {
+  it("still invalidates when Redis is out of memory (dropping generations and entries needs none)", async () => {
     const prefix = `oom-${randomUUID()}`;
     const store = redisStore(prefix);
     try {
@@ -229,6 +282,7 @@ describe("redis store fences", () => {
       await admin.config("SET", "maxmemory", "1");
       expect(await store.deleteTags(["slots"])).toBe(1);
       expect(await admin.exists(entryKey(prefix, "k"))).toBe(0);
+      expect(await admin.exists(generationKey(prefix, "slots"))).toBe(0);
     } finally {
       await admin.config("SET", "maxmemory", "0");
       await store.close();

@@ -217,6 +217,24 @@ export function describeStoreContract(name: string, makeStore: MakeStore, option
         expect(await store.deleteTags(["t"])).toBe(1);
       });
 
+      it("serves an entry to reads that name all of its tags, some, none or others", async () => {
+        const store = await create();
+        await store.set("k", bytes("v"), { ttlMs: TTL, tags: ["a", "b"] });
+        for (const tags of [["a", "b"], ["b"], [], ["other"]]) {
+          expect(await store.get("k", { tags })).toEqual(bytes("v"));
+        }
+        expect(await store.get("k")).toEqual(bytes("v"));
+      });
+
+      it("never returns an invalidated entry, whichever tags the read names", async () => {
+        const store = await create();
+        await store.set("k", bytes("v"), { ttlMs: TTL, tags: ["a", "b"] });
+        await store.deleteTags(["b"]);
+        for (const tags of [["a", "b"], ["a"], [], ["other"]]) {
+          expect(await store.get("k", { tags })).toBeUndefined();
+        }
+      });
+
       it("removes an overwritten entry through the tags of its latest write", async () => {
         const store = await create();
         await store.set("k", bytes("1"), { ttlMs: TTL, tags: ["old"] });

@@ -36,7 +36,7 @@ export async function serveCacheable(
   res: ServerResponse,
   c: CacheableRequest,
 ): Promise<void> {
-  const entry = await ctx.entries.read(c.key);
+  const entry = await ctx.entries.read(c.key, c.tags);
   const now = ctx.now();
   const lookup = classifyLookup(entry, c, now);
   if (lookup.kind === "fresh") {

@@ -18,10 +18,11 @@ export class EntryReader {
     this.#log = log;
   }
 
-  async read(key: string): Promise<CacheEntry | undefined> {
+  /** `tags`: the request's tags, whose generations the store checks in the entry's round trip. */
+  async read(key: string, tags: readonly string[]): Promise<CacheEntry | undefined> {
     let bytes: Buffer | undefined;
     try {
-      bytes = await this.#store.get(key);
+      bytes = await this.#store.get(key, { tags });
     } catch (error) {
       this.#log.debug(
         { err: error, key, code: (error as { code?: string }).code },

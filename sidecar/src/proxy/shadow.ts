@@ -20,7 +20,7 @@ export async function serveShadow(
   res: ServerResponse,
   c: CacheableRequest,
 ): Promise<void> {
-  const entry = await ctx.entries.read(c.key);
+  const entry = await ctx.entries.read(c.key, c.tags);
   const now = ctx.now();
   const lookup = classifyLookup(entry, c, now);
   let wouldBe: RealOutcome;

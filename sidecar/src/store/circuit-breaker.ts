@@ -1,6 +1,14 @@
 import type { Logger } from "pino";
 import { StoreError, storeCircuitOpen } from "./errors.js";
-import type { EntryStore, Fence, SetOptions, StoredEntry, StoreHealth, StoreStats } from "./types.js";
+import type {
+  EntryStore,
+  Fence,
+  GetOptions,
+  SetOptions,
+  StoredEntry,
+  StoreHealth,
+  StoreStats,
+} from "./types.js";
 
 /**
  * A circuit breaker around a store (usually Redis). After `failureThreshold` consecutive backend
@@ -60,12 +68,12 @@ export class CircuitBreakerStore implements EntryStore {
     return this.#state !== "closed";
   }
 
-  get(key: string): Promise<Buffer | undefined> {
-    return this.#call(() => this.#inner.get(key));
+  get(key: string, options?: GetOptions): Promise<Buffer | undefined> {
+    return this.#call(() => this.#inner.get(key, options));
   }
 
-  getEntry(key: string): Promise<StoredEntry | undefined> {
-    return this.#call(() => this.#inner.getEntry(key));
+  getEntry(key: string, options?: GetOptions): Promise<StoredEntry | undefined> {
+    return this.#call(() => this.#inner.getEntry(key, options));
   }
 
   set(key: string, value: Buffer, options: SetOptions): Promise<boolean> {

@@ -1,5 +1,13 @@
 import { errorReason } from "./errors.js";
-import type { EntryStore, Fence, SetOptions, StoredEntry, StoreHealth, StoreStats } from "./types.js";
+import type {
+  EntryStore,
+  Fence,
+  GetOptions,
+  SetOptions,
+  StoredEntry,
+  StoreHealth,
+  StoreStats,
+} from "./types.js";
 
 export type StoreOperation = "get" | "set" | "delete" | "delete_tags" | "fence";
 
@@ -27,12 +35,12 @@ export class InstrumentedStore implements EntryStore {
     this.#observe = observe;
   }
 
-  get(key: string): Promise<Buffer | undefined> {
-    return this.#timed("get", () => this.#inner.get(key));
+  get(key: string, options?: GetOptions): Promise<Buffer | undefined> {
+    return this.#timed("get", () => this.#inner.get(key, options));
   }
 
-  getEntry(key: string): Promise<StoredEntry | undefined> {
-    return this.#timed("get", () => this.#inner.getEntry(key));
+  getEntry(key: string, options?: GetOptions): Promise<StoredEntry | undefined> {
+    return this.#timed("get", () => this.#inner.getEntry(key, options));
   }
 
   set(key: string, value: Buffer, options: SetOptions): Promise<boolean> {

@@ -7,7 +7,15 @@ import {
   PendingInvalidations,
 } from "./pending-invalidations.js";
 import { type ReconnectOptions, reconnectDelay } from "./reconnect.js";
-import type { EntryStore, Fence, SetOptions, StoredEntry, StoreHealth, StoreStats } from "./types.js";
+import type {
+  EntryStore,
+  Fence,
+  GetOptions,
+  SetOptions,
+  StoredEntry,
+  StoreHealth,
+  StoreStats,
+} from "./types.js";
 
 /**
  * Makes invalidations of the shared tier (L2, Redis) stick through a Redis outage. An invalidation
@@ -87,14 +95,14 @@ export class InvalidationGuardStore implements EntryStore {
     return this.#pending.size;
   }
 
-  async get(key: string): Promise<Buffer | undefined> {
-    return (await this.getEntry(key))?.value;
+  async get(key: string, options?: GetOptions): Promise<Buffer | undefined> {
+    return (await this.getEntry(key, options))?.value;
   }
 
-  async getEntry(key: string): Promise<StoredEntry | undefined> {
+  async getEntry(key: string, options?: GetOptions): Promise<StoredEntry | undefined> {
     if (this.#pending.bypassingReads) return undefined;
     const mark = this.#pending.mark();
-    const entry = await this.#inner.getEntry(key);
+    const entry = await this.#inner.getEntry(key, options);
     if (entry === undefined || !this.#pending.masks(key, entry, mark)) return entry;
     return undefined;
   }

@@ -9,11 +9,9 @@ import {
   storeTimeout,
   storeUnavailable,
 } from "./errors.js";
+import { type DecodedValue, decodeValue } from "./redis-envelope.js";
 import {
-  decodeValue,
-  encodeValue,
   entryKey,
-  GENERATION_TTL_MS,
   generationKey,
   TAG_DRAIN_LUA,
   TAG_EXPIRY_SLACK_MS,
@@ -21,17 +19,26 @@ import {
   validateKeyPrefix,
 } from "./redis-layout.js";
 import {
-  bumpGenerations,
   type CheckedFence,
   defineWriteCommands,
+  dropGenerations,
   type EntryWrite,
+  ensureGenerations,
   fenceTooOld,
   readGenerations,
   writeEntry,
   writeFencedScripted,
   writeFencedStepwise,
 } from "./redis-writes.js";
-import type { EntryStore, Fence, SetOptions, StoredEntry, StoreHealth, StoreStats } from "./types.js";
+import type {
+  EntryStore,
+  Fence,
+  GetOptions,
+  SetOptions,
+  StoredEntry,
+  StoreHealth,
+  StoreStats,
+} from "./types.js";
 
 /**
  * What the standalone and the cluster store share: the same commands over an ioredis `Redis` or
@@ -60,7 +67,7 @@ export interface RedisBackedStoreOptions {
 export const TAG_DRAIN_COMMAND = "apicacheTagDrain";
 
 interface TagDrainCommand {
-  /** numberOfKeys, the tag keys and their generations, then prefix, page size, bump (TAG_DRAIN_LUA). */
+  /** numberOfKeys, the tag keys and their generations, then prefix, page size, drop (TAG_DRAIN_LUA). */
   apicacheTagDrain(...args: (string | number)[]): Promise<number[]>;
 }
 
@@ -147,40 +154,63 @@ export class RedisBackedStore implements EntryStore {
     return this.#client;
   }
 
-  async get(key: string): Promise<Buffer | undefined> {
-    return (await this.getEntry(key))?.value;
+  async get(key: string, options?: GetOptions): Promise<Buffer | undefined> {
+    return (await this.getEntry(key, options))?.value;
   }
 
-  async getEntry(key: string): Promise<StoredEntry | undefined> {
-    return this.#run("get", 1, async () => {
-      const redisKey = entryKey(this.#prefix, key);
-      const [stored, ttlMs] = await Promise.all([
-        this.#client.getBuffer(redisKey),
-        this.#client.pttl(redisKey),
+  /**
+   * The entry, if every generation it recorded is still current (ADR 0008): the entry's GET and the
+   * generations of the tags the caller expects (`options.tags`) leave in one round trip; tags the
+   * entry carries beyond those cost a second. A generation that moved or is missing, or an envelope
+   * without generations, is a miss.
+   */
+  async getEntry(key: string, options?: GetOptions): Promise<StoredEntry | undefined> {
+    const expected = options?.tags ?? [];
+    return this.#run("get", options?.tags === undefined ? 2 : 1, async () => {
+      const [stored, generations] = await Promise.all([
+        this.#client.getBuffer(entryKey(this.#prefix, key)),
+        readGenerations(this.#client, this.#prefix, expected, this.#multiKeyDelete),
       ]);
       if (stored === null) return undefined;
       const decoded = decodeValue(stored);
-      // PTTL -2: expired between the two commands; -1: no TTL (not written by apicache).
-      if (decoded === undefined || ttlMs === -2) return undefined;
+      if (decoded?.generations === undefined) return undefined;
+      const current = new Map(expected.map((tag, index) => [tag, generations[index] ?? null]));
+      if (!(await this.#stillCurrent(decoded, decoded.generations, current))) return undefined;
       const { value, tags, writtenAt } = decoded;
+      const ttlMs = (decoded.expiresAt ?? 0) - this.#now();
       return { value, tags, writtenAt, ttlMs: ttlMs > 0 ? ttlMs : 1 };
     });
   }
 
+  /** Whether every generation the entry recorded is the tag's current one (read if not known yet). */
+  async #stillCurrent(
+    decoded: DecodedValue,
+    recorded: readonly string[],
+    current: Map<string, string | null>,
+  ): Promise<boolean> {
+    const unknown = decoded.tags.filter((tag) => !current.has(tag));
+    if (unknown.length > 0) {
+      const read = await readGenerations(this.#client, this.#prefix, unknown, this.#multiKeyDelete);
+      for (const [index, tag] of unknown.entries()) current.set(tag, read[index] ?? null);
+    }
+    return decoded.tags.every((tag, index) => current.get(tag) === recorded[index]);
+  }
+
+  /** The tags' generations, created where missing: what a fill's write must still find. */
   async fence(tags: readonly string[]): Promise<Fence> {
     const sorted = [...new Set(tags)].sort();
     const takenAt = performance.now();
     if (sorted.length === 0) return { tags: sorted, generations: [], takenAt };
     const generations = await this.#run("fence", 1, () =>
-      readGenerations(this.#client, this.#prefix, sorted),
+      ensureGenerations(this.#client, this.#prefix, sorted),
     );
     return { tags: sorted, generations, takenAt };
   }
 
   /**
-   * Unfenced: the entry and its tag memberships in one round trip. Fenced (a fill's write): the
-   * fence is checked and the entry written atomically by one script on standalone Redis; on a
-   * cluster, or when Redis refuses the script, in steps (writeFencedStepwise).
+   * Every entry records its tags' generations. Unfenced: the current ones, then the entry (two round
+   * trips). Fenced (a fill's write): the fence's, checked and written atomically by one script on
+   * standalone Redis; on a cluster, or when Redis refuses the script, in steps (writeFencedStepwise).
    */
   async set(key: string, value: Buffer, options: SetOptions): Promise<boolean> {
     const ttlMs = Math.ceil(options.ttlMs);
@@ -189,18 +219,12 @@ export class RedisBackedStore implements EntryStore {
       return true;
     }
     const tags = [...new Set(options.tags)];
-    const write: EntryWrite = {
-      key,
-      stored: encodeValue(value, tags, this.#now()),
-      ttlMs,
-      tagTtlMs: ttlMs + this.#slackMs,
-      tags,
-    };
+    const write: EntryWrite = { key, value, ttlMs, tagTtlMs: ttlMs + this.#slackMs, tags, now: this.#now() };
     const fence = options.fence;
     // A fill whose fence could not be taken does not write here: it may predate a write.
     if (fence?.unavailable) return false;
     if (fence?.generations === undefined) {
-      await this.#run("set", 1, () => writeEntry(this.#client, this.#prefix, write));
+      await this.#run("set", 2, () => writeEntry(this.#client, this.#prefix, write));
       return true;
     }
     if (fenceTooOld(fence)) return false;
@@ -210,7 +234,7 @@ export class RedisBackedStore implements EntryStore {
   async #writeFenced(write: EntryWrite, fence: CheckedFence): Promise<boolean> {
     if (this.#multiKeyDelete && this.#scriptAllowed) {
       try {
-        return await this.#run("set", 1, () => writeFencedScripted(this.#client, this.#prefix, write, fence));
+        return await this.#run("set", 2, () => writeFencedScripted(this.#client, this.#prefix, write, fence));
       } catch (error) {
         if (!this.#refusedScript(error)) throw error;
       }
@@ -266,8 +290,9 @@ export class RedisBackedStore implements EntryStore {
         if (!this.#refusedScript(error)) throw error;
       }
     }
-    // Generations first: a fill that checks its fence after this cannot store (see redis-layout.ts).
-    await this.#step(() => bumpGenerations(this.#client, this.#prefix, unique));
+    // Generations first: from here on no read accepts an entry that recorded them, and no fill whose
+    // fence read them can store (see redis-layout.ts).
+    await this.#step(() => dropGenerations(this.#client, this.#prefix, unique));
     return this.#drainPaged(unique.map((tag) => tagKey(this.#prefix, tag)));
   }
 
@@ -279,14 +304,14 @@ export class RedisBackedStore implements EntryStore {
     );
     const progress = { removed: 0, started: performance.now(), budgetMs: 0 };
     let pending = [...generationOf.keys()];
-    let bump = GENERATION_TTL_MS;
+    let drop = 1;
     while (pending.length > 0) {
       const keys = pending;
       const generations = keys.map((key) => generationOf.get(key) as string);
       const reply = await this.#step(() =>
-        client.apicacheTagDrain(2 * keys.length, ...keys, ...generations, entryPrefix, TAG_PAGE, bump),
+        client.apicacheTagDrain(2 * keys.length, ...keys, ...generations, entryPrefix, TAG_PAGE, drop),
       );
-      bump = 0;
+      drop = 0;
       const next: string[] = [];
       let pages = 0;
       keys.forEach((key, index) => {

@@ -5,7 +5,7 @@ import { StoreError } from "./errors.js";
  * stores).
  *
  * Keys: `<prefix>:k|<key>` holds an entry, `<prefix>:t|<tag>` is the tag's key set,
- * `<prefix>:g|<tag>` the tag's invalidation generation (see "Fences" below). A key prefix
+ * `<prefix>:g|<tag>` the tag's invalidation generation (see "Generations" below). A key prefix
  * never contains `|` (nor `{`/`}`, which would pin every key of a tenant to one cluster slot), so the
  * first `|` of any apicache key ends `<prefix>:k` or `<prefix>:t`: two stores with different prefixes
  * can never touch each other's keys, and entries never collide with tag sets.
@@ -15,18 +15,22 @@ import { StoreError } from "./errors.js";
  * to a tag set first drops members whose entries have expired, and the set itself expires no
  * earlier than its longest-lived member, so tag sets stay as small as the live entries they index.
  *
- * Fences: every tag invalidation first increments the tag's generation (an integer that lives
- * GENERATION_TTL_MS after its last increment), then drains the tag set. A cache fill reads its tags'
- * generations before it asks the upstream, and stores only if they are unchanged: a fill that read the
- * upstream before another pod's write cannot store what it read after that write's invalidation. On
- * standalone Redis the check and the write are one script (FENCED_SET_LUA); on a cluster, where an
- * entry and its tags' generations live in different slots, see RedisBackedStore.set.
+ * Generations (ADR 0008): every tag has a generation `<prefix>:g|<tag>`, a token unique across
+ * all time (generationToken: a per-process random nonce and a counter, never a counter that restarts),
+ * created when a fill first needs it and dropped by every invalidation of the tag. Each entry records
+ * its tags' generations at fill time (redis-envelope.ts), and a read compares them with the current
+ * ones in the same round trip as the entry's GET: a generation that moved or is missing makes the
+ * entry a miss. So correctness does not depend on any key surviving: a lost tag set only stops the eager
+ * delete (the entry is still a miss), a lost generation invalidates its entries, and a re-created one
+ * never matches an old entry. Generations live at least as long as the entries that recorded them
+ * (their TTL is extended on every fill), and reads touch them, so an LRU keeps them as hot as their
+ * hottest entry.
  *
- * Values: an envelope `0xAC 0x02 <u16 tag-bytes length> <f64 written-at ms> <tags as JSON> <value
- * bytes>`, so a reader (the tiered store filling L1) learns the entry's tags without another round
- * trip, and the pending-invalidation guard can tell entries written before an invalidation it had to
- * drop (see pending-invalidations.ts). Version 1 envelopes (no written-at) still decode, as written
- * at time 0.
+ * Fences (ADR 0005): a cache fill reads (or creates) its tags' generations before it asks the
+ * upstream, and stores only if they are unchanged, recording them in the entry. On standalone Redis
+ * the check and the write are one script (FENCED_SET_LUA); on a cluster, where an entry and its tags'
+ * generations live in different slots, see writeFencedStepwise: a write that loses the race stores an
+ * entry no read will accept.
  */
 
 export const KEY_PREFIX_PATTERN = /^[^|{}\s]{1,200}$/;
@@ -55,10 +59,9 @@ export function generationKey(prefix: string, tag: string): string {
 }
 
 /**
- * How long a tag's generation outlives its last bump. A re-created generation never repeats an old
- * value (it starts at Redis's clock, see BUMP_FUNCTION), but a fence that read "none" would match a
- * generation that was created and expired again during the fill: so a fence older than half the
- * lifetime is not trusted, and such a fill is not stored — which only a fill slower than 5 minutes meets.
+ * The least a generation lives when a fence creates it (a fill then extends it to its entry's TTL plus
+ * the slack). Tokens never repeat, so a fence can be checked at any age; fences older than
+ * FENCE_MAX_AGE_MS are still refused, as a bound on how long a fill may take to store.
  */
 export const GENERATION_TTL_MS = 10 * 60_000;
 export const FENCE_MAX_AGE_MS = GENERATION_TTL_MS / 2;
@@ -83,49 +86,45 @@ return 1
 `;
 
 /**
- * Lua: bumps a tag's generation. An existing one is incremented; a missing one (never bumped, or
- * expired) starts at Redis's clock in microseconds, so a generation that expired and starts again can
- * never repeat a value a fence read before (an "ABA" would let a pre-write fill through). Renews its
- * lifetime. Errors (a Redis out of memory refuses the write) are swallowed: a fill could not store
- * then either, and the invalidation's deletes must still happen. Returns 1, or 0 when refused.
+ * KEYS[1] a tag's generation; ARGV[1] a fresh token (generationToken), ARGV[2] the least TTL in ms.
+ * Returns the current generation, creating it with the fresh token when missing, and makes it live
+ * at least ARGV[2]. A missing generation is never re-created at an old value (the token is new), so an
+ * entry that recorded the lost one never matches again.
  */
-const BUMP_FUNCTION = `
-local function bump(key, ttl)
-  local ok = pcall(function()
-    if redis.call('EXISTS', key) == 1 then
-      redis.call('INCR', key)
-    else
-      local t = redis.call('TIME')
-      redis.call('SET', key, t[1] .. string.format('%06d', tonumber(t[2])))
-    end
-    redis.call('PEXPIRE', key, ttl)
-  end)
-  if ok then return 1 end
-  return 0
+export const GENERATION_ENSURE_LUA = `
+local ttl = tonumber(ARGV[2])
+local current = redis.call('GET', KEYS[1])
+if not current then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+  return ARGV[1]
 end
-`;
-
-/** KEYS[1] a tag's generation; ARGV[1] GENERATION_TTL_MS (see BUMP_FUNCTION). */
-export const GENERATION_BUMP_LUA = `${BUMP_FUNCTION}
-return bump(KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < ttl then
+  redis.call('PEXPIRE', KEYS[1], ttl)
+end
+return current
 `;
 
 /**
  * Standalone only (it reads and deletes keys it cannot declare up front: the entries a tag set
  * names). KEYS: n tag sets, then their n generations; ARGV[1] the entry key prefix (`<prefix>:k|`),
- * ARGV[2] the page size, ARGV[3] GENERATION_TTL_MS on the first call of an invalidation (bump the
- * generations), 0 on the calls that drain further pages. Atomically (a script runs alone, so
- * "entries gone before members" cannot be observed half-done): reads one page
- * of each tag set, removes exactly those members (the whole set when the page held all of it),
- * unlinks their entries (one UNLINK per 500 keys), bumps the generations. Returns a flat list of pairs per tag set: entries
+ * ARGV[2] the page size, ARGV[3] 1 on the first call of an invalidation (drop the generations: every
+ * entry that recorded them is a miss from now on, whether or not a tag set still names it), 0 on the
+ * calls that drain further pages. Atomically (a script runs alone, so "entries gone before members"
+ * cannot be observed half-done): drops the generations, reads one page of each tag set, removes
+ * exactly those members (the whole set when the page held all of it), unlinks their entries (one
+ * UNLINK per 500 keys). Only deletes, so a Redis out of memory still invalidates. The drain frees
+ * memory early and counts what it removed; correctness rests on the generations. Returns a flat list
+ * of pairs per tag set: entries
  * unlinked (all counted on the first pair) and members left (0: drained), so one round trip
  * invalidates every tag of a write unless a tag indexes more than a page.
  */
-export const TAG_DRAIN_LUA = `${BUMP_FUNCTION}
+export const TAG_DRAIN_LUA = `
 local prefix = ARGV[1]
 local page = tonumber(ARGV[2])
-local generationTtl = tonumber(ARGV[3])
 local tagCount = #KEYS / 2
+if ARGV[3] == '1' then
+  redis.call('UNLINK', unpack(KEYS, tagCount + 1, 2 * tagCount))
+end
 local out = {}
 local keys = {}
 local n = 0
@@ -150,30 +149,32 @@ for start = 1, n, 500 do
 end
 out[1] = removed
 for i = 2, tagCount do out[2 * i - 1] = 0 end
--- After the deletes (the script is atomic either way), so a Redis out of memory still deletes.
-if generationTtl > 0 then
-  for i = 1, tagCount do bump(KEYS[tagCount + i], generationTtl) end
-end
 return out
 `;
 
 /**
  * Standalone only: a fill's write, made only if its fence still holds. KEYS[1] the entry, then m tag
- * sets, then the fenced tags' generations. ARGV[1] m, ARGV[2] the value, ARGV[3] its TTL in ms,
- * ARGV[4] the tag TTL (entry TTL plus slack), ARGV[5] the member (the entry key without prefix), then
- * one value per generation key: what the fence read ("" for none). Returns 0, writing nothing, when a
- * generation moved; otherwise writes the entry, indexes it under every tag as TAG_ADD_LUA does, and
- * returns 1.
+ * sets, then g generations. ARGV[1] m, ARGV[2] the value (its envelope records these generations),
+ * ARGV[3] its TTL in ms, ARGV[4] the tag TTL (entry TTL plus slack), ARGV[5] the member (the entry key
+ * without prefix), then one expected value per generation key. Returns 0, writing nothing, when a
+ * generation moved or is gone; otherwise makes every generation live at least the tag TTL (they must
+ * outlive the entry that records them), writes the entry, indexes it under every tag as TAG_ADD_LUA
+ * does, and returns 1.
  */
 export const FENCED_SET_LUA = `
 local m = tonumber(ARGV[1])
 for i = 2 + m, #KEYS do
-  if (redis.call('GET', KEYS[i]) or '') ~= ARGV[4 + i - m] then return 0 end
+  if redis.call('GET', KEYS[i]) ~= ARGV[4 + i - m] then return 0 end
+end
+local ttl = tonumber(ARGV[4])
+for i = 2 + m, #KEYS do
+  if redis.call('PTTL', KEYS[i]) < ttl then
+    redis.call('PEXPIRE', KEYS[i], ttl)
+  end
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local ttl = tonumber(ARGV[4])
 for i = 1, m do
   local tag = KEYS[1 + i]
   redis.call('ZREMRANGEBYSCORE', tag, '-inf', now)
@@ -185,57 +186,4 @@ end
 return 1
 `;
 
-const MAGIC = 0xac;
-const VERSION_1 = 0x01;
-const VERSION = 0x02;
-const HEADER_BYTES_V1 = 4;
-const HEADER_BYTES = 12;
-const MAX_TAG_BYTES = 0xffff;
-
-export interface DecodedValue {
-  readonly value: Buffer;
-  readonly tags: readonly string[];
-  /** When the writer stored it (its clock, ms since the epoch); 0 for version-1 envelopes. */
-  readonly writtenAt: number;
-}
-
-export function encodeValue(value: Buffer, tags: readonly string[], writtenAt = Date.now()): Buffer {
-  const tagBytes = tags.length === 0 ? Buffer.alloc(0) : Buffer.from(JSON.stringify(tags));
-  if (tagBytes.length > MAX_TAG_BYTES) {
-    throw new StoreError(
-      "APICACHE_ERR_STORE_OPTIONS_INVALID",
-      `an entry carries ${tags.length} tags (${tagBytes.length} bytes); the limit is ${MAX_TAG_BYTES} bytes. ` +
-        "Use fewer or shorter tags in the route.",
-    );
-  }
-  const header = Buffer.allocUnsafe(HEADER_BYTES);
-  header[0] = MAGIC;
-  header[1] = VERSION;
-  header.writeUInt16BE(tagBytes.length, 2);
-  header.writeDoubleBE(writtenAt, 4);
-  return Buffer.concat([header, tagBytes, value], HEADER_BYTES + tagBytes.length + value.length);
-}
-
-/** The value and tags, or undefined for bytes apicache did not write (treated as a miss). */
-export function decodeValue(stored: Buffer): DecodedValue | undefined {
-  if (stored.length < HEADER_BYTES_V1 || stored[0] !== MAGIC) return undefined;
-  const version = stored[1];
-  if (version !== VERSION && version !== VERSION_1) return undefined;
-  const headerBytes = version === VERSION ? HEADER_BYTES : HEADER_BYTES_V1;
-  if (stored.length < headerBytes) return undefined;
-  const writtenAt = version === VERSION ? stored.readDoubleBE(4) : 0;
-  const tagLength = stored.readUInt16BE(2);
-  const valueStart = headerBytes + tagLength;
-  if (valueStart > stored.length || !Number.isFinite(writtenAt)) return undefined;
-  let tags: readonly string[] = [];
-  if (tagLength > 0) {
-    try {
-      const parsed: unknown = JSON.parse(stored.toString("utf8", headerBytes, valueStart));
-      if (!Array.isArray(parsed) || !parsed.every((tag) => typeof tag === "string")) return undefined;
-      tags = parsed;
-    } catch {
-      return undefined;
-    }
-  }
-  return { value: stored.subarray(valueStart), tags, writtenAt };
-}
+export { type DecodedValue, decodeValue, type EnvelopeFields, encodeValue } from "./redis-envelope.js";

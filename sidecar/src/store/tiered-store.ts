@@ -1,5 +1,13 @@
 import type { MemoryEntry, MemoryStore } from "./memory-store.js";
-import type { EntryStore, Fence, SetOptions, StoredEntry, StoreHealth, StoreStats } from "./types.js";
+import type {
+  EntryStore,
+  Fence,
+  GetOptions,
+  SetOptions,
+  StoredEntry,
+  StoreHealth,
+  StoreStats,
+} from "./types.js";
 
 /**
  * L1 (in-process memory) in front of L2 (Redis, usually behind a circuit breaker).
@@ -49,11 +57,11 @@ export class TieredStore implements EntryStore {
     return this.#l1;
   }
 
-  async get(key: string): Promise<Buffer | undefined> {
-    return (await this.getEntry(key))?.value;
+  async get(key: string, options?: GetOptions): Promise<Buffer | undefined> {
+    return (await this.getEntry(key, options))?.value;
   }
 
-  async getEntry(key: string): Promise<StoredEntry | undefined> {
+  async getEntry(key: string, options?: GetOptions): Promise<StoredEntry | undefined> {
     const local = this.#l1.lookup(key);
     if (local !== undefined && this.#now() - local.storedAt < this.#maxEntryAgeMs) {
       return fromMemory(local, this.#now());
@@ -61,7 +69,7 @@ export class TieredStore implements EntryStore {
     const epoch = this.#epoch;
     let remote: StoredEntry | undefined;
     try {
-      remote = await this.#l2.getEntry(key);
+      remote = await this.#l2.getEntry(key, options);
     } catch (error) {
       if (local !== undefined && this.#l1.lookup(key) === local) return fromMemory(local, this.#now());
       throw error;

@@ -10,8 +10,11 @@
 export interface CacheStore {
   /** "memory", "redis", "redis-cluster", "tiered" — labels metrics and logs. */
   readonly name: string;
-  /** The stored value, or undefined when absent or expired. */
-  get(key: string): Promise<Buffer | undefined>;
+  /**
+   * The stored value, or undefined when absent, expired, or invalidated: a value is never returned
+   * once a tag it was stored with has been invalidated, whatever keys the backend lost meanwhile.
+   */
+  get(key: string, options?: GetOptions): Promise<Buffer | undefined>;
   /**
    * Stores a value for `ttlMs` (> 0) and records the key under each tag. Resolves to false when the
    * value was not stored because `options.fence` shows that one of its tags was invalidated since the
@@ -36,6 +39,16 @@ export interface CacheStore {
   close(): Promise<void>;
   /** Gauges: L1 size and circuit state (optional; every apicache store implements it). */
   stats?(): StoreStats;
+}
+
+export interface GetOptions {
+  /**
+   * The tags the caller expects the entry to carry (the request's route and path tags): a store that
+   * validates entries against its tags' generations reads these in the same round trip as the entry.
+   * A hint only: tags the entry carries beyond these are checked as well, at the cost of one more
+   * round trip.
+   */
+  readonly tags?: readonly string[];
 }
 
 export interface SetOptions {
@@ -107,6 +120,6 @@ export interface StoredEntry {
  * store needs from L2 to populate L1 faithfully. All apicache stores implement it.
  */
 export interface EntryStore extends CacheStore {
-  getEntry(key: string): Promise<StoredEntry | undefined>;
+  getEntry(key: string, options?: GetOptions): Promise<StoredEntry | undefined>;
   stats(): StoreStats;
 }
