@@ -4,6 +4,8 @@ import { defineConfig } from "vitest/config";
 // Four tiers, one runner. Every workspace contributes to each tier by file location:
 //   unit:        */src/**/*.test.ts                  pure logic, fakes passed in, no processes
 //   integration: */test/**/*.int.test.ts              real Redis, real HTTP servers, real child processes
+//   conformance: */test/conformance/**/*.conformance.test.ts  the public cache-tests suite against the
+//                sidecar (real process, real Redis), judged against a checked-in baseline
 //   e2e:         */test/e2e/**/*.e2e.test.ts          a real kube-apiserver + etcd (started once by globalSetup)
 //   cluster:     */test/cluster/**/*.cluster.test.ts  a real single-node cluster: pods run (globalSetup);
 //                runs after the other three (groupOrder), one file at a time
@@ -28,6 +30,16 @@ export default defineConfig({
           environment: "node",
           testTimeout: 60_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        ...shared,
+        test: {
+          name: "conformance",
+          include: ["*/test/conformance/**/*.conformance.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 600_000,
         },
       },
       {

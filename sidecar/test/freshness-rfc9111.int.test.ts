@@ -218,6 +218,13 @@ describe("RFC 9111 freshness under ttlFrom: Upstream", () => {
     });
   });
 
+  it("takes the first of a list of Age values", async () => {
+    replies.set("/age/list-old", reply({ "cache-control": "max-age=3600", age: "7200, 0" }));
+    expect(await cachedTwice("/age/list-old")).toBe(false);
+    replies.set("/age/list-new", reply({ "cache-control": "max-age=3600", age: "0, 7200" }));
+    expect(await cachedTwice("/age/list-new")).toBe(true);
+  });
+
   describe("explicit freshness on a status outside cacheableStatuses", () => {
     it.each([302, 307])("makes a %i storable", async (status) => {
       const path = `/redirect/${status}`;

@@ -93,6 +93,18 @@ describe("storability for a shared cache", () => {
     });
 
     it.each([
+      ["7200, 0", 0],
+      ["0, 7200", 10_000],
+      [["0", "7200"], 10_000],
+      ["7200.0", 10_000],
+      ["abc", 10_000],
+    ] as const)("reads the first value of Age %j", (age, freshMs) => {
+      const decision = decide({ "cache-control": "max-age=10", age: age as string | string[] }, upstream);
+      if (freshMs === 0) expect(decision).toEqual({ storable: false, reason: "zero-ttl" });
+      else expect(decision).toMatchObject({ freshMs });
+    });
+
+    it.each([
       ["RFC 850", "Thursday, 01-Jan-26 00:00:30 GMT"],
       ["asctime", "Thu Jan  1 00:00:30 2026"],
     ])("reads an Expires in the %s format", (_name, expires) => {

@@ -128,9 +128,12 @@ function windowMs(directiveSeconds: number | undefined, policyMs: number): numbe
   return directiveSeconds === undefined ? policyMs : directiveSeconds * 1000;
 }
 
-/** The upstream's Age (§5.1): non-negative integer seconds; anything else is ignored. */
+/**
+ * The upstream's Age (§5.1): non-negative integer seconds; anything else is ignored. Repeated (as lines
+ * or as a list) it is not valid either, and the first value is used (§4.2.1: "the first occurrence").
+ */
 function initialAge(value: Headers[string]): number {
-  const text = firstValue(value);
+  const text = firstValue(value)?.split(",")[0]?.trim();
   if (text === undefined || !/^[0-9]+$/.test(text)) return 0;
   return Math.min(Number(text), 2 ** 31);
 }
