@@ -1,7 +1,7 @@
 import { defaultServerConditions } from "vite";
 import { defineConfig } from "vitest/config";
 
-// Four tiers, one runner. Every workspace contributes to each tier by file location:
+// Four tiers, one runner (plus `saturated`, below). Every workspace contributes to each tier by file location:
 //   unit:        */src/**/*.test.ts                  pure logic, fakes passed in, no processes
 //   integration: */test/**/*.int.test.ts              real Redis, real HTTP servers, real child processes
 //   conformance: */test/conformance/**/*.conformance.test.ts  the public cache-tests suite against the
@@ -13,6 +13,27 @@ import { defineConfig } from "vitest/config";
 // never need a build first.
 const conditions = ["source", ...defaultServerConditions];
 const shared = { resolve: { conditions }, ssr: { resolve: { conditions } } };
+
+// The sidecar integration tier again, with one busy-loop process per core competing for the CPU the
+// whole time (testkit/src/cpu): timing-dependent behaviour must hold on a saturated node; plus
+// sidecar/test/*.saturated.test.ts, which assert exactly that (coalescing, stale-if-error). Only when
+// APICACHE_SATURATED=1 (`make test-saturated`), so a plain `vitest run` does not run it.
+const saturated =
+  process.env.APICACHE_SATURATED === "1"
+    ? [
+        {
+          ...shared,
+          test: {
+            name: "saturated",
+            include: ["sidecar/test/**/*.int.test.ts", "sidecar/test/**/*.saturated.test.ts"],
+            environment: "node" as const,
+            globalSetup: ["testkit/src/cpu/global-setup.ts"],
+            testTimeout: 120_000,
+            hookTimeout: 120_000,
+          },
+        },
+      ]
+    : [];
 
 export default defineConfig({
   test: {
@@ -32,6 +53,7 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      ...saturated,
       {
         ...shared,
         test: {

@@ -14,3 +14,7 @@ run-sidecar: deps ## Run the sidecar from source (SIDECAR_POLICY, SIDECAR_UPSTRE
 test-sidecar: deps ## Sidecar unit and integration tests (real redis-server)
 	npx vitest run --project unit sidecar/
 	npx vitest run --project integration sidecar/
+
+.PHONY: test-saturated
+test-saturated: deps ## Sidecar integration tests with every core saturated by busy loops (APICACHE_BUSY_LOOPS=n to override)
+	APICACHE_SATURATED=1 npx vitest run --project saturated

@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import { type FairTimeout, fairTimeout } from "../timers/fair-timeout.js";
 
 /**
  * Reads a response body while it stays within a byte limit, for storing; once it grows past the limit
@@ -18,7 +19,7 @@ export function collectBody(body: Readable, limit: number, idleTimeoutMs = 0): P
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let idle: NodeJS.Timeout | undefined;
+    let idle: FairTimeout | undefined;
     const onIdle = () => {
       cleanup();
       body.on("error", noop);
@@ -26,16 +27,16 @@ export function collectBody(body: Readable, limit: number, idleTimeoutMs = 0): P
       resolve({ kind: "stalled", idleMs: idleTimeoutMs });
     };
     const arm = () => {
-      if (idleTimeoutMs > 0) idle = setTimeout(onIdle, idleTimeoutMs);
+      if (idleTimeoutMs > 0) idle = fairTimeout(idleTimeoutMs, onIdle);
     };
     const cleanup = () => {
-      clearTimeout(idle);
+      idle?.clear();
       body.off("data", onData);
       body.off("end", onEnd);
       body.off("error", onError);
     };
     const onData = (chunk: Buffer) => {
-      clearTimeout(idle);
+      idle?.clear();
       arm();
       chunks.push(chunk);
       size += chunk.length;

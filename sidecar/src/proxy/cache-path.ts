@@ -19,7 +19,13 @@ import { upstreamHead, writeEntry, writeUpstreamError } from "./respond.js";
 export type Lookup =
   | { readonly kind: "fresh"; readonly entry: CacheEntry }
   | { readonly kind: "stale-while-revalidate"; readonly entry: CacheEntry }
-  | { readonly kind: "fill"; readonly fwd: ForwardReason; readonly stale?: CacheEntry };
+  | {
+      readonly kind: "fill";
+      readonly fwd: ForwardReason;
+      readonly stale?: CacheEntry;
+      /** The store did not answer the read: a stale entry may exist (looked for again on error). */
+      readonly unknown?: boolean;
+    };
 
 export function classifyLookup(entry: CacheEntry | undefined, c: CacheableRequest, now: number): Lookup {
   if (entry === undefined) return { kind: "fill", fwd: "uri-miss" };
@@ -36,9 +42,16 @@ export async function serveCacheable(
   res: ServerResponse,
   c: CacheableRequest,
 ): Promise<void> {
-  const entry = await ctx.entries.read(c.key, c.tags);
+  const watch = ctx.coalescer.watch(c.key);
+  let read: Awaited<ReturnType<ProxyContext["entries"]["lookup"]>>;
+  try {
+    read = await ctx.entries.lookup(c.key, c.tags);
+  } finally {
+    watch.close();
+  }
   const now = ctx.now();
-  const lookup = classifyLookup(entry, c, now);
+  const classified = classifyLookup(read.entry, c, now);
+  const lookup = read.failed && classified.kind === "fill" ? { ...classified, unknown: true } : classified;
   if (lookup.kind === "fresh") {
     const outcome: CacheOutcome = { kind: "hit", ttl: ttlSeconds(lookup.entry, now) };
     return finish(ctx, req, c, outcome, writeEntry(req, res, lookup.entry, outcome, now));
@@ -48,6 +61,17 @@ export async function serveCacheable(
     const status = writeEntry(req, res, lookup.entry, outcome, now);
     refreshInBackground(ctx, c, lookup.entry);
     return finish(ctx, req, c, outcome, status);
+  }
+  // A fill of this key that ran while the store was read: its (stored) result is as new as a read.
+  const ended = watch.ended();
+  if (
+    ended?.kind === "entry" &&
+    ended.stored &&
+    entryState(ended.entry, now) === "fresh" &&
+    varyMatches(ended.entry.vary, c.fillHeaders)
+  ) {
+    ctx.observer.coalesced(c.policy.label, c.route.name);
+    return serveResult(ctx, req, res, c, ended, lookup.stale, true);
   }
   const flight = ctx.coalescer.current(c.key);
   if (flight) {
@@ -59,7 +83,7 @@ export async function serveCacheable(
     ) {
       return fillAndServe(ctx, req, res, c, lookup, false);
     }
-    return serveResult(ctx, req, res, c, result, lookup.stale, true);
+    return serveResult(ctx, req, res, c, result, await staleOnError(ctx, c, lookup, result), true);
   }
   return fillAndServe(ctx, req, res, c, lookup, true);
 }
@@ -77,12 +101,35 @@ async function fillAndServe(
     coalesce,
     ...(lookup.stale ? { stale: lookup.stale } : {}),
   });
-  if (!stream) return serveResult(ctx, req, res, c, result, lookup.stale, false);
-  if (stream.status >= 500 && lookup.stale && usableOnError(lookup.stale, ctx.now())) {
+  if (!stream)
+    return serveResult(ctx, req, res, c, result, await staleOnError(ctx, c, lookup, result), false);
+  const stale = stream.status >= 500 ? await staleOnError(ctx, c, lookup, undefined) : undefined;
+  if (stale && usableOnError(stale, ctx.now())) {
     stream.body.destroy();
-    return serveStale(ctx, req, res, c, lookup.stale, "status_5xx", stream.status);
+    return serveStale(ctx, req, res, c, stale, "status_5xx", stream.status);
   }
   return streamUncached(ctx, req, res, c, stream, lookup.fwd);
+}
+
+/**
+ * The stale entry to fall back on when the upstream failed. When the store did not answer the
+ * request's read (a timeout on a starved process, a blip), "no entry" only meant "unknown": it is
+ * read once more before the client gets a 502 for an entry the store still holds.
+ */
+async function staleOnError(
+  ctx: ProxyContext,
+  c: CacheableRequest,
+  lookup: Extract<Lookup, { kind: "fill" }>,
+  result: FillResult | undefined,
+): Promise<CacheEntry | undefined> {
+  if (lookup.stale !== undefined || !lookup.unknown) return lookup.stale;
+  const failed =
+    result === undefined ||
+    result.kind === "error" ||
+    (result.kind === "entry" && result.entry.status >= 500);
+  if (!failed) return undefined;
+  const again = await ctx.entries.read(c.key, c.tags);
+  return again !== undefined && varyMatches(again.vary, c.fillHeaders) ? again : undefined;
 }
 
 function serveResult(

@@ -115,3 +115,59 @@ describe("the invalidator", () => {
     expect(coalescer.current("k")).toBeUndefined();
   });
 });
+
+describe("a watch around a store read", () => {
+  it("receives the result of a flight that started and ended during the read", () => {
+    const coalescer = new Coalescer<string>();
+    const watch = coalescer.watch("k");
+    const flight = coalescer.lead("k", []);
+    flight.resolve("stored entry");
+    flight.end();
+    expect(coalescer.current("k")).toBeUndefined();
+    expect(watch.ended()).toBe("stored entry");
+    watch.close();
+  });
+
+  it("receives nothing from a flight of another key, a solo flight, or one that ended before it", () => {
+    const coalescer = new Coalescer<string>();
+    const before = coalescer.lead("k", []);
+    before.resolve("old");
+    before.end();
+    const watch = coalescer.watch("k");
+    const other = coalescer.lead("other", []);
+    other.resolve("x");
+    other.end();
+    const solo = coalescer.solo("k", []);
+    solo.resolve("solo");
+    solo.end();
+    expect(watch.ended()).toBeUndefined();
+    watch.close();
+  });
+
+  it("loses a result that an invalidation concerns, and never gets one from a detached flight", () => {
+    const coalescer = new Coalescer<string>();
+    const watch = coalescer.watch("k");
+    const first = coalescer.lead("k", ["slots"]);
+    first.resolve("pre-write");
+    first.end();
+    coalescer.detach(new Set(), new Set(["slots"]));
+    expect(watch.ended()).toBeUndefined();
+    const second = coalescer.lead("k", ["slots"]);
+    coalescer.detach(new Set(["k"]), new Set());
+    second.resolve("maybe pre-write");
+    second.end();
+    expect(watch.ended()).toBeUndefined();
+    watch.close();
+  });
+
+  it("holds nothing once closed", () => {
+    const coalescer = new Coalescer<string>();
+    coalescer.watch("k").close();
+    const flight = coalescer.lead("k", []);
+    flight.resolve("r");
+    flight.end();
+    const late = coalescer.watch("k");
+    expect(late.ended()).toBeUndefined();
+    late.close();
+  });
+});

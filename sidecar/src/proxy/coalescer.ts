@@ -3,6 +3,12 @@
  * (fetches); requests arriving meanwhile join and await the leader's promise — woken by its resolution,
  * never by polling. An invalidation detaches the flights it concerns, so requests that arrive after a
  * write start a fresh fetch instead of joining one that may carry pre-write data.
+ *
+ * A request reads the store before it looks for a flight. A flight can start *and end* while that read
+ * is in progress — the read missed because the entry was not stored yet, and the flight is gone by the
+ * time the request looks: it would lead a second fetch of the same key. The wider the read's window
+ * (a busy or CPU-starved process, a slow store), the likelier. So a request `watch`es its key around
+ * the read: a flight for the key that ends meanwhile hands the watch its result.
  */
 export interface Flight<T> {
   readonly key: string;
@@ -17,8 +23,20 @@ export interface LeadFlight<T> extends Flight<T> {
   end(): void;
 }
 
+/** Open from before a store read until the request has decided what to do. */
+export interface Watch<T> {
+  /** The result of a flight for the key that ended (not detached) since the watch began. */
+  ended(): T | undefined;
+  close(): void;
+}
+
+interface WatchState<T> {
+  ended?: { readonly result: T; readonly tags: readonly string[] } | undefined;
+}
+
 export class Coalescer<T> {
   readonly #flights = new Map<string, LeadFlight<T>>();
+  readonly #watches = new Map<string, Set<WatchState<T>>>();
 
   /** The flight in progress for a key, if any. */
   current(key: string): Flight<T> | undefined {
@@ -27,38 +45,75 @@ export class Coalescer<T> {
 
   /** Starts the flight for a key; the caller must not already find one with `current`. */
   lead(key: string, tags: readonly string[]): LeadFlight<T> {
-    const flight = this.solo(key, tags);
+    const flight = this.#flight(key, tags, true);
     this.#flights.set(key, flight);
     return flight;
   }
 
   /** A flight nobody can join (a request that must fetch for itself). */
   solo(key: string, tags: readonly string[]): LeadFlight<T> {
-    let resolve!: (result: T) => void;
-    const result = new Promise<T>((done) => {
-      resolve = done;
-    });
-    const flights = this.#flights;
-    const flight: LeadFlight<T> = {
-      key,
-      tags,
-      result,
-      resolve,
-      end() {
-        if (flights.get(key) === flight) flights.delete(key);
-      },
-    };
-    return flight;
+    return this.#flight(key, tags, false);
   }
 
-  /** Detaches flights for these keys or carrying any of these tags. */
+  watch(key: string): Watch<T> {
+    const state: WatchState<T> = {};
+    let watching = this.#watches.get(key);
+    if (watching === undefined) {
+      watching = new Set();
+      this.#watches.set(key, watching);
+    }
+    watching.add(state);
+    const watches = this.#watches;
+    return {
+      ended: () => state.ended?.result,
+      close() {
+        const set = watches.get(key);
+        if (set?.delete(state) && set.size === 0) watches.delete(key);
+      },
+    };
+  }
+
+  /** Detaches flights for these keys or carrying any of these tags (and forgets their ended results). */
   detach(keys: ReadonlySet<string>, tags: ReadonlySet<string>): void {
+    const concerned = (key: string, flightTags: readonly string[]) =>
+      keys.has(key) || flightTags.some((tag) => tags.has(tag));
     for (const [key, flight] of this.#flights) {
-      if (keys.has(key) || flight.tags.some((tag) => tags.has(tag))) this.#flights.delete(key);
+      if (concerned(key, flight.tags)) this.#flights.delete(key);
+    }
+    for (const [key, watching] of this.#watches) {
+      for (const state of watching) {
+        if (state.ended && concerned(key, state.ended.tags)) state.ended = undefined;
+      }
     }
   }
 
   get size(): number {
     return this.#flights.size;
+  }
+
+  #flight(key: string, tags: readonly string[], joinable: boolean): LeadFlight<T> {
+    let resolve!: (result: T) => void;
+    let settled: { result: T } | undefined;
+    const result = new Promise<T>((done) => {
+      resolve = done;
+    });
+    const flights = this.#flights;
+    const watches = this.#watches;
+    const flight: LeadFlight<T> = {
+      key,
+      tags,
+      result,
+      resolve(value) {
+        settled = { result: value };
+        resolve(value);
+      },
+      end() {
+        if (!joinable || flights.get(key) !== flight) return;
+        flights.delete(key);
+        if (settled === undefined) return;
+        for (const state of watches.get(key) ?? []) state.ended = { result: settled.result, tags };
+      },
+    };
+    return flight;
   }
 }

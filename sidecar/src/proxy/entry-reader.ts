@@ -20,6 +20,14 @@ export class EntryReader {
 
   /** `tags`: the request's tags, whose generations the store checks in the entry's round trip. */
   async read(key: string, tags: readonly string[]): Promise<CacheEntry | undefined> {
+    return (await this.lookup(key, tags)).entry;
+  }
+
+  /** The entry, and whether the store failed to answer (then "no entry" means "unknown"). */
+  async lookup(
+    key: string,
+    tags: readonly string[],
+  ): Promise<{ readonly entry?: CacheEntry | undefined; readonly failed: boolean }> {
     let bytes: Buffer | undefined;
     try {
       bytes = await this.#store.get(key, { tags });
@@ -28,14 +36,14 @@ export class EntryReader {
         { err: error, key, code: (error as { code?: string }).code },
         "store get failed; treating as a miss",
       );
-      return undefined;
+      return { failed: true };
     }
-    if (bytes === undefined) return undefined;
+    if (bytes === undefined) return { failed: false };
     const known = this.#decoded.get(bytes);
-    if (known) return known;
+    if (known) return { entry: known, failed: false };
     const entry = decodeEntry(bytes);
     if (entry) this.#decoded.set(bytes, entry);
-    return entry;
+    return { entry, failed: false };
   }
 
   /** Remembers the decoded form of bytes just encoded (the memory store hands the same Buffer back). */

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "pino";
-import { withDeadline } from "./deadline.js";
+import { clientCommandTimeoutMs, withDeadline } from "./deadline.js";
 import {
   StoreError,
   storeBulkTimeout,
@@ -423,7 +423,10 @@ export class RedisBackedStore implements EntryStore {
 
   async #run<T>(operation: Operation, roundTrips: number, work: () => Promise<T>): Promise<T> {
     if (this.#closed) throw storeClosed(this.name, operation);
-    const ms = this.#timeoutMs * roundTrips;
+    // A set stores a fill after its clients were answered: no request waits on it (its flight stays
+    // joinable meanwhile), so it gets the background bound, not the request path's command timeout.
+    const perTrip = operation === "set" ? clientCommandTimeoutMs(this.#timeoutMs) : this.#timeoutMs;
+    const ms = perTrip * roundTrips;
     const timeout = () => storeTimeout(this.name, operation, ms);
     try {
       // Until the first connection, wait for it (within the deadline) rather than failing at once;

@@ -1,4 +1,5 @@
 import { Cluster } from "ioredis";
+import { clientCommandTimeoutMs } from "./deadline.js";
 import { DEFAULT_RECONNECT, reconnectDelay } from "./reconnect.js";
 import { RedisBackedStore } from "./redis-backed-store.js";
 import type { RedisConnectionOptions } from "./redis-store.js";
@@ -33,7 +34,7 @@ export function createRedisClusterStore(options: RedisClusterStoreOptions): Redi
         ...(options.tls ? { tls: {} } : {}),
         protocol: 2,
         connectionName: "apicache-sidecar",
-        commandTimeout: options.commandTimeoutMs,
+        commandTimeout: clientCommandTimeoutMs(options.commandTimeoutMs),
         connectTimeout: options.connectTimeoutMs ?? 2_000,
         maxRetriesPerRequest: 1,
       },

@@ -1,5 +1,6 @@
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { clientCommandTimeoutMs } from "./deadline.js";
 import { DEFAULT_RECONNECT, type ReconnectOptions, reconnectDelay } from "./reconnect.js";
 import { RedisBackedStore, TAG_DRAIN_COMMAND } from "./redis-backed-store.js";
 import type { RedisNode } from "./redis-url.js";
@@ -41,7 +42,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisBackedStore {
     ...(options.tls ? { tls: { servername: options.node.host } } : {}),
     protocol: 2,
     connectionName: "apicache-sidecar",
-    commandTimeout: options.commandTimeoutMs,
+    commandTimeout: clientCommandTimeoutMs(options.commandTimeoutMs),
     connectTimeout: options.connectTimeoutMs ?? 2_000,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,

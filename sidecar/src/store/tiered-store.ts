@@ -32,6 +32,16 @@ export interface TieredStoreOptions {
 
 export const DEFAULT_MAX_ENTRY_AGE_MS = 1_000;
 
+const UNREACHABLE: ReadonlySet<string> = new Set([
+  "APICACHE_ERR_STORE_TIMEOUT",
+  "APICACHE_ERR_STORE_UNAVAILABLE",
+  "APICACHE_ERR_STORE_CIRCUIT_OPEN",
+]);
+
+function unreachable(error: unknown): boolean {
+  return UNREACHABLE.has((error as { code?: string } | undefined)?.code ?? "");
+}
+
 function fromMemory(entry: MemoryEntry, now: number): StoredEntry {
   return { value: entry.value, ttlMs: entry.expiresAt - now, tags: entry.tags };
 }
@@ -94,7 +104,16 @@ export class TieredStore implements EntryStore {
       return true;
     }
     const epoch = this.#epoch;
-    const stored = await this.#l2.set(key, value, options);
+    let stored: boolean;
+    try {
+      stored = await this.#l2.set(key, value, options);
+    } catch (error) {
+      // L2 became unreachable (or too slow, or its circuit opened) after the fence was taken: as
+      // with a fence taken while it was unreachable, L1 keeps the entry (fail open), or this pod
+      // would refetch it on every request until L2 is back. The error still reaches the caller.
+      if (unreachable(error) && epoch === this.#epoch) this.#l1.put(key, value, options);
+      throw error;
+    }
     if (stored && epoch === this.#epoch) this.#l1.put(key, value, options);
     return stored;
   }
