@@ -31,6 +31,8 @@ interface WsApp {
   readonly app: TestUpstream;
   readonly upgrades: IncomingMessage[];
   readonly sockets: WebSocket[];
+  /** Bytes that reached the upstream on an upgrade connection after its non-101 answer. */
+  afterRefusal: string;
   closed: number;
   close(): Promise<void>;
 }
@@ -43,6 +45,7 @@ async function startWsApp(): Promise<WsApp> {
     app,
     upgrades: [],
     sockets: [],
+    afterRefusal: "",
     closed: 0,
     async close() {
       for (const ws of state.sockets) ws.terminate();
@@ -56,6 +59,12 @@ async function startWsApp(): Promise<WsApp> {
     raw.push(socket);
     if (req.url === "/refuse") {
       socket.end(REFUSAL);
+    } else if (req.url === "/ignore-upgrade") {
+      // An app that does not speak the protocol: a plain answer, and the connection stays open.
+      socket.write("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nplain");
+      socket.on("data", (chunk: Buffer) => {
+        state.afterRefusal += chunk.toString("latin1");
+      });
     } else if (req.headers.upgrade === "x-echo") {
       // Any protocol: after the 101, echo every byte (those that came with the head first).
       socket.write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x-echo\r\nConnection: Upgrade\r\n\r\n");
@@ -187,6 +196,44 @@ describe("upgrade requests through the sidecar", () => {
 
   it("relays the upstream's refusal (426 with a body) byte for byte", async () => {
     expect(await rawExchange(sidecar.url, upgradeRequest("/refuse"))).toBe(REFUSAL);
+  });
+
+  describe("after a non-101 answer (issue 12, finding 5)", () => {
+    const second = "GET /plain/next HTTP/1.1\r\nHost: api.example\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n";
+    const answers = (text: string) => text.split("HTTP/1.1 ").slice(1);
+
+    it.each([
+      ["sent after the answer", false],
+      ["pipelined right behind the upgrade request", true],
+    ])(
+      "hands a request %s to the proxy, never to the upstream through a tunnel",
+      async (_name, pipelined) => {
+        const before = up.afterRefusal;
+        const client = rawClient(sidecar.url);
+        client.socket.write(upgradeRequest("/ignore-upgrade") + (pipelined ? second : ""));
+        await eventually(() => answers(client.text()).length >= 1 && client.text().includes("plain"), 10_000);
+        expect(answers(client.text())[0]).toMatch(/^200 OK\r\n/);
+        if (!pipelined) client.socket.write(second);
+        await eventually(() => answers(client.text()).length === 2, 10_000, "the second answer");
+        const next = answers(client.text())[1] as string;
+        expect(next).toMatch(/^200 OK\r\n/);
+        expect(next.toLowerCase()).toContain("cache-status: apicache; fwd=bypass");
+        const seen = up.app.received.filter((r) => r.url === "/plain/next").at(-1);
+        expect(seen?.headers["x-forwarded-for"]).not.toBe("6.6.6.6");
+        expect(String(seen?.headers["x-forwarded-for"])).toMatch(/127\.0\.0\.1$/);
+        expect(up.afterRefusal).toBe(before);
+        client.socket.destroy();
+      },
+    );
+
+    it("closes the connection after an answer that says Connection: close, dropping what was pipelined", async () => {
+      const served = up.app.count("/plain/next");
+      const client = rawClient(sidecar.url);
+      client.socket.write(upgradeRequest("/refuse") + second);
+      await client.closed;
+      expect(client.text()).toBe(REFUSAL);
+      expect(up.app.count("/plain/next")).toBe(served);
+    });
   });
 
   it("tunnels any protocol; on an unsafe method it invalidates like a write once the upstream accepts", async () => {

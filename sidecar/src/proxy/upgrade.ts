@@ -7,6 +7,8 @@ import type { CompiledPolicy } from "../routing/compile-policy.js";
 import { normalizePath, splitTarget } from "../routing/normalize-path.js";
 import { NO_ROUTE_LABEL, type UpstreamErrorReason } from "../telemetry/metric-names.js";
 import type { ProxyContext } from "./context.js";
+import { HOLD_LIMIT_BYTES } from "./held-body.js";
+import { BodyTracker, type ParsedHead, parseHead, requestFraming, responseFraming } from "./http1-framing.js";
 import { forwardHeaders, UPSTREAM_CODES } from "./respond.js";
 import { upstreamErrorReason } from "./upstream.js";
 import { invalidateWrite } from "./write-path.js";
@@ -15,10 +17,10 @@ import { invalidateWrite } from "./write-path.js";
  * HTTP/1.1 Upgrade requests (WebSocket or any other protocol; RFC 9110 §7.8), which node:http hands
  * to the server's `upgrade` event instead of the request handler. Each one gets its own TCP connection
  * to the upstream: the request head is rewritten as for any forwarded request (keeping what the
- * upgrade needs), then both directions are piped byte for byte. Whatever the upstream answers (101, or
- * a refusal such as 400/426) reaches the client unchanged; the cache takes no part, in every mode and
- * for every method. The policy's upstream timeout bounds the wait for the upstream's first byte; an
- * established tunnel has no idle timeout (WebSockets are long-lived).
+ * upgrade needs). A 101 makes it a tunnel, piped byte for byte; any other answer is relayed and the
+ * connection goes back to HTTP (or is closed), never a tunnel (see Tunnel). The cache takes no part,
+ * in every mode and for every method. The policy's upstream timeout bounds the wait for the upstream's
+ * first byte; an established tunnel has no idle timeout (WebSockets are long-lived).
  * https://www.rfc-editor.org/rfc/rfc9110#section-7.8
  *
  * Except h2c. Clients offer it on ordinary requests (Java's HttpClient does on every new plain-HTTP
@@ -64,7 +66,7 @@ export function createUpgradeProxy(ctx: ProxyContext): UpgradeProxy {
         return;
       }
       track(socket);
-      if (!socket.destroyed) new Tunnel(ctx, req, socket, track).open(head);
+      if (!socket.destroyed) new Tunnel(ctx, req, socket, { track, server }).open(head);
     },
     destroyAll() {
       destroyed = true;
@@ -73,7 +75,18 @@ export function createUpgradeProxy(ctx: ProxyContext): UpgradeProxy {
   };
 }
 
-/** One upgraded connection: client socket, upstream socket, and the wait for the upstream's answer. */
+/**
+ * One upgrade attempt: client socket, upstream socket, and the wait for the upstream's answer.
+ *
+ * Until the upstream answers 101, only the upgrade request itself reaches it: its head, then exactly
+ * its body (Content-Length or chunked, followed by http1-framing.ts). Anything the client sends after
+ * that is held back. A 101 turns the connection into a tunnel (the held bytes follow, then both
+ * directions are piped). Any other final answer is relayed up to its end and the connection never
+ * becomes a tunnel: it goes back to the proxy's HTTP server, held bytes first, so the next request on
+ * it takes the cache path (invalidation, the sidecar's own forwarding headers) like any other — or,
+ * when the answer asks to close, is delimited by the close, or came before the request body ended,
+ * the connection is closed (`Connection: close`).
+ */
 class Tunnel {
   private readonly policy: CompiledPolicy;
   private readonly started = performance.now();
@@ -81,64 +94,209 @@ class Tunnel {
   private readonly timer: NodeJS.Timeout;
   /** The upstream's first byte arrived, or the attempt ended (502/504, client gone): reported once. */
   private settled = false;
+  /**
+   * "request": forwarding the upgrade request; "tunnel": after a 101; "closing": relaying a final
+   * non-101 answer; "http": the connection went back to the HTTP server (this object is done).
+   */
+  private phase: "request" | "tunnel" | "closing" | "http" = "request";
+  private requestBody: BodyTracker = new BodyTracker({ kind: "none" });
+  /** Client bytes after the upgrade request, sent only once the upstream switched protocols. */
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  /** Upstream bytes not yet relayed: the answer's head, until it is complete. */
+  private answer: Buffer = Buffer.alloc(0);
+  private answerBody: BodyTracker | undefined;
+  /** The head of the final answer, as received. */
+  private lastHead: Buffer = Buffer.alloc(0);
+  private readonly onClientData = (chunk: Buffer) => this.fromClient(chunk);
+  private readonly onUpstreamData = (chunk: Buffer) => this.fromUpstream(chunk);
 
   constructor(
     private readonly ctx: ProxyContext,
     private readonly req: IncomingMessage,
     private readonly client: Duplex,
-    track: (socket: Duplex) => void,
+    private readonly edge: { readonly track: (socket: Duplex) => void; readonly server: Server },
   ) {
     this.policy = ctx.policy();
     const { hostname, port } = new URL(ctx.upstream.origin);
     this.upstream = connect({ host: hostname.replace(/^\[|\]$/g, ""), port: Number(port) || 80 });
     this.upstream.setNoDelay(true);
-    track(this.upstream);
+    edge.track(this.upstream);
     this.timer = setTimeout(() => this.fail("timeout"), this.policy.upstreamTimeoutMs);
   }
 
+  private readonly onClientErrorEvent = (error: Error) => this.onClientError(error);
+  private readonly onClientCloseEvent = () => this.onClientClose();
+  // The client closed its side (FIN): close ours too, as the upstream socket does by default. An
+  // upgraded protocol has no use for a half-open tunnel, and an idle upstream would hold it forever.
+  private readonly onClientEnd = () => closeAfterFlush(this.client);
+  /** Whether the connection goes back to the HTTP server after a non-101 answer. */
+  private keepAlive = false;
+
   open(head: Buffer): void {
     const { client, upstream, req } = this;
-    client.on("error", (error) => this.onClientError(error));
-    client.once("close", () => this.onClientClose());
-    // The client closed its side (FIN): close ours too, as the upstream socket does by default. An
-    // upgraded protocol has no use for a half-open tunnel, and an idle upstream would hold it forever.
-    client.once("end", () => closeAfterFlush(client));
+    client.on("error", this.onClientErrorEvent);
+    client.once("close", this.onClientCloseEvent);
+    client.once("end", this.onClientEnd);
     upstream.on("error", (error) => this.onUpstreamError(error));
     upstream.once("close", () => this.onUpstreamClose());
-    upstream.once("data", (chunk: Buffer) => this.onAnswer(chunk));
-    // Written (and piped) before the connection is up: the socket buffers until it connects.
+    upstream.on("data", this.onUpstreamData);
+    const framing = requestFraming(rawFields(req.rawHeaders));
+    if (framing === "invalid") {
+      this.refuseRequest();
+      return;
+    }
+    this.requestBody = new BodyTracker(framing);
+    // Written before the connection is up: the socket buffers until it connects.
     const headers = upgradeHeaders(forwardHeaders(req), req.headers, this.ctx.upstream.host);
     // Node decodes header values as latin1: encode them back the same way, byte for byte.
     upstream.write(Buffer.from(requestHead(req.method ?? "GET", req.url ?? "/", headers), "latin1"));
-    if (head.length > 0) upstream.write(head);
-    client.pipe(upstream);
+    if (head.length > 0) this.fromClient(head);
+    client.on("data", this.onClientData);
   }
 
-  /**
-   * The upstream's first bytes (its status line): from here on, both directions are piped. An upgrade
-   * on an unsafe method (a POST that a plain upstream may simply apply) that the upstream accepted
-   * (101, 2xx, 3xx) invalidates like any write before the answer reaches the client.
-   */
-  private onAnswer(chunk: Buffer): void {
-    if (this.settled) return;
-    this.settled = true;
-    clearTimeout(this.timer);
-    const status = responseStatus(chunk) ?? 0;
-    this.ctx.observer.upstream(this.policy.label, NO_ROUTE_LABEL, this.seconds());
-    this.report(status);
-    const relay = () => {
-      if (this.client.destroyed) return;
-      this.client.write(chunk);
-      this.upstream.pipe(this.client);
-    };
+  /** Client bytes: the request body goes on; what follows it waits for the upstream's 101. */
+  private fromClient(chunk: Buffer): void {
+    if (this.phase === "tunnel") {
+      this.upstream.write(chunk);
+      return;
+    }
+    const taken = this.requestBody.push(chunk);
+    if (taken === "invalid") {
+      this.refuseRequest();
+      return;
+    }
+    if (taken > 0) this.upstream.write(taken === chunk.length ? chunk : chunk.subarray(0, taken));
+    if (taken === chunk.length || (this.phase === "closing" && !this.keepAlive)) return;
+    this.held.push(chunk.subarray(taken));
+    this.heldBytes += chunk.length - taken;
+    if (this.heldBytes > HOLD_LIMIT_BYTES) this.client.pause();
+  }
+
+  /** Upstream bytes: the answer's head (interim 1xx heads relayed as they come), then its body. */
+  private fromUpstream(chunk: Buffer): void {
+    if (!this.settled) {
+      this.settled = true;
+      clearTimeout(this.timer);
+      this.ctx.observer.upstream(this.policy.label, NO_ROUTE_LABEL, this.seconds());
+    }
+    if (this.answerBody !== undefined) {
+      this.relayBody(chunk);
+      return;
+    }
+    this.answer = this.answer.length === 0 ? chunk : Buffer.concat([this.answer, chunk]);
+    const head = parseHead(this.answer);
+    if (head === "incomplete") return;
+    if (head === "too-large" || head.status === undefined) {
+      this.badAnswer();
+      return;
+    }
+    const rest = this.answer.subarray(head.length);
+    if (head.status >= 100 && head.status < 200 && head.status !== 101) {
+      this.client.write(this.answer.subarray(0, head.length)); // 100 Continue, 103 Early Hints…
+      this.answer = Buffer.alloc(0);
+      if (rest.length > 0) this.fromUpstream(rest);
+      return;
+    }
+    this.lastHead = this.answer.subarray(0, head.length);
+    this.answer = Buffer.alloc(0);
+    this.report(head.status);
+    this.upstream.off("data", this.onUpstreamData);
+    this.upstream.pause(); // no data event is lost while the invalidation runs
     const method = this.req.method ?? "GET";
-    if (SAFE_METHODS.has(method) || status < 100 || status >= 400) {
+    const relay = () => (head.status === 101 ? this.switchProtocols(rest) : this.relayFinal(head, rest));
+    if (SAFE_METHODS.has(method) || head.status >= 400) {
       relay();
       return;
     }
-    this.upstream.pause(); // no data event is lost while the invalidation runs
     const path = normalizePath(splitTarget(this.req.url ?? "/").path);
     void invalidateWrite(this.ctx, { policy: this.policy, method, path, related: [] }).finally(relay);
+  }
+
+  /** 101: the head as received, then a byte-for-byte tunnel both ways. */
+  private switchProtocols(rest: Buffer): void {
+    if (this.client.destroyed) return;
+    this.phase = "tunnel";
+    this.client.write(this.lastHead);
+    if (rest.length > 0) this.client.write(rest);
+    for (const chunk of this.held) this.upstream.write(chunk);
+    this.held = [];
+    this.client.off("data", this.onClientData);
+    this.client.pipe(this.upstream);
+    this.upstream.pipe(this.client);
+    this.upstream.resume();
+    this.client.resume();
+  }
+
+  /** Any other final answer: relayed to its end, then the connection goes back to HTTP (or closes). */
+  private relayFinal(head: ParsedHead, rest: Buffer): void {
+    if (this.client.destroyed) return;
+    this.phase = "closing";
+    const framing = responseFraming(this.req.method ?? "GET", head.status ?? 0, head.fields);
+    this.keepAlive = framing.kind !== "close" && this.requestBody.done && !asksToClose(this.req, head);
+    if (!this.keepAlive) this.held = [];
+    this.client.write(Buffer.from(relayedHead(this.lastHead, head, this.keepAlive), "latin1"));
+    this.answerBody = new BodyTracker(framing);
+    this.upstream.on("data", this.onUpstreamData);
+    this.relayBody(rest);
+    this.upstream.resume();
+  }
+
+  private relayBody(chunk: Buffer): void {
+    const body = this.answerBody as BodyTracker;
+    const taken = body.push(chunk);
+    if (taken === "invalid") {
+      this.client.destroy();
+      this.upstream.destroy();
+      return;
+    }
+    if (taken > 0) this.client.write(taken === chunk.length ? chunk : chunk.subarray(0, taken));
+    if (body.done) {
+      this.upstream.off("data", this.onUpstreamData);
+      this.upstream.destroy();
+      if (this.keepAlive) this.backToHttp();
+      else closeAfterFlush(this.client);
+    }
+  }
+
+  /**
+   * Hands the client connection back to the proxy's HTTP server, as a new connection whose first
+   * bytes are what the client sent after the upgrade request (the h2c path above does the same).
+   */
+  private backToHttp(): void {
+    const { client } = this;
+    this.phase = "http";
+    client.off("data", this.onClientData);
+    client.off("error", this.onClientErrorEvent);
+    client.off("close", this.onClientCloseEvent);
+    client.off("end", this.onClientEnd);
+    if (this.held.length > 0) client.unshift(Buffer.concat(this.held));
+    this.held = [];
+    client.resume();
+    this.edge.server.emit("connection", client);
+  }
+
+  /** The client's upgrade request has a body framing the sidecar cannot follow: 400, closed. */
+  private refuseRequest(): void {
+    this.settled = true;
+    this.phase = "closing";
+    clearTimeout(this.timer);
+    this.upstream.destroy();
+    if (this.client.writable) this.client.write(clientErrorResponse(400));
+    closeAfterFlush(this.client);
+    this.report(400);
+  }
+
+  /** The upstream's answer is not HTTP/1.x (or its head is over 64 KiB): 502, closed. */
+  private badAnswer(): void {
+    this.upstream.destroy();
+    this.ctx.log.warn(
+      { code: UPSTREAM_CODES.reset, path: this.req.url, upgrade: this.req.headers.upgrade },
+      "the upstream's answer to an upgrade request is not an HTTP/1.1 response; closing",
+    );
+    if (this.client.writable) this.client.write(errorResponse(502, "reset"));
+    closeAfterFlush(this.client);
+    this.report(502);
   }
 
   /** The upstream could not be reached or did not answer: 502 (504 on timeout), then close. */
@@ -146,7 +304,7 @@ class Tunnel {
     if (this.settled) return;
     this.settled = true;
     clearTimeout(this.timer);
-    this.client.unpipe(this.upstream);
+    this.phase = "closing";
     this.upstream.destroy();
     this.ctx.observer.upstream(this.policy.label, NO_ROUTE_LABEL, this.seconds(), reason);
     this.ctx.log.warn(
@@ -166,6 +324,7 @@ class Tunnel {
   }
 
   private onUpstreamError(error: Error): void {
+    if (this.phase === "http") return;
     if (!this.settled) {
       this.fail(upstreamErrorReason(error), error);
       return;
@@ -188,16 +347,22 @@ class Tunnel {
   }
 
   private onUpstreamClose(): void {
+    if (this.phase === "http") return;
     // Closed without sending a byte: a reset. (After an error, fail() has already run: nothing to do.)
-    if (this.settled) closeAfterFlush(this.client);
-    else this.fail("reset");
+    if (!this.settled) this.fail("reset");
+    else if (this.phase === "request" && this.answer.length > 0) this.badAnswer();
+    else closeAfterFlush(this.client);
   }
 
   private seconds(): number {
     return (performance.now() - this.started) / 1000;
   }
 
+  private reported = false;
+
   private report(status: number): void {
+    if (this.reported) return;
+    this.reported = true;
     this.ctx.observer.request({
       policy: this.policy.label,
       route: NO_ROUTE_LABEL,
@@ -208,6 +373,37 @@ class Tunnel {
       path: this.req.url ?? "/",
     });
   }
+}
+
+/** [name, value] pairs of node's rawHeaders. */
+function rawFields(raw: readonly string[]): [string, string][] {
+  const fields: [string, string][] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) fields.push([raw[i] as string, raw[i + 1] as string]);
+  return fields;
+}
+
+/**
+ * The relayed head of a non-101 answer: status line and fields as received, minus the hop-by-hop
+ * Connection and Keep-Alive, plus `Connection: close` when the sidecar closes after it.
+ */
+export function relayedHead(raw: Buffer, head: ParsedHead, keepAlive: boolean): string {
+  const text = raw.subarray(0, head.length - 4).toString("latin1");
+  const lines = text.split("\r\n");
+  const kept = lines.filter((line, i) => i === 0 || !/^(connection|keep-alive)\s*:/i.test(line));
+  return `${kept.join("\r\n")}\r\n${keepAlive ? "" : "Connection: close\r\n"}\r\n`;
+}
+
+/** The client (HTTP/1.0, Connection: close) or the upstream's answer asks to close the connection. */
+function asksToClose(req: IncomingMessage, head: ParsedHead): boolean {
+  if (req.httpVersion === "1.0") return true;
+  const answer = head.fields.filter(([name]) => name.toLowerCase() === "connection").map(([, v]) => v);
+  return (
+    connectionTokens(answer.join(",")).has("close") || connectionTokens(req.headers.connection).has("close")
+  );
+}
+
+function clientErrorResponse(status: 400): string {
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`;
 }
 
 /**
