@@ -79,6 +79,7 @@ function normalizeSpec(spec: CachePolicySpec, defaultPrefix: string): Normalized
       headers: spec.identity?.headers ?? [],
       ...(spec.identity?.cookies ? { cookies: spec.identity.cookies } : {}),
     },
+    forwarding: spec.forwarding as NormalizedSpec["forwarding"],
     defaults,
     routes: (spec.routes ?? []).map(
       (route) =>

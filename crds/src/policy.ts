@@ -1,5 +1,6 @@
 import type {
   DefaultsSpec,
+  ForwardingSpec,
   IdentitySpec,
   InvalidationRuleSpec,
   LabelSelector,
@@ -25,6 +26,7 @@ export type Identity = Filled<IdentitySpec>;
 export type RedisStore = Filled<RedisStoreSpec>;
 export type MemoryStore = Filled<MemoryStoreSpec>;
 export type Upstream = Filled<UpstreamSpec>;
+export type Forwarding = Filled<ForwardingSpec>;
 export type Warm = WarmSpec;
 export type Mode = "Enforce" | "Shadow" | "Off";
 
@@ -35,6 +37,7 @@ export interface NormalizedSpec {
   readonly store: { readonly redis?: RedisStore; readonly memory: MemoryStore };
   /** Present only when the policy sets it: its absence means "any cookie identifies". */
   readonly identity: { readonly headers: readonly string[]; readonly cookies?: readonly string[] };
+  readonly forwarding: Forwarding;
   readonly defaults: Defaults;
   readonly routes: readonly Route[];
   readonly invalidate: readonly InvalidationRule[];

@@ -166,6 +166,52 @@ export const IdentitySchema = Type.Object(
   { additionalProperties: false, description: "How the sidecar recognises the user behind a request." },
 );
 
+/** Where in-cluster proxies (ingress controllers, gateways, meshes) usually connect from. */
+export const DEFAULT_TRUSTED_PROXIES = [
+  "127.0.0.0/8",
+  "::1/128",
+  "10.0.0.0/8",
+  "172.16.0.0/12",
+  "192.168.0.0/16",
+  "100.64.0.0/10",
+  "fc00::/7",
+] as const;
+
+export const DEFAULT_FORWARD_ONLY = ["traceparent", "tracestate", "X-Request-Id"] as const;
+
+export const ForwardingSchema = Type.Object(
+  {
+    trustedProxies: Type.Optional(
+      SetOf(
+        Type.String({
+          minLength: 3,
+          maxLength: 43,
+          pattern: "^[0-9A-Fa-f.:]+/[0-9]{1,3}$",
+          description: "An address range in CIDR notation.",
+        }),
+        32,
+        {
+          description:
+            "Peers whose X-Forwarded-Proto, X-Forwarded-Host and X-Forwarded-For the sidecar believes. From any other peer the scheme is the connection's, the forwarded host is Host and the client is the peer. Whatever it believes, the scheme and the forwarded host are part of every cache key, so a forged value can only shape the forger's own entries.",
+          default: [...DEFAULT_TRUSTED_PROXIES],
+        },
+      ),
+    ),
+    headers: Type.Optional(
+      SetOf(HeaderName({ description: "A header name." }), 16, {
+        description:
+          "Request headers forwarded on cache fills that never change the response (tracing, request ids): never part of the key. The fill that stores an entry carries the values of the request that led it. Declaring a header here that the response does depend on serves one client's answer to others; use route key.headers for those.",
+        default: [...DEFAULT_FORWARD_ONLY],
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description: "What cache fills tell the upstream about the client, beyond the key.",
+    default: {},
+  },
+);
+
 const TTL = (description: string, defaultValue?: string) =>
   Duration(
     { min: "1s", max: "168h" },
@@ -381,6 +427,7 @@ export const CachePolicySpecSchema = withRules(
       ),
       store: Type.Optional(StoreSchema),
       identity: Type.Optional(IdentitySchema),
+      forwarding: Type.Optional(ForwardingSchema),
       defaults: Type.Optional(DefaultsSchema),
       routes: Type.Optional(
         Type.Array(RouteSchema, {
@@ -495,5 +542,6 @@ export type RedisStoreSpec = Static<typeof RedisStoreSchema>;
 export type MemoryStoreSpec = Static<typeof MemoryStoreSchema>;
 export type IdentitySpec = Static<typeof IdentitySchema>;
 export type UpstreamSpec = Static<typeof UpstreamSchema>;
+export type ForwardingSpec = Static<typeof ForwardingSchema>;
 export type CachePolicyManifest = Static<typeof CachePolicySchema>;
 export type HttpMethod = (typeof HTTP_METHODS)[number];

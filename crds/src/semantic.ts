@@ -1,10 +1,11 @@
+import { isIP } from "node:net";
 import { parsePathTemplate, tagPlaceholders } from "./path-template.js";
 import type { Problem } from "./problems.js";
 import type { CachePolicySpec } from "./schema.js";
 
 /**
- * What a schema and CEL cannot say: path templates must parse, and a tag template may only name a
- * parameter its rule's path captures. Runs on a structurally valid spec.
+ * What a schema and CEL cannot say: path templates must parse, a tag template may only name a
+ * parameter its rule's path captures, and trusted proxy ranges must be CIDRs. Runs on a structurally valid spec.
  * (Checks that need other objects — overlapping selectors, unknown container ports — are the operator's.)
  */
 export function semanticProblems(spec: CachePolicySpec): Problem[] {
@@ -18,7 +19,23 @@ export function semanticProblems(spec: CachePolicySpec): Problem[] {
       problems.push({ path: `spec.warm[${i}].path`, message: "warm paths must be concrete: no templates" });
     }
   }
+  for (const [i, range] of (spec.forwarding?.trustedProxies ?? []).entries()) {
+    if (!validCidr(range)) {
+      problems.push({
+        path: `spec.forwarding.trustedProxies[${i}]`,
+        message: `${JSON.stringify(range)} is not an address range such as 10.0.0.0/8 or fc00::/7`,
+      });
+    }
+  }
   return problems;
+}
+
+/** `address/prefix` with an IPv4 or IPv6 address and a prefix length that fits it. */
+export function validCidr(range: string): boolean {
+  const slash = range.indexOf("/");
+  const version = isIP(range.slice(0, slash));
+  const prefix = Number(range.slice(slash + 1));
+  return version !== 0 && Number.isInteger(prefix) && prefix >= 0 && prefix <= (version === 4 ? 32 : 128);
 }
 
 type RuleSpec =

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { CompiledIdentity } from "../routing/compile-policy.js";
-import { cacheKey, type KeyParts, MAX_KEY_LENGTH, pathTag } from "./cache-key.js";
-import { fillHeaders } from "./fill-request.js";
+import { cacheKey, type KeyParts, MAX_KEY_LENGTH, pathTag, variantKey } from "./cache-key.js";
+import { fillHeaders, unsentVaried, varyView, withVaried } from "./fill-request.js";
+import { forwarded, trustedProxies } from "./forwarding.js";
 import { cookieValue, identityHash, isIdentifying } from "./identity.js";
 import { declaredQuery, formatQuery } from "./query.js";
 
@@ -99,6 +100,7 @@ describe("identifying requests", () => {
 describe("the cache key", () => {
   const base: KeyParts = {
     method: "GET",
+    scheme: "https",
     host: "API.example.test",
     path: "/api/v2/barbers/42/slots",
     query: [["date", "date=2026-01-01"]],
@@ -107,9 +109,9 @@ describe("the cache key", () => {
     scope: "Public",
   };
 
-  it("holds method class, host, path, declared query and headers, and scope", () => {
+  it("holds method class, scheme, hosts, path, declared query and headers, and scope", () => {
     expect(cacheKey(base)).toBe(
-      "GET|api.example.test|/api/v2/barbers/42/slots?date=2026-01-01|accept-language=de|public",
+      "GET|https|api.example.test||/api/v2/barbers/42/slots?date=2026-01-01|accept-language=de|public",
     );
   });
 
@@ -119,6 +121,8 @@ describe("the cache key", () => {
 
   it.each([
     ["host", { host: "other.test" }],
+    ["scheme", { scheme: "http" }],
+    ["forwarded host", { forwardedHost: "public.example" }],
     ["path", { path: "/api/v2/barbers/43/slots" }],
     ["query", { query: [["date", "date=2026-01-02"]] as const }],
     ["declared header", { headers: { "accept-language": "fr" } }],
@@ -185,14 +189,26 @@ describe("a cache fill request", () => {
     authorization: "Bearer alice",
     cookie: "session=s1; theme=dark",
     "user-agent": "curl",
+    traceparent: "00-trace-span-01",
   };
+  const to = { proto: "https", host: "api.test", for: "10.0.0.1" } as const;
+  const forwarding = {
+    "x-forwarded-proto": "https",
+    "x-forwarded-host": "api.test",
+    "x-forwarded-for": "10.0.0.1",
+  };
+  const input = { forwarded: to, forwardOnly: ["traceparent", "x-request-id"], identity };
+  const negotiation = ["accept", "accept-language"];
 
-  it("carries only the key's fields and content negotiation on a Public route", () => {
-    expect(fillHeaders({ headers, keyHeaders: ["x-tenant"], scope: "Public", identity })).toEqual({
+  it("carries the key's fields, the forwarding fields and the forward-only ones on a Public route", () => {
+    const keyHeaders = [...negotiation, "x-tenant"];
+    expect(fillHeaders({ ...input, headers, keyHeaders, scope: "Public" })).toEqual({
       host: "api.test",
       accept: "application/json",
       "accept-language": "de",
       "x-tenant": "t1",
+      traceparent: "00-trace-span-01",
+      ...forwarding,
     });
   });
 
@@ -203,19 +219,83 @@ describe("a cache fill request", () => {
       "if-modified-since": "Thu, 01 Jan 2026 00:00:00 GMT",
       range: "bytes=0-10",
     };
-    const declared = ["if-modified-since", "if-none-match", "range"];
-    expect(fillHeaders({ headers: conditional, keyHeaders: declared, scope: "Public", identity })).toEqual({
+    const keyHeaders = ["if-modified-since", "if-none-match", "range"];
+    expect(fillHeaders({ ...input, headers: conditional, keyHeaders, scope: "Public" })).toEqual({
       host: "api.test",
+      ...forwarding,
     });
   });
 
   it("adds the identity on a PerUser route, identifying cookies only", () => {
-    expect(fillHeaders({ headers, keyHeaders: [], scope: "PerUser", identity })).toEqual({
+    expect(fillHeaders({ ...input, headers, keyHeaders: negotiation, scope: "PerUser" })).toEqual({
       host: "api.test",
       accept: "application/json",
       "accept-language": "de",
       authorization: "Bearer alice",
       cookie: "session=s1",
+      traceparent: "00-trace-span-01",
+      ...forwarding,
     });
+  });
+
+  it("adds the fields a stored response varies on, with the values the upstream would see", () => {
+    const fill = fillHeaders({ ...input, headers, keyHeaders: negotiation, scope: "Public" });
+    const view = varyView(headers, fill);
+    expect(view["x-forwarded-host"]).toBe("api.test");
+    expect(view["accept-encoding"]).toBeUndefined();
+    expect(withVaried(fill, ["x-tenant", "accept-encoding", "x-absent"], view)).toEqual({
+      ...fill,
+      "x-tenant": "t1",
+    });
+    expect(unsentVaried("X-Tenant, Accept-Encoding, Accept, X-Absent", fill, view)).toEqual(["x-tenant"]);
+  });
+});
+
+describe("forwarding", () => {
+  const trusted = trustedProxies(["10.0.0.0/8", "::1/128"]);
+  const client = {
+    host: "internal:8080",
+    "x-forwarded-proto": "https",
+    "x-forwarded-host": "shop.example, proxy.internal",
+    "x-forwarded-for": "203.0.113.7",
+  };
+
+  it("believes a trusted proxy's forwarding fields and appends the peer", () => {
+    expect(forwarded(client, "internal:8080", { address: "10.1.2.3", encrypted: false }, trusted)).toEqual({
+      proto: "https",
+      host: "shop.example",
+      for: "203.0.113.7, 10.1.2.3",
+    });
+    expect(forwarded(client, "h", { address: "::ffff:10.1.2.3", encrypted: false }, trusted).proto).toBe(
+      "https",
+    );
+  });
+
+  it("ignores them from any other peer: the connection's scheme, Host, the peer", () => {
+    expect(forwarded(client, "internal:8080", { address: "203.0.113.9", encrypted: false }, trusted)).toEqual(
+      {
+        proto: "http",
+        host: "internal:8080",
+        for: "203.0.113.9",
+      },
+    );
+  });
+
+  it("ignores a scheme that is neither http nor https", () => {
+    const odd = { ...client, "x-forwarded-proto": "gopher" };
+    expect(forwarded(odd, "h", { address: "::1", encrypted: true }, trusted).proto).toBe("https");
+  });
+});
+
+describe("variant keys", () => {
+  it("extend the key with the varied values, absent ones marked, credentials hashed", () => {
+    expect(
+      variantKey("K", [
+        ["x-tenant", "t1"],
+        ["x-absent", null],
+      ]),
+    ).toBe("K|vary:x-tenant=t1&x-absent~");
+    expect(variantKey("K", [["x-tenant", "t1"]])).not.toBe(variantKey("K", [["x-tenant", "t2"]]));
+    expect(variantKey("K", [["cookie", "session=alice"]])).not.toContain("alice");
   });
 });

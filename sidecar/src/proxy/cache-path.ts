@@ -10,6 +10,7 @@ import type { FillResult, ProxyContext } from "./context.js";
 import { fill, type PassResponse } from "./fill.js";
 import { report } from "./pass-through.js";
 import { upstreamHead, writeEntry, writeUpstreamError } from "./respond.js";
+import { readVariant } from "./variants.js";
 
 /**
  * The read path of a cached route (RFC 9111 §4): look up → fresh: serve; stale within
@@ -29,7 +30,7 @@ export type Lookup =
 
 export function classifyLookup(entry: CacheEntry | undefined, c: CacheableRequest, now: number): Lookup {
   if (entry === undefined) return { kind: "fill", fwd: "uri-miss" };
-  if (!varyMatches(entry.vary, c.fillHeaders)) return { kind: "fill", fwd: "vary-miss" };
+  if (!varyMatches(entry.vary, c.varyHeaders)) return { kind: "fill", fwd: "vary-miss" };
   const state = entryState(entry, now);
   if (state === "fresh") return { kind: "fresh", entry };
   if (state === "stale-while-revalidate") return { kind: "stale-while-revalidate", entry };
@@ -43,12 +44,13 @@ export async function serveCacheable(
   c: CacheableRequest,
 ): Promise<void> {
   const watch = ctx.coalescer.watch(c.key);
-  let read: Awaited<ReturnType<ProxyContext["entries"]["lookup"]>>;
+  let read: Awaited<ReturnType<typeof readVariant>>;
   try {
-    read = await ctx.entries.lookup(c.key, c.tags);
+    read = await readVariant(ctx, c);
   } finally {
     watch.close();
   }
+  const { varied } = read;
   const now = ctx.now();
   const classified = classifyLookup(read.entry, c, now);
   const lookup = read.failed && classified.kind === "fill" ? { ...classified, unknown: true } : classified;
@@ -68,7 +70,7 @@ export async function serveCacheable(
     ended?.kind === "entry" &&
     ended.stored &&
     entryState(ended.entry, now) === "fresh" &&
-    varyMatches(ended.entry.vary, c.fillHeaders)
+    varyMatches(ended.entry.vary, c.varyHeaders)
   ) {
     ctx.observer.coalesced(c.policy.label, c.route.name);
     return serveResult(ctx, req, res, c, ended, lookup.stale, true);
@@ -79,13 +81,14 @@ export async function serveCacheable(
     const result = await flight.result;
     if (
       result.kind === "pass" ||
-      (result.kind === "entry" && !varyMatches(result.entry.vary, c.fillHeaders))
+      (result.kind === "entry" && !varyMatches(result.entry.vary, c.varyHeaders))
     ) {
-      return fillAndServe(ctx, req, res, c, lookup, false);
+      const learned = result.kind === "entry" ? result.entry.vary.map(([name]) => name) : [];
+      return fillAndServe(ctx, req, res, c, lookup, { coalesce: false, varied: [...varied, ...learned] });
     }
     return serveResult(ctx, req, res, c, result, await staleOnError(ctx, c, lookup, result), true);
   }
-  return fillAndServe(ctx, req, res, c, lookup, true);
+  return fillAndServe(ctx, req, res, c, lookup, { coalesce: true, varied });
 }
 
 /** Leads a fill (or, uncoalesced, repeats one for a waiter whose leader could not share). */
@@ -95,10 +98,10 @@ async function fillAndServe(
   res: ServerResponse,
   c: CacheableRequest,
   lookup: Extract<Lookup, { kind: "fill" }>,
-  coalesce: boolean,
+  options: { readonly coalesce: boolean; readonly varied: readonly string[] },
 ): Promise<void> {
   const { result, stream } = await fill(ctx, c, lookup.fwd, {
-    coalesce,
+    ...options,
     ...(lookup.stale ? { stale: lookup.stale } : {}),
   });
   if (!stream)
@@ -128,8 +131,8 @@ async function staleOnError(
     result.kind === "error" ||
     (result.kind === "entry" && result.entry.status >= 500);
   if (!failed) return undefined;
-  const again = await ctx.entries.read(c.key, c.tags);
-  return again !== undefined && varyMatches(again.vary, c.fillHeaders) ? again : undefined;
+  const again = (await readVariant(ctx, c)).entry;
+  return again !== undefined && varyMatches(again.vary, c.varyHeaders) ? again : undefined;
 }
 
 function serveResult(

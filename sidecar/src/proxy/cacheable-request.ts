@@ -1,3 +1,4 @@
+import type { Headers } from "../http-cache/headers.js";
 import type { CompiledPolicy, CompiledRoute } from "../routing/compile-policy.js";
 
 /** A read on a cached route, with everything derived from it once. */
@@ -10,7 +11,12 @@ export interface CacheableRequest {
   readonly tags: readonly string[];
   /** Origin-form target of the fill: normalized path and the declared query in canonical order. */
   readonly fillPath: string;
+  /** The fill's headers before Vary adds any (`keys/fill-request.ts`). */
   readonly fillHeaders: Record<string, string>;
+  /** The request as a fill forwarding every field would send it: Vary is matched against it. */
+  readonly varyHeaders: Headers;
+  /** spec.identity header names: a varied one enters a secondary key as a hash only. */
+  readonly identityHeaders: readonly string[];
   readonly requestAuthorized: boolean;
   /** performance.now() when the request arrived. */
   readonly started: number;

@@ -8,6 +8,8 @@ import { freshenedHeaders, selectsStored, validatorsOf } from "../http-cache/rev
 import { type Storability, storability } from "../http-cache/storability.js";
 import { responseCacheControl } from "../http-cache/targeted.js";
 import { varyNames, varyValues } from "../http-cache/vary.js";
+import { variantKey } from "../keys/cache-key.js";
+import { unsentVaried, withVaried } from "../keys/fill-request.js";
 import type { Fence } from "../store/types.js";
 import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
 import { collectBody } from "./body-collector.js";
@@ -48,6 +50,8 @@ export interface FillOptions {
   readonly coalesce?: boolean;
   /** The stored response being replaced: with a validator, the fill is conditional (revalidation). */
   readonly stale?: CacheEntry;
+  /** Fields a stored response of this key varies on: the fill sends the request's values of them. */
+  readonly varied?: readonly string[];
 }
 
 export async function fill(
@@ -71,17 +75,19 @@ export async function fill(
     ctx.observer.upstream(c.policy.label, c.route.name, (performance.now() - upstreamStarted) / 1000, error);
   const stale = options.stale;
   const validators = stale ? validatorsOf(stale) : {};
-  let response = await request(ctx, c, validators);
+  let sent = firstAsk(c, options);
+  let response = await request(ctx, c, sent, validators);
   if (response.status === 304 && stale && Object.keys(validators).length > 0) {
     response.body.resume(); // a 304 has no body; release the connection
-    const outcome = revalidated(ctx, c, stale, response.headers, { seq, fence, now: ctx.now() });
+    const outcome = revalidated(ctx, c, stale, response.headers, { seq, fence, now: ctx.now(), sent });
     if (outcome) {
       observe();
       return finish({ result: outcome.result }, outcome.storing);
     }
     // The 304 does not select the stored response, or cannot be shared: ask again, unconditionally.
-    response = await request(ctx, c, {});
+    response = await request(ctx, c, sent, {});
   }
+  ({ response, sent } = await askForVariant(ctx, c, response, sent));
   if ("reason" in response) {
     observe(response.reason);
     return finish({ result: { kind: "error", reason: response.reason } });
@@ -115,7 +121,7 @@ export async function fill(
     };
     return finish({ result: { kind: "pass" }, stream });
   }
-  const entry = buildEntry(c, response, collected.body, decision, now);
+  const entry = buildEntry(c, response, collected.body, decision, { now, sent });
   const done = completed(ctx, c, entry, decision, { seq, fence, fwd });
   return finish({ result: done.result }, done.storing);
 }
@@ -196,17 +202,44 @@ async function takeFence(ctx: ProxyContext, c: CacheableRequest): Promise<Fence>
   }
 }
 
+/** The fill's headers: the key's, plus the fields the key's stored responses vary on. */
+function firstAsk(c: CacheableRequest, options: FillOptions): Record<string, string> {
+  const varied = [...(options.varied ?? []), ...(options.stale?.vary.map(([name]) => name) ?? [])];
+  return withVaried(c.fillHeaders, varied, c.varyHeaders);
+}
+
+type Answer = Awaited<ReturnType<typeof request>>;
+
+/**
+ * An answer that varies on a field the client sent and the fill did not is not the client's variant:
+ * asks once more with those fields (later fills of the key send them from the start).
+ */
+async function askForVariant(
+  ctx: ProxyContext,
+  c: CacheableRequest,
+  response: Answer,
+  sent: Record<string, string>,
+): Promise<{ response: Answer; sent: Record<string, string> }> {
+  if ("reason" in response) return { response, sent };
+  const unsent = unsentVaried(response.headers.vary, sent, c.varyHeaders);
+  if (unsent.length === 0) return { response, sent };
+  response.body.on("error", () => {}).destroy(); // undici reports the abort as an error
+  const more = withVaried(sent, unsent, c.varyHeaders);
+  return { response: await request(ctx, c, more, {}), sent: more };
+}
+
 /** The fill's upstream request; a failure is logged and resolves to its reason. */
 async function request(
   ctx: ProxyContext,
   c: CacheableRequest,
+  sent: Readonly<Record<string, string>>,
   validators: Readonly<Record<string, string>>,
 ): Promise<UpstreamResponse | { readonly status: 0; readonly reason: UpstreamErrorReason }> {
   try {
     return await ctx.upstream.request({
       method: "GET",
       path: c.fillPath,
-      headers: { ...c.fillHeaders, ...validators },
+      headers: { ...sent, ...validators },
       timeoutMs: c.policy.upstreamTimeoutMs,
     });
   } catch (error) {
@@ -228,7 +261,12 @@ function revalidated(
   c: CacheableRequest,
   stale: CacheEntry,
   update: Headers,
-  at: { readonly seq: number; readonly fence: Fence | undefined; readonly now: number },
+  at: {
+    readonly seq: number;
+    readonly fence: Fence | undefined;
+    readonly now: number;
+    readonly sent: Headers;
+  },
 ): { result: FillResult; storing?: Promise<void> } | undefined {
   if (!selectsStored(stale.headers, update)) return undefined;
   const headers = freshenedHeaders(stale.headers, update);
@@ -241,7 +279,7 @@ function revalidated(
   });
   // Not storable any more (private, no-store, Vary: *...): waiters must not share it; refetch whole.
   if (!decision.storable) return undefined;
-  const entry = buildEntry(c, { status: stale.status, headers }, stale.body, decision, at.now);
+  const entry = buildEntry(c, { status: stale.status, headers }, stale.body, decision, at);
   return completed(ctx, c, entry, decision, { seq: at.seq, fence: at.fence, fwd: "stale", fwdStatus: 304 });
 }
 
@@ -253,12 +291,13 @@ function shareable(headers: Headers): boolean {
   return varyNames(headers.vary)[0] !== "*";
 }
 
+/** `sent`: the request the response answers, whose values of the fields its Vary names are kept. */
 function buildEntry(
   c: CacheableRequest,
   response: { readonly status: number; readonly headers: Headers },
   body: Buffer,
   decision: Storability,
-  now: number,
+  { now, sent }: { readonly now: number; readonly sent: Headers },
 ): CacheEntry {
   const storable = decision.storable ? decision : undefined;
   return {
@@ -271,7 +310,7 @@ function buildEntry(
     staleWhileRevalidateMs: storable?.staleWhileRevalidateMs ?? 0,
     staleIfErrorMs: storable?.staleIfErrorMs ?? 0,
     tags: c.tags,
-    vary: varyValues(storable?.varyNames ?? varyNames(response.headers.vary), c.fillHeaders),
+    vary: varyValues(storable?.varyNames ?? varyNames(response.headers.vary), sent),
   };
 }
 
@@ -285,7 +324,8 @@ export function storeFetched(
   now: number,
 ): Promise<void> {
   ctx.observer.stored(c.policy.label, c.route.name);
-  return store(ctx, c, buildEntry(c, response, body, decision, now));
+  // Shadow mode forwarded the client's own request: its fields are what the response answers.
+  return store(ctx, c, buildEntry(c, response, body, decision, { now, sent: c.varyHeaders }));
 }
 
 async function store(
@@ -298,7 +338,15 @@ async function store(
   ctx.entries.remember(bytes, entry);
   try {
     const options = { ttlMs: storeLifetimeMs(entry), tags: c.tags, ...(fence ? { fence } : {}) };
-    if (!(await ctx.store.set(c.key, bytes, options))) {
+    // A response with Vary is stored twice: under the key, where the next request learns which fields
+    // select a variant, and under the variant's own key, where it stays when another variant replaces
+    // it under the key (RFC 9111 §4.1: one entry per variant).
+    const variant =
+      entry.vary.length > 0
+        ? ctx.store.set(variantKey(c.key, entry.vary, c.identityHeaders), bytes, options)
+        : Promise.resolve(true);
+    const [stored] = await Promise.all([ctx.store.set(c.key, bytes, options), variant]);
+    if (!stored) {
       ctx.log.debug(
         { key: c.key, route: c.route.name },
         "not stored: a tag of the entry was invalidated while it was fetched (another pod's write)",

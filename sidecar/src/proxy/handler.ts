@@ -3,7 +3,8 @@ import { parseCacheControl } from "../http-cache/cache-control.js";
 import type { BypassReason } from "../http-cache/cache-outcome.js";
 import { firstValue } from "../http-cache/headers.js";
 import { cacheKey, pathTag } from "../keys/cache-key.js";
-import { fillHeaders } from "../keys/fill-request.js";
+import { fillHeaders, varyView } from "../keys/fill-request.js";
+import { forwarded, type Peer } from "../keys/forwarding.js";
 import { identityHash, isIdentifying } from "../keys/identity.js";
 import { declaredQuery, formatQuery } from "../keys/query.js";
 import { type CompiledPolicy, matchRoute, type RouteMatch, routeTags } from "../routing/compile-policy.js";
@@ -70,7 +71,11 @@ async function handle(ctx: ProxyContext, req: IncomingMessage, res: ServerRespon
   if (identifying && match.route.rules.scope === "Public")
     return bypass("identifying-request", match.route.name);
 
-  const c = cacheableRequest(ctx, req, { policy, match, path, query, started });
+  const peer = {
+    encrypted: false,
+    ...(req.socket.remoteAddress ? { address: req.socket.remoteAddress } : {}),
+  };
+  const c = cacheableRequest(ctx, req, { policy, match, path, query, started, peer });
   if (policy.mode === "Shadow") return serveShadow(ctx, req, res, { ...c, key: `shadow|${c.key}` });
   return serveCacheable(ctx, req, res, c);
 }
@@ -81,6 +86,8 @@ interface Classified {
   readonly path: string;
   readonly query: string;
   readonly started: number;
+  /** The client connection (none for a warming request). */
+  readonly peer?: Peer;
 }
 
 export function cacheableRequest(
@@ -96,12 +103,23 @@ export function cacheableRequest(
   const canonicalQuery = formatQuery(pairs);
   const perUser = route.rules.scope === "PerUser";
   const hash = perUser ? identityHash(req.headers, policy.identity) : undefined;
+  const to = forwarded(req.headers, host, classified.peer ?? { encrypted: false }, policy.forwarding.trusted);
+  const fill = fillHeaders({
+    headers: req.headers,
+    keyHeaders: route.keyHeaders,
+    scope: route.rules.scope,
+    identity: policy.identity,
+    forwarded: to,
+    forwardOnly: policy.forwarding.headers,
+  });
   return {
     policy,
     route,
     key: cacheKey({
       method: req.method ?? "GET",
+      scheme: to.proto,
       host,
+      forwardedHost: to.host,
       path,
       query: pairs,
       keyHeaders: route.keyHeaders,
@@ -112,12 +130,9 @@ export function cacheableRequest(
     }),
     tags: [...routeTags(match), pathTag(path)],
     fillPath: canonicalQuery ? `${path}?${canonicalQuery}` : path,
-    fillHeaders: fillHeaders({
-      headers: req.headers,
-      keyHeaders: route.keyHeaders,
-      scope: route.rules.scope,
-      identity: policy.identity,
-    }),
+    fillHeaders: fill,
+    varyHeaders: varyView(req.headers, fill),
+    identityHeaders: policy.identity.headers,
     requestAuthorized: req.headers.authorization !== undefined,
     started: classified.started,
   };

@@ -7,6 +7,7 @@ import type { CacheableRequest } from "./cacheable-request.js";
 import type { ProxyContext } from "./context.js";
 import { storeFetched } from "./fill.js";
 import { passThrough } from "./pass-through.js";
+import { readVariant } from "./variants.js";
 
 /**
  * mode Shadow: every decision is made and measured (`shadow-hit`, `shadow-miss`, …) but the client is
@@ -20,7 +21,7 @@ export async function serveShadow(
   res: ServerResponse,
   c: CacheableRequest,
 ): Promise<void> {
-  const entry = await ctx.entries.read(c.key, c.tags);
+  const { entry } = await readVariant(ctx, c);
   const now = ctx.now();
   const lookup = classifyLookup(entry, c, now);
   let wouldBe: RealOutcome;

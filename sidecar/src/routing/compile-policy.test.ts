@@ -57,7 +57,9 @@ describe("a compiled policy", () => {
 
   it("sorts key parts and lowercases header names", () => {
     expect(compiled.routes[0]?.keyQuery).toEqual(["after", "date"]);
-    expect(compiled.routes[0]?.keyHeaders).toEqual(["accept-language"]);
+    // Accept and Accept-Language are in every key: every fill sends them.
+    expect(compiled.routes[0]?.keyHeaders).toEqual(["accept", "accept-language"]);
+    expect(compiled.routes[1]?.keyHeaders).toEqual(["accept", "accept-language"]);
     expect(compiled.identity).toEqual({ headers: ["authorization", "x-user-id"], cookies: ["session"] });
   });
 

@@ -8,6 +8,7 @@ import {
   type Route,
 } from "@apicache/crds";
 import type { CacheRules } from "../http-cache/storability.js";
+import { type TrustCheck, trustedProxies } from "../keys/forwarding.js";
 import { bodyFieldValues } from "./body-fields.js";
 import {
   bodyFieldSegment,
@@ -29,7 +30,7 @@ export interface CompiledRoute {
   readonly rules: CacheRules;
   /** Declared key query parameters, sorted. */
   readonly keyQuery: readonly string[];
-  /** Declared key headers, lowercase, sorted. */
+  /** Key headers: declared, plus Accept and Accept-Language; lowercase, sorted. */
   readonly keyHeaders: readonly string[];
   readonly tags: readonly TagFiller[];
 }
@@ -68,6 +69,12 @@ export interface CompiledPolicy {
   /** Lenient: rules match writes whatever the letter case and a trailing slash (spec.invalidationMatching). */
   readonly lenientInvalidation: boolean;
   readonly identity: CompiledIdentity;
+  readonly forwarding: {
+    /** Whether a peer address is a trusted proxy (spec.forwarding.trustedProxies). */
+    readonly trusted: TrustCheck;
+    /** Forward-only header names, lowercase (spec.forwarding.headers). */
+    readonly headers: readonly string[];
+  };
   readonly upstreamTimeoutMs: number;
   readonly warm: readonly { readonly path: string; readonly everyMs: number }[];
   readonly store: {
@@ -99,6 +106,10 @@ export function compilePolicy(policy: CachePolicy, text: string): CompiledPolicy
     })),
     lenientInvalidation: spec.invalidationMatching === "Lenient",
     identity: compileIdentity(spec.identity),
+    forwarding: {
+      trusted: trustedProxies(spec.forwarding.trustedProxies),
+      headers: [...new Set(spec.forwarding.headers.map((name) => name.toLowerCase()))],
+    },
     upstreamTimeoutMs: durationMs(spec.upstream.timeout),
     warm: spec.warm.map((warm) => ({ path: warm.path, everyMs: durationMs(warm.every) })),
     store: {
@@ -109,6 +120,13 @@ export function compilePolicy(policy: CachePolicy, text: string): CompiledPolicy
     },
   };
 }
+
+/**
+ * Content negotiation fields every fill sends, so every key holds them: an app that answers by Accept or
+ * Accept-Language without saying so in Vary (common) still never serves one client's format or
+ * language to another.
+ */
+const NEGOTIATION = ["accept", "accept-language"] as const;
 
 function compileRoute(route: Route): CompiledRoute {
   return {
@@ -126,7 +144,7 @@ function compileRoute(route: Route): CompiledRoute {
       scope: route.key.scope,
     },
     keyQuery: [...route.key.query].sort(),
-    keyHeaders: route.key.headers.map((name) => name.toLowerCase()).sort(),
+    keyHeaders: [...new Set([...NEGOTIATION, ...route.key.headers.map((name) => name.toLowerCase())])].sort(),
     tags: route.tags.map(compileTagTemplate),
   };
 }
