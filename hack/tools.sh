@@ -132,15 +132,24 @@ kubernetes_module_dir() {
     printf '%s' "$SRC/kubernetes"
     return
   }
-  local dir="$TOOLS_DIR/src/kubernetes-$KUBE_VERSION" staging gomod
+  local dir="$TOOLS_DIR/src/kubernetes-$KUBE_VERSION" staging gomod download
   [ -f "$dir/go.sum" ] && {
     printf '%s' "$dir"
     return
   }
+  require_go "kubernetes $KUBE_VERSION"
   mkdir -p "$dir"
   cp "$SRC/kubernetes/main.go" "$dir/"
-  gomod=$(cd "$dir" && go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -nE 's/^[[:space:]]*"GoMod": "(.*)",?$/\1/p') ||
-    die "the Go module proxy has no k8s.io/kubernetes $KUBE_VERSION"
+  # -json puts a failure's reason in an "Error" field on stdout: keep it for the message.
+  download=$(cd "$dir" && go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" 2>&1) || {
+    rm -rf "$dir"
+    die "could not download k8s.io/kubernetes $KUBE_VERSION: $(sed -nE 's/\\n\\t/ /g; s/^[[:space:]]*"Error": "(.*)",?$/\1/p' <<<"$download" | head -n1)"
+  }
+  gomod=$(sed -nE 's/^[[:space:]]*"GoMod": "(.*)",?$/\1/p' <<<"$download")
+  if [ -z "$gomod" ] || [ ! -f "$gomod" ]; then
+    rm -rf "$dir"
+    die "go mod download k8s.io/kubernetes@$KUBE_VERSION named no go.mod file"
+  fi
   staging=$(sed -nE 's#^[[:space:]]*(k8s\.io/[^[:space:]]+) => \./staging/.*#\1#p' "$gomod")
   {
     printf 'module apicache/hack/tools/kubernetes\n\ngo 1.25.0\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n' "$KUBE_VERSION"
@@ -154,10 +163,16 @@ kubernetes_module_dir() {
   printf '%s' "$dir"
 }
 
+require_go() {
+  command -v go >/dev/null 2>&1 ||
+    die "Go is needed to build $1 (install Go >= 1.25), or point KUBEBUILDER_ASSETS at a folder with kube-apiserver and etcd"
+}
+
 go_build() {
   local name=$1 module=$2 dest tmp started
   dest=$3
-  command -v go >/dev/null 2>&1 || die "Go is needed to build $name (install Go >= 1.25), or point KUBEBUILDER_ASSETS at a folder with kube-apiserver and etcd"
+  require_go "$name"
+  if [ -z "$module" ] || [ ! -f "$module/go.mod" ]; then die "no Go module to build $name from (got '$module')"; fi
   mkdir -p "$(dirname "$dest")"
   tmp="$dest.tmp.$$"
   started=$SECONDS
@@ -172,11 +187,14 @@ go_build() {
 
 # One binary for every Kubernetes component (it runs as the component its name says), one symlink each.
 build_kubernetes() {
-  local dir component
+  local dir component module
   dir="$TOOLS_DIR/kubernetes-$KUBE_VERSION"
   if [ ! -x "$dir/kube" ]; then
     say "kubernetes $KUBE_VERSION: building kube-apiserver, kube-controller-manager, kube-scheduler, kubelet and kube-proxy (one binary; a cold build takes 5-12 minutes on 2 cores, cached afterwards)"
-    go_build kubernetes "$(kubernetes_module_dir)" "$dir/kube"
+    require_go "kubernetes $KUBE_VERSION"
+    # Its own statement: a failure inside $(...) passed as an argument would not stop the script.
+    module=$(kubernetes_module_dir) || exit 1
+    go_build kubernetes "$module" "$dir/kube"
   fi
   for component in "${KUBE_COMPONENTS[@]}"; do ln -sfn kube "$dir/$component"; done
 }
