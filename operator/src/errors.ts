@@ -21,6 +21,11 @@ export const OPERATOR_ERROR_CODES = {
   WEBHOOK_CERT: "APICACHE_ERR_OPERATOR_WEBHOOK_CERT",
   /** Registering the MutatingWebhookConfiguration (or patching its caBundle) failed. */
   WEBHOOK_REGISTRATION: "APICACHE_ERR_OPERATOR_WEBHOOK_REGISTRATION",
+  /**
+   * The installation's MutatingWebhookConfiguration was deleted (helm uninstall, or injection switched
+   * off by hand): the operator does not re-create its Lease, Secret or the configuration until it is back.
+   */
+  INSTALLATION_GONE: "APICACHE_ERR_OPERATOR_INSTALLATION_GONE",
   /** An AdmissionReview could not be handled; the pod is admitted without the sidecar. */
   WEBHOOK_REQUEST: "APICACHE_ERR_OPERATOR_WEBHOOK_REQUEST",
   /** A listener (webhook, metrics) could not bind its address. */

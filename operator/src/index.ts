@@ -5,31 +5,27 @@ import {
   CustomObjectsApi,
   type KubeConfig,
   KubernetesObjectApi,
-  PatchStrategy,
   RbacAuthorizationV1Api,
   VersionApi,
   Watch,
 } from "@kubernetes/client-node";
 import { type Logger, pino } from "pino";
 import type { Config } from "./config.js";
-import { FIELD_MANAGER } from "./constants.js";
 import { systemClock } from "./controller/clock.js";
 import { OPERATOR_ERROR_CODES, OperatorError } from "./errors.js";
 import type { AdmissionDeps } from "./inject/admission.js";
 import { supportsNativeSidecar } from "./inject/native-sidecar.js";
-import { webhookConfiguration } from "./inject/webhook-configuration.js";
 import { ApiClusterWriter } from "./kube/api-writer.js";
+import { certSource } from "./kube/cert-source.js";
 import { PolicyController } from "./kube/controller.js";
-import { ResilientInformer } from "./kube/informer.js";
-import { INFORMER_BACKOFF, type InformerContext, policyInformer } from "./kube/informers.js";
+import { type InformerContext, policyInformer } from "./kube/informers.js";
 import { loadKubeConfig } from "./kube/kube-config.js";
 import { ApiLeaseClient } from "./kube/lease-client.js";
-import { type OwnerLookup, webhookConfigurationOwner } from "./kube/release-owner.js";
-import { SelfManagedCerts } from "./kube/self-managed-certs.js";
-import { LeaderElector } from "./leader/leader-elector.js";
+import { ReleaseOwner } from "./kube/release-owner.js";
+import { webhookRegistrar } from "./kube/webhook-registrar.js";
+import { LeaderElector, LeaseConflictError } from "./leader/leader-elector.js";
 import { PolicyIndex } from "./policy/policy-index.js";
 import { renderConfig } from "./policy/render-config.js";
-import { CertFiles } from "./server/cert-files.js";
 import { startMetricsServer } from "./server/metrics-server.js";
 import type { CertHolder } from "./server/serving-certs.js";
 import { startWebhookServer, type WebhookServer } from "./server/webhook-server.js";
@@ -72,14 +68,6 @@ async function detectNativeSidecar(config: Config, versionApi: VersionApi, log: 
   }
 }
 
-function certNames(config: Config): string[] {
-  const svc = config.webhookService;
-  const ns = config.namespace;
-  const names = [`${svc}.${ns}.svc`, `${svc}.${ns}.svc.cluster.local`, `${svc}.${ns}`, svc];
-  if (config.webhookUrl) names.unshift(new URL(config.webhookUrl).hostname.replace(/^\[(.*)\]$/, "$1"));
-  return names;
-}
-
 interface Runtime {
   readonly config: Readonly<Config>;
   readonly log: Logger;
@@ -89,8 +77,8 @@ interface Runtime {
   readonly objects: KubernetesObjectApi;
   readonly metrics: OperatorMetrics;
   readonly informers: InformerContext;
-  /** Owns the Secret and Lease the operator creates, so `helm uninstall` removes them (release-owner.ts). */
-  readonly owner: OwnerLookup;
+  /** Owns the Secret and Lease the operator creates, so `helm uninstall` removes them (ADR 0007). */
+  readonly owner: ReleaseOwner;
 }
 
 function connect(config: Readonly<Config>, options: StartOptions): Runtime {
@@ -111,42 +99,14 @@ function connect(config: Readonly<Config>, options: StartOptions): Runtime {
     onRestart: (resource) => metrics.informerRestarts.inc({ resource }),
   };
   const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
-  const owner = webhookConfigurationOwner(
-    kubeConfig.makeApiClient(AdmissionregistrationV1Api),
-    config.webhookConfigurationName,
+  const admission = kubeConfig.makeApiClient(AdmissionregistrationV1Api);
+  const owner = new ReleaseOwner({
+    name: config.webhookConfigurationName,
+    read: () => admission.readMutatingWebhookConfiguration({ name: config.webhookConfigurationName }),
+    clock: systemClock,
     log,
-  );
+  });
   return { config, log, kubeConfig, core, custom, objects, metrics, informers, owner };
-}
-
-/** Leader only: server-side apply of the MutatingWebhookConfiguration (with the caBundle, if any). */
-function webhookRegistrar(runtime: Runtime) {
-  const { config, objects } = runtime;
-  return async (caBundlePem: string | undefined) => {
-    const body = webhookConfiguration({
-      name: config.webhookConfigurationName,
-      operatorNamespace: config.namespace,
-      target: config.webhookUrl ? { url: config.webhookUrl } : { service: config.webhookService },
-      ...(caBundlePem ? { caBundlePem } : {}),
-      timeoutSeconds: config.webhookTimeoutSeconds,
-    });
-    try {
-      await objects.patch(
-        body as never,
-        undefined,
-        undefined,
-        FIELD_MANAGER,
-        true,
-        PatchStrategy.ServerSideApply,
-      );
-    } catch (error) {
-      throw new OperatorError(
-        OPERATOR_ERROR_CODES.WEBHOOK_REGISTRATION,
-        `registering MutatingWebhookConfiguration ${config.webhookConfigurationName} failed: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
-  };
 }
 
 /** Starts the webhook listener as soon as a serving certificate is available. */
@@ -225,7 +185,11 @@ function leadership(
           log.error({ err: error }, "leadership lost");
           onLost(error.message);
         },
-        onError: (error) => log.debug({ err: error }, "lease attempt failed"),
+        // A lost race is normal; anything else (403, the API server down) is worth seeing.
+        onError: (error) =>
+          error instanceof LeaseConflictError
+            ? log.debug({ err: error }, "lease attempt lost a race")
+            : log.warn({ err: error }, "lease attempt failed"),
       })
     : undefined;
   return {
@@ -254,11 +218,16 @@ export async function startOperator(
   let finish: (result: { code: number; reason: string }) => void = () => undefined;
   const done = new Promise<{ code: number; reason: string }>((resolve) => (finish = resolve));
   const fatal = (reason: string) => finish({ code: 1, reason });
+  let stopping = false;
 
-  const certs = await certSource(config, {
+  // Every replica sees the installation's anchor once at start, so a later 404 reads as "gone".
+  await runtime.owner
+    .lookup()
+    .catch((error: unknown) => log.warn({ err: error }, "cannot read the MutatingWebhookConfiguration yet"));
+  const certs = certSource(config, {
     ...runtime,
     clock: systemClock,
-    applyWebhookConfiguration: webhookRegistrar(runtime),
+    applyWebhookConfiguration: webhookRegistrar(config, runtime.objects, runtime.owner),
   });
   const controller = new PolicyController({
     policies,
@@ -275,7 +244,7 @@ export async function startOperator(
     runtime,
     async () => {
       await certs.lead();
-      await controller.start();
+      if (!stopping) await controller.start();
     },
     fatal,
   );
@@ -285,7 +254,6 @@ export async function startOperator(
     webhookDeps(config, index, nativeSidecar),
     fatal,
   );
-  let stopping = false;
   const metricsServer = await startMetricsServer(config.metricsListen, metrics, {
     live: () => (leader.lost() ? "leadership lost" : undefined),
     ready: () => {
@@ -311,9 +279,10 @@ export async function startOperator(
       // Not ready at once, the lease handed over at once; the webhook keeps answering until every
       // kube-proxy has dropped this pod from the webhook Service, so no pod is admitted uninjected
       // because its admission call reached a closed port.
+      // Upkeep in flight and an election round in flight finish first, and write nothing after.
       stopping = true;
+      await certs.stop();
       await leader.stop(release);
-      certs.stop();
       await controller.stop();
       if (config.shutdownDelayMs > 0 && webhook()) {
         log.info(
@@ -349,65 +318,6 @@ function webhookDeps(config: Config, index: PolicyIndex, nativeSidecar: boolean)
       version: config.sidecarVersion,
       nativeSidecar,
       ...(config.sidecarLogLevel ? { logLevel: config.sidecarLogLevel } : {}),
-    },
-  };
-}
-
-interface CertDeps {
-  readonly core: CoreV1Api;
-  readonly informers: InformerContext;
-  readonly clock: typeof systemClock;
-  readonly log: Logger;
-  readonly applyWebhookConfiguration: (caBundlePem: string | undefined) => Promise<void>;
-  readonly owner: OwnerLookup;
-}
-
-interface Certs {
-  readonly holder: CertHolder;
-  readonly lead: () => Promise<void>;
-  readonly stop: () => void;
-}
-
-async function certSource(config: Config, deps: CertDeps): Promise<Certs> {
-  if (config.certMode === "cert-manager") {
-    const files = new CertFiles(config.certDir, deps.log);
-    files.start();
-    return { holder: files, lead: () => deps.applyWebhookConfiguration(undefined), stop: () => files.stop() };
-  }
-  const fieldSelector = `metadata.name=${config.certSecret}`;
-  const secrets = new ResilientInformer({
-    resource: "secrets",
-    path: `/api/v1/namespaces/${config.namespace}/secrets`,
-    fieldSelector,
-    list: () => deps.core.listNamespacedSecret({ namespace: config.namespace, fieldSelector }),
-    watch: deps.informers.watch,
-    clock: deps.clock,
-    backoff: INFORMER_BACKOFF,
-    log: deps.log,
-    onRestart: deps.informers.onRestart,
-  });
-  const managed = new SelfManagedCerts(
-    {
-      core: deps.core,
-      namespace: config.namespace,
-      secretName: config.certSecret,
-      names: certNames(config),
-      certValidityMs: config.certValidityMs,
-      caValidityMs: config.caValidityMs,
-      clock: deps.clock,
-      log: deps.log,
-      publishCaBundle: (bundle) => deps.applyWebhookConfiguration(bundle),
-      owner: deps.owner,
-    },
-    secrets,
-  );
-  void secrets.start();
-  return {
-    holder: managed,
-    lead: () => managed.lead(),
-    stop: () => {
-      managed.stop();
-      void secrets.stop();
     },
   };
 }

@@ -1,69 +1,107 @@
-import { ApiException, type CoordinationV1Api, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
-import { type LeaseClient, LeaseConflictError, type LeaseRecord } from "../leader/leader-elector.js";
-import type { OwnerLookup } from "./release-owner.js";
+import {
+  ApiException,
+  type CoordinationV1Api,
+  type V1Lease,
+  V1MicroTime,
+  type V1OwnerReference,
+} from "@kubernetes/client-node";
+import {
+  type LeaseClient,
+  LeaseConflictError,
+  type LeaseRecord,
+  LeaseRefusedError,
+} from "../leader/leader-elector.js";
+import { InstallationGoneError, type ReleaseOwner } from "./release-owner.js";
 
-/** The elector's Lease reads and writes against coordination.k8s.io/v1. */
+/**
+ * The elector's Lease reads and writes against coordination.k8s.io/v1. A create names the
+ * installation's owner looked up fresh, and is refused once it is gone (release-owner.ts). An update
+ * (PUT, the `update` verb the chart grants) carries the resourceVersion and the uid it read: Leases
+ * allow create-on-update, so a PUT of a Lease the garbage collector has just deleted would create it
+ * again; with the uid it is a 409 instead. It names the current owner, else keeps the owners read.
+ */
 export class ApiLeaseClient implements LeaseClient {
   constructor(
     private readonly api: CoordinationV1Api,
     private readonly namespace: string,
     private readonly name: string,
-    /** The installation's owner object (release-owner.ts): deleting it deletes the Lease. */
-    private readonly owner?: OwnerLookup,
+    /** The installation's owner object: deleting it deletes the Lease. */
+    private readonly owner?: ReleaseOwner,
   ) {}
 
   async get(): Promise<LeaseRecord | undefined> {
+    // Every round: a replica that started before the configuration existed learns of it.
+    await this.owner?.seeUnlessFound();
     try {
       return toRecord(await this.api.readNamespacedLease({ name: this.name, namespace: this.namespace }));
     } catch (error) {
-      if (error instanceof ApiException && error.code === 404) return undefined;
-      throw error;
+      if (!(error instanceof ApiException && error.code === 404)) throw error;
     }
+    await this.ownerForCreate();
+    return undefined;
   }
 
-  async create(record: LeaseRecord): Promise<LeaseRecord> {
-    const body = await this.toLease(record);
+  async create(record: LeaseRecord, signal?: AbortSignal): Promise<LeaseRecord> {
+    const owner = await this.ownerForCreate();
+    signal?.throwIfAborted();
+    const lease = toLease(record, owner ? [owner] : undefined);
+    const body = { ...lease, metadata: { ...lease.metadata, name: this.name, namespace: this.namespace } };
     return this.write(() => this.api.createNamespacedLease({ namespace: this.namespace, body }));
   }
 
-  async update(record: LeaseRecord): Promise<LeaseRecord> {
-    const body = await this.toLease(record);
+  async update(record: LeaseRecord, signal?: AbortSignal): Promise<LeaseRecord> {
+    if (record.uid === undefined)
+      throw new LeaseConflictError("no uid read: an update could create the lease");
+    const owner = await this.owner?.forUpdate();
+    signal?.throwIfAborted();
+    const lease = toLease(record, owner ? [owner] : (record.owners as V1OwnerReference[] | undefined));
+    const metadata = { ...lease.metadata, name: this.name, namespace: this.namespace, uid: record.uid };
+    const body = { ...lease, metadata };
     return this.write(() =>
       this.api.replaceNamespacedLease({ name: this.name, namespace: this.namespace, body }),
     );
+  }
+
+  private async ownerForCreate(): Promise<V1OwnerReference | undefined> {
+    try {
+      return await this.owner?.forCreate(`Lease ${this.namespace}/${this.name}`);
+    } catch (error) {
+      if (error instanceof InstallationGoneError)
+        throw new LeaseRefusedError(error.message, { cause: error });
+      throw error;
+    }
   }
 
   private async write(call: () => Promise<V1Lease>): Promise<LeaseRecord> {
     try {
       return toRecord(await call());
     } catch (error) {
-      if (error instanceof ApiException && error.code === 409) throw new LeaseConflictError();
+      // 409: changed or deleted since it was read (the uid precondition), or created meanwhile.
+      if (error instanceof ApiException && (error.code === 409 || error.code === 404))
+        throw new LeaseConflictError();
       throw error;
     }
   }
+}
 
-  private async toLease(record: LeaseRecord): Promise<V1Lease> {
-    const micro = (date: Date | undefined) => (date ? new V1MicroTime(date.getTime()) : undefined);
-    // A failed owner lookup must not cost the lease: write it without one, the next write adds it.
-    const owner = await this.owner?.().catch(() => undefined);
-    return {
-      apiVersion: "coordination.k8s.io/v1",
-      kind: "Lease",
-      metadata: {
-        name: this.name,
-        namespace: this.namespace,
-        ...(record.resourceVersion ? { resourceVersion: record.resourceVersion } : {}),
-        ...(owner ? { ownerReferences: [owner] } : {}),
-      },
-      spec: {
-        holderIdentity: record.holderIdentity,
-        leaseDurationSeconds: record.leaseDurationSeconds,
-        leaseTransitions: record.leaseTransitions,
-        ...(record.acquireTime ? { acquireTime: micro(record.acquireTime) } : {}),
-        ...(record.renewTime ? { renewTime: micro(record.renewTime) } : {}),
-      },
-    };
-  }
+/** The Lease fields a write sets; metadata carries the resourceVersion read and the owners, if any. */
+function toLease(record: LeaseRecord, owners: V1OwnerReference[] | undefined): V1Lease {
+  const micro = (date: Date | undefined) => (date ? new V1MicroTime(date.getTime()) : undefined);
+  return {
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
+    metadata: {
+      ...(record.resourceVersion ? { resourceVersion: record.resourceVersion } : {}),
+      ...(owners?.length ? { ownerReferences: owners } : {}),
+    },
+    spec: {
+      holderIdentity: record.holderIdentity,
+      leaseDurationSeconds: record.leaseDurationSeconds,
+      leaseTransitions: record.leaseTransitions,
+      ...(record.acquireTime ? { acquireTime: micro(record.acquireTime) } : {}),
+      ...(record.renewTime ? { renewTime: micro(record.renewTime) } : {}),
+    },
+  };
 }
 
 function toRecord(lease: V1Lease): LeaseRecord {
@@ -79,5 +117,7 @@ function toRecord(lease: V1Lease): LeaseRecord {
     ...(acquireTime ? { acquireTime } : {}),
     ...(renewTime ? { renewTime } : {}),
     ...(lease.metadata?.resourceVersion ? { resourceVersion: lease.metadata.resourceVersion } : {}),
+    ...(lease.metadata?.uid ? { uid: lease.metadata.uid } : {}),
+    ...(lease.metadata?.ownerReferences?.length ? { owners: lease.metadata.ownerReferences } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import { ApiException, type CoreV1Api, type V1Secret } from "@kubernetes/client-node";
+import { ApiException, type CoreV1Api, type V1OwnerReference, type V1Secret } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { describeCerts, issueCa, issueServing, type KeyPair, validityOf } from "../certs/issue.js";
 import { nextCheckIn, reissueDecision } from "../certs/rotation.js";
@@ -6,13 +6,18 @@ import type { Clock, Timer } from "../controller/clock.js";
 import { OPERATOR_ERROR_CODES, OperatorError } from "../errors.js";
 import { CertHolder } from "../server/serving-certs.js";
 import type { ResilientInformer } from "./informer.js";
-import type { OwnerLookup } from "./release-owner.js";
+import { InstallationGoneError, type ReleaseOwner } from "./release-owner.js";
 
 /**
  * Self-managed webhook TLS. Every replica serves what the Secret holds (watched, so a rotation
  * reaches all replicas in about a second; the server swaps contexts without dropping connections).
  * The leader issues: a CA and a serving certificate, renewed at 2/3 of their lifetimes; on a CA
  * change the caBundle (new + previous CA) is published before the Secret is written.
+ *
+ * The Secret is owned by the installation (release-owner.ts, ADR 0007): created with the owner looked
+ * up fresh and never again once it is gone; an existing Secret gets the current owner. Upkeep runs one
+ * round at a time, again at once when the Secret is deleted or the owner comes back, and stop() waits
+ * for a round in flight, which writes nothing after it.
  */
 export interface SelfManagedOptions {
   readonly core: CoreV1Api;
@@ -26,7 +31,7 @@ export interface SelfManagedOptions {
   /** Publishes the caBundle (SSA of the MutatingWebhookConfiguration). */
   readonly publishCaBundle: (caBundlePem: string) => Promise<void>;
   /** The installation's owner object (release-owner.ts): deleting it deletes the Secret. */
-  readonly owner?: OwnerLookup;
+  readonly owner?: ReleaseOwner;
 }
 
 const KEYS = {
@@ -45,6 +50,8 @@ function decode(secret: V1Secret | undefined, key: string): string | undefined {
 export class SelfManagedCerts extends CertHolder {
   private timer: Timer | undefined;
   private leading = false;
+  private running: Promise<void> | undefined;
+  private again = false;
 
   constructor(
     private readonly options: SelfManagedOptions,
@@ -54,6 +61,12 @@ export class SelfManagedCerts extends CertHolder {
     const load = (secret: V1Secret) => this.load(secret);
     secrets.on("add", load);
     secrets.on("update", load);
+    secrets.on("delete", (secret) => {
+      if (secret.metadata?.name === options.secretName) this.run();
+    });
+    options.owner?.onChange((state) => {
+      if (state.kind === "found") this.run();
+    });
   }
 
   /** The caBundle currently stored (for the leader's webhook registration). */
@@ -64,12 +77,32 @@ export class SelfManagedCerts extends CertHolder {
   /** Leader only: issue/rotate now and on schedule; publish the caBundle. */
   async lead(): Promise<void> {
     this.leading = true;
-    await this.ensure();
+    this.run();
+    await this.running;
   }
 
-  stop(): void {
+  /** Stops the upkeep, waiting for a round in flight. */
+  async stop(): Promise<void> {
     this.leading = false;
     this.timer?.cancel();
+    await this.running;
+  }
+
+  /** One upkeep round now, or right after the one in flight. */
+  private run(): void {
+    if (!this.leading) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.ensure();
+      } while (this.again && this.leading);
+    })().finally(() => {
+      this.running = undefined;
+    });
   }
 
   private load(secret: V1Secret): void {
@@ -93,6 +126,7 @@ export class SelfManagedCerts extends CertHolder {
         await this.issue(decision.action, stored, secret);
       } else {
         await this.options.publishCaBundle(decode(secret, KEYS.bundle) ?? stored?.ca.certPem ?? "");
+        if (secret && this.leading) await this.adopt(secret);
       }
       const current = this.storedPairs(await this.read());
       const delay = current
@@ -100,6 +134,11 @@ export class SelfManagedCerts extends CertHolder {
         : 5_000;
       this.schedule(delay);
     } catch (error) {
+      // Logged by the owner (rate-limited); retried so that upkeep resumes once it is back.
+      if (error instanceof InstallationGoneError) {
+        this.schedule(5_000);
+        return;
+      }
       log.error(
         {
           err: new OperatorError(
@@ -116,7 +155,7 @@ export class SelfManagedCerts extends CertHolder {
 
   private schedule(ms: number): void {
     this.timer?.cancel();
-    if (this.leading) this.timer = this.options.clock.setTimeout(() => void this.ensure(), ms);
+    if (this.leading) this.timer = this.options.clock.setTimeout(() => this.run(), ms);
   }
 
   private storedPairs(secret: V1Secret | undefined): { ca: KeyPair; serving: KeyPair } | undefined {
@@ -143,6 +182,7 @@ export class SelfManagedCerts extends CertHolder {
     const bundle = `${`${ca.certPem.trim()}\n${previousCa.trim()}`.trim()}\n`;
     // The API server must trust the new CA before any replica serves a certificate it signed.
     await this.options.publishCaBundle(bundle);
+    if (!this.leading) return;
     await this.write(secret, {
       [KEYS.caCert]: ca.certPem,
       [KEYS.caKey]: ca.keyPem,
@@ -164,13 +204,34 @@ export class SelfManagedCerts extends CertHolder {
     }
   }
 
-  private async write(existing: V1Secret | undefined, values: Record<string, string>): Promise<void> {
+  /** Names the current owner on a Secret that names none, or one that is gone. */
+  private async adopt(secret: V1Secret): Promise<void> {
+    const owner = await this.options.owner?.forUpdate();
+    if (!owner || secret.metadata?.ownerReferences?.some((ref) => ref.uid === owner.uid)) return;
+    this.options.log.info({ owner: owner.uid }, "naming the installation as the webhook Secret's owner");
+    await this.write(secret, undefined);
+  }
+
+  /** The owner references to write: a create looks the owner up fresh (and is refused once it is gone). */
+  private async ownerReferences(existing: V1Secret | undefined): Promise<V1OwnerReference[] | undefined> {
+    const kept = existing?.metadata?.ownerReferences;
+    if (!this.options.owner) return kept;
+    const owner = existing
+      ? await this.options.owner.forUpdate()
+      : await this.options.owner.forCreate(`Secret ${this.options.namespace}/${this.options.secretName}`);
+    if (!owner) return kept;
+    const others = (kept ?? []).filter((ref) => !(ref.kind === owner.kind && ref.name === owner.name));
+    return [...others, owner];
+  }
+
+  /** Replaces (never creates: a PUT of a missing Secret is a 404) or creates the Secret. */
+  private async write(existing: V1Secret | undefined, values: Record<string, string> | undefined) {
     const { core, namespace, secretName } = this.options;
-    const owner =
-      (await this.options.owner?.().catch(() => undefined)) ?? existing?.metadata?.ownerReferences?.[0];
-    const data = Object.fromEntries(
-      Object.entries(values).map(([k, v]) => [k, Buffer.from(v).toString("base64")]),
-    );
+    const ownerReferences = await this.ownerReferences(existing);
+    if (!this.leading) return;
+    const data = values
+      ? Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Buffer.from(v).toString("base64")]))
+      : existing?.data;
     const body: V1Secret = {
       apiVersion: "v1",
       kind: "Secret",
@@ -185,9 +246,9 @@ export class SelfManagedCerts extends CertHolder {
         ...(existing?.metadata?.resourceVersion
           ? { resourceVersion: existing.metadata.resourceVersion }
           : {}),
-        ...(owner ? { ownerReferences: [owner] } : {}),
+        ...(ownerReferences?.length ? { ownerReferences } : {}),
       },
-      data,
+      ...(data ? { data } : {}),
     };
     if (existing) await core.replaceNamespacedSecret({ name: secretName, namespace, body });
     else await core.createNamespacedSecret({ namespace, body });

@@ -1,28 +1,84 @@
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "../controller/clock.js";
-import { LeaderElector, type LeaseClient, LeaseConflictError, type LeaseRecord } from "./leader-elector.js";
+import {
+  LeaderElector,
+  type LeaseClient,
+  LeaseConflictError,
+  type LeaseRecord,
+  LeaseRefusedError,
+} from "./leader-elector.js";
 
-/** An in-memory Lease with resourceVersion checks, like the API server's. */
+/** A promise settled from outside: lets a test hold a lease call in flight. */
+function deferred() {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+type Step = "get" | "create:before-send" | "create:after-send";
+
+/**
+ * An in-memory Lease with resourceVersion and uid checks, like the API server's (an update names the
+ * uid, so it never creates).
+ * `refused` is an owner that is gone: a missing lease may not be created. `hold(step)` stops the next
+ * call at that step until released.
+ */
 class FakeLeases implements LeaseClient {
   record: LeaseRecord | undefined;
   private version = 0;
   failing = false;
+  refused = false;
+  writes = 0;
+  private held = new Map<
+    Step,
+    { reached: ReturnType<typeof deferred>; release: ReturnType<typeof deferred> }
+  >();
+
+  holder(): string | undefined {
+    return this.record?.holderIdentity;
+  }
+
+  hold(step: Step) {
+    const gate = { reached: deferred(), release: deferred() };
+    this.held.set(step, gate);
+    return { reached: gate.reached.promise, release: gate.release.resolve };
+  }
+
+  private async pass(step: Step) {
+    const gate = this.held.get(step);
+    if (!gate) return;
+    this.held.delete(step);
+    gate.reached.resolve();
+    await gate.release.promise;
+  }
 
   async get() {
+    await this.pass("get");
     if (this.failing) throw new Error("unavailable");
+    if (!this.record && this.refused) throw new LeaseRefusedError();
     return this.record;
   }
 
-  async create(record: LeaseRecord) {
+  async create(record: LeaseRecord, signal?: AbortSignal) {
+    await this.pass("create:before-send");
+    signal?.throwIfAborted();
     if (this.failing) throw new Error("unavailable");
+    if (this.refused) throw new LeaseRefusedError();
     if (this.record) throw new LeaseConflictError();
-    this.record = { ...record, resourceVersion: String(++this.version) };
-    return this.record;
+    this.writes += 1;
+    this.record = { ...record, resourceVersion: String(++this.version), uid: `uid-${this.version}` };
+    const created = this.record;
+    await this.pass("create:after-send");
+    return created;
   }
 
-  async update(record: LeaseRecord) {
+  async update(record: LeaseRecord, signal?: AbortSignal) {
+    signal?.throwIfAborted();
     if (this.failing) throw new Error("unavailable");
-    if (record.resourceVersion !== this.record?.resourceVersion) throw new LeaseConflictError();
+    const { resourceVersion, uid } = this.record ?? {};
+    if (!this.record || record.resourceVersion !== resourceVersion || record.uid !== uid)
+      throw new LeaseConflictError();
+    this.writes += 1;
     this.record = { ...record, resourceVersion: String(++this.version) };
     return this.record;
   }
@@ -132,5 +188,122 @@ describe("leader election", () => {
     await a.elector.stop();
     await b.elector.tick();
     expect(b.elector.state).toBe("leader");
+  });
+
+  it("does not re-create a lease deleted under a live holder before that holder could", async () => {
+    const clock = new FakeClock(0);
+    const leases = new FakeLeases();
+    const a = candidate("a", leases, clock);
+    const b = candidate("b", leases, clock);
+    await a.elector.tick();
+    await b.elector.tick();
+    leases.record = undefined;
+    clock.advance(2_000);
+    await b.elector.tick();
+    expect(leases.record).toBeUndefined();
+    await a.elector.tick();
+    expect(leases.holder()).toBe("a");
+    expect([a.elector.state, b.elector.state]).toEqual(["leader", "follower"]);
+  });
+
+  describe("stop()", () => {
+    it("waits for a round in flight, which writes nothing once stopped", async () => {
+      const clock = new FakeClock(0);
+      const leases = new FakeLeases();
+      const a = candidate("a", leases, clock);
+      const read = leases.hold("get");
+      const round = a.elector.tick();
+      await read.reached;
+      let stopped = false;
+      const stopping = a.elector.stop().then(() => (stopped = true));
+      await Promise.resolve();
+      expect(stopped).toBe(false);
+      read.release();
+      await Promise.all([round, stopping]);
+      expect(leases.record).toBeUndefined();
+      expect(leases.writes).toBe(0);
+      expect(a.events).toEqual([]);
+    });
+
+    it("does not send a create whose owner lookup was in flight", async () => {
+      const clock = new FakeClock(0);
+      const leases = new FakeLeases();
+      const a = candidate("a", leases, clock);
+      const lookup = leases.hold("create:before-send");
+      const round = a.elector.tick();
+      await lookup.reached;
+      const stopping = a.elector.stop();
+      lookup.release();
+      await Promise.all([round, stopping]);
+      expect(leases.record).toBeUndefined();
+      expect(a.events).toEqual([]);
+    });
+
+    it("lets a create already sent finish, then releases the lease it got, without leading", async () => {
+      const clock = new FakeClock(0);
+      const leases = new FakeLeases();
+      const a = candidate("a", leases, clock);
+      const sent = leases.hold("create:after-send");
+      const round = a.elector.tick();
+      await sent.reached;
+      const stopping = a.elector.stop();
+      sent.release();
+      await Promise.all([round, stopping]);
+      expect(leases.record?.holderIdentity).toBe("");
+      expect(a.events).toEqual([]);
+      expect(a.elector.state).toBe("stopped");
+    });
+  });
+
+  describe("when the lease may not be created (its owner, the installation, is gone)", () => {
+    async function parked() {
+      const clock = new FakeClock(0);
+      const leases = new FakeLeases();
+      const a = candidate("a", leases, clock);
+      const b = candidate("b", leases, clock);
+      await a.elector.tick();
+      await b.elector.tick();
+      leases.record = undefined; // the garbage collector deleted it with its owner
+      leases.refused = true;
+      for (let i = 0; i < 10; i++) {
+        clock.advance(2_000);
+        await a.elector.tick();
+        await b.elector.tick();
+      }
+      return { clock, leases, a, b };
+    }
+
+    it("the leader keeps leading past renewDeadline, and nothing is created", async () => {
+      const { leases, a, b } = await parked();
+      expect(a.elector.state).toBe("leader");
+      expect(a.events).toEqual(["started"]);
+      expect(b.elector.state).toBe("follower");
+      expect(leases.record).toBeUndefined();
+    });
+
+    it("the leader re-creates the lease once it is allowed, before any follower", async () => {
+      const { clock, leases, a, b } = await parked();
+      leases.refused = false;
+      clock.advance(2_000);
+      await b.elector.tick();
+      expect(leases.record).toBeUndefined();
+      await a.elector.tick();
+      await b.elector.tick();
+      expect(leases.record?.holderIdentity).toBe("a");
+      expect(a.events).toEqual(["started"]);
+      expect(b.elector.state).toBe("follower");
+    });
+
+    it("a follower takes over leaseDuration after the last refusal when the parked leader is gone", async () => {
+      const { clock, leases, b } = await parked();
+      leases.refused = false;
+      clock.advance(14_999);
+      await b.elector.tick();
+      expect(leases.record).toBeUndefined();
+      clock.advance(1);
+      await b.elector.tick();
+      expect(leases.record?.holderIdentity).toBe("b");
+      expect(b.events).toEqual(["started"]);
+    });
   });
 });

@@ -230,14 +230,25 @@ describe("the operator under exactly the RBAC the Helm chart grants it", () => {
     );
   });
 
-  it("takes the chart's leader-election Lease (create, get, update)", async () => {
+  it("takes the chart's leader-election Lease and renews it (create, get, update), owned by the chart's webhook configuration", async () => {
     const op = operator as ChartOperator;
     await waitForOperator(op, "the operator to lead", async () => op.handle.isLeader());
-    const lease = await clients.kubeConfig.makeApiClient(CoordinationV1Api).readNamespacedLease({
-      namespace: chart.namespace,
-      name: flagValue(chart.args, "lease-name"),
+    const read = () =>
+      clients.kubeConfig.makeApiClient(CoordinationV1Api).readNamespacedLease({
+        namespace: chart.namespace,
+        name: flagValue(chart.args, "lease-name"),
+      });
+    const acquired = await read();
+    expect(acquired.spec?.holderIdentity).toBe(op.identity);
+    const renewed = await waitForOperator(op, "a renewal of the Lease", async () => {
+      const lease = await read();
+      return String(lease.spec?.renewTime) !== String(acquired.spec?.renewTime) ? lease : undefined;
     });
-    expect(lease.spec?.holderIdentity).toBe(op.identity);
+    expect(renewed.spec?.holderIdentity).toBe(op.identity);
+    const configuration = await clients.admission.readMutatingWebhookConfiguration({
+      name: flagValue(chart.args, "webhook-configuration-name"),
+    });
+    expect(renewed.metadata?.ownerReferences?.map((ref) => ref.uid)).toEqual([configuration.metadata?.uid]);
   });
 
   it("stores its webhook certificate in the chart's Secret and patches the CA into the chart's webhook configuration", async () => {

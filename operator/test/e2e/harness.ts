@@ -75,6 +75,8 @@ export async function injectionNamespace(clients: KubeClients, prefix = "inject"
 
 export interface TestOperator {
   readonly handle: OperatorHandle;
+  /** Its log lines at warn and above, parsed (pino JSON). */
+  readonly logs: readonly Record<string, unknown>[];
   readonly namespace: string;
   readonly configurationName: string;
   readonly identity: string;
@@ -116,9 +118,12 @@ export async function startTestOperator(options: TestOperatorOptions): Promise<T
     env: {},
     hostname: "e2e",
   });
-  const handle = await startOperator(config, { log: pino({ level: "silent" }) });
+  const logs: Record<string, unknown>[] = [];
+  const log = pino({ level: "warn" }, { write: (line: string) => logs.push(JSON.parse(line)) });
+  const handle = await startOperator(config, { log });
   return {
     handle,
+    logs,
     namespace: options.namespace,
     configurationName,
     identity,

@@ -1,0 +1,89 @@
+import type { CoreV1Api } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
+import type { Clock } from "../controller/clock.js";
+import { CertFiles } from "../server/cert-files.js";
+import type { CertHolder } from "../server/serving-certs.js";
+import { ResilientInformer } from "./informer.js";
+import { INFORMER_BACKOFF, type InformerContext } from "./informers.js";
+import { InstallationGoneError, type ReleaseOwner } from "./release-owner.js";
+import { SelfManagedCerts } from "./self-managed-certs.js";
+import type { RegisterWebhook } from "./webhook-registrar.js";
+
+/** Where the webhook's serving certificate comes from: the Secret the leader keeps, or cert-manager's files. */
+export interface CertDeps {
+  readonly core: CoreV1Api;
+  readonly informers: InformerContext;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly applyWebhookConfiguration: RegisterWebhook;
+  readonly owner: ReleaseOwner;
+}
+
+export interface Certs {
+  readonly holder: CertHolder;
+  /** Leader only: issue/rotate (self-managed) and register the webhook configuration. */
+  readonly lead: () => Promise<void>;
+  /** Waits for upkeep in flight. */
+  readonly stop: () => Promise<void>;
+}
+
+function certNames(config: Config): string[] {
+  const svc = config.webhookService;
+  const ns = config.namespace;
+  const names = [`${svc}.${ns}.svc`, `${svc}.${ns}.svc.cluster.local`, `${svc}.${ns}`, svc];
+  if (config.webhookUrl) names.unshift(new URL(config.webhookUrl).hostname.replace(/^\[(.*)\]$/, "$1"));
+  return names;
+}
+
+export function certSource(config: Config, deps: CertDeps): Certs {
+  if (config.certMode === "cert-manager") {
+    const files = new CertFiles(config.certDir, deps.log);
+    files.start();
+    return {
+      holder: files,
+      // Gone: logged by the owner; the controller still starts (running sidecars keep their policies).
+      lead: () =>
+        deps.applyWebhookConfiguration(undefined).catch((error: unknown) => {
+          if (!(error instanceof InstallationGoneError)) throw error;
+        }),
+      stop: async () => files.stop(),
+    };
+  }
+  const fieldSelector = `metadata.name=${config.certSecret}`;
+  const secrets = new ResilientInformer({
+    resource: "secrets",
+    path: `/api/v1/namespaces/${config.namespace}/secrets`,
+    fieldSelector,
+    list: () => deps.core.listNamespacedSecret({ namespace: config.namespace, fieldSelector }),
+    watch: deps.informers.watch,
+    clock: deps.clock,
+    backoff: INFORMER_BACKOFF,
+    log: deps.log,
+    onRestart: deps.informers.onRestart,
+  });
+  const managed = new SelfManagedCerts(
+    {
+      core: deps.core,
+      namespace: config.namespace,
+      secretName: config.certSecret,
+      names: certNames(config),
+      certValidityMs: config.certValidityMs,
+      caValidityMs: config.caValidityMs,
+      clock: deps.clock,
+      log: deps.log,
+      publishCaBundle: (bundle) => deps.applyWebhookConfiguration(bundle),
+      owner: deps.owner,
+    },
+    secrets,
+  );
+  void secrets.start();
+  return {
+    holder: managed,
+    lead: () => managed.lead(),
+    stop: async () => {
+      await managed.stop();
+      await secrets.stop();
+    },
+  };
+}
