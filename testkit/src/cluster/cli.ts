@@ -2,6 +2,7 @@
 // the developer cluster behind `make cluster-up`, `make cluster-down` and `make cluster-demo`.
 import { relative, resolve } from "node:path";
 import { readKubeTestkitConfig } from "../kube/config.js";
+import { readClusterState, stateFile } from "./cluster-state.js";
 import { clusterTools, demoNamespace, deployDemo, installChart, release, systemNamespace } from "./demo.js";
 import { clusterLayout } from "./layout.js";
 import {
@@ -22,14 +23,15 @@ function print(line: string): void {
 interface Args {
   readonly command: string;
   readonly dir: string;
-  readonly slot: number;
+  /** Unset: the slot the directory's cluster was made for, else 0. */
+  readonly slot: number | undefined;
   readonly rest: string[];
 }
 
 function parseArgs(argv: readonly string[]): Args {
   const [command = "", ...more] = argv;
   let dir = defaultClusterDir;
-  let slot = 0;
+  let slot: number | undefined;
   const rest: string[] = [];
   for (let i = 0; i < more.length; i++) {
     const arg = more[i] as string;
@@ -45,14 +47,17 @@ async function up(args: Args): Promise<void> {
   const started = Date.now();
   const cluster = await clusterUp({
     dir: args.dir,
-    slot: args.slot,
+    ...(args.slot === undefined ? {} : { slot: args.slot }),
     progress: (line) => print(`>> ${line}`),
   });
   const shown = relative(process.cwd(), cluster.kubeconfigPath) || cluster.kubeconfigPath;
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
   print(
     cluster.started
-      ? `>> cluster ready in ${((Date.now() - started) / 1000).toFixed(1)}s: Kubernetes ${cluster.kubeVersion}, one node (apicache-node), API server ${cluster.apiServer}`
-      : `>> cluster already running: Kubernetes ${cluster.kubeVersion}, API server ${cluster.apiServer}`,
+      ? `>> cluster ready in ${seconds}s: Kubernetes ${cluster.kubeVersion}, one node (apicache-node), API server ${cluster.apiServer}`
+      : cluster.restarted.length > 0
+        ? `>> cluster running again in ${seconds}s (started ${cluster.restarted.join(", ")}): Kubernetes ${cluster.kubeVersion}, API server ${cluster.apiServer}`
+        : `>> cluster already running: Kubernetes ${cluster.kubeVersion}, API server ${cluster.apiServer}`,
   );
   print(`   state and logs: ${relative(process.cwd(), cluster.dir) || cluster.dir} (logs/<component>.log)`);
   print(`   export KUBECONFIG=${shown}`);
@@ -95,16 +100,19 @@ async function main(argv: readonly string[]): Promise<void> {
     case "up":
       return up(args);
     case "down": {
-      const { stopped } = await clusterDown(args.dir, args.slot);
+      const { stopped } = await clusterDown(args.dir, args.slot, (line) => print(`>> ${line}`));
       print(stopped.length > 0 ? `>> cluster stopped (${stopped.join(", ")})` : ">> cluster not running");
       return;
     }
     case "status": {
       const cluster = await clusterStatus(args.dir);
+      const read = readClusterState(args.dir);
       print(
         cluster !== undefined
           ? `running: Kubernetes ${cluster.kubeVersion}; KUBECONFIG=${cluster.kubeconfigPath}`
-          : "not running",
+          : read.kind === "invalid"
+            ? `not running: ${stateFile(args.dir)} is unusable (${read.problem}); \`down\` removes it`
+            : "not running",
       );
       process.exitCode = cluster !== undefined ? 0 : 1;
       return;

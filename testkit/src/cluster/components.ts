@@ -59,6 +59,8 @@ function apiServerArgs(layout: ClusterLayout, pki: ClusterPki, etcdClient: numbe
     `--service-cluster-ip-range=${network.serviceCidr}`,
     "--authorization-mode=Node,RBAC",
     "--enable-admission-plugins=NodeRestriction",
+    // Pod Security Admission (on by default) enforcing `baseline` everywhere: see admissionConfig().
+    `--admission-control-config-file=${configFiles(layout).admission}`,
     "--allow-privileged=true",
     v,
   ];
@@ -97,6 +99,7 @@ export function clusterComponents(inputs: ComponentInputs): ComponentSpec[] {
         `--cluster-signing-key-file=${pki.caKey}`,
         "--secure-port=0",
         "--leader-elect=false",
+        `--flex-volume-plugin-dir=${layout.paths.flexVolumeDir}`,
         v,
       ],
     },

@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { TestProject } from "vitest/node";
 import { readKubeTestkitConfig } from "../kube/config.js";
 import { repoRoot } from "../kube/tools.js";
+import { failRunOnError } from "./fail-run.js";
 import { type HostSnapshot, hostSnapshot } from "./host-snapshot.js";
 import { clusterLayout } from "./layout.js";
 import { clusterDown, clusterUp, defaultClusterDir, imageArchives, importImages } from "./node-cluster.js";
@@ -40,14 +41,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   importImages(clusterLayout(cluster.dir, cluster.slot), archives);
   log(`${archives.length} images imported in ${((Date.now() - imported) / 1000).toFixed(1)}s`);
   project.provide("apicacheClusterKubeconfig", cluster.kubeconfigPath);
-  return async () => {
+  // A failure here (cluster-down's, or a changed host) fails the run: see fail-run.ts.
+  return failRunOnError(async () => {
     await clusterDown(tierClusterDir, tierClusterSlot);
     const left = differences(before, hostSnapshot(others));
     if (left.length > 0) {
       throw new Error(`the cluster tier left the host changed after cluster-down:\n  ${left.join("\n  ")}`);
     }
     log(
-      "cluster down; the host is as it was before the tier (processes, mounts, cgroups, namespaces, links, routes, nftables, kernel settings, node folders)",
+      "cluster down; the host is as it was before the tier (processes, mounts, cgroups, namespaces, links, routes, nftables, kernel settings, node folders, slot records)",
     );
-  };
+  });
 }

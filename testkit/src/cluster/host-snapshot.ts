@@ -7,8 +7,9 @@ import { mountNamespaceInode } from "./mount-namespace.js";
 /**
  * What a test cluster could leave behind on the host, read the same way before `cluster-up` and after
  * `cluster-down` so that a test can compare the two: processes of the node's kinds, mounts, cgroups,
- * network namespaces, links, addresses and routes, nftables tables, kernel settings, and the folders
- * where kubelets and containerd keep state by default.
+ * network namespaces, links, addresses and routes, nftables tables, kernel settings, the folders
+ * where kubelets, containerd and the controller manager keep state by default, and the clusters'
+ * records in /run.
  */
 export interface HostSnapshot {
   readonly processes: readonly string[];
@@ -36,7 +37,11 @@ const nodeProcessNames = new Set([
   "pause",
 ]);
 
-/** Folders a node creates when nothing redirects it (its mount namespace does, so none may appear). */
+/**
+ * Folders a node creates when nothing redirects it (its mount namespace does, so none may appear), and
+ * two the cluster's own settings redirect: the controller manager's FlexVolume folder
+ * (/usr/libexec/kubernetes, --flex-volume-plugin-dir) and containerd's opt plugin (/opt/containerd).
+ */
 const statePaths = [
   "/var/lib/kubelet",
   "/var/lib/containerd",
@@ -50,8 +55,15 @@ const statePaths = [
   "/opt/cni",
   "/etc/kubernetes",
   "/usr/libexec/kubernetes",
-  "/run/apicache-test-cluster-kernel-settings.json",
+  "/opt/containerd",
 ];
+
+/** The host-wide records test clusters keep in /run (kernel settings, host folders, slot owners). */
+function clusterRecords(): string[] {
+  return readdirSync("/run")
+    .filter((name) => name.startsWith("apicache-test-cluster-"))
+    .map((name) => `/run/${name}`);
+}
 
 function lines(text: string): string[] {
   return text
@@ -72,6 +84,17 @@ function inOtherNode(pid: string, others: readonly ClusterLayout[]): boolean {
   );
 }
 
+/**
+ * etcd and kube-apiserver of envtest-style control planes (testkit/src/kube/control-plane.ts), which
+ * the e2e tier and the operator bench start in temp folders (apicache-e2e-*, apicache-bench-*) and stop
+ * on their own — other test runs on a shared machine do, meanwhile. They are no cluster's.
+ */
+const controlPlaneFolder = /\/apicache-(e2e|bench)-[^/]+\//;
+
+function isOtherControlPlane(pid: string): boolean {
+  return controlPlaneFolder.test(readFileSync(`/proc/${pid}/cmdline`, "utf8"));
+}
+
 function processes(others: readonly ClusterLayout[]): string[] {
   const found: string[] = [];
   for (const entry of readdirSync("/proc")) {
@@ -80,7 +103,7 @@ function processes(others: readonly ClusterLayout[]): string[] {
       const comm = readFileSync(`/proc/${entry}/comm`, "utf8").trim();
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       const zombie = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
-      if (nodeProcessNames.has(comm) && !zombie && !inOtherNode(entry, others))
+      if (nodeProcessNames.has(comm) && !zombie && !inOtherNode(entry, others) && !isOtherControlPlane(entry))
         found.push(`${comm} ${entry}`);
     } catch {
       // Gone meanwhile.
@@ -133,6 +156,6 @@ export function hostSnapshot(others: readonly ClusterLayout[] = []): HostSnapsho
       ...readKernelSettings(),
       "net/ipv4/ip_forward": readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8").trim(),
     },
-    paths: statePaths.filter((path) => existsSync(path)),
+    paths: [...statePaths.filter((path) => existsSync(path)), ...clusterRecords()].sort(),
   };
 }

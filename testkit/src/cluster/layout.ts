@@ -57,6 +57,11 @@ export interface ClusterPaths {
   /** Holds the bind mount that keeps the node's mount namespace alive (`<dir>/ns/mnt`). */
   readonly mountNsDir: string;
   readonly mountNs: string;
+  /**
+   * The controller manager's FlexVolume plugin folder (it runs on the host and would otherwise create
+   * /usr/libexec/kubernetes/kubelet-plugins/volume/exec there): removed with the node.
+   */
+  readonly flexVolumeDir: string;
   /** containerd's socket as the host sees it (inside the node it is /run/containerd/containerd.sock). */
   readonly containerdSocket: string;
 }
@@ -107,6 +112,7 @@ export function clusterLayout(dir: string, slot = 0): ClusterLayout {
       nodeRoot,
       mountNsDir,
       mountNs: join(mountNsDir, "mnt"),
+      flexVolumeDir: join(nodeRoot, "flexvolume"),
       containerdSocket: join(nodeRoot, "run", "containerd", "containerd.sock"),
     },
   };

@@ -93,8 +93,12 @@ function otherNodes(layout: ClusterLayout): string[] {
 export function removeNodeNetwork(layout: ClusterLayout): boolean {
   const net = layout.network;
   if (netnsExists(layout)) must("ip", ["netns", "delete", net.netns]);
-  // The namespace itself goes asynchronously; the link (and its routes) go now.
-  if (linkExists(net.hostLink)) must("ip", ["link", "delete", net.hostLink]);
+  // The namespace itself goes asynchronously, taking the veth pair with it; the link (and its routes)
+  // go now, unless the namespace was quicker.
+  if (linkExists(net.hostLink)) {
+    const deleted = run("ip", ["link", "delete", net.hostLink]);
+    if (deleted.code !== 0 && linkExists(net.hostLink)) must("ip", ["link", "delete", net.hostLink]);
+  }
   const last = otherNodes(layout).length === 0;
   if (last && guardRouteExists(layout)) {
     must("ip", ["route", "delete", "unreachable", net.guardRoute, "metric", guardMetric]);

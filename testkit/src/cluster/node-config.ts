@@ -4,7 +4,8 @@ import type { ClusterLayout } from "./layout.js";
 import type { ClusterPki } from "./pki-files.js";
 
 /**
- * The node's configuration files, rendered from the layout (pure). Paths inside the node are the
+ * The node's configuration files (and the API server's admission configuration), rendered from the
+ * layout (pure). Paths inside the node are the
  * defaults (/var/lib/kubelet, /run/containerd, ...): the node's mount namespace binds them to folders
  * under the cluster's state directory, so nothing lands in the host's own /var/lib or /run.
  */
@@ -27,12 +28,21 @@ export function kubeRelease(version: string): KubeRelease {
 }
 
 /**
+ * Where containerd's "opt" plugin keeps its bin/ and lib/ (default /opt/containerd, a folder outside
+ * the node's bound /var/lib, /run and /var/log, so it would land on the host): a path inside the node's
+ * /var/lib, i.e. under the cluster's state directory.
+ */
+export const containerdOptDir = "/var/lib/containerd-opt";
+
+/**
  * containerd 1.6 (Debian): CRI with runc and cgroupfs, the locally built sandbox image, CNI from
  * Debian's plugins. `restrict_oom_score_adj`: the machine lacks CAP_SYS_RESOURCE, and runc otherwise
  * fails to lower a container's oom_score_adj. There is no registry to pull from: images are imported.
  */
 export function containerdConfig(layout: ClusterLayout, sandboxImage: string): string {
   return `version = 2
+[plugins."io.containerd.internal.v1.opt"]
+  path = "${containerdOptDir}"
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "${sandboxImage}"
   restrict_oom_score_adj = true
@@ -159,6 +169,39 @@ ${chain("output", "output")}
 `;
 }
 
+/**
+ * The API server's admission configuration: Pod Security Admission enforces `baseline` in every
+ * namespace that does not say otherwise (a `pod-security.kubernetes.io/enforce` label), so no pod gets
+ * hostNetwork, privileged mode, host paths or added capabilities like NET_ADMIN — with which a pod
+ * could delete the node's guard table (in the node's network namespace, which hostNetwork pods share)
+ * and reach every host listener. Nothing in the cluster needs an exemption: the node's own daemons are
+ * not pods.
+ */
+export function admissionConfig(): string {
+  return stringify({
+    apiVersion: "apiserver.config.k8s.io/v1",
+    kind: "AdmissionConfiguration",
+    plugins: [
+      {
+        name: "PodSecurity",
+        configuration: {
+          apiVersion: "pod-security.admission.config.k8s.io/v1",
+          kind: "PodSecurityConfiguration",
+          defaults: {
+            enforce: "baseline",
+            "enforce-version": "latest",
+            audit: "baseline",
+            "audit-version": "latest",
+            warn: "baseline",
+            "warn-version": "latest",
+          },
+          exemptions: { usernames: [], runtimeClasses: [], namespaces: [] },
+        },
+      },
+    ],
+  });
+}
+
 /** Every rendered file of the node, as [path, content]. */
 export function clusterComponentsFiles(
   layout: ClusterLayout,
@@ -172,6 +215,7 @@ export function clusterComponentsFiles(
     [files.cni, cniConfig(layout)],
     [files.kubelet, kubeletConfig(layout, pki, release)],
     [files.kubeProxy, kubeProxyConfig(layout, pki)],
+    [files.admission, admissionConfig()],
   ];
 }
 
@@ -183,5 +227,6 @@ export function configFiles(layout: ClusterLayout) {
     cni: join(layout.paths.cniConfDir, "10-apicache.conflist"),
     kubelet: join(dir, "kubelet.yaml"),
     kubeProxy: join(dir, "kube-proxy.yaml"),
+    admission: join(dir, "admission.yaml"),
   } as const;
 }

@@ -1,5 +1,6 @@
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { KubeTestkitError } from "../kube/errors.js";
 import { type AdminCredentials, renderKubeconfig } from "../kube/kubeconfig.js";
 import { type CertificateRequest, createCertificateAuthority, generateKeyPair } from "../kube/pki.js";
 import type { ClusterLayout } from "./layout.js";
@@ -113,4 +114,30 @@ export function writeClusterPki(layout: ClusterLayout): AdminCredentials {
   for (const [path, content] of files) writeFileSync(path, content, { mode: 0o600 });
   if (admin === undefined) throw new Error("the cluster PKI has no admin client");
   return admin;
+}
+
+/** The admin's credentials from the cluster's kubeconfig (a cluster started earlier). */
+export function readAdminCredentials(layout: ClusterLayout): AdminCredentials {
+  const path = layout.paths.kubeconfig;
+  let kubeconfig: string;
+  try {
+    kubeconfig = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new KubeTestkitError(
+      "APICACHE_ERR_CLUSTER_STATE",
+      `cannot read ${path}: ${(error as Error).message}`,
+    );
+  }
+  const field = (name: string) => {
+    const value = new RegExp(`${name}:\\s*(\\S+)`).exec(kubeconfig)?.[1];
+    if (value === undefined)
+      throw new KubeTestkitError("APICACHE_ERR_CLUSTER_STATE", `no ${name} in ${path}`);
+    return Buffer.from(value, "base64").toString("utf8");
+  };
+  return {
+    server: /server:\s*(\S+)/.exec(kubeconfig)?.[1] ?? apiServerUrl(layout),
+    caPem: field("certificate-authority-data"),
+    certPem: field("client-certificate-data"),
+    keyPem: field("client-key-data"),
+  };
 }

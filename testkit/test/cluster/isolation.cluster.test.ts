@@ -3,9 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clusterKubeconfigPath } from "../../src/cluster/cluster-context.js";
 import { tierClusterDir, tierClusterSlot } from "../../src/cluster/global-setup.js";
 import { run } from "../../src/cluster/host.js";
-import { kubectl } from "../../src/cluster/kubectl.js";
+import { kubectl, runTool } from "../../src/cluster/kubectl.js";
 import { clusterLayout } from "../../src/cluster/layout.js";
+import { nodeNetnsPath } from "../../src/cluster/network.js";
 import { type Probe, startProbe } from "../../src/cluster/probe.js";
+import { requireTool } from "../../src/kube/tools.js";
 
 // Nothing the cluster does reaches beyond this machine, and pods reach only what the cluster needs on
 // the host side: the API server's port and the cluster DNS. Checked from a pod, as a workload sees it.
@@ -77,6 +79,45 @@ describe("the test cluster's isolation", () => {
     // Resolved to the Service IP and connected through kube-proxy: TLS got as far as the certificate.
     expect(res.error).toMatch(/CERT|certificate|SELF_SIGNED|UNABLE_TO_VERIFY/i);
   });
+
+  it.each([namespace, "default"])(
+    "refuses a privileged hostNetwork pod in namespace %s (Pod Security baseline, enforced everywhere)",
+    async (ns) => {
+      // Such a pod shares the node's network namespace and could delete the guard table above.
+      const pod = {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "unguard", namespace: ns },
+        spec: {
+          hostNetwork: true,
+          restartPolicy: "Never",
+          containers: [
+            {
+              name: "c",
+              image: "apicache/demo-api:dev",
+              command: ["nft", "delete", "table", "inet", "apicache-guard"],
+              securityContext: { privileged: true, capabilities: { add: ["NET_ADMIN"] } },
+            },
+          ],
+        },
+      };
+      const created = await runTool(
+        requireTool("kubectl"),
+        ["--kubeconfig", clusterKubeconfigPath(), "create", "-f", "-"],
+        { input: JSON.stringify(pod) },
+      );
+      expect(created.code).not.toBe(0);
+      expect(created.stderr).toMatch(
+        /violates PodSecurity "baseline:latest": .*host namespaces \(hostNetwork=true\)/,
+      );
+      expect(created.stderr).toMatch(
+        /privileged \(container "c" must not set securityContext.privileged=true\)/,
+      );
+      expect(created.stderr).toMatch(/non-default capabilities \(container "c" must not include "NET_ADMIN"/);
+      const tables = run("nsenter", [`--net=${nodeNetnsPath(layout)}`, "--", "nft", "list", "tables"]);
+      expect(tables.stdout).toContain("inet apicache-guard");
+    },
+  );
 
   it("leaves the host's forwarding off and gives the node no default route", () => {
     expect(run("sysctl", ["-n", "net.ipv4.ip_forward"]).stdout.trim()).toBe("0");
