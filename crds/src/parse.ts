@@ -87,6 +87,7 @@ function normalizeSpec(spec: CachePolicySpec, defaultPrefix: string): Normalized
     ),
     invalidate: (spec.invalidate ?? []) as NormalizedSpec["invalidate"],
     invalidationMatching: spec.invalidationMatching ?? "Lenient",
+    clientNoCache: spec.clientNoCache ?? "Ignore",
     warm: spec.warm ?? [],
   };
 }

@@ -42,6 +42,7 @@ export interface NormalizedSpec {
   readonly routes: readonly Route[];
   readonly invalidate: readonly InvalidationRule[];
   readonly invalidationMatching: "Lenient" | "Strict";
+  readonly clientNoCache: "Ignore" | "Honor";
   readonly warm: readonly Warm[];
 }
 

@@ -453,6 +453,13 @@ export const CachePolicySpecSchema = withRules(
           default: "Lenient",
         }),
       ),
+      clientNoCache: Type.Optional(
+        StringEnum(["Ignore", "Honor"], {
+          description:
+            "What a client's Cache-Control: no-cache (or Pragma: no-cache) does on a cached route. Ignore: the request is answered from the cache like any other, as Varnish and nginx do by default, so no client can multiply the load on the app by asking for fresh copies. Honor: such a request goes to the upstream (Cache-Status detail=request-no-cache).",
+          default: "Ignore",
+        }),
+      ),
       warm: Type.Optional(
         Type.Array(WarmSchema, {
           maxItems: 32,

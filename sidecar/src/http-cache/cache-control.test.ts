@@ -64,6 +64,13 @@ describe("parseCacheControl", () => {
     expect(parseCacheControl(["public", "no-store"])).toMatchObject({ public: true, noStore: true });
   });
 
+  it.each(["constructor", "__proto__", "toString=5", "hasOwnProperty"])(
+    "reads %j as an unknown directive, not a property of Object.prototype",
+    (header) => {
+      expect(parseCacheControl(header)).toEqual(parseCacheControl(undefined));
+    },
+  );
+
   it("ignores empty members and unknown directives", () => {
     expect(parseCacheControl(" , foo=bar,, max-age=3 ,")).toMatchObject({ maxAge: 3, noStore: false });
   });

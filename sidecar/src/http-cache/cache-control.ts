@@ -41,6 +41,7 @@ const EMPTY: CacheControl = {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type NumericDirective = "maxAge" | "sMaxAge" | "staleWhileRevalidate" | "staleIfError";
 
+// Looked up with Object.hasOwn: a directive named "constructor" or "__proto__" is not a flag.
 const FLAGS: Readonly<Record<string, keyof CacheControl>> = {
   "no-store": "noStore",
   "no-cache": "noCache",
@@ -64,12 +65,12 @@ export function parseCacheControl(value: string | readonly string[] | undefined)
   const text = typeof value === "string" ? value : value.join(",");
   const result: Mutable<CacheControl> = { ...EMPTY };
   for (const { name, argument } of directives(text)) {
-    const flag = FLAGS[name];
+    const flag = Object.hasOwn(FLAGS, name) ? FLAGS[name] : undefined;
     if (flag) {
       (result as unknown as Record<string, boolean>)[flag] = true;
       continue;
     }
-    const numeric = NUMERIC[name];
+    const numeric = Object.hasOwn(NUMERIC, name) ? NUMERIC[name] : undefined;
     if (numeric) {
       const seconds = deltaSeconds(argument);
       const previous = result[numeric];

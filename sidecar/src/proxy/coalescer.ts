@@ -1,3 +1,5 @@
+import { PassMarks } from "./pass-marks.js";
+
 /**
  * Request coalescing: at most one upstream fetch per key at a time. The first request for a key leads
  * (fetches); requests arriving meanwhile join and await the leader's promise — woken by its resolution,
@@ -9,6 +11,8 @@
  * time the request looks: it would lead a second fetch of the same key. The wider the read's window
  * (a busy or CPU-starved process, a slow store), the likelier. So a request `watch`es its key around
  * the read: a flight for the key that ends meanwhile hands the watch its result.
+ *
+ * Keys whose answers cannot be shared are not coalesced for a while (hit-for-pass, pass-marks.ts).
  */
 export interface Flight<T> {
   readonly key: string;
@@ -37,6 +41,8 @@ interface WatchState<T> {
 export class Coalescer<T> {
   readonly #flights = new Map<string, LeadFlight<T>>();
   readonly #watches = new Map<string, Set<WatchState<T>>>();
+  /** Hit-for-pass: keys whose requests fetch for themselves instead of joining a flight. */
+  readonly passMarks = new PassMarks();
 
   /** The flight in progress for a key, if any. */
   current(key: string): Flight<T> | undefined {
@@ -85,6 +91,7 @@ export class Coalescer<T> {
         if (state.ended && concerned(key, state.ended.tags)) state.ended = undefined;
       }
     }
+    this.passMarks.forget(concerned);
   }
 
   get size(): number {

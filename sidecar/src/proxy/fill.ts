@@ -15,6 +15,7 @@ import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
 import { collectBody } from "./body-collector.js";
 import type { CacheableRequest } from "./cacheable-request.js";
 import type { FillResult, ProxyContext } from "./context.js";
+import { HIT_FOR_PASS_MS } from "./pass-marks.js";
 import { type UpstreamResponse, upstreamErrorReason } from "./upstream.js";
 
 /**
@@ -102,6 +103,7 @@ export async function fill(
   });
   if (!decision.storable && !shareable(response.headers)) {
     observe(response.status >= 500 ? "status_5xx" : undefined);
+    markPass(ctx, c, now);
     return finish({ result: { kind: "pass" }, stream: { ...response, head: [], reason: decision.reason } });
   }
   // The body is buffered for storage while waiters wait on it: bound the gaps between chunks by the
@@ -113,6 +115,7 @@ export async function fill(
   }
   observe(response.status >= 500 ? "status_5xx" : undefined);
   if (collected.kind === "overflow") {
+    markPass(ctx, c, now);
     const stream = {
       ...response,
       head: collected.head,
@@ -124,6 +127,11 @@ export async function fill(
   const entry = buildEntry(c, response, collected.body, decision, { now, sent });
   const done = completed(ctx, c, entry, decision, { seq, fence, fwd });
   return finish({ result: done.result }, done.storing);
+}
+
+/** Hit-for-pass (coalescer.ts): later requests for the key fetch for themselves, streaming. */
+function markPass(ctx: ProxyContext, c: CacheableRequest, now: number): void {
+  ctx.coalescer.passMarks.mark(c.key, c.tags, now + HIT_FOR_PASS_MS);
 }
 
 /** Logs a body that stalled or broke off while being buffered for storage; the fill failed. */
@@ -173,7 +181,10 @@ function completed(
       ? undefined
       : "invalidated-during-fetch"
     : decision.reason;
-  if (fresh) ctx.observer.stored(c.policy.label, c.route.name);
+  if (fresh) {
+    ctx.observer.stored(c.policy.label, c.route.name);
+    ctx.coalescer.passMarks.unmark(c.key);
+  }
   const result: FillResult = {
     kind: "entry",
     entry,

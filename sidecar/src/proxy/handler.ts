@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { parseCacheControl } from "../http-cache/cache-control.js";
 import type { BypassReason } from "../http-cache/cache-outcome.js";
 import { firstValue } from "../http-cache/headers.js";
+import { requestBypass } from "../http-cache/request-directives.js";
 import { cacheKey, pathTag } from "../keys/cache-key.js";
 import { fillHeaders, varyView } from "../keys/fill-request.js";
 import { forwarded, type Peer } from "../keys/forwarding.js";
@@ -64,9 +64,8 @@ async function handle(ctx: ProxyContext, req: IncomingMessage, res: ServerRespon
     const name = routeName(policy, segments);
     return bypass(name === NO_ROUTE_LABEL ? "no-route" : "method-not-cached", name);
   }
-  const requestCc = parseCacheControl(req.headers["cache-control"]);
-  if (requestCc.noStore) return bypass("request-no-store", match.route.name);
-  if (requestCc.noCache) return bypass("request-no-cache", match.route.name);
+  const requested = requestBypass(req.headers, policy.policy.spec.clientNoCache);
+  if (requested) return bypass(requested, match.route.name);
   const identifying = isIdentifying(req.headers, policy.identity);
   if (identifying && match.route.rules.scope === "Public")
     return bypass("identifying-request", match.route.name);
