@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { connect } from "node:net";
 import { ERROR_CODES } from "../errors.js";
 import { pathTag } from "../keys/cache-key.js";
 import type { ProxyContext } from "../proxy/context.js";
+import { probeUpstream } from "../proxy/upstream-probe.js";
 import type { PolicyHolder } from "../reload/policy-holder.js";
 import { normalizePath, splitTarget } from "../routing/normalize-path.js";
 import { INVALIDATION_RULE_ADMIN } from "../telemetry/metric-names.js";
@@ -94,15 +94,17 @@ async function route(options: AdminOptions, req: IncomingMessage, res: ServerRes
 
 async function readiness(options: AdminOptions, res: ServerResponse): Promise<void> {
   const store = options.ctx.store.health();
-  const upstream = await reachable(options.ctx.upstream.origin);
+  const upstream = await probeUpstream(options.ctx.upstream.origin);
   const stopping = options.stopping?.() === true;
-  const ready = !stopping && (upstream || store.ok);
+  // Nothing listening upstream (the app exited): not ready, so the pod leaves the endpoints even
+  // though the store could still answer hits.
+  const ready = !stopping && upstream !== "refused" && (upstream === "reachable" || store.ok);
   json(res, ready ? 200 : 503, {
     ready,
     ...(stopping ? { stopping: true } : {}),
     policy: options.holder.current.label,
     configHash: options.holder.current.hash,
-    upstream: upstream ? "reachable" : "unreachable",
+    upstream,
     store: { name: options.ctx.store.name, ...store },
   });
 }
@@ -192,20 +194,6 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   const text = `${JSON.stringify(body)}\n`;
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
   res.end(text);
-}
-
-function reachable(origin: string): Promise<boolean> {
-  const url = new URL(origin);
-  return new Promise((resolve) => {
-    const socket = connect({ host: url.hostname, port: Number(url.port || 80), timeout: 500 });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
-    socket.once("timeout", () => done(false));
-  });
 }
 
 function closeServer(server: Server): Promise<void> {

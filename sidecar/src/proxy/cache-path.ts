@@ -185,6 +185,7 @@ function serveStale(
   fwdStatus?: number,
 ): void {
   const now = ctx.now();
+  if (error === "refused") res.shouldKeepAlive = false; // as writeUpstreamError: reconnect elsewhere
   const outcome: CacheOutcome = {
     kind: "stale-if-error",
     ttl: ttlSeconds(stale, now),

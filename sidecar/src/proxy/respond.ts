@@ -81,6 +81,10 @@ export function writeUpstreamError(
     res.destroy();
     return status;
   }
+  // Refused: nothing listens upstream (the app exited, e.g. in a rolling restart while this
+  // container still runs). Close the connection, so the client's next request goes through the
+  // Service to a live pod instead of coming back here on its kept-alive connection.
+  if (reason === "refused") res.shouldKeepAlive = false;
   const code = UPSTREAM_CODES[reason];
   const body = JSON.stringify({
     error: code,
