@@ -76,7 +76,9 @@ export async function serveCacheable(
     return serveResult(ctx, req, res, c, ended, lookup.stale, true);
   }
   // Hit-for-pass: the last answer for this key could not be shared; do not queue behind a leader.
-  if (ctx.coalescer.passMarks.passes(c.key, now)) return fillAndServe(ctx, req, res, c, lookup, false);
+  if (ctx.coalescer.passMarks.passes(c.key, now)) {
+    return fillAndServe(ctx, req, res, c, lookup, { coalesce: false, varied });
+  }
   const flight = ctx.coalescer.current(c.key);
   if (flight) {
     ctx.observer.coalesced(c.policy.label, c.route.name);
