@@ -12,6 +12,8 @@ describe("parseConfig", () => {
         upstream: "http://127.0.0.1:8080",
         listen: { host: "0.0.0.0", port: 8080 },
         admin: { host: "127.0.0.1", port: 9901 },
+        adminTokenWait: false,
+        adminInsecure: false,
         logLevel: "info",
         shutdownDelayMs: 5_000,
         drainTimeoutMs: 20_000,
@@ -61,6 +63,30 @@ describe("parseConfig", () => {
         kubeconfig: "/k",
         logLevel: "debug",
       },
+    });
+  });
+
+  describe("the admin API's credential flags", () => {
+    it("reads --admin-token-wait and --admin-insecure, as flags or as true/false variables", () => {
+      const wait = parseConfig([...required, "--admin-token-file", "/t", "--admin-token-wait"], {});
+      expect(wait).toMatchObject({ ok: true, config: { adminTokenFile: "/t", adminTokenWait: true } });
+      const insecure = parseConfig(required, { APICACHE_ADMIN_INSECURE: "true" });
+      expect(insecure).toMatchObject({ ok: true, config: { adminInsecure: true } });
+      expect(parseConfig(required, { APICACHE_ADMIN_INSECURE: "yes" })).toEqual({
+        ok: false,
+        problems: ['APICACHE_ADMIN_INSECURE must be true or false (got "yes")'],
+      });
+    });
+
+    it("rejects --admin-token-wait without a file, and a token file together with --admin-insecure", () => {
+      expect(parseConfig([...required, "--admin-token-wait"], {})).toEqual({
+        ok: false,
+        problems: ["--admin-token-wait needs --admin-token-file FILE"],
+      });
+      expect(parseConfig([...required, "--admin-insecure", "--admin-token-file", "/t"], {})).toEqual({
+        ok: false,
+        problems: ["--admin-insecure and --admin-token-file contradict each other: choose one"],
+      });
     });
   });
 

@@ -13,6 +13,10 @@ export interface Config {
   readonly redisUrl?: string;
   readonly admin: HostPort;
   readonly adminTokenFile?: string;
+  /** The token file may appear after start (an optional Secret volume); until then guarded endpoints say 503. */
+  readonly adminTokenWait: boolean;
+  /** Serve /invalidate, /warm and /stats without a token on a non-loopback --admin address. */
+  readonly adminInsecure: boolean;
   readonly policyConfigMap?: { readonly namespace: string; readonly name: string };
   readonly kubeconfig?: string;
   readonly logLevel: LogLevel;
@@ -42,7 +46,12 @@ Options (each also as an environment variable):
   --redis URL                      redis://, rediss:// or redis+cluster://h:p,h:p (default: in-memory only)
                                                                                               APICACHE_REDIS_URL
   --admin HOST:PORT                admin listener (default 127.0.0.1:9901)                    APICACHE_ADMIN
-  --admin-token-file FILE          bearer token for the admin API                             APICACHE_ADMIN_TOKEN_FILE
+  --admin-token-file FILE          bearer token for /invalidate, /warm and /stats; re-read    APICACHE_ADMIN_TOKEN_FILE
+                                   on change; empty or unreadable: the sidecar does not start
+  --admin-token-wait               the token file may appear after start (optional Secret     APICACHE_ADMIN_TOKEN_WAIT
+                                   volume): until then /invalidate, /warm, /stats answer 503
+  --admin-insecure                 allow /invalidate, /warm and /stats WITHOUT a token on a   APICACHE_ADMIN_INSECURE
+                                   non-loopback --admin address (otherwise: refuse to start)
   --policy-configmap NS/NAME       also watch this ConfigMap's policy.yaml via the API        APICACHE_POLICY_CONFIGMAP
   --kubeconfig FILE                kubeconfig for --policy-configmap (default: in-cluster)    APICACHE_KUBECONFIG
   --log-level LEVEL                fatal|error|warn|info|debug|trace|silent (default info)    APICACHE_LOG_LEVEL
@@ -59,6 +68,8 @@ const OPTIONS = {
   redis: { type: "string" },
   admin: { type: "string" },
   "admin-token-file": { type: "string" },
+  "admin-token-wait": { type: "boolean" },
+  "admin-insecure": { type: "boolean" },
   "policy-configmap": { type: "string" },
   kubeconfig: { type: "string" },
   "log-level": { type: "string" },
@@ -74,6 +85,8 @@ const ENV: Readonly<Record<string, string>> = {
   redis: "APICACHE_REDIS_URL",
   admin: "APICACHE_ADMIN",
   "admin-token-file": "APICACHE_ADMIN_TOKEN_FILE",
+  "admin-token-wait": "APICACHE_ADMIN_TOKEN_WAIT",
+  "admin-insecure": "APICACHE_ADMIN_INSECURE",
   "policy-configmap": "APICACHE_POLICY_CONFIGMAP",
   kubeconfig: "APICACHE_KUBECONFIG",
   "log-level": "APICACHE_LOG_LEVEL",
@@ -99,11 +112,23 @@ export function parseConfig(
     return fromEnv === undefined || fromEnv === "" ? undefined : fromEnv;
   };
   const problems: string[] = [];
-  const config = build(get, problems);
+  const flag = (name: string): boolean => {
+    if (values[name] === true) return true;
+    const fromEnv = env[ENV[name] as string];
+    if (fromEnv === undefined || fromEnv === "" || fromEnv === "false" || fromEnv === "0") return false;
+    if (fromEnv === "true" || fromEnv === "1") return true;
+    problems.push(`${ENV[name]} must be true or false (got ${JSON.stringify(fromEnv)})`);
+    return false;
+  };
+  const config = build(get, flag, problems);
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config: Object.freeze(config) };
 }
 
-function build(get: (flag: string) => string | undefined, problems: string[]): Config {
+function build(
+  get: (flag: string) => string | undefined,
+  flag: (name: string) => boolean,
+  problems: string[],
+): Config {
   const policyFile = get("policy");
   const configMap = get("policy-configmap");
   if (!policyFile && !configMap) problems.push("--policy FILE (or --policy-configmap NS/NAME) is required");
@@ -123,7 +148,6 @@ function build(get: (flag: string) => string | undefined, problems: string[]): C
     problems.push(`--log-level must be one of ${LOG_LEVELS.join(", ")} (got ${JSON.stringify(logLevel)})`);
   }
   const configMapRef = configMap ? namespacedName(configMap, problems) : undefined;
-  const adminTokenFile = get("admin-token-file");
   const kubeconfig = get("kubeconfig");
   return {
     ...(policyFile ? { policyFile } : {}),
@@ -131,13 +155,28 @@ function build(get: (flag: string) => string | undefined, problems: string[]): C
     listen: hostPort("--listen", get("listen") ?? "0.0.0.0:8080", problems),
     ...(redisUrl ? { redisUrl } : {}),
     admin: hostPort("--admin", get("admin") ?? "127.0.0.1:9901", problems),
-    ...(adminTokenFile ? { adminTokenFile } : {}),
+    ...adminAuthConfig(get, flag, problems),
     ...(configMapRef ? { policyConfigMap: configMapRef } : {}),
     ...(kubeconfig ? { kubeconfig } : {}),
     logLevel: logLevel as LogLevel,
     shutdownDelayMs: duration("--shutdown-delay", get("shutdown-delay") ?? "5s", problems),
     drainTimeoutMs: duration("--drain-timeout", get("drain-timeout") ?? "20s", problems),
   };
+}
+
+function adminAuthConfig(
+  get: (flag: string) => string | undefined,
+  flag: (name: string) => boolean,
+  problems: string[],
+): Pick<Config, "adminTokenFile" | "adminTokenWait" | "adminInsecure"> {
+  const adminTokenFile = get("admin-token-file");
+  const adminTokenWait = flag("admin-token-wait");
+  const adminInsecure = flag("admin-insecure");
+  if (adminTokenWait && !adminTokenFile) problems.push("--admin-token-wait needs --admin-token-file FILE");
+  if (adminInsecure && adminTokenFile) {
+    problems.push("--admin-insecure and --admin-token-file contradict each other: choose one");
+  }
+  return { ...(adminTokenFile ? { adminTokenFile } : {}), adminTokenWait, adminInsecure };
 }
 
 function duration(flag: string, text: string, problems: string[]): number {

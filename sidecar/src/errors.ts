@@ -19,6 +19,14 @@ export const ERROR_CODES = {
   UPSTREAM_TRUNCATED: "APICACHE_ERR_UPSTREAM_TRUNCATED",
   /** An admin request lacked the bearer token or carried a wrong one. */
   ADMIN_UNAUTHORIZED: "APICACHE_ERR_ADMIN_UNAUTHORIZED",
+  /** The --admin-token-file is empty, unreadable or missing: the sidecar refuses to start. */
+  ADMIN_TOKEN: "APICACHE_ERR_ADMIN_TOKEN",
+  /** The admin API would serve /invalidate, /warm and /stats without a token on a non-loopback address. */
+  ADMIN_INSECURE: "APICACHE_ERR_ADMIN_INSECURE",
+  /** The token file (--admin-token-wait) has not appeared yet: guarded admin endpoints answer 503. */
+  ADMIN_TOKEN_PENDING: "APICACHE_ERR_ADMIN_TOKEN_PENDING",
+  /** A POST /warm listed more paths than one call may warm. */
+  WARM_TOO_MANY_PATHS: "APICACHE_ERR_WARM_TOO_MANY_PATHS",
   /** An admin request body was not the expected JSON. */
   ADMIN_BAD_REQUEST: "APICACHE_ERR_ADMIN_BAD_REQUEST",
   /** The Kubernetes watch on the policy ConfigMap failed; it is restarted with backoff. */

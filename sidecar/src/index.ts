@@ -2,9 +2,12 @@ import type { Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { formatProblems, INVALID_POLICY_CODE, parseCachePolicyText } from "@apicache/crds";
 import type { Logger } from "pino";
-import { type AdminServer, startAdminServer } from "./admin/server.js";
+import type { AdminAuth } from "./admin/auth.js";
+import { type AdminServer, exposedWithoutToken, startAdminServer } from "./admin/server.js";
 import { StatsRecorder } from "./admin/stats-recorder.js";
+import { TokenFile } from "./admin/token-file.js";
 import { Warmer } from "./admin/warmer.js";
+import { ERROR_CODES, SidecarError } from "./errors.js";
 import { Coalescer } from "./proxy/coalescer.js";
 import type { FillResult, ProxyContext } from "./proxy/context.js";
 import { EntryReader } from "./proxy/entry-reader.js";
@@ -45,8 +48,15 @@ export interface StartSidecarOptions {
   readonly listen?: { readonly host?: string; readonly port?: number };
   /** Admin listener (default 127.0.0.1, a free port); false: none. */
   readonly admin?: { readonly host?: string; readonly port?: number } | false;
-  /** Bearer token required by the admin API (except /healthz and /readyz). */
+  /** Bearer token required by the admin API (except /healthz, /readyz and /metrics). */
   readonly adminToken?: string;
+  /**
+   * The token from a file, re-read every `pollMs` (default 1 s). Empty or unreadable: startSidecar
+   * throws APICACHE_ERR_ADMIN_TOKEN. With `wait`, a file that does not exist yet is allowed.
+   */
+  readonly adminTokenFile?: { readonly path: string; readonly wait?: boolean; readonly pollMs?: number };
+  /** Allow an admin API without a token on a non-loopback address (default: refuse to start). */
+  readonly adminInsecure?: boolean;
   /** A store to use instead of the one the policy and redisUrl describe. */
   readonly store?: CacheStore;
   readonly redisUrl?: string;
@@ -82,6 +92,11 @@ export async function startSidecar(options: StartSidecarOptions): Promise<Sideca
   const log = options.logger ?? createLogger("info");
   const now = options.clock ?? Date.now;
   const policy = compileInitial(options.policy, options.policyOrigin ?? "the policy");
+  const tokenFile = options.adminTokenFile ? new TokenFile({ ...options.adminTokenFile, log }) : undefined;
+  const auth = adminAuth(options, tokenFile);
+  const adminAt = options.admin === false ? undefined : { host: "127.0.0.1", port: 0, ...options.admin };
+  // Before anything listens: an unprotected non-loopback admin API refuses to start.
+  if (adminAt) exposedWithoutToken({ auth, ...adminAt, insecure: options.adminInsecure === true });
   const metrics = createMetrics({ collectDefault: options.logger === undefined });
   const store = options.store ?? buildStore(policy, options, metrics, log, now);
   const holder = new PolicyHolder(policy, metrics, log);
@@ -119,11 +134,13 @@ export async function startSidecar(options: StartSidecarOptions): Promise<Sideca
           holder,
           stats,
           warmer,
-          host: options.admin?.host ?? "127.0.0.1",
-          port: options.admin?.port ?? 0,
+          host: adminAt?.host ?? "127.0.0.1",
+          port: adminAt?.port ?? 0,
           stopping: () => lifecycle.stopping,
-          ...(options.adminToken ? { token: options.adminToken } : {}),
+          auth,
+          insecure: options.adminInsecure === true,
         });
+  tokenFile?.start();
   for (const source of options.sources ?? []) source.start((text, origin) => holder.apply(text, origin));
   log.info(
     {
@@ -148,12 +165,26 @@ export async function startSidecar(options: StartSidecarOptions): Promise<Sideca
     warm: (paths) => warmer.warm(holder.current, paths),
     close: (closeOptions) => {
       lifecycle.stopping = true;
+      tokenFile?.stop();
       return shutdown(
         { server, upgrades, admin, upstream, store, warmer, sources: options.sources ?? [], log },
         { delayMs: closeOptions?.delayMs ?? 0, drainMs: closeOptions?.drainMs ?? 10_000 },
       );
     },
   };
+}
+
+function adminAuth(options: StartSidecarOptions, tokenFile: TokenFile | undefined): AdminAuth {
+  if (tokenFile) return { kind: "token", current: () => tokenFile.current() };
+  const token = options.adminToken;
+  if (token === undefined) return { kind: "open" };
+  if (token.trim() === "") {
+    throw new SidecarError(
+      ERROR_CODES.ADMIN_TOKEN,
+      "adminToken is empty: an empty token would leave the admin API open",
+    );
+  }
+  return { kind: "token", current: () => token };
 }
 
 function compileInitial(text: string, origin: string): CompiledPolicy {

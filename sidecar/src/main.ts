@@ -65,9 +65,6 @@ async function start(config: Readonly<Config>, log: Logger): Promise<Sidecar> {
     if (policy === undefined) policy = await firstText(configMap, log);
     sources.push(configMap);
   }
-  const adminToken = config.adminTokenFile
-    ? readText(config.adminTokenFile, "--admin-token-file", log).trim()
-    : undefined;
   try {
     return await startSidecar({
       policy: policy as string,
@@ -75,7 +72,10 @@ async function start(config: Readonly<Config>, log: Logger): Promise<Sidecar> {
       upstream: config.upstream,
       listen: config.listen,
       admin: config.admin,
-      ...(adminToken ? { adminToken } : {}),
+      ...(config.adminTokenFile
+        ? { adminTokenFile: { path: config.adminTokenFile, wait: config.adminTokenWait } }
+        : {}),
+      adminInsecure: config.adminInsecure,
       ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
       logger: log,
       sources,

@@ -1,20 +1,21 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { ERROR_CODES } from "../errors.js";
+import { ERROR_CODES, SidecarError } from "../errors.js";
 import { pathTag } from "../keys/cache-key.js";
 import type { ProxyContext } from "../proxy/context.js";
 import { probeUpstream } from "../proxy/upstream-probe.js";
 import type { PolicyHolder } from "../reload/policy-holder.js";
 import { normalizePath, splitTarget } from "../routing/normalize-path.js";
 import { INVALIDATION_RULE_ADMIN } from "../telemetry/metric-names.js";
-import { bearerMatches } from "./auth.js";
+import { type AdminAuth, type AdminRejectReason, authorize, isLoopback } from "./auth.js";
 import type { StatsRecorder } from "./stats-recorder.js";
 import { buildStatsReport } from "./stats-report.js";
 import type { Warmer } from "./warmer.js";
 
 /**
  * The admin listener (separate from the proxy): GET /healthz, /readyz, /metrics, /stats;
- * POST /invalidate {tags?, keys?, paths?}; POST /warm {paths?}. With a token, every endpoint except
- * /healthz, /readyz and /metrics needs `Authorization: Bearer <token>`.
+ * POST /invalidate {tags?, keys?, paths?}; POST /warm {paths?, host?}. /healthz, /readyz and /metrics
+ * are open (probes, Prometheus); every other endpoint needs `Authorization: Bearer <token>` unless the
+ * API is `open` — which it may be only on a loopback address, or with `insecure` (--admin-insecure).
  */
 export interface AdminOptions {
   readonly ctx: ProxyContext;
@@ -23,7 +24,9 @@ export interface AdminOptions {
   readonly warmer: Warmer;
   readonly host: string;
   readonly port: number;
-  readonly token?: string;
+  readonly auth: AdminAuth;
+  /** Allow an `open` API on a non-loopback address (--admin-insecure). */
+  readonly insecure?: boolean;
   /** True once the sidecar shuts down: readiness says no, so endpoints drop the pod first. */
   readonly stopping?: () => boolean;
 }
@@ -34,9 +37,16 @@ export interface AdminServer {
 }
 
 const OPEN = new Set(["/healthz", "/readyz", "/metrics"]);
+const KNOWN_PATHS = new Set(["/stats", "/invalidate", "/warm"]);
 const MAX_BODY = 1024 * 1024;
 
 export async function startAdminServer(options: AdminOptions): Promise<AdminServer> {
+  if (exposedWithoutToken(options)) {
+    options.ctx.log.warn(
+      { code: ERROR_CODES.ADMIN_INSECURE, admin: `${options.host}:${options.port}` },
+      "--admin-insecure: /invalidate, /warm and /stats are open to anyone who can reach the admin address",
+    );
+  }
   const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
     route(options, req, res).catch((error: unknown) => {
       options.ctx.log.error({ err: error, path: req.url }, "admin request failed");
@@ -55,13 +65,26 @@ export async function startAdminServer(options: AdminOptions): Promise<AdminServ
   return { url, close: () => closeServer(server) };
 }
 
+/**
+ * Refuses (throws APICACHE_ERR_ADMIN_INSECURE) to serve the mutation API without a credential beyond
+ * the pod, unless told to; true when it is told to (the caller warns).
+ */
+export function exposedWithoutToken(
+  options: Pick<AdminOptions, "auth" | "host" | "port" | "insecure">,
+): boolean {
+  if (options.auth.kind !== "open" || isLoopback(options.host)) return false;
+  if (options.insecure) return true;
+  throw new SidecarError(
+    ERROR_CODES.ADMIN_INSECURE,
+    `the admin API on ${options.host}:${options.port} (not a loopback address) would let anyone who can reach it flush the cache (/invalidate), make it fetch (/warm) and read /stats: give --admin-token-file FILE, listen on 127.0.0.1, or pass --admin-insecure to allow it`,
+  );
+}
+
 async function route(options: AdminOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { path } = splitTarget(req.url ?? "/");
-  if (options.token && !OPEN.has(path) && !bearerMatches(req.headers.authorization, options.token)) {
-    return json(res, 401, {
-      error: ERROR_CODES.ADMIN_UNAUTHORIZED,
-      message: "send Authorization: Bearer <token from --admin-token-file>",
-    });
+  if (!OPEN.has(path)) {
+    const rejected = authorize(options.auth, req.headers.authorization);
+    if (rejected) return refuse(options, res, path, rejected);
   }
   const endpoint = `${req.method} ${path}`;
   switch (endpoint) {
@@ -90,6 +113,31 @@ async function route(options: AdminOptions, req: IncomingMessage, res: ServerRes
         ],
       });
   }
+}
+
+/** 401 (no or wrong token) or 503 (token file not there yet), with a stable code; counted. */
+function refuse(options: AdminOptions, res: ServerResponse, path: string, reason: AdminRejectReason): void {
+  const endpoint = KNOWN_PATHS.has(path) ? path : "other";
+  options.ctx.metrics.adminRejected.labels(endpoint, reason).inc();
+  if (reason === "token-pending") {
+    res.setHeader("retry-after", "10");
+    json(res, 503, {
+      error: ERROR_CODES.ADMIN_TOKEN_PENDING,
+      message: "the admin token file has not appeared yet (its Secret is being created): retry shortly",
+    });
+    return;
+  }
+  res.setHeader(
+    "www-authenticate",
+    `Bearer realm="apicache-admin"${reason === "invalid" ? ', error="invalid_token"' : ""}`,
+  );
+  json(res, 401, {
+    error: ERROR_CODES.ADMIN_UNAUTHORIZED,
+    message:
+      reason === "missing"
+        ? "send Authorization: Bearer <token from --admin-token-file>"
+        : "the bearer token does not match --admin-token-file",
+  });
 }
 
 async function readiness(options: AdminOptions, res: ServerResponse): Promise<void> {

@@ -184,6 +184,12 @@ export const SIDECAR_METRICS = {
     ["result"],
     "Policy reloads, by result: success, or failure (the last good policy stays).",
   ),
+  adminRejected: metric(
+    "admin_rejected_requests_total",
+    "counter",
+    ["endpoint", "reason"],
+    "Admin API requests refused for want of the bearer token, by reason: missing, invalid, token-pending.",
+  ),
 } as const satisfies Record<string, MetricDefinition>;
 
 export type SidecarMetricKey = keyof typeof SIDECAR_METRICS;

@@ -23,6 +23,7 @@ export interface SidecarMetrics {
   readonly coalesced: Counter<string>;
   readonly configInfo: Gauge<string>;
   readonly configReloads: Counter<string>;
+  readonly adminRejected: Counter<string>;
 }
 
 export function createMetrics(options: { collectDefault?: boolean } = {}): SidecarMetrics {
@@ -57,6 +58,7 @@ export function createMetrics(options: { collectDefault?: boolean } = {}): Sidec
     coalesced: build(m.coalesced) as Counter<string>,
     configInfo: build(m.configInfo) as Gauge<string>,
     configReloads: build(m.configReloads) as Counter<string>,
+    adminRejected: build(m.adminRejected) as Counter<string>,
   };
   for (const result of ["success", "failure"]) metrics.configReloads.labels(result).inc(0);
   if (options.collectDefault) {
