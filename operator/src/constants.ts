@@ -17,6 +17,10 @@ export const CONFIG_VOLUME = "apicache-config";
 export const CONFIG_MOUNT_PATH = "/etc/apicache";
 export const POLICY_KEY = "policy.yaml";
 export const ADMIN_PORT = 9901;
+/** The sidecar's admin token: a Secret per policy, mounted read-only into every injected sidecar. */
+export const ADMIN_TOKEN_VOLUME = "apicache-admin-token";
+export const ADMIN_TOKEN_MOUNT_PATH = "/var/run/apicache/admin";
+export const ADMIN_TOKEN_KEY = "token";
 export const ADMIN_PORT_NAME = "apicache-admin";
 /** Preferred port of the sidecar's proxy listener; the next free one is taken when an app uses it. */
 export const DEFAULT_SIDECAR_PORT = 9900;
@@ -29,6 +33,11 @@ export const WEBHOOK_CONFIGURATION = "apicache-sidecar-injector";
 /** Name of the ConfigMap (and its Role/RoleBinding) that carries a policy's rendered config. */
 export function configMapName(policyName: string): string {
   return `apicache-${policyName}`;
+}
+
+/** Name of the Secret holding a policy's admin API token (key `token`). */
+export function adminTokenSecretName(policyName: string): string {
+  return `apicache-${policyName}-admin`;
 }
 
 export const CACHEPOLICY = { group: "apicache.io", version: "v1alpha1", plural: "cachepolicies" } as const;

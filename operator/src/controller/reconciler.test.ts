@@ -13,10 +13,19 @@ class FakeWriter implements ClusterWriter {
   applied: AppliedObject[] = [];
   statuses: CachePolicyStatus[] = [];
   events: PolicyEvent[] = [];
+  /** What create() was called with, and the names that already exist in the "cluster". */
+  created: AppliedObject[] = [];
+  existing = new Set<string>();
   failApply = false;
   async apply(object: AppliedObject) {
     if (this.failApply) throw new Error("etcd unavailable");
     this.applied.push(object);
+  }
+  async create(object: AppliedObject) {
+    this.created.push(object);
+    if (this.existing.has(object.metadata.name)) return "exists" as const;
+    this.existing.add(object.metadata.name);
+    return "created" as const;
   }
   async patchStatus(_ns: string, _name: string, status: CachePolicyStatus) {
     this.statuses.push(status);
@@ -28,6 +37,7 @@ class FakeWriter implements ClusterWriter {
 }
 
 function setup(policies: StoredPolicy[], pods: V1Pod[] = []) {
+  let tokens = 0;
   const writer = new FakeWriter();
   const store = { policies };
   const reconciler = new Reconciler({
@@ -38,6 +48,7 @@ function setup(policies: StoredPolicy[], pods: V1Pod[] = []) {
     writer,
     clock: new FakeClock(Date.parse("2025-05-01T00:00:00Z")),
     log: pino({ level: "silent" }),
+    newToken: () => `token-${++tokens}`,
   });
   return { writer, reconciler, store };
 }
@@ -148,6 +159,51 @@ describe("reconciling a CachePolicy", () => {
   it("does nothing for a deleted policy", async () => {
     const { writer, reconciler } = setup([]);
     await reconciler.reconcile("shop/gone");
-    expect([writer.applied, writer.statuses, writer.events]).toEqual([[], [], []]);
+    expect([writer.applied, writer.statuses, writer.events, writer.created]).toEqual([[], [], [], []]);
+  });
+
+  describe("the admin token Secret", () => {
+    it("creates it once, owned by the policy, with a token under the key the sidecar reads", async () => {
+      const { writer, reconciler, store } = setup([storedPolicy({})]);
+      await reconciler.reconcile("shop/booking-api");
+      expect(writer.created).toEqual([
+        {
+          apiVersion: "v1",
+          kind: "Secret",
+          type: "Opaque",
+          metadata: expect.objectContaining({
+            name: "apicache-booking-api-admin",
+            namespace: "shop",
+            labels: expect.objectContaining({ "apicache.io/policy": "booking-api" }),
+            ownerReferences: [
+              expect.objectContaining({ kind: "CachePolicy", name: "booking-api", controller: true }),
+            ],
+          }),
+          stringData: { token: "token-1" },
+        },
+      ]);
+      store.policies = [withStatus(store.policies[0] as StoredPolicy, writer)];
+      await reconciler.reconcile("shop/booking-api");
+      expect(writer.created).toHaveLength(1);
+    });
+
+    it("never replaces an existing one (its token is in use), and creates a deleted one again at drift repair", async () => {
+      const { writer, reconciler } = setup([storedPolicy({})]);
+      writer.existing.add("apicache-booking-api-admin");
+      await reconciler.reconcile("shop/booking-api");
+      expect(writer.created).toHaveLength(1);
+      expect(writer.existing.has("apicache-booking-api-admin")).toBe(true);
+      writer.existing.delete("apicache-booking-api-admin"); // someone deleted it to rotate the token
+      reconciler.invalidateAll();
+      await reconciler.reconcile("shop/booking-api");
+      expect(writer.created.at(-1)).toMatchObject({ stringData: { token: "token-2" } });
+    });
+
+    it("is not created for an invalid policy", async () => {
+      const bad = storedPolicy({ spec: { routes: [{ name: "r", path: "/a/:id", tags: ["u:{nope}"] }] } });
+      const { writer, reconciler } = setup([bad]);
+      await reconciler.reconcile("shop/booking-api");
+      expect(writer.created).toEqual([]);
+    });
   });
 });

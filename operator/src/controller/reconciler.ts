@@ -3,6 +3,7 @@ import type { CachePolicyStatus } from "@apicache/crds";
 import type { V1ConfigMap, V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { OPERATOR_ERROR_CODES, OperatorError } from "../errors.js";
+import { adminTokenSecretManifest, newAdminToken } from "../policy/admin-token-secret.js";
 import type { PolicyIndex } from "../policy/policy-index.js";
 import {
   configMapManifest,
@@ -21,7 +22,8 @@ import { sameJson } from "./same-json.js";
 
 /**
  * One CachePolicy reconcile, level-based and idempotent, in a fixed order:
- * validate → render → apply ConfigMap + Role + RoleBinding → count pods → patch /status → Events.
+ * validate → render → apply ConfigMap + Role + RoleBinding, create the admin token Secret → count pods
+ * → patch /status → Events.
  * Reads only from caches; writes through `ClusterWriter` (the API in production, a fake in tests).
  */
 export interface AppliedObject {
@@ -33,6 +35,8 @@ export interface AppliedObject {
 export interface ClusterWriter {
   /** Server-side apply (field manager apicache-operator, force). */
   apply(object: AppliedObject): Promise<void>;
+  /** Creates the object unless one of that name exists (then leaves it as it is). */
+  create(object: AppliedObject): Promise<"created" | "exists">;
   /** Merge-patches /status; returns the stored object's new resourceVersion. */
   patchStatus(namespace: string, name: string, status: CachePolicyStatus): Promise<string | undefined>;
   event(policy: StoredPolicy, event: PolicyEvent): Promise<void>;
@@ -45,6 +49,8 @@ export interface ReconcilerDeps {
   readonly writer: ClusterWriter;
   readonly clock: Clock;
   readonly log: Logger;
+  /** A new admin API token (default: 256 random bits); tests pass a fixed one. */
+  readonly newToken?: () => string;
 }
 
 export class Reconciler {
@@ -90,7 +96,7 @@ export class Reconciler {
         await this.applyOwned(policyRef(stored), rendered, pods.serviceAccounts);
         configHash = rendered.configHash;
       } catch (error) {
-        applyError = `Applying ConfigMap/Role/RoleBinding failed: ${(error as Error).message}.`;
+        applyError = `Applying ConfigMap/Role/RoleBinding/admin token Secret failed: ${(error as Error).message}.`;
       }
     } else if (previous) {
       pods = {
@@ -168,6 +174,27 @@ export class Reconciler {
       await this.deps.writer.apply(object);
       this.applied.set(id, hash);
     }
+    await this.ensureAdminTokenSecret(ref);
+  }
+
+  /**
+   * Creates the admin token Secret once; an existing one is left alone (its token may be in use, or
+   * rotated by hand). A deleted one is created again, with a new token, at the next drift repair
+   * (invalidateAll) — deleting it is how a token is rotated.
+   */
+  private async ensureAdminTokenSecret(ref: PolicyRef) {
+    const secret = adminTokenSecretManifest(ref, "");
+    const id = `Secret/${secret.metadata.namespace}/${secret.metadata.name}`;
+    if (this.applied.has(id)) return;
+    const token = (this.deps.newToken ?? newAdminToken)();
+    const result = await this.deps.writer.create(adminTokenSecretManifest(ref, token));
+    if (result === "created") {
+      this.deps.log.info(
+        { namespace: ref.namespace, secret: secret.metadata.name },
+        "created the admin token Secret",
+      );
+    }
+    this.applied.set(id, result);
   }
 }
 

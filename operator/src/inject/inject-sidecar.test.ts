@@ -61,6 +61,9 @@ describe("injectSidecar", () => {
         "0.0.0.0:9900",
         "--admin",
         "0.0.0.0:9901",
+        "--admin-token-file",
+        "/var/run/apicache/admin/token",
+        "--admin-token-wait",
       ]);
       expect(sidecar.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "apicache-admin" });
       expect(sidecar.securityContext).toMatchObject({
@@ -76,10 +79,38 @@ describe("injectSidecar", () => {
         name: "apicache-config",
         configMap: { name: "apicache-booking-api" },
       });
+      expect(sidecar.volumeMounts).toContainEqual({
+        name: "apicache-config",
+        mountPath: "/etc/apicache",
+        readOnly: true,
+      });
+    });
+
+    it("mounts the policy's admin token Secret read-only, optional so the pod starts before it exists", () => {
+      expect(pod.spec?.volumes).toContainEqual({
+        name: "apicache-admin-token",
+        secret: { secretName: "apicache-booking-api-admin", optional: true },
+      });
       expect(sidecar.volumeMounts).toEqual([
         { name: "apicache-config", mountPath: "/etc/apicache", readOnly: true },
+        { name: "apicache-admin-token", mountPath: "/var/run/apicache/admin", readOnly: true },
       ]);
+      expect(app.volumeMounts ?? []).not.toContainEqual(
+        expect.objectContaining({ name: "apicache-admin-token" }),
+      );
     });
+
+    it.each(["apicache-config", "apicache-admin-token"])(
+      "leaves a pod that already has a volume named %s alone",
+      (name) => {
+        const pod = bookingPod();
+        pod.spec = { ...pod.spec, containers: pod.spec?.containers ?? [], volumes: [{ name, emptyDir: {} }] };
+        expect(injectSidecar(pod, policy(), options)).toMatchObject({
+          injected: false,
+          reason: "NameConflict",
+        });
+      },
+    );
 
     it("records the policy and config hash in the status annotation", () => {
       expect(parseInjectionStatus(pod)).toEqual({

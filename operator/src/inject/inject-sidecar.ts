@@ -2,6 +2,8 @@ import type { CachePolicy } from "@apicache/crds";
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
 import {
   ADMIN_PORT,
+  ADMIN_TOKEN_VOLUME,
+  adminTokenSecretName,
   CONFIG_VOLUME,
   configMapName,
   DEFAULT_SIDECAR_PORT,
@@ -80,9 +82,10 @@ function precheck(pod: V1Pod): InjectionResult | undefined {
   if (pod.spec?.hostNetwork === true) {
     return skip(pod, "HostNetwork", "hostNetwork pods share the node's ports: the sidecar is not injected");
   }
-  if ((pod.spec?.volumes ?? []).some((volume) => volume.name === CONFIG_VOLUME)) {
-    return skip(pod, "NameConflict", `the pod already has a volume named ${CONFIG_VOLUME}`);
-  }
+  const taken = (pod.spec?.volumes ?? []).find((volume) =>
+    [CONFIG_VOLUME, ADMIN_TOKEN_VOLUME].includes(volume.name),
+  );
+  if (taken) return skip(pod, "NameConflict", `the pod already has a volume named ${taken.name}`);
   return undefined;
 }
 
@@ -159,6 +162,12 @@ function assemble(pod: V1Pod, parts: Parts): V1Pod {
       volumes: [
         ...(spec.volumes ?? []),
         { name: CONFIG_VOLUME, configMap: { name: configMapName(policy.metadata.name) } },
+        // optional: a pod admitted before the operator created the Secret still starts; the kubelet
+        // fills the volume once the Secret exists, and the sidecar picks the token up (--admin-token-wait).
+        {
+          name: ADMIN_TOKEN_VOLUME,
+          secret: { secretName: adminTokenSecretName(policy.metadata.name), optional: true },
+        },
       ],
     },
   };

@@ -3,6 +3,9 @@ import type { V1Container, V1EnvVar, V1ResourceRequirements } from "@kubernetes/
 import {
   ADMIN_PORT,
   ADMIN_PORT_NAME,
+  ADMIN_TOKEN_KEY,
+  ADMIN_TOKEN_MOUNT_PATH,
+  ADMIN_TOKEN_VOLUME,
   CONFIG_MOUNT_PATH,
   CONFIG_VOLUME,
   configMapName,
@@ -65,6 +68,12 @@ export function sidecarContainer(spec: SidecarSpec): V1Container {
     `0.0.0.0:${spec.listenPort}`,
     "--admin",
     `0.0.0.0:${ADMIN_PORT}`,
+    // The admin port is reachable from every pod: /invalidate, /warm and /stats need the policy's
+    // token. The Secret volume is optional (a pod may be admitted before the operator created the
+    // Secret): until the file appears, the sidecar refuses those endpoints instead of failing to start.
+    "--admin-token-file",
+    `${ADMIN_TOKEN_MOUNT_PATH}/${ADMIN_TOKEN_KEY}`,
+    "--admin-token-wait",
     ...(spec.logLevel ? ["--log-level", spec.logLevel] : []),
   ];
   const adminProbe = (path: string) => ({ httpGet: { path, port: ADMIN_PORT_NAME } });
@@ -95,7 +104,10 @@ export function sidecarContainer(spec: SidecarSpec): V1Container {
       capabilities: { drop: ["ALL"] },
       seccompProfile: { type: "RuntimeDefault" },
     },
-    volumeMounts: [{ name: CONFIG_VOLUME, mountPath: CONFIG_MOUNT_PATH, readOnly: true }],
+    volumeMounts: [
+      { name: CONFIG_VOLUME, mountPath: CONFIG_MOUNT_PATH, readOnly: true },
+      { name: ADMIN_TOKEN_VOLUME, mountPath: ADMIN_TOKEN_MOUNT_PATH, readOnly: true },
+    ],
     terminationMessagePolicy: "FallbackToLogsOnError",
   };
 }

@@ -1,5 +1,6 @@
 import type { CachePolicyStatus } from "@apicache/crds";
 import {
+  ApiException,
   type CoreV1Api,
   type CustomObjectsApi,
   type KubernetesObjectApi,
@@ -27,6 +28,16 @@ export class ApiClusterWriter implements ClusterWriter {
       true,
       PatchStrategy.ServerSideApply,
     );
+  }
+
+  async create(object: AppliedObject): Promise<"created" | "exists"> {
+    try {
+      await this.apis.objects.create(object as never, undefined, undefined, FIELD_MANAGER);
+      return "created";
+    } catch (error) {
+      if (error instanceof ApiException && error.code === 409) return "exists";
+      throw error;
+    }
   }
 
   async patchStatus(namespace: string, name: string, status: CachePolicyStatus): Promise<string | undefined> {

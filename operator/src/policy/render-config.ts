@@ -44,9 +44,9 @@ export interface PolicyRef {
   readonly uid: string;
 }
 
-function ownedMetadata(policy: PolicyRef) {
+export function ownedMetadata(policy: PolicyRef, name = configMapName(policy.name)) {
   return {
-    name: configMapName(policy.name),
+    name,
     namespace: policy.namespace,
     labels: {
       [MANAGED_BY_LABEL]: FIELD_MANAGER,

@@ -306,6 +306,16 @@ describe("the operator under exactly the RBAC the Helm chart grants it", () => {
     expect(binding.metadata?.ownerReferences).toEqual([ownerRef]);
   });
 
+  it("creates the policy's admin token Secret (create is all it holds on Secrets there)", async () => {
+    const secret = await waitFor("the admin token Secret", async () =>
+      clients.core.readNamespacedSecret({ namespace: ns, name: `${owned}-admin` }),
+    );
+    expect(secret.metadata?.ownerReferences).toEqual([
+      expect.objectContaining({ kind: "CachePolicy", name: policy, controller: true }),
+    ]);
+    expect(Buffer.from(secret.data?.token ?? "", "base64").toString().length).toBeGreaterThanOrEqual(40);
+  });
+
   it("records an Event on the CachePolicy", async () => {
     const event = await waitFor("a ConfigApplied Event on the CachePolicy", async () => {
       const events = await clients.core.listNamespacedEvent({

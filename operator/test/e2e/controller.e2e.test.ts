@@ -128,6 +128,32 @@ describe("the operator against a real API server", () => {
           configMap: expect.objectContaining({ name: "apicache-booking" }),
         }),
       );
+      // The admin token: the policy's Secret, created by the operator and owned by the policy, mounted
+      // read-only into the sidecar, which reads it through --admin-token-file.
+      expect(stored.spec?.volumes).toContainEqual(
+        expect.objectContaining({
+          name: "apicache-admin-token",
+          secret: expect.objectContaining({ secretName: "apicache-booking-admin", optional: true }),
+        }),
+      );
+      expect(sidecar?.volumeMounts).toContainEqual(
+        expect.objectContaining({
+          name: "apicache-admin-token",
+          mountPath: "/var/run/apicache/admin",
+          readOnly: true,
+        }),
+      );
+      expect(sidecar?.args).toEqual(
+        expect.arrayContaining(["--admin-token-file", "/var/run/apicache/admin/token", "--admin-token-wait"]),
+      );
+      const secret = await clients.core.readNamespacedSecret({
+        namespace: ns,
+        name: "apicache-booking-admin",
+      });
+      expect(secret.metadata?.ownerReferences).toEqual([
+        expect.objectContaining({ kind: "CachePolicy", name: "booking", controller: true }),
+      ]);
+      expect(secret.data?.token).toBeTruthy();
       const status = JSON.parse(stored.metadata?.annotations?.[STATUS] ?? "{}");
       const policy = await readPolicy(clients, ns, "booking");
       expect(status).toMatchObject({ policy: "booking", configHash: policy.status?.configHash });

@@ -65,11 +65,21 @@ async function runInjectedSidecar(
       "current-context": "sa",
     }),
   );
+  // The admin token Secret's keys as files, where the kubelet mounts the Secret volume.
+  const tokenDir = mkdtempSync(join(tmpdir(), "apicache-admin-token-"));
+  const secret = await waitFor("the policy's admin token Secret", () =>
+    clients.core.readNamespacedSecret({ namespace, name: "apicache-api-admin" }),
+  );
+  for (const [key, value] of Object.entries(secret.data ?? {}))
+    writeFileSync(join(tokenDir, key), Buffer.from(value, "base64"));
   const [listen, admin] = [await freePort(), await freePort()];
   const mount = sidecar.volumeMounts?.find((m) => m.name === "apicache-config")?.mountPath as string;
+  const tokenMount = sidecar.volumeMounts?.find((m) => m.name === "apicache-admin-token")
+    ?.mountPath as string;
   const args = (sidecar.args ?? []).map((arg) =>
     arg
       .replace(mount, dir)
+      .replace(tokenMount, tokenDir)
       .replace(/^http:\/\/127\.0\.0\.1:\d+$/, `http://127.0.0.1:${upstreamPort}`)
       .replace(/^0\.0\.0\.0:9901$/, `127.0.0.1:${admin}`)
       .replace(/^0\.0\.0\.0:\d+$/, `127.0.0.1:${listen}`),
@@ -168,6 +178,22 @@ describe("policy changes reach a running sidecar", () => {
     await second.text();
     expect(second.headers.get("cache-status")).toMatch(/^apicache; hit/);
     expect(upstreamCalls).toBe(1);
+  });
+
+  it("guards the injected sidecar's /invalidate with the token from the policy's Secret", async () => {
+    const secret = await clients.core.readNamespacedSecret({ namespace: ns, name: "apicache-api-admin" });
+    const token = Buffer.from(secret.data?.token ?? "", "base64").toString();
+    const invalidate = (headers: Record<string, string>) =>
+      fetch(`http://127.0.0.1:${sidecar.admin}/invalidate`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ tags: ["nothing"] }),
+      });
+    const anonymous = await invalidate({});
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("www-authenticate")).toContain("Bearer");
+    expect((await invalidate({ authorization: `Bearer ${token}` })).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${sidecar.admin}/metrics`)).status).toBe(200);
   });
 
   it(`applies TTL edits within ${TARGET_P99_MS} ms (p99 over ${EDITS} edits), without a restart`, async () => {
