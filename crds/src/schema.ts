@@ -404,6 +404,16 @@ export const WarmSchema = Type.Object(
   {
     path: PATH("A concrete path (with query) to request through the cache.", "/api/v2/services?active=true"),
     every: Duration({ min: "10s", max: "24h" }, { description: "How often to refresh it.", example: "10m" }),
+    host: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 259,
+        pattern: "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$",
+        description:
+          "The Host header the refresh carries, and so the key the entry is stored under: the host (and port, if clients send one) your clients use, e.g. the Service name. Default: the upstream's address (127.0.0.1:<port>). Warming never borrows a client's Host.",
+        example: "booking-api.shop.svc",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

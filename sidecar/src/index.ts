@@ -162,7 +162,11 @@ export async function startSidecar(options: StartSidecarOptions): Promise<Sideca
     stats,
     policy: () => holder.current,
     reload: (text, origin = "reload") => holder.apply(text, origin),
-    warm: (paths) => warmer.warm(holder.current, paths),
+    warm: (paths) =>
+      warmer.warm(
+        holder.current,
+        paths?.map((path) => ({ path })),
+      ),
     close: (closeOptions) => {
       lifecycle.stopping = true;
       tokenFile?.stop();

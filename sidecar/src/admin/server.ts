@@ -9,7 +9,7 @@ import { INVALIDATION_RULE_ADMIN } from "../telemetry/metric-names.js";
 import { type AdminAuth, type AdminRejectReason, authorize, isLoopback } from "./auth.js";
 import type { StatsRecorder } from "./stats-recorder.js";
 import { buildStatsReport } from "./stats-report.js";
-import type { Warmer } from "./warmer.js";
+import { MAX_WARM_PATHS, type Warmer } from "./warmer.js";
 
 /**
  * The admin listener (separate from the proxy): GET /healthz, /readyz, /metrics, /stats;
@@ -39,6 +39,8 @@ export interface AdminServer {
 const OPEN = new Set(["/healthz", "/readyz", "/metrics"]);
 const KNOWN_PATHS = new Set(["/stats", "/invalidate", "/warm"]);
 const MAX_BODY = 1024 * 1024;
+/** host[:port], as spec.warm[].host allows. */
+const WARM_HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$/;
 
 export async function startAdminServer(options: AdminOptions): Promise<AdminServer> {
   if (exposedWithoutToken(options)) {
@@ -195,16 +197,26 @@ async function invalidate(options: AdminOptions, req: IncomingMessage, res: Serv
 async function warm(options: AdminOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readJson(req, true);
   const paths = body === null ? undefined : stringList(body, "paths");
-  if (body === undefined || (body !== null && paths === undefined)) {
+  const host = body?.host;
+  const hostOk = host === undefined || (typeof host === "string" && WARM_HOST.test(host));
+  if (body === undefined || (body !== null && paths === undefined) || !hostOk) {
     return json(res, 400, {
       error: ERROR_CODES.ADMIN_BAD_REQUEST,
-      message: 'send no body, or JSON {"paths": ["/path?query", ...]}',
+      message:
+        'send no body, or JSON {"paths": ["/path?query", ...], "host": "api.example.com"} (host optional)',
     });
   }
-  const results = await options.warmer.warm(
-    options.holder.current,
-    paths && paths.length > 0 ? paths : undefined,
-  );
+  if (paths && paths.length > MAX_WARM_PATHS) {
+    return json(res, 400, {
+      error: ERROR_CODES.WARM_TOO_MANY_PATHS,
+      message: `at most ${MAX_WARM_PATHS} paths per call (got ${paths.length}): split the list`,
+    });
+  }
+  const targets =
+    paths && paths.length > 0
+      ? paths.map((path) => ({ path, ...(typeof host === "string" ? { host } : {}) }))
+      : undefined;
+  const results = await options.warmer.warm(options.holder.current, targets);
   json(res, 200, { results });
 }
 

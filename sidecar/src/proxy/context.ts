@@ -55,6 +55,4 @@ export interface ProxyContext {
   readonly coalescer: Coalescer<FillResult>;
   readonly invalidator: Invalidator;
   readonly entries: EntryReader;
-  /** The Host most recently seen on a cached route (the warmer keys its requests with it). */
-  lastHost?: string;
 }

@@ -90,14 +90,13 @@ interface Classified {
 }
 
 export function cacheableRequest(
-  ctx: Pick<ProxyContext, "upstream" | "lastHost">,
+  ctx: Pick<ProxyContext, "upstream">,
   req: Pick<IncomingMessage, "headers" | "method">,
   classified: Classified,
 ): CacheableRequest {
   const { policy, match, path } = classified;
   const { route } = match;
   const host = firstValue(req.headers.host) ?? ctx.upstream.host;
-  ctx.lastHost = host;
   const pairs = declaredQuery(classified.query, route.keyQuery);
   const canonicalQuery = formatQuery(pairs);
   const perUser = route.rules.scope === "PerUser";

@@ -6,18 +6,18 @@ import type { ProxyContext } from "./context.js";
 import { fill } from "./fill.js";
 import { cacheableRequest } from "./handler.js";
 
-/** One forced refresh of a path through the cache path (warming). */
+/** One forced refresh of a path through the cache path (warming), keyed as a request for `host`. */
 export async function handleFill(
   ctx: ProxyContext,
   policy: ReturnType<ProxyContext["policy"]>,
   target: string,
+  host: string,
 ): Promise<WarmResult> {
   if (policy.mode === "Off") return { path: target, ok: false, error: "mode is Off" };
   const { path: raw, query } = splitTarget(target);
   const path = normalizePath(raw);
   const match = matchRoute(policy, "GET", pathSegments(path));
   if (!match) return { path: target, ok: false, error: "no route caches this path" };
-  const host = ctx.lastHost ?? ctx.upstream.host;
   const base = cacheableRequest(
     ctx,
     { method: "GET", headers: { host } },

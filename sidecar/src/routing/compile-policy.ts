@@ -76,7 +76,7 @@ export interface CompiledPolicy {
     readonly headers: readonly string[];
   };
   readonly upstreamTimeoutMs: number;
-  readonly warm: readonly { readonly path: string; readonly everyMs: number }[];
+  readonly warm: readonly { readonly path: string; readonly everyMs: number; readonly host?: string }[];
   readonly store: {
     readonly keyPrefix: string;
     readonly memoryMaxBytes: number;
@@ -111,7 +111,11 @@ export function compilePolicy(policy: CachePolicy, text: string): CompiledPolicy
       headers: [...new Set(spec.forwarding.headers.map((name) => name.toLowerCase()))],
     },
     upstreamTimeoutMs: durationMs(spec.upstream.timeout),
-    warm: spec.warm.map((warm) => ({ path: warm.path, everyMs: durationMs(warm.every) })),
+    warm: spec.warm.map((warm) => ({
+      path: warm.path,
+      everyMs: durationMs(warm.every),
+      ...(warm.host === undefined ? {} : { host: warm.host }),
+    })),
     store: {
       keyPrefix: spec.store.redis?.keyPrefix ?? label,
       memoryMaxBytes: quantityBytes(spec.store.memory.maxBytes),
