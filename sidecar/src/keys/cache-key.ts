@@ -50,7 +50,9 @@ export function cacheKey(parts: KeyParts): string {
   for (let i = 0; i < parts.keyHeaders.length; i++) {
     const name = parts.keyHeaders[i] as string;
     if (i > 0) key += "&";
-    key += `${name}=${keyValue(name, joinedValue(parts.headers[name]) ?? "", parts.identityHeaders)}`;
+    const value = joinedValue(parts.headers[name]);
+    // Absent (`~`) is not empty (`=`): a fill sends an empty field, and an upstream may tell them apart.
+    key += value === undefined ? `${name}~` : `${name}=${keyValue(name, value, parts.identityHeaders)}`;
   }
   key += parts.scope === "Public" ? "|public" : `|user:${parts.identityHash ?? "anon"}`;
   return boundKey(key);

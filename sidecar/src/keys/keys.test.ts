@@ -131,6 +131,12 @@ describe("the cache key", () => {
     expect(cacheKey({ ...base, ...change })).not.toBe(cacheKey(base));
   });
 
+  it("tells an absent key header from an empty one: a fill sends the empty one", () => {
+    expect(cacheKey({ ...base, headers: { "accept-language": "" } })).not.toBe(
+      cacheKey({ ...base, headers: {} }),
+    );
+  });
+
   it("ignores undeclared headers", () => {
     expect(cacheKey({ ...base, headers: { ...base.headers, "x-forwarded-host": "evil" } })).toBe(
       cacheKey(base),
