@@ -4,12 +4,12 @@ import { freePort } from "@apicache/testkit/ports";
 import { type Spawned, spawnTracked } from "@apicache/testkit/processes";
 import { type RedisServer, startRedis } from "@apicache/testkit/redis";
 import { waitFor } from "@apicache/testkit/wait";
-import { startReqNumRelay } from "./req-num-relay.js";
 import { HERE, startOrigin } from "./suite.js";
 
 /**
  * The cache under test: the apicache-sidecar binary (from source) with the conformance policy, on a
- * real redis-server, in front of the suite's origin, with the Req-Num relay on both sides.
+ * real redis-server, in front of the suite's origin. The policy declares the suite's bookkeeping
+ * headers (Req-Num, Test-ID) forward-only, so they reach the origin on fills without entering keys.
  */
 export const POLICY = join(HERE, "cache-tests.policy.yaml");
 const ROOT = join(HERE, "..", "..", "..");
@@ -23,9 +23,9 @@ export interface SidecarUnderTest {
 
 export async function startSidecarUnderTest(): Promise<SidecarUnderTest> {
   const origin = await startOrigin();
-  const relay = await startReqNumRelay({ origin: origin.url });
   let redis: RedisServer | undefined;
   let sidecar: Spawned | undefined;
+  let base: string;
   try {
     redis = await startRedis();
     const port = await freePort();
@@ -36,7 +36,7 @@ export async function startSidecarUnderTest(): Promise<SidecarUnderTest> {
         "--import",
         "tsx",
         MAIN,
-        ...["--policy", POLICY, "--upstream", relay.back, "--listen", `127.0.0.1:${port}`],
+        ...["--policy", POLICY, "--upstream", origin.url, "--listen", `127.0.0.1:${port}`],
         ...["--redis", redis.url, "--admin", "127.0.0.1:0", "--log-level", "warn"],
       ],
       { cwd: ROOT },
@@ -51,20 +51,20 @@ export async function startSidecarUnderTest(): Promise<SidecarUnderTest> {
       },
       { timeoutMs: 30_000 },
     );
-    relay.setCache(url);
+    base = url;
   } catch (error) {
-    await Promise.all([sidecar?.stop(), redis?.stop(), relay.close(), origin.stop()]);
+    await Promise.all([sidecar?.stop(), redis?.stop(), origin.stop()]);
     throw error;
   }
   const running = { sidecar, redis };
   return {
-    base: relay.front,
+    base,
     async stop() {
       await running.sidecar.stop();
       // CONFORMANCE_SIDECAR_LOG=FILE keeps the sidecar's log (warnings and errors) for debugging.
       const log = process.env.CONFORMANCE_SIDECAR_LOG;
       if (log) await writeFile(log, running.sidecar.output());
-      await Promise.all([running.redis.stop(), relay.close(), origin.stop()]);
+      await Promise.all([running.redis.stop(), origin.stop()]);
     },
   };
 }
