@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 //   unit:        */src/**/*.test.ts                  pure logic, fakes passed in, no processes
 //   integration: */test/**/*.int.test.ts              real Redis, real HTTP servers, real child processes
 //   conformance: */test/conformance/**/*.conformance.test.ts  the public cache-tests suite against the
-//                sidecar (real process, real Redis), judged against a checked-in baseline
+//                sidecar (real process, real Redis), judged against a checked-in baseline; runs last
 //   e2e:         */test/e2e/**/*.e2e.test.ts          a real kube-apiserver + etcd (started once by globalSetup)
 //   cluster:     */test/cluster/**/*.cluster.test.ts  a real single-node cluster: pods run (globalSetup);
 //                runs after the other three (groupOrder), one file at a time
@@ -60,6 +60,9 @@ export default defineConfig({
           name: "conformance",
           include: ["*/test/conformance/**/*.conformance.test.ts"],
           environment: "node",
+          // Last and alone: the suite's own timing (pauses of a few seconds against max-age=1) must not
+          // compete with the other tiers for the cores.
+          sequence: { groupOrder: 2 },
           testTimeout: 60_000,
           hookTimeout: 600_000,
         },
