@@ -9,7 +9,8 @@ import {
   storeTimeout,
   storeUnavailable,
 } from "./errors.js";
-import { type DecodedValue, decodeValue } from "./redis-envelope.js";
+import { decodeValue, generationsHold } from "./redis-envelope.js";
+
 import {
   entryKey,
   generationKey,
@@ -174,26 +175,18 @@ export class RedisBackedStore implements EntryStore {
       if (stored === null) return undefined;
       const decoded = decodeValue(stored);
       if (decoded?.generations === undefined) return undefined;
-      const current = new Map(expected.map((tag, index) => [tag, generations[index] ?? null]));
-      if (!(await this.#stillCurrent(decoded, decoded.generations, current))) return undefined;
+      const recorded = { tags: decoded.tags, generations: decoded.generations };
+      let verdict = generationsHold(recorded, expected, generations);
+      if (Array.isArray(verdict)) {
+        // The entry carries tags the caller did not name (its route's tags changed): one more round trip.
+        const more = await readGenerations(this.#client, this.#prefix, verdict, this.#multiKeyDelete);
+        verdict = generationsHold(recorded, [...expected, ...verdict], [...generations, ...more]);
+      }
+      if (verdict !== true) return undefined;
       const { value, tags, writtenAt } = decoded;
       const ttlMs = (decoded.expiresAt ?? 0) - this.#now();
       return { value, tags, writtenAt, ttlMs: ttlMs > 0 ? ttlMs : 1 };
     });
-  }
-
-  /** Whether every generation the entry recorded is the tag's current one (read if not known yet). */
-  async #stillCurrent(
-    decoded: DecodedValue,
-    recorded: readonly string[],
-    current: Map<string, string | null>,
-  ): Promise<boolean> {
-    const unknown = decoded.tags.filter((tag) => !current.has(tag));
-    if (unknown.length > 0) {
-      const read = await readGenerations(this.#client, this.#prefix, unknown, this.#multiKeyDelete);
-      for (const [index, tag] of unknown.entries()) current.set(tag, read[index] ?? null);
-    }
-    return decoded.tags.every((tag, index) => current.get(tag) === recorded[index]);
   }
 
   /** The tags' generations, created where missing: what a fill's write must still find. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeValue, encodeValue } from "./redis-envelope.js";
+import { decodeValue, encodeValue, generationsHold } from "./redis-envelope.js";
 
 const AT = 1_767_225_600_123;
 
@@ -56,5 +56,27 @@ describe("redis value envelope", () => {
   it("refuses tags too long for the header", () => {
     const fields = { tags: ["x".repeat(70_000)], generations: ["g"], writtenAt: AT, expiresAt: AT };
     expect(() => encodeValue(Buffer.alloc(1), fields)).toThrow(/APICACHE_ERR_STORE_OPTIONS_INVALID/);
+  });
+});
+
+describe("checking an entry's recorded generations", () => {
+  const entry = { tags: ["a", "b"], generations: ["a1", "b1"] };
+
+  it("holds when every tag's current generation is the recorded one", () => {
+    expect(generationsHold(entry, ["a", "b"], ["a1", "b1"])).toBe(true);
+    expect(generationsHold(entry, ["b", "x", "a"], ["b1", null, "a1"])).toBe(true);
+    expect(generationsHold({ tags: [], generations: [] }, [], [])).toBe(true);
+  });
+
+  it("fails when a generation moved, or is missing (lost, or deleted by an invalidation)", () => {
+    expect(generationsHold(entry, ["a", "b"], ["a1", "b2"])).toBe(false);
+    expect(generationsHold(entry, ["a", "b"], ["a1", null])).toBe(false);
+    expect(generationsHold(entry, ["b", "a"], ["b1", null])).toBe(false);
+  });
+
+  it("names the tags the reader did not read, unless a read one already failed", () => {
+    expect(generationsHold(entry, ["a"], ["a1"])).toEqual(["b"]);
+    expect(generationsHold(entry, [], [])).toEqual(["a", "b"]);
+    expect(generationsHold(entry, ["a"], ["a2"])).toBe(false);
   });
 });

@@ -84,6 +84,30 @@ export function decodeValue(stored: Buffer): DecodedValue | undefined {
   };
 }
 
+/**
+ * Whether the generations an entry recorded are all current: `current[i]` is the current generation of
+ * `tags[i]` (null when missing). Returns true or false, or the entry's tags missing from `tags`, whose
+ * generations the caller must read before it can tell. A missing generation never matches.
+ */
+export function generationsHold(
+  entry: { readonly tags: readonly string[]; readonly generations: readonly string[] },
+  tags: readonly string[],
+  current: readonly (string | null)[],
+): boolean | string[] {
+  const recorded = entry.generations;
+  // The usual case: the reader named exactly the entry's tags, in the order the fill stored them.
+  if (entry.tags.length === tags.length && entry.tags.every((tag, index) => tag === tags[index])) {
+    return recorded.every((generation, index) => generation === current[index]);
+  }
+  const unknown: string[] = [];
+  for (const [index, tag] of entry.tags.entries()) {
+    const at = tags.indexOf(tag);
+    if (at < 0) unknown.push(tag);
+    else if (current[at] !== recorded[index]) return false;
+  }
+  return unknown.length === 0 ? true : unknown;
+}
+
 function isStrings(value: unknown): value is string[] {
   return Array.isArray(value) && value.every((item) => typeof item === "string");
 }

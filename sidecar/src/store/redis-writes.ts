@@ -94,7 +94,7 @@ export function readGenerations(
 ): Promise<(string | null)[]> {
   if (tags.length === 0) return Promise.resolve([]);
   const keys = tags.map((tag) => generationKey(prefix, tag));
-  if (multiKey) return client.mget(keys);
+  if (multiKey) return client.mget(...keys);
   return Promise.all(keys.map((key) => client.get(key)));
 }
 
