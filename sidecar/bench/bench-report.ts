@@ -19,6 +19,8 @@ export interface ScenarioResult {
   readonly latency: LoadSample;
   /** Many connections: the throughput (and latency under load). */
   readonly throughput: LoadSample;
+  /** Per round: req/s at many connections and p50 at one (paired comparisons with `--baseline`). */
+  readonly rounds?: readonly { readonly rps: number; readonly p50Ms: number }[];
 }
 
 export interface BenchRun {
@@ -102,14 +104,38 @@ export function formatTargets(checks: readonly TargetCheck[]): string {
   ].join("\n");
 }
 
-/** This build against the baseline build, scenario by scenario (`--baseline`). */
+/**
+ * This build against the baseline build, scenario by scenario (`--baseline`). Each round measures a
+ * scenario and its baseline one right after the other, so the ratio of a round is the pair's: the
+ * medians of those ratios are what a noisy machine distorts least.
+ */
 export interface BaselineComparison {
   readonly scenario: string;
-  /** req/s at many connections, this build / baseline (higher is better). */
+  /** Median over rounds of req/s at many connections, this build / baseline (higher is better). */
   readonly rpsRatio: number;
-  /** p50 and p99 at one connection, this build / baseline (lower is better). */
+  /** Median over rounds of p50 at one connection, this build / baseline (lower is better). */
   readonly p50Ratio: number;
+  /** p99 at one connection over all rounds, this build / baseline (lower is better). */
   readonly p99Ratio: number;
+  readonly rounds: number;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? Number.NaN : (sorted[Math.floor((sorted.length - 1) / 2)] as number);
+}
+
+function pairedRatios(
+  current: ScenarioResult,
+  baseline: ScenarioResult,
+  pick: (round: { readonly rps: number; readonly p50Ms: number }) => number,
+): number[] {
+  const ours = current.rounds ?? [];
+  const theirs = baseline.rounds ?? [];
+  return ours.flatMap((round, index) => {
+    const other = theirs[index];
+    return other === undefined ? [] : [pick(round) / pick(other)];
+  });
 }
 
 export function compareWithBaseline(results: readonly ScenarioResult[]): BaselineComparison[] {
@@ -117,12 +143,15 @@ export function compareWithBaseline(results: readonly ScenarioResult[]): Baselin
     if (!result.name.startsWith("sidecar ")) return [];
     const baseline = results.find((r) => r.name === result.name.replace(/^sidecar /, "baseline "));
     if (baseline === undefined) return [];
+    const rps = pairedRatios(result, baseline, (round) => round.rps);
+    const p50 = pairedRatios(result, baseline, (round) => round.p50Ms);
     return [
       {
         scenario: result.name.replace(/^sidecar /, ""),
-        rpsRatio: result.throughput.rps / baseline.throughput.rps,
-        p50Ratio: result.latency.p50Ms / baseline.latency.p50Ms,
+        rpsRatio: rps.length > 0 ? median(rps) : result.throughput.rps / baseline.throughput.rps,
+        p50Ratio: p50.length > 0 ? median(p50) : result.latency.p50Ms / baseline.latency.p50Ms,
         p99Ratio: result.latency.p99Ms / baseline.latency.p99Ms,
+        rounds: rps.length,
       },
     ];
   });
@@ -131,10 +160,11 @@ export function compareWithBaseline(results: readonly ScenarioResult[]): Baselin
 export function formatComparison(comparisons: readonly BaselineComparison[]): string {
   const ratio = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(2)}×` : "n/a");
   return [
-    "| this build vs baseline | req/s (higher is better) | p50 1 conn (lower is better) | p99 1 conn (lower is better) |",
-    "|---|---:|---:|---:|",
+    "| this build vs baseline | req/s, median of per-round ratios (higher is better) | p50 1 conn, median of per-round ratios (lower is better) | p99 1 conn, all rounds (lower is better) | rounds |",
+    "|---|---:|---:|---:|---:|",
     ...comparisons.map(
-      (c) => `| ${c.scenario} | ${ratio(c.rpsRatio)} | ${ratio(c.p50Ratio)} | ${ratio(c.p99Ratio)} |`,
+      (c) =>
+        `| ${c.scenario} | ${ratio(c.rpsRatio)} | ${ratio(c.p50Ratio)} | ${ratio(c.p99Ratio)} | ${c.rounds} |`,
     ),
   ].join("\n");
 }

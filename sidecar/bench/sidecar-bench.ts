@@ -171,6 +171,21 @@ interface Scenario {
   readonly url: string;
 }
 
+/** Every other round runs each baseline scenario before its counterpart: neither always goes first. */
+function roundOrder(scenarios: readonly Scenario[], round: number): Scenario[] {
+  const order = [...scenarios];
+  if (round % 2 === 1) return order;
+  for (let i = 0; i + 1 < order.length; i++) {
+    const [first, second] = [order[i] as Scenario, order[i + 1] as Scenario];
+    if (first.name.startsWith("sidecar ") && second.name === first.name.replace(/^sidecar /, "baseline ")) {
+      order[i] = second;
+      order[i + 1] = first;
+      i++;
+    }
+  }
+  return order;
+}
+
 async function measureAll(scenarios: readonly Scenario[]): Promise<ScenarioResult[]> {
   const statuses = new Map<string, string>();
   for (const scenario of scenarios) {
@@ -180,7 +195,7 @@ async function measureAll(scenarios: readonly Scenario[]): Promise<ScenarioResul
   const latency = new Map<string, RawRun[]>(scenarios.map((s) => [s.name, []]));
   const throughput = new Map<string, RawRun[]>(scenarios.map((s) => [s.name, []]));
   for (let round = 1; round <= ROUNDS; round++) {
-    for (const scenario of scenarios) {
+    for (const scenario of roundOrder(scenarios, round)) {
       process.stdout.write(`>> round ${round}/${ROUNDS} ${scenario.name}: `);
       const single = await load(scenario.url, 1, DURATION);
       const many = await load(scenario.url, CONNECTIONS, DURATION);
@@ -191,13 +206,21 @@ async function measureAll(scenarios: readonly Scenario[]): Promise<ScenarioResul
       );
     }
   }
-  return scenarios.map((scenario) => ({
-    name: scenario.name,
-    description: scenario.description,
-    cacheStatus: statuses.get(scenario.name) ?? "",
-    latency: combine(latency.get(scenario.name) ?? []),
-    throughput: combine(throughput.get(scenario.name) ?? []),
-  }));
+  return scenarios.map((scenario) => {
+    const single = latency.get(scenario.name) ?? [];
+    const many = throughput.get(scenario.name) ?? [];
+    return {
+      name: scenario.name,
+      description: scenario.description,
+      cacheStatus: statuses.get(scenario.name) ?? "",
+      latency: combine(single),
+      throughput: combine(many),
+      rounds: many.map((run, index) => ({
+        rps: run.rps,
+        p50Ms: combine(single.slice(index, index + 1)).p50Ms,
+      })),
+    };
+  });
 }
 
 /** The three sidecar scenarios of one build (this checkout, or the baseline's under `label`). */
