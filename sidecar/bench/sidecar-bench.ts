@@ -234,7 +234,7 @@ async function sidecarScenarios(
     spawnChild<{ url: string }>(childScript, [upstreamUrl, redis.url, "1s"]),
     spawnChild<{ url: string }>(childScript, [upstreamUrl, redis.url, "0s"]),
   ]);
-  return [
+  const scenarios = [
     {
       name: `${label} L1 hit`,
       description: "through the sidecar with Redis and `maxEntryAge: 1s`: served from the in-process tier.",
@@ -253,6 +253,11 @@ async function sidecarScenarios(
       url: `${tiered.url}/live/1`,
     },
   ];
+  if (label === "sidecar") return scenarios;
+  return scenarios.map((scenario) => ({
+    ...scenario,
+    description: `"${scenario.name.replace(label, "sidecar")}" on the \`--baseline\` checkout, its own Redis.`,
+  }));
 }
 
 /** Each baseline scenario right after its counterpart, so both meet the same load from outside. */
