@@ -286,6 +286,13 @@ export const RouteKeySchema = Type.Object(
         example: ["Accept-Language"],
       }),
     ),
+    negotiation: Type.Optional(
+      StringEnum(["Keyed", "Dropped"], {
+        description:
+          "Keyed: Accept and Accept-Language are sent on fills and part of the key, so an app that negotiates format or language without Vary never serves one client's answer to another. Dropped: they are not sent (the app answers its default representation) and one entry serves every client, unless the app's Vary names them.",
+        default: "Keyed",
+      }),
+    ),
     scope: Type.Optional(
       StringEnum(["Public", "PerUser"], {
         description:

@@ -25,6 +25,7 @@ describe("what fills send, and what keys hold", () => {
       }
       const headers: Record<string, string> = { "content-type": "application/json" };
       if (path?.startsWith("/tenants/")) headers.vary = "X-Tenant";
+      if (path === "/shared/varied") headers.vary = "Accept-Language";
       res.writeHead(200, headers);
       res.end(
         JSON.stringify({
@@ -42,7 +43,10 @@ describe("what fills send, and what keys hold", () => {
         memory: { maxEntryAge: "0s" },
       },
       ...(forwarding ? { forwarding } : {}),
-      routes: [{ name: "all", path: "/**" }],
+      routes: [
+        { name: "shared", path: "/shared/**", key: { negotiation: "Dropped" } },
+        { name: "all", path: "/**" },
+      ],
     });
     sidecar = await startTestSidecar({ upstream: upstream.url, redisUrl: redis.url, spec: spec("t/fwd") });
     untrusting = await startTestSidecar({
@@ -110,6 +114,22 @@ describe("what fills send, and what keys hold", () => {
     expect(JSON.parse(fr.body).lang).toBe("fr");
     await untilHit("/lang", { "accept-language": "fr" });
     expect(JSON.parse((await get("/lang", { "accept-language": "en" })).body).lang).toBe("en");
+  });
+
+  it("with key.negotiation: Dropped, shares one entry and sends no Accept-Language, unless Vary says", async () => {
+    const en = await get("/shared/plain", { "accept-language": "en" });
+    expect(JSON.parse(en.body).lang).toBeNull();
+    await untilHit("/shared/plain", { "accept-language": "en" });
+    const fr = await get("/shared/plain", { "accept-language": "fr" });
+    expect(fr.cacheStatus).toMatch(/^apicache; hit/);
+    expect(
+      upstream.received.filter((r) => r.url === "/shared/plain").map((r) => r.headers["accept-language"]),
+    ).not.toContain("en");
+    const variedEn = await get("/shared/varied", { "accept-language": "en" });
+    expect(JSON.parse(variedEn.body).lang).toBe("en");
+    await untilHit("/shared/varied", { "accept-language": "en" });
+    const variedFr = await get("/shared/varied", { "accept-language": "fr" });
+    expect(JSON.parse(variedFr.body).lang).toBe("fr");
   });
 
   it("separates tenants when the app answers Vary: X-Tenant, a header outside the key (finding 8)", async () => {

@@ -60,6 +60,17 @@ describe("a compiled policy", () => {
     // Accept and Accept-Language are in every key: every fill sends them.
     expect(compiled.routes[0]?.keyHeaders).toEqual(["accept", "accept-language"]);
     expect(compiled.routes[1]?.keyHeaders).toEqual(["accept", "accept-language"]);
+    const dropped = compilePolicy(
+      parseCachePolicyOrThrow({
+        ...manifest,
+        spec: {
+          ...manifest.spec,
+          routes: [{ name: "r", path: "/r", key: { negotiation: "Dropped", headers: ["X-Tenant"] } }],
+        },
+      }),
+      "text",
+    );
+    expect(dropped.routes[0]?.keyHeaders).toEqual(["x-tenant"]);
     expect(compiled.identity).toEqual({ headers: ["authorization", "x-user-id"], cookies: ["session"] });
   });
 

@@ -30,7 +30,7 @@ export interface CompiledRoute {
   readonly rules: CacheRules;
   /** Declared key query parameters, sorted. */
   readonly keyQuery: readonly string[];
-  /** Key headers: declared, plus Accept and Accept-Language; lowercase, sorted. */
+  /** Key headers: declared, plus Accept and Accept-Language unless key.negotiation is Dropped; sorted. */
   readonly keyHeaders: readonly string[];
   readonly tags: readonly TagFiller[];
 }
@@ -126,9 +126,9 @@ export function compilePolicy(policy: CachePolicy, text: string): CompiledPolicy
 }
 
 /**
- * Content negotiation fields every fill sends, so every key holds them: an app that answers by Accept or
- * Accept-Language without saying so in Vary (common) still never serves one client's format or
- * language to another.
+ * Content negotiation fields fills send and keys hold (key.negotiation: Keyed, the default): an app that
+ * answers by Accept or Accept-Language without saying so in Vary (common) still never serves one
+ * client's format or language to another.
  */
 const NEGOTIATION = ["accept", "accept-language"] as const;
 
@@ -148,7 +148,12 @@ function compileRoute(route: Route): CompiledRoute {
       scope: route.key.scope,
     },
     keyQuery: [...route.key.query].sort(),
-    keyHeaders: [...new Set([...NEGOTIATION, ...route.key.headers.map((name) => name.toLowerCase())])].sort(),
+    keyHeaders: [
+      ...new Set([
+        ...(route.key.negotiation === "Keyed" ? NEGOTIATION : []),
+        ...route.key.headers.map((name) => name.toLowerCase()),
+      ]),
+    ].sort(),
     tags: route.tags.map(compileTagTemplate),
   };
 }
