@@ -17,7 +17,30 @@ describe("parseConfig", () => {
         logLevel: "info",
         shutdownDelayMs: 5_000,
         drainTimeoutMs: 20_000,
+        upstreamConnections: { fill: 64, write: 32, pass: 128 },
+        upstreamQueueTimeoutMs: 5_000,
+        clientWriteTimeoutMs: 30_000,
       },
+    });
+  });
+
+  it("takes the upstream lanes as whole numbers and their waits as durations, listing every problem", () => {
+    const parsed = parseConfig([...required, "--upstream-pass-connections", "512"], {
+      APICACHE_UPSTREAM_QUEUE_TIMEOUT: "250ms",
+      APICACHE_CLIENT_WRITE_TIMEOUT: "1m",
+    });
+    expect(parsed.ok && parsed.config.upstreamConnections).toEqual({ fill: 64, write: 32, pass: 512 });
+    expect(parsed.ok && [parsed.config.upstreamQueueTimeoutMs, parsed.config.clientWriteTimeoutMs]).toEqual([
+      250, 60_000,
+    ]);
+    expect(
+      parseConfig([...required, "--upstream-fill-connections", "0", "--upstream-queue-timeout", "soon"], {}),
+    ).toEqual({
+      ok: false,
+      problems: [
+        '--upstream-fill-connections must be a whole number from 1 to 10000 (got "0")',
+        '--upstream-queue-timeout must be a duration such as 5s or 500ms (got "soon")',
+      ],
     });
   });
 

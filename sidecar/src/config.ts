@@ -24,6 +24,12 @@ export interface Config {
   readonly shutdownDelayMs: number;
   /** Then: how long in-flight requests may take before the rest is cut. */
   readonly drainTimeoutMs: number;
+  /** Concurrent upstream requests per lane: fills, writes, streamed-through traffic. */
+  readonly upstreamConnections: { readonly fill: number; readonly write: number; readonly pass: number };
+  /** Longest wait for a free upstream connection of a lane before a 503 (APICACHE_ERR_UPSTREAM_BUSY). */
+  readonly upstreamQueueTimeoutMs: number;
+  /** A client that reads nothing of its pending response for this long is cut off. */
+  readonly clientWriteTimeoutMs: number;
 }
 
 export interface HostPort {
@@ -58,6 +64,12 @@ Options (each also as an environment variable):
   --shutdown-delay DURATION        on SIGTERM, keep serving (not ready, Connection: close)    APICACHE_SHUTDOWN_DELAY
                                    this long before closing the listener (default 5s)
   --drain-timeout DURATION         then wait this long for in-flight requests (default 20s)   APICACHE_DRAIN_TIMEOUT
+  --upstream-fill-connections N    concurrent cache fills to the upstream (default 64)        APICACHE_UPSTREAM_FILL_CONNECTIONS
+  --upstream-write-connections N   concurrent writes to the upstream (default 32)             APICACHE_UPSTREAM_WRITE_CONNECTIONS
+  --upstream-pass-connections N    concurrent streamed-through requests: bypassed reads,      APICACHE_UPSTREAM_PASS_CONNECTIONS
+                                   uncacheable answers, event streams (default 128)
+  --upstream-queue-timeout DURATION  longest wait for a free connection, then 503 (default 5s) APICACHE_UPSTREAM_QUEUE_TIMEOUT
+  --client-write-timeout DURATION  cut a client that reads nothing this long (default 30s)    APICACHE_CLIENT_WRITE_TIMEOUT
   -h, --help                       show this help
 `;
 
@@ -75,6 +87,11 @@ const OPTIONS = {
   "log-level": { type: "string" },
   "shutdown-delay": { type: "string" },
   "drain-timeout": { type: "string" },
+  "upstream-fill-connections": { type: "string" },
+  "upstream-write-connections": { type: "string" },
+  "upstream-pass-connections": { type: "string" },
+  "upstream-queue-timeout": { type: "string" },
+  "client-write-timeout": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -92,6 +109,11 @@ const ENV: Readonly<Record<string, string>> = {
   "log-level": "APICACHE_LOG_LEVEL",
   "shutdown-delay": "APICACHE_SHUTDOWN_DELAY",
   "drain-timeout": "APICACHE_DRAIN_TIMEOUT",
+  "upstream-fill-connections": "APICACHE_UPSTREAM_FILL_CONNECTIONS",
+  "upstream-write-connections": "APICACHE_UPSTREAM_WRITE_CONNECTIONS",
+  "upstream-pass-connections": "APICACHE_UPSTREAM_PASS_CONNECTIONS",
+  "upstream-queue-timeout": "APICACHE_UPSTREAM_QUEUE_TIMEOUT",
+  "client-write-timeout": "APICACHE_CLIENT_WRITE_TIMEOUT",
 };
 
 export function parseConfig(
@@ -161,6 +183,7 @@ function build(
     logLevel: logLevel as LogLevel,
     shutdownDelayMs: duration("--shutdown-delay", get("shutdown-delay") ?? "5s", problems),
     drainTimeoutMs: duration("--drain-timeout", get("drain-timeout") ?? "20s", problems),
+    ...transport(get, problems),
   };
 }
 
@@ -177,6 +200,35 @@ function adminAuthConfig(
     problems.push("--admin-insecure and --admin-token-file contradict each other: choose one");
   }
   return { ...(adminTokenFile ? { adminTokenFile } : {}), adminTokenWait, adminInsecure };
+}
+
+/** The upstream lanes, their queue deadline and the client write timeout (proxy/upstream.ts, write-timeout.ts). */
+function transport(
+  get: (flag: string) => string | undefined,
+  problems: string[],
+): Pick<Config, "upstreamConnections" | "upstreamQueueTimeoutMs" | "clientWriteTimeoutMs"> {
+  return {
+    upstreamConnections: {
+      fill: count("--upstream-fill-connections", get("upstream-fill-connections") ?? "64", problems),
+      write: count("--upstream-write-connections", get("upstream-write-connections") ?? "32", problems),
+      pass: count("--upstream-pass-connections", get("upstream-pass-connections") ?? "128", problems),
+    },
+    upstreamQueueTimeoutMs: duration(
+      "--upstream-queue-timeout",
+      get("upstream-queue-timeout") ?? "5s",
+      problems,
+    ),
+    clientWriteTimeoutMs: duration("--client-write-timeout", get("client-write-timeout") ?? "30s", problems),
+  };
+}
+
+function count(flag: string, text: string, problems: string[]): number {
+  const value = Number(text);
+  if (!/^\d{1,5}$/.test(text) || value < 1 || value > 10_000) {
+    problems.push(`${flag} must be a whole number from 1 to 10000 (got ${JSON.stringify(text)})`);
+    return 1;
+  }
+  return value;
 }
 
 function duration(flag: string, text: string, problems: string[]): number {

@@ -17,6 +17,10 @@ export const ERROR_CODES = {
   UPSTREAM_RESET: "APICACHE_ERR_UPSTREAM_RESET",
   /** The upstream's body ended before its declared length. */
   UPSTREAM_TRUNCATED: "APICACHE_ERR_UPSTREAM_TRUNCATED",
+  /** Every connection of the request's upstream lane stayed busy past --upstream-queue-timeout (503). */
+  UPSTREAM_BUSY: "APICACHE_ERR_UPSTREAM_BUSY",
+  /** A client did not read its response for --client-write-timeout: the connection was cut. */
+  CLIENT_WRITE_TIMEOUT: "APICACHE_ERR_CLIENT_WRITE_TIMEOUT",
   /** An admin request lacked the bearer token or carried a wrong one. */
   ADMIN_UNAUTHORIZED: "APICACHE_ERR_ADMIN_UNAUTHORIZED",
   /** The --admin-token-file is empty, unreadable or missing: the sidecar refuses to start. */

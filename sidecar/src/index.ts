@@ -15,7 +15,7 @@ import { createRequestHandler } from "./proxy/handler.js";
 import { Invalidator } from "./proxy/invalidator.js";
 import { createProxyServer, type ServerLimits } from "./proxy/server.js";
 import { createUpgradeProxy, type UpgradeProxy } from "./proxy/upgrade.js";
-import { createUpstream } from "./proxy/upstream.js";
+import { createUpstream, type UpstreamOptions } from "./proxy/upstream.js";
 import { PolicyHolder } from "./reload/policy-holder.js";
 import type { PolicySource } from "./reload/policy-source.js";
 import { type CompiledPolicy, compilePolicy } from "./routing/compile-policy.js";
@@ -66,6 +66,10 @@ export interface StartSidecarOptions {
   /** Sources of policy updates (file watch, ConfigMap watch). Started now, stopped on close. */
   readonly sources?: readonly PolicySource[];
   readonly limits?: ServerLimits;
+  /** Concurrent upstream requests per lane (upstream.ts; default fill 64, write 32, pass 128). */
+  readonly upstreamConnections?: UpstreamOptions["connections"];
+  /** Longest wait for a free upstream connection of a lane (default 5 s), then 503. */
+  readonly upstreamQueueTimeoutMs?: number;
   /** Run spec.warm on its schedule (default true). */
   readonly warm?: boolean;
 }
@@ -104,7 +108,7 @@ export async function startSidecar(options: StartSidecarOptions): Promise<Sideca
   const coalescer = new Coalescer<FillResult>();
   const invalidator = new Invalidator({ store, coalescer: coalescer as Coalescer<unknown>, metrics, log });
   invalidator.onInvalidate((tags) => stats.invalidated(tags));
-  const upstream = createUpstream(options.upstream);
+  const upstream = createUpstream(options.upstream, upstreamOptions(options));
   const ctx: ProxyContext = {
     policy: () => holder.current,
     store,
@@ -189,6 +193,15 @@ function adminAuth(options: StartSidecarOptions, tokenFile: TokenFile | undefine
     );
   }
   return { kind: "token", current: () => token };
+}
+
+function upstreamOptions(options: StartSidecarOptions): UpstreamOptions {
+  return {
+    ...(options.upstreamConnections ? { connections: options.upstreamConnections } : {}),
+    ...(options.upstreamQueueTimeoutMs === undefined
+      ? {}
+      : { queueTimeoutMs: options.upstreamQueueTimeoutMs }),
+  };
 }
 
 function compileInitial(text: string, origin: string): CompiledPolicy {

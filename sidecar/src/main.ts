@@ -79,6 +79,9 @@ async function start(config: Readonly<Config>, log: Logger): Promise<Sidecar> {
       ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
       logger: log,
       sources,
+      upstreamConnections: config.upstreamConnections,
+      upstreamQueueTimeoutMs: config.upstreamQueueTimeoutMs,
+      limits: { clientWriteTimeoutMs: config.clientWriteTimeoutMs },
     });
   } catch (error) {
     const code = (error as { code?: string }).code;

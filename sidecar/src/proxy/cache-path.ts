@@ -115,6 +115,13 @@ async function fillAndServe(
     stream.body.destroy();
     return serveStale(ctx, req, res, c, stale, "status_5xx", stream.status);
   }
+  // Streamed through, not stored: it must not hold a fill connection (upstream.ts, lanes).
+  if (stream.moveTo !== undefined && !stream.moveTo("pass")) {
+    stream.body.destroy();
+    const outcome: CacheOutcome = { kind: "error", fwd: lookup.fwd, error: "busy" };
+    ctx.observer.upstream(c.policy.label, c.route.name, 0, "busy");
+    return finish(ctx, req, c, outcome, writeUpstreamError(res, "busy", outcome));
+  }
   return streamUncached(ctx, req, res, c, stream, lookup.fwd);
 }
 

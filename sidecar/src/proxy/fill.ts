@@ -35,6 +35,8 @@ export interface PassResponse {
   readonly head: readonly Buffer[];
   readonly body: Readable;
   readonly reason: NotStoredReason;
+  /** Moves the connection to the upstream's "pass" lane before streaming (false: that lane is full). */
+  readonly moveTo?: UpstreamResponse["moveTo"];
 }
 
 /** Fields never stored: recomputed on every hit, or per-connection. */
@@ -252,6 +254,7 @@ async function request(
       path: c.fillPath,
       headers: { ...sent, ...validators },
       timeoutMs: c.policy.upstreamTimeoutMs,
+      lane: "fill",
     });
   } catch (error) {
     const reason = upstreamErrorReason(error);

@@ -12,7 +12,7 @@ import {
   smallRequestBody,
 } from "./held-body.js";
 import { forwardHeaders, hasBody, upstreamHead, writeUpstreamError } from "./respond.js";
-import { upstreamErrorReason } from "./upstream.js";
+import { type Lane, upstreamErrorReason } from "./upstream.js";
 
 /**
  * Streams a request to the upstream and its response back, never buffering the body: bypassed reads,
@@ -33,6 +33,8 @@ export interface PassThroughOptions {
   readonly onUpstreamError?: (reason: UpstreamErrorReason) => Promise<void>;
   /** Sees the request body when it was small enough to be read whole before forwarding. */
   readonly onRequestBody?: (body: Buffer) => void;
+  /** The upstream lane (upstream.ts): "write" for unsafe methods, else "pass" (the default). */
+  readonly lane?: Lane;
 }
 
 export interface BodyTee {
@@ -60,6 +62,7 @@ export async function passThrough(
       headers: forwardHeaders(req),
       body,
       timeoutMs: policy.upstreamTimeoutMs,
+      lane: options.lane ?? "pass",
     });
   } catch (error) {
     const reason = upstreamErrorReason(error);

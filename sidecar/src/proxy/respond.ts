@@ -76,7 +76,7 @@ export function writeUpstreamError(
   reason: UpstreamErrorReason,
   outcome: CacheOutcome,
 ): number {
-  const status = reason === "timeout" ? 504 : 502;
+  const status = reason === "timeout" ? 504 : reason === "busy" ? 503 : 502;
   if (res.headersSent) {
     res.destroy();
     return status;
@@ -88,7 +88,10 @@ export function writeUpstreamError(
   const code = UPSTREAM_CODES[reason];
   const body = JSON.stringify({
     error: code,
-    message: `the upstream application failed (${reason}) and no stored response could be served instead`,
+    message:
+      reason === "busy"
+        ? "every upstream connection for this kind of request stayed busy past the queue deadline, and no stored response could be served instead; retry"
+        : `the upstream application failed (${reason}) and no stored response could be served instead`,
   });
   res.writeHead(status, [
     "content-type",
@@ -109,6 +112,7 @@ export const UPSTREAM_CODES: Readonly<Record<UpstreamErrorReason, string>> = {
   reset: ERROR_CODES.UPSTREAM_RESET,
   truncated: ERROR_CODES.UPSTREAM_TRUNCATED,
   status_5xx: ERROR_CODES.UPSTREAM_RESET,
+  busy: ERROR_CODES.UPSTREAM_BUSY,
 };
 
 /** Request headers for a pass-through: everything end-to-end, plus X-Forwarded-For/Proto. */

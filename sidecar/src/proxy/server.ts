@@ -9,6 +9,7 @@ import type { Socket } from "node:net";
 import type { Logger } from "pino";
 import { ERROR_CODES } from "../errors.js";
 import type { UpgradeListener } from "./upgrade.js";
+import { cutSlowClient } from "./write-timeout.js";
 
 /**
  * The proxy's node:http server, hardened: bounded header size (431), header and request deadlines
@@ -24,6 +25,11 @@ export interface ServerLimits {
   readonly requestTimeoutMs?: number;
   /** Idle keep-alive connections are closed after this (default 65 s, above common LB idle timeouts). */
   readonly keepAliveTimeoutMs?: number;
+  /**
+   * A client that reads nothing of a response waiting to be sent for this long is cut off (default
+   * 30 s; 0: never): a slow or stalled reader must not hold an upstream connection (write-timeout.ts).
+   */
+  readonly clientWriteTimeoutMs?: number;
 }
 
 export function createProxyServer(
@@ -34,6 +40,7 @@ export function createProxyServer(
 ): Server {
   const headersTimeout = limits.headersTimeoutMs ?? 10_000;
   const requestTimeout = Math.max(limits.requestTimeoutMs ?? 300_000, headersTimeout);
+  const writeTimeout = limits.clientWriteTimeoutMs ?? 30_000;
   const server = createServer(
     {
       maxHeaderSize: limits.maxHeaderBytes ?? 16 * 1024,
@@ -44,7 +51,10 @@ export function createProxyServer(
       connectionsCheckingInterval: Math.min(1_000, headersTimeout),
       noDelay: true,
     },
-    handler,
+    (req, res) => {
+      cutSlowClient(res, writeTimeout, log);
+      handler(req, res);
+    },
   );
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) =>
     answerClientError(error, socket, log),

@@ -38,6 +38,7 @@ export function serveWrite(
   return passThrough(ctx, req, res, started, {
     route: write.route,
     outcome: { kind: "bypass", reason: "unsafe-method" },
+    lane: "write",
     onRequestBody: (body) => {
       requestBody = body;
     },
@@ -47,8 +48,8 @@ export function serveWrite(
       return undefined;
     },
     onUpstreamError: async (reason) => {
-      // Refused: the request never reached the upstream, so nothing was written.
-      if (reason !== "refused") await invalidate([]);
+      // Refused, or its lane stayed busy: the request never reached the upstream, nothing was written.
+      if (reason !== "refused" && reason !== "busy") await invalidate([]);
     },
   });
 }

@@ -49,7 +49,14 @@ export const CACHEABLE_OUTCOMES = [
   "error",
 ] as const;
 
-export const UPSTREAM_ERROR_REASONS = ["timeout", "refused", "reset", "status_5xx", "truncated"] as const;
+export const UPSTREAM_ERROR_REASONS = [
+  "timeout",
+  "refused",
+  "reset",
+  "status_5xx",
+  "truncated",
+  "busy",
+] as const;
 export type UpstreamErrorReason = (typeof UPSTREAM_ERROR_REASONS)[number];
 
 export const STORE_OPERATIONS = ["get", "set", "delete", "delete_tags", "fence"] as const;
@@ -119,7 +126,7 @@ export const SIDECAR_METRICS = {
     "upstream_errors_total",
     "counter",
     ["policy", "route", "reason"],
-    "Upstream failures: timeout, refused, reset, status_5xx, truncated.",
+    "Upstream failures: timeout, refused, reset, status_5xx, truncated, busy (the lane's queue deadline passed).",
   ),
   storeDuration: metric(
     "store_operation_duration_seconds",
