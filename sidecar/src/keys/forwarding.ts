@@ -34,12 +34,30 @@ export function trustedProxies(ranges: readonly string[]): TrustCheck {
     const address = range.slice(0, slash);
     list.addSubnet(address, Number(range.slice(slash + 1)), isIPv4(address) ? "ipv4" : "ipv6");
   }
+  // BlockList.check costs microseconds; peers (ingress pods) repeat, so answers are remembered.
+  const known = new Map<string, boolean>();
   return (address) => {
-    // An IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d.
-    const mapped = address.startsWith("::ffff:") ? address.slice(7) : undefined;
-    if (mapped !== undefined && isIPv4(mapped)) return list.check(mapped, "ipv4");
-    return isIPv4(address) ? list.check(address, "ipv4") : list.check(address, "ipv6");
+    let answer = known.get(address);
+    if (answer === undefined) {
+      answer = check(list, address);
+      if (known.size >= MAX_REMEMBERED) known.clear();
+      known.set(address, answer);
+    }
+    return answer;
   };
+}
+
+const MAX_REMEMBERED = 4096;
+
+function check(list: BlockList, address: string): boolean {
+  // An IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d.
+  const mapped = address.startsWith("::ffff:") ? address.slice(7) : undefined;
+  if (mapped !== undefined && isIPv4(mapped)) return list.check(mapped, "ipv4");
+  try {
+    return isIPv4(address) ? list.check(address, "ipv4") : list.check(address, "ipv6");
+  } catch {
+    return false; // not an address
+  }
 }
 
 export function forwarded(headers: Headers, host: string, peer: Peer, trusted: TrustCheck): Forwarded {

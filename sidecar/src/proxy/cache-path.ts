@@ -30,7 +30,7 @@ export type Lookup =
 
 export function classifyLookup(entry: CacheEntry | undefined, c: CacheableRequest, now: number): Lookup {
   if (entry === undefined) return { kind: "fill", fwd: "uri-miss" };
-  if (!varyMatches(entry.vary, c.varyHeaders)) return { kind: "fill", fwd: "vary-miss" };
+  if (!varyMatches(entry.vary, c.varyHeaders())) return { kind: "fill", fwd: "vary-miss" };
   const state = entryState(entry, now);
   if (state === "fresh") return { kind: "fresh", entry };
   if (state === "stale-while-revalidate") return { kind: "stale-while-revalidate", entry };
@@ -70,7 +70,7 @@ export async function serveCacheable(
     ended?.kind === "entry" &&
     ended.stored &&
     entryState(ended.entry, now) === "fresh" &&
-    varyMatches(ended.entry.vary, c.varyHeaders)
+    varyMatches(ended.entry.vary, c.varyHeaders())
   ) {
     ctx.observer.coalesced(c.policy.label, c.route.name);
     return serveResult(ctx, req, res, c, ended, lookup.stale, true);
@@ -85,7 +85,7 @@ export async function serveCacheable(
     const result = await flight.result;
     if (
       result.kind === "pass" ||
-      (result.kind === "entry" && !varyMatches(result.entry.vary, c.varyHeaders))
+      (result.kind === "entry" && !varyMatches(result.entry.vary, c.varyHeaders()))
     ) {
       const learned = result.kind === "entry" ? result.entry.vary.map(([name]) => name) : [];
       return fillAndServe(ctx, req, res, c, lookup, { coalesce: false, varied: [...varied, ...learned] });
@@ -143,7 +143,7 @@ async function staleOnError(
     (result.kind === "entry" && result.entry.status >= 500);
   if (!failed) return undefined;
   const again = (await readVariant(ctx, c)).entry;
-  return again !== undefined && varyMatches(again.vary, c.varyHeaders) ? again : undefined;
+  return again !== undefined && varyMatches(again.vary, c.varyHeaders()) ? again : undefined;
 }
 
 function serveResult(

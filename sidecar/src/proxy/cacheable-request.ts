@@ -14,7 +14,7 @@ export interface CacheableRequest {
   /** The fill's headers before Vary adds any (`keys/fill-request.ts`). */
   readonly fillHeaders: Record<string, string>;
   /** The request as a fill forwarding every field would send it: Vary is matched against it. */
-  readonly varyHeaders: Headers;
+  readonly varyHeaders: () => Headers;
   /** spec.identity header names: a varied one enters a secondary key as a hash only. */
   readonly identityHeaders: readonly string[];
   readonly requestAuthorized: boolean;

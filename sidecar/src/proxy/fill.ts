@@ -218,7 +218,7 @@ async function takeFence(ctx: ProxyContext, c: CacheableRequest): Promise<Fence>
 /** The fill's headers: the key's, plus the fields the key's stored responses vary on. */
 function firstAsk(c: CacheableRequest, options: FillOptions): Record<string, string> {
   const varied = [...(options.varied ?? []), ...(options.stale?.vary.map(([name]) => name) ?? [])];
-  return withVaried(c.fillHeaders, varied, c.varyHeaders);
+  return withVaried(c.fillHeaders, varied, c.varyHeaders());
 }
 
 type Answer = Awaited<ReturnType<typeof request>>;
@@ -234,10 +234,10 @@ async function askForVariant(
   sent: Record<string, string>,
 ): Promise<{ response: Answer; sent: Record<string, string> }> {
   if ("reason" in response) return { response, sent };
-  const unsent = unsentVaried(response.headers.vary, sent, c.varyHeaders);
+  const unsent = unsentVaried(response.headers.vary, sent, c.varyHeaders());
   if (unsent.length === 0) return { response, sent };
   response.body.on("error", () => {}).destroy(); // undici reports the abort as an error
-  const more = withVaried(sent, unsent, c.varyHeaders);
+  const more = withVaried(sent, unsent, c.varyHeaders());
   return { response: await request(ctx, c, more, {}), sent: more };
 }
 
@@ -339,7 +339,7 @@ export function storeFetched(
 ): Promise<void> {
   ctx.observer.stored(c.policy.label, c.route.name);
   // Shadow mode forwarded the client's own request: its fields are what the response answers.
-  return store(ctx, c, buildEntry(c, response, body, decision, { now, sent: c.varyHeaders }));
+  return store(ctx, c, buildEntry(c, response, body, decision, { now, sent: c.varyHeaders() }));
 }
 
 async function store(

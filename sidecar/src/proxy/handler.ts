@@ -110,6 +110,7 @@ export function cacheableRequest(
     forwarded: to,
     forwardOnly: policy.forwarding.headers,
   });
+  let view: ReturnType<typeof varyView> | undefined;
   return {
     policy,
     route,
@@ -129,7 +130,12 @@ export function cacheableRequest(
     tags: [...routeTags(match), pathTag(path)],
     fillPath: canonicalQuery ? `${path}?${canonicalQuery}` : path,
     fillHeaders: fill,
-    varyHeaders: varyView(req.headers, fill),
+    // Built on first use: most requests never meet a stored Vary. (A getter would make every request
+    // object slower to create and read.)
+    varyHeaders: () => {
+      view ??= varyView(req.headers, fill);
+      return view;
+    },
     identityHeaders: policy.identity.headers,
     requestAuthorized: req.headers.authorization !== undefined,
     started: classified.started,

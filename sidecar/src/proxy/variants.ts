@@ -23,8 +23,8 @@ export async function readVariant(
   const entry = primary.entry;
   if (entry === undefined || entry.vary.length === 0) return { entry, failed: primary.failed, varied: [] };
   const varied = entry.vary.map(([name]) => name);
-  if (varyMatches(entry.vary, c.varyHeaders)) return { entry, failed: false, varied };
-  const key = variantKey(c.key, varyValues(varied, c.varyHeaders), c.identityHeaders);
+  if (varyMatches(entry.vary, c.varyHeaders())) return { entry, failed: false, varied };
+  const key = variantKey(c.key, varyValues(varied, c.varyHeaders()), c.identityHeaders);
   const variant = await ctx.entries.lookup(key, c.tags);
   return { entry: variant.entry ?? entry, failed: variant.failed, varied };
 }
