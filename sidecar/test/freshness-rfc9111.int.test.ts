@@ -92,7 +92,14 @@ describe("RFC 9111 freshness under ttlFrom: Upstream", () => {
   /** A fill's write to Redis (then to the in-process tier) finishes after its response: waits for it. */
   async function untilStored(path: string): Promise<number[]> {
     let ttls: number[] = [];
-    await eventually(async () => (ttls = await storedTtls(path)).length > 0, 5_000, `${path} in Redis`);
+    await eventually(
+      async () => {
+        ttls = await storedTtls(path);
+        return ttls.length > 0;
+      },
+      5_000,
+      `${path} in Redis`,
+    );
     return ttls;
   }
 
