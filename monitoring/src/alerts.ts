@@ -155,6 +155,18 @@ const sidecarUpstream: AlertRule[] = [
     description:
       "The new policy failed validation in the sidecar, which keeps serving with the last good one. See the sidecar's log (config reload) and the CachePolicy's Valid condition.",
   },
+  {
+    alert: "ApicacheAdminRequestsRejected",
+    group: "sidecar",
+    value: sumBy(["namespace", "pod"], rate(S.adminRejected, "5m")),
+    comparison: "> 0",
+    for: "15m",
+    severity: "warning",
+    summary:
+      "The admin API of {{ $labels.namespace }}/{{ $labels.pod }} keeps refusing callers without a valid token",
+    description:
+      '{{ $value | printf "%.2f" }} refused calls/s to /invalidate, /warm or /stats: a job holding a stale token (the admin Secret of the policy was rotated) or something probing the pod. The endpoint and reason labels of the counter (missing, invalid, token-pending) tell which.',
+  },
 ];
 
 const operatorAlerts: AlertRule[] = [

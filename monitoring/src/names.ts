@@ -37,6 +37,7 @@ export const S = {
   coalesced: SIDECAR_METRICS.coalesced.name,
   configInfo: SIDECAR_METRICS.configInfo.name,
   configReloads: SIDECAR_METRICS.configReloads.name,
+  adminRejected: SIDECAR_METRICS.adminRejected.name,
 } as const;
 
 /** Operator metric names, shortened for query building. */

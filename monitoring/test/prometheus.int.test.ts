@@ -68,13 +68,16 @@ async function get(url: string, init?: RequestInit): Promise<number> {
   return response.status;
 }
 
-/** A bounded load: repeat reads (hits), new keys in parallel bursts (coalescing), writes, the flaky route. */
+/** A bounded load: repeat reads (hits), new keys in parallel bursts (coalescing), writes, the flaky route,
+ * an admin call without the token. */
 async function load(sidecar: Sidecar, round: number): Promise<void> {
   for (let i = 0; i < 40; i++) await get(`${sidecar.url}/items/${i % 5}`);
   await Promise.all(Array.from({ length: 8 }, () => get(`${sidecar.url}/items/burst-${round}`)));
   await get(`${sidecar.url}/items/${round % 5}`, { method: "POST", body: "{}" });
   await get(`${sidecar.url}/flaky`);
   await get(`${sidecar.url}/unrouted`);
+  // An admin call without the token: refused and counted (the refused-calls alert's series).
+  if (sidecar.adminUrl) await get(`${sidecar.adminUrl}/stats`);
 }
 
 function hostPort(url: string): string {
@@ -96,6 +99,7 @@ describe("a real Prometheus scraping a sidecar with the generated rules", () => 
       upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
       redisUrl: redis.url,
       warm: false,
+      adminToken: "prometheus-test-token",
       logger: createLogger("silent"),
     });
     if (sidecar.adminUrl === undefined) throw new Error("the sidecar started without its admin listener");
