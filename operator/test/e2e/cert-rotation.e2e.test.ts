@@ -1,21 +1,8 @@
 import { connect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestNamespace, type KubeClients } from "../../../testkit/src/kube/client.js";
+import type { KubeClients } from "../../../testkit/src/kube/client.js";
 import { e2eClients, e2eKubeconfigPath } from "../../../testkit/src/kube/e2e-context.js";
-import { waitFor } from "../../../testkit/src/wait.js";
-import {
-  appPod,
-  condition,
-  createPolicy,
-  deleteWebhookConfiguration,
-  injectionNamespace,
-  installCrd,
-  policyManifest,
-  startTestOperator,
-  type TestOperator,
-  waitForStatus,
-  waitUntilInjecting,
-} from "./harness.js";
+import { appPod, deleteWebhookConfiguration, startInjectingOperator, type TestOperator } from "./harness.js";
 
 /** The serial number of the certificate the webhook presents right now. */
 function servedSerial(port: number): Promise<string> {
@@ -35,18 +22,11 @@ describe("webhook certificate rotation", () => {
 
   beforeAll(async () => {
     clients = e2eClients();
-    await installCrd(clients);
-    const opNamespace = await createTestNamespace(clients, "apicache-op");
-    ns = await injectionNamespace(clients, "rotation");
-    operator = await startTestOperator({
+    ({ operator, ns } = await startInjectingOperator(clients, {
       kubeconfig: e2eKubeconfigPath(),
-      namespace: opNamespace,
+      prefix: "rotation",
       args: ["--cert-validity=6s", "--ca-validity=1h"],
-    });
-    await waitFor("the operator to lead", () => operator.handle.isLeader(), { timeoutMs: 15_000 });
-    await createPolicy(clients, policyManifest("api", ns));
-    await waitForStatus(clients, ns, "api", (p) => condition(p, "Ready")?.status === "True");
-    await waitUntilInjecting(clients, ns, { app: "api" });
+    }));
   });
 
   afterAll(async () => {

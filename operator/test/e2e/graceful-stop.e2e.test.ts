@@ -1,21 +1,9 @@
 import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestNamespace, type KubeClients } from "../../../testkit/src/kube/client.js";
+import type { KubeClients } from "../../../testkit/src/kube/client.js";
 import { e2eClients, e2eKubeconfigPath } from "../../../testkit/src/kube/e2e-context.js";
 import { waitFor } from "../../../testkit/src/wait.js";
-import {
-  appPod,
-  condition,
-  createPolicy,
-  deleteWebhookConfiguration,
-  injectionNamespace,
-  installCrd,
-  policyManifest,
-  startTestOperator,
-  type TestOperator,
-  waitForStatus,
-  waitUntilInjecting,
-} from "./harness.js";
+import { appPod, deleteWebhookConfiguration, startInjectingOperator, type TestOperator } from "./harness.js";
 
 const DELAY_MS = 3_000;
 
@@ -43,18 +31,11 @@ describe("a graceful stop (SIGTERM)", () => {
 
   beforeAll(async () => {
     clients = e2eClients();
-    await installCrd(clients);
-    const opNamespace = await createTestNamespace(clients, "apicache-op");
-    ns = await injectionNamespace(clients, "stop");
-    operator = await startTestOperator({
+    ({ operator, ns } = await startInjectingOperator(clients, {
       kubeconfig: e2eKubeconfigPath(),
-      namespace: opNamespace,
+      prefix: "stop",
       args: [`--shutdown-delay=${DELAY_MS}ms`],
-    });
-    await waitFor("the operator to lead", () => operator.handle.isLeader(), { timeoutMs: 15_000 });
-    await createPolicy(clients, policyManifest("api", ns));
-    await waitForStatus(clients, ns, "api", (p) => condition(p, "Ready")?.status === "True");
-    await waitUntilInjecting(clients, ns, { app: "api" });
+    }));
   });
 
   afterAll(async () => {

@@ -232,3 +232,26 @@ export async function waitForStatus(
     { timeoutMs, intervalMs: 100 },
   );
 }
+
+/**
+ * The common starting point: the CRD installed, one operator leading in a namespace of its own, a
+ * CachePolicy `api` (selecting app=api) Ready in a new injection namespace, and the webhook injecting.
+ */
+export async function startInjectingOperator(
+  clients: KubeClients,
+  options: { readonly kubeconfig: string; readonly prefix: string; readonly args?: readonly string[] },
+): Promise<{ operator: TestOperator; ns: string }> {
+  await installCrd(clients);
+  const opNamespace = await createTestNamespace(clients, "apicache-op");
+  const ns = await injectionNamespace(clients, options.prefix);
+  const operator = await startTestOperator({
+    kubeconfig: options.kubeconfig,
+    namespace: opNamespace,
+    ...(options.args ? { args: options.args } : {}),
+  });
+  await waitFor("the operator to lead", () => operator.handle.isLeader(), { timeoutMs: 15_000 });
+  await createPolicy(clients, policyManifest("api", ns));
+  await waitForStatus(clients, ns, "api", (p) => condition(p, "Ready")?.status === "True");
+  await waitUntilInjecting(clients, ns, { app: "api" });
+  return { operator, ns };
+}
