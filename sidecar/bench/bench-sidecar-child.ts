@@ -1,12 +1,13 @@
 /**
  * Child process of the sidecar benchmark: one sidecar (the programmatic `startSidecar`) in its own
- * process, as in a pod. argv: upstream URL, Redis URL ("" for none), maxEntryAge ("1s", "0s").
+ * process, as in a pod. argv: upstream URL, Redis URL ("" for none), maxEntryAge ("1s", "0s"), and the
+ * sidecar build to import (sidecar-bench.ts passes a checkout's tsc output, `sidecar/dist/index.js`).
  * Logs only warnings (the benchmark measures the data path, not log shipping). Reports `{ url }`.
  */
 import pino from "pino";
-import { startSidecar } from "../src/index.js";
 
-const [upstream = "", redisUrl = "", maxEntryAge = "1s"] = process.argv.slice(2);
+const [upstream = "", redisUrl = "", maxEntryAge = "1s", build = "../dist/index.js"] = process.argv.slice(2);
+const { startSidecar } = (await import(build)) as typeof import("../src/index.js");
 
 const policy = `
 apiVersion: apicache.io/v1alpha1

@@ -8,7 +8,8 @@
  *   sidecar Redis hit sidecar + Redis, maxEntryAge 0s: every hit read from Redis
  *   sidecar miss     sidecar + Redis, a no-store route: lookup, forward, not stored
  *
- * Prints the table and writes it into load-tests/results.md ("## Sidecar micro-benchmark").
+ * Prints the table and writes it into load-tests/results.md ("## Sidecar micro-benchmark"). The
+ * sidecars run the tsc build (`sidecar/dist`, compiled first), as the image does.
  *
  * Scenarios are measured in interleaved rounds (floor, upstream, …, floor, upstream, …) so a burst of
  * load from other processes on a shared machine does not land on one row only: req/s is the median
@@ -22,7 +23,8 @@
  * inside this repository so its imports resolve (e.g. `git archive <commit> sidecar | tar -x -C
  * .bench-baseline`).
  */
-import { type ChildProcess, fork } from "node:child_process";
+import { type ChildProcess, execFileSync, fork } from "node:child_process";
+import { copyFileSync, existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
@@ -223,16 +225,34 @@ async function measureAll(scenarios: readonly Scenario[]): Promise<ScenarioResul
   });
 }
 
-/** The three sidecar scenarios of one build (this checkout, or the baseline's under `label`). */
+/**
+ * Compiles a checkout's sidecar with tsc, as its image is built, and returns the entry the children
+ * import: the benchmark measures the code that ships, not tsx's on-the-fly transform (which wraps every
+ * function created per request in a `name` definition and made closures look several times dearer).
+ * A baseline checkout gets this repository's root tsconfig if it has none.
+ */
+function buildSidecar(checkout: string): string {
+  const tsc = join(REPO, "node_modules", ".bin", "tsc");
+  if (checkout === REPO) {
+    execFileSync(tsc, ["-p", join(REPO, "crds", "tsconfig.json")], { stdio: "inherit" });
+  } else if (!existsSync(join(checkout, "tsconfig.json"))) {
+    copyFileSync(join(REPO, "tsconfig.json"), join(checkout, "tsconfig.json"));
+  }
+  console.error(`>> compiling ${relative(REPO, join(checkout, "sidecar")) || "sidecar"} with tsc`);
+  execFileSync(tsc, ["-p", join(checkout, "sidecar", "tsconfig.json")], { stdio: "inherit" });
+  return join(checkout, "sidecar", "dist", "index.js");
+}
+
+/** The three sidecar scenarios of one build (this checkout's, or the baseline's under `label`). */
 async function sidecarScenarios(
-  childScript: string,
+  build: string,
   upstreamUrl: string,
   redis: RedisServer,
   label = "sidecar",
 ): Promise<Scenario[]> {
   const [tiered, redisOnly] = await Promise.all([
-    spawnChild<{ url: string }>(childScript, [upstreamUrl, redis.url, "1s"]),
-    spawnChild<{ url: string }>(childScript, [upstreamUrl, redis.url, "0s"]),
+    spawnChild<{ url: string }>("bench-sidecar-child.ts", [upstreamUrl, redis.url, "1s", build]),
+    spawnChild<{ url: string }>("bench-sidecar-child.ts", [upstreamUrl, redis.url, "0s", build]),
   ]);
   const scenarios = [
     {
@@ -275,16 +295,11 @@ async function startServers(redis: RedisServer, baselineRedis?: RedisServer): Pr
     spawnChild<{ port: number }>("bench-origin.ts", ["upstream", body]),
   ]);
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`;
-  const current = await sidecarScenarios("bench-sidecar-child.ts", upstreamUrl, redis);
+  const current = await sidecarScenarios(buildSidecar(REPO), upstreamUrl, redis);
   const baseline =
     BASELINE === undefined || baselineRedis === undefined
       ? []
-      : await sidecarScenarios(
-          join(BASELINE, "sidecar", "bench", "bench-sidecar-child.ts"),
-          upstreamUrl,
-          baselineRedis,
-          "baseline",
-        );
+      : await sidecarScenarios(buildSidecar(BASELINE), upstreamUrl, baselineRedis, "baseline");
   return [
     {
       name: "floor",

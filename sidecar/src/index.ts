@@ -8,6 +8,7 @@ import { StatsRecorder } from "./admin/stats-recorder.js";
 import { TokenFile } from "./admin/token-file.js";
 import { Warmer } from "./admin/warmer.js";
 import { ERROR_CODES, SidecarError } from "./errors.js";
+import { LearnedVary } from "./http-cache/learned-vary.js";
 import { Coalescer } from "./proxy/coalescer.js";
 import type { FillResult, ProxyContext } from "./proxy/context.js";
 import { EntryReader } from "./proxy/entry-reader.js";
@@ -120,6 +121,7 @@ export async function startSidecar(options: StartSidecarOptions): Promise<Sideca
     coalescer,
     invalidator,
     entries: new EntryReader(store, log),
+    learnedVary: new LearnedVary(),
   };
   const upgrades = createUpgradeProxy(ctx);
   const server = createProxyServer(createRequestHandler(ctx), options.limits ?? {}, log, upgrades.handle);

@@ -24,7 +24,7 @@ describe("what fills send, and what keys hold", () => {
         return;
       }
       const headers: Record<string, string> = { "content-type": "application/json" };
-      if (path?.startsWith("/tenants/")) headers.vary = "X-Tenant";
+      if (path?.startsWith("/tenants/") || path?.startsWith("/learned/varied/")) headers.vary = "X-Tenant";
       if (path === "/shared/varied") headers.vary = "Accept-Language";
       res.writeHead(200, headers);
       res.end(
@@ -45,6 +45,7 @@ describe("what fills send, and what keys hold", () => {
       ...(forwarding ? { forwarding } : {}),
       routes: [
         { name: "shared", path: "/shared/**", key: { negotiation: "Dropped" } },
+        { name: "learned", path: "/learned/**" },
         { name: "all", path: "/**" },
       ],
     });
@@ -146,6 +147,30 @@ describe("what fills send, and what keys hold", () => {
     expect(JSON.parse(t1Again.body).tenant).toBe("t1");
     const none = await get("/tenants/data");
     expect(JSON.parse(none.body).tenant).toBeNull();
+  });
+
+  it("sends the fields a route varies on from the first fill of each new URL (ADR 0013)", async () => {
+    const asked = (url: string) => upstream.received.filter((r) => r.url === url);
+    // The route's first varying answer is asked twice: the fill could not know it varies on X-Tenant.
+    expect(JSON.parse((await get("/learned/varied/a", { "x-tenant": "t1" })).body).tenant).toBe("t1");
+    expect(asked("/learned/varied/a").map((r) => r.headers["x-tenant"] ?? null)).toEqual([null, "t1"]);
+    // Every later URL of the route is asked once, with the tenant.
+    expect(JSON.parse((await get("/learned/varied/b", { "x-tenant": "t2" })).body).tenant).toBe("t2");
+    expect(asked("/learned/varied/b").map((r) => r.headers["x-tenant"])).toEqual(["t2"]);
+    await untilHit("/learned/varied/b", { "x-tenant": "t2" });
+    const t3 = await get("/learned/varied/b", { "x-tenant": "t3" });
+    expect(t3.cacheStatus).toContain("fwd=vary-miss");
+    expect(JSON.parse(t3.body).tenant).toBe("t3");
+  });
+
+  it("keeps an answer filled with a learned field to that field's value, even when it omits Vary", async () => {
+    // The app echoes X-Tenant on /learned/plain without saying Vary: the fill sent the tenant (the route
+    // varies on it), so the stored answer is t1's variant and never reaches t2.
+    await get("/learned/varied/warm", { "x-tenant": "t0" });
+    expect(JSON.parse((await get("/learned/plain", { "x-tenant": "t1" })).body).tenant).toBe("t1");
+    await untilHit("/learned/plain", { "x-tenant": "t1" });
+    const t2 = await get("/learned/plain", { "x-tenant": "t2" });
+    expect(JSON.parse(t2.body).tenant).toBe("t2");
   });
 
   it("forwards traceparent on a fill without splitting the key (forward-only headers)", async () => {

@@ -91,7 +91,8 @@ export function withVaried(
   return out;
 }
 
-function fillable(name: string): boolean {
+/** Whether a fill may send a field (conditional, range, hop-by-hop and coding fields never). */
+export function fillable(name: string): boolean {
   return !NEVER_FILLED.has(name) && !HOP_BY_HOP.has(name) && name !== "content-length";
 }
 

@@ -3,9 +3,8 @@ import { pipeline } from "node:stream";
 import type { CacheOutcome, ForwardReason } from "../http-cache/cache-outcome.js";
 import type { CacheEntry } from "../http-cache/entry.js";
 import { entryState, ttlSeconds, usableOnError } from "../http-cache/freshness.js";
-import { varyMatches } from "../http-cache/vary.js";
 import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
-import type { CacheableRequest } from "./cacheable-request.js";
+import { type CacheableRequest, matchesVary } from "./cacheable-request.js";
 import type { FillResult, ProxyContext } from "./context.js";
 import { fill, type PassResponse } from "./fill.js";
 import { report } from "./pass-through.js";
@@ -30,7 +29,7 @@ export type Lookup =
 
 export function classifyLookup(entry: CacheEntry | undefined, c: CacheableRequest, now: number): Lookup {
   if (entry === undefined) return { kind: "fill", fwd: "uri-miss" };
-  if (!varyMatches(entry.vary, c.varyHeaders())) return { kind: "fill", fwd: "vary-miss" };
+  if (!matchesVary(entry.vary, c)) return { kind: "fill", fwd: "vary-miss" };
   const state = entryState(entry, now);
   if (state === "fresh") return { kind: "fresh", entry };
   if (state === "stale-while-revalidate") return { kind: "stale-while-revalidate", entry };
@@ -70,7 +69,7 @@ export async function serveCacheable(
     ended?.kind === "entry" &&
     ended.stored &&
     entryState(ended.entry, now) === "fresh" &&
-    varyMatches(ended.entry.vary, c.varyHeaders())
+    matchesVary(ended.entry.vary, c)
   ) {
     ctx.observer.coalesced(c.policy.label, c.route.name);
     return serveResult(ctx, req, res, c, ended, lookup.stale, true);
@@ -83,10 +82,7 @@ export async function serveCacheable(
   if (flight) {
     ctx.observer.coalesced(c.policy.label, c.route.name);
     const result = await flight.result;
-    if (
-      result.kind === "pass" ||
-      (result.kind === "entry" && !varyMatches(result.entry.vary, c.varyHeaders()))
-    ) {
+    if (result.kind === "pass" || (result.kind === "entry" && !matchesVary(result.entry.vary, c))) {
       const learned = result.kind === "entry" ? result.entry.vary.map(([name]) => name) : [];
       return fillAndServe(ctx, req, res, c, lookup, { coalesce: false, varied: [...varied, ...learned] });
     }
@@ -143,7 +139,7 @@ async function staleOnError(
     (result.kind === "entry" && result.entry.status >= 500);
   if (!failed) return undefined;
   const again = (await readVariant(ctx, c)).entry;
-  return again !== undefined && varyMatches(again.vary, c.varyHeaders()) ? again : undefined;
+  return again !== undefined && matchesVary(again.vary, c) ? again : undefined;
 }
 
 function serveResult(

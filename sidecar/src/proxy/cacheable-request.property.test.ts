@@ -166,13 +166,13 @@ describe("the key builder (properties)", () => {
           const cb = classify(b);
           if (ca === undefined || cb === undefined || ca.key !== cb.key) return;
           shared++;
-          expect(seen(cb.fillHeaders, cb.fillPath)).toEqual(seen(ca.fillHeaders, ca.fillPath));
+          expect(seen(cb.fillHeaders(), cb.fillPath)).toEqual(seen(ca.fillHeaders(), ca.fillPath));
           // With a response that varies on `vary`: one variant key, one variant fill.
           const va = variantKey(ca.key, varyValues(vary, ca.varyHeaders()), ca.identityHeaders);
           const vb = variantKey(cb.key, varyValues(vary, cb.varyHeaders()), cb.identityHeaders);
           if (va !== vb) return;
-          const fillA = withVaried(ca.fillHeaders, vary, ca.varyHeaders());
-          const fillB = withVaried(cb.fillHeaders, vary, cb.varyHeaders());
+          const fillA = withVaried(ca.fillHeaders(), vary, ca.varyHeaders());
+          const fillB = withVaried(cb.fillHeaders(), vary, cb.varyHeaders());
           for (const name of vary) expect([name, fillB[name]]).toEqual([name, fillA[name]]);
         },
       ),

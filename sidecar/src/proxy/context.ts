@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { CacheOutcome, ForwardReason, NotStoredReason } from "../http-cache/cache-outcome.js";
 import type { CacheEntry } from "../http-cache/entry.js";
+import type { LearnedVary } from "../http-cache/learned-vary.js";
 import type { CompiledPolicy } from "../routing/compile-policy.js";
 import type { CacheStore } from "../store/types.js";
 import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
@@ -55,4 +56,6 @@ export interface ProxyContext {
   readonly coalescer: Coalescer<FillResult>;
   readonly invalidator: Invalidator;
   readonly entries: EntryReader;
+  /** The fields each route's responses vary on: fills send them from the start (ADR 0013). */
+  readonly learnedVary: LearnedVary;
 }

@@ -9,7 +9,7 @@ import { type Storability, storability } from "../http-cache/storability.js";
 import { responseCacheControl } from "../http-cache/targeted.js";
 import { varyNames, varyValues } from "../http-cache/vary.js";
 import { variantKey } from "../keys/cache-key.js";
-import { unsentVaried, withVaried } from "../keys/fill-request.js";
+import { fillable, unsentVaried, withVaried } from "../keys/fill-request.js";
 import type { Fence } from "../store/types.js";
 import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
 import { collectBody } from "./body-collector.js";
@@ -78,11 +78,13 @@ export async function fill(
     ctx.observer.upstream(c.policy.label, c.route.name, (performance.now() - upstreamStarted) / 1000, error);
   const stale = options.stale;
   const validators = stale ? validatorsOf(stale) : {};
-  let sent = firstAsk(c, options);
+  const ask = firstAsk(ctx, c, options);
+  let sent = ask.sent;
   let response = await request(ctx, c, sent, validators);
   if (response.status === 304 && stale && Object.keys(validators).length > 0) {
     response.body.resume(); // a 304 has no body; release the connection
-    const outcome = revalidated(ctx, c, stale, response.headers, { seq, fence, now: ctx.now(), sent });
+    const at = { seq, fence, now: ctx.now(), sent, beyondKey: ask.beyondKey };
+    const outcome = revalidated(ctx, c, stale, response.headers, at);
     if (outcome) {
       observe();
       return finish({ result: outcome.result }, outcome.storing);
@@ -96,6 +98,7 @@ export async function fill(
     return finish({ result: { kind: "error", reason: response.reason } });
   }
   const now = ctx.now();
+  ctx.learnedVary.learn(c.route.name, varyNames(response.headers.vary).filter(fillable), now);
   const decision = storability({
     rules: c.route.rules,
     status: response.status,
@@ -126,7 +129,7 @@ export async function fill(
     };
     return finish({ result: { kind: "pass" }, stream });
   }
-  const entry = buildEntry(c, response, collected.body, decision, { now, sent });
+  const entry = buildEntry(c, response, collected.body, decision, { now, sent, beyondKey: ask.beyondKey });
   const done = completed(ctx, c, entry, decision, { seq, fence, fwd });
   return finish({ result: done.result }, done.storing);
 }
@@ -215,10 +218,24 @@ async function takeFence(ctx: ProxyContext, c: CacheableRequest): Promise<Fence>
   }
 }
 
-/** The fill's headers: the key's, plus the fields the key's stored responses vary on. */
-function firstAsk(c: CacheableRequest, options: FillOptions): Record<string, string> {
-  const varied = [...(options.varied ?? []), ...(options.stale?.vary.map(([name]) => name) ?? [])];
-  return withVaried(c.fillHeaders, varied, c.varyHeaders());
+/**
+ * The fill's headers: the key's, plus the fields the key's stored responses vary on and those the
+ * route's responses have varied on (ADR 0013). `beyondKey` lists those extra fields: whatever the
+ * answer's Vary says, it is stored as a variant of them, since they reached the upstream.
+ */
+function firstAsk(
+  ctx: ProxyContext,
+  c: CacheableRequest,
+  options: FillOptions,
+): { sent: Record<string, string>; beyondKey: readonly string[] } {
+  const beyondKey = [
+    ...new Set([
+      ...(options.varied ?? []),
+      ...(options.stale?.vary.map(([name]) => name) ?? []),
+      ...ctx.learnedVary.names(c.route.name, ctx.now()),
+    ]),
+  ];
+  return { sent: withVaried(c.fillHeaders(), beyondKey, c.varyHeaders()), beyondKey };
 }
 
 type Answer = Awaited<ReturnType<typeof request>>;
@@ -280,6 +297,7 @@ function revalidated(
     readonly fence: Fence | undefined;
     readonly now: number;
     readonly sent: Headers;
+    readonly beyondKey: readonly string[];
   },
 ): { result: FillResult; storing?: Promise<void> } | undefined {
   if (!selectsStored(stale.headers, update)) return undefined;
@@ -305,15 +323,23 @@ function shareable(headers: Headers): boolean {
   return varyNames(headers.vary)[0] !== "*";
 }
 
-/** `sent`: the request the response answers, whose values of the fields its Vary names are kept. */
+/**
+ * `sent`: the request the response answers, whose values of the fields its Vary names are kept, and of
+ * `beyondKey`: fields outside the key that the fill sent (or would have, had the client sent them).
+ */
 function buildEntry(
   c: CacheableRequest,
   response: { readonly status: number; readonly headers: Headers },
   body: Buffer,
   decision: Storability,
-  { now, sent }: { readonly now: number; readonly sent: Headers },
+  {
+    now,
+    sent,
+    beyondKey = [],
+  }: { readonly now: number; readonly sent: Headers; readonly beyondKey?: readonly string[] },
 ): CacheEntry {
   const storable = decision.storable ? decision : undefined;
+  const varied = storable?.varyNames ?? varyNames(response.headers.vary);
   return {
     status: response.status,
     headers: flattenHeaders(response.headers, storable ? NOT_STORED : NOT_FORWARDED),
@@ -324,7 +350,7 @@ function buildEntry(
     staleWhileRevalidateMs: storable?.staleWhileRevalidateMs ?? 0,
     staleIfErrorMs: storable?.staleIfErrorMs ?? 0,
     tags: c.tags,
-    vary: varyValues(storable?.varyNames ?? varyNames(response.headers.vary), sent),
+    vary: varyValues([...new Set([...varied, ...beyondKey])], sent),
   };
 }
 

@@ -102,14 +102,20 @@ export function cacheableRequest(
   const perUser = route.rules.scope === "PerUser";
   const hash = perUser ? identityHash(req.headers, policy.identity) : undefined;
   const to = forwarded(req.headers, host, classified.peer ?? { encrypted: false }, policy.forwarding.trusted);
-  const fill = fillHeaders({
-    headers: req.headers,
-    keyHeaders: route.keyHeaders,
-    scope: route.rules.scope,
-    identity: policy.identity,
-    forwarded: to,
-    forwardOnly: policy.forwarding.headers,
-  });
+  // Both built on first use: a hit needs neither (only fills send headers; only a stored Vary is
+  // matched). A getter would make every request object slower to create and read.
+  let fill: Record<string, string> | undefined;
+  const filled = () => {
+    fill ??= fillHeaders({
+      headers: req.headers,
+      keyHeaders: route.keyHeaders,
+      scope: route.rules.scope,
+      identity: policy.identity,
+      forwarded: to,
+      forwardOnly: policy.forwarding.headers,
+    });
+    return fill;
+  };
   let view: ReturnType<typeof varyView> | undefined;
   return {
     policy,
@@ -129,11 +135,9 @@ export function cacheableRequest(
     }),
     tags: [...routeTags(match), pathTag(path)],
     fillPath: canonicalQuery ? `${path}?${canonicalQuery}` : path,
-    fillHeaders: fill,
-    // Built on first use: most requests never meet a stored Vary. (A getter would make every request
-    // object slower to create and read.)
+    fillHeaders: filled,
     varyHeaders: () => {
-      view ??= varyView(req.headers, fill);
+      view ??= varyView(req.headers, filled());
       return view;
     },
     identityHeaders: policy.identity.headers,

@@ -9,7 +9,7 @@ import type { Socket } from "node:net";
 import type { Logger } from "pino";
 import { ERROR_CODES } from "../errors.js";
 import type { UpgradeListener } from "./upgrade.js";
-import { cutSlowClient } from "./write-timeout.js";
+import { cutSlowClients } from "./write-timeout.js";
 
 /**
  * The proxy's node:http server, hardened: bounded header size (431), header and request deadlines
@@ -51,11 +51,9 @@ export function createProxyServer(
       connectionsCheckingInterval: Math.min(1_000, headersTimeout),
       noDelay: true,
     },
-    (req, res) => {
-      cutSlowClient(res, writeTimeout, log);
-      handler(req, res);
-    },
+    handler,
   );
+  cutSlowClients(server, writeTimeout, log);
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) =>
     answerClientError(error, socket, log),
   );

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { judgeWrites, sweepInterval, type WriteProgress } from "./write-timeout.js";
+
+describe("judgeWrites", () => {
+  const timeout = 1_000;
+  const sweep = (previous: WriteProgress | undefined, pending: number, dispatched: number, now: number) =>
+    judgeWrites(previous, { pending, dispatched }, now, timeout);
+  const progress = (verdict: ReturnType<typeof judgeWrites>) =>
+    verdict.kind === "waiting" ? verdict.progress : undefined;
+
+  it("leaves alone a connection with nothing waiting, however long it has been quiet", () => {
+    const stalled = { dispatched: 10, since: 0, due: true };
+    expect(sweep(stalled, 0, 10, 60_000)).toEqual({ kind: "idle" });
+  });
+
+  it("cuts a reader that took nothing for the timeout, one sweep after the deadline", () => {
+    const first = progress(sweep(undefined, 500, 10, 0));
+    expect(first).toEqual({ dispatched: 10, since: 0, due: false });
+    const before = progress(sweep(first, 500, 10, 999));
+    expect(before).toEqual(first);
+    const due = progress(sweep(before, 500, 10, 1_000));
+    expect(due).toEqual({ dispatched: 10, since: 0, due: true });
+    expect(sweep(due, 500, 10, 1_250)).toEqual({ kind: "cut" });
+  });
+
+  it("restarts the clock on any progress, even after the deadline was reached", () => {
+    const due = { dispatched: 10, since: 0, due: true };
+    expect(progress(sweep(due, 500, 11, 5_000))).toEqual({ dispatched: 11, since: 5_000, due: false });
+  });
+
+  it("sweeps a quarter of the timeout apart, within 10 ms and 1 s", () => {
+    expect([sweepInterval(20), sweepInterval(300), sweepInterval(30_000)]).toEqual([10, 75, 1_000]);
+  });
+});
