@@ -72,7 +72,7 @@ export const FLAGS: readonly FlagSpec[] = [
     name: "native-sidecar",
     key: "nativeSidecar",
     kind: "string",
-    help: "Inject an initContainer with restartPolicy Always: auto (Kubernetes >= 1.29), true or false.",
+    help: "Inject an initContainer with restartPolicy Always: auto (Kubernetes >= 1.32, where Services resolve its named ports), true or false.",
     choices: ["auto", "true", "false"],
     default: fixed("auto"),
   },
