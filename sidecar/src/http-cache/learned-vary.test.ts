@@ -2,15 +2,15 @@ import { describe, expect, it } from "vitest";
 import { LearnedVary } from "./learned-vary.js";
 
 describe("LearnedVary", () => {
-  const limits = { ttlMs: 1_000, maxNames: 3, maxRoutes: 2 };
+  const limits = { ttlMs: 1_000, maxNames: 3, maxRoutes: 2, maxNameLength: 8 };
 
   it("knows nothing about a route no response has varied on", () => {
     expect(new LearnedVary(limits).names("r", 0)).toEqual([]);
   });
 
-  it("remembers each route's fields apart, once each, and never `*`", () => {
+  it("remembers each route's fields apart, once each, and never `*` or an overlong name", () => {
     const learned = new LearnedVary(limits);
-    learned.learn("a", ["x-tenant", "*"], 0);
+    learned.learn("a", ["x-tenant", "*", "x-much-too-long"], 0);
     learned.learn("a", ["x-tenant", "foo"], 10);
     learned.learn("b", ["bar"], 10);
     expect(learned.names("a", 20)).toEqual(["x-tenant", "foo"]);

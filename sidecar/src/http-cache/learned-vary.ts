@@ -9,12 +9,15 @@ export interface LearnedVaryLimits {
   readonly ttlMs: number;
   readonly maxNames: number;
   readonly maxRoutes: number;
+  /** Longer names are not remembered (they would enter every entry's variant values on the route). */
+  readonly maxNameLength: number;
 }
 
 export const LEARNED_VARY_LIMITS: LearnedVaryLimits = {
   ttlMs: 60 * 60 * 1000,
   maxNames: 16,
   maxRoutes: 1024,
+  maxNameLength: 64,
 };
 
 export class LearnedVary {
@@ -38,7 +41,7 @@ export class LearnedVary {
     }
     this.#routes.set(route, seen);
     for (const name of names) {
-      if (name === "*") continue;
+      if (name === "*" || name.length > this.#limits.maxNameLength) continue;
       seen.delete(name);
       seen.set(name, now);
     }

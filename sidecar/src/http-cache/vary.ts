@@ -1,5 +1,5 @@
 import type { VaryValue } from "./entry.js";
-import { type Headers, joinedValue } from "./headers.js";
+import { fieldValue, type Headers, joinedValue } from "./headers.js";
 
 /**
  * Vary (RFC 9111 §4.1): a stored response is reused only for requests whose values of the fields its
@@ -8,7 +8,10 @@ import { type Headers, joinedValue } from "./headers.js";
  * https://www.rfc-editor.org/rfc/rfc9111#section-4.1
  */
 
-/** Lowercase field names a `Vary` header lists; `["*"]` for `Vary: *`. */
+/** RFC 9110 §5.1 field names (tokens). A request can carry no other, so no other can select a variant. */
+const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+
+/** Lowercase field names a `Vary` header lists; `["*"]` for `Vary: *`. Names that are not tokens are dropped. */
 export function varyNames(value: Headers[string]): string[] {
   const joined = joinedValue(value);
   if (!joined) return [];
@@ -16,7 +19,8 @@ export function varyNames(value: Headers[string]): string[] {
     .split(",")
     .map((name) => name.trim().toLowerCase())
     .filter(Boolean);
-  return names.includes("*") ? ["*"] : [...new Set(names)];
+  if (names.includes("*")) return ["*"];
+  return [...new Set(names.filter((name) => FIELD_NAME.test(name)))];
 }
 
 function normalize(value: Headers[string]): string | null {
@@ -26,13 +30,13 @@ function normalize(value: Headers[string]): string | null {
 
 /** The request's values of the named fields, as stored in the entry. */
 export function varyValues(names: readonly string[], request: Headers): VaryValue[] {
-  return names.map((name) => [name, normalize(request[name])] as const);
+  return names.map((name) => [name, normalize(fieldValue(request, name))] as const);
 }
 
 /** Whether a request may be answered by an entry stored with these Vary values. */
 export function varyMatches(stored: readonly VaryValue[], request: Headers): boolean {
   for (const [name, value] of stored) {
-    if (normalize(request[name]) !== value) return false;
+    if (normalize(fieldValue(request, name)) !== value) return false;
   }
   return true;
 }

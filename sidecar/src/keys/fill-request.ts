@@ -1,4 +1,4 @@
-import { firstValue, type Headers, HOP_BY_HOP } from "../http-cache/headers.js";
+import { fieldValue, firstValue, type Headers, HOP_BY_HOP } from "../http-cache/headers.js";
 import { varyNames } from "../http-cache/vary.js";
 import type { CompiledIdentity } from "../routing/compile-policy.js";
 import { type Forwarded, forwardingHeaders } from "./forwarding.js";
@@ -47,7 +47,7 @@ export function fillHeaders(input: FillRequestInput): Record<string, string> {
   const { headers } = input;
   const out: Record<string, string> = {};
   const copy = (name: string) => {
-    const value = headers[name];
+    const value = fieldValue(headers, name);
     if (value === undefined || !fillable(name)) return;
     out[name] = typeof value === "string" ? value : value.join(", ");
   };
@@ -84,8 +84,8 @@ export function withVaried(
 ): Record<string, string> {
   const out: Record<string, string> = { ...fill };
   for (const name of names) {
-    const value = view[name];
-    if (value === undefined || name in out || !fillable(name)) continue;
+    const value = fieldValue(view, name);
+    if (value === undefined || Object.hasOwn(out, name) || !fillable(name)) continue;
     out[name] = typeof value === "string" ? value : value.join(", ");
   }
   return out;
@@ -106,6 +106,7 @@ export function unsentVaried(
   view: Headers,
 ): string[] {
   return varyNames(vary).filter(
-    (name) => name !== "*" && !(name in sent) && view[name] !== undefined && fillable(name),
+    (name) =>
+      name !== "*" && !Object.hasOwn(sent, name) && fieldValue(view, name) !== undefined && fillable(name),
   );
 }

@@ -10,6 +10,7 @@ import { fill, type PassResponse } from "./fill.js";
 import { report } from "./pass-through.js";
 import { upstreamHead, writeEntry, writeUpstreamError } from "./respond.js";
 import { readVariant } from "./variants.js";
+import { streamingUpstream } from "./write-timeout.js";
 
 /**
  * The read path of a cached route (RFC 9111 §4): look up → fresh: serve; stale within
@@ -218,8 +219,10 @@ function streamUncached(
     return Promise.resolve();
   }
   for (const chunk of stream.head) res.write(chunk);
+  const streamed = streamingUpstream(res);
   return new Promise((resolve) => {
     pipeline(stream.body, res, (error) => {
+      streamed();
       if (error)
         ctx.log.debug({ err: error, route: c.route.name }, "streaming an uncached response ended early");
       finish(ctx, req, c, outcome, stream.status);

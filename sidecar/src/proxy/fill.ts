@@ -65,12 +65,33 @@ export async function fill(
 ): Promise<FillOutcome> {
   const coalesce = options.coalesce ?? true;
   const flight = coalesce ? ctx.coalescer.lead(c.key, c.tags) : ctx.coalescer.solo(c.key, c.tags);
+  let settled = false;
   const finish = (outcome: FillOutcome, storing?: Promise<void>): FillOutcome => {
+    settled = true;
     flight.resolve(outcome.result);
     if (storing) storing.finally(() => flight.end());
     else flight.end();
     return outcome;
   };
+  try {
+    return await fillLed(ctx, c, fwd, options, finish);
+  } catch (error) {
+    // A bug must not strand the waiters: they fetch for themselves, as after an unshareable answer.
+    if (!settled) {
+      flight.resolve({ kind: "pass" });
+      flight.end();
+    }
+    throw error;
+  }
+}
+
+async function fillLed(
+  ctx: ProxyContext,
+  c: CacheableRequest,
+  fwd: ForwardReason,
+  options: FillOptions,
+  finish: (outcome: FillOutcome, storing?: Promise<void>) => FillOutcome,
+): Promise<FillOutcome> {
   const seq = ctx.invalidator.seq;
   const fence = await takeFence(ctx, c);
   const upstreamStarted = performance.now();
@@ -92,12 +113,19 @@ export async function fill(
     // The 304 does not select the stored response, or cannot be shared: ask again, unconditionally.
     response = await request(ctx, c, sent, {});
   }
-  ({ response, sent } = await askForVariant(ctx, c, response, sent));
+  let beyondKey = ask.beyondKey;
+  let asked: readonly string[];
+  ({ response, sent, asked } = await askForVariant(ctx, c, response, sent));
+  const now = ctx.now();
+  // The first answer's Vary counts even when the second one drops it: those fields reached the upstream.
+  if (asked.length > 0) {
+    ctx.learnedVary.learn(c.route.name, asked, now);
+    beyondKey = [...beyondKey, ...asked];
+  }
   if ("reason" in response) {
     observe(response.reason);
     return finish({ result: { kind: "error", reason: response.reason } });
   }
-  const now = ctx.now();
   ctx.learnedVary.learn(c.route.name, varyNames(response.headers.vary).filter(fillable), now);
   const decision = storability({
     rules: c.route.rules,
@@ -129,7 +157,7 @@ export async function fill(
     };
     return finish({ result: { kind: "pass" }, stream });
   }
-  const entry = buildEntry(c, response, collected.body, decision, { now, sent, beyondKey: ask.beyondKey });
+  const entry = buildEntry(c, response, collected.body, decision, { now, sent, beyondKey });
   const done = completed(ctx, c, entry, decision, { seq, fence, fwd });
   return finish({ result: done.result }, done.storing);
 }
@@ -232,7 +260,11 @@ function firstAsk(
     ...new Set([
       ...(options.varied ?? []),
       ...(options.stale?.vary.map(([name]) => name) ?? []),
-      ...ctx.learnedVary.names(c.route.name, ctx.now()),
+      // Only for a key with nothing stored yet: a stored key keeps its own fields, so the secondary keys
+      // of its variants stay the same while the route learns more.
+      ...((options.varied?.length ?? 0) === 0 && options.stale === undefined
+        ? ctx.learnedVary.names(c.route.name, ctx.now())
+        : []),
     ]),
   ];
   return { sent: withVaried(c.fillHeaders(), beyondKey, c.varyHeaders()), beyondKey };
@@ -249,13 +281,13 @@ async function askForVariant(
   c: CacheableRequest,
   response: Answer,
   sent: Record<string, string>,
-): Promise<{ response: Answer; sent: Record<string, string> }> {
-  if ("reason" in response) return { response, sent };
+): Promise<{ response: Answer; sent: Record<string, string>; asked: readonly string[] }> {
+  if ("reason" in response) return { response, sent, asked: [] };
   const unsent = unsentVaried(response.headers.vary, sent, c.varyHeaders());
-  if (unsent.length === 0) return { response, sent };
+  if (unsent.length === 0) return { response, sent, asked: [] };
   response.body.on("error", () => {}).destroy(); // undici reports the abort as an error
   const more = withVaried(sent, unsent, c.varyHeaders());
-  return { response: await request(ctx, c, more, {}), sent: more };
+  return { response: await request(ctx, c, more, {}), sent: more, asked: unsent };
 }
 
 /** The fill's upstream request; a failure is logged and resolves to its reason. */
@@ -350,7 +382,8 @@ function buildEntry(
     staleWhileRevalidateMs: storable?.staleWhileRevalidateMs ?? 0,
     staleIfErrorMs: storable?.staleIfErrorMs ?? 0,
     tags: c.tags,
-    vary: varyValues([...new Set([...varied, ...beyondKey])], sent),
+    // Sorted: the same fields always give the same secondary key, in whatever order they were learned.
+    vary: varyValues([...new Set([...varied, ...beyondKey])].sort(), sent),
   };
 }
 

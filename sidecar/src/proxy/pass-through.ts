@@ -13,6 +13,7 @@ import {
 } from "./held-body.js";
 import { forwardHeaders, hasBody, upstreamHead, writeUpstreamError } from "./respond.js";
 import { type Lane, upstreamErrorReason } from "./upstream.js";
+import { streamingUpstream } from "./write-timeout.js";
 
 /**
  * Streams a request to the upstream and its response back, never buffering the body: bypassed reads,
@@ -104,7 +105,11 @@ export async function passThrough(
       return;
     }
     for (const chunk of held?.chunks ?? []) res.write(chunk);
-    pipeline(response.body, res, done);
+    const streamed = streamingUpstream(res);
+    pipeline(response.body, res, (error) => {
+      streamed();
+      done(error);
+    });
   });
 }
 

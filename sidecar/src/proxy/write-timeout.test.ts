@@ -3,29 +3,50 @@ import { judgeWrites, sweepInterval, type WriteProgress } from "./write-timeout.
 
 describe("judgeWrites", () => {
   const timeout = 1_000;
-  const sweep = (previous: WriteProgress | undefined, pending: number, dispatched: number, now: number) =>
-    judgeWrites(previous, { pending, dispatched }, now, timeout);
+  const sweep = (
+    previous: WriteProgress | undefined,
+    pending: number,
+    dispatched: number,
+    now: number,
+    queued = 0,
+  ) => judgeWrites(previous, { pending, dispatched, queued }, now, timeout);
   const progress = (verdict: ReturnType<typeof judgeWrites>) =>
     verdict.kind === "waiting" ? verdict.progress : undefined;
 
   it("leaves alone a connection with nothing waiting, however long it has been quiet", () => {
-    const stalled = { dispatched: 10, since: 0, due: true };
+    const stalled = { dispatched: 10, queued: 0, since: 0, due: true };
     expect(sweep(stalled, 0, 10, 60_000)).toEqual({ kind: "idle" });
   });
 
   it("cuts a reader that took nothing for the timeout, one sweep after the deadline", () => {
     const first = progress(sweep(undefined, 500, 10, 0));
-    expect(first).toEqual({ dispatched: 10, since: 0, due: false });
+    expect(first).toEqual({ dispatched: 10, queued: 0, since: 0, due: false });
     const before = progress(sweep(first, 500, 10, 999));
     expect(before).toEqual(first);
     const due = progress(sweep(before, 500, 10, 1_000));
-    expect(due).toEqual({ dispatched: 10, since: 0, due: true });
+    expect(due).toEqual({ dispatched: 10, queued: 0, since: 0, due: true });
     expect(sweep(due, 500, 10, 1_250)).toEqual({ kind: "cut" });
   });
 
   it("restarts the clock on any progress, even after the deadline was reached", () => {
-    const due = { dispatched: 10, since: 0, due: true };
-    expect(progress(sweep(due, 500, 11, 5_000))).toEqual({ dispatched: 11, since: 5_000, due: false });
+    const due = { dispatched: 10, queued: 0, since: 0, due: true };
+    expect(progress(sweep(due, 500, 11, 5_000))).toEqual({
+      dispatched: 11,
+      queued: 0,
+      since: 5_000,
+      due: false,
+    });
+  });
+
+  it("counts the kernel taking part of the one write in flight as progress (a cached body is one write)", () => {
+    const due = { dispatched: 0, queued: 6_000, since: 0, due: true };
+    expect(progress(sweep(due, 8_000, 0, 5_000, 4_000))).toEqual({
+      dispatched: 0,
+      queued: 4_000,
+      since: 5_000,
+      due: false,
+    });
+    expect(sweep({ ...due, queued: 4_000 }, 8_000, 0, 5_000, 4_000)).toEqual({ kind: "cut" });
   });
 
   it("sweeps a quarter of the timeout apart, within 10 ms and 1 s", () => {
