@@ -36,17 +36,28 @@ export const LabelSelectorSchema = withRules(
       ),
       matchExpressions: Type.Optional(
         Type.Array(
-          Type.Object(
+          withRules(
+            Type.Object(
+              {
+                key: Type.String({ minLength: 1, maxLength: 317, description: "The label key." }),
+                operator: StringEnum(["In", "NotIn", "Exists", "DoesNotExist"], {
+                  description: "How the key's value is compared with `values`.",
+                }),
+                values: Type.Optional(
+                  Type.Array(LABEL_VALUE, { maxItems: 64, description: "Values for In and NotIn." }),
+                ),
+              },
+              { additionalProperties: false },
+            ),
             {
-              key: Type.String({ minLength: 1, maxLength: 317, description: "The label key." }),
-              operator: StringEnum(["In", "NotIn", "Exists", "DoesNotExist"], {
-                description: "How the key's value is compared with `values`.",
-              }),
-              values: Type.Optional(
-                Type.Array(LABEL_VALUE, { maxItems: 64, description: "Values for In and NotIn." }),
-              ),
+              // As Kubernetes validates a LabelSelector: In/NotIn with no values selects nothing or all.
+              rule: "self.operator in ['In', 'NotIn'] ? (has(self.values) && size(self.values) > 0) : (!has(self.values) || size(self.values) == 0)",
+              message: "In and NotIn need at least one value; Exists and DoesNotExist take none",
+              check: (self: { operator: string; values?: unknown[] }) =>
+                self.operator === "In" || self.operator === "NotIn"
+                  ? (self.values ?? []).length > 0
+                  : (self.values ?? []).length === 0,
             },
-            { additionalProperties: false },
           ),
           { maxItems: 16, description: "Set-based requirements, all of which must hold." },
         ),
@@ -502,7 +513,12 @@ export const ConditionSchema = Type.Object({
   status: StringEnum(["True", "False", "Unknown"], { description: "The condition's status." }),
   observedGeneration: Type.Optional(Type.Integer({ minimum: 0, format: "int64" })),
   lastTransitionTime: Type.String({ format: "date-time", description: "When the status last changed." }),
-  reason: Type.String({ maxLength: 1024, description: "A CamelCase reason code." }),
+  reason: Type.String({
+    minLength: 1,
+    maxLength: 1024,
+    pattern: "^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$",
+    description: "A CamelCase reason code (the metav1.Condition reason rule).",
+  }),
   message: Type.String({ maxLength: 32768, description: "A human-readable explanation." }),
 });
 
