@@ -68,7 +68,10 @@ describe("two operator replicas", () => {
     await createPolicy(clients, policyManifest("api", ns));
     await waitForStatus(clients, ns, "api", (p) => condition(p, "Ready")?.status === "True");
     const follower = replicas.find((r) => r !== leader) as TestOperator;
-    expect(await reconciles(leader)).toBeGreaterThan(0);
+    // The status is written during the reconcile; the counter moves when it returns.
+    await waitFor("the leader to count its reconcile", async () => (await reconciles(leader)) > 0, {
+      timeoutMs: 5_000,
+    });
     expect(await reconciles(follower)).toBe(0);
   });
 
@@ -100,7 +103,9 @@ describe("two operator replicas", () => {
     expect(sidecars).toHaveLength(1);
     const policy = await waitForStatus(clients, ns, "api", (p) => p.status?.injectedPods === 1);
     expect(policy.status?.selectedPods).toBe(1);
-    expect(await reconciles(follower)).toBeGreaterThan(0);
+    await waitFor("the new leader to count its reconciles", async () => (await reconciles(follower)) > 0, {
+      timeoutMs: 5_000,
+    });
     expect(bothLed).toBe(false);
   });
 });
