@@ -231,16 +231,6 @@ function leadership(runtime: Runtime, term: Term, onLost: (reason: string) => vo
   };
 }
 
-/** The informers every replica runs from the start (the webhook answers from them, leader or not). */
-function startInformers(runtime: ReturnType<typeof connect>) {
-  const policies = policyInformer(runtime.informers);
-  const index = new PolicyIndex((namespace) => policies.list(namespace));
-  void policies.start();
-  const limitRanges = limitRangeInformer(runtime.informers);
-  void limitRanges.start();
-  return { policies, index, limitRanges };
-}
-
 export async function startOperator(
   config: Readonly<Config>,
   options: StartOptions = {},
@@ -248,7 +238,11 @@ export async function startOperator(
   const runtime = connect(config, options);
   const { log, metrics } = runtime;
   const nativeSidecar = await detectNativeSidecar(config, runtime.kubeConfig.makeApiClient(VersionApi), log);
-  const { policies, index, limitRanges } = startInformers(runtime);
+  const policies = policyInformer(runtime.informers);
+  const index = new PolicyIndex((namespace) => policies.list(namespace));
+  void policies.start();
+  const limitRanges = limitRangeInformer(runtime.informers);
+  void limitRanges.start();
   let finish: (result: { code: number; reason: string }) => void = () => undefined;
   const done = new Promise<{ code: number; reason: string }>((resolve) => (finish = resolve));
   const fatal = (reason: string) => finish({ code: 1, reason });
