@@ -5,7 +5,6 @@ import type {
   InvalidationRuleSpec,
   LabelSelector,
   MemoryStoreSpec,
-  PolicySidecarSpec,
   RedisStoreSpec,
   RouteKeySpec,
   RouteSpec,
@@ -36,8 +35,6 @@ export interface NormalizedSpec {
   readonly upstream: Upstream;
   readonly mode: Mode;
   readonly store: { readonly redis?: RedisStore; readonly memory: MemoryStore };
-  /** Present only when the policy sets it: the injected container's settings (resources). */
-  readonly sidecar?: PolicySidecarSpec;
   /** Present only when the policy sets it: its absence means "any cookie identifies". */
   readonly identity: { readonly headers: readonly string[]; readonly cookies?: readonly string[] };
   readonly forwarding: Forwarding;

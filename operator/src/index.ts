@@ -15,11 +15,10 @@ import { systemClock } from "./controller/clock.js";
 import { OPERATOR_ERROR_CODES, OperatorError } from "./errors.js";
 import type { AdmissionDeps } from "./inject/admission.js";
 import { supportsNativeSidecar } from "./inject/native-sidecar.js";
-import { sidecarResourceSettings } from "./inject/sidecar-resources.js";
 import { ApiClusterWriter } from "./kube/api-writer.js";
 import { certSource } from "./kube/cert-source.js";
 import { PolicyController } from "./kube/controller.js";
-import { type InformerContext, limitRangeInformer, policyInformer } from "./kube/informers.js";
+import { type InformerContext, policyInformer } from "./kube/informers.js";
 import { loadKubeConfig } from "./kube/kube-config.js";
 import { ApiLeaseClient } from "./kube/lease-client.js";
 import { ReleaseOwner } from "./kube/release-owner.js";
@@ -216,8 +215,6 @@ export async function startOperator(
   const policies = policyInformer(runtime.informers);
   const index = new PolicyIndex((namespace) => policies.list(namespace));
   void policies.start();
-  const limitRanges = limitRangeInformer(runtime.informers);
-  void limitRanges.start();
   let finish: (result: { code: number; reason: string }) => void = () => undefined;
   const done = new Promise<{ code: number; reason: string }>((resolve) => (finish = resolve));
   const fatal = (reason: string) => finish({ code: 1, reason });
@@ -254,7 +251,7 @@ export async function startOperator(
   const webhook = serveWebhookWhenReady(
     runtime,
     certs.holder,
-    webhookDeps(config, index, nativeSidecar, (namespace) => limitRanges.list(namespace)),
+    webhookDeps(config, index, nativeSidecar),
     fatal,
   );
   const metricsServer = await startMetricsServer(config.metricsListen, metrics, {
@@ -262,7 +259,6 @@ export async function startOperator(
     ready: () => {
       if (stopping) return "shutting down";
       if (!policies.synced) return "CachePolicy informer not synced";
-      if (!limitRanges.synced) return "LimitRange informer not synced";
       if (!certs.holder.current()) return "webhook certificate not loaded";
       if (!webhook()) return "webhook not listening";
       if (leader.isLeader() && !controller.synced) return "controller informers not synced";
@@ -295,18 +291,13 @@ export async function startOperator(
         );
         await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
       }
-      await Promise.all([webhook()?.close(), metricsServer.close(), policies.stop(), limitRanges.stop()]);
+      await Promise.all([webhook()?.close(), metricsServer.close(), policies.stop()]);
       finish({ code: 0, reason: "stopped" });
     },
   };
 }
 
-function webhookDeps(
-  config: Config,
-  index: PolicyIndex,
-  nativeSidecar: boolean,
-  limitRanges: AdmissionDeps["limitRanges"],
-): AdmissionDeps {
+function webhookDeps(config: Config, index: PolicyIndex, nativeSidecar: boolean): AdmissionDeps {
   const rendered = new WeakMap<object, string>();
   const excluded = new Set([config.namespace, "kube-system"]);
   return {
@@ -321,14 +312,12 @@ function webhookDeps(
       }
       return { policy: verdict.policy, configHash };
     },
-    limitRanges,
     options: {
       image: config.sidecarImage,
       imagePullPolicy: config.sidecarImagePullPolicy,
       version: config.sidecarVersion,
       nativeSidecar,
       ...(config.sidecarLogLevel ? { logLevel: config.sidecarLogLevel } : {}),
-      resources: sidecarResourceSettings(config),
     },
   };
 }
