@@ -13,7 +13,6 @@ import { type Logger, pino } from "pino";
 import type { Config } from "./config.js";
 import { LEADER_START_DEADLINE_MS } from "./constants.js";
 import { systemClock } from "./controller/clock.js";
-import { fencedWriter } from "./controller/fenced-writer.js";
 import { OPERATOR_ERROR_CODES, OperatorError } from "./errors.js";
 import type { AdmissionDeps } from "./inject/admission.js";
 import { supportsNativeSidecar } from "./inject/native-sidecar.js";
@@ -254,13 +253,12 @@ export async function startOperator(
     clock: systemClock,
     applyWebhookConfiguration: webhookRegistrar(config, runtime.objects, runtime.owner),
   });
-  // Writes only while its term of leadership lasts: a reconcile in flight when it ends sends nothing more.
-  const newController = (term: AbortSignal) =>
+  const newController = () =>
     new PolicyController({
       policies,
       index,
       informers: runtime.informers,
-      writer: fencedWriter(new ApiClusterWriter(runtime, config.identity), term),
+      writer: new ApiClusterWriter(runtime, config.identity),
       clock: systemClock,
       log,
       metrics,
@@ -268,12 +266,12 @@ export async function startOperator(
       resyncPeriodMs: config.resyncPeriodMs,
     });
   // A controller does not restart: each term of leadership gets a new one.
-  let controller = newController(AbortSignal.abort());
+  let controller = newController();
   const leader = leadership(
     runtime,
     {
       start: async (signal) => {
-        controller = newController(signal);
+        controller = newController();
         await certs.lead();
         if (!stopping && !signal.aborted) await controller.start();
       },

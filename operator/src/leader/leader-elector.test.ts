@@ -249,47 +249,6 @@ describe("leader election", () => {
     expect(leases.holder()).toBe("");
   });
 
-  describe("the term's signal (what fences the controller's writes)", () => {
-    function fenced(leases: FakeLeases, clock: FakeClock, events: string[]) {
-      let term: AbortSignal | undefined;
-      const elector = new LeaderElector({
-        ...options("a", leases, clock, events),
-        onStartedLeading: (signal) => {
-          term = signal;
-        },
-        stopLeading: () => {
-          events.push(`stopping, term aborted: ${term?.aborted}`);
-        },
-      });
-      return { elector, term: () => term };
-    }
-
-    it("is aborted before stopLeading when a renewal hangs past renewDeadline", async () => {
-      const clock = new FakeClock(0);
-      const leases = new FakeLeases();
-      const events: string[] = [];
-      const a = fenced(leases, clock, events);
-      await a.elector.tick();
-      leases.hanging = true;
-      const round = a.elector.tick();
-      clock.advance(10_000);
-      await round;
-      await flush();
-      expect(events).toEqual(["stopping, term aborted: true", "stopped"]);
-    });
-
-    it("stays open while stopLeading runs on a graceful stop (work in flight finishes), then aborts", async () => {
-      const clock = new FakeClock(0);
-      const leases = new FakeLeases();
-      const events: string[] = [];
-      const a = fenced(leases, clock, events);
-      await a.elector.tick();
-      await a.elector.stop();
-      expect(events).toEqual(["stopping, term aborted: false"]);
-      expect(a.term()?.aborted).toBe(true);
-    });
-  });
-
   describe("when leading cannot start", () => {
     it("gives the lease up (stops, then releases), reports it, and leads again later", async () => {
       const clock = new FakeClock(0);

@@ -170,8 +170,8 @@ export class LeaderElector {
     this.deadline?.cancel();
     await this.inFlight?.catch(() => undefined);
     await this.givingUp;
-    // What leading started stops first (work in flight finishes); only then may another replica lead.
-    await this.endTerm(false);
+    // What leading started stops first; only then may another replica lead.
+    await this.endTerm();
     if (release) await this.release();
   }
 
@@ -193,19 +193,14 @@ export class LeaderElector {
     );
   }
 
-  /**
-   * Runs stopLeading once for the current term (none when not leading). The term's signal aborts
-   * first when leadership is lost or could not start; after stopLeading on a graceful stop, so work in
-   * flight finishes while the lease is still ours.
-   */
-  private endTerm(abortFirst = true): Promise<void> {
+  /** Runs stopLeading once for the current term (none when not leading). */
+  private endTerm(): Promise<void> {
     const term = this.term;
     if (!term) return Promise.resolve();
-    const end = () => term.abort.abort(new Error("the term of leadership ended"));
-    if (abortFirst) end();
-    term.ended ??= (async () => this.options.stopLeading?.())()
-      .catch((error: unknown) => this.options.onError?.(error))
-      .finally(end);
+    term.abort.abort(new Error("the term of leadership ended"));
+    term.ended ??= (async () => this.options.stopLeading?.())().catch((error: unknown) =>
+      this.options.onError?.(error),
+    );
     return term.ended;
   }
 
