@@ -11,7 +11,6 @@ import {
 } from "@kubernetes/client-node";
 import { type Logger, pino } from "pino";
 import type { Config } from "./config.js";
-import { LEADER_START_DEADLINE_MS } from "./constants.js";
 import { systemClock } from "./controller/clock.js";
 import { OPERATOR_ERROR_CODES, OperatorError } from "./errors.js";
 import type { AdmissionDeps } from "./inject/admission.js";
@@ -46,7 +45,6 @@ export interface OperatorHandle {
   readonly isLeader: () => boolean;
   readonly nativeSidecar: boolean;
   readonly metrics: OperatorMetrics;
-  /** The current term's controller (a new one each time this replica starts leading). */
   readonly controller: PolicyController;
   readonly done: Promise<{ code: number; reason: string }>;
   /** Graceful stop: releases the lease (unless `release: false`, to simulate a crash). */
@@ -144,34 +142,23 @@ interface Leadership {
   readonly elector: LeaderElector | undefined;
   readonly isLeader: () => boolean;
   readonly lost: () => boolean;
-  /** Why the last attempt to lead failed (coded), until leading starts. */
-  readonly startFailure: () => OperatorError | undefined;
   readonly start: () => void;
   readonly stop: (release: boolean) => Promise<void>;
 }
 
-/** What the leader runs: started on acquiring the lease, stopped (awaited) before it is released. */
-interface Term {
-  readonly start: (signal: AbortSignal) => Promise<void>;
-  readonly stop: () => Promise<void>;
-}
-
-function leadership(runtime: Runtime, term: Term, onLost: (reason: string) => void): Leadership {
+function leadership(
+  runtime: Runtime,
+  lead: () => Promise<void>,
+  onLost: (reason: string) => void,
+): Leadership {
   const { config, metrics, log, kubeConfig } = runtime;
   let leading = false;
   let lost = false;
-  let startFailure: OperatorError | undefined;
-  const begin = async (signal: AbortSignal) => {
+  const begin = () => {
     leading = true;
     metrics.leader.set(1);
     log.info({ identity: config.identity }, "leading: starting the controller");
-    await term.start(signal);
-    startFailure = undefined;
-  };
-  const end = async () => {
-    leading = false;
-    metrics.leader.set(0);
-    await term.stop();
+    lead().catch((error: unknown) => log.error({ err: error }, "starting the controller failed"));
   };
   const elector = config.leaderElect
     ? new LeaderElector({
@@ -187,18 +174,10 @@ function leadership(runtime: Runtime, term: Term, onLost: (reason: string) => vo
           runtime.owner,
         ),
         onStartedLeading: begin,
-        stopLeading: end,
-        startDeadlineMs: LEADER_START_DEADLINE_MS,
-        onStartFailed: (cause) => {
-          startFailure = new OperatorError(
-            OPERATOR_ERROR_CODES.LEADER_START_FAILED,
-            `${cause.message}; released the controller lease, retrying in ${config.retryPeriodMs} ms`,
-            { cause },
-          );
-          log.error({ err: startFailure, code: startFailure.code }, "could not start leading");
-        },
         onStoppedLeading: () => {
           lost = true;
+          leading = false;
+          metrics.leader.set(0);
           const error = new OperatorError(
             OPERATOR_ERROR_CODES.LEADERSHIP_LOST,
             "lost the controller lease; exiting so that another replica takes over (the Deployment restarts this one)",
@@ -217,15 +196,12 @@ function leadership(runtime: Runtime, term: Term, onLost: (reason: string) => vo
     elector,
     isLeader: () => leading,
     lost: () => lost,
-    startFailure: () => startFailure,
-    start: () => {
-      if (elector) return elector.start();
-      begin(new AbortController().signal).catch((error: unknown) =>
-        log.error({ err: error }, "starting the controller failed"),
-      );
+    start: () => (elector ? elector.start() : begin()),
+    stop: async (release) => {
+      await elector?.stop(release);
+      leading = false;
+      metrics.leader.set(0);
     },
-    // The elector stops the term (controller first) before it releases the lease.
-    stop: async (release) => (elector ? elector.stop(release) : end()),
   };
 }
 
@@ -253,32 +229,22 @@ export async function startOperator(
     clock: systemClock,
     applyWebhookConfiguration: webhookRegistrar(config, runtime.objects, runtime.owner),
   });
-  const newController = () =>
-    new PolicyController({
-      policies,
-      index,
-      informers: runtime.informers,
-      writer: new ApiClusterWriter(runtime, config.identity),
-      clock: systemClock,
-      log,
-      metrics,
-      workers: config.workers,
-      resyncPeriodMs: config.resyncPeriodMs,
-    });
-  // A controller does not restart: each term of leadership gets a new one.
-  let controller = newController();
+  const controller = new PolicyController({
+    policies,
+    index,
+    informers: runtime.informers,
+    writer: new ApiClusterWriter(runtime, config.identity),
+    clock: systemClock,
+    log,
+    metrics,
+    workers: config.workers,
+    resyncPeriodMs: config.resyncPeriodMs,
+  });
   const leader = leadership(
     runtime,
-    {
-      start: async (signal) => {
-        controller = newController();
-        await certs.lead();
-        if (!stopping && !signal.aborted) await controller.start();
-      },
-      stop: async () => {
-        await certs.unlead();
-        await controller.stop();
-      },
+    async () => {
+      await certs.lead();
+      if (!stopping) await controller.start();
     },
     fatal,
   );
@@ -295,8 +261,6 @@ export async function startOperator(
       if (!policies.synced) return "CachePolicy informer not synced";
       if (!certs.holder.current()) return "webhook certificate not loaded";
       if (!webhook()) return "webhook not listening";
-      const failure = leader.startFailure();
-      if (failure) return `${failure.code}: ${failure.message}`;
       if (leader.isLeader() && !controller.synced) return "controller informers not synced";
       return undefined;
     },
@@ -309,18 +273,16 @@ export async function startOperator(
     isLeader: leader.isLeader,
     nativeSidecar,
     metrics,
-    get controller() {
-      return controller;
-    },
+    controller,
     done,
     stop: async ({ release = true } = {}) => {
-      // Not ready at once; the controller stops (reconciles in flight finish), then the lease is
-      // handed over; the webhook keeps answering until every kube-proxy has dropped this pod from
-      // the webhook Service, so no pod is admitted uninjected because its admission call reached a
-      // closed port. An election round in flight finishes first, and writes nothing after.
+      // Not ready at once, the lease handed over at once; the webhook keeps answering until every
+      // kube-proxy has dropped this pod from the webhook Service, so no pod is admitted uninjected
+      // because its admission call reached a closed port.
+      // Upkeep in flight and an election round in flight finish first, and write nothing after.
       stopping = true;
-      await leader.stop(release);
       await certs.stop();
+      await leader.stop(release);
       await controller.stop();
       if (config.shutdownDelayMs > 0 && webhook()) {
         log.info(
