@@ -32,7 +32,6 @@ export function firstValue(value: HeaderValue): string | undefined {
   return typeof value === "string" ? value : value[0];
 }
 
-/** All values joined by ", " (for list-valued fields). */
 /**
  * A field's value by a name from the wire (a Vary list, a policy): own properties only, so a name such
  * as `constructor` or `__proto__` reads as absent, never as Object's.
@@ -41,6 +40,7 @@ export function fieldValue(headers: Headers, name: string): HeaderValue {
   return Object.hasOwn(headers, name) ? headers[name] : undefined;
 }
 
+/** All values joined by ", " (for list-valued fields). */
 export function joinedValue(value: HeaderValue): string | undefined {
   if (value === undefined) return undefined;
   return typeof value === "string" ? value : value.join(", ");

@@ -1,4 +1,4 @@
-import { fieldValue, firstValue, type Headers, HOP_BY_HOP } from "../http-cache/headers.js";
+import { fieldValue, firstValue, type Headers, HOP_BY_HOP, joinedValue } from "../http-cache/headers.js";
 import { varyNames } from "../http-cache/vary.js";
 import type { CompiledIdentity } from "../routing/compile-policy.js";
 import { type Forwarded, forwardingHeaders } from "./forwarding.js";
@@ -47,9 +47,9 @@ export function fillHeaders(input: FillRequestInput): Record<string, string> {
   const { headers } = input;
   const out: Record<string, string> = {};
   const copy = (name: string) => {
-    const value = fieldValue(headers, name);
+    const value = joinedValue(fieldValue(headers, name));
     if (value === undefined || !fillable(name)) return;
-    out[name] = typeof value === "string" ? value : value.join(", ");
+    out[name] = value;
   };
   const host = firstValue(headers.host);
   if (host !== undefined) out.host = host;
@@ -84,9 +84,9 @@ export function withVaried(
 ): Record<string, string> {
   const out: Record<string, string> = { ...fill };
   for (const name of names) {
-    const value = fieldValue(view, name);
+    const value = joinedValue(fieldValue(view, name));
     if (value === undefined || Object.hasOwn(out, name) || !fillable(name)) continue;
-    out[name] = typeof value === "string" ? value : value.join(", ");
+    out[name] = value;
   }
   return out;
 }

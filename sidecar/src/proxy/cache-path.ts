@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { pipeline } from "node:stream";
 import type { CacheOutcome, ForwardReason } from "../http-cache/cache-outcome.js";
 import type { CacheEntry } from "../http-cache/entry.js";
 import { entryState, ttlSeconds, usableOnError } from "../http-cache/freshness.js";
@@ -10,7 +9,7 @@ import { fill, type PassResponse } from "./fill.js";
 import { report } from "./pass-through.js";
 import { upstreamHead, writeEntry, writeUpstreamError } from "./respond.js";
 import { readVariant } from "./variants.js";
-import { streamingUpstream } from "./write-timeout.js";
+import { pipeUpstream } from "./write-timeout.js";
 
 /**
  * The read path of a cached route (RFC 9111 §4): look up → fresh: serve; stale within
@@ -219,10 +218,8 @@ function streamUncached(
     return Promise.resolve();
   }
   for (const chunk of stream.head) res.write(chunk);
-  const streamed = streamingUpstream(res);
   return new Promise((resolve) => {
-    pipeline(stream.body, res, (error) => {
-      streamed();
+    pipeUpstream(stream.body, res, (error) => {
       if (error)
         ctx.log.debug({ err: error, route: c.route.name }, "streaming an uncached response ended early");
       finish(ctx, req, c, outcome, stream.status);

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { finished, pipeline } from "node:stream";
+import { finished } from "node:stream";
 import { type CacheOutcome, withForwardStatus } from "../http-cache/cache-outcome.js";
 import type { Headers } from "../http-cache/headers.js";
 import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
@@ -13,7 +13,7 @@ import {
 } from "./held-body.js";
 import { forwardHeaders, hasBody, upstreamHead, writeUpstreamError } from "./respond.js";
 import { type Lane, upstreamErrorReason } from "./upstream.js";
-import { streamingUpstream } from "./write-timeout.js";
+import { pipeUpstream } from "./write-timeout.js";
 
 /**
  * Streams a request to the upstream and its response back, never buffering the body: bypassed reads,
@@ -105,11 +105,7 @@ export async function passThrough(
       return;
     }
     for (const chunk of held?.chunks ?? []) res.write(chunk);
-    const streamed = streamingUpstream(res);
-    pipeline(response.body, res, (error) => {
-      streamed();
-      done(error);
-    });
+    pipeUpstream(response.body, res, done);
   });
 }
 

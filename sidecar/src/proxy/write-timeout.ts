@@ -1,10 +1,11 @@
 import type { Server, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
+import { pipeline, type Readable } from "node:stream";
 import type { Logger } from "pino";
 import { ERROR_CODES } from "../errors.js";
 
 /**
- * Cuts clients that stop reading while an upstream body is piped to them (`streamingUpstream`): a
+ * Cuts clients that stop reading while an upstream body is piped to them (`pipeUpstream`): a
  * stalled reader must not hold an upstream connection, which waits on its backpressure. A cached
  * body holds none and is never cut, however slowly it is read. A sweep runs every
  * `sweepInterval(timeoutMs)` over the server's connections, so a request costs nothing here. A
@@ -24,7 +25,7 @@ type Watched = Socket & { [STREAMING]?: number };
  * Marks `res`'s connection as carrying an upstream body until the returned function is called (when
  * the pipe ends): only such connections are judged. Two property writes per streamed response.
  */
-export function streamingUpstream(res: ServerResponse): () => void {
+function streamingUpstream(res: ServerResponse): () => void {
   const socket = res.socket as Watched | null;
   if (!socket) return () => {};
   socket[STREAMING] = (socket[STREAMING] ?? 0) + 1;
@@ -34,6 +35,19 @@ export function streamingUpstream(res: ServerResponse): () => void {
     released = true;
     socket[STREAMING] = (socket[STREAMING] ?? 1) - 1;
   };
+}
+
+/** Pipes an upstream body to the client, its connection judged by the sweep until the pipe ends. */
+export function pipeUpstream(
+  body: Readable,
+  res: ServerResponse,
+  done: (error: NodeJS.ErrnoException | null) => void,
+): void {
+  const streamed = streamingUpstream(res);
+  pipeline(body, res, (error) => {
+    streamed();
+    done(error);
+  });
 }
 
 export interface WriteProgress {
