@@ -128,6 +128,30 @@ describe("the apicache chart", () => {
     });
   });
 
+  it("passes sidecar.resources to the operator as its --sidecar-* resource flags", async () => {
+    const args = async (values: Record<string, string>) => {
+      const objects = await template("helm4", values);
+      const deployment = objects.find((o) => o.kind === "Deployment") as unknown as V1Deployment;
+      const container = deployment.spec?.template.spec?.containers[0] as V1Container;
+      return (container.args ?? []).filter((arg) => /^--sidecar-(cpu|memory)-/.test(arg));
+    };
+    expect(await args({})).toEqual([]);
+    expect(
+      await args({ "sidecar.resources.requests.cpu": "100m", "sidecar.resources.limits.memory": "1Gi" }),
+    ).toEqual(["--sidecar-cpu-request=100m", "--sidecar-memory-limit=1Gi"]);
+  });
+
+  it("lets the operator list and watch LimitRanges (the webhook fits the sidecar into them)", async () => {
+    const objects = await template("helm4");
+    const role = objects.find((o) => o.kind === "ClusterRole") as unknown as {
+      rules: { resources: string[]; verbs: string[] }[];
+    };
+    expect(role.rules.find((rule) => rule.resources.includes("limitranges"))?.verbs).toEqual([
+      "list",
+      "watch",
+    ]);
+  });
+
   it("registers the webhook for pod CREATE only, opt-in, never blocking", async () => {
     const objects = await template("helm4");
     const config = objects.find(
@@ -196,6 +220,8 @@ describe("values.schema.json", () => {
     ["a malformed image digest", ["--set", "operator.image.digest=latest"]],
     ["a log level the operator rejects", ["--set", "operator.logLevel=verbose"]],
     ["a non-boolean toggle", ["--set-string", "redis.bundled.enabled=yes"]],
+    ["a sidecar CPU limit that is not a quantity", ["--set", "sidecar.resources.limits.cpu=half"]],
+    ["a sidecar resource other than cpu and memory", ["--set", "sidecar.resources.limits.gpu=1"]],
   ];
 
   it.each(HELMS.flatMap((h) => wrong.map(([what, args]) => [h, what, args] as const)))(

@@ -1,6 +1,6 @@
 import { Kind, type TSchema, Type, TypeRegistry } from "@sinclair/typebox";
 import { DURATION_PATTERN, parseDuration } from "./duration.js";
-import { QUANTITY_PATTERN } from "./quantity.js";
+import { QUANTITY_PATTERN, RESOURCE_QUANTITY_PATTERN } from "./quantity.js";
 import { withRules } from "./rules.js";
 
 /** Small schema builders shared by the CachePolicy schema: one definition per recurring shape. */
@@ -84,6 +84,11 @@ function IntOrString(
 /** A byte size: an integer or a quantity string like "64Mi". */
 export function ByteSize(doc: Doc) {
   return IntOrString({ minimum: 0 }, { pattern: QUANTITY_PATTERN, maxLength: 32 }, doc);
+}
+
+/** A Kubernetes resource quantity (cpu or memory): an integer or a string like "500m" or "256Mi". */
+export function ResourceQuantity(doc: Doc) {
+  return IntOrString({ minimum: 0 }, { pattern: RESOURCE_QUANTITY_PATTERN, maxLength: 32 }, doc);
 }
 
 /** IANA service names (container port names): a-z, 0-9 and single inner dashes, at least one letter. */

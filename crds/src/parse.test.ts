@@ -162,3 +162,30 @@ describe("upstream.port", () => {
     }
   });
 });
+
+describe("spec.sidecar.resources", () => {
+  const withResources = (resources: unknown) => {
+    const manifest = minimal();
+    manifest.spec.sidecar = { resources };
+    return parseCachePolicy(manifest);
+  };
+
+  it("keeps requests and limits written as Kubernetes quantities", () => {
+    const resources = { requests: { cpu: "100m", memory: "96Mi" }, limits: { cpu: 1, memory: "1Gi" } };
+    const result = withResources(resources);
+    expect(result.ok && result.policy.spec.sidecar).toEqual({ resources });
+  });
+
+  it.each([
+    ["a malformed quantity", { limits: { cpu: "half" } }],
+    ["a negative quantity", { requests: { memory: -1 } }],
+    ["a resource other than cpu and memory", { limits: { "nvidia.com/gpu": "1" } }],
+  ])("rejects %s", (_what, resources) => {
+    expect(withResources(resources).ok).toBe(false);
+  });
+
+  it("is absent from the normalized policy when not set", () => {
+    const result = parseCachePolicy(minimal());
+    expect(result.ok && result.policy.spec.sidecar).toBeUndefined();
+  });
+});

@@ -75,6 +75,7 @@ function normalizeSpec(spec: CachePolicySpec, defaultPrefix: string): Normalized
     upstream: spec.upstream as NormalizedSpec["upstream"],
     mode: spec.mode ?? "Enforce",
     store: redis ? { redis: redis as NonNullable<NormalizedSpec["store"]["redis"]>, memory } : { memory },
+    ...(spec.sidecar ? { sidecar: spec.sidecar } : {}),
     identity: {
       headers: spec.identity?.headers ?? [],
       ...(spec.identity?.cookies ? { cookies: spec.identity.cookies } : {}),

@@ -5,6 +5,7 @@ import type {
   InvalidationRuleSpec,
   LabelSelector,
   MemoryStoreSpec,
+  PolicySidecarSpec,
   RedisStoreSpec,
   RouteKeySpec,
   RouteSpec,
@@ -35,6 +36,8 @@ export interface NormalizedSpec {
   readonly upstream: Upstream;
   readonly mode: Mode;
   readonly store: { readonly redis?: RedisStore; readonly memory: MemoryStore };
+  /** Present only when the policy sets it: the injected container's settings (resources). */
+  readonly sidecar?: PolicySidecarSpec;
   /** Present only when the policy sets it: its absence means "any cookie identifies". */
   readonly identity: { readonly headers: readonly string[]; readonly cookies?: readonly string[] };
   readonly forwarding: Forwarding;

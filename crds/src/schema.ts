@@ -1,7 +1,16 @@
 // biome-ignore lint/correctness/noUnusedImports: named so tsc's declaration emit can refer to TypeBox's symbol keys (TS4023).
 import type { Hint, Kind, OptionalKind, ReadonlyKind } from "@sinclair/typebox";
 import { type Static, Type } from "@sinclair/typebox";
-import { ByteSize, DnsLabel, Duration, HeaderName, PortRef, SetOf, StringEnum } from "./kinds.js";
+import {
+  ByteSize,
+  DnsLabel,
+  Duration,
+  HeaderName,
+  PortRef,
+  ResourceQuantity,
+  SetOf,
+  StringEnum,
+} from "./kinds.js";
 import { withRules } from "./rules.js";
 
 /**
@@ -155,6 +164,32 @@ export const StoreSchema = Type.Object(
     memory: Type.Optional(MemoryStoreSchema),
   },
   { additionalProperties: false, description: "Where cached responses live.", default: {} },
+);
+
+const ResourceListSchema = (what: string) =>
+  Type.Object(
+    {
+      cpu: Type.Optional(ResourceQuantity({ description: `CPU ${what} of the sidecar, e.g. 500m.` })),
+      memory: Type.Optional(ResourceQuantity({ description: `Memory ${what} of the sidecar, e.g. 256Mi.` })),
+    },
+    { additionalProperties: false, description: `The sidecar container's resource ${what}s.` },
+  );
+
+export const SidecarResourcesSchema = Type.Object(
+  {
+    requests: Type.Optional(ResourceListSchema("request")),
+    limits: Type.Optional(ResourceListSchema("limit")),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "Resources of the injected sidecar container. Each field set here wins over the operator-wide default (chart value sidecar.resources); unset fields keep it. A memory limit below store.memory.maxBytes is raised to maxBytes plus 128Mi, with an admission warning. A LimitRange in the pod's namespace clamps the result into its range.",
+  },
+);
+
+export const SidecarSchema = Type.Object(
+  { resources: Type.Optional(SidecarResourcesSchema) },
+  { additionalProperties: false, description: "Settings of the injected sidecar container." },
 );
 
 export const IdentitySchema = Type.Object(
@@ -454,6 +489,7 @@ export const CachePolicySpecSchema = withRules(
         }),
       ),
       store: Type.Optional(StoreSchema),
+      sidecar: Type.Optional(SidecarSchema),
       identity: Type.Optional(IdentitySchema),
       forwarding: Type.Optional(ForwardingSchema),
       defaults: Type.Optional(DefaultsSchema),
@@ -581,6 +617,8 @@ export type StoreSpec = Static<typeof StoreSchema>;
 export type RedisStoreSpec = Static<typeof RedisStoreSchema>;
 export type MemoryStoreSpec = Static<typeof MemoryStoreSchema>;
 export type IdentitySpec = Static<typeof IdentitySchema>;
+export type PolicySidecarSpec = Static<typeof SidecarSchema>;
+export type SidecarResourcesSpec = Static<typeof SidecarResourcesSchema>;
 export type UpstreamSpec = Static<typeof UpstreamSchema>;
 export type ForwardingSpec = Static<typeof ForwardingSchema>;
 export type CachePolicyManifest = Static<typeof CachePolicySchema>;

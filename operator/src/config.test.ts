@@ -41,4 +41,14 @@ describe("the operator configuration", () => {
   it("rejects a renew deadline not shorter than the lease", () => {
     expect(() => parse(["--renew-deadline", "20s"])).toThrow(/renew-deadline must be shorter/);
   });
+
+  it("reads the sidecar resource flags as Kubernetes quantities", () => {
+    expect(parse(["--sidecar-cpu-limit=1", "--sidecar-memory-request", "96Mi"])).toMatchObject({
+      sidecarCpuLimit: "1",
+      sidecarMemoryRequest: "96Mi",
+    });
+    expect(() => parse(["--sidecar-cpu-request=half"])).toThrow(
+      /--sidecar-cpu-request .* Kubernetes quantity/,
+    );
+  });
 });

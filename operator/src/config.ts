@@ -1,4 +1,4 @@
-import { parseDuration } from "@apicache/crds";
+import { parseDuration, parseResourceQuantity } from "@apicache/crds";
 import { OPERATOR_ERROR_CODES, OperatorError } from "./errors.js";
 import { defaultVersion, FLAGS, type FlagSpec } from "./flags.js";
 
@@ -15,6 +15,11 @@ export interface Config {
   readonly sidecarImagePullPolicy: "Always" | "IfNotPresent" | "Never";
   readonly sidecarLogLevel?: string;
   readonly sidecarVersion: string;
+  /** Operator-wide sidecar resources (Kubernetes quantities); unset: the built-in defaults. */
+  readonly sidecarCpuRequest?: string;
+  readonly sidecarCpuLimit?: string;
+  readonly sidecarMemoryRequest?: string;
+  readonly sidecarMemoryLimit?: string;
   readonly nativeSidecar: "auto" | "true" | "false";
   readonly leaderElect: boolean;
   readonly leaseName: string;
@@ -95,6 +100,12 @@ function convert(spec: FlagSpec, text: string, problems: string[]): unknown {
       return undefined;
     case "address":
       return parseAddress(text, where, problems);
+    case "quantity":
+      if (parseResourceQuantity(text) !== undefined) return text;
+      problems.push(
+        `${where} must be a Kubernetes quantity such as 500m, 1, 128Mi or 1Gi, got ${JSON.stringify(text)}`,
+      );
+      return undefined;
     default:
       if (spec.choices && !spec.choices.includes(text)) {
         problems.push(`${where} must be one of ${spec.choices.join(", ")}, got ${JSON.stringify(text)}`);

@@ -41,3 +41,6 @@ export function adminTokenSecretName(policyName: string): string {
 }
 
 export const CACHEPOLICY = { group: "apicache.io", version: "v1alpha1", plural: "cachepolicies" } as const;
+
+/** How long a new leader may take to start its controller (owned informers synced) before it gives the Lease up. */
+export const LEADER_START_DEADLINE_MS = 60_000;

@@ -17,6 +17,11 @@ export const OPERATOR_ERROR_CODES = {
   STATUS_FAILED: "APICACHE_ERR_OPERATOR_STATUS_FAILED",
   /** The controller lease could not be renewed in time; the process exits so another replica leads. */
   LEADERSHIP_LOST: "APICACHE_ERR_OPERATOR_LEADERSHIP_LOST",
+  /**
+   * The new leader could not start its controller (applying the webhook configuration failed, or its
+   * informers did not sync in time): it releases the Lease, is not ready, and tries again later.
+   */
+  LEADER_START_FAILED: "APICACHE_ERR_OPERATOR_LEADER_START_FAILED",
   /** The webhook certificate could not be issued, stored or loaded. */
   WEBHOOK_CERT: "APICACHE_ERR_OPERATOR_WEBHOOK_CERT",
   /** Registering the MutatingWebhookConfiguration (or patching its caBundle) failed. */

@@ -1,12 +1,13 @@
 import { randomBytes } from "node:crypto";
 import type { ConfigSources } from "./config.js";
+import { BUILT_IN_RESOURCES } from "./inject/sidecar-resources.js";
 
 /** Every operator flag: name, kind, default and help. Pure data read by config.ts. */
 export interface FlagSpec {
   readonly name: string;
   /** The Config property it sets. */
   readonly key: string;
-  readonly kind: "string" | "boolean" | "duration" | "integer" | "address";
+  readonly kind: "string" | "boolean" | "duration" | "integer" | "address" | "quantity";
   readonly help: string;
   readonly choices?: readonly string[];
   /** A duration that may be zero (the feature off). */
@@ -60,6 +61,30 @@ export const FLAGS: readonly FlagSpec[] = [
     kind: "string",
     help: "--log-level passed to injected sidecars (default: theirs).",
     choices: ["trace", "debug", "info", "warn", "error"],
+  },
+  {
+    name: "sidecar-cpu-request",
+    key: "sidecarCpuRequest",
+    kind: "quantity",
+    help: `CPU request of injected sidecars (a policy's spec.sidecar.resources wins; default ${BUILT_IN_RESOURCES.requests.cpu}).`,
+  },
+  {
+    name: "sidecar-cpu-limit",
+    key: "sidecarCpuLimit",
+    kind: "quantity",
+    help: `CPU limit of injected sidecars (a policy's spec.sidecar.resources wins; default ${BUILT_IN_RESOURCES.limits.cpu}).`,
+  },
+  {
+    name: "sidecar-memory-request",
+    key: "sidecarMemoryRequest",
+    kind: "quantity",
+    help: `Memory request of injected sidecars (a policy's spec.sidecar.resources wins; default ${BUILT_IN_RESOURCES.requests.memory}).`,
+  },
+  {
+    name: "sidecar-memory-limit",
+    key: "sidecarMemoryLimit",
+    kind: "quantity",
+    help: "Memory limit of injected sidecars (a policy's spec.sidecar.resources wins; default: the policy's store.memory.maxBytes + 128Mi; a value below maxBytes is raised to that).",
   },
   {
     name: "sidecar-version",

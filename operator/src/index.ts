@@ -11,14 +11,17 @@ import {
 } from "@kubernetes/client-node";
 import { type Logger, pino } from "pino";
 import type { Config } from "./config.js";
+import { LEADER_START_DEADLINE_MS } from "./constants.js";
 import { systemClock } from "./controller/clock.js";
+import { fencedWriter } from "./controller/fenced-writer.js";
 import { OPERATOR_ERROR_CODES, OperatorError } from "./errors.js";
 import type { AdmissionDeps } from "./inject/admission.js";
 import { supportsNativeSidecar } from "./inject/native-sidecar.js";
+import { sidecarResourceSettings } from "./inject/sidecar-resources.js";
 import { ApiClusterWriter } from "./kube/api-writer.js";
 import { certSource } from "./kube/cert-source.js";
 import { PolicyController } from "./kube/controller.js";
-import { type InformerContext, policyInformer } from "./kube/informers.js";
+import { type InformerContext, limitRangeInformer, policyInformer } from "./kube/informers.js";
 import { loadKubeConfig } from "./kube/kube-config.js";
 import { ApiLeaseClient } from "./kube/lease-client.js";
 import { ReleaseOwner } from "./kube/release-owner.js";
@@ -45,6 +48,7 @@ export interface OperatorHandle {
   readonly isLeader: () => boolean;
   readonly nativeSidecar: boolean;
   readonly metrics: OperatorMetrics;
+  /** The current term's controller (a new one each time this replica starts leading). */
   readonly controller: PolicyController;
   readonly done: Promise<{ code: number; reason: string }>;
   /** Graceful stop: releases the lease (unless `release: false`, to simulate a crash). */
@@ -142,23 +146,34 @@ interface Leadership {
   readonly elector: LeaderElector | undefined;
   readonly isLeader: () => boolean;
   readonly lost: () => boolean;
+  /** Why the last attempt to lead failed (coded), until leading starts. */
+  readonly startFailure: () => OperatorError | undefined;
   readonly start: () => void;
   readonly stop: (release: boolean) => Promise<void>;
 }
 
-function leadership(
-  runtime: Runtime,
-  lead: () => Promise<void>,
-  onLost: (reason: string) => void,
-): Leadership {
+/** What the leader runs: started on acquiring the lease, stopped (awaited) before it is released. */
+interface Term {
+  readonly start: (signal: AbortSignal) => Promise<void>;
+  readonly stop: () => Promise<void>;
+}
+
+function leadership(runtime: Runtime, term: Term, onLost: (reason: string) => void): Leadership {
   const { config, metrics, log, kubeConfig } = runtime;
   let leading = false;
   let lost = false;
-  const begin = () => {
+  let startFailure: OperatorError | undefined;
+  const begin = async (signal: AbortSignal) => {
     leading = true;
     metrics.leader.set(1);
     log.info({ identity: config.identity }, "leading: starting the controller");
-    lead().catch((error: unknown) => log.error({ err: error }, "starting the controller failed"));
+    await term.start(signal);
+    startFailure = undefined;
+  };
+  const end = async () => {
+    leading = false;
+    metrics.leader.set(0);
+    await term.stop();
   };
   const elector = config.leaderElect
     ? new LeaderElector({
@@ -174,10 +189,18 @@ function leadership(
           runtime.owner,
         ),
         onStartedLeading: begin,
+        stopLeading: end,
+        startDeadlineMs: LEADER_START_DEADLINE_MS,
+        onStartFailed: (cause) => {
+          startFailure = new OperatorError(
+            OPERATOR_ERROR_CODES.LEADER_START_FAILED,
+            `${cause.message}; released the controller lease, retrying in ${config.retryPeriodMs} ms`,
+            { cause },
+          );
+          log.error({ err: startFailure, code: startFailure.code }, "could not start leading");
+        },
         onStoppedLeading: () => {
           lost = true;
-          leading = false;
-          metrics.leader.set(0);
           const error = new OperatorError(
             OPERATOR_ERROR_CODES.LEADERSHIP_LOST,
             "lost the controller lease; exiting so that another replica takes over (the Deployment restarts this one)",
@@ -196,13 +219,26 @@ function leadership(
     elector,
     isLeader: () => leading,
     lost: () => lost,
-    start: () => (elector ? elector.start() : begin()),
-    stop: async (release) => {
-      await elector?.stop(release);
-      leading = false;
-      metrics.leader.set(0);
+    startFailure: () => startFailure,
+    start: () => {
+      if (elector) return elector.start();
+      begin(new AbortController().signal).catch((error: unknown) =>
+        log.error({ err: error }, "starting the controller failed"),
+      );
     },
+    // The elector stops the term (controller first) before it releases the lease.
+    stop: async (release) => (elector ? elector.stop(release) : end()),
   };
+}
+
+/** The informers every replica runs from the start (the webhook answers from them, leader or not). */
+function startInformers(runtime: ReturnType<typeof connect>) {
+  const policies = policyInformer(runtime.informers);
+  const index = new PolicyIndex((namespace) => policies.list(namespace));
+  void policies.start();
+  const limitRanges = limitRangeInformer(runtime.informers);
+  void limitRanges.start();
+  return { policies, index, limitRanges };
 }
 
 export async function startOperator(
@@ -212,9 +248,7 @@ export async function startOperator(
   const runtime = connect(config, options);
   const { log, metrics } = runtime;
   const nativeSidecar = await detectNativeSidecar(config, runtime.kubeConfig.makeApiClient(VersionApi), log);
-  const policies = policyInformer(runtime.informers);
-  const index = new PolicyIndex((namespace) => policies.list(namespace));
-  void policies.start();
+  const { policies, index, limitRanges } = startInformers(runtime);
   let finish: (result: { code: number; reason: string }) => void = () => undefined;
   const done = new Promise<{ code: number; reason: string }>((resolve) => (finish = resolve));
   const fatal = (reason: string) => finish({ code: 1, reason });
@@ -229,29 +263,40 @@ export async function startOperator(
     clock: systemClock,
     applyWebhookConfiguration: webhookRegistrar(config, runtime.objects, runtime.owner),
   });
-  const controller = new PolicyController({
-    policies,
-    index,
-    informers: runtime.informers,
-    writer: new ApiClusterWriter(runtime, config.identity),
-    clock: systemClock,
-    log,
-    metrics,
-    workers: config.workers,
-    resyncPeriodMs: config.resyncPeriodMs,
-  });
+  // Writes only while its term of leadership lasts: a reconcile in flight when it ends sends nothing more.
+  const newController = (term: AbortSignal) =>
+    new PolicyController({
+      policies,
+      index,
+      informers: runtime.informers,
+      writer: fencedWriter(new ApiClusterWriter(runtime, config.identity), term),
+      clock: systemClock,
+      log,
+      metrics,
+      workers: config.workers,
+      resyncPeriodMs: config.resyncPeriodMs,
+    });
+  // A controller does not restart: each term of leadership gets a new one.
+  let controller = newController(AbortSignal.abort());
   const leader = leadership(
     runtime,
-    async () => {
-      await certs.lead();
-      if (!stopping) await controller.start();
+    {
+      start: async (signal) => {
+        controller = newController(signal);
+        await certs.lead();
+        if (!stopping && !signal.aborted) await controller.start();
+      },
+      stop: async () => {
+        await certs.unlead();
+        await controller.stop();
+      },
     },
     fatal,
   );
   const webhook = serveWebhookWhenReady(
     runtime,
     certs.holder,
-    webhookDeps(config, index, nativeSidecar),
+    webhookDeps(config, index, nativeSidecar, (namespace) => limitRanges.list(namespace)),
     fatal,
   );
   const metricsServer = await startMetricsServer(config.metricsListen, metrics, {
@@ -259,8 +304,11 @@ export async function startOperator(
     ready: () => {
       if (stopping) return "shutting down";
       if (!policies.synced) return "CachePolicy informer not synced";
+      if (!limitRanges.synced) return "LimitRange informer not synced";
       if (!certs.holder.current()) return "webhook certificate not loaded";
       if (!webhook()) return "webhook not listening";
+      const failure = leader.startFailure();
+      if (failure) return `${failure.code}: ${failure.message}`;
       if (leader.isLeader() && !controller.synced) return "controller informers not synced";
       return undefined;
     },
@@ -273,16 +321,18 @@ export async function startOperator(
     isLeader: leader.isLeader,
     nativeSidecar,
     metrics,
-    controller,
+    get controller() {
+      return controller;
+    },
     done,
     stop: async ({ release = true } = {}) => {
-      // Not ready at once, the lease handed over at once; the webhook keeps answering until every
-      // kube-proxy has dropped this pod from the webhook Service, so no pod is admitted uninjected
-      // because its admission call reached a closed port.
-      // Upkeep in flight and an election round in flight finish first, and write nothing after.
+      // Not ready at once; the controller stops (reconciles in flight finish), then the lease is
+      // handed over; the webhook keeps answering until every kube-proxy has dropped this pod from
+      // the webhook Service, so no pod is admitted uninjected because its admission call reached a
+      // closed port. An election round in flight finishes first, and writes nothing after.
       stopping = true;
-      await certs.stop();
       await leader.stop(release);
+      await certs.stop();
       await controller.stop();
       if (config.shutdownDelayMs > 0 && webhook()) {
         log.info(
@@ -291,13 +341,18 @@ export async function startOperator(
         );
         await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
       }
-      await Promise.all([webhook()?.close(), metricsServer.close(), policies.stop()]);
+      await Promise.all([webhook()?.close(), metricsServer.close(), policies.stop(), limitRanges.stop()]);
       finish({ code: 0, reason: "stopped" });
     },
   };
 }
 
-function webhookDeps(config: Config, index: PolicyIndex, nativeSidecar: boolean): AdmissionDeps {
+function webhookDeps(
+  config: Config,
+  index: PolicyIndex,
+  nativeSidecar: boolean,
+  limitRanges: AdmissionDeps["limitRanges"],
+): AdmissionDeps {
   const rendered = new WeakMap<object, string>();
   const excluded = new Set([config.namespace, "kube-system"]);
   return {
@@ -312,12 +367,14 @@ function webhookDeps(config: Config, index: PolicyIndex, nativeSidecar: boolean)
       }
       return { policy: verdict.policy, configHash };
     },
+    limitRanges,
     options: {
       image: config.sidecarImage,
       imagePullPolicy: config.sidecarImagePullPolicy,
       version: config.sidecarVersion,
       nativeSidecar,
       ...(config.sidecarLogLevel ? { logLevel: config.sidecarLogLevel } : {}),
+      resources: sidecarResourceSettings(config),
     },
   };
 }

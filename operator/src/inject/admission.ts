@@ -1,5 +1,5 @@
 import type { CachePolicy } from "@apicache/crds";
-import type { V1Pod } from "@kubernetes/client-node";
+import type { V1LimitRange, V1Pod } from "@kubernetes/client-node";
 import jsonPatch from "fast-json-patch";
 import type { InjectionMetricResult } from "../telemetry/metric-names.js";
 import { type InjectOptions, injectSidecar } from "./inject-sidecar.js";
@@ -32,7 +32,9 @@ export interface AdmissionDeps {
     namespace: string,
     labels: Record<string, string> | undefined,
   ) => PolicyMatch | undefined;
-  readonly options: Omit<InjectOptions, "configHash">;
+  /** The LimitRanges of a namespace, from a cache (the webhook must stay fast). */
+  readonly limitRanges?: (namespace: string) => readonly V1LimitRange[];
+  readonly options: Omit<InjectOptions, "configHash" | "limitRanges">;
 }
 
 export interface AdmissionOutcome {
@@ -43,13 +45,18 @@ export interface AdmissionOutcome {
   readonly patch: readonly jsonPatch.Operation[];
 }
 
-function respond(apiVersion: string, uid: string, patch: readonly jsonPatch.Operation[], warning?: string) {
+function respond(
+  apiVersion: string,
+  uid: string,
+  patch: readonly jsonPatch.Operation[],
+  warnings: readonly string[] = [],
+) {
   const response: Record<string, unknown> = { uid, allowed: true };
   if (patch.length > 0) {
     response.patchType = "JSONPatch";
     response.patch = Buffer.from(JSON.stringify(patch)).toString("base64");
   }
-  if (warning) response.warnings = [warning];
+  if (warnings.length > 0) response.warnings = [...warnings];
   return { apiVersion, kind: "AdmissionReview", response };
 }
 
@@ -60,8 +67,8 @@ export function admit(review: AdmissionReviewRequest, deps: AdmissionDeps): Admi
     return { response: respond(apiVersion, "", []), result: "error", detail: "no request.uid", patch: [] };
   }
   const pod = request.object as V1Pod | undefined;
-  const skipped = (detail: string): AdmissionOutcome => ({
-    response: respond(apiVersion, request.uid, []),
+  const skipped = (detail: string, warnings: readonly string[] = []): AdmissionOutcome => ({
+    response: respond(apiVersion, request.uid, [], warnings),
     result: "skipped",
     detail,
     patch: [],
@@ -73,11 +80,20 @@ export function admit(review: AdmissionReviewRequest, deps: AdmissionDeps): Admi
   const match = deps.findPolicy(namespace, pod.metadata?.labels);
   if (!match) return skipped("NoPolicy");
   try {
-    const result = injectSidecar(pod, match.policy, { ...deps.options, configHash: match.configHash });
-    if (!result.injected) return skipped(result.reason);
+    const result = injectSidecar(pod, match.policy, {
+      ...deps.options,
+      configHash: match.configHash,
+      limitRanges: deps.limitRanges?.(namespace) ?? [],
+    });
+    if (!result.injected) {
+      // Only this skip is worth telling the user about: the pod runs without its cache.
+      const warning =
+        result.reason === "ResourceLimits" ? [`apicache: sidecar not injected: ${result.message}`] : [];
+      return skipped(result.reason, warning);
+    }
     const patch = jsonPatch.compare(pod, result.pod);
     return {
-      response: respond(apiVersion, request.uid, patch),
+      response: respond(apiVersion, request.uid, patch, result.warnings),
       result: "injected",
       detail: match.policy.metadata.name,
       patch,
@@ -85,7 +101,7 @@ export function admit(review: AdmissionReviewRequest, deps: AdmissionDeps): Admi
   } catch (error) {
     const message = `apicache: sidecar not injected: ${(error as Error).message}`;
     return {
-      response: respond(apiVersion, request.uid, [], message),
+      response: respond(apiVersion, request.uid, [], [message]),
       result: "error",
       detail: message,
       patch: [],

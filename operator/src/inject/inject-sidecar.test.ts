@@ -258,4 +258,31 @@ describe("the admission response", () => {
       response: { uid: "u-1", allowed: true },
     });
   });
+
+  describe("in a namespace with LimitRanges", () => {
+    const limited = (limits: object[]) => ({
+      ...deps,
+      limitRanges: (namespace: string) =>
+        namespace === "shop" ? [{ spec: { limits: limits.map((l) => ({ type: "Container", ...l })) } }] : [],
+    });
+
+    it("warns that the sidecar's resources were fitted", () => {
+      const outcome = admit(review(bookingPod()), limited([{ max: { cpu: "300m" } }]));
+      expect(outcome.result).toBe("injected");
+      expect((outcome.response as { response: { warnings: string[] } }).response.warnings).toEqual([
+        expect.stringMatching(/cpu request\/limit 50m\/500m were fitted .*: 50m\/300m/),
+      ]);
+    });
+
+    it("admits the pod unchanged, with a warning, when no resources fit", () => {
+      const outcome = admit(review(bookingPod()), limited([{ min: { cpu: "2" }, max: { cpu: "1" } }]));
+      expect(outcome).toMatchObject({ result: "skipped", detail: "ResourceLimits", patch: [] });
+      expect(outcome.response).toMatchObject({
+        response: {
+          allowed: true,
+          warnings: [expect.stringMatching(/sidecar not injected: no cpu request/)],
+        },
+      });
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import type { CachePolicy } from "@apicache/crds";
-import type { V1Container, V1Pod } from "@kubernetes/client-node";
+import type { V1Container, V1LimitRange, V1Pod } from "@kubernetes/client-node";
 import {
   ADMIN_PORT,
   ADMIN_TOKEN_VOLUME,
@@ -13,6 +13,7 @@ import {
 } from "../constants.js";
 import { appPortName, findUpstreamPort, freePort, isPortName, renameAppPort, usedPorts } from "./ports.js";
 import { sidecarContainer } from "./sidecar-container.js";
+import { decideResources, type ResourceSettings } from "./sidecar-resources.js";
 
 /**
  * Sidecar injection as a pure transform: a Pod and its CachePolicy in, the Pod to admit out (or the
@@ -29,6 +30,10 @@ export interface InjectOptions {
   readonly imagePullPolicy?: string;
   readonly sidecarPort?: number;
   readonly logLevel?: string;
+  /** Operator-wide sidecar resources; a policy's spec.sidecar.resources wins field by field. */
+  readonly resources?: ResourceSettings;
+  /** The LimitRanges of the pod's namespace: the sidecar's resources are fitted into them. */
+  readonly limitRanges?: readonly V1LimitRange[];
 }
 
 export const SKIP_REASONS = [
@@ -37,11 +42,12 @@ export const SKIP_REASONS = [
   "HostNetwork",
   "UnknownUpstreamPort",
   "NameConflict",
+  "ResourceLimits",
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
 export type InjectionResult =
-  | { readonly injected: true; readonly pod: V1Pod }
+  | { readonly injected: true; readonly pod: V1Pod; readonly warnings: readonly string[] }
   | { readonly injected: false; readonly reason: SkipReason; readonly message: string; readonly pod: V1Pod };
 
 /** The content of the `apicache.io/status` annotation. */
@@ -109,6 +115,8 @@ export function injectSidecar(pod: V1Pod, policy: CachePolicy, options: InjectOp
   if (renamed !== undefined && (used.names.has(renamed) || !isPortName(renamed))) {
     return skip(pod, "NameConflict", `cannot rename port ${upstream.name}: ${renamed} is taken or invalid`);
   }
+  const resources = decideResources(policy, options.resources ?? {}, options.limitRanges ?? []);
+  if (!resources.ok) return skip(pod, "ResourceLimits", resources.message);
   const containers = [...(pod.spec?.containers ?? [])];
   const app = containers[upstream.containerIndex];
   if (app && upstream.name && renamed) {
@@ -121,10 +129,12 @@ export function injectSidecar(pod: V1Pod, policy: CachePolicy, options: InjectOp
     listenPort: freePort(used.numbers, options.sidecarPort ?? DEFAULT_SIDECAR_PORT, [ADMIN_PORT]),
     portName: upstream.name ?? "apicache-proxy",
     native: options.nativeSidecar,
+    resources: resources.resources,
     ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
   });
-  return { injected: true, pod: assemble(pod, { containers, sidecar, policy, options, app }) };
+  const injected = assemble(pod, { containers, sidecar, policy, options, app });
+  return { injected: true, pod: injected, warnings: resources.warnings };
 }
 
 interface Parts {

@@ -1,4 +1,4 @@
-import { type CachePolicy, quantityBytes } from "@apicache/crds";
+import type { CachePolicy } from "@apicache/crds";
 import type { V1Container, V1EnvVar, V1ResourceRequirements } from "@kubernetes/client-node";
 import {
   ADMIN_PORT,
@@ -25,18 +25,8 @@ export interface SidecarSpec {
   readonly portName: string;
   readonly native: boolean;
   readonly logLevel?: string;
-}
-
-const MI = 1024 * 1024;
-
-/** Requests are small; the memory limit leaves room for the L1 tier the policy sizes. */
-export function sidecarResources(policy: CachePolicy): V1ResourceRequirements {
-  const l1 = quantityBytes(policy.spec.store.memory.maxBytes);
-  const limitMi = Math.ceil(l1 / MI) + 128;
-  return {
-    requests: { cpu: "50m", memory: "64Mi" },
-    limits: { memory: `${limitMi}Mi` },
-  };
+  /** Decided by decideResources (sidecar-resources.ts). */
+  readonly resources: V1ResourceRequirements;
 }
 
 function sidecarEnv(policy: CachePolicy): V1EnvVar[] {
@@ -93,7 +83,7 @@ export function sidecarContainer(spec: SidecarSpec): V1Container {
     startupProbe: { ...adminProbe("/healthz"), periodSeconds: 1, failureThreshold: 30 },
     readinessProbe: { ...adminProbe("/readyz"), periodSeconds: 5, failureThreshold: 3 },
     livenessProbe: { ...adminProbe("/healthz"), periodSeconds: 10, failureThreshold: 3 },
-    resources: sidecarResources(policy),
+    resources: spec.resources,
     securityContext: {
       runAsNonRoot: true,
       runAsUser: 65532,

@@ -24,6 +24,8 @@ export interface Certs {
   readonly holder: CertHolder;
   /** Leader only: issue/rotate (self-managed) and register the webhook configuration. */
   readonly lead: () => Promise<void>;
+  /** Leader only: stops what lead() started (waiting for upkeep in flight); lead() may run again. */
+  readonly unlead: () => Promise<void>;
   /** Waits for upkeep in flight. */
   readonly stop: () => Promise<void>;
 }
@@ -47,6 +49,7 @@ export function certSource(config: Config, deps: CertDeps): Certs {
         deps.applyWebhookConfiguration(undefined).catch((error: unknown) => {
           if (!(error instanceof InstallationGoneError)) throw error;
         }),
+      unlead: async () => undefined,
       stop: async () => files.stop(),
     };
   }
@@ -81,6 +84,7 @@ export function certSource(config: Config, deps: CertDeps): Certs {
   return {
     holder: managed,
     lead: () => managed.lead(),
+    unlead: () => managed.stop(),
     stop: async () => {
       await managed.stop();
       await secrets.stop();

@@ -5,6 +5,7 @@ import type {
   KubernetesObject,
   RbacAuthorizationV1Api,
   V1ConfigMap,
+  V1LimitRange,
   V1Pod,
   V1Role,
   V1RoleBinding,
@@ -112,5 +113,15 @@ export function podInformer(context: InformerContext, namespace: string): Resili
     resource: "pods",
     path: `/api/v1/namespaces/${namespace}/pods`,
     list: () => context.core.listNamespacedPod({ namespace }),
+  });
+}
+
+/** Every namespace's LimitRanges, read by the webhook to fit the sidecar's resources (every replica). */
+export function limitRangeInformer(context: InformerContext): ResilientInformer<V1LimitRange> {
+  return new ResilientInformer({
+    ...common(context),
+    resource: "limitranges",
+    path: "/api/v1/limitranges",
+    list: () => context.core.listLimitRangeForAllNamespaces(),
   });
 }

@@ -1,6 +1,9 @@
 import {
   ApiException,
   type CoordinationV1Api,
+  Observable,
+  type RequestContext,
+  type ResponseContext,
   type V1Lease,
   V1MicroTime,
   type V1OwnerReference,
@@ -29,11 +32,13 @@ export class ApiLeaseClient implements LeaseClient {
     private readonly owner?: ReleaseOwner,
   ) {}
 
-  async get(): Promise<LeaseRecord | undefined> {
+  async get(signal?: AbortSignal): Promise<LeaseRecord | undefined> {
     // Every round: a replica that started before the configuration existed learns of it.
     await this.owner?.seeUnlessFound();
+    signal?.throwIfAborted();
     try {
-      return toRecord(await this.api.readNamespacedLease({ name: this.name, namespace: this.namespace }));
+      const params = { name: this.name, namespace: this.namespace };
+      return toRecord(await this.api.readNamespacedLease(params, aborting(signal)));
     } catch (error) {
       if (!(error instanceof ApiException && error.code === 404)) throw error;
     }
@@ -46,7 +51,9 @@ export class ApiLeaseClient implements LeaseClient {
     signal?.throwIfAborted();
     const lease = toLease(record, owner ? [owner] : undefined);
     const body = { ...lease, metadata: { ...lease.metadata, name: this.name, namespace: this.namespace } };
-    return this.write(() => this.api.createNamespacedLease({ namespace: this.namespace, body }));
+    return this.write(() =>
+      this.api.createNamespacedLease({ namespace: this.namespace, body }, aborting(signal)),
+    );
   }
 
   async update(record: LeaseRecord, signal?: AbortSignal): Promise<LeaseRecord> {
@@ -58,7 +65,7 @@ export class ApiLeaseClient implements LeaseClient {
     const metadata = { ...lease.metadata, name: this.name, namespace: this.namespace, uid: record.uid };
     const body = { ...lease, metadata };
     return this.write(() =>
-      this.api.replaceNamespacedLease({ name: this.name, namespace: this.namespace, body }),
+      this.api.replaceNamespacedLease({ name: this.name, namespace: this.namespace, body }, aborting(signal)),
     );
   }
 
@@ -82,6 +89,26 @@ export class ApiLeaseClient implements LeaseClient {
       throw error;
     }
   }
+}
+
+/**
+ * Request options that abort the HTTP request with the signal (the elector's renew deadline), so a
+ * hung connection does not outlive the round; the default middleware (auth) is kept.
+ */
+function aborting(signal: AbortSignal | undefined) {
+  if (!signal) return undefined;
+  return {
+    middleware: [
+      {
+        pre: (context: RequestContext) => {
+          context.setSignal(signal);
+          return new Observable(Promise.resolve(context));
+        },
+        post: (context: ResponseContext) => new Observable(Promise.resolve(context)),
+      },
+    ],
+    middlewareMergeStrategy: "append" as const,
+  };
 }
 
 /** The Lease fields a write sets; metadata carries the resourceVersion read and the owners, if any. */

@@ -28,6 +28,9 @@ class FakeLeases implements LeaseClient {
   private version = 0;
   failing = false;
   refused = false;
+  /** Every call waits forever (a network partition); the signals it got are kept. */
+  hanging = false;
+  readonly signals: (AbortSignal | undefined)[] = [];
   writes = 0;
   private held = new Map<
     Step,
@@ -52,7 +55,13 @@ class FakeLeases implements LeaseClient {
     await gate.release.promise;
   }
 
-  async get() {
+  private async hang(signal: AbortSignal | undefined) {
+    this.signals.push(signal);
+    if (this.hanging) await new Promise(() => undefined);
+  }
+
+  async get(signal?: AbortSignal) {
+    await this.hang(signal);
     await this.pass("get");
     if (this.failing) throw new Error("unavailable");
     if (!this.record && this.refused) throw new LeaseRefusedError();
@@ -60,6 +69,7 @@ class FakeLeases implements LeaseClient {
   }
 
   async create(record: LeaseRecord, signal?: AbortSignal) {
+    await this.hang(signal);
     await this.pass("create:before-send");
     signal?.throwIfAborted();
     if (this.failing) throw new Error("unavailable");
@@ -73,6 +83,7 @@ class FakeLeases implements LeaseClient {
   }
 
   async update(record: LeaseRecord, signal?: AbortSignal) {
+    await this.hang(signal);
     signal?.throwIfAborted();
     if (this.failing) throw new Error("unavailable");
     const { resourceVersion, uid } = this.record ?? {};
@@ -84,6 +95,25 @@ class FakeLeases implements LeaseClient {
   }
 }
 
+/** Lets promise callbacks queued by now run. */
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+function options(identity: string, client: LeaseClient, clock: FakeClock, events: string[]) {
+  return {
+    identity,
+    leaseDurationMs: 15_000,
+    renewDeadlineMs: 10_000,
+    retryPeriodMs: 2_000,
+    clock,
+    client,
+    onStartedLeading: () => {
+      events.push("started");
+    },
+    onStoppedLeading: () => events.push("stopped"),
+    random: () => 0,
+  };
+}
+
 function candidate(identity: string, leases: LeaseClient, clock: FakeClock) {
   const events: string[] = [];
   const elector = new LeaderElector({
@@ -93,7 +123,9 @@ function candidate(identity: string, leases: LeaseClient, clock: FakeClock) {
     retryPeriodMs: 2_000,
     clock,
     client: leases,
-    onStartedLeading: () => events.push("started"),
+    onStartedLeading: () => {
+      events.push("started");
+    },
     onStoppedLeading: () => events.push("stopped"),
     random: () => 0,
   });
@@ -160,7 +192,158 @@ describe("leader election", () => {
     expect(a.elector.state).toBe("leader");
     clock.advance(1);
     await a.elector.tick();
+    await flush();
     expect(a.events).toEqual(["started", "stopped"]);
+  });
+
+  describe("when a renewal hangs (a partitioned leader)", () => {
+    it("steps down, stopping what it leads, at renewDeadline: before another replica may acquire", async () => {
+      const clock = new FakeClock(0);
+      const leases = new FakeLeases();
+      const events: string[] = [];
+      const a = new LeaderElector({
+        ...options("a", leases, clock, events),
+        stopLeading: () => {
+          events.push(`controller stopped at ${clock.now()}`);
+        },
+      });
+      await a.tick();
+      clock.advance(2_000);
+      leases.hanging = true;
+      const round = a.tick(); // never answered by the client
+      clock.advance(8_000);
+      await round;
+      await flush();
+      expect(a.state).toBe("stopped");
+      expect(events).toEqual(["started", "controller stopped at 10000", "stopped"]);
+      expect(clock.now()).toBeLessThan(15_000);
+    });
+
+    it("bounds an acquisition attempt by renewDeadline too", async () => {
+      const clock = new FakeClock(0);
+      const leases = new FakeLeases();
+      leases.hanging = true;
+      const a = candidate("a", leases, clock);
+      const round = a.elector.tick();
+      clock.advance(10_000);
+      await round;
+      expect(a.elector.state).toBe("follower");
+      expect(leases.signals.every((signal) => signal?.aborted)).toBe(true);
+    });
+  });
+
+  it("stops what it leads before it releases the lease", async () => {
+    const clock = new FakeClock(0);
+    const leases = new FakeLeases();
+    const events: string[] = [];
+    const a = new LeaderElector({
+      ...options("a", leases, clock, events),
+      stopLeading: async () => {
+        await flush();
+        events.push(`controller stopped, holder ${leases.holder()}`);
+      },
+    });
+    await a.tick();
+    await a.stop();
+    expect(events).toEqual(["started", "controller stopped, holder a"]);
+    expect(leases.holder()).toBe("");
+  });
+
+  describe("the term's signal (what fences the controller's writes)", () => {
+    function fenced(leases: FakeLeases, clock: FakeClock, events: string[]) {
+      let term: AbortSignal | undefined;
+      const elector = new LeaderElector({
+        ...options("a", leases, clock, events),
+        onStartedLeading: (signal) => {
+          term = signal;
+        },
+        stopLeading: () => {
+          events.push(`stopping, term aborted: ${term?.aborted}`);
+        },
+      });
+      return { elector, term: () => term };
+    }
+
+    it("is aborted before stopLeading when a renewal hangs past renewDeadline", async () => {
+      const clock = new FakeClock(0);
+      const leases = new FakeLeases();
+      const events: string[] = [];
+      const a = fenced(leases, clock, events);
+      await a.elector.tick();
+      leases.hanging = true;
+      const round = a.elector.tick();
+      clock.advance(10_000);
+      await round;
+      await flush();
+      expect(events).toEqual(["stopping, term aborted: true", "stopped"]);
+    });
+
+    it("stays open while stopLeading runs on a graceful stop (work in flight finishes), then aborts", async () => {
+      const clock = new FakeClock(0);
+      const leases = new FakeLeases();
+      const events: string[] = [];
+      const a = fenced(leases, clock, events);
+      await a.elector.tick();
+      await a.elector.stop();
+      expect(events).toEqual(["stopping, term aborted: false"]);
+      expect(a.term()?.aborted).toBe(true);
+    });
+  });
+
+  describe("when leading cannot start", () => {
+    it("gives the lease up (stops, then releases), reports it, and leads again later", async () => {
+      const clock = new FakeClock(0);
+      const leases = new FakeLeases();
+      const events: string[] = [];
+      let attempts = 0;
+      const a = new LeaderElector({
+        ...options("a", leases, clock, events),
+        onStartedLeading: async () => {
+          attempts += 1;
+          if (attempts === 1) throw new Error("apply failed");
+          events.push("started");
+        },
+        stopLeading: () => {
+          events.push(`stopped leading, holder ${leases.holder()}`);
+        },
+        onStartFailed: (error) => events.push(`${error.name}: ${error.message}`),
+      });
+      await a.tick();
+      await flush();
+      expect(a.state).toBe("follower");
+      expect(a.isLeader).toBe(false);
+      expect(events).toEqual([
+        "LeaderStartError: leading could not start: apply failed",
+        "stopped leading, holder a",
+      ]);
+      expect(leases.holder()).toBe("");
+      clock.advance(2_000);
+      await a.tick();
+      await flush();
+      expect(a.state).toBe("leader");
+      expect(events.at(-1)).toBe("started");
+    });
+
+    it("gives the lease up when the start step does not finish within startDeadlineMs", async () => {
+      const clock = new FakeClock(0);
+      const leases = new FakeLeases();
+      const events: string[] = [];
+      const a = new LeaderElector({
+        ...options("a", leases, clock, events),
+        startDeadlineMs: 30_000,
+        onStartedLeading: () => new Promise<void>(() => undefined), // informers never sync
+        onStartFailed: (error) => events.push(error.message),
+      });
+      await a.tick();
+      for (let t = 0; t < 15; t++) {
+        clock.advance(2_000);
+        await a.tick();
+      }
+      await flush();
+      expect(events).toEqual(["leading did not start within 30000 ms"]);
+      expect(a.state).toBe("follower");
+      expect(leases.holder()).toBe("");
+    });
   });
 
   it("lets exactly one of two simultaneous candidates win (optimistic concurrency)", async () => {

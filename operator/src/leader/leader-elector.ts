@@ -8,6 +8,13 @@ import type { Clock, Timer } from "../controller/clock.js";
  * resourceVersion it read (optimistic concurrency): two candidates can never both win.
  * The lease client is passed in: tests use an in-memory one.
  *
+ * Leadership ends cleanly (issue #13): every round's requests are bounded (a follower's by
+ * renewDeadline, a leader's by what is left of it since its last renewal), so a hung renewal cannot
+ * keep a leader acting past renewDeadline, before leaseDuration lets another replica acquire.
+ * What leading started is stopped (stopLeading, awaited) before the lease is released. A leader whose
+ * start step fails, or does not finish within startDeadlineMs, gives the lease up (stops, releases)
+ * and tries again after retryPeriod.
+ *
  * Two additions (ADR 0007): stop() waits for a round in flight, and no round writes once stopped;
  * and a lease that may not be created (its owner, the installation, is gone: LeaseRefusedError)
  * parks the election: the leader keeps leading (nobody can take the lease), a follower waits until
@@ -43,9 +50,28 @@ export class LeaseRefusedError extends Error {
   }
 }
 
+/** A lease request did not finish within the time left before renewDeadline. */
+export class LeaseTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`the lease request did not finish within ${ms} ms (renew deadline)`);
+    this.name = "LeaseTimeoutError";
+  }
+}
+
+/** Leading could not start: the start step threw or did not finish within startDeadlineMs. */
+export class LeaderStartError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "LeaderStartError";
+  }
+}
+
 export interface LeaseClient {
-  /** Undefined when missing; throws LeaseRefusedError when missing and it may not be created. */
-  get(): Promise<LeaseRecord | undefined>;
+  /**
+   * Undefined when missing; throws LeaseRefusedError when missing and it may not be created, and
+   * the signal's reason once the signal is aborted.
+   */
+  get(signal?: AbortSignal): Promise<LeaseRecord | undefined>;
   /**
    * Throws LeaseConflictError when it already exists, LeaseRefusedError when it may not be created,
    * and the signal's reason, without writing, once the signal is aborted.
@@ -65,9 +91,23 @@ export interface LeaderElectionOptions {
   readonly retryPeriodMs: number;
   readonly clock: Clock;
   readonly client: LeaseClient;
-  readonly onStartedLeading: () => void;
-  /** Called once when leadership is lost (the operator exits non-zero). */
+  /**
+   * Starts what the leader does. May return a promise: when it rejects, or has not settled within
+   * startDeadlineMs, the elector gives the lease up (stopLeading, release) and tries again later.
+   * The signal aborts when this term of leadership ends.
+   */
+  readonly onStartedLeading: (term: AbortSignal) => void | Promise<void>;
+  /**
+   * Stops what onStartedLeading started (waiting for work in flight); called once per term, at
+   * once when leadership is lost, and awaited before the lease is released.
+   */
+  readonly stopLeading?: () => void | Promise<void>;
+  /** Called once when leadership is lost, after stopLeading settled (the operator exits non-zero). */
   readonly onStoppedLeading: () => void;
+  /** Called when the start step failed; the lease is given up and acquired again later. */
+  readonly onStartFailed?: (error: LeaderStartError) => void;
+  /** How long the start step may take; unbounded when absent. */
+  readonly startDeadlineMs?: number;
   readonly onError?: (error: unknown) => void;
   readonly random?: () => number;
 }
@@ -83,8 +123,14 @@ export class LeaderElector {
   /** A follower presumes a parked leader until then (see the class comment). */
   private refusedUntil = 0;
   private timer: Timer | undefined;
+  /** Fires renewDeadline after the last renewal: the leader stops acting even if a round hangs. */
+  private deadline: Timer | undefined;
   private inFlight: Promise<void> | undefined;
   private readonly stopping = new AbortController();
+  /** The current term of leadership: aborted when it ends; `ended` memoizes stopLeading. */
+  private term: { abort: AbortController; ended?: Promise<void> } | undefined;
+  /** A start failure being handled: no round runs meanwhile. */
+  private givingUp: Promise<void> | undefined;
 
   constructor(private readonly options: LeaderElectionOptions) {}
 
@@ -103,7 +149,7 @@ export class LeaderElector {
 
   /** One round: try to acquire (follower) or renew (leader). Public for tests. */
   async tick(): Promise<void> {
-    if (this.stateValue === "stopped") return;
+    if (this.stateValue === "stopped" || this.givingUp) return;
     const round = this.round();
     this.inFlight = round;
     try {
@@ -121,50 +167,158 @@ export class LeaderElector {
     this.stateValue = "stopped";
     this.stopping.abort(new Error("the elector stopped"));
     this.timer?.cancel();
+    this.deadline?.cancel();
     await this.inFlight?.catch(() => undefined);
+    await this.givingUp;
+    // What leading started stops first (work in flight finishes); only then may another replica lead.
+    await this.endTerm(false);
+    if (release) await this.release();
+  }
+
+  /** Hands the lease over (empty holder) if we hold it, bounded by renewDeadline. */
+  private async release(): Promise<void> {
     const record = this.observed?.record;
-    if (!release || record?.holderIdentity !== this.options.identity) return;
-    await this.options.client
-      .update({
-        ...record,
-        holderIdentity: "",
-        leaseDurationSeconds: 1,
-        renewTime: new Date(this.options.clock.now()),
-      })
-      .catch((error: unknown) => this.options.onError?.(error));
+    if (record?.holderIdentity !== this.options.identity) return;
+    const released = {
+      ...record,
+      holderIdentity: "",
+      leaseDurationSeconds: 1,
+      renewTime: new Date(this.options.clock.now()),
+    };
+    await this.bounded(this.options.renewDeadlineMs, undefined, (signal) =>
+      this.options.client.update(released, signal),
+    ).then(
+      (written) => this.observe(written, this.options.clock.now()),
+      (error: unknown) => this.options.onError?.(error),
+    );
+  }
+
+  /**
+   * Runs stopLeading once for the current term (none when not leading). The term's signal aborts
+   * first when leadership is lost or could not start; after stopLeading on a graceful stop, so work in
+   * flight finishes while the lease is still ours.
+   */
+  private endTerm(abortFirst = true): Promise<void> {
+    const term = this.term;
+    if (!term) return Promise.resolve();
+    const end = () => term.abort.abort(new Error("the term of leadership ended"));
+    if (abortFirst) end();
+    term.ended ??= (async () => this.options.stopLeading?.())()
+      .catch((error: unknown) => this.options.onError?.(error))
+      .finally(end);
+    return term.ended;
+  }
+
+  /**
+   * Runs `call` with a signal aborted after `ms` (or with `outer`), and settles by then even when
+   * the call ignores its signal.
+   */
+  private bounded<T>(
+    ms: number,
+    outer: AbortSignal | undefined,
+    call: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const timeout = new AbortController();
+    const timer = this.options.clock.setTimeout(() => timeout.abort(new LeaseTimeoutError(ms)), ms);
+    const signal = outer ? AbortSignal.any([outer, timeout.signal]) : timeout.signal;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      if (signal.aborted) return onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+      call(signal).then(resolve, reject);
+    }).finally(() => timer.cancel());
   }
 
   private async round(): Promise<void> {
-    const attempt = await this.tryAcquireOrRenew().catch((error: unknown): Attempt => {
+    const now0 = this.options.clock.now();
+    const budget =
+      this.stateValue === "leader"
+        ? Math.max(0, this.lastRenew + this.options.renewDeadlineMs - now0)
+        : this.options.renewDeadlineMs;
+    const attempt = await this.bounded(budget, this.stopping.signal, (signal) =>
+      this.tryAcquireOrRenew(signal),
+    ).catch((error: unknown): Attempt => {
       if (error instanceof LeaseRefusedError) return "refused";
       if (!this.stopping.signal.aborted) this.options.onError?.(error);
       return "not-held";
     });
-    if (this.stateValue === "stopped") return;
+    if (this.stateValue === "stopped" || this.givingUp) return;
     const now = this.options.clock.now();
     if (attempt === "refused") {
       // Nobody can hold the lease now: the leader stays, a follower presumes it alive.
-      if (this.stateValue === "leader") this.lastRenew = now;
+      if (this.stateValue === "leader") this.renewed(now);
       else this.refusedUntil = now + this.options.leaseDurationMs;
       return;
     }
     const ok = attempt === "held";
     if (this.stateValue === "follower" && ok) {
       this.stateValue = "leader";
-      this.lastRenew = now;
-      this.options.onStartedLeading();
+      this.renewed(now);
+      this.startLeading();
     } else if (this.stateValue === "leader") {
       const holder = this.observed?.record.holderIdentity ?? "";
-      if (ok) this.lastRenew = now;
+      if (ok) this.renewed(now);
       else if (holder !== "" && holder !== this.options.identity) this.lose();
       else if (now - this.lastRenew >= this.options.renewDeadlineMs) this.lose();
     }
   }
 
+  private renewed(now: number): void {
+    this.lastRenew = now;
+    this.deadline?.cancel();
+    this.deadline = this.options.clock.setTimeout(() => {
+      if (this.stateValue === "leader") this.lose();
+    }, this.options.renewDeadlineMs);
+  }
+
+  /** Leadership is lost: stop acting at once (a round in flight writes nothing more). */
   private lose(): void {
     this.stateValue = "stopped";
     this.timer?.cancel();
-    this.options.onStoppedLeading();
+    this.deadline?.cancel();
+    this.stopping.abort(new Error("leadership lost"));
+    void this.endTerm().then(() => this.options.onStoppedLeading());
+  }
+
+  /** Runs the start step for a new term; a failure or a timeout gives the lease up. */
+  private startLeading(): void {
+    const term = { abort: new AbortController() };
+    this.term = term;
+    const { startDeadlineMs, clock } = this.options;
+    let timer: Timer | undefined;
+    const late = new Promise<never>((_, reject) => {
+      if (startDeadlineMs === undefined) return;
+      timer = clock.setTimeout(
+        () => reject(new LeaderStartError(`leading did not start within ${startDeadlineMs} ms`)),
+        startDeadlineMs,
+      );
+    });
+    const started = (async () => this.options.onStartedLeading(term.abort.signal))();
+    Promise.race([started, late]).then(
+      () => timer?.cancel(),
+      (error: unknown) => {
+        timer?.cancel();
+        if (this.term !== term || this.stateValue !== "leader" || term.abort.signal.aborted) return;
+        const failure =
+          error instanceof LeaderStartError
+            ? error
+            : new LeaderStartError(`leading could not start: ${(error as Error)?.message ?? error}`, {
+                cause: error,
+              });
+        this.givingUp = this.giveUp(failure).finally(() => (this.givingUp = undefined));
+      },
+    );
+  }
+
+  /** Stops what leading started, then releases the lease; the loop acquires again later. */
+  private async giveUp(error: LeaderStartError): Promise<void> {
+    this.stateValue = "follower";
+    this.deadline?.cancel();
+    this.options.onStartFailed?.(error);
+    await this.inFlight?.catch(() => undefined);
+    await this.endTerm();
+    this.term = undefined;
+    if (this.stateValue === "follower") await this.release();
   }
 
   private schedule(ms: number): void {
@@ -180,16 +334,15 @@ export class LeaderElector {
     return this.stateValue === "leader" ? base : Math.round(base * (1 + 0.2 * random()));
   }
 
-  private async tryAcquireOrRenew(): Promise<Attempt> {
+  private async tryAcquireOrRenew(signal: AbortSignal): Promise<Attempt> {
     const { identity, clock, client } = this.options;
-    const signal = this.stopping.signal;
     const now = clock.now();
     const desired = {
       holderIdentity: identity,
       leaseDurationSeconds: Math.ceil(this.options.leaseDurationMs / 1000),
       renewTime: new Date(now),
     };
-    const current = await client.get();
+    const current = await client.get(signal);
     if (signal.aborted) return "not-held";
     if (!current) {
       if (this.stateValue !== "leader" && now < this.presumedHeldUntil()) return "not-held";
