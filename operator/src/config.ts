@@ -1,6 +1,8 @@
 import { parseDuration, parseResourceQuantity } from "@apicache/crds";
 import { OPERATOR_ERROR_CODES, OperatorError } from "./errors.js";
-import { defaultVersion, FLAGS, type FlagSpec } from "./flags.js";
+import { type ConfigSources, defaultVersion, FLAGS, type FlagSpec } from "./flags.js";
+
+export type { ConfigSources, Env } from "./flags.js";
 
 /**
  * The operator's configuration: flags, each also an APICACHE_OPERATOR_* environment variable (a
@@ -41,16 +43,6 @@ export interface Config {
   readonly shutdownDelayMs: number;
   readonly workers: number;
   readonly logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
-}
-
-export type Env = Readonly<Record<string, string | undefined>>;
-
-export interface ConfigSources {
-  readonly argv: readonly string[];
-  readonly env: Env;
-  /** The pod's namespace file content, when running in a cluster. */
-  readonly inClusterNamespace?: string;
-  readonly hostname?: string;
 }
 
 export function envVarOf(flag: string): string {

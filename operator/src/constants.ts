@@ -1,8 +1,9 @@
+import { GROUP, PLURAL, VERSION } from "@apicache/crds";
+
 /**
  * Names shared by the operator, the injected pods and the sidecar (the team contract). Pure data.
  */
 export const FIELD_MANAGER = "apicache-operator";
-export const OPERATOR_NAME = "apicache-operator";
 
 export const STATUS_ANNOTATION = "apicache.io/status";
 export const INJECT_LABEL = "apicache.io/inject";
@@ -28,7 +29,6 @@ export const REDIS_URL_ENV = "APICACHE_REDIS_URL";
 
 export const WEBHOOK_PATH = "/mutate-v1-pod";
 export const WEBHOOK_NAME = "sidecar-injector.apicache.io";
-export const WEBHOOK_CONFIGURATION = "apicache-sidecar-injector";
 
 /** Name of the ConfigMap (and its Role/RoleBinding) that carries a policy's rendered config. */
 export function configMapName(policyName: string): string {
@@ -40,7 +40,8 @@ export function adminTokenSecretName(policyName: string): string {
   return `apicache-${policyName}-admin`;
 }
 
-export const CACHEPOLICY = { group: "apicache.io", version: "v1alpha1", plural: "cachepolicies" } as const;
+/** The CachePolicy API's coordinates, as crds/ defines them. */
+export const CACHEPOLICY = { group: GROUP, version: VERSION, plural: PLURAL } as const;
 
 /** How long a new leader may take to start its controller (owned informers synced) before it gives the Lease up. */
 export const LEADER_START_DEADLINE_MS = 60_000;

@@ -1,6 +1,16 @@
 import { randomBytes } from "node:crypto";
-import type { ConfigSources } from "./config.js";
 import { BUILT_IN_RESOURCES } from "./inject/sidecar-resources.js";
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Where flags come from: the command line, the environment (APICACHE_OPERATOR_*), the pod. */
+export interface ConfigSources {
+  readonly argv: readonly string[];
+  readonly env: Env;
+  /** The pod's namespace file content, when running in a cluster. */
+  readonly inClusterNamespace?: string;
+  readonly hostname?: string;
+}
 
 /** Every operator flag: name, kind, default and help. Pure data read by config.ts. */
 export interface FlagSpec {

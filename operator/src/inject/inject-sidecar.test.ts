@@ -1,8 +1,8 @@
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
 import jsonPatch from "fast-json-patch";
 import { describe, expect, it } from "vitest";
-import { bookingPod, policy } from "../testing/fixtures.js";
-import { admit } from "./admission.js";
+import { bookingPod, policy } from "../../test/fixtures.js";
+import { admit } from "../webhook/admission.js";
 import { type InjectOptions, injectSidecar, isInjected, parseInjectionStatus } from "./inject-sidecar.js";
 import { appPortName } from "./ports.js";
 

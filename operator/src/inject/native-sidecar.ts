@@ -1,3 +1,5 @@
+import type { Logger } from "pino";
+
 /**
  * Whether to inject the sidecar as a native sidecar (an init container with `restartPolicy: Always`)
  * or as a regular container, from the API server's version. Pure: parses what /version returns.
@@ -22,4 +24,22 @@ export function supportsNativeSidecar(version: { major?: string; minor?: string 
   const minor = Number.parseInt(version.minor ?? "", 10); // "31+" on some distributions
   if (Number.isNaN(major) || Number.isNaN(minor)) return false;
   return major > 1 || (major === 1 && minor >= NATIVE_SIDECAR_MIN_MINOR);
+}
+
+/** `--native-sidecar`: `auto` asks the API server's version (read by `readVersion`); plain containers when it cannot. */
+export async function detectNativeSidecar(
+  setting: "auto" | "true" | "false",
+  readVersion: () => Promise<{ major?: string; minor?: string; gitVersion?: string }>,
+  log: Pick<Logger, "info" | "warn">,
+): Promise<boolean> {
+  if (setting !== "auto") return setting === "true";
+  try {
+    const version = await readVersion();
+    const native = supportsNativeSidecar(version);
+    log.info({ serverVersion: version.gitVersion, nativeSidecar: native }, "detected the API server version");
+    return native;
+  } catch (error) {
+    log.warn({ err: error }, "cannot read the server version; injecting plain sidecar containers");
+    return false;
+  }
 }

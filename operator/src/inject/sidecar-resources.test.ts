@@ -1,6 +1,6 @@
 import type { V1LimitRange, V1LimitRangeItem } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { bookingPod, policy } from "../testing/fixtures.js";
+import { bookingPod, policy } from "../../test/fixtures.js";
 import { injectSidecar } from "./inject-sidecar.js";
 import { decideResources, type ResourceSettings } from "./sidecar-resources.js";
 

@@ -8,9 +8,9 @@ import {
   setHeaderOptions,
 } from "@kubernetes/client-node";
 import { CACHEPOLICY, FIELD_MANAGER } from "../constants.js";
-import type { PolicyEvent } from "../controller/events.js";
-import type { AppliedObject, ClusterWriter } from "../controller/reconciler.js";
 import type { StoredPolicy } from "../policy/types.js";
+import type { PolicyEvent } from "../reconcile/events.js";
+import type { AppliedObject, ClusterWriter } from "../reconcile/reconciler.js";
 
 /** The reconciler's writes, through the API server. */
 export class ApiClusterWriter implements ClusterWriter {

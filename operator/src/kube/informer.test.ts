@@ -1,7 +1,7 @@
 import type { KubernetesListObject, V1ConfigMap } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { FakeClock } from "../controller/clock.js";
+import { FakeClock } from "../clock.js";
 import { ResilientInformer, type WatchLike } from "./informer.js";
 
 type Done = (error: unknown) => void;

@@ -6,8 +6,8 @@ import {
   type Watch,
 } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { type BackoffOptions, backoffDelay } from "../controller/backoff.js";
-import type { Clock, Timer } from "../controller/clock.js";
+import { type BackoffOptions, backoffDelay } from "../backoff.js";
+import type { Clock, Timer } from "../clock.js";
 
 /**
  * An informer that keeps going. client-node's ListWatch relists by itself on 410 Gone and reconnects

@@ -1,7 +1,7 @@
 import type { KubernetesListObject, KubernetesObject, RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { FakeClock } from "../controller/clock.js";
+import { FakeClock } from "../clock.js";
 import type { WatchLike } from "./informer.js";
 import { type InformerContext, roleBindingInformer, roleInformer } from "./informers.js";
 

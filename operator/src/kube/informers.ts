@@ -12,9 +12,9 @@ import type {
   Watch,
 } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import type { BackoffOptions } from "../backoff.js";
+import type { Clock } from "../clock.js";
 import { CACHEPOLICY, FIELD_MANAGER, MANAGED_BY_LABEL } from "../constants.js";
-import type { BackoffOptions } from "../controller/backoff.js";
-import type { Clock } from "../controller/clock.js";
 import { OPERATOR_ERROR_CODES, OperatorError } from "../errors.js";
 import type { StoredPolicy } from "../policy/types.js";
 import { ResilientInformer } from "./informer.js";

@@ -13,7 +13,7 @@ import {
   LeaseConflictError,
   type LeaseRecord,
   LeaseRefusedError,
-} from "../leader/leader-elector.js";
+} from "../leader/lease.js";
 import { InstallationGoneError, type ReleaseOwner } from "./release-owner.js";
 
 /**

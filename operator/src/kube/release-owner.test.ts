@@ -1,7 +1,7 @@
 import { ApiException } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { FakeClock } from "../controller/clock.js";
+import { FakeClock } from "../clock.js";
 import { OPERATOR_ERROR_CODES } from "../errors.js";
 import { InstallationGoneError, nextOwnerState, type OwnerState, ReleaseOwner } from "./release-owner.js";
 

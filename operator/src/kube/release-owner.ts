@@ -1,6 +1,6 @@
 import { ApiException, type V1OwnerReference } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import type { Clock } from "../controller/clock.js";
+import type { Clock } from "../clock.js";
 import { OPERATOR_ERROR_CODES, OperatorError } from "../errors.js";
 
 /**

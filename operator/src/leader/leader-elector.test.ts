@@ -1,12 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { FakeClock } from "../controller/clock.js";
-import {
-  LeaderElector,
-  type LeaseClient,
-  LeaseConflictError,
-  type LeaseRecord,
-  LeaseRefusedError,
-} from "./leader-elector.js";
+import { FakeClock } from "../clock.js";
+import { LeaderElector } from "./leader-elector.js";
+import { type LeaseClient, LeaseConflictError, type LeaseRecord, LeaseRefusedError } from "./lease.js";
 
 /** A promise settled from outside: lets a test hold a lease call in flight. */
 function deferred() {

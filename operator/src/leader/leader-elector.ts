@@ -1,62 +1,10 @@
-import type { Clock, Timer } from "../controller/clock.js";
-
-/**
- * Leader election on a coordination.k8s.io/v1 Lease, as client-go does it: acquire when the lease
- * is free or its holder has not renewed for leaseDuration (measured on OUR clock from when we last
- * saw the record change, so clock skew between nodes does not matter); renew every retryPeriod;
- * give up leadership when no renew succeeded for renewDeadline. Every write carries the
- * resourceVersion it read (optimistic concurrency): two candidates can never both win.
- * The lease client is passed in: tests use an in-memory one.
- *
- * Leadership ends cleanly (issue #13): every round's requests are bounded (a follower's by
- * renewDeadline, a leader's by what is left of it since its last renewal), so a hung renewal cannot
- * keep a leader acting past renewDeadline, before leaseDuration lets another replica acquire.
- * What leading started is stopped (stopLeading, awaited) before the lease is released. A leader whose
- * start step fails, or does not finish within startDeadlineMs, gives the lease up (stops, releases)
- * and tries again after retryPeriod.
- *
- * Two additions (ADR 0007): stop() waits for a round in flight, and no round writes once stopped;
- * and a lease that may not be created (its owner, the installation, is gone: LeaseRefusedError)
- * parks the election: the leader keeps leading (nobody can take the lease), a follower waits until
- * leaseDuration after the last refusal before it creates the lease, so the parked leader, which
- * retries every retryPeriod, gets it back first.
- */
-export interface LeaseRecord {
-  readonly holderIdentity: string;
-  readonly leaseDurationSeconds: number;
-  readonly acquireTime?: Date;
-  readonly renewTime?: Date;
-  readonly leaseTransitions: number;
-  /** Set by the server; required on update. */
-  readonly resourceVersion?: string;
-  /** Set by the server. An update names it: a lease deleted meanwhile is a conflict, never re-created. */
-  readonly uid?: string;
-  /** Set by the lease client (the installation's owner, ADR 0007); carried from a read to the next write. */
-  readonly owners?: readonly unknown[];
-}
-
-export class LeaseConflictError extends Error {
-  constructor(message = "the lease changed since it was read") {
-    super(message);
-    this.name = "LeaseConflictError";
-  }
-}
-
-/** The lease is missing and may not be created now (its owner is gone); nobody holds it. */
-export class LeaseRefusedError extends Error {
-  constructor(message = "the lease may not be created now", options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "LeaseRefusedError";
-  }
-}
-
-/** A lease request did not finish within the time left before renewDeadline. */
-export class LeaseTimeoutError extends Error {
-  constructor(ms: number) {
-    super(`the lease request did not finish within ${ms} ms (renew deadline)`);
-    this.name = "LeaseTimeoutError";
-  }
-}
+import type { Clock, Timer } from "../clock.js";
+import {
+  type LeaseClient,
+  type LeaseRecord,
+  LeaseRefusedError,
+  LeaseTimeoutError,
+} from "./lease.js";
 
 /** Leading could not start: the start step threw or did not finish within startDeadlineMs. */
 export class LeaderStartError extends Error {
@@ -64,24 +12,6 @@ export class LeaderStartError extends Error {
     super(message, options);
     this.name = "LeaderStartError";
   }
-}
-
-export interface LeaseClient {
-  /**
-   * Undefined when missing; throws LeaseRefusedError when missing and it may not be created, and
-   * the signal's reason once the signal is aborted.
-   */
-  get(signal?: AbortSignal): Promise<LeaseRecord | undefined>;
-  /**
-   * Throws LeaseConflictError when it already exists, LeaseRefusedError when it may not be created,
-   * and the signal's reason, without writing, once the signal is aborted.
-   */
-  create(record: LeaseRecord, signal?: AbortSignal): Promise<LeaseRecord>;
-  /**
-   * Never creates: throws LeaseConflictError when record.resourceVersion is stale or the lease is
-   * gone, and the signal's reason, without writing, once the signal is aborted.
-   */
-  update(record: LeaseRecord, signal?: AbortSignal): Promise<LeaseRecord>;
 }
 
 export interface LeaderElectionOptions {
@@ -116,6 +46,27 @@ export type ElectorState = "follower" | "leader" | "stopped";
 
 type Attempt = "held" | "not-held" | "refused";
 
+/**
+ * Leader election on a coordination.k8s.io/v1 Lease, as client-go does it: acquire when the lease
+ * is free or its holder has not renewed for leaseDuration (measured on OUR clock from when we last
+ * saw the record change, so clock skew between nodes does not matter); renew every retryPeriod;
+ * give up leadership when no renew succeeded for renewDeadline. Every write carries the
+ * resourceVersion it read (optimistic concurrency): two candidates can never both win.
+ * The lease client is passed in: tests use an in-memory one.
+ *
+ * Leadership ends cleanly (issue #13): every round's requests are bounded (a follower's by
+ * renewDeadline, a leader's by what is left of it since its last renewal), so a hung renewal cannot
+ * keep a leader acting past renewDeadline, before leaseDuration lets another replica acquire.
+ * What leading started is stopped (stopLeading, awaited) before the lease is released. A leader whose
+ * start step fails, or does not finish within startDeadlineMs, gives the lease up (stops, releases)
+ * and tries again after retryPeriod.
+ *
+ * Two additions (ADR 0007): stop() waits for a round in flight, and no round writes once stopped;
+ * and a lease that may not be created (its owner, the installation, is gone: LeaseRefusedError)
+ * parks the election: the leader keeps leading (nobody can take the lease), a follower waits until
+ * leaseDuration after the last refusal before it creates the lease, so the parked leader, which
+ * retries every retryPeriod, gets it back first.
+ */
 export class LeaderElector {
   private stateValue: ElectorState = "follower";
   private observed: { key: string; at: number; record: LeaseRecord } | undefined;

@@ -1,6 +1,6 @@
 import { parseCachePolicyText } from "@apicache/crds";
 import { describe, expect, it } from "vitest";
-import { storedPolicy } from "../testing/fixtures.js";
+import { storedPolicy } from "../../test/fixtures.js";
 import { parseStored, resolveOverlaps } from "./evaluate.js";
 import { PolicyIndex } from "./policy-index.js";
 import { renderConfig } from "./render-config.js";

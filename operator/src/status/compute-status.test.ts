@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { bookingPod, policy, storedPolicy } from "../../test/fixtures.js";
 import { parseStored } from "../policy/evaluate.js";
-import { bookingPod, policy, storedPolicy } from "../testing/fixtures.js";
 import { computeStatus, type StatusInput } from "./compute-status.js";
 import { changedConditions, setConditions } from "./conditions.js";
 import { countPods, NO_PODS } from "./pod-counts.js";

@@ -4,7 +4,7 @@ import { apiFailure, createTestNamespace, type KubeClients } from "../../../test
 import { e2eClients, e2eKubeconfigPath } from "../../../testkit/src/kube/e2e-context.js";
 import { waitFor } from "../../../testkit/src/wait.js";
 import { OPERATOR_ERROR_CODES } from "../../src/errors.js";
-import { webhookConfiguration } from "../../src/inject/webhook-configuration.js";
+import { webhookConfiguration } from "../../src/webhook/webhook-configuration.js";
 import {
   condition,
   createPolicy,

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { CachePolicyStatus } from "@apicache/crds";
 import type { V1ConfigMap, V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import type { Clock } from "../clock.js";
 import { OPERATOR_ERROR_CODES, OperatorError } from "../errors.js";
 import { adminTokenSecretManifest, newAdminToken } from "../policy/admin-token-secret.js";
 import type { PolicyIndex } from "../policy/policy-index.js";
@@ -16,7 +17,6 @@ import {
 import { type StoredPolicy, splitKey } from "../policy/types.js";
 import { computeStatus } from "../status/compute-status.js";
 import { countPods, NO_PODS } from "../status/pod-counts.js";
-import type { Clock } from "./clock.js";
 import { eventsFor, type PolicyEvent } from "./events.js";
 import { sameJson } from "./same-json.js";
 

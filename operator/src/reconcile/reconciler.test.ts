@@ -2,10 +2,10 @@ import type { CachePolicyStatus } from "@apicache/crds";
 import type { V1Pod } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
+import { bookingPod, storedPolicy } from "../../test/fixtures.js";
+import { FakeClock } from "../clock.js";
 import { PolicyIndex } from "../policy/policy-index.js";
 import type { StoredPolicy } from "../policy/types.js";
-import { bookingPod, storedPolicy } from "../testing/fixtures.js";
-import { FakeClock } from "./clock.js";
 import type { PolicyEvent } from "./events.js";
 import { type AppliedObject, type ClusterWriter, Reconciler } from "./reconciler.js";
 

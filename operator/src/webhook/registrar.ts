@@ -2,8 +2,8 @@ import { type KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node
 import type { Config } from "../config.js";
 import { FIELD_MANAGER } from "../constants.js";
 import { OPERATOR_ERROR_CODES, OperatorError } from "../errors.js";
-import { webhookConfiguration } from "../inject/webhook-configuration.js";
-import type { ReleaseOwner } from "./release-owner.js";
+import type { ReleaseOwner } from "../kube/release-owner.js";
+import { webhookConfiguration } from "./webhook-configuration.js";
 
 export type RegisterWebhook = (caBundlePem: string | undefined) => Promise<void>;
 

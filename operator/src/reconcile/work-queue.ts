@@ -1,5 +1,5 @@
-import { type BackoffOptions, backoffDelay } from "./backoff.js";
-import type { Clock, Timer } from "./clock.js";
+import { type BackoffOptions, backoffDelay } from "../backoff.js";
+import type { Clock, Timer } from "../clock.js";
 
 /**
  * The controller's work queue (client-go's workqueue semantics): a key is queued at most once;

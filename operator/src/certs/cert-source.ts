@@ -1,14 +1,14 @@
 import type { CoreV1Api } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
-import type { Clock } from "../controller/clock.js";
-import { CertFiles } from "../server/cert-files.js";
-import type { CertHolder } from "../server/serving-certs.js";
-import { ResilientInformer } from "./informer.js";
-import { INFORMER_BACKOFF, type InformerContext } from "./informers.js";
-import { InstallationGoneError, type ReleaseOwner } from "./release-owner.js";
+import { ResilientInformer } from "../kube/informer.js";
+import { INFORMER_BACKOFF, type InformerContext } from "../kube/informers.js";
+import { InstallationGoneError, type ReleaseOwner } from "../kube/release-owner.js";
+import type { RegisterWebhook } from "../webhook/registrar.js";
+import { CertFiles } from "./cert-files.js";
 import { SelfManagedCerts } from "./self-managed-certs.js";
-import type { RegisterWebhook } from "./webhook-registrar.js";
+import type { CertHolder } from "./serving-certs.js";
 
 /** Where the webhook's serving certificate comes from: the Secret the leader keeps, or cert-manager's files. */
 export interface CertDeps {

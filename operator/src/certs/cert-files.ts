@@ -1,8 +1,8 @@
 import { type FSWatcher, readFileSync, watch } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { validityOf } from "../certs/issue.js";
 import { OPERATOR_ERROR_CODES, OperatorError } from "../errors.js";
+import { validityOf } from "./issue.js";
 import { CertHolder } from "./serving-certs.js";
 
 /**

@@ -1,6 +1,6 @@
 import { type CachePolicy, parseCachePolicyOrThrow } from "@apicache/crds";
 import type { V1Pod } from "@kubernetes/client-node";
-import type { StoredPolicy } from "../policy/types.js";
+import type { StoredPolicy } from "../src/policy/types.js";
 
 /** Shared unit-test fixtures: real-shaped Pods and CachePolicies. */
 export function storedPolicy(overrides: {

@@ -1,12 +1,12 @@
 import { ApiException, type CoreV1Api, type V1OwnerReference, type V1Secret } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import { describeCerts, issueCa, issueServing, type KeyPair, validityOf } from "../certs/issue.js";
-import { nextCheckIn, reissueDecision } from "../certs/rotation.js";
-import type { Clock, Timer } from "../controller/clock.js";
+import type { Clock, Timer } from "../clock.js";
 import { OPERATOR_ERROR_CODES, OperatorError } from "../errors.js";
-import { CertHolder } from "../server/serving-certs.js";
-import type { ResilientInformer } from "./informer.js";
-import { InstallationGoneError, type ReleaseOwner } from "./release-owner.js";
+import type { ResilientInformer } from "../kube/informer.js";
+import { InstallationGoneError, type ReleaseOwner } from "../kube/release-owner.js";
+import { describeCerts, issueCa, issueServing, type KeyPair, validityOf } from "./issue.js";
+import { nextCheckIn, reissueDecision } from "./rotation.js";
+import { CertHolder } from "./serving-certs.js";
 
 /**
  * Self-managed webhook TLS. Every replica serves what the Secret holds (watched, so a rotation

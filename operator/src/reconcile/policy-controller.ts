@@ -1,13 +1,7 @@
 import type { KubernetesObject, V1ConfigMap, V1Pod, V1Role, V1RoleBinding } from "@kubernetes/client-node";
 import type { Logger } from "pino";
-import type { Clock, Timer } from "../controller/clock.js";
-import { type ClusterWriter, Reconciler } from "../controller/reconciler.js";
-import { runWorkers, WorkQueue } from "../controller/work-queue.js";
-import { owningPolicyKey } from "../policy/owning-policy.js";
-import type { PolicyIndex } from "../policy/policy-index.js";
-import { policyKey, type StoredPolicy } from "../policy/types.js";
-import type { OperatorMetrics } from "../telemetry/metrics.js";
-import type { ResilientInformer } from "./informer.js";
+import type { Clock, Timer } from "../clock.js";
+import type { ResilientInformer } from "../kube/informer.js";
 import {
   configMapInformer,
   type InformerContext,
@@ -15,7 +9,13 @@ import {
   podInformer,
   roleBindingInformer,
   roleInformer,
-} from "./informers.js";
+} from "../kube/informers.js";
+import { owningPolicyKey } from "../policy/owning-policy.js";
+import type { PolicyIndex } from "../policy/policy-index.js";
+import { policyKey, type StoredPolicy } from "../policy/types.js";
+import type { OperatorMetrics } from "../telemetry/metrics.js";
+import { type ClusterWriter, Reconciler } from "./reconciler.js";
+import { runWorkers, WorkQueue } from "./work-queue.js";
 
 /**
  * The CachePolicy controller (runs on the leader only): informers on what it owns (the managed

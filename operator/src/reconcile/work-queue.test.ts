@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay } from "./backoff.js";
-import { FakeClock } from "./clock.js";
+import { backoffDelay } from "../backoff.js";
+import { FakeClock } from "../clock.js";
 import { runWorkers, WorkQueue } from "./work-queue.js";
 
 const backoff = { baseMs: 100, maxMs: 1_000 };

@@ -1,8 +1,8 @@
 import type { CachePolicy } from "@apicache/crds";
 import type { V1LimitRange, V1Pod } from "@kubernetes/client-node";
 import jsonPatch from "fast-json-patch";
+import { type InjectOptions, injectSidecar } from "../inject/inject-sidecar.js";
 import type { InjectionMetricResult } from "../telemetry/metric-names.js";
-import { type InjectOptions, injectSidecar } from "./inject-sidecar.js";
 
 /**
  * AdmissionReview in, AdmissionReview out: finds the pod's CachePolicy, injects, answers with the

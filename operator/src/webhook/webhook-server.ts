@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { Logger } from "pino";
+import type { CertSource } from "../certs/serving-certs.js";
 import { WEBHOOK_PATH } from "../constants.js";
 import { OPERATOR_ERROR_CODES, OperatorError } from "../errors.js";
-import { type AdmissionDeps, type AdmissionReviewRequest, admit } from "../inject/admission.js";
+import { listenOn } from "../server/listen.js";
 import type { OperatorMetrics } from "../telemetry/metrics.js";
-import { listenOn } from "./listen.js";
-import type { CertSource } from "./serving-certs.js";
+import { type AdmissionDeps, type AdmissionReviewRequest, admit } from "./admission.js";
 
 /**
  * The injection webhook's HTTPS listener (node:https: nothing on the hot path but parsing, a pure

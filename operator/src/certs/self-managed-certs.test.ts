@@ -1,8 +1,8 @@
 import { ApiException, type V1Secret } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { describe, expect, it, vi } from "vitest";
-import { FakeClock } from "../controller/clock.js";
-import { ReleaseOwner } from "./release-owner.js";
+import { FakeClock } from "../clock.js";
+import { ReleaseOwner } from "../kube/release-owner.js";
 import { SelfManagedCerts } from "./self-managed-certs.js";
 
 const NAMESPACE = "apicache-system";
