@@ -1,9 +1,6 @@
 import {
   ApiException,
   type CoordinationV1Api,
-  Observable,
-  type RequestContext,
-  type ResponseContext,
   type V1Lease,
   V1MicroTime,
   type V1OwnerReference,
@@ -14,6 +11,7 @@ import {
   type LeaseRecord,
   LeaseRefusedError,
 } from "../leader/lease.js";
+import { aborting } from "./abort.js";
 import { InstallationGoneError, type ReleaseOwner } from "./release-owner.js";
 
 /**
@@ -89,26 +87,6 @@ export class ApiLeaseClient implements LeaseClient {
       throw error;
     }
   }
-}
-
-/**
- * Request options that abort the HTTP request with the signal (the elector's renew deadline), so a
- * hung connection does not outlive the round; the default middleware (auth) is kept.
- */
-function aborting(signal: AbortSignal | undefined) {
-  if (!signal) return undefined;
-  return {
-    middleware: [
-      {
-        pre: (context: RequestContext) => {
-          context.setSignal(signal);
-          return new Observable(Promise.resolve(context));
-        },
-        post: (context: ResponseContext) => new Observable(Promise.resolve(context)),
-      },
-    ],
-    middlewareMergeStrategy: "append" as const,
-  };
 }
 
 /** The Lease fields a write sets; metadata carries the resourceVersion read and the owners, if any. */

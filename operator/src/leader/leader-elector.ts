@@ -1,10 +1,5 @@
 import type { Clock, Timer } from "../clock.js";
-import {
-  type LeaseClient,
-  type LeaseRecord,
-  LeaseRefusedError,
-  LeaseTimeoutError,
-} from "./lease.js";
+import { type LeaseClient, type LeaseRecord, LeaseRefusedError, LeaseTimeoutError } from "./lease.js";
 
 /** Leading could not start: the start step threw or did not finish within startDeadlineMs. */
 export class LeaderStartError extends Error {

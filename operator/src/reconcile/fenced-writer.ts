@@ -10,8 +10,8 @@ export class NotLeadingError extends Error {
 
 /**
  * The writer of one term of leadership: every write checks the term first, so a reconcile still
- * running when leadership ends (a hung renewal, a stop) sends nothing more. A request already sent
- * is not recalled.
+ * running when leadership ends (a hung renewal, a stop) sends nothing more. Requests already sent
+ * are aborted by the API writer of the same term (kube/api-writer.ts).
  */
 export function fencedWriter(writer: ClusterWriter, term: AbortSignal): ClusterWriter {
   const check = () => {

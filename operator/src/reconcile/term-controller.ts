@@ -1,5 +1,6 @@
 import type { Certs } from "../certs/cert-source.js";
 import { systemClock } from "../clock.js";
+import { abortableObjectsApi } from "../kube/abort.js";
 import { ApiClusterWriter } from "../kube/api-writer.js";
 import type { ResilientInformer } from "../kube/informer.js";
 import type { PolicyObject } from "../kube/informers.js";
@@ -12,7 +13,7 @@ import { PolicyController } from "./policy-controller.js";
 /**
  * A new PolicyController for one term of leadership (a controller does not restart): it reads the
  * shared CachePolicy informer and index, and writes only while `term` lasts — a reconcile in flight
- * when the term ends sends nothing more.
+ * when the term ends sends nothing more, and its requests in flight are aborted.
  */
 export function termController(
   runtime: Runtime,
@@ -20,10 +21,11 @@ export function termController(
   term: AbortSignal,
 ): PolicyController {
   const { config, log, metrics } = runtime;
+  const apis = { ...runtime, objects: abortableObjectsApi(runtime.kubeConfig, term) };
   return new PolicyController({
     ...shared,
     informers: runtime.informers,
-    writer: fencedWriter(new ApiClusterWriter(runtime, config.identity), term),
+    writer: fencedWriter(new ApiClusterWriter(apis, config.identity, term), term),
     clock: systemClock,
     log,
     metrics,
