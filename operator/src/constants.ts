@@ -6,6 +6,8 @@ import { GROUP, PLURAL, VERSION } from "@apicache/crds";
 export const FIELD_MANAGER = "apicache-operator";
 
 export const STATUS_ANNOTATION = "apicache.io/status";
+/** On a CachePolicy: a new value makes the operator create its deleted admin token Secret again. */
+export const TOKEN_ROTATION_ANNOTATION = "apicache.io/admin-token-rotation";
 export const INJECT_LABEL = "apicache.io/inject";
 export const NAMESPACE_INJECTION_LABEL = "apicache.io/injection";
 export const POLICY_LABEL = "apicache.io/policy";

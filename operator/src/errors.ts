@@ -13,6 +13,11 @@ export const OPERATOR_ERROR_CODES = {
   INFORMER: "APICACHE_ERR_OPERATOR_INFORMER",
   /** Applying a policy's ConfigMap, Role or RoleBinding failed; the policy is retried with backoff. */
   APPLY_FAILED: "APICACHE_ERR_OPERATOR_APPLY_FAILED",
+  /**
+   * An object the policy would own (`apicache-<policy>` ConfigMap, Role or RoleBinding) already exists
+   * and is not the operator's: it is left alone, the policy reports Ready=False (NameTaken) and is retried.
+   */
+  NAME_TAKEN: "APICACHE_ERR_OPERATOR_NAME_TAKEN",
   /** Writing a CachePolicy's status failed; the policy is retried with backoff. */
   STATUS_FAILED: "APICACHE_ERR_OPERATOR_STATUS_FAILED",
   /** The controller lease could not be renewed in time; the process exits so another replica leads. */

@@ -13,6 +13,7 @@ export interface StoredPolicy {
     readonly creationTimestamp?: Date | string;
     readonly deletionTimestamp?: Date | string;
     readonly labels?: Readonly<Record<string, string>>;
+    readonly annotations?: Readonly<Record<string, string>>;
   };
   readonly spec?: unknown;
   readonly status?: CachePolicyStatus;

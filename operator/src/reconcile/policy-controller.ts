@@ -14,7 +14,7 @@ import { owningPolicyKey } from "../policy/owning-policy.js";
 import type { PolicyIndex } from "../policy/policy-index.js";
 import { policyKey, type StoredPolicy } from "../policy/types.js";
 import type { OperatorMetrics } from "../telemetry/metrics.js";
-import { type ClusterWriter, Reconciler } from "./reconciler.js";
+import { type ClusterWriter, type OwnedKind, Reconciler } from "./reconciler.js";
 import { runWorkers, WorkQueue } from "./work-queue.js";
 
 /**
@@ -58,6 +58,7 @@ export class PolicyController {
       getPolicy: (namespace, name) => options.policies.get(name, namespace),
       index: options.index,
       pods: (namespace) => this.pods.get(namespace)?.list(namespace) ?? [],
+      owned: (kind, namespace, name) => this.ownedInformer(kind).get(name, namespace),
       writer: options.writer,
       clock: options.clock,
       log: options.log,
@@ -160,6 +161,10 @@ export class PolicyController {
     }
   }
 
+  private ownedInformer(kind: OwnedKind): ResilientInformer<KubernetesObject> {
+    return kind === "ConfigMap" ? this.configMaps : kind === "Role" ? this.roles : this.roleBindings;
+  }
+
   /** The informers on the objects reconcile applies, with the kind the reconciler records them under. */
   private owned(): [OwnedKind, ResilientInformer<KubernetesObject>][] {
     return [
@@ -205,14 +210,16 @@ export class PolicyController {
   private scheduleResync(): void {
     this.resyncTimer = this.options.clock.setTimeout(() => {
       if (!this.running) return;
-      this.reconciler.invalidateAll();
-      for (const policy of this.options.policies.list()) this.queue.add(policyKey(policy));
+      // Compared with the caches, not re-applied: a resync that finds nothing changed writes nothing.
+      // Spread over a tenth of the period, so thousands of policies do not all land at once.
+      const spreadMs = this.options.resyncPeriodMs / 10;
+      for (const policy of this.options.policies.list()) {
+        this.queue.addAfter(policyKey(policy), Math.round(Math.random() * spreadMs));
+      }
       this.scheduleResync();
     }, this.options.resyncPeriodMs);
   }
 }
-
-type OwnedKind = "ConfigMap" | "Role" | "RoleBinding";
 
 /** The pod fields a policy's status or RBAC depends on. */
 function podFingerprint(pod: V1Pod): string {

@@ -1,5 +1,5 @@
 import type { CachePolicyStatus } from "@apicache/crds";
-import type { V1Pod } from "@kubernetes/client-node";
+import type { KubernetesObject, V1Pod } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { bookingPod, storedPolicy } from "../../test/fixtures.js";
@@ -13,7 +13,7 @@ class FakeWriter implements ClusterWriter {
   applied: AppliedObject[] = [];
   statuses: CachePolicyStatus[] = [];
   events: PolicyEvent[] = [];
-  /** What create() was called with, and the names that already exist in the "cluster". */
+  /** What create() was called with, and the objects (kind/name) that already exist in the "cluster". */
   created: AppliedObject[] = [];
   existing = new Set<string>();
   failApply = false;
@@ -23,8 +23,9 @@ class FakeWriter implements ClusterWriter {
   }
   async create(object: AppliedObject) {
     this.created.push(object);
-    if (this.existing.has(object.metadata.name)) return "exists" as const;
-    this.existing.add(object.metadata.name);
+    const id = `${object.kind}/${object.metadata.name}`;
+    if (this.existing.has(id)) return "exists" as const;
+    this.existing.add(id);
     return "created" as const;
   }
   async patchStatus(_ns: string, _name: string, status: CachePolicyStatus) {
@@ -36,7 +37,7 @@ class FakeWriter implements ClusterWriter {
   }
 }
 
-function setup(policies: StoredPolicy[], pods: V1Pod[] = []) {
+function setup(policies: StoredPolicy[], pods: V1Pod[] = [], owned?: Map<string, KubernetesObject>) {
   let tokens = 0;
   const writer = new FakeWriter();
   const store = { policies };
@@ -49,6 +50,7 @@ function setup(policies: StoredPolicy[], pods: V1Pod[] = []) {
     clock: new FakeClock(Date.parse("2025-05-01T00:00:00Z")),
     log: pino({ level: "silent" }),
     newToken: () => `token-${++tokens}`,
+    ...(owned ? { owned: (kind, namespace, name) => owned.get(`${kind}/${namespace}/${name}`) } : {}),
   });
   return { writer, reconciler, store };
 }
@@ -187,14 +189,18 @@ describe("reconciling a CachePolicy", () => {
       expect(writer.created).toHaveLength(1);
     });
 
-    it("never replaces an existing one (its token is in use), and creates a deleted one again at drift repair", async () => {
-      const { writer, reconciler } = setup([storedPolicy({})]);
-      writer.existing.add("apicache-booking-api-admin");
+    it("never replaces an existing one (its token is in use), and creates a deleted one again when the rotation annotation changes, not at a resync", async () => {
+      const { writer, reconciler, store } = setup([storedPolicy({})]);
+      writer.existing.add("Secret/apicache-booking-api-admin");
       await reconciler.reconcile("shop/booking-api");
       expect(writer.created).toHaveLength(1);
-      expect(writer.existing.has("apicache-booking-api-admin")).toBe(true);
-      writer.existing.delete("apicache-booking-api-admin"); // someone deleted it to rotate the token
-      reconciler.invalidateAll();
+      expect(writer.existing.has("Secret/apicache-booking-api-admin")).toBe(true);
+      writer.existing.delete("Secret/apicache-booking-api-admin"); // someone deleted it to rotate the token
+      await reconciler.reconcile("shop/booking-api"); // a resync: no write
+      expect(writer.created).toHaveLength(1);
+      const policy = storedPolicy({});
+      const annotations = { "apicache.io/admin-token-rotation": "2026-12-06" };
+      store.policies = [{ ...policy, metadata: { ...policy.metadata, annotations } }];
       await reconciler.reconcile("shop/booking-api");
       expect(writer.created.at(-1)).toMatchObject({ stringData: { token: "token-2" } });
     });
@@ -203,6 +209,93 @@ describe("reconciling a CachePolicy", () => {
       const bad = storedPolicy({ spec: { routes: [{ name: "r", path: "/a/:id", tags: ["u:{nope}"] }] } });
       const { writer, reconciler } = setup([bad]);
       await reconciler.reconcile("shop/booking-api");
+      expect(writer.created).toEqual([]);
+    });
+  });
+
+  describe("the objects it owns, against its informers' cache", () => {
+    /** The cache after the API server stored what was written (listed objects carry no kind). */
+    const storeWritten = (writer: FakeWriter, owned: Map<string, KubernetesObject>) => {
+      for (const object of [...writer.created, ...writer.applied]) {
+        if (object.kind === "Secret") continue;
+        const { kind: _kind, ...stored } = object as AppliedObject & Record<string, unknown>;
+        owned.set(`${object.kind}/${object.metadata.namespace}/${object.metadata.name}`, {
+          ...stored,
+          metadata: { ...object.metadata, uid: "server-uid", resourceVersion: "5" },
+        } as KubernetesObject);
+      }
+    };
+
+    it("creates what it does not have yet, then writes nothing again while the cache holds it as desired (a resync)", async () => {
+      const owned = new Map<string, KubernetesObject>();
+      const { writer, reconciler, store } = setup([storedPolicy({})], [bookingPod()], owned);
+      await reconciler.reconcile("shop/booking-api");
+      expect(writer.created.map((o) => o.kind)).toEqual(["ConfigMap", "Role", "RoleBinding", "Secret"]);
+      expect(writer.applied).toEqual([]);
+      storeWritten(writer, owned);
+      store.policies = [withStatus(store.policies[0] as StoredPolicy, writer)];
+      const writes = () =>
+        writer.created.length + writer.applied.length + writer.statuses.length + writer.events.length;
+      const before = writes();
+      for (const _ of [1, 2, 3]) {
+        reconciler.invalidate({
+          kind: "ConfigMap",
+          metadata: { namespace: "shop", name: "apicache-booking-api" },
+        });
+        await reconciler.reconcile("shop/booking-api");
+      }
+      expect(writes()).toBe(before);
+    });
+
+    it("applies when the cached object drifted from what it should be", async () => {
+      const owned = new Map<string, KubernetesObject>();
+      const { writer, reconciler } = setup([storedPolicy({})], [bookingPod()], owned);
+      await reconciler.reconcile("shop/booking-api");
+      storeWritten(writer, owned);
+      const key = "ConfigMap/shop/apicache-booking-api";
+      owned.set(key, { ...owned.get(key), data: { "policy.yaml": "edited by hand" } } as KubernetesObject);
+      reconciler.invalidate({
+        kind: "ConfigMap",
+        metadata: { namespace: "shop", name: "apicache-booking-api" },
+      });
+      await reconciler.reconcile("shop/booking-api");
+      expect(writer.applied.map((o) => o.kind)).toEqual(["ConfigMap"]);
+    });
+
+    it("never takes over an object of the same name that is not its own: NameTaken, nothing written to it", async () => {
+      const owned = new Map<string, KubernetesObject>();
+      const { writer, reconciler } = setup([storedPolicy({})], [bookingPod()], owned);
+      writer.existing.add("ConfigMap/apicache-booking-api"); // a user's ConfigMap: not labelled, so not in the cache
+      await expect(reconciler.reconcile("shop/booking-api")).rejects.toMatchObject({
+        code: "APICACHE_ERR_OPERATOR_NAME_TAKEN",
+      });
+      expect(writer.applied).toEqual([]);
+      expect(writer.created.map((o) => o.kind)).toEqual(["ConfigMap"]);
+      const ready = writer.statuses.at(-1)?.conditions?.find((c) => c.type === "Ready");
+      expect(ready).toMatchObject({ status: "False", reason: "NameTaken" });
+      expect(ready?.message).toContain(
+        "ConfigMap shop/apicache-booking-api exists and is not managed by apicache",
+      );
+    });
+
+    it("treats a labelled object owned by another policy (another uid) as not its own", async () => {
+      const owned = new Map<string, KubernetesObject>([
+        [
+          "ConfigMap/shop/apicache-booking-api",
+          {
+            metadata: {
+              name: "apicache-booking-api",
+              namespace: "shop",
+              ownerReferences: [{ uid: "older-policy" }],
+            },
+          } as KubernetesObject,
+        ],
+      ]);
+      const { writer, reconciler } = setup([storedPolicy({})], [bookingPod()], owned);
+      await expect(reconciler.reconcile("shop/booking-api")).rejects.toMatchObject({
+        code: "APICACHE_ERR_OPERATOR_NAME_TAKEN",
+      });
+      expect(writer.applied).toEqual([]);
       expect(writer.created).toEqual([]);
     });
   });

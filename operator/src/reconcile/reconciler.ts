@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import type { CachePolicyStatus } from "@apicache/crds";
-import type { V1ConfigMap, V1Pod } from "@kubernetes/client-node";
+import type { KubernetesObject, V1ConfigMap, V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
+import { TOKEN_ROTATION_ANNOTATION } from "../constants.js";
 import { OPERATOR_ERROR_CODES, OperatorError } from "../errors.js";
 import { adminTokenSecretManifest, newAdminToken } from "../policy/admin-token-secret.js";
 import type { PolicyIndex } from "../policy/policy-index.js";
@@ -18,6 +19,7 @@ import { type StoredPolicy, splitKey } from "../policy/types.js";
 import { computeStatus } from "../status/compute-status.js";
 import { countPods, NO_PODS } from "../status/pod-counts.js";
 import { eventsFor, type PolicyEvent } from "./events.js";
+import { holdsDesired } from "./holds-desired.js";
 import { sameJson } from "./same-json.js";
 
 /**
@@ -46,6 +48,12 @@ export interface ReconcilerDeps {
   readonly getPolicy: (namespace: string, name: string) => StoredPolicy | undefined;
   readonly index: PolicyIndex;
   readonly pods: (namespace: string) => readonly V1Pod[];
+  /**
+   * The operator's own objects as its informers cache them (label managed-by=apicache-operator):
+   * an applied object that is there and already as desired is not written again; one that is not
+   * there is created, never taken over. Without it every object is applied (tests of other parts).
+   */
+  readonly owned?: (kind: OwnedKind, namespace: string, name: string) => KubernetesObject | undefined;
   readonly writer: ClusterWriter;
   readonly clock: Clock;
   readonly log: Logger;
@@ -53,8 +61,24 @@ export interface ReconcilerDeps {
   readonly newToken?: () => string;
 }
 
+export type OwnedKind = "ConfigMap" | "Role" | "RoleBinding";
+
+/** An object the policy would own exists and is not the operator's (no label or no owner reference). */
+class NameTakenError extends Error {
+  constructor(object: AppliedObject) {
+    const { kind, metadata } = object;
+    super(
+      `${kind} ${metadata.namespace}/${metadata.name} exists and is not managed by apicache (no managed-by label or no owner reference to this policy); it was left as it is. Rename or delete it.`,
+    );
+  }
+}
+
 export class Reconciler {
-  /** Hash of what was last applied per object, so a resync does not rewrite unchanged objects. */
+  /**
+   * Hash of what was last written per object (until its informer reports a change), so a write the
+   * cache has not caught up with is not sent twice; for the admin token Secret, the policy
+   * generation it was created at.
+   */
   private readonly applied = new Map<string, string>();
   /** The status last written per policy uid, until the cache shows that resourceVersion. */
   private readonly written = new Map<string, { resourceVersion?: string; status: CachePolicyStatus }>();
@@ -64,11 +88,6 @@ export class Reconciler {
   /** Forget what was applied for this object (it was deleted or edited by someone else). */
   invalidate(object: Pick<V1ConfigMap, "kind" | "metadata">, kind = object.kind ?? "ConfigMap"): void {
     this.applied.delete(`${kind}/${object.metadata?.namespace}/${object.metadata?.name}`);
-  }
-
-  /** Forget everything applied: the next reconcile of each policy re-applies (periodic drift repair). */
-  invalidateAll(): void {
-    this.applied.clear();
   }
 
   async reconcile(key: string): Promise<void> {
@@ -87,16 +106,22 @@ export class Reconciler {
     const previous = this.previousStatus(stored);
     let configHash = previous?.configHash;
     let applyError: string | undefined;
+    let applyReason: "ApplyFailed" | "NameTaken" = "ApplyFailed";
     let pods = NO_PODS;
     let rendered: RenderedConfig | undefined;
     if (verdict.valid) {
       rendered = renderConfig(verdict.policy);
       pods = countPods(this.deps.pods(namespace), verdict.policy, rendered.configHash);
       try {
-        await this.applyOwned(policyRef(stored), rendered, pods.serviceAccounts);
+        await this.applyOwned(stored, rendered, pods.serviceAccounts);
         configHash = rendered.configHash;
       } catch (error) {
-        applyError = `Applying ConfigMap/Role/RoleBinding/admin token Secret failed: ${(error as Error).message}.`;
+        if (error instanceof NameTakenError) {
+          applyReason = "NameTaken";
+          applyError = error.message;
+        } else {
+          applyError = `Applying ConfigMap/Role/RoleBinding/admin token Secret failed: ${(error as Error).message}.`;
+        }
       }
     } else if (previous) {
       pods = {
@@ -111,7 +136,7 @@ export class Reconciler {
       generation: stored.metadata.generation ?? 0,
       verdict,
       configHash,
-      ...(applyError === undefined ? {} : { applyError }),
+      ...(applyError === undefined ? {} : { applyError, applyReason }),
       pods,
       previous,
       now: new Date(this.deps.clock.now()),
@@ -122,7 +147,11 @@ export class Reconciler {
         this.deps.log.warn({ policy: key, err: error }, "could not record an Event");
       });
     }
-    if (applyError !== undefined) throw new OperatorError(OPERATOR_ERROR_CODES.APPLY_FAILED, applyError);
+    if (applyError !== undefined) {
+      const code =
+        applyReason === "NameTaken" ? OPERATOR_ERROR_CODES.NAME_TAKEN : OPERATOR_ERROR_CODES.APPLY_FAILED;
+      throw new OperatorError(code, applyError);
+    }
   }
 
   private forget(stored: StoredPolicy | undefined): void {
@@ -160,32 +189,59 @@ export class Reconciler {
     }
   }
 
-  private async applyOwned(ref: PolicyRef, rendered: RenderedConfig, serviceAccounts: readonly string[]) {
+  private async applyOwned(
+    stored: StoredPolicy,
+    rendered: RenderedConfig,
+    serviceAccounts: readonly string[],
+  ) {
+    const ref = policyRef(stored);
     const subjects = serviceAccounts.length > 0 ? serviceAccounts : ["default"];
-    const objects: AppliedObject[] = [
-      configMapManifest(ref, rendered),
-      roleManifest(ref),
-      roleBindingManifest(ref, subjects),
-    ];
-    for (const object of objects) {
-      const id = `${object.kind}/${object.metadata.namespace}/${object.metadata.name}`;
-      const hash = createHash("sha256").update(JSON.stringify(object)).digest("hex");
-      if (this.applied.get(id) === hash) continue;
-      await this.deps.writer.apply(object);
-      this.applied.set(id, hash);
-    }
-    await this.ensureAdminTokenSecret(ref);
+    const objects = [configMapManifest(ref, rendered), roleManifest(ref), roleBindingManifest(ref, subjects)];
+    for (const object of objects) await this.applyOne(ref, object);
+    // Once per configuration and rotation request: a resync sends nothing.
+    const rotation = stored.metadata.annotations?.[TOKEN_ROTATION_ANNOTATION] ?? "";
+    await this.ensureAdminTokenSecret(ref, `${rendered.configHash}/${rotation}`);
   }
 
   /**
-   * Creates the admin token Secret once; an existing one is left alone (its token may be in use, or
-   * rotated by hand). A deleted one is created again, with a new token, at the next drift repair
-   * (invalidateAll) — deleting it is how a token is rotated.
+   * Writes one owned object only when needed: nothing when the cache already holds it as desired (a
+   * resync that changes nothing writes nothing); a create when the operator has none of that name
+   * (a 409 then means someone else's object: NameTaken, never a forced takeover); else a
+   * server-side apply (spec change, drift repair).
    */
-  private async ensureAdminTokenSecret(ref: PolicyRef) {
+  private async applyOne(ref: PolicyRef, object: AppliedObject) {
+    const { namespace, name } = object.metadata;
+    const id = `${object.kind}/${namespace}/${name}`;
+    const hash = createHash("sha256").update(JSON.stringify(object)).digest("hex");
+    const cached = this.deps.owned?.(object.kind as OwnedKind, namespace, name);
+    if (cached && !cached.metadata?.ownerReferences?.some((owner) => owner.uid === ref.uid)) {
+      throw new NameTakenError(object);
+    }
+    if (cached && holdsDesired(cached, object)) {
+      this.applied.set(id, hash);
+      return;
+    }
+    if (this.applied.get(id) === hash) return; // written; the cache has not caught up yet
+    if (this.deps.owned && !cached && !this.applied.has(id)) {
+      if ((await this.deps.writer.create(object)) === "exists") throw new NameTakenError(object);
+    } else {
+      await this.deps.writer.apply(object);
+    }
+    this.applied.set(id, hash);
+  }
+
+  /**
+   * Creates the admin token Secret; an existing one is left alone (its token may be in use, or
+   * rotated by hand). The operator cannot read Secrets outside its namespace, so it tries once per
+   * `attempt` (the rendered configuration and the policy's apicache.io/admin-token-rotation
+   * annotation) and once per term of leadership, never on a resync: a deleted Secret is created
+   * again, with a new token, when the annotation changes — that is how a token is rotated
+   * (docs/operator.md) — or the configuration changes, or another replica leads.
+   */
+  private async ensureAdminTokenSecret(ref: PolicyRef, attempt: string) {
     const secret = adminTokenSecretManifest(ref, "");
     const id = `Secret/${secret.metadata.namespace}/${secret.metadata.name}`;
-    if (this.applied.has(id)) return;
+    if (this.applied.get(id) === attempt) return;
     const token = (this.deps.newToken ?? newAdminToken)();
     const result = await this.deps.writer.create(adminTokenSecretManifest(ref, token));
     if (result === "created") {
@@ -194,7 +250,7 @@ export class Reconciler {
         "created the admin token Secret",
       );
     }
-    this.applied.set(id, result);
+    this.applied.set(id, attempt);
   }
 }
 

@@ -16,6 +16,8 @@ export interface StatusInput {
   readonly configHash: string | undefined;
   /** Set when applying the ConfigMap/RBAC failed. */
   readonly applyError?: string;
+  /** The Ready reason of an apply error: ApplyFailed (the API refused), NameTaken (someone else's object). */
+  readonly applyReason?: "ApplyFailed" | "NameTaken";
   readonly pods: PodCounts;
   readonly previous: CachePolicyStatus | undefined;
   readonly now: Date;
@@ -62,7 +64,8 @@ function readyCondition(input: StatusInput): DesiredCondition {
     return { type: "Ready", status: "False", reason: verdict.reason, message: `${verdict.message} ${keep}` };
   }
   if (input.applyError !== undefined) {
-    return { type: "Ready", status: "False", reason: "ApplyFailed", message: `${input.applyError} ${keep}` };
+    const reason = input.applyReason ?? "ApplyFailed";
+    return { type: "Ready", status: "False", reason, message: `${input.applyError} ${keep}` };
   }
   return {
     type: "Ready",
