@@ -42,6 +42,8 @@ export interface Config {
   readonly resyncPeriodMs: number;
   readonly shutdownDelayMs: number;
   readonly workers: number;
+  readonly writeQps: number;
+  readonly writeBurst: number;
   readonly logLevel: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
 }
 

@@ -248,6 +248,22 @@ export const FLAGS: readonly FlagSpec[] = [
     default: fixed("4"),
   },
   {
+    name: "write-qps",
+    key: "writeQps",
+    kind: "integer",
+    help:
+      "At most this many writes a second from the controller to the API server (applies, creates, status, Events), " +
+      "however many policies a restart or a resync queues at once.",
+    default: fixed("200"),
+  },
+  {
+    name: "write-burst",
+    key: "writeBurst",
+    kind: "integer",
+    help: "Writes allowed at once above --write-qps after a quiet spell.",
+    default: fixed("400"),
+  },
+  {
     name: "log-level",
     key: "logLevel",
     kind: "string",

@@ -31,6 +31,29 @@ export interface InformerOptions<T extends KubernetesObject> {
   readonly backoff: BackoffOptions;
   readonly log: Logger;
   readonly onRestart?: (resource: string) => void;
+  /**
+   * What the cache keeps of each object (listed and watched): e.g. the few fields of a Pod the
+   * operator reads. The object handed to event callbacks is the transformed one.
+   */
+  readonly transform?: (object: T) => T;
+}
+
+/** A watch that hands every watched object through `transform` (bookmarks and errors as they are). */
+function transformingWatch<T>(watch: WatchLike, transform: (object: T) => T): WatchLike {
+  return {
+    watch: (path, query, callback, done) =>
+      watch.watch(
+        path,
+        query,
+        (phase, object, raw) =>
+          callback(
+            phase,
+            phase === "ADDED" || phase === "MODIFIED" || phase === "DELETED" ? transform(object) : object,
+            raw,
+          ),
+        done,
+      ),
+  };
 }
 
 export class ResilientInformer<T extends KubernetesObject> {
@@ -42,11 +65,23 @@ export class ResilientInformer<T extends KubernetesObject> {
   private hasSynced = false;
   private readonly syncWaiters: (() => void)[] = [];
 
-  constructor(private readonly options: InformerOptions<T>) {
+  /** What restarts need (not the list, watch or transform: they live in `inner`). */
+  private readonly options: Pick<InformerOptions<T>, "resource" | "backoff" | "log" | "clock" | "onRestart">;
+
+  constructor(options: InformerOptions<T>) {
+    this.options = options;
+    const { transform } = options;
+    const list = transform
+      ? async () => {
+          const listed = await options.list();
+          return { ...listed, items: listed.items.map(transform) };
+        }
+      : options.list;
+    const watch = transform ? transformingWatch(options.watch, transform) : options.watch;
     this.inner = new ListWatch<T>(
       options.path,
-      options.watch as Watch,
-      options.list,
+      watch as Watch,
+      list,
       false,
       options.labelSelector,
       options.fieldSelector,

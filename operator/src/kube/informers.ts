@@ -18,6 +18,7 @@ import { CACHEPOLICY, FIELD_MANAGER, MANAGED_BY_LABEL } from "../constants.js";
 import { OPERATOR_ERROR_CODES, OperatorError } from "../errors.js";
 import type { StoredPolicy } from "../policy/types.js";
 import { ResilientInformer } from "./informer.js";
+import { slimPod } from "./slim-pod.js";
 
 /** Factories of the operator's informers (the paths and list calls in one place). */
 export interface InformerContext {
@@ -107,13 +108,39 @@ export function roleBindingInformer(context: InformerContext): ResilientInformer
   });
 }
 
-export function podInformer(context: InformerContext, namespace: string): ResilientInformer<V1Pod> {
+/**
+ * Every namespace's pods in one informer, each slimmed to what the operator reads (slim-pod.ts),
+ * listed in pages so a large cluster's pods are never all held in full at once.
+ */
+export function podInformer(context: InformerContext): ResilientInformer<V1Pod> {
   return new ResilientInformer({
     ...common(context),
     resource: "pods",
-    path: `/api/v1/namespaces/${namespace}/pods`,
-    list: () => context.core.listNamespacedPod({ namespace }),
+    path: "/api/v1/pods",
+    transform: slimPod,
+    list: () =>
+      listInPages((page) => context.core.listPodForAllNamespaces({ limit: POD_PAGE, ...page }), slimPod),
   });
+}
+
+const POD_PAGE = 500;
+
+/** Follows `continue` tokens to the end; each page is transformed before the next is read. */
+export async function listInPages<T extends KubernetesObject>(
+  fetch: (page: { _continue?: string }) => Promise<KubernetesListObject<T>>,
+  transform: (item: T) => T,
+): Promise<KubernetesListObject<T>> {
+  const items: T[] = [];
+  let first: KubernetesListObject<T> | undefined;
+  let token: string | undefined;
+  do {
+    const page = await fetch(token ? { _continue: token } : {});
+    first ??= page;
+    for (const item of page.items) items.push(transform(item));
+    token = page.metadata?._continue || undefined;
+  } while (token);
+  // The first page's resourceVersion is the snapshot every page was read at: the watch starts there.
+  return { ...(first as KubernetesListObject<T>), items };
 }
 
 /** Every namespace's LimitRanges, read by the webhook to fit the sidecar's resources (every replica). */

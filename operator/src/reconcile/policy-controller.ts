@@ -12,6 +12,7 @@ import {
 } from "../kube/informers.js";
 import { owningPolicyKey } from "../policy/owning-policy.js";
 import type { PolicyIndex } from "../policy/policy-index.js";
+import { selectorMatches } from "../policy/selector.js";
 import { policyKey, type StoredPolicy } from "../policy/types.js";
 import type { OperatorMetrics } from "../telemetry/metrics.js";
 import { type ClusterWriter, type OwnedKind, Reconciler } from "./reconciler.js";
@@ -20,8 +21,8 @@ import { runWorkers, WorkQueue } from "./work-queue.js";
 /**
  * The CachePolicy controller (runs on the leader only): informers on what it owns (the managed
  * ConfigMaps, Roles and RoleBindings: an edit or delete by someone else re-queues the owning policy,
- * which re-applies them) and on the pods of every namespace that has policies feed a work queue;
- * workers reconcile. The CachePolicy informer is shared with the webhook and passed in already started.
+ * which re-applies them) and one cluster-wide, slimmed pod informer (a pod event queues the
+ * policies that select it) feed a work queue; workers reconcile once every cache has listed. The CachePolicy informer is shared with the webhook and passed in already started.
  */
 export interface ControllerOptions {
   readonly policies: ResilientInformer<PolicyObject>;
@@ -41,8 +42,9 @@ export class PolicyController {
   private readonly configMaps: ResilientInformer<V1ConfigMap>;
   private readonly roles: ResilientInformer<V1Role>;
   private readonly roleBindings: ResilientInformer<V1RoleBinding>;
-  private readonly pods = new Map<string, ResilientInformer<V1Pod>>();
-  private readonly podFingerprints = new Map<string, string>();
+  private readonly pods: ResilientInformer<V1Pod>;
+  /** Per pod uid: its namespace, labels and what its policies' status depends on (forgotten on delete). */
+  private readonly podsSeen = new Map<string, SeenPod>();
   private readonly generations = new Map<string, number>();
   private resyncTimer: Timer | undefined;
   private running = false;
@@ -57,7 +59,7 @@ export class PolicyController {
     this.reconciler = new Reconciler({
       getPolicy: (namespace, name) => options.policies.get(name, namespace),
       index: options.index,
-      pods: (namespace) => this.pods.get(namespace)?.list(namespace) ?? [],
+      pods: (namespace) => this.pods.list(namespace),
       owned: (kind, namespace, name) => this.ownedInformer(kind).get(name, namespace),
       writer: options.writer,
       clock: options.clock,
@@ -66,14 +68,12 @@ export class PolicyController {
     this.configMaps = configMapInformer(options.informers);
     this.roles = roleInformer(options.informers);
     this.roleBindings = roleBindingInformer(options.informers);
+    this.pods = podInformer(options.informers);
   }
 
   /** Every informer this controller started has listed once. */
   get synced(): boolean {
-    return (
-      this.owned().every(([, informer]) => informer.synced) &&
-      [...this.pods.values()].every((informer) => informer.synced)
-    );
+    return this.owned().every(([, informer]) => informer.synced) && this.pods.synced;
   }
 
   async start(): Promise<void> {
@@ -86,9 +86,12 @@ export class PolicyController {
       informer.on("delete", (object) => this.onOwned(kind, object));
       informer.on("update", (object) => this.onOwned(kind, object));
     }
-    await Promise.all(this.owned().flatMap(([, informer]) => [informer.start(), informer.waitForSync()]));
-    const namespaces = new Set(policies.list().map((p) => p.metadata.namespace ?? ""));
-    await Promise.all([...namespaces].map((namespace) => this.ensurePods(namespace)));
+    this.pods.on("add", (pod) => this.onPod(pod, false));
+    this.pods.on("update", (pod) => this.onPod(pod, false));
+    this.pods.on("delete", (pod) => this.onPod(pod, true));
+    // Counting pods from a cache that has not listed yet would report wrong numbers: workers wait.
+    const informers = [...this.owned().map(([, informer]) => informer), this.pods];
+    await Promise.all(informers.flatMap((informer) => [informer.start(), informer.waitForSync()]));
     this.workersDone = runWorkers(
       this.queue,
       this.options.workers,
@@ -105,22 +108,11 @@ export class PolicyController {
     this.running = false;
     this.resyncTimer?.cancel();
     this.queue.shutDown();
-    await Promise.all([
-      ...this.owned().map(([, informer]) => informer.stop()),
-      ...[...this.pods.values()].map((informer) => informer.stop()),
-    ]);
+    await Promise.all([...this.owned().map(([, informer]) => informer.stop()), this.pods.stop()]);
     await this.workersDone;
   }
 
   private async handle(key: string): Promise<"done" | { requeueAfterMs: number }> {
-    const namespace = key.slice(0, key.indexOf("/"));
-    const pods = this.pods.get(namespace);
-    if (!pods?.synced) {
-      // Counting pods from a cache that has not listed yet would report wrong numbers.
-      void this.ensurePods(namespace);
-      this.options.metrics.reconcileTotal.inc({ result: "requeue" });
-      return { requeueAfterMs: 100 };
-    }
     const end = this.options.metrics.reconcileDuration.startTimer();
     try {
       await this.reconciler.reconcile(key);
@@ -147,18 +139,12 @@ export class PolicyController {
     // reconcile the namespace; a status-only update concerns this policy alone.
     if (specChanged)
       for (const other of this.options.policies.list(namespace)) this.queue.add(policyKey(other));
-    if (!this.pods.has(namespace)) void this.ensurePods(namespace);
   }
 
   private onPolicyDeleted(policy: StoredPolicy): void {
     if (!this.running) return;
     this.options.index.forget(policy);
     this.onPolicy(policy, true);
-    const namespace = policy.metadata.namespace ?? "";
-    if (this.options.policies.list(namespace).length === 0) {
-      void this.pods.get(namespace)?.stop();
-      this.pods.delete(namespace);
-    }
   }
 
   private ownedInformer(kind: OwnedKind): ResilientInformer<KubernetesObject> {
@@ -186,25 +172,28 @@ export class PolicyController {
     if (key) this.queue.add(key);
   }
 
+  /**
+   * A pod changed: reconcile only the policies whose selector matches it now or matched it before
+   * (a relabelled pod leaves one policy's count and joins another's), and only when something a
+   * status depends on changed.
+   */
   private onPod(pod: V1Pod, deleted: boolean): void {
     if (!this.running) return;
     const uid = pod.metadata?.uid ?? "";
-    const fingerprint = deleted ? "deleted" : podFingerprint(pod);
-    if (this.podFingerprints.get(uid) === fingerprint) return;
-    if (deleted) this.podFingerprints.delete(uid);
-    else this.podFingerprints.set(uid, fingerprint);
-    for (const policy of this.options.policies.list(pod.metadata?.namespace))
-      this.queue.add(policyKey(policy));
-  }
-
-  private async ensurePods(namespace: string): Promise<void> {
-    if (this.pods.has(namespace) || !this.running) return;
-    const informer = podInformer(this.options.informers, namespace);
-    this.pods.set(namespace, informer);
-    informer.on("add", (pod) => this.onPod(pod, false));
-    informer.on("update", (pod) => this.onPod(pod, false));
-    informer.on("delete", (pod) => this.onPod(pod, true));
-    await informer.start();
+    const before = this.podsSeen.get(uid);
+    const now = deleted ? undefined : seenPod(pod);
+    if (before && now && before.fingerprint === now.fingerprint) return;
+    if (now) this.podsSeen.set(uid, now);
+    else this.podsSeen.delete(uid);
+    const namespace = pod.metadata?.namespace ?? "";
+    // An invalid policy reports its last counts (reconcile-time), so its pods' events are not its concern.
+    for (const verdict of this.options.index.verdicts(namespace).values()) {
+      if (!verdict.valid) continue;
+      const { selector } = verdict.policy.spec;
+      if (selectorMatches(selector, now?.labels) || selectorMatches(selector, before?.labels)) {
+        this.queue.add(policyKey(verdict.stored));
+      }
+    }
   }
 
   private scheduleResync(): void {
@@ -221,13 +210,21 @@ export class PolicyController {
   }
 }
 
+interface SeenPod {
+  readonly labels: Readonly<Record<string, string>> | undefined;
+  readonly fingerprint: string;
+}
+
 /** The pod fields a policy's status or RBAC depends on. */
-function podFingerprint(pod: V1Pod): string {
-  return JSON.stringify([
-    pod.metadata?.labels,
-    pod.metadata?.annotations?.["apicache.io/status"],
-    pod.metadata?.deletionTimestamp,
-    pod.status?.phase,
-    pod.spec?.serviceAccountName,
-  ]);
+function seenPod(pod: V1Pod): SeenPod {
+  return {
+    labels: pod.metadata?.labels,
+    fingerprint: JSON.stringify([
+      pod.metadata?.labels,
+      pod.metadata?.annotations?.["apicache.io/status"],
+      pod.metadata?.deletionTimestamp,
+      pod.status?.phase,
+      pod.spec?.serviceAccountName,
+    ]),
+  };
 }

@@ -9,6 +9,7 @@ import type { PolicyIndex } from "../policy/policy-index.js";
 import type { Runtime } from "../runtime.js";
 import { fencedWriter } from "./fenced-writer.js";
 import { PolicyController } from "./policy-controller.js";
+import { rateLimitedWriter, TokenBucket } from "./write-limit.js";
 
 /**
  * A new PolicyController for one term of leadership (a controller does not restart): it reads the
@@ -25,7 +26,10 @@ export function termController(
   return new PolicyController({
     ...shared,
     informers: runtime.informers,
-    writer: fencedWriter(new ApiClusterWriter(apis, config.identity, term), term),
+    writer: rateLimitedWriter(
+      fencedWriter(new ApiClusterWriter(apis, config.identity, term), term),
+      new TokenBucket(config.writeQps, config.writeBurst, systemClock),
+    ),
     clock: systemClock,
     log,
     metrics,
