@@ -6,8 +6,8 @@ import { CachePolicySpecSchema } from "./schema.js";
 type Node = Record<string, unknown>;
 const crd = cachePolicyCrd() as Node;
 const version = (crd.spec as { versions: Node[] }).versions[0] as Node;
-const spec = ((version.schema as Node).openAPIV3Schema as { properties: Record<string, Node> }).properties
-  .spec as Node;
+const root = (version.schema as Node).openAPIV3Schema as { properties: Record<string, Node> };
+const spec = root.properties.spec as Node;
 
 /** Every schema node with its path, depth first. */
 function* nodes(node: Node, path = "spec"): Generator<[string, Node]> {
@@ -91,6 +91,15 @@ describe("the generated CachePolicy CRD", () => {
           "x-kubernetes-list-map-keys": ["name"],
         });
       }
+    });
+
+    it("describes every node, items and map values included (what `kubectl explain` shows)", () => {
+      const all = [...nodes(root as Node, "cachepolicy")];
+      const undescribed = all
+        .filter(([, node]) => typeof node.description !== "string" || node.description.trim() === "")
+        .map(([path]) => path);
+      expect(all.length).toBeGreaterThan(100);
+      expect(undescribed, "add a description in crds/src/schema.ts and run `make manifests`").toEqual([]);
     });
 
     it("bounds every list and string that a CEL rule iterates or matches (finite cost estimate)", () => {

@@ -51,9 +51,21 @@ export function cachePolicyCrd(): JsonObject {
               description: `CachePolicy (${API_VERSION}) tells apicache which pods to front with its caching sidecar and how to cache their API.`,
               required: ["spec"],
               properties: {
-                apiVersion: { type: "string" },
-                kind: { type: "string" },
-                metadata: { type: "object" },
+                apiVersion: {
+                  type: "string",
+                  description:
+                    "The versioned schema of this representation of an object (apicache.io/v1alpha1). https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+                },
+                kind: {
+                  type: "string",
+                  description:
+                    "The REST resource this object represents (CachePolicy). https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+                },
+                metadata: {
+                  type: "object",
+                  description:
+                    "Standard object metadata. https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
+                },
                 spec: structural(CachePolicySpecSchema),
                 status: structural(CachePolicyStatusSchema),
               },

@@ -31,7 +31,7 @@ export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as
 export const SAFE_METHODS = ["GET", "HEAD"] as const;
 export const UNSAFE_METHODS = ["POST", "PUT", "PATCH", "DELETE"] as const;
 
-const LABEL_VALUE = Type.String({ maxLength: 63 });
+const LABEL_VALUE = Type.String({ maxLength: 63, description: "A label value." });
 
 export const LabelSelectorSchema = withRules(
   Type.Object(
@@ -56,7 +56,11 @@ export const LabelSelectorSchema = withRules(
                   Type.Array(LABEL_VALUE, { maxItems: 64, description: "Values for In and NotIn." }),
                 ),
               },
-              { additionalProperties: false },
+              {
+                additionalProperties: false,
+                description:
+                  "A requirement on one label: its key, an operator and, for In and NotIn, values.",
+              },
             ),
             {
               // As Kubernetes validates a LabelSelector: In/NotIn with no values selects nothing or all.
@@ -202,11 +206,20 @@ export const IdentitySchema = Type.Object(
       }),
     ),
     cookies: Type.Optional(
-      SetOf(Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }), 16, {
-        description:
-          "Cookies that identify the caller. When unset, any Cookie header makes a request identifying; when set, only these do, and PerUser routes key on their values.",
-        example: ["session"],
-      }),
+      SetOf(
+        Type.String({
+          minLength: 1,
+          maxLength: 128,
+          pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$",
+          description: "A cookie name.",
+        }),
+        16,
+        {
+          description:
+            "Cookies that identify the caller. When unset, any Cookie header makes a request identifying; when set, only these do, and PerUser routes key on their values.",
+          example: ["session"],
+        },
+      ),
     ),
   },
   { additionalProperties: false, description: "How the sidecar recognises the user behind a request." },
@@ -268,12 +281,15 @@ const STALE = (description: string, defaultValue?: string) =>
     { min: "0s", max: "168h" },
     defaultValue ? { description, default: defaultValue } : { description },
   );
-const CACHEABLE_STATUSES = Type.Array(Type.Integer({ minimum: 200, maximum: 599 }), {
-  maxItems: 32,
-  "x-kubernetes-list-type": "set",
-  description:
-    "Response statuses that may be stored. Statuses of 400 and above are stored for at most negativeTtl.",
-});
+const CACHEABLE_STATUSES = Type.Array(
+  Type.Integer({ minimum: 200, maximum: 599, description: "An HTTP status code." }),
+  {
+    maxItems: 32,
+    "x-kubernetes-list-type": "set",
+    description:
+      "Response statuses that may be stored. Statuses of 400 and above are stored for at most negativeTtl.",
+  },
+);
 
 export const DefaultsSchema = Type.Object(
   {
@@ -321,7 +337,7 @@ export const DefaultsSchema = Type.Object(
 export const RouteKeySchema = Type.Object(
   {
     query: Type.Optional(
-      SetOf(Type.String({ minLength: 1, maxLength: 128 }), 32, {
+      SetOf(Type.String({ minLength: 1, maxLength: 128, description: "A query parameter name." }), 32, {
         description: "Query parameters that are part of the key (order-insensitive); all others are ignored.",
         example: ["date"],
       }),
@@ -399,7 +415,11 @@ export const RouteSchema = Type.Object(
     key: Type.Optional(RouteKeySchema),
     tags: Type.Optional(TAGS({ example: ["slots", "barber:{barberId}"] })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description:
+      "A cached route: which requests it matches, how their responses are keyed and how long they stay fresh.",
+  },
 );
 
 export const InvalidationRuleSchema = withRules(
@@ -441,7 +461,11 @@ export const InvalidationRuleSchema = withRules(
         }),
       ),
     },
-    { additionalProperties: false },
+    {
+      additionalProperties: false,
+      description:
+        "Writes that invalidate: which requests match the rule, and the tags a successful one drops.",
+    },
   ),
   {
     rule: "!has(self.bodyFields) || has(self.fallbackTags)",
@@ -468,7 +492,10 @@ export const WarmSchema = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    description: "A path the sidecar requests through the cache on a schedule, so its entry stays fresh.",
+  },
 );
 
 interface SpecForRules {
@@ -544,19 +571,28 @@ export const CachePolicySpecSchema = withRules(
   },
 );
 
-export const ConditionSchema = Type.Object({
-  type: Type.String({ maxLength: 316, description: "Ready, Valid or Degraded." }),
-  status: StringEnum(["True", "False", "Unknown"], { description: "The condition's status." }),
-  observedGeneration: Type.Optional(Type.Integer({ minimum: 0, format: "int64" })),
-  lastTransitionTime: Type.String({ format: "date-time", description: "When the status last changed." }),
-  reason: Type.String({
-    minLength: 1,
-    maxLength: 1024,
-    pattern: "^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$",
-    description: "A CamelCase reason code (the metav1.Condition reason rule).",
-  }),
-  message: Type.String({ maxLength: 32768, description: "A human-readable explanation." }),
-});
+export const ConditionSchema = Type.Object(
+  {
+    type: Type.String({ maxLength: 316, description: "Ready, Valid or Degraded." }),
+    status: StringEnum(["True", "False", "Unknown"], { description: "The condition's status." }),
+    observedGeneration: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        format: "int64",
+        description: "The generation the condition was computed from.",
+      }),
+    ),
+    lastTransitionTime: Type.String({ format: "date-time", description: "When the status last changed." }),
+    reason: Type.String({
+      minLength: 1,
+      maxLength: 1024,
+      pattern: "^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$",
+      description: "A CamelCase reason code (the metav1.Condition reason rule).",
+    }),
+    message: Type.String({ maxLength: 32768, description: "A human-readable explanation." }),
+  },
+  { description: "One condition of the policy, in the metav1.Condition shape." },
+);
 
 export const CachePolicyStatusSchema = Type.Object(
   {
