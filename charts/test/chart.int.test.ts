@@ -46,7 +46,9 @@ function expectedOptionalKinds(values: Record<string, string | boolean>): string
   if (values["monitoring.serviceMonitor.enabled"]) expected.push("ServiceMonitor");
   if (values["monitoring.podMonitor.enabled"]) expected.push("PodMonitor");
   if (values["monitoring.prometheusRule.enabled"]) expected.push("PrometheusRule");
-  if (values["webhook.certificate.mode"] === "cert-manager") expected.push("Certificate", "Issuer");
+  // The CA chain: self-signed Issuer, CA Certificate, CA Issuer, serving Certificate.
+  if (values["webhook.certificate.mode"] === "cert-manager")
+    expected.push("Certificate", "Certificate", "Issuer", "Issuer");
   return expected.sort();
 }
 
@@ -180,7 +182,7 @@ describe("the apicache chart", () => {
       metadata: { annotations: Record<string, string> };
     };
     expect(config.metadata.annotations["cert-manager.io/inject-ca-from"]).toBe(
-      "apicache-system/apicache-webhook",
+      "apicache-system/apicache-webhook-ca",
     );
     const role = objects.find((o) => o.kind === "Role") as unknown as { rules: { resources: string[] }[] };
     expect(role.rules.flatMap((r) => r.resources)).not.toContain("secrets");

@@ -52,6 +52,8 @@ export function setArgs(values: Readonly<Record<string, string | boolean | numbe
 export interface TemplateOptions {
   readonly release?: string;
   readonly namespace?: string;
+  /** API versions the (pretend) cluster serves (`--api-versions`), seen by `.Capabilities.APIVersions`. */
+  readonly apiVersions?: readonly string[];
 }
 
 export async function template(
@@ -66,6 +68,7 @@ export async function template(
     "--namespace",
     options.namespace ?? "apicache-system",
     ...setArgs(values),
+    ...(options.apiVersions ?? []).flatMap((version) => ["--api-versions", version]),
   ]);
   if (result.code !== 0) throw new Error(`helm template failed: ${result.stderr}`);
   return parseAllDocuments(result.stdout)

@@ -81,12 +81,68 @@ app.kubernetes.io/component: redis
 {{- printf "%s-webhook" (include "apicache.fullname" .) }}
 {{- end }}
 
+{{/* cert-manager mode without an issuerRef: the chart's CA (Certificate, its Secret and its Issuer). */}}
+{{- define "apicache.caCertificateName" -}}
+{{- printf "%s-webhook-ca" (include "apicache.fullname" .) }}
+{{- end }}
+
+{{/*
+The Certificate whose Secret's ca.crt becomes the webhook's caBundle (cert-manager.io/inject-ca-from):
+the chart's CA, or with an issuerRef the serving Certificate (its ca.crt is the issuer's CA).
+*/}}
+{{- define "apicache.caInjectionSource" -}}
+{{- if .Values.webhook.certificate.certManager.issuerRef }}
+{{- include "apicache.certificateName" . }}
+{{- else }}
+{{- include "apicache.caCertificateName" . }}
+{{- end }}
+{{- end }}
+
 {{- define "apicache.leaseName" -}}
 {{- printf "%s-leader" (include "apicache.fullname" .) }}
 {{- end }}
 
 {{- define "apicache.redisName" -}}
 {{- printf "%s-redis" (include "apicache.fullname" .) }}
+{{- end }}
+
+{{/*
+"true" when the pods must leave runAsUser, runAsGroup and fsGroup to the cluster: on OpenShift, whose
+restricted SCCs assign each namespace a UID/GID range and reject pods that pin IDs outside it
+(openshift.adaptSecurityContext: auto detects it by the security.openshift.io/v1 API; force, disabled).
+*/}}
+{{- define "apicache.sccAssignsIds" -}}
+{{- $mode := .Values.openshift.adaptSecurityContext }}
+{{- if or (eq $mode "force") (and (eq $mode "auto") (.Capabilities.APIVersions.Has "security.openshift.io/v1")) }}
+{{- print "true" }}
+{{- end }}
+{{- end }}
+
+{{/*
+The restricted Pod Security Standard, pod level: (dict "root" $ "id" UID). The image's numeric
+non-root UID/GID is pinned, unless the cluster assigns them (apicache.sccAssignsIds); runAsNonRoot holds
+either way (the images run as a numeric non-root USER).
+*/}}
+{{- define "apicache.podSecurityContext" -}}
+runAsNonRoot: true
+{{- if not (include "apicache.sccAssignsIds" .root) }}
+runAsUser: {{ .id }}
+runAsGroup: {{ .id }}
+fsGroup: {{ .id }}
+{{- end }}
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/*
+The operator pod's terminationGracePeriodSeconds, derived from operator.shutdownDelaySeconds (also its
+--shutdown-delay) so the two cannot disagree. On SIGTERM the operator stops its controller and hands the
+Lease over (bounded by --renew-deadline, 10 s, plus reconciles in flight: 20 s allowed), keeps answering
+the webhook for the delay, then waits for the reviews in flight (the API server drops one after
+webhook.timeoutSeconds). The kubelet kills it after this many seconds.
+*/}}
+{{- define "apicache.terminationGracePeriodSeconds" -}}
+{{- add (int .Values.operator.shutdownDelaySeconds) (int .Values.webhook.timeoutSeconds) 20 }}
 {{- end }}
 
 {{/* The restricted Pod Security Standard, container level. */}}
