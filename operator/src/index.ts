@@ -76,15 +76,16 @@ export async function startOperator(
     },
     done,
     stop: async ({ release = true } = {}) => {
-      // Not ready at once; the controller stops (reconciles in flight finish), then the lease is
-      // handed over; the webhook keeps answering until every kube-proxy has dropped this pod from
-      // the webhook Service, so no pod is admitted uninjected because its admission call reached a
-      // closed port. An election round in flight finishes first, and writes nothing after.
+      // Not ready at once. While kube-proxies and the API server drop this pod from the webhook's
+      // endpoints (the linger), the controller stops (reconciles in flight finish) and then the Lease
+      // is handed over; an election round in flight finishes
+      // first and writes nothing after. The webhook closes only after both.
       stopping = true;
+      const linger = webhook() ? lingerForEndpoints(config.shutdownDelayMs, log) : undefined;
       await leader.stop(release);
       await certs.stop();
       await terms.current().stop();
-      if (webhook()) await lingerForEndpoints(config.shutdownDelayMs, log);
+      await linger;
       await Promise.all([webhook()?.close(), metricsServer.close(), policies.stop(), limitRanges.stop()]);
       finish({ code: 0, reason: "stopped" });
     },
