@@ -95,7 +95,9 @@ describe("the generated CachePolicy CRD", () => {
 
     it("describes every node, items and map values included (what `kubectl explain` shows)", () => {
       const all = [...nodes(root as Node, "cachepolicy")];
+      // metadata may carry nothing but `type`: the API server forbids even a description there.
       const undescribed = all
+        .filter(([path]) => path !== "cachepolicy.metadata")
         .filter(([, node]) => typeof node.description !== "string" || node.description.trim() === "")
         .map(([path]) => path);
       expect(all.length).toBeGreaterThan(100);

@@ -61,11 +61,9 @@ export function cachePolicyCrd(): JsonObject {
                   description:
                     "The REST resource this object represents (CachePolicy). https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
                 },
-                metadata: {
-                  type: "object",
-                  description:
-                    "Standard object metadata. https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
-                },
+                // The API server refuses anything but `type` here (metadata is implicitly specified);
+                // `kubectl explain` describes ObjectMeta on its own.
+                metadata: { type: "object" },
                 spec: structural(CachePolicySpecSchema),
                 status: structural(CachePolicyStatusSchema),
               },
