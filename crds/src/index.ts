@@ -9,3 +9,4 @@ export * from "./problems.js";
 export * from "./quantity.js";
 export * from "./reference.js";
 export * from "./schema.js";
+export * from "./sidecar-config.js";

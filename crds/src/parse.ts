@@ -2,7 +2,12 @@ import { Value } from "@sinclair/typebox/value";
 import { parse as parseYaml } from "yaml";
 import type { CachePolicy, NormalizedSpec, Route } from "./policy.js";
 import { InvalidPolicyError, type Problem } from "./problems.js";
-import { type CachePolicyManifest, CachePolicySchema, type CachePolicySpec } from "./schema.js";
+import {
+  type CachePolicyManifest,
+  CachePolicySchema,
+  type CachePolicySpec,
+  type MemoryStoreSpec,
+} from "./schema.js";
 import { semanticProblems } from "./semantic.js";
 import { structuralProblems } from "./structural.js";
 
@@ -66,16 +71,35 @@ function normalize(manifest: CachePolicyManifest): CachePolicy {
 
 // Value.Default has filled every schema default; the casts below only drop `?` from those fields.
 function normalizeSpec(spec: CachePolicySpec, defaultPrefix: string): NormalizedSpec {
-  const defaults = spec.defaults as NormalizedSpec["defaults"];
-  const store = spec.store ?? {};
-  const memory = Value.Default(MEMORY, store.memory ?? {}) as NormalizedSpec["store"]["memory"];
-  const redis = store.redis && { keyPrefix: defaultPrefix, ...store.redis };
+  const { memory, redis } = normalizeStore(spec.store, defaultPrefix);
   return {
     selector: spec.selector,
     upstream: spec.upstream as NormalizedSpec["upstream"],
-    mode: spec.mode ?? "Enforce",
     store: redis ? { redis: redis as NonNullable<NormalizedSpec["store"]["redis"]>, memory } : { memory },
     ...(spec.sidecar ? { sidecar: spec.sidecar } : {}),
+    ...normalizeBehaviour(spec),
+  };
+}
+
+/** The fields of a spec that say how to cache (also in a SidecarConfig: sidecar-config.ts). */
+type BehaviourField =
+  | "mode"
+  | "identity"
+  | "forwarding"
+  | "defaults"
+  | "routes"
+  | "invalidate"
+  | "invalidationMatching"
+  | "clientNoCache"
+  | "warm";
+
+/** Defaults beyond the schema's own for the behaviour fields; shared with sidecar-config.ts. */
+export function normalizeBehaviour(
+  spec: Pick<CachePolicySpec, BehaviourField>,
+): Pick<NormalizedSpec, BehaviourField> {
+  const defaults = spec.defaults as NormalizedSpec["defaults"];
+  return {
+    mode: spec.mode ?? "Enforce",
     identity: {
       headers: spec.identity?.headers ?? [],
       ...(spec.identity?.cookies ? { cookies: spec.identity.cookies } : {}),
@@ -91,6 +115,16 @@ function normalizeSpec(spec: CachePolicySpec, defaultPrefix: string): Normalized
     clientNoCache: spec.clientNoCache ?? "Ignore",
     warm: spec.warm ?? [],
   };
+}
+
+/** The memory tier with its defaults, and Redis (if any) with its key prefix defaulted. */
+export function normalizeStore<R extends { readonly keyPrefix?: string }>(
+  store: { readonly redis?: R; readonly memory?: MemoryStoreSpec } | undefined,
+  defaultPrefix: string,
+) {
+  const memory = Value.Default(MEMORY, store?.memory ?? {}) as NormalizedSpec["store"]["memory"];
+  const redis = store?.redis && { keyPrefix: defaultPrefix, ...store.redis };
+  return { memory, redis };
 }
 
 const MEMORY = CachePolicySchema.properties.spec.properties.store.properties.memory;

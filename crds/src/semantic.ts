@@ -8,7 +8,9 @@ import type { CachePolicySpec } from "./schema.js";
  * parameter its rule's path captures, and trusted proxy ranges must be CIDRs. Runs on a structurally valid spec.
  * (Checks that need other objects — overlapping selectors, unknown container ports — are the operator's.)
  */
-export function semanticProblems(spec: CachePolicySpec): Problem[] {
+export function semanticProblems(
+  spec: Pick<CachePolicySpec, "routes" | "invalidate" | "warm" | "forwarding">,
+): Problem[] {
   const rules = [
     ...(spec.routes ?? []).map((rule, i) => ({ rule, at: `spec.routes[${i}]` })),
     ...(spec.invalidate ?? []).map((rule, i) => ({ rule, at: `spec.invalidate[${i}]` })),

@@ -7,6 +7,8 @@ export const ERROR_CODES = {
   CONFIG: "APICACHE_ERR_CONFIG",
   /** The policy file or ConfigMap could not be read. */
   POLICY_READ: "APICACHE_ERR_POLICY_READ",
+  /** The configuration is of a version this sidecar does not read (a newer SidecarConfig schemaVersion). */
+  UNSUPPORTED_CONFIG_VERSION: "APICACHE_ERR_UNSUPPORTED_CONFIG_VERSION",
   /** A listener could not bind its address. */
   LISTEN: "APICACHE_ERR_LISTEN",
   /** The upstream did not answer within spec.upstream.timeout. */

@@ -1,6 +1,6 @@
 import type { Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { formatProblems, INVALID_POLICY_CODE, parseCachePolicyText } from "@apicache/crds";
+import { formatProblems, INVALID_POLICY_CODE } from "@apicache/crds";
 import type { Logger } from "pino";
 import type { AdminAuth } from "./admin/auth.js";
 import { type AdminServer, exposedWithoutToken, startAdminServer } from "./admin/server.js";
@@ -19,7 +19,8 @@ import { createUpgradeProxy, type UpgradeProxy } from "./proxy/upgrade.js";
 import { createUpstream, type UpstreamOptions } from "./proxy/upstream.js";
 import { PolicyHolder } from "./reload/policy-holder.js";
 import type { PolicySource } from "./reload/policy-source.js";
-import { type CompiledPolicy, compilePolicy } from "./routing/compile-policy.js";
+import { readConfig } from "./reload/read-config.js";
+import type { CompiledPolicy } from "./routing/compile-policy.js";
 import { createStore } from "./store/create-store.js";
 import type { CacheStore } from "./store/types.js";
 import { createLogger } from "./telemetry/logger.js";
@@ -96,7 +97,7 @@ export interface Sidecar {
 export async function startSidecar(options: StartSidecarOptions): Promise<Sidecar> {
   const log = options.logger ?? createLogger("info");
   const now = options.clock ?? Date.now;
-  const policy = compileInitial(options.policy, options.policyOrigin ?? "the policy");
+  const { policy, format } = compileInitial(options.policy, options.policyOrigin ?? "the policy");
   const tokenFile = options.adminTokenFile ? new TokenFile({ ...options.adminTokenFile, log }) : undefined;
   const auth = adminAuth(options, tokenFile);
   const adminAt = options.admin === false ? undefined : { host: "127.0.0.1", port: 0, ...options.admin };
@@ -155,6 +156,7 @@ export async function startSidecar(options: StartSidecarOptions): Promise<Sideca
       upstream: upstream.origin,
       policy: policy.label,
       configHash: policy.hash,
+      format,
       store: store.name,
       mode: policy.mode,
     },
@@ -206,16 +208,17 @@ function upstreamOptions(options: StartSidecarOptions): UpstreamOptions {
   };
 }
 
-function compileInitial(text: string, origin: string): CompiledPolicy {
-  const parsed = parseCachePolicyText(text);
-  if (!parsed.ok) {
-    const error = new Error(`${origin} is invalid: ${formatProblems(parsed.problems)}`) as Error & {
-      code: string;
-    };
-    error.code = INVALID_POLICY_CODE;
-    throw error;
-  }
-  return compilePolicy(parsed.policy, text);
+/** No last good policy to keep yet: a text the sidecar cannot run stops the start (main.ts exits 1). */
+function compileInitial(text: string, origin: string): { policy: CompiledPolicy; format: string } {
+  const read = readConfig(text);
+  if (read.ok) return read;
+  const what =
+    read.code === INVALID_POLICY_CODE ? "is invalid" : "is of a version this sidecar does not read";
+  const error = new Error(`${origin} ${what}: ${formatProblems(read.problems)}`) as Error & {
+    code: string;
+  };
+  error.code = read.code;
+  throw error;
 }
 
 function buildStore(

@@ -1,9 +1,10 @@
-import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Sidecar, startSidecar } from "../src/index.js";
 import { FilePolicySource } from "../src/reload/file-source.js";
+import { type ConfigMapVolume, configMapVolume } from "./support/configmap-volume.js";
 import { captureLogs, eventually, metricValue, policyText, send } from "./support/harness.js";
 import { startUpstream, type TestUpstream } from "./support/upstream-app.js";
 
@@ -12,20 +13,15 @@ const v1 = policyText({ routes: [{ name: "cached", path: "/a/**" }] });
 const v2 = policyText({ routes: [{ name: "cached", path: "/b/**" }] });
 
 describe("hot reload of the policy file", () => {
-  let dir: string;
+  let volume: ConfigMapVolume;
   let upstream: TestUpstream;
   let sidecar: Sidecar;
   const logs = captureLogs();
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), "apicache-reload-"));
-    // The ConfigMap volume layout: policy.yaml -> ..data/policy.yaml, ..data -> ..<timestamp>
-    await mkdir(join(dir, "..v1"));
-    await writeFile(join(dir, "..v1", "policy.yaml"), v1);
-    await symlink("..v1", join(dir, "..data"));
-    await symlink(join("..data", "policy.yaml"), join(dir, "policy.yaml"));
+    volume = await configMapVolume(v1, "apicache-reload-");
     upstream = await startUpstream();
-    const file = new FilePolicySource(join(dir, "policy.yaml"), logs.logger, {
+    const file = new FilePolicySource(volume.path, logs.logger, {
       debounceMs: 50,
       pollMs: 5_000,
     });
@@ -42,16 +38,8 @@ describe("hot reload of the policy file", () => {
   afterAll(async () => {
     await sidecar?.close();
     await upstream?.close();
-    await rm(dir, { recursive: true, force: true });
+    await volume?.remove();
   });
-
-  /** Swaps the ..data symlink atomically, as the kubelet does. */
-  async function kubeletUpdate(version: string, text: string): Promise<void> {
-    await mkdir(join(dir, `..${version}`));
-    await writeFile(join(dir, `..${version}`, "policy.yaml"), text);
-    await symlink(`..${version}`, join(dir, "..data_tmp"));
-    await rename(join(dir, "..data_tmp"), join(dir, "..data"));
-  }
 
   it("applies new rules within 1 s of a ConfigMap-style swap, without dropping a request", async () => {
     expect((await send(sidecar.url, "/b/x")).cacheStatus).toContain("no-route");
@@ -64,7 +52,7 @@ describe("hot reload of the policy file", () => {
       }
     })();
     const swapped = Date.now();
-    await kubeletUpdate("v2", v2);
+    await volume.update(v2);
     await eventually(
       async () => (await send(sidecar.url, "/b/x")).cacheStatus.includes("stored"),
       1_000,
@@ -85,7 +73,7 @@ describe("hot reload of the policy file", () => {
   it("rejects an invalid file with one log line naming each problem, and keeps the last good policy", async () => {
     const goodHash = sidecar.policy().hash;
     const invalid = policyText({ routes: [{ name: "Bad Name", path: "no-slash", ttl: "forever" }] });
-    await kubeletUpdate("v3", invalid);
+    await volume.update(invalid);
     await eventually(
       async () => (await metricValue(sidecar, "apicache_config_reloads_total", { result: "failure" })) === 1,
       2_000,
@@ -102,7 +90,7 @@ describe("hot reload of the policy file", () => {
   });
 
   it("rejects a file that is not YAML at all", async () => {
-    await kubeletUpdate("v4", "{ this is: [not yaml");
+    await volume.update("{ this is: [not yaml");
     await eventually(
       async () => (await metricValue(sidecar, "apicache_config_reloads_total", { result: "failure" })) === 2,
       2_000,

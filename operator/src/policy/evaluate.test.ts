@@ -1,9 +1,7 @@
-import { parseCachePolicyText } from "@apicache/crds";
 import { describe, expect, it } from "vitest";
 import { storedPolicy } from "../../test/fixtures.js";
 import { parseStored, resolveOverlaps } from "./evaluate.js";
 import { PolicyIndex } from "./policy-index.js";
-import { renderConfig } from "./render-config.js";
 
 describe("validation beyond the schema", () => {
   it("reports the parser's semantic problems as InvalidSpec", () => {
@@ -73,29 +71,5 @@ describe("validation beyond the schema", () => {
     const index = new PolicyIndex(() => [b, a]);
     expect(index.policyForPod("shop", { app: "api" })?.policy.metadata.name).toBe("a");
     expect(index.policyForPod("shop", { app: "zzz" })).toBeUndefined();
-  });
-});
-
-describe("the rendered sidecar config", () => {
-  const verdict = parseStored(storedPolicy({ redis: true }));
-  if (!verdict.valid) throw new Error("fixture invalid");
-  const rendered = renderConfig(verdict.policy);
-
-  it("is a CachePolicy the sidecar's parser accepts, equal to the normalized policy", () => {
-    const reparsed = parseCachePolicyText(rendered.yaml);
-    expect(reparsed.ok).toBe(true);
-    if (reparsed.ok) expect(reparsed.policy.spec).toEqual(verdict.policy.spec);
-  });
-
-  it("hashes to sha256 and ignores the generation", () => {
-    expect(rendered.configHash).toMatch(/^sha256:[0-9a-f]{64}$/);
-    const bumped = parseStored(storedPolicy({ redis: true, generation: 7 }));
-    if (!bumped.valid) throw new Error("fixture invalid");
-    expect(renderConfig(bumped.policy).configHash).toBe(rendered.configHash);
-  });
-
-  it("holds no credentials: only the Secret's name", () => {
-    expect(rendered.yaml).toContain("redis-cache");
-    expect(rendered.yaml).not.toMatch(/redis:\/\//);
   });
 });

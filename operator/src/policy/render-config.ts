@@ -1,5 +1,4 @@
-import { type CachePolicy, policyHash, revisionLine } from "@apicache/crds";
-import { stringify } from "yaml";
+import { type CachePolicy, policyHash, renderSidecarConfig } from "@apicache/crds";
 import {
   CACHEPOLICY,
   configMapName,
@@ -11,10 +10,12 @@ import {
 } from "../constants.js";
 
 /**
- * The sidecar's configuration for one policy: the normalized CachePolicy as YAML (what
- * `apicache-sidecar --policy` reads) and its hash. The generation rides on a revision comment line
- * (crds/src/policy-text.ts) that the hash leaves out, so the hash changes only when the effective
- * configuration does, while a sidecar can tell a newer text from an older one. Pure.
+ * The sidecar's configuration for one policy: a `SidecarConfig` (crds/src/sidecar-config.ts: the
+ * sidecar's own schema, versioned apart from the CRD — docs/adr/0014-api-evolution.md) holding the
+ * normalized policy's sidecar fields, as YAML (what `apicache-sidecar --policy` reads), and its hash.
+ * The generation rides on a revision comment line (crds/src/policy-text.ts) that the hash leaves out,
+ * so the hash changes only when the effective configuration does, while a sidecar can tell a newer
+ * text from an older one. Pure.
  */
 export interface RenderedConfig {
   readonly yaml: string;
@@ -23,17 +24,11 @@ export interface RenderedConfig {
 }
 
 export function renderConfig(policy: CachePolicy): RenderedConfig {
-  const document = {
-    apiVersion: policy.apiVersion,
-    kind: policy.kind,
-    metadata: { name: policy.metadata.name, namespace: policy.metadata.namespace },
-    spec: policy.spec,
-  };
-  const header = `# Rendered by ${FIELD_MANAGER} from CachePolicy ${policy.metadata.namespace}/${policy.metadata.name}. Do not edit.\n`;
-  const yaml =
-    header +
-    revisionLine(policy.metadata.generation ?? 0) +
-    stringify(document, { lineWidth: 0, sortMapEntries: false });
+  const { namespace, name } = policy.metadata;
+  const yaml = renderSidecarConfig(
+    policy,
+    `Rendered by ${FIELD_MANAGER} from CachePolicy ${namespace}/${name}. Do not edit.`,
+  );
   return { yaml, configHash: policyHash(yaml) };
 }
 

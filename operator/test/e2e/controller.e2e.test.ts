@@ -68,6 +68,9 @@ describe("the operator against a real API server", () => {
         }),
       ]);
       const rendered = parse(cm.data?.["policy.yaml"] ?? "") as { spec: { routes: { ttl: string }[] } };
+      // The sidecar's own schema, not the CRD's apiVersion (docs/adr/0014-api-evolution.md).
+      expect(rendered).toMatchObject({ kind: "SidecarConfig", schemaVersion: 1 });
+      expect(rendered).not.toHaveProperty("apiVersion");
       expect(rendered.spec.routes[0]?.ttl).toBe("60s");
       expect(ready.status).toMatchObject({
         observedGeneration: created.metadata.generation,

@@ -1,25 +1,20 @@
-import {
-  formatProblems,
-  INVALID_POLICY_CODE,
-  type Problem,
-  parseCachePolicyText,
-  policyHash,
-  policyRevision,
-} from "@apicache/crds";
+import { formatProblems, type Problem, policyHash, policyRevision } from "@apicache/crds";
 import type { Logger } from "pino";
-import { type CompiledPolicy, compilePolicy } from "../routing/compile-policy.js";
+import type { CompiledPolicy } from "../routing/compile-policy.js";
 import type { SidecarMetrics } from "../telemetry/metrics.js";
+import { type ReadConfigResult, readConfig } from "./read-config.js";
 
 /**
- * The policy in effect. A new text is parsed, compiled and swapped in with one assignment: requests in
- * flight keep the policy they started with. An invalid text is rejected with one log line naming each
- * problem, and the last good policy stays. A text stamped with an older revision than the one in effect
+ * The policy in effect. A new text is read (read-config.ts), compiled and swapped in with one
+ * assignment: requests in flight keep the policy they started with. A text that is invalid, or of a
+ * version this sidecar does not read, is rejected with one log line naming each problem under its
+ * code, and the last good policy stays, with everything cached under it. A text stamped with an older revision than the one in effect
  * is ignored: the API watch and the mounted ConfigMap volume deliver the same revisions, the volume up
  * to a minute later, and a late one must not undo a newer one.
  */
 export type ApplyResult =
   | { readonly ok: true; readonly changed: boolean; readonly policy: CompiledPolicy }
-  | { readonly ok: false; readonly problems: readonly Problem[] };
+  | { readonly ok: false; readonly code: string; readonly problems: readonly Problem[] };
 
 export class PolicyHolder {
   #current: CompiledPolicy;
@@ -51,21 +46,23 @@ export class PolicyHolder {
       this.#log.debug({ origin, revision, current }, "ignored an older policy revision");
       return { ok: true, changed: false, policy: this.#current };
     }
-    const parsed = parseCachePolicyText(text);
-    if (!parsed.ok) return this.#reject(origin, parsed.problems);
-    let next: CompiledPolicy;
-    try {
-      next = compilePolicy(parsed.policy, text);
-    } catch (error) {
-      return this.#reject(origin, [{ path: "", message: (error as Error).message }]);
-    }
+    const read = readConfig(text);
+    if (!read.ok) return this.#reject(origin, read);
+    const next = read.policy;
     const previous = this.#current;
     this.#current = next;
     this.#metrics.configInfo.reset();
     this.#metrics.configInfo.labels(next.label, next.hash).set(1);
     this.#metrics.configReloads.labels("success").inc();
     this.#log.info(
-      { origin, policy: next.label, configHash: next.hash, mode: next.mode, routes: next.routes.length },
+      {
+        origin,
+        policy: next.label,
+        configHash: next.hash,
+        format: read.format,
+        mode: next.mode,
+        routes: next.routes.length,
+      },
       "policy reloaded",
     );
     if (JSON.stringify(next.store) !== JSON.stringify(previous.store)) {
@@ -78,12 +75,12 @@ export class PolicyHolder {
     return { ok: true, changed: true, policy: next };
   }
 
-  #reject(origin: string, problems: readonly Problem[]): ApplyResult {
+  #reject(origin: string, { code, problems }: Extract<ReadConfigResult, { ok: false }>): ApplyResult {
     this.#metrics.configReloads.labels("failure").inc();
     this.#log.error(
-      { code: INVALID_POLICY_CODE, origin, problems },
+      { code, origin, problems, configHash: this.#current.hash },
       `rejected the policy from ${origin}, keeping the last good one (${this.#current.hash}): ${formatProblems(problems)}`,
     );
-    return { ok: false, problems };
+    return { ok: false, code, problems };
   }
 }

@@ -1,11 +1,11 @@
 import {
-  type CachePolicy,
   durationMs,
   parsePathTemplate,
   policyHash,
   policyRevision,
   quantityBytes,
   type Route,
+  type SidecarPolicy,
 } from "@apicache/crds";
 import type { CacheRules } from "../http-cache/storability.js";
 import { type TrustCheck, trustedProxies } from "../keys/forwarding.js";
@@ -20,7 +20,7 @@ import {
 } from "./path-matcher.js";
 
 /**
- * A CachePolicy compiled once per (re)load into what the hot path needs: matchers, millisecond and byte
+ * A policy (a SidecarConfig, or a CachePolicy manifest: reload/read-config.ts) compiled once per (re)load into what the hot path needs: matchers, millisecond and byte
  * values, lowercase header names, sorted key parts. Pure (node:crypto only hashes).
  */
 export interface CompiledRoute {
@@ -56,14 +56,14 @@ export interface CompiledIdentity {
 }
 
 export interface CompiledPolicy {
-  readonly policy: CachePolicy;
+  readonly policy: SidecarPolicy;
   /** `<namespace>/<name>`: the `policy` metric label. */
   readonly label: string;
   /** `sha256:<hex>` of the policy text. */
   readonly hash: string;
   /** The operator's revision stamp (the CachePolicy's generation); none for a hand-written file. */
   readonly revision?: number;
-  readonly mode: CachePolicy["spec"]["mode"];
+  readonly mode: SidecarPolicy["spec"]["mode"];
   readonly routes: readonly CompiledRoute[];
   readonly invalidations: readonly CompiledInvalidation[];
   /** Lenient: rules match writes whatever the letter case and a trailing slash (spec.invalidationMatching). */
@@ -85,7 +85,7 @@ export interface CompiledPolicy {
   };
 }
 
-export function compilePolicy(policy: CachePolicy, text: string): CompiledPolicy {
+export function compilePolicy(policy: SidecarPolicy, text: string): CompiledPolicy {
   const { spec, metadata } = policy;
   const label = `${metadata.namespace}/${metadata.name}`;
   const revision = policyRevision(text);
@@ -158,7 +158,7 @@ function compileRoute(route: Route): CompiledRoute {
   };
 }
 
-function compileIdentity(identity: CachePolicy["spec"]["identity"]): CompiledIdentity {
+function compileIdentity(identity: SidecarPolicy["spec"]["identity"]): CompiledIdentity {
   const headers = [
     ...new Set(["authorization", ...identity.headers.map((name) => name.toLowerCase())]),
   ].sort();
