@@ -46,7 +46,8 @@ export const USAGE = `Usage: apicache-sidecar --policy FILE --upstream URL --lis
 Caching reverse proxy in front of an HTTP API, configured by a CachePolicy manifest.
 
 Options (each also as an environment variable):
-  --policy FILE                    CachePolicy manifest (YAML or JSON); reloaded on change   APICACHE_POLICY
+  --policy FILE                    CachePolicy manifest or the operator's SidecarConfig       APICACHE_POLICY
+                                   (YAML or JSON); reloaded on change
   --upstream URL                   the application, e.g. http://127.0.0.1:8080                APICACHE_UPSTREAM
   --listen HOST:PORT               proxy listener (default 0.0.0.0:8080)                      APICACHE_LISTEN
   --redis URL                      redis://, rediss:// or redis+cluster://h:p,h:p (default: in-memory only)
