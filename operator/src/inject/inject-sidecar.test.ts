@@ -155,12 +155,15 @@ describe("injectSidecar", () => {
     });
   });
 
-  it("passes the Redis URL only as a secretKeyRef", () => {
-    const env = sidecarOf(injected(bookingPod(), {}, policy({ redis: true }))).env ?? [];
-    expect(env.find((e) => e.name === "APICACHE_REDIS_URL")).toEqual({
-      name: "APICACHE_REDIS_URL",
-      valueFrom: { secretKeyRef: { name: "redis-cache", key: "url" } },
-    });
+  it("passes the Redis URL only as a secretKeyRef, and no other environment", () => {
+    const env = sidecarOf(injected(bookingPod(), {}, policy({ redis: true }))).env;
+    expect(env).toEqual([
+      { name: "APICACHE_REDIS_URL", valueFrom: { secretKeyRef: { name: "redis-cache", key: "url" } } },
+    ]);
+  });
+
+  it("sets no environment at all without Redis (the sidecar reads only what its flags and config say)", () => {
+    expect(sidecarOf(injected(bookingPod())).env).toBeUndefined();
   });
 
   describe("leaves the pod alone", () => {

@@ -29,20 +29,17 @@ export interface SidecarSpec {
   readonly resources: V1ResourceRequirements;
 }
 
+/**
+ * The sidecar's environment: the Redis URL and nothing else. The pod's name and namespace are not
+ * passed. The sidecar has no use for them, and log shippers and Prometheus add them to every log line
+ * and series from the pod's own metadata.
+ */
 function sidecarEnv(policy: CachePolicy): V1EnvVar[] {
-  const env: V1EnvVar[] = [
-    { name: "APICACHE_POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
-    { name: "APICACHE_POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
-  ];
   const redis = policy.spec.store.redis;
-  if (redis) {
-    // Credentials stay in the Secret: a reference, never a value, never in the ConfigMap.
-    env.push({
-      name: REDIS_URL_ENV,
-      valueFrom: { secretKeyRef: { name: redis.urlSecretRef.name, key: redis.urlSecretRef.key } },
-    });
-  }
-  return env;
+  if (!redis) return [];
+  // Credentials stay in the Secret: a reference, never a value, never in the ConfigMap.
+  const { name, key } = redis.urlSecretRef;
+  return [{ name: REDIS_URL_ENV, valueFrom: { secretKeyRef: { name, key } } }];
 }
 
 export function sidecarContainer(spec: SidecarSpec): V1Container {
@@ -67,13 +64,14 @@ export function sidecarContainer(spec: SidecarSpec): V1Container {
     ...(spec.logLevel ? ["--log-level", spec.logLevel] : []),
   ];
   const adminProbe = (path: string) => ({ httpGet: { path, port: ADMIN_PORT_NAME } });
+  const env = sidecarEnv(policy);
   return {
     name: SIDECAR_CONTAINER,
     image: spec.image,
     ...(spec.imagePullPolicy ? { imagePullPolicy: spec.imagePullPolicy } : {}),
     ...(spec.native ? { restartPolicy: "Always" } : {}),
     args,
-    env: sidecarEnv(policy),
+    ...(env.length > 0 ? { env } : {}),
     ports: [
       { name: spec.portName, containerPort: spec.listenPort, protocol: "TCP" },
       { name: ADMIN_PORT_NAME, containerPort: ADMIN_PORT, protocol: "TCP" },
