@@ -1,7 +1,7 @@
 import { parseSidecarConfigText, policyRevision, sidecarPolicyOf } from "@apicache/crds";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { storedPolicy } from "../testing/fixtures.js";
+import { storedPolicy } from "../../test/fixtures.js";
 import { parseStored } from "./evaluate.js";
 import { renderConfig } from "./render-config.js";
 
