@@ -155,6 +155,8 @@ describe("security context on OpenShift", () => {
       { apiVersions },
     );
     expect(pinnedIds(objects).length > 0).toBe(pinned);
+    // The injected sidecars follow: the operator is told to leave their IDs to the cluster too.
+    expect(operatorConfig(operatorPod(objects).container).sidecarPinUser).toBe(pinned);
   });
 
   it("keeps what the restricted SCC and the restricted Pod Security Standard require", async () => {

@@ -17,6 +17,7 @@ export interface Config {
   readonly sidecarImagePullPolicy: "Always" | "IfNotPresent" | "Never";
   readonly sidecarLogLevel?: string;
   readonly sidecarVersion: string;
+  readonly sidecarPinUser: boolean;
   /** Operator-wide sidecar resources (Kubernetes quantities); unset: the built-in defaults. */
   readonly sidecarCpuRequest?: string;
   readonly sidecarCpuLimit?: string;

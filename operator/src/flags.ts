@@ -248,6 +248,15 @@ export const FLAGS: readonly FlagSpec[] = [
     default: fixed("4"),
   },
   {
+    name: "sidecar-pin-user",
+    key: "sidecarPinUser",
+    kind: "boolean",
+    help:
+      "Pin the injected sidecar's runAsUser/runAsGroup to the image's 65532. false leaves them to the cluster " +
+      "(OpenShift's restricted SCC assigns a per-namespace range and refuses pinned IDs outside it); runAsNonRoot stays.",
+    default: fixed("true"),
+  },
+  {
     name: "write-qps",
     key: "writeQps",
     kind: "integer",

@@ -68,10 +68,19 @@ describe("injectSidecar", () => {
       expect(sidecar.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "apicache-admin" });
       expect(sidecar.securityContext).toMatchObject({
         runAsNonRoot: true,
+        runAsUser: 65532,
+        runAsGroup: 65532,
         allowPrivilegeEscalation: false,
         readOnlyRootFilesystem: true,
         capabilities: { drop: ["ALL"] },
       });
+    });
+
+    it("leaves the UID and GID to the cluster with pinUser false (OpenShift's SCC), still non-root", () => {
+      const context = sidecarOf(injected(bookingPod(), { pinUser: false })).securityContext;
+      expect(context).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false });
+      expect(context).not.toHaveProperty("runAsUser");
+      expect(context).not.toHaveProperty("runAsGroup");
     });
 
     it("mounts the policy ConfigMap as a directory, never with subPath", () => {

@@ -30,6 +30,11 @@ export interface InjectOptions {
   readonly imagePullPolicy?: string;
   readonly sidecarPort?: number;
   readonly logLevel?: string;
+  /**
+   * Pin the sidecar's UID/GID to the image's non-root 65532 (default). False leaves them to the
+   * cluster: OpenShift's restricted SCCs assign each namespace a range and refuse pinned IDs outside it.
+   */
+  readonly pinUser?: boolean;
   /** Operator-wide sidecar resources; a policy's spec.sidecar.resources wins field by field. */
   readonly resources?: ResourceSettings;
   /** The LimitRanges of the pod's namespace: the sidecar's resources are fitted into them. */
@@ -132,6 +137,7 @@ export function injectSidecar(pod: V1Pod, policy: CachePolicy, options: InjectOp
     resources: resources.resources,
     ...(options.imagePullPolicy ? { imagePullPolicy: options.imagePullPolicy } : {}),
     ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+    pinUser: options.pinUser ?? true,
   });
   const injected = assemble(pod, { containers, sidecar, policy, options, app });
   return { injected: true, pod: injected, warnings: resources.warnings };

@@ -14,6 +14,9 @@ import {
   SIDECAR_CONTAINER,
 } from "../constants.js";
 
+/** The sidecar image's numeric non-root user and group (sidecar/Dockerfile: USER 65532:65532). */
+const SIDECAR_UID = 65532;
+
 /** The injected container, per the sidecar CLI contract. Pure. */
 export interface SidecarSpec {
   readonly policy: CachePolicy;
@@ -27,6 +30,8 @@ export interface SidecarSpec {
   readonly logLevel?: string;
   /** Decided by decideResources (sidecar-resources.ts). */
   readonly resources: V1ResourceRequirements;
+  /** runAsUser/runAsGroup 65532 (the image's user); false: the cluster assigns them (OpenShift). */
+  readonly pinUser: boolean;
 }
 
 /**
@@ -84,8 +89,7 @@ export function sidecarContainer(spec: SidecarSpec): V1Container {
     resources: spec.resources,
     securityContext: {
       runAsNonRoot: true,
-      runAsUser: 65532,
-      runAsGroup: 65532,
+      ...(spec.pinUser ? { runAsUser: SIDECAR_UID, runAsGroup: SIDECAR_UID } : {}),
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
       privileged: false,

@@ -39,6 +39,7 @@ export function admissionDeps(
       imagePullPolicy: config.sidecarImagePullPolicy,
       version: config.sidecarVersion,
       nativeSidecar,
+      pinUser: config.sidecarPinUser,
       ...(config.sidecarLogLevel ? { logLevel: config.sidecarLogLevel } : {}),
       resources: sidecarResourceSettings(config),
     },
