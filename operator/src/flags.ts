@@ -206,7 +206,7 @@ export const FLAGS: readonly FlagSpec[] = [
     name: "cert-dir",
     key: "certDir",
     kind: "string",
-    help: "cert-manager: directory with tls.crt, tls.key and ca.crt (watched for changes).",
+    help: "cert-manager: directory with the serving tls.crt and tls.key (watched for changes; the chart's CA injector sets the caBundle).",
     default: fixed("/tmp/k8s-webhook-server/serving-certs"),
   },
   {

@@ -19,8 +19,6 @@ export interface WebhookConfigurationInput {
   /** PEM; absent in cert-manager mode (cainjector fills it). */
   readonly caBundlePem?: string;
   readonly timeoutSeconds: number;
-  /** cert-manager mode: `<namespace>/<certificate>` for cert-manager.io/inject-ca-from. */
-  readonly injectCaFrom?: string;
 }
 
 export function webhookConfiguration(input: WebhookConfigurationInput) {
@@ -41,9 +39,6 @@ export function webhookConfiguration(input: WebhookConfigurationInput) {
     metadata: {
       name: input.name,
       labels: { [PART_OF_LABEL]: "apicache" },
-      ...(input.injectCaFrom
-        ? { annotations: { "cert-manager.io/inject-ca-from": input.injectCaFrom } }
-        : {}),
     },
     webhooks: [
       {
