@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -17,23 +18,32 @@ function sources(dir: string): string[] {
   });
 }
 
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s*["'](\.{1,2}\/[^"']+)["']/g;
+/** Every relative import: `… from "./x"` (import and export), `import "./x"`, `import("./x")`. */
+const IMPORT = /(?:\bfrom|\bimport)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g;
+/** The type-only ones among them (`import type …`, `export type …`): erased at run time. */
+const TYPE_ONLY = /\b(?:import|export)\s+type\s[^;]*?from\s*["'](\.{1,2}\/[^"']+)["']/g;
 
-/** Source file (relative to src) → the source files it imports (relative to src). */
-export function importGraph(files: readonly string[]): Map<string, string[]> {
-  return new Map(
-    files.map((file) => {
-      const text = readFileSync(file, "utf8");
-      const targets = [...text.matchAll(IMPORT)].map((match) =>
-        relative(src, resolve(dirname(file), (match[1] as string).replace(/\.js$/, ".ts"))),
-      );
-      return [relative(src, file), targets];
-    }),
+function targetsOf(file: string, pattern: RegExp): string[] {
+  const text = readFileSync(file, "utf8");
+  return [...text.matchAll(pattern)].map((match) =>
+    relative(src, resolve(dirname(file), (match[1] as string).replace(/\.js$/, ".ts"))),
   );
 }
 
+/** Source file (relative to src) → the source files it imports (relative to src). */
+function importGraph(files: readonly string[]): Map<string, string[]> {
+  return new Map(files.map((file) => [relative(src, file), targetsOf(file, IMPORT)]));
+}
+
+/** The files `file` imports at run time (each import minus the type-only ones). */
+function valueImports(file: string): string[] {
+  const values = targetsOf(file, IMPORT);
+  for (const typeOnly of targetsOf(file, TYPE_ONLY)) values.splice(values.indexOf(typeOnly), 1);
+  return values;
+}
+
 /** Every cycle found by a depth-first walk, each as the path that closes it. */
-export function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
+function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
   const found: string[][] = [];
   const state = new Map<string, "open" | "done">();
   const walk = (node: string, path: string[]) => {
@@ -62,6 +72,37 @@ describe("the operator's layout", () => {
     expect(cycles(new Map([["a.ts", ["b.ts"]]]))).toEqual([]);
   });
 
+  it("sees every form of import (the scan itself): dynamic, side-effect, re-export, type-only", () => {
+    const dir = mkdtempSync(join(tmpdir(), "apicache-architecture-"));
+    const file = join(dir, "all-forms.ts");
+    writeFileSync(
+      file,
+      [
+        'import "./side-effect.js";',
+        'import type { T } from "./types.js";',
+        'export { v } from "./re-export.js";',
+        "export type { U } from './type-re-export.js';",
+        'import {\n  a,\n  b,\n} from "./multi-line.js";',
+        'export async function load() {\n  return import("./dynamic.js");\n}',
+      ].join("\n"),
+    );
+    const names = (list: string[]) => list.map((path) => path.slice(path.lastIndexOf("/") + 1)).sort();
+    expect(names([...importGraph([file]).values()][0] ?? [])).toEqual([
+      "dynamic.ts",
+      "multi-line.ts",
+      "re-export.ts",
+      "side-effect.ts",
+      "type-re-export.ts",
+      "types.ts",
+    ]);
+    expect(names(valueImports(file))).toEqual([
+      "dynamic.ts",
+      "multi-line.ts",
+      "re-export.ts",
+      "side-effect.ts",
+    ]);
+  });
+
   it("has no import cycle in operator/src", () => {
     expect(graph.size).toBeGreaterThan(40);
     expect(cycles(graph).map((cycle) => cycle.join(" → "))).toEqual([]);
@@ -74,22 +115,16 @@ describe("the operator's layout", () => {
 
   it("keeps kube/ to API adapters: from the core it takes only the ports it implements", () => {
     // A port: a type-only import (ClusterWriter, PolicyEvent), or the Lease port file (its errors are values).
-    const VALUE_IMPORT = /(?:^|\n)\s*import\s+(?!type\s)[^;]*?from\s*["'](\.{1,2}\/[^"']+)["']/g;
     const offending = [...graph.keys()]
       .filter((file) => folderOf(file) === "kube")
       .flatMap((file) => {
-        const text = readFileSync(join(src, file), "utf8");
-        const valueTargets = new Set(
-          [...text.matchAll(VALUE_IMPORT)].map((match) =>
-            relative(src, resolve(dirname(join(src, file)), (match[1] as string).replace(/\.js$/, ".ts"))),
-          ),
-        );
+        const values = new Set(valueImports(join(src, file)));
         return (graph.get(file) ?? [])
           .filter((target) => {
             const folder = folderOf(target);
             if (["webhook", "certs", "server"].includes(folder)) return true;
             if (folder !== "reconcile" && folder !== "leader") return false;
-            return valueTargets.has(target) && target !== "leader/lease.ts";
+            return values.has(target) && target !== "leader/lease.ts";
           })
           .map((target) => `${file} → ${target}`);
       });

@@ -71,12 +71,13 @@ export class ResilientInformer<T extends KubernetesObject> {
   constructor(options: InformerOptions<T>) {
     this.options = options;
     const { transform } = options;
-    const list = transform
-      ? async () => {
-          const listed = await options.list();
-          return { ...listed, items: listed.items.map(transform) };
-        }
-      : options.list;
+    // A list that lands after stop() must not start a watch (client-node's ListWatch checks only
+    // before listing): it fails instead, and a stopped informer does not restart on a failure.
+    const list = async () => {
+      const listed = await options.list();
+      if (this.stopped) throw new Error(`the ${options.resource} informer stopped while listing`);
+      return transform ? { ...listed, items: listed.items.map(transform) } : listed;
+    };
     const watch = transform ? transformingWatch(options.watch, transform) : options.watch;
     this.inner = new ListWatch<T>(
       options.path,
@@ -95,6 +96,10 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   on(event: "add" | "update" | "delete", callback: ObjectCallback<T>): void {
     this.inner.on(event, callback);
+  }
+
+  off(event: "add" | "update" | "delete", callback: ObjectCallback<T>): void {
+    this.inner.off(event, callback);
   }
 
   list(namespace?: string): readonly T[] {

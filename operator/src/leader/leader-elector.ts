@@ -106,18 +106,21 @@ export class LeaderElector {
   }
 
   /**
-   * Stops the loop, waiting for a round in flight (it writes nothing more); if the lease is ours
-   * then, it is released (empty holder) so another replica takes over at once.
+   * A leader first stops what leading started (work in flight finishes) while it keeps renewing, as
+   * controller-runtime does: no other replica may lead while this one still acts. Then the loop
+   * stops, waiting for a round in flight (it writes nothing more); if the lease is ours then, it is
+   * released (empty holder) so another replica takes over at once. Losing the lease meanwhile aborts
+   * the term at once, as always.
    */
   async stop(release = true): Promise<void> {
+    if (this.stateValue === "leader") await this.endTerm(false);
     this.stateValue = "stopped";
     this.stopping.abort(new Error("the elector stopped"));
     this.timer?.cancel();
     this.deadline?.cancel();
     await this.inFlight?.catch(() => undefined);
     await this.givingUp;
-    // What leading started stops first (work in flight finishes); only then may another replica lead.
-    await this.endTerm(false);
+    await this.endTerm(false); // when not leading above: a term being given up, or none
     if (release) await this.release();
   }
 
@@ -192,29 +195,36 @@ export class LeaderElector {
     const now = this.options.clock.now();
     if (attempt === "refused") {
       // Nobody can hold the lease now: the leader stays, a follower presumes it alive.
-      if (this.stateValue === "leader") this.renewed(now);
+      if (this.stateValue === "leader") this.renewed(now0);
       else this.refusedUntil = now + this.options.leaseDurationMs;
       return;
     }
     const ok = attempt === "held";
     if (this.stateValue === "follower" && ok) {
       this.stateValue = "leader";
-      this.renewed(now);
+      this.renewed(now0);
       this.startLeading();
     } else if (this.stateValue === "leader") {
       const holder = this.observed?.record.holderIdentity ?? "";
-      if (ok) this.renewed(now);
+      if (ok) this.renewed(now0);
       else if (holder !== "" && holder !== this.options.identity) this.lose();
       else if (now - this.lastRenew >= this.options.renewDeadlineMs) this.lose();
     }
   }
 
-  private renewed(now: number): void {
-    this.lastRenew = now;
+  /**
+   * A renewal (or acquisition) sent at `sentAt` succeeded. The renew deadline counts from when the
+   * request was SENT, not from when its answer came: the server may have stored it at any moment in
+   * between, and a follower counts the lease from then — a slow answer must not lengthen this
+   * replica's reign past another's acquisition.
+   */
+  private renewed(sentAt: number): void {
+    this.lastRenew = sentAt;
     this.deadline?.cancel();
+    const left = sentAt + this.options.renewDeadlineMs - this.options.clock.now();
     this.deadline = this.options.clock.setTimeout(() => {
       if (this.stateValue === "leader") this.lose();
-    }, this.options.renewDeadlineMs);
+    }, left);
   }
 
   /** Leadership is lost: stop acting at once (a round in flight writes nothing more). */

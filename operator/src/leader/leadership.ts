@@ -37,7 +37,8 @@ export function leadership(runtime: Runtime, term: Term, onLost: (reason: string
     metrics.leader.set(1);
     log.info({ identity: config.identity }, "leading: starting the controller");
     await term.start(signal);
-    startFailure = undefined;
+    // A start that finishes after its term was given up (or lost) proves nothing: keep the failure.
+    if (!signal.aborted) startFailure = undefined;
   };
   const end = async () => {
     leading = false;

@@ -43,10 +43,18 @@ export class PolicyController {
   private readonly roles: ResilientInformer<V1Role>;
   private readonly roleBindings: ResilientInformer<V1RoleBinding>;
   private readonly pods: ResilientInformer<V1Pod>;
-  /** Per pod uid: its namespace, labels and what its policies' status depends on (forgotten on delete). */
+  /**
+   * Per pod (namespace/name: a pod replaced under the same name during a relist arrives as an update,
+   * not a delete): its labels and what its policies' status depends on. Forgotten on delete.
+   */
   private readonly podsSeen = new Map<string, SeenPod>();
   private readonly generations = new Map<string, number>();
   private resyncTimer: Timer | undefined;
+  private readonly policyCallbacks: ["add" | "update" | "delete", (policy: PolicyObject) => void][] = [
+    ["add", (policy) => this.onPolicy(policy)],
+    ["update", (policy) => this.onPolicy(policy)],
+    ["delete", (policy) => this.onPolicyDeleted(policy)],
+  ];
   private running = false;
   private workersDone: Promise<void> | undefined;
 
@@ -79,9 +87,7 @@ export class PolicyController {
   async start(): Promise<void> {
     this.running = true;
     const { policies } = this.options;
-    policies.on("add", (policy) => this.onPolicy(policy));
-    policies.on("update", (policy) => this.onPolicy(policy));
-    policies.on("delete", (policy) => this.onPolicyDeleted(policy));
+    for (const [event, callback] of this.policyCallbacks) policies.on(event, callback);
     for (const [kind, informer] of this.owned()) {
       informer.on("delete", (object) => this.onOwned(kind, object));
       informer.on("update", (object) => this.onOwned(kind, object));
@@ -106,6 +112,8 @@ export class PolicyController {
 
   async stop(): Promise<void> {
     this.running = false;
+    // The CachePolicy informer outlives this term's controller: nothing of this one stays reachable.
+    for (const [event, callback] of this.policyCallbacks) this.options.policies.off(event, callback);
     this.resyncTimer?.cancel();
     this.queue.shutDown();
     await Promise.all([...this.owned().map(([, informer]) => informer.stop()), this.pods.stop()]);
@@ -179,13 +187,13 @@ export class PolicyController {
    */
   private onPod(pod: V1Pod, deleted: boolean): void {
     if (!this.running) return;
-    const uid = pod.metadata?.uid ?? "";
-    const before = this.podsSeen.get(uid);
+    const namespace = pod.metadata?.namespace ?? "";
+    const id = `${namespace}/${pod.metadata?.name ?? ""}`;
+    const before = this.podsSeen.get(id);
     const now = deleted ? undefined : seenPod(pod);
     if (before && now && before.fingerprint === now.fingerprint) return;
-    if (now) this.podsSeen.set(uid, now);
-    else this.podsSeen.delete(uid);
-    const namespace = pod.metadata?.namespace ?? "";
+    if (now) this.podsSeen.set(id, now);
+    else this.podsSeen.delete(id);
     // An invalid policy reports its last counts (reconcile-time), so its pods' events are not its concern.
     for (const verdict of this.options.index.verdicts(namespace).values()) {
       if (!verdict.valid) continue;
@@ -220,6 +228,7 @@ function seenPod(pod: V1Pod): SeenPod {
   return {
     labels: pod.metadata?.labels,
     fingerprint: JSON.stringify([
+      pod.metadata?.uid,
       pod.metadata?.labels,
       pod.metadata?.annotations?.["apicache.io/status"],
       pod.metadata?.deletionTimestamp,

@@ -68,7 +68,7 @@ class NameTakenError extends Error {
   constructor(object: AppliedObject) {
     const { kind, metadata } = object;
     super(
-      `${kind} ${metadata.namespace}/${metadata.name} exists and is not managed by apicache (no managed-by label or no owner reference to this policy); it was left as it is. Rename or delete it.`,
+      `${kind} ${metadata.namespace}/${metadata.name} exists and is not managed by apicache (no managed-by label or no owner reference to this policy); it was left as it is. Rename or delete it (if this policy was just re-created, the garbage collector removes the old policy's object shortly).`,
     );
   }
 }
@@ -200,7 +200,7 @@ export class Reconciler {
     for (const object of objects) await this.applyOne(ref, object);
     // Once per configuration and rotation request: a resync sends nothing.
     const rotation = stored.metadata.annotations?.[TOKEN_ROTATION_ANNOTATION] ?? "";
-    await this.ensureAdminTokenSecret(ref, `${rendered.configHash}/${rotation}`);
+    await this.ensureAdminTokenSecret(ref, `${ref.uid}/${rendered.configHash}/${rotation}`);
   }
 
   /**
@@ -233,8 +233,8 @@ export class Reconciler {
   /**
    * Creates the admin token Secret; an existing one is left alone (its token may be in use, or
    * rotated by hand). The operator cannot read Secrets outside its namespace, so it tries once per
-   * `attempt` (the rendered configuration and the policy's apicache.io/admin-token-rotation
-   * annotation) and once per term of leadership, never on a resync: a deleted Secret is created
+   * `attempt` (the policy's uid — a re-created policy's old Secret went with the old policy — its
+   * rendered configuration and its apicache.io/admin-token-rotation annotation) and once per term, never on a resync: a deleted Secret is created
    * again, with a new token, when the annotation changes — that is how a token is rotated
    * (docs/operator.md) — or the configuration changes, or another replica leads.
    */

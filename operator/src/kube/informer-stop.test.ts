@@ -1,5 +1,5 @@
 /**
- * Review reproducers for ResilientInformer (expected to FAIL on the reviewed code).
+ * Stopping an informer whose (paginated) list is still in flight (found by review).
  */
 import type { KubernetesListObject, V1ConfigMap } from "@kubernetes/client-node";
 import { pino } from "pino";
@@ -9,7 +9,7 @@ import { ResilientInformer, type WatchLike } from "./informer.js";
 
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
-describe("review: stopping an informer whose (paginated) list is still in flight", () => {
+describe("stopping an informer whose (paginated) list is still in flight", () => {
   it("opens no watch once stopped", async () => {
     let answer: (list: KubernetesListObject<V1ConfigMap>) => void = () => undefined;
     const watches: string[] = [];

@@ -1,7 +1,7 @@
 /**
- * Review reproducers (issue #13, leadership that ends cleanly). The invariant under test: at no point
- * do two replicas both hold an un-aborted term of leadership (the term signal fences the controller's
- * writes, reconcile/fenced-writer.ts). These tests are expected to FAIL on the reviewed code.
+ * Leadership that ends cleanly (issue #13; found by review). The invariant: at no point do two
+ * replicas both hold an un-aborted term of leadership (the term signal fences the controller's
+ * writes, reconcile/fenced-writer.ts).
  */
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "../clock.js";
@@ -51,12 +51,7 @@ class Leases implements LeaseClient {
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
 /** An elector whose term signal is kept, so the test can see whether it still "acts". */
-function replica(
-  identity: string,
-  leases: LeaseClient,
-  clock: FakeClock,
-  stopLeading?: () => Promise<void>,
-) {
+function replica(identity: string, leases: LeaseClient, clock: FakeClock, stopLeading?: () => Promise<void>) {
   let term: AbortSignal | undefined;
   const elector = new LeaderElector({
     identity,
@@ -75,8 +70,8 @@ function replica(
   return { elector, acting: () => term !== undefined && !term.aborted };
 }
 
-describe("review: split brain windows in LeaderElector", () => {
-  it("a graceful stop whose drain outlasts the lease: the old term stays open while another replica leads", async () => {
+describe("no split brain in LeaderElector", () => {
+  it("a graceful stop keeps renewing while its term drains: nobody else leads until it has stopped acting", async () => {
     const clock = new FakeClock(0);
     const leases = new Leases();
     const drain = deferred(); // e.g. a reconcile whose write hangs on a partitioned connection
@@ -84,21 +79,27 @@ describe("review: split brain windows in LeaderElector", () => {
     const b = replica("b", leases, clock);
     await a.elector.tick();
     await b.elector.tick();
+    a.elector.start();
+    b.elector.start();
     expect(a.acting()).toBe(true);
 
-    // SIGTERM: stop() stops renewing and cancels the renew-deadline timer, then awaits stopLeading
-    // with the term still open (endTerm(false)).
-    const stopping = a.elector.stop();
-    for (let t = 0; t < 10; t++) {
-      clock.advance(2_000);
-      await b.elector.tick();
+    const stopping = a.elector.stop(); // SIGTERM
+    let overlap = false;
+    for (let t = 0; t < 20; t++) {
+      clock.advance(2_000); // 40 s: well past leaseDuration
       await flush();
+      if (a.acting() && b.elector.isLeader) overlap = true;
     }
-    expect(b.elector.isLeader).toBe(true); // b took over after leaseDuration (no renewals from a)
-    // The invariant: a must have stopped acting before anyone else may lead.
-    expect(a.acting()).toBe(false);
+    expect(a.acting()).toBe(true); // still draining, still the leader: renewals went on
+    expect(b.elector.isLeader).toBe(false);
     drain.resolve();
-    await stopping;
+    await stopping; // the term ends, then the Lease is released
+    expect(a.acting()).toBe(false);
+    clock.advance(2_000);
+    await flush();
+    expect(b.elector.isLeader).toBe(true);
+    expect(overlap).toBe(false);
+    await b.elector.stop();
   });
 
   it("a renewal whose response is slow moves the leader's deadline past the follower's takeover", async () => {
@@ -117,7 +118,7 @@ describe("review: split brain windows in LeaderElector", () => {
     await b.elector.tick(); // b sees the renewed record at t=2000
     clock.advance(7_000);
     gate.resolve();
-    await renewal; // a: lastRenew = 9000 (response time), renew deadline at 19000
+    await renewal; // a's renew deadline counts from 2000 (sent), not 9000 (answered): 12000
     // a is now partitioned from the API server: it cannot renew any more.
     leases.failing = true;
     clock.advance(2_000); // t=11000
@@ -127,7 +128,7 @@ describe("review: split brain windows in LeaderElector", () => {
     clock.advance(6_000); // t=17000
     await b.elector.tick();
     expect(b.elector.isLeader).toBe(true);
-    // a still believes it leads until 19000 (its deadline counts from the response, not the request).
+    // a stopped acting at 12000, before b could lead at 17000.
     expect(a.acting()).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Review reproducers for Reconciler (expected to FAIL on the reviewed code).
+ * A CachePolicy deleted and re-created under its name (found by review).
  */
 import type { CachePolicyStatus } from "@apicache/crds";
 import type { KubernetesObject } from "@kubernetes/client-node";
@@ -42,13 +42,12 @@ class Cluster implements ClusterWriter {
   }
 }
 
-describe("review: a CachePolicy deleted and re-created with the same name (same term)", () => {
+describe("a CachePolicy deleted and re-created with the same name (same term)", () => {
   it("gets a new admin token Secret (the old one was garbage-collected with the old policy)", async () => {
     const cluster = new Cluster();
     let policies: StoredPolicy[] = [storedPolicy({})];
     const reconciler = new Reconciler({
-      getPolicy: (ns, name) =>
-        policies.find((p) => p.metadata.namespace === ns && p.metadata.name === name),
+      getPolicy: (ns, name) => policies.find((p) => p.metadata.namespace === ns && p.metadata.name === name),
       index: new PolicyIndex(() => policies),
       pods: () => [],
       // The owned informers: what the "cluster" holds now (ConfigMap/Role/RoleBinding only).

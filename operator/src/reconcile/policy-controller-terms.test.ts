@@ -1,5 +1,5 @@
 /**
- * Review reproducers for PolicyController (expected to FAIL on the reviewed code).
+ * A controller per term on the shared CachePolicy informer (found by review).
  */
 import type { V1Pod } from "@kubernetes/client-node";
 import { pino } from "pino";
@@ -67,7 +67,7 @@ function listeners(informer: ResilientInformer<PolicyObject>): number {
   return (inner.callbackCache.add ?? []).length;
 }
 
-describe("review: a controller per term on a shared CachePolicy informer", () => {
+describe("a controller per term on a shared CachePolicy informer", () => {
   it("a stopped term's controller leaves no callbacks on the shared informer (and is not kept alive by it)", async () => {
     const { policies, controller } = harness(empty);
     await policies.start();
