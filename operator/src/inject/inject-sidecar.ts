@@ -120,7 +120,10 @@ export function injectSidecar(pod: V1Pod, policy: CachePolicy, options: InjectOp
   if (renamed !== undefined && (used.names.has(renamed) || !isPortName(renamed))) {
     return skip(pod, "NameConflict", `cannot rename port ${upstream.name}: ${renamed} is taken or invalid`);
   }
-  const resources = decideResources(policy, options.resources ?? {}, options.limitRanges ?? []);
+  const resources = decideResources(policy, options.resources ?? {}, options.limitRanges ?? [], {
+    pod,
+    native: options.nativeSidecar,
+  });
   if (!resources.ok) return skip(pod, "ResourceLimits", resources.message);
   const containers = [...(pod.spec?.containers ?? [])];
   const app = containers[upstream.containerIndex];

@@ -1,4 +1,4 @@
-import type { V1LimitRange, V1LimitRangeItem } from "@kubernetes/client-node";
+import type { V1LimitRange, V1LimitRangeItem, V1Pod } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { bookingPod, policy } from "../../test/fixtures.js";
 import { injectSidecar } from "./inject-sidecar.js";
@@ -11,9 +11,11 @@ function limitRange(...items: Omit<V1LimitRangeItem, "type">[]): V1LimitRange {
   };
 }
 
+const NO_POD: V1Pod = { spec: { containers: [] } };
+
 function decide(options: { spec?: object; operator?: ResourceSettings; ranges?: V1LimitRange[] } = {}) {
   const p = policy(options.spec ? { spec: options.spec } : {});
-  return decideResources(p, options.operator ?? {}, options.ranges ?? []);
+  return decideResources(p, options.operator ?? {}, options.ranges ?? [], { pod: NO_POD, native: false });
 }
 
 function resources(options: Parameters<typeof decide>[0] = {}) {
@@ -76,9 +78,9 @@ describe("sidecar resources", () => {
   });
 
   describe("in a namespace with LimitRanges", () => {
-    it("ignores Pod and PersistentVolumeClaim items", () => {
-      const ranges = [{ spec: { limits: [{ type: "Pod", max: { cpu: "100m" } }] } }];
-      expect(resources({ ranges }).limits?.cpu).toBe("500m");
+    it("ignores PersistentVolumeClaim items", () => {
+      const ranges = [{ spec: { limits: [{ type: "PersistentVolumeClaim", max: { storage: "1Gi" } }] } }];
+      expect(resources({ ranges })).toEqual(resources());
     });
 
     it("lowers a limit above the container max", () => {

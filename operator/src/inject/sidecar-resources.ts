@@ -1,13 +1,14 @@
 import { type CachePolicy, parseResourceQuantity, quantityBytes } from "@apicache/crds";
 import type { V1LimitRange, V1ResourceRequirements } from "@kubernetes/client-node";
+import { RESOURCES, type ResourceName, type Room, type SidecarTarget, sidecarRoom } from "./limit-ranger.js";
 
 /**
  * The injected sidecar's resources, decided purely: built-in defaults, then the operator-wide
  * settings (--sidecar-cpu-request …), then the policy's spec.sidecar.resources, field by field; the
- * memory limit never below the policy's L1 budget; finally clamped into the namespace's LimitRanges
- * so the API server never rejects a pod because of the sidecar. See docs/operator.md ("Resources").
+ * memory limit never below the policy's L1 budget; finally fitted into what the namespace's
+ * LimitRanges (Container and Pod items) and the rest of the pod leave (limit-ranger.ts), so the API
+ * server never rejects a pod because of the sidecar. See docs/operator.md ("Sidecar resources").
  */
-export type ResourceName = "cpu" | "memory";
 export type ResourceList = Partial<Record<ResourceName, string | number>>;
 
 export interface ResourceSettings {
@@ -29,7 +30,6 @@ export const BUILT_IN_RESOURCES = {
 const MI = 1024 * 1024;
 /** Room above the L1 budget for the runtime, the Redis client and requests in flight. */
 export const MEMORY_HEADROOM_BYTES = 128 * MI;
-const RESOURCES: readonly ResourceName[] = ["cpu", "memory"];
 
 /** The operator-wide settings from its flags (config.ts has checked them). */
 export function sidecarResourceSettings(flags: {
@@ -85,68 +85,62 @@ export function desiredAmounts(
   return { amounts: { requests, limits }, warnings };
 }
 
-interface Bounds {
-  min: number;
-  max: number;
-  ratio: number;
-}
-
-/** The tightest Container bounds over every LimitRange of the namespace, per resource. */
-export function containerBounds(limitRanges: readonly V1LimitRange[]): Record<ResourceName, Bounds> {
-  const bounds = {
-    cpu: { min: 0, max: Number.POSITIVE_INFINITY, ratio: Number.POSITIVE_INFINITY },
-    memory: { min: 0, max: Number.POSITIVE_INFINITY, ratio: Number.POSITIVE_INFINITY },
-  };
-  for (const item of limitRanges.flatMap((range) => range.spec?.limits ?? [])) {
-    if (item.type !== "Container") continue;
-    for (const name of RESOURCES) {
-      const min = amount(item.min?.[name]);
-      const max = amount(item.max?.[name]);
-      const ratio = amount(item.maxLimitRequestRatio?.[name]);
-      if (min !== undefined) bounds[name].min = Math.max(bounds[name].min, min);
-      if (max !== undefined) bounds[name].max = Math.min(bounds[name].max, max);
-      if (ratio !== undefined) bounds[name].ratio = Math.min(bounds[name].ratio, ratio);
-    }
-  }
-  return bounds;
-}
-
 /**
- * Clamps one resource into its bounds the way the LimitRanger admission plugin checks them:
- * min ≤ request ≤ limit ≤ max and limit / request ≤ maxLimitRequestRatio. Undefined: no such pair.
+ * The request and limit closest to the wanted ones that the API server admits: min ≤ request ≤ limit,
+ * both within their room, limit / request ≤ the Container maxLimitRequestRatio, and a request high
+ * enough for a Pod maxLimitRequestRatio. Undefined: no such pair (or none above zero).
  */
-function clamp(request: number, limit: number, bounds: Bounds): [number, number] | undefined {
-  const { min, max, ratio } = bounds;
-  if (min > max) return undefined;
-  let r = Math.min(Math.max(request, min), max);
-  const l = Math.min(Math.max(limit, r), max);
-  if (l / r > ratio) r = Math.min(max, l / ratio);
-  if (r < min || l > max || r > l || l / r > ratio * (1 + 1e-9)) return undefined;
+function fit(request: number, limit: number, room: Room): [number, number] | undefined {
+  const { min, ratio } = room.container;
+  const maxRequest = Math.min(room.maxRequest, room.maxLimit);
+  let r = Math.min(Math.max(request, min), maxRequest);
+  const l = Math.min(Math.max(limit, r), room.maxLimit);
+  const needed = Math.max(l / ratio, room.podRequestFor(l));
+  if (r < needed) r = Math.min(maxRequest, needed);
+  const within = (value: number, bound: number) => value <= bound * (1 + 1e-9);
+  if (r <= 0 || r < min || r > l || !within(l / r, ratio) || !within(room.podRequestFor(l), r))
+    return undefined;
   return [r, l];
 }
 
-/** The resources to inject, or why no resources fit the namespace's LimitRanges. */
+function unfit(name: ResourceName, room: Room): string {
+  const { container, pod, sums } = room;
+  const parts = [
+    `Container min ${format(name, container.min)}, max ${format(name, container.max)}, maxLimitRequestRatio ${container.ratio}`,
+  ];
+  if (Number.isFinite(pod.max) || Number.isFinite(pod.ratio)) {
+    parts.push(
+      `Pod max ${format(name, pod.max)}, maxLimitRequestRatio ${pod.ratio}, of which the rest of the pod takes ${format(name, sums.limits.base)} of limits and ${format(name, sums.requests.base)} of requests`,
+    );
+  }
+  const level = [sums.requests.fixed, sums.limits.fixed].map((value) => format(name, value ?? Number.NaN));
+  if (sums.requests.fixed !== undefined || sums.limits.fixed !== undefined) {
+    parts.push(`the pod's own spec.resources request/limit ${level.join("/")}`);
+  }
+  return `no ${name} request and limit for the sidecar fit the namespace's LimitRanges and the rest of the pod (${parts.join("; ")})`;
+}
+
+/**
+ * The resources to inject into `target`, or why none fit: the namespace's LimitRanges bound the
+ * sidecar as a container and, with a Pod-type item, the pod with the sidecar as a whole.
+ */
 export function decideResources(
   policy: CachePolicy,
   operator: ResourceSettings,
   limitRanges: readonly V1LimitRange[],
+  target: SidecarTarget,
 ): ResourceDecision {
   const { amounts, warnings } = desiredAmounts(policy, operator);
-  const bounds = containerBounds(limitRanges);
   const requests: Record<string, string> = {};
   const limits: Record<string, string> = {};
   for (const name of RESOURCES) {
-    const fitted = clamp(amounts.requests[name], amounts.limits[name], bounds[name]);
-    if (!fitted) {
-      return {
-        ok: false,
-        message: `no ${name} request and limit for the sidecar satisfy the LimitRanges of the namespace (min ${format(name, bounds[name].min)}, max ${format(name, bounds[name].max)}, maxLimitRequestRatio ${bounds[name].ratio})`,
-      };
-    }
+    const room = sidecarRoom(limitRanges, target, name);
+    const fitted = fit(amounts.requests[name], amounts.limits[name], room);
+    if (!fitted) return { ok: false, message: unfit(name, room) };
     const [request, limit] = fitted;
     if (request !== amounts.requests[name] || limit !== amounts.limits[name]) {
       warnings.push(
-        `apicache: the sidecar's ${name} request/limit ${format(name, amounts.requests[name])}/${format(name, amounts.limits[name])} were fitted to the namespace's LimitRange: ${format(name, request)}/${format(name, limit)}`,
+        `apicache: the sidecar's ${name} request/limit ${format(name, amounts.requests[name])}/${format(name, amounts.limits[name])} were fitted to the namespace's LimitRanges and the rest of the pod: ${format(name, request)}/${format(name, limit)}`,
       );
     }
     requests[name] = format(name, request);
@@ -154,7 +148,7 @@ export function decideResources(
   }
   if ((amount(limits.memory) as number) < quantityBytes(policy.spec.store.memory.maxBytes)) {
     warnings.push(
-      `apicache: the namespace's LimitRange caps the sidecar's memory at ${limits.memory}, below the policy's L1 budget (store.memory.maxBytes): the sidecar may be OOM-killed; lower maxBytes`,
+      `apicache: the namespace's LimitRanges leave the sidecar a memory limit of ${limits.memory}, below the policy's L1 budget (store.memory.maxBytes): the sidecar may be OOM-killed; lower maxBytes`,
     );
   }
   return { ok: true, resources: { requests, limits }, warnings };
@@ -162,6 +156,7 @@ export function decideResources(
 
 /** cpu in whole millicores (rounded up), memory in whole bytes or Mi (rounded up). */
 function format(name: ResourceName, value: number): string {
+  if (Number.isNaN(value)) return "unset";
   if (!Number.isFinite(value)) return "none";
   if (name === "cpu") return `${Math.ceil(value * 1000 - 1e-6)}m`;
   const bytes = Math.ceil(value - 1e-6);
