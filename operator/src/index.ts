@@ -45,7 +45,7 @@ export async function startOperator(
   await runtime.owner
     .lookup()
     .catch((err: unknown) => log.warn({ err }, "cannot read the MutatingWebhookConfiguration yet"));
-  const register = webhookRegistrar(config, runtime.objects, runtime.owner);
+  const register = webhookRegistrar(config, runtime);
   const certs = certSource(config, { ...runtime, clock: systemClock, applyWebhookConfiguration: register });
   const terms = leaderTerms(runtime, { policies, index }, certs, () => stopping);
   const leader = leadership(runtime, terms, (reason) => finish({ code: 1, reason }));

@@ -42,15 +42,23 @@ export function certSource(config: Config, deps: CertDeps): Certs {
   if (config.certMode === "cert-manager") {
     const files = new CertFiles(config.certDir, deps.log);
     files.start();
+    let term = new AbortController();
     return {
       holder: files,
       // Gone: logged by the owner; the controller still starts (running sidecars keep their policies).
-      lead: () =>
-        deps.applyWebhookConfiguration(undefined).catch((error: unknown) => {
+      lead: () => {
+        term.abort();
+        term = new AbortController();
+        return deps.applyWebhookConfiguration(undefined, term.signal).catch((error: unknown) => {
           if (!(error instanceof InstallationGoneError)) throw error;
-        }),
-      unlead: async () => undefined,
-      stop: async () => files.stop(),
+        });
+      },
+      // The registration in flight, if any, is aborted: it writes nothing after the term.
+      unlead: async () => term.abort(),
+      stop: async () => {
+        term.abort();
+        files.stop();
+      },
     };
   }
   const fieldSelector = `metadata.name=${config.certSecret}`;
@@ -75,7 +83,7 @@ export function certSource(config: Config, deps: CertDeps): Certs {
       caValidityMs: config.caValidityMs,
       clock: deps.clock,
       log: deps.log,
-      publishCaBundle: (bundle) => deps.applyWebhookConfiguration(bundle),
+      publishCaBundle: (bundle, term) => deps.applyWebhookConfiguration(bundle, term),
       owner: deps.owner,
     },
     secrets,

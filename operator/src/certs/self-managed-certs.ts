@@ -2,6 +2,7 @@ import { ApiException, type CoreV1Api, type V1OwnerReference, type V1Secret } fr
 import type { Logger } from "pino";
 import type { Clock, Timer } from "../clock.js";
 import { OPERATOR_ERROR_CODES, OperatorError } from "../errors.js";
+import { aborting, untilAborted } from "../kube/abort.js";
 import type { ResilientInformer } from "../kube/informer.js";
 import { InstallationGoneError, type ReleaseOwner } from "../kube/release-owner.js";
 import { describeCerts, issueCa, issueServing, type KeyPair, validityOf } from "./issue.js";
@@ -16,8 +17,13 @@ import { CertHolder } from "./serving-certs.js";
  *
  * The Secret is owned by the installation (release-owner.ts, ADR 0007): created with the owner looked
  * up fresh and never again once it is gone; an existing Secret gets the current owner. Upkeep runs one
- * round at a time, again at once when the Secret is deleted or the owner comes back, and stop() waits
- * for a round in flight, which writes nothing after it.
+ * round at a time, again at once when the Secret is deleted or the owner comes back.
+ *
+ * Upkeep is tied to the term of leadership: each lead() gets an AbortController, stop() aborts it.
+ * Every request of a round carries the term's signal, every wait ends with it, and the term is checked
+ * right before every write (caBundle, Secret): a round held up by a partition writes nothing once the
+ * term ended (a stale caBundle would overwrite the new leader's), and stop() returns at once instead
+ * of after the client's timeout.
  */
 export interface SelfManagedOptions {
   readonly core: CoreV1Api;
@@ -28,8 +34,8 @@ export interface SelfManagedOptions {
   readonly caValidityMs: number;
   readonly clock: Clock;
   readonly log: Logger;
-  /** Publishes the caBundle (SSA of the MutatingWebhookConfiguration). */
-  readonly publishCaBundle: (caBundlePem: string) => Promise<void>;
+  /** Publishes the caBundle (SSA of the MutatingWebhookConfiguration); aborts with `term`. */
+  readonly publishCaBundle: (caBundlePem: string, term: AbortSignal) => Promise<void>;
   /** The installation's owner object (release-owner.ts): deleting it deletes the Secret. */
   readonly owner?: ReleaseOwner;
 }
@@ -49,7 +55,8 @@ function decode(secret: V1Secret | undefined, key: string): string | undefined {
 
 export class SelfManagedCerts extends CertHolder {
   private timer: Timer | undefined;
-  private leading = false;
+  /** The current term of leadership; undefined (or aborted) while not leading. */
+  private term: AbortController | undefined;
   private running: Promise<void> | undefined;
   private again = false;
 
@@ -76,16 +83,22 @@ export class SelfManagedCerts extends CertHolder {
 
   /** Leader only: issue/rotate now and on schedule; publish the caBundle. */
   async lead(): Promise<void> {
-    this.leading = true;
+    this.term?.abort();
+    this.term = new AbortController();
     this.run();
     await this.running;
   }
 
-  /** Stops the upkeep, waiting for a round in flight. */
+  /** Ends the term: aborts the round in flight (its requests, its waits) and returns once it has ended. */
   async stop(): Promise<void> {
-    this.leading = false;
+    this.term?.abort();
+    this.term = undefined;
     this.timer?.cancel();
     await this.running;
+  }
+
+  private get leading(): boolean {
+    return this.term !== undefined && !this.term.signal.aborted;
   }
 
   /** One upkeep round now, or right after the one in flight. */
@@ -98,7 +111,7 @@ export class SelfManagedCerts extends CertHolder {
     this.running = (async () => {
       do {
         this.again = false;
-        await this.ensure();
+        if (this.term) await this.ensure(this.term.signal);
       } while (this.again && this.leading);
     })().finally(() => {
       this.running = undefined;
@@ -113,27 +126,29 @@ export class SelfManagedCerts extends CertHolder {
     this.set({ certPem, keyPem, notAfter: validityOf(certPem).notAfter });
   }
 
-  private async ensure(): Promise<void> {
-    if (!this.leading) return;
+  private async ensure(term: AbortSignal): Promise<void> {
+    if (term.aborted) return;
     const { clock, log } = this.options;
     try {
-      const secret = await this.read();
+      const secret = await this.read(term);
       const stored = this.storedPairs(secret);
       const now = clock.now();
       const decision = reissueDecision(stored && describeCerts(stored), this.options.names, now);
       if (decision.action !== "keep") {
         log.info({ reason: decision.reason, action: decision.action }, "issuing webhook certificates");
-        await this.issue(decision.action, stored, secret);
+        await this.issue(term, decision.action, stored, secret);
       } else {
-        await this.options.publishCaBundle(decode(secret, KEYS.bundle) ?? stored?.ca.certPem ?? "");
-        if (secret && this.leading) await this.adopt(secret);
+        await this.publish(term, decode(secret, KEYS.bundle) ?? stored?.ca.certPem ?? "");
+        if (secret) await this.adopt(term, secret);
       }
-      const current = this.storedPairs(await this.read());
+      const current = this.storedPairs(await this.read(term));
       const delay = current
         ? nextCheckIn(Object.values(describeCerts(current)), clock.now(), { minMs: 1_000, maxMs: 3_600_000 })
         : 5_000;
       this.schedule(delay);
     } catch (error) {
+      // The term ended: nothing to retry, nothing to report.
+      if (term.aborted) return;
       // Logged by the owner (rate-limited); retried so that upkeep resumes once it is back.
       if (error instanceof InstallationGoneError) {
         this.schedule(5_000);
@@ -166,7 +181,14 @@ export class SelfManagedCerts extends CertHolder {
     return { ca: { certPem: caCert, keyPem: caKey }, serving: { certPem: cert, keyPem: key } };
   }
 
+  /** Publishes the caBundle while the term lasts (aborted with it). */
+  private async publish(term: AbortSignal, bundle: string): Promise<void> {
+    term.throwIfAborted();
+    await untilAborted(this.options.publishCaBundle(bundle, term), term);
+  }
+
   private async issue(
+    term: AbortSignal,
     action: "new-ca" | "new-serving",
     stored: { ca: KeyPair } | undefined,
     secret: V1Secret | undefined,
@@ -181,9 +203,8 @@ export class SelfManagedCerts extends CertHolder {
         : "";
     const bundle = `${`${ca.certPem.trim()}\n${previousCa.trim()}`.trim()}\n`;
     // The API server must trust the new CA before any replica serves a certificate it signed.
-    await this.options.publishCaBundle(bundle);
-    if (!this.leading) return;
-    await this.write(secret, {
+    await this.publish(term, bundle);
+    await this.write(term, secret, {
       [KEYS.caCert]: ca.certPem,
       [KEYS.caKey]: ca.keyPem,
       [KEYS.bundle]: bundle,
@@ -192,12 +213,10 @@ export class SelfManagedCerts extends CertHolder {
     });
   }
 
-  private async read(): Promise<V1Secret | undefined> {
+  private async read(term: AbortSignal): Promise<V1Secret | undefined> {
+    const { core, secretName: name, namespace } = this.options;
     try {
-      return await this.options.core.readNamespacedSecret({
-        name: this.options.secretName,
-        namespace: this.options.namespace,
-      });
+      return await untilAborted(core.readNamespacedSecret({ name, namespace }, aborting(term)), term);
     } catch (error) {
       if (error instanceof ApiException && error.code === 404) return undefined;
       throw error;
@@ -205,11 +224,12 @@ export class SelfManagedCerts extends CertHolder {
   }
 
   /** Names the current owner on a Secret that names none, or one that is gone. */
-  private async adopt(secret: V1Secret): Promise<void> {
-    const owner = await this.options.owner?.forUpdate();
+  private async adopt(term: AbortSignal, secret: V1Secret): Promise<void> {
+    const found = this.options.owner?.forUpdate();
+    const owner = found && (await untilAborted(found, term));
     if (!owner || secret.metadata?.ownerReferences?.some((ref) => ref.uid === owner.uid)) return;
     this.options.log.info({ owner: owner.uid }, "naming the installation as the webhook Secret's owner");
-    await this.write(secret, undefined);
+    await this.write(term, secret, undefined);
   }
 
   /** The owner references to write: a create looks the owner up fresh (and is refused once it is gone). */
@@ -224,11 +244,14 @@ export class SelfManagedCerts extends CertHolder {
     return [...others, owner];
   }
 
-  /** Replaces (never creates: a PUT of a missing Secret is a 404) or creates the Secret. */
-  private async write(existing: V1Secret | undefined, values: Record<string, string> | undefined) {
+  /** Replaces (never creates: a PUT of a missing Secret is a 404) or creates the Secret, while the term lasts. */
+  private async write(
+    term: AbortSignal,
+    existing: V1Secret | undefined,
+    values: Record<string, string> | undefined,
+  ) {
     const { core, namespace, secretName } = this.options;
-    const ownerReferences = await this.ownerReferences(existing);
-    if (!this.leading) return;
+    const ownerReferences = await untilAborted(this.ownerReferences(existing), term);
     const data = values
       ? Object.fromEntries(Object.entries(values).map(([k, v]) => [k, Buffer.from(v).toString("base64")]))
       : existing?.data;
@@ -250,7 +273,10 @@ export class SelfManagedCerts extends CertHolder {
       },
       ...(data ? { data } : {}),
     };
-    if (existing) await core.replaceNamespacedSecret({ name: secretName, namespace, body });
-    else await core.createNamespacedSecret({ namespace, body });
+    term.throwIfAborted();
+    const written = existing
+      ? core.replaceNamespacedSecret({ name: secretName, namespace, body }, aborting(term))
+      : core.createNamespacedSecret({ namespace, body }, aborting(term));
+    await untilAborted(written, term);
   }
 }

@@ -38,3 +38,17 @@ export function abortableObjectsApi(kubeConfig: KubeConfig, signal: AbortSignal)
   );
   return api;
 }
+
+/**
+ * `promise`, or a rejection with the signal's reason as soon as `signal` aborts, whichever comes
+ * first: for awaiting work that does not take a signal itself (or ignores it), so the awaiting code
+ * ends with the term of leadership even while that work hangs.
+ */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    signal.addEventListener("abort", abort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
+  });
+}

@@ -1,11 +1,20 @@
-import { type KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
+import { type KubeConfig, type KubernetesObjectApi, PatchStrategy } from "@kubernetes/client-node";
 import type { Config } from "../config.js";
 import { FIELD_MANAGER } from "../constants.js";
 import { OPERATOR_ERROR_CODES, OperatorError } from "../errors.js";
+import { abortableObjectsApi, untilAborted } from "../kube/abort.js";
 import type { ReleaseOwner } from "../kube/release-owner.js";
 import { webhookConfiguration } from "./webhook-configuration.js";
 
-export type RegisterWebhook = (caBundlePem: string | undefined) => Promise<void>;
+/** Applies the configuration during the leader's `term`: its requests abort, nothing is applied after it. */
+export type RegisterWebhook = (caBundlePem: string | undefined, term: AbortSignal) => Promise<void>;
+
+export interface RegistrarDeps {
+  readonly kubeConfig: KubeConfig;
+  readonly owner: ReleaseOwner;
+  /** Builds the generic-object client whose requests abort with `term` (kube/abort.ts by default). */
+  readonly objectsFor?: (term: AbortSignal) => KubernetesObjectApi;
+}
 
 /**
  * Leader only: server-side apply of the installation's MutatingWebhookConfiguration (with the
@@ -14,15 +23,18 @@ export type RegisterWebhook = (caBundlePem: string | undefined) => Promise<void>
  * re-created. It is created only while this process has never seen it (the leader registers itself,
  * as in the e2e tier; the chart's RBAC does not allow it), and not at all once it is gone
  * (InstallationGoneError, logged by the owner).
+ *
+ * The leader's calls carry its term: the owner lookup is awaited only while the term lasts, the apply
+ * goes through a client whose requests abort with it (one per term: KubernetesObjectApi ignores
+ * per-call middleware), and nothing is applied once the term has ended.
  */
-export function webhookRegistrar(
-  config: Readonly<Config>,
-  objects: KubernetesObjectApi,
-  owner: ReleaseOwner,
-): RegisterWebhook {
-  return async (caBundlePem) => {
+export function webhookRegistrar(config: Readonly<Config>, deps: RegistrarDeps): RegisterWebhook {
+  const { owner } = deps;
+  const objectsFor = deps.objectsFor ?? ((term: AbortSignal) => abortableObjectsApi(deps.kubeConfig, term));
+  const clients = new WeakMap<AbortSignal, KubernetesObjectApi>();
+  return async (caBundlePem, term) => {
     const name = config.webhookConfigurationName;
-    const found = await owner.forCreate(`MutatingWebhookConfiguration ${name}`);
+    const found = await untilAborted(owner.forCreate(`MutatingWebhookConfiguration ${name}`), term);
     const body = webhookConfiguration({
       name,
       operatorNamespace: config.namespace,
@@ -31,8 +43,11 @@ export function webhookRegistrar(
       timeoutSeconds: config.webhookTimeoutSeconds,
     });
     const applied = found ? { ...body, metadata: { ...body.metadata, uid: found.uid } } : body;
+    term.throwIfAborted();
+    const objects = clients.get(term) ?? objectsFor(term);
+    clients.set(term, objects);
     try {
-      await objects.patch(
+      const apply = objects.patch(
         applied as never,
         undefined,
         undefined,
@@ -40,6 +55,7 @@ export function webhookRegistrar(
         true,
         PatchStrategy.ServerSideApply,
       );
+      await untilAborted(apply, term);
     } catch (error) {
       throw new OperatorError(
         OPERATOR_ERROR_CODES.WEBHOOK_REGISTRATION,
