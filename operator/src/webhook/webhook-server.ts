@@ -22,7 +22,14 @@ export interface WebhookServerOptions {
   readonly log: Logger;
 }
 
-const MAX_BODY = 4 * 1024 * 1024;
+/** The largest AdmissionReview handled (a pod is at most ~1.5 MiB in etcd; a review holds it once). */
+export const MAX_BODY = 4 * 1024 * 1024;
+/**
+ * How much more of an oversized body is read (and dropped) before the 413: the API server is still
+ * sending, and a response written then closed under an unread upload can reach it as a reset instead.
+ * Past this, the 413 goes out at once and the connection closes.
+ */
+export const MAX_DRAIN = 16 * 1024 * 1024;
 
 export interface WebhookServer {
   readonly port: number;
@@ -30,20 +37,55 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+type Body = { readonly ok: true; readonly bytes: Buffer } | { readonly ok: false; readonly size: number };
+
+/** The body, or its size once it is past MAX_BODY (then read to its end, or to MAX_DRAIN, and dropped). */
+function readBody(req: IncomingMessage): Promise<Body> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY) {
-        resolve(undefined);
-        req.destroy();
-      } else chunks.push(chunk);
+      if (size <= MAX_BODY) chunks.push(chunk);
+      else if (size > MAX_BODY + MAX_DRAIN) resolve({ ok: false, size });
+      else chunks.length = 0;
     });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("end", () =>
+      resolve(size > MAX_BODY ? { ok: false, size } : { ok: true, bytes: Buffer.concat(chunks) }),
+    );
     req.on("error", reject);
   });
+}
+
+interface Refusal {
+  readonly status: 400 | 413;
+  readonly message: string;
+  readonly bytes: number;
+}
+
+/**
+ * An AdmissionReview not handled at all: counted and logged like a review that failed, answered with
+ * an HTTP error. The API server then admits the pod without the sidecar (failurePolicy Ignore).
+ */
+function refuse(
+  res: ServerResponse,
+  options: WebhookServerOptions,
+  end: (labels: { result: string }) => void,
+  refusal: Refusal,
+): void {
+  end({ result: "error" });
+  options.metrics.injectionsTotal.inc({ result: "error" });
+  options.log.warn(
+    {
+      err: new OperatorError(OPERATOR_ERROR_CODES.WEBHOOK_REQUEST, refusal.message),
+      status: refusal.status,
+      bytes: refusal.bytes,
+    },
+    "AdmissionReview refused: the pod is admitted without the sidecar",
+  );
+  // A 413 closes the connection: past MAX_DRAIN the rest of the upload is never read.
+  const close = refusal.status === 413 ? { connection: "close" } : {};
+  res.writeHead(refusal.status, { "content-type": "text/plain", ...close }).end(`${refusal.message}\n`);
 }
 
 async function handle(
@@ -57,13 +99,17 @@ async function handle(
   }
   const end = options.metrics.webhookDuration.startTimer();
   const body = await readBody(req);
+  if (!body.ok) {
+    const message = `the AdmissionReview is larger than ${MAX_BODY / 1024 / 1024} MiB (${body.size} bytes or more)`;
+    refuse(res, options, end, { status: 413, message, bytes: body.size });
+    return;
+  }
   let review: AdmissionReviewRequest;
   try {
-    review = JSON.parse(body?.toString("utf8") ?? "") as AdmissionReviewRequest;
+    review = JSON.parse(body.bytes.toString("utf8")) as AdmissionReviewRequest;
   } catch {
-    end({ result: "error" });
-    options.metrics.injectionsTotal.inc({ result: "error" });
-    res.writeHead(400, { "content-type": "text/plain" }).end("the body must be an AdmissionReview (JSON)\n");
+    const message = "the body must be an AdmissionReview (JSON)";
+    refuse(res, options, end, { status: 400, message, bytes: body.bytes.length });
     return;
   }
   const outcome = admit(review, options.deps());
