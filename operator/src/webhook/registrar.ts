@@ -25,7 +25,7 @@ export interface RegistrarDeps {
  * (InstallationGoneError, logged by the owner).
  *
  * The leader's calls carry its term: the owner lookup is awaited only while the term lasts, the apply
- * goes through a client whose requests abort with it (one per term: KubernetesObjectApi ignores
+ * goes through a client whose requests abort with it (one per term, since KubernetesObjectApi ignores
  * per-call middleware), and nothing is applied once the term has ended.
  */
 export function webhookRegistrar(config: Readonly<Config>, deps: RegistrarDeps): RegisterWebhook {
