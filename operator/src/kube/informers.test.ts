@@ -3,7 +3,12 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "../clock.js";
 import type { WatchLike } from "./informer.js";
-import { type InformerContext, roleBindingInformer, roleInformer } from "./informers.js";
+import {
+  type InformerContext,
+  roleBindingInformer,
+  roleInformer,
+  withoutManagedFields,
+} from "./informers.js";
 
 const MANAGED = "app.kubernetes.io/managed-by=apicache-operator";
 const flush = () => new Promise((resolve) => setImmediate(resolve));
@@ -71,5 +76,24 @@ describe.each([
     expect(fake.restarts).toEqual([resource]);
     expect(informer.synced).toBe(true);
     await informer.stop();
+  });
+});
+
+describe("withoutManagedFields", () => {
+  it("drops managedFields and keeps every other field (the informers cache that)", () => {
+    const stored = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "a", labels: { x: "y" }, managedFields: [{ manager: "apicache-operator" }] },
+      data: { k: "v" },
+    };
+    expect(withoutManagedFields(stored)).toEqual({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "a", labels: { x: "y" } },
+      data: { k: "v" },
+    });
+    const plain = { metadata: { name: "b" } };
+    expect(withoutManagedFields(plain)).toBe(plain);
   });
 });
