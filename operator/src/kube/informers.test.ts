@@ -54,7 +54,7 @@ describe.each([
     const fake = fakeContext(["ok"]);
     const informer = factory(fake.context);
     await informer.start();
-    expect(fake.lists).toEqual([{ call: listCall, params: { labelSelector: MANAGED } }]);
+    expect(fake.lists).toEqual([{ call: listCall, params: { labelSelector: MANAGED, limit: 500 } }]);
     expect(fake.watches).toEqual([
       {
         path: `/apis/rbac.authorization.k8s.io/v1/${resource}`,

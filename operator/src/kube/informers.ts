@@ -34,6 +34,12 @@ export interface InformerContext {
 /** A CachePolicy as the informer caches it. */
 export type PolicyObject = KubernetesObject & StoredPolicy;
 
+/**
+ * Every informer lists in pages of this many objects, each page trimmed before the next is read:
+ * thousands of policies and their objects are never all held as full JSON at once.
+ */
+const PAGE = 500;
+
 export const INFORMER_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000, jitter: 0.5 };
 
 function common(context: InformerContext) {
@@ -64,9 +70,13 @@ export function policyInformer(context: InformerContext): ResilientInformer<Poli
     path: `/apis/${CACHEPOLICY.group}/${CACHEPOLICY.version}/${CACHEPOLICY.plural}`,
     list: async () => {
       try {
-        return (await context.custom.listClusterCustomObject({
-          ...CACHEPOLICY,
-        })) as KubernetesListObject<PolicyObject>;
+        return await listInPages(
+          (page) =>
+            context.custom.listClusterCustomObject({ ...CACHEPOLICY, limit: PAGE, ...page }) as Promise<
+              KubernetesListObject<PolicyObject>
+            >,
+          withoutManagedFields,
+        );
       } catch (error) {
         if ((error as { code?: number }).code === 404) {
           throw new OperatorError(
@@ -91,7 +101,11 @@ export function configMapInformer(context: InformerContext): ResilientInformer<V
     resource: "configmaps",
     path: "/api/v1/configmaps",
     labelSelector,
-    list: () => context.core.listConfigMapForAllNamespaces({ labelSelector }),
+    list: () =>
+      listInPages(
+        (page) => context.core.listConfigMapForAllNamespaces({ labelSelector, limit: PAGE, ...page }),
+        withoutManagedFields,
+      ),
   });
 }
 
@@ -103,7 +117,11 @@ export function roleInformer(context: InformerContext): ResilientInformer<V1Role
     resource: "roles",
     path: "/apis/rbac.authorization.k8s.io/v1/roles",
     labelSelector,
-    list: () => context.rbac.listRoleForAllNamespaces({ labelSelector }),
+    list: () =>
+      listInPages(
+        (page) => context.rbac.listRoleForAllNamespaces({ labelSelector, limit: PAGE, ...page }),
+        withoutManagedFields,
+      ),
   });
 }
 
@@ -115,7 +133,11 @@ export function roleBindingInformer(context: InformerContext): ResilientInformer
     resource: "rolebindings",
     path: "/apis/rbac.authorization.k8s.io/v1/rolebindings",
     labelSelector,
-    list: () => context.rbac.listRoleBindingForAllNamespaces({ labelSelector }),
+    list: () =>
+      listInPages(
+        (page) => context.rbac.listRoleBindingForAllNamespaces({ labelSelector, limit: PAGE, ...page }),
+        withoutManagedFields,
+      ),
   });
 }
 
@@ -130,11 +152,9 @@ export function podInformer(context: InformerContext): ResilientInformer<V1Pod> 
     path: "/api/v1/pods",
     transform: slimPod,
     list: () =>
-      listInPages((page) => context.core.listPodForAllNamespaces({ limit: POD_PAGE, ...page }), slimPod),
+      listInPages((page) => context.core.listPodForAllNamespaces({ limit: PAGE, ...page }), slimPod),
   });
 }
-
-const POD_PAGE = 500;
 
 /** Follows `continue` tokens to the end; each page is transformed before the next is read. */
 export async function listInPages<T extends KubernetesObject>(
