@@ -108,7 +108,18 @@ describe("the webhook configuration as the installation's anchor", () => {
         replicas.every((r) => refusals(r, `Lease ${opNamespace}/${LEASE}`).length > 0) &&
         refusals(before, `MutatingWebhookConfiguration ${configurationName()}`).length > 0,
       { timeoutMs: 15_000 },
-    );
+    ).catch(async (error: unknown) => {
+      // What each replica did meanwhile, and what the API server holds: the failure explained.
+      const lines = replicas.flatMap((r) =>
+        r.logs
+          .slice(-25)
+          .map((line) => `${r.identity}${r.handle.isLeader() ? " (leader)" : ""}: ${JSON.stringify(line)}`),
+      );
+      const held = await lease().catch(() => undefined);
+      throw new Error(
+        `${(error as Error).message}\nexited: ${JSON.stringify(exited)}; Lease now: ${JSON.stringify(held?.spec)}\n${lines.join("\n")}`,
+      );
+    });
     expect(await lease()).toBeUndefined();
     expect(await secret()).toBeUndefined();
     expect(await configuration()).toBeUndefined();
