@@ -19,7 +19,7 @@ const FLAGS = {
   "restart-resync-period": {
     type: "string",
     default: "auto",
-    help: "--resync-period of the restarted one (auto: 1.2 × the Ready time + 30 s, at least 60 s)",
+    help: "--resync-period of the restarted one (auto: 0.9 × the Ready time + 30 s, at least 60 s)",
   },
   quick: { type: "boolean", default: false, help: "500 policies, 10 namespaces, 1,000 pods" },
   "cpu-prof": {
@@ -31,6 +31,16 @@ const FLAGS = {
     type: "boolean",
     default: false,
     help: "run the operator with --heap-prof; print its live heap",
+  },
+  "what-if": {
+    type: "string",
+    default: "none",
+    help: "pooled-dispatcher: patch the operator's API client to reuse connections (a what-if, never written)",
+  },
+  "operator-node-flags": {
+    type: "string",
+    default: "",
+    help: 'extra node flags for the operator, e.g. "--max-old-space-size=192" (a what-if, never written)',
   },
   write: {
     type: "boolean",
@@ -51,6 +61,9 @@ export interface BenchOptions {
   readonly restartResyncMs: number | undefined;
   readonly cpuProfile: boolean;
   readonly heapProfile: boolean;
+  /** A bench-only patch --import'ed into the operator (operator/bench/what-if/<name>.mjs). */
+  readonly whatIf: "pooled-dispatcher" | undefined;
+  readonly operatorNodeFlags: readonly string[];
   /** The acceptance scenario, unprofiled: its figures go to load-tests/results.md. */
   readonly acceptance: boolean;
   readonly write: boolean;
@@ -88,7 +101,13 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const resyncPeriod = values["resync-period"];
   durationMs("resync-period", resyncPeriod);
   const restartResync = values["restart-resync-period"];
-  const profiled = values["cpu-prof"] || values["heap-prof"];
+  const whatIf = values["what-if"];
+  if (whatIf !== "none" && whatIf !== "pooled-dispatcher")
+    throw new Error(`--what-if must be none or pooled-dispatcher, not ${JSON.stringify(whatIf)}`);
+  const operatorNodeFlags = values["operator-node-flags"].split(/\s+/).filter(Boolean);
+  const profiled =
+    values["cpu-prof"] || values["heap-prof"] || whatIf !== "none" || operatorNodeFlags.length > 0;
+  // Profiled or patched runs measure something else: their figures are printed, never written.
   const acceptance = policies === 5000 && namespaces === 50 && podsPerPolicy === 2 && !profiled;
   return {
     policies,
@@ -101,6 +120,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       restartResync === "auto" ? undefined : durationMs("restart-resync-period", restartResync),
     cpuProfile: values["cpu-prof"],
     heapProfile: values["heap-prof"],
+    whatIf: whatIf === "none" ? undefined : whatIf,
+    operatorNodeFlags,
     acceptance,
     write: acceptance || values.write,
     help: values.help,

@@ -21,6 +21,10 @@ export interface CpuSeconds {
 export interface PhaseFigures {
   readonly name: string;
   readonly ms: number;
+  /** Reconciles the operator ran (its apicache_operator_reconcile_total, any result). */
+  readonly reconciles: number;
+  /** Of which result="requeue": the key put back for 100 ms because its namespace's pod cache had not synced. */
+  readonly requeues: number;
   /** The operator's writes (API server counts, by verb/resource/code). */
   readonly writes: readonly RequestRow[];
   readonly cpu: CpuSeconds;
@@ -32,6 +36,8 @@ export interface PhaseFigures {
 /** One operator process: RSS when it became ready, its peak (VmHWM), peaks of V8 heap and external. */
 export interface ProcessMemory {
   readonly idleRssBytes: number;
+  /** Its V8 heap in use after a full GC when it became ready. */
+  readonly idleLiveHeapBytes: number;
   readonly peakRssBytes: number;
   readonly peakHeapUsedBytes: number;
   readonly peakExternalBytes: number;
@@ -89,7 +95,7 @@ function headlineRows(r: BenchResult): string[] {
 }
 
 function memoryRow(name: string, m: ProcessMemory): string {
-  return `| ${name}: RSS when ready / peak RSS / peak V8 heap used / peak external | ${mib(m.idleRssBytes)} / ${mib(m.peakRssBytes)} / ${mib(m.peakHeapUsedBytes)} / ${mib(m.peakExternalBytes)} |`;
+  return `| ${name}: when ready RSS / live heap; peak RSS / V8 heap used / external | ${mib(m.idleRssBytes)} / ${mib(m.idleLiveHeapBytes)}; ${mib(m.peakRssBytes)} / ${mib(m.peakHeapUsedBytes)} / ${mib(m.peakExternalBytes)} |`;
 }
 
 function detailRows(r: BenchResult): string[] {
@@ -120,13 +126,23 @@ function phaseTable(r: BenchResult): string {
       .slice(0, 8)
       .map((w) => `${w.verb} ${w.resource} ${w.code}: ${n(w.count)}`)
       .join("; ");
-    return `| ${p.name} | ${s(p.ms)} | ${p.cpu.operator.toFixed(1)} / ${p.cpu.apiServer.toFixed(1)} / ${p.cpu.etcd.toFixed(1)} | ${mib(p.rssBytes)} / ${mib(p.liveHeapBytes)} | ${n(total(p.writes))} | ${writes || "none"} |`;
+    return `| ${p.name} | ${s(p.ms)} | ${p.cpu.operator.toFixed(1)} / ${p.cpu.apiServer.toFixed(1)} / ${p.cpu.etcd.toFixed(1)} | ${n(p.reconciles)} (${n(p.requeues)}) | ${mib(p.rssBytes)} / ${mib(p.liveHeapBytes)} | ${n(total(p.writes))} | ${writes || "none"} |`;
   });
   return [
-    "| phase | wall | CPU s: operator / kube-apiserver / etcd | operator RSS / live heap (after a full GC) at the end | operator writes | by verb, resource, code |",
-    "|---|---:|---|---|---:|---|",
+    "| phase | wall | CPU s: operator / kube-apiserver / etcd | reconciles (of which requeues) | operator RSS / live heap (after a full GC) at the end | operator writes | by verb, resource, code |",
+    "|---|---:|---|---:|---|---:|---|",
     ...lines,
   ].join("\n");
+}
+
+function whatIfNote(o: BenchOptions): string {
+  const changes = [
+    ...(o.whatIf ? [`operator/bench/what-if/${o.whatIf}.mjs imported into the operator`] : []),
+    ...(o.operatorNodeFlags.length > 0 ? [`the operator run with \`${o.operatorNodeFlags.join(" ")}\``] : []),
+  ];
+  return changes.length > 0
+    ? `\n**What-if run** (${changes.join("; ")}): not today's operator's figures.\n`
+    : "";
 }
 
 export function renderSection(r: BenchResult): string {
@@ -134,7 +150,7 @@ export function renderSection(r: BenchResult): string {
   return `## Operator benchmark
 
 Command: \`${r.command}\`, run ${r.date} on ${r.machine}.
-
+${whatIfNote(o)}
 How: a local kube-apiserver + etcd (testkit; no kubelet, so pods stay Pending) and the operator as its
 own process (its tsc build, \`node operator/dist/main.js\`, NODE_ENV=production, leader election on,
 4 workers, log level info), all on the same cores: above the core count, the load average says the

@@ -55,6 +55,10 @@ export interface OperatorProcessOptions {
   readonly heapProfile: boolean;
   /** Names its log and memory files (a second process of one run gets its own). */
   readonly name: string;
+  /** operator/bench/what-if/<name>.mjs to --import (findings only). */
+  readonly whatIf?: string;
+  /** More node flags (findings only). */
+  readonly nodeFlags?: readonly string[];
 }
 
 export interface OperatorProcess {
@@ -80,10 +84,14 @@ export async function startOperatorProcess(options: OperatorProcessOptions): Pro
   const memoryFile = join(options.dir, `memory-${options.name}.json`);
   const log = openSync(logPath, "a");
   const nodeFlags = [
+    ...(options.nodeFlags ?? []),
     ...(options.cpuProfile ? ["--cpu-prof", `--cpu-prof-dir=${options.dir}`] : []),
     ...(options.heapProfile ? ["--heap-prof", `--heap-prof-dir=${options.dir}`] : []),
     "--import",
     fileURLToPath(new URL("./memory-probe.mjs", import.meta.url)),
+    ...(options.whatIf
+      ? ["--import", fileURLToPath(new URL(`./what-if/${options.whatIf}.mjs`, import.meta.url))]
+      : []),
   ];
   const child: Spawned = spawnTracked(
     process.execPath,
