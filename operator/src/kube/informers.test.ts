@@ -5,6 +5,7 @@ import { FakeClock } from "../clock.js";
 import type { WatchLike } from "./informer.js";
 import {
   type InformerContext,
+  listInPages,
   roleBindingInformer,
   roleInformer,
   withoutManagedFields,
@@ -95,5 +96,30 @@ describe("withoutManagedFields", () => {
     });
     const plain = { metadata: { name: "b" } };
     expect(withoutManagedFields(plain)).toBe(plain);
+  });
+});
+
+describe("listInPages", () => {
+  const page = (items: number[], next: Record<string, string>) => ({
+    metadata: { resourceVersion: "7", ...next },
+    items: items.map((i) => ({ metadata: { name: `o${i}` } })),
+  });
+
+  it.each([
+    ["a typed list (client-node models spell it _continue)", "_continue"],
+    ["a custom-object list (plain JSON: continue)", "continue"],
+  ])("follows the continue token of %s to the last page, trimming each page", async (_what, field) => {
+    const pages = [page([1, 2], { [field]: "t1" }), page([3, 4], { [field]: "t2" }), page([5], {})];
+    const asked: unknown[] = [];
+    const listed = await listInPages(
+      async (request) => {
+        asked.push(request);
+        return pages[asked.length - 1] as KubernetesListObject<KubernetesObject>;
+      },
+      (item) => ({ metadata: { name: `${item.metadata?.name}!` } }),
+    );
+    expect(asked).toEqual([{}, { _continue: "t1" }, { _continue: "t2" }]);
+    expect(listed.items.map((item) => item.metadata?.name)).toEqual(["o1!", "o2!", "o3!", "o4!", "o5!"]);
+    expect(listed.metadata?.resourceVersion).toBe("7");
   });
 });

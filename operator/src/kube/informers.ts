@@ -168,7 +168,9 @@ export async function listInPages<T extends KubernetesObject>(
     const page = await fetch(token ? { _continue: token } : {});
     first ??= page;
     for (const item of page.items) items.push(transform(item));
-    token = page.metadata?._continue || undefined;
+    // Typed lists (client-node's models) name it `_continue`; custom objects come as plain JSON: `continue`.
+    const metadata = page.metadata as { _continue?: string; continue?: string } | undefined;
+    token = metadata?._continue || metadata?.continue || undefined;
   } while (token);
   // The first page's resourceVersion is the snapshot every page was read at: the watch starts there.
   return { ...(first as KubernetesListObject<T>), items };
