@@ -36,7 +36,9 @@ export class ApiLeaseClient implements LeaseClient {
     signal?.throwIfAborted();
     try {
       const params = { name: this.name, namespace: this.namespace };
-      return toRecord(await this.api.readNamespacedLease(params, aborting(signal)));
+      const lease = await this.api.readNamespacedLease(params, aborting(signal));
+      this.owner?.learn(lease.metadata?.ownerReferences);
+      return toRecord(lease);
     } catch (error) {
       if (!(error instanceof ApiException && error.code === 404)) throw error;
     }

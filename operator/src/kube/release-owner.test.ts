@@ -76,6 +76,22 @@ describe("the installation's owner (the MutatingWebhookConfiguration)", () => {
       expect(refusals()).toEqual([]);
     });
 
+    it("is refused once gone when it never read the configuration but an object it read was owned by it", async () => {
+      const configuration = new FakeConfiguration();
+      configuration.uid = undefined; // started before the configuration existed; never looked again
+      const { release } = owner(configuration);
+      await release.lookup();
+      // The Lease another replica wrote names the configuration as its owner: it existed.
+      release.learn([{ kind: "MutatingWebhookConfiguration", name: NAME, uid: "uid-a" }]);
+      expect(release.cached()).toEqual(found("uid-a"));
+      const refusal = await release.forCreate("Lease ns/apicache-leader").catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(InstallationGoneError);
+      release.learn([{ kind: "MutatingWebhookConfiguration", name: NAME, uid: "uid-b" }]);
+      expect(release.cached()).toMatchObject({ kind: "gone", uid: "uid-a" }); // a lookup decides, not a stale owner
+      release.learn([{ kind: "ConfigMap", name: NAME, uid: "x" }]);
+      expect(release.cached()).toMatchObject({ kind: "gone" });
+    });
+
     it("is refused once the configuration it saw is gone, with a log line that says what to do", async () => {
       const configuration = new FakeConfiguration();
       const { release, refusals } = owner(configuration);

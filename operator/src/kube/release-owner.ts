@@ -104,6 +104,24 @@ export class ReleaseOwner {
   }
 
   /**
+   * What an object it reads says of the configuration: an owner reference to it (the Lease another
+   * replica wrote once it had found the configuration) proves the configuration existed, with that
+   * uid. A replica that never looked after the configuration was created (it started before, and its
+   * lookups failed or raced) would otherwise read a later 404 as "not created yet" and create the
+   * object without an owner while the installation is being removed. No request.
+   */
+  learn(owners: readonly { kind?: string; name?: string; uid?: string }[] | undefined): void {
+    if (this.state?.kind === "found" || this.state?.kind === "gone") return;
+    const ref = owners?.find(
+      (owner) => owner.kind === "MutatingWebhookConfiguration" && owner.name === this.options.name,
+    );
+    if (!ref?.uid) return;
+    const previous = this.state;
+    this.state = nextOwnerState(this.state, this.options.name, ref.uid);
+    if (previous !== undefined && key(previous) !== key(this.state)) this.changed(previous, this.state);
+  }
+
+  /**
    * Looks again while this process has not found the configuration (so that a later 404 reads as
    * gone, not as "not created yet"); no request once found. Never throws.
    */
