@@ -90,6 +90,8 @@ export interface TestOperatorOptions {
   /** Shared by replicas of one test (same lease, Secret and configuration). */
   readonly group?: string;
   readonly args?: readonly string[];
+  /** What `logs` keeps (default warn). */
+  readonly logLevel?: "info" | "warn";
 }
 
 export async function startTestOperator(options: TestOperatorOptions): Promise<TestOperator> {
@@ -119,7 +121,10 @@ export async function startTestOperator(options: TestOperatorOptions): Promise<T
     hostname: "e2e",
   });
   const logs: Record<string, unknown>[] = [];
-  const log = pino({ level: "warn" }, { write: (line: string) => logs.push(JSON.parse(line)) });
+  const log = pino(
+    { level: options.logLevel ?? "warn" },
+    { write: (line: string) => logs.push(JSON.parse(line)) },
+  );
   const handle = await startOperator(config, { log });
   return {
     handle,
