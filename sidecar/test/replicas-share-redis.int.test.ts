@@ -6,6 +6,8 @@ import { startUpstream, type TestUpstream } from "./support/upstream-app.js";
 
 /** Three sidecar processes on one Redis: what one fills, the others serve without the upstream. */
 describe("replicas sharing one Redis", () => {
+  /** Clients reach every replica through one Service name: the Host (part of the key) is the same. */
+  const HOST = { host: "api.test.svc" };
   let redis: RedisServer;
   let upstream: TestUpstream;
   let replicas: Replicas;
@@ -37,10 +39,10 @@ describe("replicas sharing one Redis", () => {
 
   it("serves a response filled through one replica from the others", async () => {
     const [a, b, c] = replicas.replicas;
-    const first = await send(a?.proxy ?? "", "/services/7");
+    const first = await send(a?.proxy ?? "", "/services/7", { headers: HOST });
     expect(first.cacheStatus).toContain("fwd=uri-miss");
     for (const replica of [b, c]) {
-      const answer = await send(replica?.proxy ?? "", "/services/7");
+      const answer = await send(replica?.proxy ?? "", "/services/7", { headers: HOST });
       expect(answer.body).toBe(first.body);
       expect(answer.cacheStatus).toContain("hit");
     }
