@@ -1,6 +1,7 @@
 // The operator's pod as the chart renders it (real helm): a grace period that covers the operator's own
 // stop sequence, read through the operator's own flag parser; and a security context that OpenShift's
 // restricted SCCs admit.
+import { spawnSync } from "node:child_process";
 import { parseConfig } from "@apicache/operator";
 import type { V1Container, V1Deployment, V1PodSpec, V1SecurityContext } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
@@ -188,5 +189,47 @@ describe("security context on OpenShift", () => {
     ]);
     expect(result.stderr).toMatch(/values don't meet the specifications of the schema/);
     expect(result.code).not.toBe(0);
+  });
+});
+
+describe("the operator's heap", () => {
+  const MiB = 1024 * 1024;
+  const nodeOptions = (container: V1Container) =>
+    container.env?.find((e) => e.name === "NODE_OPTIONS")?.value;
+  /** What V8 makes of those options: the heap limit a real `node` reports with them. */
+  const heapLimit = (options: string) => {
+    const result = spawnSync(process.execPath, ["-p", "v8.getHeapStatistics().heap_size_limit"], {
+      env: { ...process.env, NODE_OPTIONS: options },
+      encoding: "utf8",
+    });
+    if (result.status !== 0) throw new Error(`node rejected NODE_OPTIONS=${options}: ${result.stderr}`);
+    return Number(result.stdout.trim());
+  };
+
+  it.each([
+    ["256Mi", 256],
+    ["1Gi", 1024],
+  ])(
+    "stays well below a memory limit of %s (garbage is collected before the kernel kills the pod)",
+    async (limit, mib) => {
+      const { container } = operatorPod(
+        await template("helm4", { "operator.resources.limits.memory": limit }),
+      );
+      const options = nodeOptions(container) ?? "";
+      const limitBytes = heapLimit(options);
+      expect(limitBytes).toBeLessThanOrEqual(0.7 * mib * MiB);
+      expect(limitBytes).toBeGreaterThanOrEqual(0.5 * mib * MiB);
+    },
+  );
+
+  it("is the given ceiling, or Node's own with 0", async () => {
+    const given = operatorPod(await template("helm4", { "operator.maxHeapMiB": 300 })).container;
+    expect(nodeOptions(given)).toContain("--max-old-space-size=300");
+    const none = operatorPod(await template("helm4", { "operator.maxHeapMiB": 0 })).container;
+    expect(nodeOptions(none)).toBeUndefined();
+  });
+
+  it("rejects a ceiling that is not auto, 0 or a number of MiB", async () => {
+    await expect(template("helm4", { "operator.maxHeapMiB": "lots" })).rejects.toThrow(/maxHeapMiB/);
   });
 });

@@ -45,6 +45,8 @@ export interface ProcessMemory {
 
 export interface BenchResult {
   readonly options: BenchOptions;
+  /** The operator's NODE_OPTIONS (the chart's). */
+  readonly nodeOptions: string | undefined;
   readonly command: string;
   readonly date: string;
   readonly machine: string;
@@ -152,7 +154,8 @@ export function renderSection(r: BenchResult): string {
 Command: \`${r.command}\`, run ${r.date} on ${r.machine}.
 ${whatIfNote(o)}
 How: a local kube-apiserver + etcd (testkit; no kubelet, so pods stay Pending) and the operator as its
-own process (its tsc build, \`node operator/dist/main.js\`, NODE_ENV=production, leader election on,
+own process (its tsc build, \`node operator/dist/main.js\`, NODE_ENV=production, NODE_OPTIONS as the chart
+sets them with its default memory limit: \`${r.nodeOptions ?? "none"}\`, leader election on,
 4 workers, log level info), all on the same cores: above the core count, the load average says the
 figures measure contention as much as the operator. Policy i (in namespace i mod ${o.namespaces}) selects
 \`app=api-i\`; ${o.podsPerPolicy} pods per policy are created through the API, 32 at a time, so the API

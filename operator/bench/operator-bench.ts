@@ -26,6 +26,7 @@ import { injectionNamespace, installCrd } from "../test/e2e/harness.js";
 import { benchApi } from "./bench-api.js";
 import { type BenchOptions, parseBenchOptions, usage } from "./bench-options.js";
 import { type Latency, renderSection, writeSection } from "./bench-section.js";
+import { chartNodeOptions } from "./chart-node-options.js";
 import { compileOperator, REPO } from "./operator-process.js";
 import { PolicyTracker } from "./policy-tracker.js";
 import {
@@ -111,6 +112,8 @@ async function main(): Promise<void> {
   mkdirSync(runDir, { recursive: true });
   console.log(">> compiling crds and operator with tsc (the operator runs its build, as in its image)");
   const main = compileOperator();
+  const nodeOptions = await chartNodeOptions();
+  console.log(`>> the operator runs with the chart's NODE_OPTIONS: ${nodeOptions ?? "(none)"}`);
   const cluster = await prepareCluster(options, mkdtempSync(join(tmpdir(), "apicache-bench-")));
   const api = await benchApi(kubeClientsFromFile(cluster.kubeconfig).kubeConfig);
   const tracker = new PolicyTracker(api, "bench=operator");
@@ -125,6 +128,7 @@ async function main(): Promise<void> {
       namespaces: cluster.namespaces,
       operatorNamespace: cluster.operatorNamespace,
       main,
+      nodeOptions,
       dir: runDir,
       webhook: (port, namespace) => benchWebhook(options, port, namespace),
     });
@@ -134,6 +138,7 @@ async function main(): Promise<void> {
     const text = renderSection({
       ...result,
       options,
+      nodeOptions,
       command: `make bench-operator${argv.length > 0 ? ` BENCH_OPERATOR_ARGS="${argv.join(" ")}"` : ""}`,
       date: `${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC`,
       machine: `${cpu.length} CPUs (${cpu[0]?.model ?? "unknown"}), Node ${process.version}, 1-minute load average ${loadStart.toFixed(1)} at the start, ${(loadavg()[0] ?? 0).toFixed(1)} at the end`,

@@ -59,6 +59,8 @@ export interface OperatorProcessOptions {
   readonly whatIf?: string;
   /** More node flags (findings only). */
   readonly nodeFlags?: readonly string[];
+  /** NODE_OPTIONS, as the chart sets it (chart-node-options.ts). */
+  readonly nodeOptions?: string;
 }
 
 export interface OperatorProcess {
@@ -108,7 +110,12 @@ export async function startOperatorProcess(options: OperatorProcessOptions): Pro
     ],
     {
       stdio: ["ignore", log, log],
-      env: { ...process.env, NODE_ENV: "production", APICACHE_BENCH_MEMORY_FILE: memoryFile },
+      env: {
+        ...process.env,
+        NODE_ENV: "production",
+        APICACHE_BENCH_MEMORY_FILE: memoryFile,
+        NODE_OPTIONS: options.nodeOptions ?? "",
+      },
     },
   );
   closeSync(log);

@@ -35,12 +35,14 @@ export interface ScenarioInput {
   readonly namespaces: readonly string[];
   readonly operatorNamespace: string;
   readonly main: string;
+  /** NODE_OPTIONS of the operator, as the chart sets them. */
+  readonly nodeOptions: string | undefined;
   readonly dir: string;
   readonly webhook: (port: number, namespace: string) => Promise<Latency>;
 }
 
 export interface ScenarioOutput {
-  readonly result: Omit<BenchResult, "options" | "command" | "date" | "machine">;
+  readonly result: Omit<BenchResult, "options" | "nodeOptions" | "command" | "date" | "machine">;
   readonly phases: Phases;
   readonly profiles: string[];
 }
@@ -57,6 +59,7 @@ function start(input: ScenarioInput, name: string, resyncPeriod: string): Promis
     name,
     ...(input.options.whatIf ? { whatIf: input.options.whatIf } : {}),
     nodeFlags: input.options.operatorNodeFlags,
+    ...(input.nodeOptions ? { nodeOptions: input.nodeOptions } : {}),
   });
 }
 

@@ -155,3 +155,23 @@ capabilities:
 seccompProfile:
   type: RuntimeDefault
 {{- end }}
+
+{{/*
+The operator's heap ceiling in MiB (empty: Node's default): operator.maxHeapMiB, or with "auto" 60% of
+operator.resources.limits.memory when that is given in Mi or Gi.
+*/}}
+{{- define "apicache.operatorHeapMiB" -}}
+{{- $value := toString .Values.operator.maxHeapMiB -}}
+{{- if eq $value "auto" -}}
+{{- $limit := toString (dig "limits" "memory" "" (.Values.operator.resources | default dict)) -}}
+{{- if regexMatch "^[0-9]+Mi$" $limit -}}
+{{- div (mul (trimSuffix "Mi" $limit | atoi) 3) 5 -}}
+{{- else if regexMatch "^[0-9]+Gi$" $limit -}}
+{{- div (mul (trimSuffix "Gi" $limit | atoi) 3072) 5 -}}
+{{- end -}}
+{{- else if regexMatch "^[0-9]+$" $value -}}
+{{- if ne (atoi $value) 0 -}}{{ atoi $value }}{{- end -}}
+{{- else -}}
+{{- fail (printf "operator.maxHeapMiB must be auto, 0 or a number of MiB, not %q" $value) -}}
+{{- end -}}
+{{- end -}}

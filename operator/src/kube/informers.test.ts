@@ -3,13 +3,7 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { FakeClock } from "../clock.js";
 import type { WatchLike } from "./informer.js";
-import {
-  type InformerContext,
-  listInPages,
-  roleBindingInformer,
-  roleInformer,
-  withoutManagedFields,
-} from "./informers.js";
+import { type InformerContext, listInPages, roleBindingInformer, roleInformer } from "./informers.js";
 
 const MANAGED = "app.kubernetes.io/managed-by=apicache-operator";
 const flush = () => new Promise((resolve) => setImmediate(resolve));
@@ -77,25 +71,6 @@ describe.each([
     expect(fake.restarts).toEqual([resource]);
     expect(informer.synced).toBe(true);
     await informer.stop();
-  });
-});
-
-describe("withoutManagedFields", () => {
-  it("drops managedFields and keeps every other field (the informers cache that)", () => {
-    const stored = {
-      apiVersion: "v1",
-      kind: "ConfigMap",
-      metadata: { name: "a", labels: { x: "y" }, managedFields: [{ manager: "apicache-operator" }] },
-      data: { k: "v" },
-    };
-    expect(withoutManagedFields(stored)).toEqual({
-      apiVersion: "v1",
-      kind: "ConfigMap",
-      metadata: { name: "a", labels: { x: "y" } },
-      data: { k: "v" },
-    });
-    const plain = { metadata: { name: "b" } };
-    expect(withoutManagedFields(plain)).toBe(plain);
   });
 });
 

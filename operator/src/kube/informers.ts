@@ -19,6 +19,7 @@ import { OPERATOR_ERROR_CODES, OperatorError } from "../errors.js";
 import type { StoredPolicy } from "../policy/types.js";
 import { ResilientInformer } from "./informer.js";
 import { slimPod } from "./slim-pod.js";
+import { trimOwned, withoutBookkeeping } from "./trim.js";
 
 /** Factories of the operator's informers (the paths and list calls in one place). */
 export interface InformerContext {
@@ -49,18 +50,8 @@ function common(context: InformerContext) {
     log: context.log,
     backoff: INFORMER_BACKOFF,
     onRestart: context.onRestart,
-    transform: withoutManagedFields,
+    transform: withoutBookkeeping,
   };
-}
-
-/**
- * The object without `metadata.managedFields` (server-side apply's bookkeeping: often a fifth of a
- * small object, never read by the operator), as controller-runtime's caches drop it. Pure.
- */
-export function withoutManagedFields<T extends KubernetesObject>(object: T): T {
-  if (!object.metadata?.managedFields) return object;
-  const { managedFields: _dropped, ...metadata } = object.metadata;
-  return { ...object, metadata };
 }
 
 export function policyInformer(context: InformerContext): ResilientInformer<PolicyObject> {
@@ -75,7 +66,7 @@ export function policyInformer(context: InformerContext): ResilientInformer<Poli
             context.custom.listClusterCustomObject({ ...CACHEPOLICY, limit: PAGE, ...page }) as Promise<
               KubernetesListObject<PolicyObject>
             >,
-          withoutManagedFields,
+          withoutBookkeeping,
         );
       } catch (error) {
         if ((error as { code?: number }).code === 404) {
@@ -98,13 +89,14 @@ export function configMapInformer(context: InformerContext): ResilientInformer<V
   const labelSelector = MANAGED_SELECTOR;
   return new ResilientInformer<V1ConfigMap>({
     ...common(context),
+    transform: trimOwned,
     resource: "configmaps",
     path: "/api/v1/configmaps",
     labelSelector,
     list: () =>
       listInPages(
         (page) => context.core.listConfigMapForAllNamespaces({ labelSelector, limit: PAGE, ...page }),
-        withoutManagedFields,
+        trimOwned,
       ),
   });
 }
@@ -114,13 +106,14 @@ export function roleInformer(context: InformerContext): ResilientInformer<V1Role
   const labelSelector = MANAGED_SELECTOR;
   return new ResilientInformer<V1Role>({
     ...common(context),
+    transform: trimOwned,
     resource: "roles",
     path: "/apis/rbac.authorization.k8s.io/v1/roles",
     labelSelector,
     list: () =>
       listInPages(
         (page) => context.rbac.listRoleForAllNamespaces({ labelSelector, limit: PAGE, ...page }),
-        withoutManagedFields,
+        trimOwned,
       ),
   });
 }
@@ -130,13 +123,14 @@ export function roleBindingInformer(context: InformerContext): ResilientInformer
   const labelSelector = MANAGED_SELECTOR;
   return new ResilientInformer<V1RoleBinding>({
     ...common(context),
+    transform: trimOwned,
     resource: "rolebindings",
     path: "/apis/rbac.authorization.k8s.io/v1/rolebindings",
     labelSelector,
     list: () =>
       listInPages(
         (page) => context.rbac.listRoleBindingForAllNamespaces({ labelSelector, limit: PAGE, ...page }),
-        withoutManagedFields,
+        trimOwned,
       ),
   });
 }

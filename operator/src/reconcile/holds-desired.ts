@@ -1,9 +1,11 @@
+import { DIGEST_MIN_LENGTH, digestOf } from "../kube/trim.js";
+
 /**
  * Whether an object as the API server stores it (`cached`, from an informer) already holds every
  * field the operator applies (`desired`): then a server-side apply would change nothing, and is not
  * sent. Objects compare as subsets (the server adds fields: uid, managedFields, other managers'
  * keys); arrays and scalars compare exactly. `apiVersion` and `kind` are skipped: listed objects carry
- * neither. Pure.
+ * neither. A long string matches its digest, which is how the owned objects' informers keep them. Pure.
  */
 export function holdsDesired(cached: unknown, desired: unknown): boolean {
   if (Array.isArray(desired)) {
@@ -21,5 +23,7 @@ export function holdsDesired(cached: unknown, desired: unknown): boolean {
         key === "apiVersion" || key === "kind" || value === undefined || holdsDesired(stored[key], value),
     );
   }
-  return cached === desired;
+  if (cached === desired) return true;
+  // The informer caches long strings as their digest (kube/trim.ts).
+  return typeof desired === "string" && desired.length >= DIGEST_MIN_LENGTH && cached === digestOf(desired);
 }
