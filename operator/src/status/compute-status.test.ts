@@ -91,6 +91,26 @@ describe("computeStatus", () => {
     expect(condition(status, "Ready")?.status).toBe("True");
   });
 
+  it("warns when several injected pods each keep their own store while writes invalidate", () => {
+    const invalidate = [{ name: "booked", path: "/api/v2/appointments", tags: ["barber:1"] }];
+    const memoryOnly = parseStored(storedPolicy({ spec: { invalidate } }));
+    const withRedis = parseStored(storedPolicy({ redis: true, spec: { invalidate } }));
+    const readOnly = parseStored(storedPolicy({}));
+    const degraded = (verdict: typeof valid, injected: number) =>
+      condition(
+        computeStatus(input({ verdict, pods: { ...NO_PODS, selected: injected, injected } })),
+        "Degraded",
+      );
+    expect(degraded(memoryOnly, 3)).toMatchObject({
+      status: "True",
+      reason: "StoreNotShared",
+      message: expect.stringMatching(/3 pods .* writes through one pod do not invalidate the others/),
+    });
+    expect(degraded(memoryOnly, 1)?.reason).toBe("AsExpected");
+    expect(degraded(withRedis, 3)?.reason).toBe("AsExpected");
+    expect(degraded(readOnly, 3)?.reason).toBe("AsExpected");
+  });
+
   it("reports an unknown port before pods the webhook missed", () => {
     const pods = { ...NO_PODS, selected: 2, missingPort: ["a"], notInjected: ["b"] };
     expect(condition(computeStatus(input({ pods })), "Degraded")?.reason).toBe("UnknownUpstreamPort");

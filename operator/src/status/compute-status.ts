@@ -54,6 +54,17 @@ function degradedCondition(input: StatusInput): DesiredCondition {
       message: `${notInjected.length} of ${input.pods.selected} selected pods run without the sidecar (${examples(notInjected)}): they were created before this policy existed or while the injection webhook was unreachable (it never blocks a pod). Restart them to inject it, e.g. kubectl rollout restart deployment/<name>.`,
     };
   }
+  if (input.verdict.valid && input.pods.injected > 1) {
+    const { store, invalidate } = input.verdict.policy.spec;
+    if (store.redis === undefined && invalidate.length > 0) {
+      return {
+        type: "Degraded",
+        status: "True",
+        reason: "StoreNotShared",
+        message: `${input.pods.injected} pods run the sidecar, each with its own in-memory store: writes through one pod do not invalidate the others, which serve the old data until it expires. Set spec.store.redis to share one store (and its invalidations) between them.`,
+      };
+    }
+  }
   return { type: "Degraded", status: "False", reason: "AsExpected", message: "No problem found." };
 }
 
