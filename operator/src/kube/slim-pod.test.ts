@@ -23,6 +23,9 @@ describe("slimPod", () => {
     const slim = pods.map(slimPod);
     expect(countPods(slim, policy(), "sha256:x")).toEqual(countPods(pods, policy(), "sha256:x"));
     expect(JSON.stringify(slimPod(full)).length).toBeLessThan(JSON.stringify(full).length / 10);
+    // Injected (the annotation says so): no containers kept, and the webhook's verdict stays.
+    expect(slimPod(full).spec?.containers).toEqual([]);
+    expect(slimPod(bookingPod()).spec?.containers?.length).toBeGreaterThan(0);
   });
 
   it("drops everything else: env, images, volumes, managedFields, other annotations", () => {

@@ -5,14 +5,17 @@ import { STATUS_ANNOTATION } from "../constants.js";
  * The part of a Pod the operator reads (status counts, RBAC subjects, the webhook's verdicts are
  * elsewhere): what the pod informer keeps instead of the whole object, so 10,000 pods cost a few
  * MiB, not hundreds. Keeps identity (name, namespace, uid, resourceVersion, labels, the injection
- * status annotation, deletionTimestamp), each container's name and ports, the service account and
- * the phase. Pure.
+ * status annotation, deletionTimestamp), each container's name and ports (none for a pod the
+ * annotation marks injected), the service account and the phase. Pure.
  */
 export function slimPod(pod: V1Pod): V1Pod {
   const metadata = pod.metadata ?? {};
   const status = metadata.annotations?.[STATUS_ANNOTATION];
+  // An injected pod's status annotation says all its counts read; its containers are never looked at.
   const containers = (list: V1Container[] | undefined) =>
-    list?.map((c) => ({ name: c.name, ...(c.ports ? { ports: c.ports } : {}) }));
+    status !== undefined
+      ? undefined
+      : list?.map((c) => ({ name: c.name, ...(c.ports ? { ports: c.ports } : {}) }));
   const initContainers = containers(pod.spec?.initContainers);
   return {
     metadata: {
