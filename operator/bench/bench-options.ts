@@ -32,11 +32,6 @@ const FLAGS = {
     default: false,
     help: "run the operator with --heap-prof; print its live heap",
   },
-  "what-if": {
-    type: "string",
-    default: "none",
-    help: "pooled-dispatcher: patch the operator's API client to reuse connections (a what-if, never written)",
-  },
   "operator-node-flags": {
     type: "string",
     default: "",
@@ -61,8 +56,6 @@ export interface BenchOptions {
   readonly restartResyncMs: number | undefined;
   readonly cpuProfile: boolean;
   readonly heapProfile: boolean;
-  /** A bench-only patch --import'ed into the operator (operator/bench/what-if/<name>.mjs). */
-  readonly whatIf: "pooled-dispatcher" | undefined;
   readonly operatorNodeFlags: readonly string[];
   /** The acceptance scenario, unprofiled: its figures go to load-tests/results.md. */
   readonly acceptance: boolean;
@@ -101,12 +94,8 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   const resyncPeriod = values["resync-period"];
   durationMs("resync-period", resyncPeriod);
   const restartResync = values["restart-resync-period"];
-  const whatIf = values["what-if"];
-  if (whatIf !== "none" && whatIf !== "pooled-dispatcher")
-    throw new Error(`--what-if must be none or pooled-dispatcher, not ${JSON.stringify(whatIf)}`);
   const operatorNodeFlags = values["operator-node-flags"].split(/\s+/).filter(Boolean);
-  const profiled =
-    values["cpu-prof"] || values["heap-prof"] || whatIf !== "none" || operatorNodeFlags.length > 0;
+  const profiled = values["cpu-prof"] || values["heap-prof"] || operatorNodeFlags.length > 0;
   // Profiled or patched runs measure something else: their figures are printed, never written.
   const acceptance = policies === 5000 && namespaces === 50 && podsPerPolicy === 2 && !profiled;
   return {
@@ -120,7 +109,6 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       restartResync === "auto" ? undefined : durationMs("restart-resync-period", restartResync),
     cpuProfile: values["cpu-prof"],
     heapProfile: values["heap-prof"],
-    whatIf: whatIf === "none" ? undefined : whatIf,
     operatorNodeFlags,
     acceptance,
     write: acceptance || values.write,

@@ -139,7 +139,6 @@ function phaseTable(r: BenchResult): string {
 
 function whatIfNote(o: BenchOptions): string {
   const changes = [
-    ...(o.whatIf ? [`operator/bench/what-if/${o.whatIf}.mjs imported into the operator`] : []),
     ...(o.operatorNodeFlags.length > 0 ? [`the operator run with \`${o.operatorNodeFlags.join(" ")}\``] : []),
   ];
   return changes.length > 0
@@ -154,7 +153,7 @@ export function renderSection(r: BenchResult): string {
 Command: \`${r.command}\`, run ${r.date} on ${r.machine}.
 ${whatIfNote(o)}
 How: a local kube-apiserver + etcd (testkit; no kubelet, so pods stay Pending) and the operator as its
-own process (its tsc build, \`node operator/dist/main.js\`, NODE_ENV=production, NODE_OPTIONS as the chart
+own process (its image's bundle of the tsc build, \`node operator/dist/bundle/apicache-operator.mjs\`, NODE_ENV=production, NODE_OPTIONS as the chart
 sets them with its default memory limit: \`${r.nodeOptions ?? "none"}\`, leader election on,
 4 workers, log level info), all on the same cores: above the core count, the load average says the
 figures measure contention as much as the operator. Policy i (in namespace i mod ${o.namespaces}) selects

@@ -110,7 +110,9 @@ async function main(): Promise<void> {
   const loadStart = loadavg()[0] ?? 0;
   const runDir = join(REPO, "tmp", "operator-bench", new Date().toISOString().replace(/[:.]/g, "-"));
   mkdirSync(runDir, { recursive: true });
-  console.log(">> compiling crds and operator with tsc (the operator runs its build, as in its image)");
+  console.log(
+    ">> compiling crds and operator with tsc, then bundling (the operator runs its bundle, as in its image)",
+  );
   const main = compileOperator();
   const nodeOptions = await chartNodeOptions();
   console.log(`>> the operator runs with the chart's NODE_OPTIONS: ${nodeOptions ?? "(none)"}`);

@@ -8,8 +8,9 @@ import { waitFor } from "../../testkit/src/wait.js";
 import { parseSamples, type Sample } from "./prom-text.js";
 
 /**
- * The operator as its own process, as it runs in its Pod: the tsc build (`operator/dist/main.js`,
- * compiled first, as the image is built), NODE_ENV=production, the flags `make run-operator` passes
+ * The operator as its own process, as it runs in its Pod: the bundle of its tsc build
+ * (`operator/dist/bundle/apicache-operator.mjs`, compiled and bundled first, as the image is built),
+ * NODE_ENV=production, the flags `make run-operator` passes
  * (leader election on), its log in a file. Memory is read from /proc/<pid>/status: VmHWM is the
  * kernel's own peak of the resident set, so it does not depend on how often we look.
  */
@@ -20,7 +21,8 @@ export function compileOperator(): string {
   for (const workspace of ["crds", "operator"]) {
     execFileSync(tsc, ["-p", join(REPO, workspace, "tsconfig.json")], { stdio: "inherit" });
   }
-  return join(REPO, "operator", "dist", "main.js");
+  execFileSync(process.execPath, [join(REPO, "operator", "bundle.mjs")], { stdio: "inherit" });
+  return join(REPO, "operator", "dist", "bundle", "apicache-operator.mjs");
 }
 
 export interface Memory {
@@ -55,8 +57,6 @@ export interface OperatorProcessOptions {
   readonly heapProfile: boolean;
   /** Names its log and memory files (a second process of one run gets its own). */
   readonly name: string;
-  /** operator/bench/what-if/<name>.mjs to --import (findings only). */
-  readonly whatIf?: string;
   /** More node flags (findings only). */
   readonly nodeFlags?: readonly string[];
   /** NODE_OPTIONS, as the chart sets it (chart-node-options.ts). */
@@ -91,9 +91,6 @@ export async function startOperatorProcess(options: OperatorProcessOptions): Pro
     ...(options.heapProfile ? ["--heap-prof", `--heap-prof-dir=${options.dir}`] : []),
     "--import",
     fileURLToPath(new URL("./memory-probe.mjs", import.meta.url)),
-    ...(options.whatIf
-      ? ["--import", fileURLToPath(new URL(`./what-if/${options.whatIf}.mjs`, import.meta.url))]
-      : []),
   ];
   const child: Spawned = spawnTracked(
     process.execPath,

@@ -57,7 +57,6 @@ function start(input: ScenarioInput, name: string, resyncPeriod: string): Promis
     cpuProfile: input.options.cpuProfile,
     heapProfile: input.options.heapProfile,
     name,
-    ...(input.options.whatIf ? { whatIf: input.options.whatIf } : {}),
     nodeFlags: input.options.operatorNodeFlags,
     ...(input.nodeOptions ? { nodeOptions: input.nodeOptions } : {}),
   });
