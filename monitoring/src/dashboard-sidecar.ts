@@ -143,6 +143,23 @@ function outcomes(): DashboardRow {
         unit: "reqps",
         queries: [q(sumBy(["route"], rate(sel(S.coalesced, ...routeFilter), RATE)), "{{route}}")],
       }),
+      timeseries("Cross-pod fill leases", {
+        description:
+          "Misses coalesced across replicas through a lease in Redis: taken (this pod fetched), woken (served another pod's fill), not_stored, timed_out (the holder died or was slow), unavailable (Redis not asked).",
+        unit: "reqps",
+        queries: [q(sumBy(["outcome"], rate(sel(S.fillLeases, ...routeFilter), RATE)), "{{outcome}}")],
+      }),
+      timeseries("Warm runs", {
+        description:
+          "Scheduled warm runs per spec.warm entry: warmed by one replica per interval, skipped by the others.",
+        unit: "ops",
+        queries: [
+          q(
+            sumBy(["entry", "outcome"], rate(sel(S.warmRuns, ...policyFilter), RATE)),
+            "{{entry}} {{outcome}}",
+          ),
+        ],
+      }),
     ],
   };
 }

@@ -35,6 +35,8 @@ export const S = {
   l1Bytes: SIDECAR_METRICS.l1Bytes.name,
   l1Entries: SIDECAR_METRICS.l1Entries.name,
   coalesced: SIDECAR_METRICS.coalesced.name,
+  fillLeases: SIDECAR_METRICS.fillLeases.name,
+  warmRuns: SIDECAR_METRICS.warmRuns.name,
   configInfo: SIDECAR_METRICS.configInfo.name,
   configReloads: SIDECAR_METRICS.configReloads.name,
   adminRejected: SIDECAR_METRICS.adminRejected.name,

@@ -6,7 +6,7 @@ import type { AdminAuth } from "./admin/auth.js";
 import { type AdminServer, exposedWithoutToken, startAdminServer } from "./admin/server.js";
 import { StatsRecorder } from "./admin/stats-recorder.js";
 import { TokenFile } from "./admin/token-file.js";
-import { Warmer } from "./admin/warmer.js";
+import type { Warmer } from "./admin/warmer.js";
 import { ERROR_CODES, SidecarError } from "./errors.js";
 import { LearnedVary } from "./http-cache/learned-vary.js";
 import { Coalescer } from "./proxy/coalescer.js";
@@ -21,15 +21,11 @@ import { PolicyHolder } from "./reload/policy-holder.js";
 import type { PolicySource } from "./reload/policy-source.js";
 import { readConfig } from "./reload/read-config.js";
 import type { CompiledPolicy } from "./routing/compile-policy.js";
-import { createStore } from "./store/create-store.js";
+import { buildSharedStore, createWarmer } from "./shared-store.js";
+import type { Coordination } from "./store/fill-lease.js";
 import type { CacheStore } from "./store/types.js";
 import { createLogger } from "./telemetry/logger.js";
-import {
-  createMetrics,
-  pendingInvalidationsObserver,
-  type SidecarMetrics,
-  storeObserver,
-} from "./telemetry/metrics.js";
+import { createMetrics, type SidecarMetrics } from "./telemetry/metrics.js";
 import { createRequestObserver } from "./telemetry/request-observer.js";
 
 /**
@@ -104,7 +100,8 @@ export async function startSidecar(options: StartSidecarOptions): Promise<Sideca
   // Before anything listens: an unprotected non-loopback admin API refuses to start.
   if (adminAt) exposedWithoutToken({ auth, ...adminAt, insecure: options.adminInsecure === true });
   const metrics = createMetrics({ collectDefault: options.logger === undefined });
-  const store = options.store ?? buildStore(policy, options, metrics, log, now);
+  const shared = buildSharedStore(policy, options, metrics, log, now);
+  const { store, coordination } = shared;
   const holder = new PolicyHolder(policy, metrics, log);
   const stats = new StatsRecorder(now);
   const coalescer = new Coalescer<FillResult>();
@@ -123,15 +120,13 @@ export async function startSidecar(options: StartSidecarOptions): Promise<Sideca
     invalidator,
     entries: new EntryReader(store, log),
     learnedVary: new LearnedVary(),
+    ...(coordination ? { leases: coordination.fills } : {}),
   };
   const upgrades = createUpgradeProxy(ctx);
   const server = createProxyServer(createRequestHandler(ctx), options.limits ?? {}, log, upgrades.handle);
   const url = await listen(server, options.listen?.host ?? "127.0.0.1", options.listen?.port ?? 0);
-  const warmer = new Warmer(ctx, log);
-  if (options.warm !== false) warmer.schedule(holder.current);
-  holder.onChange((next) => {
-    if (options.warm !== false) warmer.schedule(next);
-  });
+  const warmer = createWarmer(ctx, coordination, policy.store.keyPrefix);
+  if (options.warm !== false) scheduleWarming(warmer, holder);
   const lifecycle = { stopping: false };
   const admin =
     options.admin === false
@@ -179,11 +174,17 @@ export async function startSidecar(options: StartSidecarOptions): Promise<Sideca
       lifecycle.stopping = true;
       tokenFile?.stop();
       return shutdown(
-        { server, upgrades, admin, upstream, store, warmer, sources: options.sources ?? [], log },
+        { server, upgrades, admin, upstream, ...shared, warmer, sources: options.sources ?? [], log },
         { delayMs: closeOptions?.delayMs ?? 0, drainMs: closeOptions?.drainMs ?? 10_000 },
       );
     },
   };
+}
+
+/** spec.warm on its schedule, rescheduled when the policy changes. */
+function scheduleWarming(warmer: Warmer, holder: PolicyHolder): void {
+  warmer.schedule(holder.current);
+  holder.onChange((next) => warmer.schedule(next));
 }
 
 function adminAuth(options: StartSidecarOptions, tokenFile: TokenFile | undefined): AdminAuth {
@@ -221,33 +222,6 @@ function compileInitial(text: string, origin: string): { policy: CompiledPolicy;
   throw error;
 }
 
-function buildStore(
-  policy: CompiledPolicy,
-  options: StartSidecarOptions,
-  metrics: SidecarMetrics,
-  log: Logger,
-  now: () => number,
-): CacheStore {
-  const reportPending = pendingInvalidationsObserver(metrics);
-  const store = createStore({
-    ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
-    keyPrefix: policy.store.keyPrefix,
-    commandTimeoutMs: policy.store.commandTimeoutMs,
-    memoryMaxBytes: policy.store.memoryMaxBytes,
-    maxEntryAgeMs: policy.store.maxEntryAgeMs,
-    onOperation: storeObserver(metrics),
-    onCircuitStateChange: (state, name) =>
-      metrics.storeCircuitOpen.labels(name).set(state === "closed" ? 0 : 1),
-    pendingInvalidations: { onChange: reportPending },
-    logger: log,
-    now,
-  });
-  // The queue reports on change only: start its series at 0 (a Redis-backed store has a queue).
-  const pending = store.stats().pendingInvalidations;
-  if (pending !== undefined) reportPending(pending);
-  return store;
-}
-
 function listen(server: Server, host: string, port: number): Promise<string> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -266,6 +240,7 @@ interface Running {
   readonly admin?: AdminServer | undefined;
   readonly upstream: ProxyContext["upstream"];
   readonly store: CacheStore;
+  readonly coordination: Coordination | undefined;
   readonly warmer: Warmer;
   readonly sources: readonly PolicySource[];
   readonly log: Logger;
@@ -306,6 +281,7 @@ async function shutdown(running: Running, times: { delayMs: number; drainMs: num
   clearTimeout(deadline);
   await running.admin?.close();
   await running.upstream.close().catch(() => undefined);
+  await running.coordination?.close();
   await running.store
     .close()
     .catch((error: unknown) => running.log.warn({ err: error }, "closing the store failed"));

@@ -3,6 +3,8 @@ import { ERROR_CODES } from "../errors.js";
 import type { ProxyContext } from "../proxy/context.js";
 import { handleFill } from "../proxy/warm-fill.js";
 import type { CompiledPolicy } from "../routing/compile-policy.js";
+import type { WarmRunOutcome } from "../telemetry/metric-names.js";
+import { type WarmEntry, WarmLease } from "./warm-lease.js";
 
 /**
  * spec.warm: refreshes each listed path every `every`, through the cache path (a coalesced fill).
@@ -30,34 +32,60 @@ export interface WarmResult {
   readonly error?: string;
 }
 
+export interface WarmerOptions {
+  /** One replica per interval warms each entry (warm-lease.ts); absent: this replica always warms. */
+  readonly lease?: WarmLease;
+  /** Counts scheduled runs (`apicache_warm_runs_total`). */
+  readonly onRun?: (policy: string, entry: string, outcome: WarmRunOutcome) => void;
+}
+
 export class Warmer {
   readonly #ctx: ProxyContext;
   readonly #log: Logger;
   readonly #slots = new Slots(WARM_CONCURRENCY);
-  #timers: NodeJS.Timeout[] = [];
+  readonly #lease: WarmLease;
+  readonly #onRun: WarmerOptions["onRun"];
+  readonly #timers = new Set<NodeJS.Timeout>();
 
-  constructor(ctx: ProxyContext, log: Logger) {
+  constructor(ctx: ProxyContext, log: Logger, options: WarmerOptions = {}) {
     this.#ctx = ctx;
     this.#log = log;
+    this.#lease = options.lease ?? new WarmLease({ prefix: "" });
+    this.#onRun = options.onRun;
   }
 
-  /** (Re)starts the timers for a policy's warm entries; the first run is immediate. */
+  /**
+   * (Re)starts the timers for a policy's warm entries: the first run is immediate, the next ones at
+   * the start of each `every`-long slot of the wall clock (the same moments on every replica).
+   */
   schedule(policy: CompiledPolicy): void {
     this.stop();
-    for (const { path, everyMs, host } of policy.warm) {
-      const target = { path, ...(host === undefined ? {} : { host }) };
-      const run = () => void this.warm(this.#ctx.policy(), [target]);
-      const first = setTimeout(run, 0);
-      const timer = setInterval(run, everyMs);
-      first.unref();
-      timer.unref();
-      this.#timers.push(first, timer);
-    }
+    for (const entry of policy.warm) this.#arm(entry, 0);
   }
 
   stop(): void {
     for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers = [];
+    this.#timers.clear();
+  }
+
+  #arm(entry: WarmEntry, inMs: number): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      this.#arm(entry, this.#lease.nextRunInMs(entry));
+      void this.#scheduled(entry);
+    }, inMs);
+    timer.unref();
+    this.#timers.add(timer);
+  }
+
+  /** One scheduled run: warms the entry unless another replica took this slot. */
+  async #scheduled(entry: WarmEntry): Promise<void> {
+    const policy = this.#ctx.policy();
+    const count = (outcome: WarmRunOutcome) => this.#onRun?.(policy.label, entry.path, outcome);
+    if ((await this.#lease.decide(entry)) === "skip") return count("skipped_other_replica");
+    const target = { path: entry.path, ...(entry.host === undefined ? {} : { host: entry.host }) };
+    const [result] = await this.warm(policy, [target]);
+    count(result?.ok ? "warmed" : "failed");
   }
 
   /** Warms the given targets (at most MAX_WARM_PATHS), or every spec.warm entry. */

@@ -175,7 +175,8 @@ function serveResult(
       fwdStatus: result.fwdStatus ?? entry.status,
       reason: result.reason ?? "status",
     };
-  } else if (coalesced) outcome = { kind: "hit", ttl: ttlSeconds(entry, now), coalesced: true };
+  } else if (coalesced || result.peer)
+    outcome = { kind: "hit", ttl: ttlSeconds(entry, now), coalesced: true };
   else outcome = { kind: "miss", fwd: result.fwd, fwdStatus: result.fwdStatus ?? entry.status };
   finish(ctx, req, c, outcome, writeEntry(req, res, entry, outcome, now));
 }

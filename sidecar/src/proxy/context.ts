@@ -3,6 +3,7 @@ import type { CacheOutcome, ForwardReason, NotStoredReason } from "../http-cache
 import type { CacheEntry } from "../http-cache/entry.js";
 import type { LearnedVary } from "../http-cache/learned-vary.js";
 import type { CompiledPolicy } from "../routing/compile-policy.js";
+import type { FillLeases } from "../store/fill-lease.js";
 import type { CacheStore } from "../store/types.js";
 import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
 import type { SidecarMetrics } from "../telemetry/metrics.js";
@@ -21,6 +22,8 @@ export type FillResult =
       readonly fwd: ForwardReason;
       /** The upstream's status when it differs from the entry's: 304 for a revalidated entry. */
       readonly fwdStatus?: number;
+      /** Fetched and stored by another pod that held the key's lease (cross-pod.ts). */
+      readonly peer?: true;
     }
   | { readonly kind: "error"; readonly reason: UpstreamErrorReason }
   /** Not shareable (e.g. Set-Cookie, over maxBodyBytes): each waiter fetches for itself. */
@@ -58,4 +61,6 @@ export interface ProxyContext {
   readonly entries: EntryReader;
   /** The fields each route's responses vary on: fills send them from the start (ADR 0013). */
   readonly learnedVary: LearnedVary;
+  /** Cross-pod fill leases, when the store is Redis (ADR 0019); absent: fills coalesce per pod only. */
+  readonly leases?: FillLeases;
 }

@@ -15,6 +15,7 @@ import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
 import { collectBody } from "./body-collector.js";
 import type { CacheableRequest } from "./cacheable-request.js";
 import type { FillResult, ProxyContext } from "./context.js";
+import { crossPodStep } from "./cross-pod.js";
 import { HIT_FOR_PASS_MS } from "./pass-marks.js";
 import { type UpstreamResponse, upstreamErrorReason } from "./upstream.js";
 
@@ -55,6 +56,8 @@ export interface FillOptions {
   readonly stale?: CacheEntry;
   /** Fields a stored response of this key varies on: the fill sends the request's values of them. */
   readonly varied?: readonly string[];
+  /** A forced refresh (warming): a fresh stored entry is no reason not to ask the upstream. */
+  readonly refresh?: boolean;
 }
 
 export async function fill(
@@ -66,20 +69,29 @@ export async function fill(
   const coalesce = options.coalesce ?? true;
   const flight = coalesce ? ctx.coalescer.lead(c.key, c.tags) : ctx.coalescer.solo(c.key, c.tags);
   let settled = false;
+  let release: (() => Promise<void>) | undefined;
+  // The lease (cross-pod.ts) is released after the flight ends: once the entry is stored.
+  const done = () => {
+    flight.end();
+    void release?.();
+  };
   const finish = (outcome: FillOutcome, storing?: Promise<void>): FillOutcome => {
     settled = true;
     flight.resolve(outcome.result);
-    if (storing) storing.finally(() => flight.end());
-    else flight.end();
+    if (storing) storing.finally(done);
+    else done();
     return outcome;
   };
   try {
+    const step = coalesce ? await crossPodStep(ctx, c, fwd, options.refresh === true) : undefined;
+    if (step?.kind === "served") return finish({ result: step.result });
+    release = step?.release;
     return await fillLed(ctx, c, fwd, options, finish);
   } catch (error) {
     // A bug must not strand the waiters: they fetch for themselves, as after an unshareable answer.
     if (!settled) {
       flight.resolve({ kind: "pass" });
-      flight.end();
+      done();
     }
     throw error;
   }

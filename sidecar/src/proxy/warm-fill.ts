@@ -35,7 +35,7 @@ export async function handleFill(
 }
 
 async function fillAndDrop(ctx: ProxyContext, c: Parameters<typeof fill>[1]) {
-  const outcome = await fill(ctx, c, "stale");
+  const outcome = await fill(ctx, c, "stale", { refresh: true });
   outcome.stream?.body.destroy();
   return outcome;
 }

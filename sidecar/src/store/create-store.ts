@@ -1,3 +1,4 @@
+import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "pino";
 import { CircuitBreakerStore, type CircuitState } from "./circuit-breaker.js";
 import { StoreError } from "./errors.js";
@@ -5,6 +6,7 @@ import { InstrumentedStore, type OperationObserver } from "./instrumented-store.
 import { InvalidationGuardStore, type PendingState } from "./invalidation-guard-store.js";
 import { MemoryStore } from "./memory-store.js";
 import type { ReconnectOptions } from "./reconnect.js";
+import type { RedisBackedStore } from "./redis-backed-store.js";
 import { createRedisClusterStore } from "./redis-cluster-store.js";
 import { validateKeyPrefix } from "./redis-layout.js";
 import { createRedisStore } from "./redis-store.js";
@@ -55,23 +57,36 @@ export interface CreateStoreOptions {
  * Throws a `StoreError` (APICACHE_ERR_STORE_URL_INVALID / _OPTIONS_INVALID) on bad input.
  */
 export function createStore(options: CreateStoreOptions): EntryStore {
+  return createStoreParts(options).store;
+}
+
+/** The store, and (with Redis) the Redis client under it and its circuit: what leases use (ADR 0019). */
+export interface StoreParts {
+  readonly store: EntryStore;
+  readonly redis?: { readonly client: Redis | Cluster; readonly circuit: CircuitBreakerStore };
+}
+
+export function createStoreParts(options: CreateStoreOptions): StoreParts {
   validateOptions(options);
   const instrument = (store: EntryStore): EntryStore =>
     options.onOperation === undefined ? store : new InstrumentedStore(store, options.onOperation);
   const now = options.now ?? Date.now;
   const memory = (): MemoryStore => new MemoryStore({ maxBytes: options.memoryMaxBytes, now });
-  if (options.redisUrl === undefined || options.redisUrl === "") return instrument(memory());
+  if (options.redisUrl === undefined || options.redisUrl === "") return { store: instrument(memory()) };
 
   const target = parseRedisUrl(options.redisUrl);
-  const breaker = new CircuitBreakerStore(redisFor(target, options), {
+  const backend = redisFor(target, options);
+  const breaker = new CircuitBreakerStore(backend, {
     ...options.circuit,
     now,
     ...(options.onCircuitStateChange === undefined ? {} : { onStateChange: options.onCircuitStateChange }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   const l2 = guard(instrument(breaker), options, now);
-  if (options.maxEntryAgeMs === 0 || options.memoryMaxBytes === 0) return l2;
-  return instrument(new TieredStore({ l1: memory(), l2, maxEntryAgeMs: options.maxEntryAgeMs, now }));
+  const redis = { client: backend.client, circuit: breaker };
+  if (options.maxEntryAgeMs === 0 || options.memoryMaxBytes === 0) return { store: l2, redis };
+  const tiered = new TieredStore({ l1: memory(), l2, maxEntryAgeMs: options.maxEntryAgeMs, now });
+  return { store: instrument(tiered), redis };
 }
 
 function guard(l2: EntryStore, options: CreateStoreOptions, now: () => number): EntryStore {
@@ -85,7 +100,7 @@ function guard(l2: EntryStore, options: CreateStoreOptions, now: () => number): 
   });
 }
 
-function redisFor(target: RedisTarget, options: CreateStoreOptions): EntryStore {
+function redisFor(target: RedisTarget, options: CreateStoreOptions): RedisBackedStore {
   const common = {
     keyPrefix: options.keyPrefix,
     commandTimeoutMs: options.commandTimeoutMs,

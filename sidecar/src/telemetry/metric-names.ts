@@ -69,6 +69,28 @@ export type InvalidationSource = (typeof INVALIDATION_SOURCES)[number];
 export const INVALIDATION_RULE_TARGET_URI = "target-uri";
 export const INVALIDATION_RULE_ADMIN = "admin";
 
+/**
+ * The `outcome` label of fill_leases_total (cross-pod coalescing, ADR 0019): what a miss did about
+ * the key's lease in Redis.
+ */
+export const FILL_LEASE_OUTCOMES = [
+  /** Took the lease: this pod asked the upstream. */
+  "taken",
+  /** Waited for another pod's fill, was woken by its release and served the entry it stored. */
+  "woken",
+  /** Woken, but no fresh entry was stored (an uncacheable answer, an error): fetched itself. */
+  "not_stored",
+  /** Waited the whole lease (the holder died or was slow): fetched itself. */
+  "timed_out",
+  /** Redis could not be asked (circuit open, timeout, notifications down): filled locally. */
+  "unavailable",
+] as const;
+export type FillLeaseOutcome = (typeof FILL_LEASE_OUTCOMES)[number];
+
+/** The `outcome` label of warm_runs_total: what one replica did with one scheduled warm entry. */
+export const WARM_RUN_OUTCOMES = ["warmed", "skipped_other_replica", "failed"] as const;
+export type WarmRunOutcome = (typeof WARM_RUN_OUTCOMES)[number];
+
 export const CONFIG_RELOAD_RESULTS = ["success", "failure"] as const;
 
 /** The `route` label for requests no route matched. */
@@ -178,6 +200,18 @@ export const SIDECAR_METRICS = {
     "counter",
     ["policy", "route"],
     "Requests that waited for another request's upstream fetch of the same key instead of sending their own.",
+  ),
+  fillLeases: metric(
+    "fill_leases_total",
+    "counter",
+    ["policy", "route", "outcome"],
+    "Misses coalesced across pods through a lease in Redis, by outcome: taken, woken, not_stored, timed_out, unavailable.",
+  ),
+  warmRuns: metric(
+    "warm_runs_total",
+    "counter",
+    ["policy", "entry", "outcome"],
+    "Scheduled warm runs per spec.warm entry (its path), by outcome: warmed (by this replica), skipped_other_replica (another replica took this interval), failed.",
   ),
   configInfo: metric(
     "config_info",

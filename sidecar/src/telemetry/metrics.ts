@@ -21,6 +21,8 @@ export interface SidecarMetrics {
   readonly l1Bytes: Gauge<string>;
   readonly l1Entries: Gauge<string>;
   readonly coalesced: Counter<string>;
+  readonly fillLeases: Counter<string>;
+  readonly warmRuns: Counter<string>;
   readonly configInfo: Gauge<string>;
   readonly configReloads: Counter<string>;
   readonly adminRejected: Counter<string>;
@@ -56,6 +58,8 @@ export function createMetrics(options: { collectDefault?: boolean } = {}): Sidec
     l1Bytes: build(m.l1Bytes) as Gauge<string>,
     l1Entries: build(m.l1Entries) as Gauge<string>,
     coalesced: build(m.coalesced) as Counter<string>,
+    fillLeases: build(m.fillLeases) as Counter<string>,
+    warmRuns: build(m.warmRuns) as Counter<string>,
     configInfo: build(m.configInfo) as Gauge<string>,
     configReloads: build(m.configReloads) as Counter<string>,
     adminRejected: build(m.adminRejected) as Counter<string>,

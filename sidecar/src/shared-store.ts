@@ -1,0 +1,83 @@
+import type { Logger } from "pino";
+import { WarmLease } from "./admin/warm-lease.js";
+import { Warmer } from "./admin/warmer.js";
+import type { StartSidecarOptions } from "./index.js";
+import type { ProxyContext } from "./proxy/context.js";
+import type { CompiledPolicy } from "./routing/compile-policy.js";
+import { createStoreParts, type StoreParts } from "./store/create-store.js";
+import { type Coordination, createRedisCoordination } from "./store/fill-lease.js";
+import type { CacheStore } from "./store/types.js";
+import { pendingInvalidationsObserver, type SidecarMetrics, storeObserver } from "./telemetry/metrics.js";
+
+/**
+ * The store the policy and the Redis URL describe and, with Redis, the coordination the replicas
+ * sharing it use (fill leases and warm leases, ADR 0019). A store passed in (`options.store`) is
+ * used as it is, without coordination.
+ */
+export function buildSharedStore(
+  policy: CompiledPolicy,
+  options: StartSidecarOptions,
+  metrics: SidecarMetrics,
+  log: Logger,
+  now: () => number,
+): { readonly store: CacheStore; readonly coordination: Coordination | undefined } {
+  if (options.store) return { store: options.store, coordination: undefined };
+  const parts = buildStore(policy, options, metrics, log, now);
+  return { store: parts.store, coordination: coordinate(parts, policy, log) };
+}
+
+/** The warmer, warming each entry once per interval across the replicas when they share Redis. */
+export function createWarmer(
+  ctx: ProxyContext,
+  coordination: Coordination | undefined,
+  prefix: string,
+): Warmer {
+  return new Warmer(ctx, ctx.log, {
+    lease: new WarmLease({ claims: coordination, prefix }),
+    onRun: (label, entry, outcome) => ctx.metrics.warmRuns.labels(label, entry, outcome).inc(),
+  });
+}
+
+function buildStore(
+  policy: CompiledPolicy,
+  options: StartSidecarOptions,
+  metrics: SidecarMetrics,
+  log: Logger,
+  now: () => number,
+): StoreParts {
+  const reportPending = pendingInvalidationsObserver(metrics);
+  const parts = createStoreParts({
+    ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+    keyPrefix: policy.store.keyPrefix,
+    commandTimeoutMs: policy.store.commandTimeoutMs,
+    memoryMaxBytes: policy.store.memoryMaxBytes,
+    maxEntryAgeMs: policy.store.maxEntryAgeMs,
+    onOperation: storeObserver(metrics),
+    onCircuitStateChange: (state, name) =>
+      metrics.storeCircuitOpen.labels(name).set(state === "closed" ? 0 : 1),
+    pendingInvalidations: { onChange: reportPending },
+    logger: log,
+    now,
+  });
+  // The queue reports on change only: start its series at 0 (a Redis-backed store has a queue).
+  const pending = parts.store.stats().pendingInvalidations;
+  if (pending !== undefined) reportPending(pending);
+  return parts;
+}
+
+/** With Redis: leases shared by the replicas (cross-pod coalescing and warming once, ADR 0019). */
+function coordinate(
+  parts: { readonly redis?: StoreParts["redis"] },
+  policy: CompiledPolicy,
+  log: Logger,
+): Coordination | undefined {
+  const redis = parts.redis;
+  if (redis === undefined) return undefined;
+  return createRedisCoordination({
+    client: redis.client,
+    prefix: policy.store.keyPrefix,
+    commandTimeoutMs: policy.store.commandTimeoutMs,
+    available: () => !redis.circuit.isOpen,
+    log,
+  });
+}

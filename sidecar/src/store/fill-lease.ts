@@ -1,0 +1,193 @@
+import { randomBytes } from "node:crypto";
+import type { Cluster, Redis } from "ioredis";
+import type { Logger } from "pino";
+import { withDeadline } from "./deadline.js";
+import { fillChannel, fillLeaseKey, leaseDecision, RELEASE_LUA } from "./lease-layout.js";
+
+/**
+ * Cross-pod leases over the Redis the store uses (ADR 0019; layout in lease-layout.ts). Never blocks
+ * on Redis: a lease that cannot be asked for in one command deadline, a circuit that is open, or a
+ * notification channel that is not subscribed makes the attempt "unavailable" (the caller fills
+ * locally, as before leases existed), and a wait never outlasts the lease it waits on.
+ */
+export type LeaseAttempt =
+  /** This pod fetches; `release` once stored (or once it knows nothing will be). */
+  | { readonly kind: "taken"; release(): Promise<void> }
+  /** Another pod fetches: `settled` resolves when it released the lease, or when the wait ran out. */
+  | { readonly kind: "held"; readonly settled: Promise<"woken" | "timed_out"> }
+  | { readonly kind: "unavailable" };
+
+export interface FillLeases {
+  /**
+   * Sends `SET NX` for the key's lease before it returns (a store read the caller issues right after
+   * reaches Redis after it, on the same connection: the lease shares the entry's slot).
+   */
+  attempt(key: string, leaseMs: number): Promise<LeaseAttempt>;
+}
+
+/** Coordination between the replicas sharing a Redis: fill leases and one-off claims (warming). */
+export interface Coordination {
+  readonly fills: FillLeases;
+  /** `SET key NX PX ttlMs`: "claimed" by this pod, "taken" by another, or "unavailable". */
+  claim(key: string, ttlMs: number): Promise<"claimed" | "taken" | "unavailable">;
+  close(): Promise<void>;
+}
+
+export interface RedisCoordinationOptions {
+  readonly client: Redis | Cluster;
+  readonly prefix: string;
+  readonly commandTimeoutMs: number;
+  /** False while the store's circuit is open: then nothing is asked of Redis. */
+  readonly available: () => boolean;
+  readonly log?: Logger;
+}
+
+const RELEASE_COMMAND = "apicacheLeaseRelease";
+interface ReleaseCommand {
+  apicacheLeaseRelease(key: string, token: string, channel: string, message: string): Promise<number>;
+}
+
+/** 72 random bits per process and a counter: a token no other holder ever had. */
+const NONCE = randomBytes(9).toString("base64url");
+let counter = 0;
+
+class Waiters {
+  readonly #byKey = new Map<string, Set<() => void>>();
+
+  /** Registered before the lease is asked for, so a release published meanwhile is not missed. */
+  register(key: string): { cancel(): void; until(ms: number): Promise<"woken" | "timed_out"> } {
+    let woken = false;
+    let done: ((how: "woken" | "timed_out") => void) | undefined;
+    const wake = () => {
+      woken = true;
+      done?.("woken");
+    };
+    const set = this.#byKey.get(key) ?? new Set();
+    this.#byKey.set(key, set);
+    set.add(wake);
+    const cancel = () => {
+      const current = this.#byKey.get(key);
+      if (current?.delete(wake) && current.size === 0) this.#byKey.delete(key);
+    };
+    const until = (ms: number) =>
+      new Promise<"woken" | "timed_out">((resolve) => {
+        if (woken || ms <= 0) return resolve(woken ? "woken" : "timed_out");
+        const timer = setTimeout(() => resolve("timed_out"), ms);
+        done = (how) => {
+          clearTimeout(timer);
+          resolve(how);
+        };
+      }).finally(cancel);
+    return { cancel, until };
+  }
+
+  wake(key: string): void {
+    for (const wake of this.#byKey.get(key) ?? []) wake();
+  }
+
+  wakeAll(): void {
+    for (const set of this.#byKey.values()) for (const wake of set) wake();
+  }
+}
+
+/**
+ * A lease command's deadline: a few store command timeouts (a lease precedes an upstream request
+ * anyway, and a busy process answers late), at least LEASE_DEADLINE_FLOOR_MS.
+ */
+export const LEASE_DEADLINE_FLOOR_MS = 250;
+export function leaseDeadlineMs(commandTimeoutMs: number): number {
+  return Math.max(LEASE_DEADLINE_FLOOR_MS, commandTimeoutMs * 4);
+}
+
+/** How long a claim (warming, off the request path) waits for the first connection. */
+const FIRST_CONNECTION_WAIT_MS = 5_000;
+
+export function createRedisCoordination(options: RedisCoordinationOptions): Coordination {
+  const { client, prefix, log } = options;
+  const timeoutMs = leaseDeadlineMs(options.commandTimeoutMs);
+  const connected =
+    client.status === "ready"
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => client.once("ready", resolve));
+  const channel = fillChannel(prefix);
+  const waiters = new Waiters();
+  client.defineCommand(RELEASE_COMMAND, { numberOfKeys: 1, lua: RELEASE_LUA });
+  // A subscribed connection runs nothing else: its own client (for a Cluster, a copy of the Cluster
+  // client; plain PUBLISH reaches the subscribers of every node).
+  const subscriber: Redis | Cluster = (client as { duplicate(): Redis | Cluster }).duplicate();
+  let subscribed = false;
+  let closed = false;
+  const subscribe = () => {
+    subscriber.subscribe(channel).then(
+      () => {
+        subscribed = !closed;
+      },
+      (error: unknown) => log?.debug({ err: error, channel }, "fill notifications: subscribe failed"),
+    );
+  };
+  const lost = () => {
+    if (subscribed)
+      log?.warn({ channel }, "fill notifications lost; misses fill locally until they are back");
+    subscribed = false;
+    waiters.wakeAll();
+  };
+  subscriber.on("ready", subscribe);
+  subscriber.on("close", lost);
+  subscriber.on("error", () => undefined);
+  subscriber.on("message", (_channel: string, message: string) => waiters.wake(message));
+  const deadline = <T>(work: Promise<T>) =>
+    withDeadline(work, timeoutMs, () => new Error(`lease command timed out after ${timeoutMs} ms`));
+
+  const fills: FillLeases = {
+    async attempt(key, leaseMs) {
+      if (!subscribed || !options.available()) return { kind: "unavailable" };
+      const lease = fillLeaseKey(prefix, key);
+      const waiter = waiters.register(key);
+      const token = `${NONCE}.${(++counter).toString(36)}`;
+      let reply: [string | null, number];
+      try {
+        reply = await deadline(
+          Promise.all([client.set(lease, token, "PX", leaseMs, "NX"), client.pttl(lease)]),
+        );
+      } catch (error) {
+        waiter.cancel();
+        log?.debug({ err: error, key }, "fill lease unavailable; filling locally");
+        return { kind: "unavailable" };
+      }
+      // The holder's release reaches this pod within a store command's time of the lease's end.
+      const decision = leaseDecision(reply[0], reply[1], leaseMs, options.commandTimeoutMs);
+      if (decision.kind === "wait") return { kind: "held", settled: waiter.until(decision.waitMs) };
+      waiter.cancel();
+      const release = async () => {
+        try {
+          await deadline(
+            (client as unknown as ReleaseCommand).apicacheLeaseRelease(lease, token, channel, key),
+          );
+        } catch (error) {
+          log?.debug({ err: error, key }, "fill lease release failed; it expires by itself");
+        }
+      };
+      return { kind: "taken", release };
+    },
+  };
+
+  return {
+    fills,
+    async claim(key, ttlMs) {
+      if (!options.available()) return "unavailable";
+      try {
+        await withDeadline(connected, FIRST_CONNECTION_WAIT_MS, () => new Error("Redis not connected"));
+        const reply = await deadline(client.set(key, NONCE, "PX", Math.max(1, Math.ceil(ttlMs)), "NX"));
+        return reply === "OK" ? "claimed" : "taken";
+      } catch {
+        return "unavailable";
+      }
+    },
+    async close() {
+      closed = true;
+      subscribed = false;
+      waiters.wakeAll();
+      subscriber.disconnect();
+    },
+  };
+}

@@ -1,0 +1,171 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { startRedis, startRedisCluster } from "@apicache/testkit/redis";
+import { waitFor } from "@apicache/testkit/wait";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fillLeaseMs } from "../src/store/lease-layout.js";
+import { type Answer, send } from "./support/harness.js";
+import { type Replica, type Replicas, startReplicas } from "./support/replicas.js";
+import { startUpstream, type TestUpstream } from "./support/upstream-app.js";
+
+/**
+ * Issue #14, acceptance items 2, 4 and 5 (ADR 0019): three sidecar processes sharing one store
+ * coalesce a cold key's misses into one upstream request, survive the death of the pod fetching it,
+ * and warm each spec.warm entry once per interval between them. One table row per topology (a
+ * Sentinel row can join it).
+ */
+interface Topology {
+  readonly name: string;
+  start(): Promise<{ readonly url: string; stop(): Promise<void> }>;
+}
+
+const TOPOLOGIES: readonly Topology[] = [
+  { name: "one Redis", start: startRedis },
+  { name: "a 3-node Redis Cluster", start: startRedisCluster },
+];
+
+/** Clients reach every replica through one Service name: the Host (part of the key) is the same. */
+const HOST = { host: "api.test.svc" };
+const UPSTREAM_TIMEOUT_MS = 1_000;
+const SLOW_MS = 300;
+const WARM_EVERY_MS = 10_000;
+const WARM_PATHS = ["/warm/a", "/warm/b"];
+
+/** The value of a counter in a replica's /metrics, summed over the series matching the labels. */
+async function counter(replica: Replica, name: string, labels: Record<string, string>): Promise<number> {
+  const text = (await send(replica.admin, "/metrics")).body;
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`)) continue;
+    if (Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) {
+      sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+  }
+  return sum;
+}
+
+describe.each(TOPOLOGIES)("three replicas on $name", (topology) => {
+  let store: { readonly url: string; stop(): Promise<void> };
+  let upstream: TestUpstream;
+  let replicas: Replicas;
+  /** When each upstream GET arrived, by path. */
+  const arrivals = new Map<string, number[]>();
+  /** Requests the upstream holds and never answers (their pod is killed). */
+  const held: ServerResponse[] = [];
+  const answer = (res: ServerResponse, path: string) => {
+    res.writeHead(200, { "content-type": "application/json", "cache-control": "max-age=300" });
+    res.end(JSON.stringify({ path, at: Date.now() }));
+  };
+  const arrived = (path: string) => arrivals.get(path)?.length ?? 0;
+
+  beforeAll(async () => {
+    store = await topology.start();
+    upstream = await startUpstream((req: IncomingMessage, res: ServerResponse) => {
+      const path = (req.url ?? "").split("?")[0] as string;
+      arrivals.set(path, [...(arrivals.get(path) ?? []), Date.now()]);
+      if (path === "/items/held" && arrived(path) === 1) return void held.push(res);
+      setTimeout(() => answer(res, path), path.startsWith("/warm/") ? 0 : SLOW_MS);
+    });
+    replicas = await startReplicas({
+      count: 3,
+      upstream: upstream.url,
+      redisUrl: store.url,
+      spec: {
+        upstream: { port: 8080, timeout: `${UPSTREAM_TIMEOUT_MS}ms` },
+        // 2 cores shared by 3 sidecars, Redis, the upstream and 300 clients: a 50 ms command timeout
+        // would open the circuit (fail open, no leases) on scheduling delays alone.
+        store: { redis: { urlSecretRef: { name: "r", key: "url" }, commandTimeout: "250ms" } },
+        routes: [
+          { name: "items", path: "/items/:id", ttl: "5m" },
+          { name: "warm", path: "/warm/:id", ttl: "5m" },
+        ],
+        warm: WARM_PATHS.map((path) => ({ path, every: `${WARM_EVERY_MS / 1000}s`, host: HOST.host })),
+      },
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const res of held) res.destroy();
+    await replicas?.stop();
+    await upstream?.close();
+    await store?.stop();
+  });
+
+  it("sends one upstream request for 300 concurrent misses of a cold key spread over the three", async () => {
+    const path = "/items/cold";
+    const answers = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => {
+        const replica = replicas.replicas[i % 3] as Replica;
+        return send(replica.proxy, path, { headers: HOST });
+      }),
+    );
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+    expect(new Set(answers.map((a) => a.body)).size).toBe(1);
+    expect(arrived(path)).toBe(1);
+    const woken = await Promise.all(
+      replicas.replicas.map((r) =>
+        counter(r, "apicache_fill_leases_total", { route: "items", outcome: "woken" }),
+      ),
+    );
+    // Two of the three pods waited for the third one's fill and were woken by its release.
+    expect(woken.filter((count) => count > 0)).toHaveLength(2);
+  });
+
+  it("answers within the lease time plus one upstream call when the lease holder dies mid-miss", async () => {
+    const path = "/items/held";
+    const leaseMs = fillLeaseMs(UPSTREAM_TIMEOUT_MS);
+    const taken = () =>
+      Promise.all(
+        replicas.replicas.map((r) =>
+          counter(r, "apicache_fill_leases_total", { route: "items", outcome: "taken" }),
+        ),
+      );
+    const before = await taken();
+    const pending = replicas.replicas.map((replica) =>
+      send(replica.proxy, path, { headers: HOST }).then(
+        (a) => ({ replica: replica.index, answer: a as Answer | undefined, at: Date.now() }),
+        () => ({ replica: replica.index, answer: undefined, at: Date.now() }),
+      ),
+    );
+    await waitFor("the first fill to reach the upstream", () => arrived(path) === 1);
+    const firstAt = arrivals.get(path)?.[0] as number;
+    // The pod whose request reached the upstream took the lease before it asked: its count moved.
+    const holder = await waitFor("the lease holder", async () => {
+      const now = await taken();
+      return replicas.replicas[now.findIndex((count, index) => count > (before[index] ?? 0))];
+    });
+    try {
+      await holder.process.kill();
+      const others = (await Promise.all(pending)).filter((p) => p.replica !== holder.index);
+      for (const other of others) {
+        expect(other.answer?.status).toBe(200);
+        expect(other.at - firstAt).toBeLessThan(leaseMs + SLOW_MS + 1_000);
+      }
+      expect(arrived(path)).toBeGreaterThan(1);
+    } finally {
+      await replicas.restart(holder.index);
+    }
+  });
+
+  it("fetches each warm entry once per interval across the three", async () => {
+    const slotsOf = (path: string) => (arrivals.get(path) ?? []).map((at) => Math.floor(at / WARM_EVERY_MS));
+    // Three interval slots with a warm run each (the first began at start-up).
+    await waitFor(
+      "three warm intervals",
+      () => WARM_PATHS.every((path) => new Set(slotsOf(path)).size >= 3),
+      { timeoutMs: 4 * WARM_EVERY_MS, intervalMs: 200 },
+    );
+    for (const path of WARM_PATHS) {
+      const perSlot = new Map<number, number>();
+      for (const slot of slotsOf(path)) perSlot.set(slot, (perSlot.get(slot) ?? 0) + 1);
+      expect([...perSlot.values()], `upstream GETs of ${path} per interval`).toEqual(
+        [...perSlot.values()].map(() => 1),
+      );
+    }
+    const skipped = await Promise.all(
+      replicas.replicas.map((r) =>
+        counter(r, "apicache_warm_runs_total", { outcome: "skipped_other_replica" }),
+      ),
+    );
+    expect(skipped.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+  }, 60_000);
+});
