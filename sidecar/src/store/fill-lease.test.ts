@@ -1,0 +1,143 @@
+import { EventEmitter } from "node:events";
+import type { Redis } from "ioredis";
+import { describe, expect, it } from "vitest";
+import { type Coordination, createRedisCoordination } from "./fill-lease.js";
+
+/** Just enough of a Redis (a map, PX, NX, pub/sub) for the coordination's decisions: fakes, not Redis. */
+class FakeServer {
+  readonly keys = new Map<string, { value: string; expiresAt: number }>();
+  readonly subscribers = new Set<FakeClient>();
+
+  live(key: string) {
+    const entry = this.keys.get(key);
+    if (entry && entry.expiresAt <= Date.now()) this.keys.delete(key);
+    return this.keys.get(key);
+  }
+}
+
+class FakeClient extends EventEmitter {
+  status = "ready";
+  constructor(readonly server: FakeServer) {
+    super();
+  }
+  defineCommand() {}
+  duplicate() {
+    return new FakeClient(this.server);
+  }
+  async subscribe() {
+    this.server.subscribers.add(this);
+    return 1;
+  }
+  async set(key: string, value: string, _px: "PX", ms: number, _nx: "NX") {
+    if (this.server.live(key)) return null;
+    this.server.keys.set(key, { value, expiresAt: Date.now() + ms });
+    return "OK";
+  }
+  async pttl(key: string) {
+    const entry = this.server.live(key);
+    return entry ? entry.expiresAt - Date.now() : -2;
+  }
+  async apicacheLeaseRelease(key: string, token: string, channel: string, message: string) {
+    if (this.server.live(key)?.value !== token) return 0;
+    this.server.keys.delete(key);
+    for (const subscriber of this.server.subscribers) subscriber.emit("message", channel, message);
+    return 1;
+  }
+  disconnect() {}
+}
+
+function pod(server: FakeServer, available = () => true) {
+  const client = new FakeClient(server);
+  const duplicate = client.duplicate.bind(client);
+  let subscriber: FakeClient | undefined;
+  client.duplicate = () => {
+    subscriber = duplicate();
+    return subscriber;
+  };
+  const coordination = createRedisCoordination({
+    client: client as unknown as Redis,
+    prefix: "p",
+    commandTimeoutMs: 10,
+    available,
+  });
+  const subscribe = async () => {
+    subscriber?.emit("ready");
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  return { coordination, subscribe, subscriber: () => subscriber as FakeClient };
+}
+
+async function ready(server: FakeServer, available?: () => boolean) {
+  const p = pod(server, available);
+  await p.subscribe();
+  return p;
+}
+
+describe("fill leases", () => {
+  it("are not asked for until this pod hears releases", async () => {
+    const { coordination, subscribe } = pod(new FakeServer());
+    expect((await coordination.fills.attempt("k", 1_000)).kind).toBe("unavailable");
+    await subscribe();
+    expect((await coordination.fills.attempt("k", 1_000)).kind).toBe("taken");
+  });
+
+  it("are not asked for while the store's circuit is open", async () => {
+    const { coordination } = await ready(new FakeServer(), () => false);
+    expect((await coordination.fills.attempt("k", 1_000)).kind).toBe("unavailable");
+  });
+
+  describe("when another pod holds the key's lease", () => {
+    it("wakes the waiter when the holder releases it, and frees the key", async () => {
+      const server = new FakeServer();
+      const [a, b] = [await ready(server), await ready(server)];
+      const taken = await a.coordination.fills.attempt("k", 60_000);
+      const held = await b.coordination.fills.attempt("k", 60_000);
+      if (taken.kind !== "taken" || held.kind !== "held") throw new Error(`${taken.kind} ${held.kind}`);
+      await taken.release();
+      expect(await held.settled).toBe("woken");
+      expect((await b.coordination.fills.attempt("k", 60_000)).kind).toBe("taken");
+    });
+
+    it("stops waiting when the lease ends without a release (a dead holder)", async () => {
+      const server = new FakeServer();
+      const [a, b] = [await ready(server), await ready(server)];
+      expect((await a.coordination.fills.attempt("k", 30)).kind).toBe("taken");
+      const held = await b.coordination.fills.attempt("k", 30);
+      const started = performance.now();
+      expect(held.kind === "held" && (await held.settled)).toBe("timed_out");
+      // What was left of the lease (≤ 30 ms) plus the margin (the command timeout, 10 ms).
+      expect(performance.now() - started).toBeLessThan(1_000);
+    });
+
+    it("is not woken by another key's release", async () => {
+      const server = new FakeServer();
+      const [a, b] = [await ready(server), await ready(server)];
+      const other = await a.coordination.fills.attempt("other", 60_000);
+      await a.coordination.fills.attempt("k", 40);
+      const held = await b.coordination.fills.attempt("k", 40);
+      if (other.kind === "taken") await other.release();
+      expect(held.kind === "held" && (await held.settled)).toBe("timed_out");
+    });
+
+    it("wakes every waiter when the notifications are lost (they read the store and fetch)", async () => {
+      const server = new FakeServer();
+      const [a, b] = [await ready(server), await ready(server)];
+      await a.coordination.fills.attempt("k", 60_000);
+      const held = await b.coordination.fills.attempt("k", 60_000);
+      b.subscriber().emit("close");
+      expect(held.kind === "held" && (await held.settled)).toBe("woken");
+      expect((await b.coordination.fills.attempt("k", 60_000)).kind).toBe("unavailable");
+    });
+  });
+});
+
+describe("claims (warming)", () => {
+  it("go to the first pod to ask, for their time", async () => {
+    const server = new FakeServer();
+    const a: Coordination = (await ready(server)).coordination;
+    const b: Coordination = (await ready(server)).coordination;
+    expect(await a.claim("w", 60_000)).toBe("claimed");
+    expect(await b.claim("w", 60_000)).toBe("taken");
+    expect(await b.claim("w2", 60_000)).toBe("claimed");
+  });
+});
