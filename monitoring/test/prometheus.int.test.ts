@@ -36,6 +36,8 @@ spec:
       path: /flaky
       ttl: 1s
       staleWhileRevalidate: 0s
+  warm:
+    - { path: /items/warm, every: 10s }
   invalidate:
     - name: item-written
       path: /items/:id
@@ -98,7 +100,6 @@ describe("a real Prometheus scraping a sidecar with the generated rules", () => 
       policy: POLICY,
       upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
       redisUrl: redis.url,
-      warm: false,
       adminToken: "prometheus-test-token",
       logger: createLogger("silent"),
     });
