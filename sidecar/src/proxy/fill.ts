@@ -83,10 +83,13 @@ export async function fill(
     return outcome;
   };
   try {
-    const step = coalesce ? await crossPodStep(ctx, c, fwd, options.refresh === true) : undefined;
+    const stepping = coalesce ? crossPodStep(ctx, c, fwd, options.refresh === true) : undefined;
+    // In the lease's round trip. Taken before a wait, it is only older: it refuses more, never less.
+    const fencing = takeFence(ctx, c);
+    const step = await stepping;
     if (step?.kind === "served") return finish({ result: step.result });
     release = step?.release;
-    return await fillLed(ctx, c, fwd, options, finish);
+    return await fillLed(ctx, c, fwd, { ...options, fencing }, finish);
   } catch (error) {
     // A bug must not strand the waiters: they fetch for themselves, as after an unshareable answer.
     if (!settled) {
@@ -101,11 +104,11 @@ async function fillLed(
   ctx: ProxyContext,
   c: CacheableRequest,
   fwd: ForwardReason,
-  options: FillOptions,
+  options: FillOptions & { readonly fencing: Promise<Fence> },
   finish: (outcome: FillOutcome, storing?: Promise<void>) => FillOutcome,
 ): Promise<FillOutcome> {
   const seq = ctx.invalidator.seq;
-  const fence = await takeFence(ctx, c);
+  const fence = await options.fencing;
   const upstreamStarted = performance.now();
   const observe = (error?: Parameters<ProxyContext["observer"]["upstream"]>[3]) =>
     ctx.observer.upstream(c.policy.label, c.route.name, (performance.now() - upstreamStarted) / 1000, error);
