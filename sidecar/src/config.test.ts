@@ -61,7 +61,7 @@ describe("parseConfig", () => {
         ...required,
         "--listen=[::1]:9000",
         "--redis",
-        "redis+cluster://a:1,b:2",
+        "redis+sentinel://a:1,b:2/mymaster",
         "--admin",
         "0.0.0.0:9901",
         "--admin-token-file",
@@ -79,7 +79,7 @@ describe("parseConfig", () => {
       ok: true,
       config: {
         listen: { host: "::1", port: 9000 },
-        redisUrl: "redis+cluster://a:1,b:2",
+        redisUrl: "redis+sentinel://a:1,b:2/mymaster",
         admin: { host: "0.0.0.0", port: 9901 },
         adminTokenFile: "/t",
         policyConfigMap: { namespace: "shop", name: "apicache-booking" },
@@ -126,13 +126,31 @@ describe("parseConfig", () => {
     });
   });
 
+  it.each([
+    "redis://r:6379/1",
+    "rediss://r",
+    "redis+cluster://a:1,b:2",
+    "rediss+cluster://a:1",
+    "redis+sentinel://a:1,b:2/mymaster",
+    "rediss+sentinel://a:1/mymaster",
+  ])("accepts --redis %s", (redisUrl) => {
+    expect(parseConfig([...required, "--redis", redisUrl], {})).toMatchObject({
+      ok: true,
+      config: { redisUrl },
+    });
+  });
+
+  it.each(["http://x", "redis://", "redis+sentinel://"])("refuses --redis %s", (redisUrl) => {
+    expect(parseConfig([...required, "--redis", redisUrl], {})).toMatchObject({ ok: false });
+  });
+
   it("lists every problem at once", () => {
     const result = parseConfig(["--listen", "nope", "--log-level", "loud", "--redis", "http://x"], {});
     expect(result.ok).toBe(false);
     expect(result.ok ? [] : result.problems).toEqual([
       "--policy FILE (or --policy-configmap NS/NAME) is required",
       "--upstream URL is required, e.g. --upstream http://127.0.0.1:8080",
-      "--redis must start with redis://, rediss:// or redis+cluster://",
+      "--redis must start with redis://, rediss://, redis+cluster://, rediss+cluster://, redis+sentinel://, rediss+sentinel://",
       'log-level must be one of fatal, error, warn, info, debug, trace, silent (got "loud")'.replace(
         /^/,
         "--",

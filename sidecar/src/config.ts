@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { parseDuration } from "@apicache/crds";
+import { REDIS_URL_SCHEMES } from "./store/redis-url.js";
 import { LOG_LEVELS, type LogLevel } from "./telemetry/logger.js";
 
 /**
@@ -50,7 +51,8 @@ Options (each also as an environment variable):
                                    (YAML or JSON); reloaded on change
   --upstream URL                   the application, e.g. http://127.0.0.1:8080                APICACHE_UPSTREAM
   --listen HOST:PORT               proxy listener (default 0.0.0.0:8080)                      APICACHE_LISTEN
-  --redis URL                      redis://, rediss:// or redis+cluster://h:p,h:p (default: in-memory only)
+  --redis URL                      redis://h:p, rediss://, redis+cluster://h:p,h:p or
+                                   redis+sentinel://h:p,h:p/primary-name (default: in-memory only)
                                                                                               APICACHE_REDIS_URL
   --admin HOST:PORT                admin listener (default 127.0.0.1:9901)                    APICACHE_ADMIN
   --admin-token-file FILE          bearer token for /invalidate, /warm and /stats; re-read    APICACHE_ADMIN_TOKEN_FILE
@@ -163,8 +165,10 @@ function build(
     );
   }
   const redisUrl = get("redis");
-  if (redisUrl && !/^(redis|rediss|redis\+cluster):\/\/.+/.test(redisUrl)) {
-    problems.push("--redis must start with redis://, rediss:// or redis+cluster://");
+  const knownScheme = (url: string) =>
+    REDIS_URL_SCHEMES.some((scheme) => url.startsWith(`${scheme}://`) && url.length > `${scheme}://`.length);
+  if (redisUrl && !knownScheme(redisUrl)) {
+    problems.push(`--redis must start with ${REDIS_URL_SCHEMES.map((scheme) => `${scheme}://`).join(", ")}`);
   }
   const logLevel = get("log-level") ?? "info";
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {

@@ -9,13 +9,14 @@ import type { ReconnectOptions } from "./reconnect.js";
 import type { RedisBackedStore } from "./redis-backed-store.js";
 import { createRedisClusterStore } from "./redis-cluster-store.js";
 import { validateKeyPrefix } from "./redis-layout.js";
+import { createRedisSentinelStore } from "./redis-sentinel-store.js";
 import { createRedisStore } from "./redis-store.js";
 import { parseRedisUrl, type RedisTarget } from "./redis-url.js";
 import { TieredStore } from "./tiered-store.js";
 import type { EntryStore } from "./types.js";
 
 export interface CreateStoreOptions {
-  /** `redis://…`, `rediss://…` or `redis+cluster://h1:p1,h2:p2,…`; absent: in-memory store only. */
+  /** `redis://…`, `rediss://…`, `redis+cluster://h1:p1,h2:p2,…` or `redis+sentinel://s1:p1,s2:p2/name`; absent: in-memory store only. */
   readonly redisUrl?: string;
   /** Prefix of every Redis key (spec.store.redis.keyPrefix, default `<namespace>/<name>`). */
   readonly keyPrefix: string;
@@ -50,10 +51,11 @@ export interface CreateStoreOptions {
  * - no URL: memory (LRU by bytes);
  * - `redis://`/`rediss://`: tiered(memory, guard(breaker(redis)));
  * - `redis+cluster://`: tiered(memory, guard(breaker(cluster)));
+ * - `redis+sentinel://`: tiered(memory, guard(breaker(sentinel))), the primary the sentinels name;
  * - with `maxEntryAgeMs` 0 or `memoryMaxBytes` 0 the L1 tier is left out: guard(breaker(redis)) alone.
  * The guard queues invalidations Redis did not accept and masks what they concern until applied.
  * With `onOperation`, the outer store reports as itself ("memory" or "tiered") and the Redis tier
- * reports as "redis"/"redis-cluster" (circuit-open rejections included, with reason circuit_open).
+ * reports as "redis"/"redis-cluster"/"redis-sentinel" (circuit-open rejections included, with reason circuit_open).
  * Throws a `StoreError` (APICACHE_ERR_STORE_URL_INVALID / _OPTIONS_INVALID) on bad input.
  */
 export function createStore(options: CreateStoreOptions): EntryStore {
@@ -112,6 +114,16 @@ function redisFor(target: RedisTarget, options: CreateStoreOptions): RedisBacked
     tls: target.tls,
   };
   if (target.kind === "cluster") return createRedisClusterStore({ ...common, nodes: target.nodes });
+  if (target.kind === "sentinel") {
+    return createRedisSentinelStore({
+      ...common,
+      sentinels: target.sentinels,
+      primaryName: target.primaryName,
+      db: target.db,
+      ...(target.sentinelUsername === undefined ? {} : { sentinelUsername: target.sentinelUsername }),
+      ...(target.sentinelPassword === undefined ? {} : { sentinelPassword: target.sentinelPassword }),
+    });
+  }
   return createRedisStore({ ...common, node: target.node, db: target.db });
 }
 

@@ -17,7 +17,15 @@ export {
 export { type MemoryEntry, MemoryStore, type MemoryStoreOptions } from "./memory-store.js";
 export type { RedisBackedStore } from "./redis-backed-store.js";
 export { createRedisClusterStore, type RedisClusterStoreOptions } from "./redis-cluster-store.js";
+export { createRedisSentinelStore, type RedisSentinelStoreOptions } from "./redis-sentinel-store.js";
 export { createRedisStore, type RedisConnectionOptions, type RedisStoreOptions } from "./redis-store.js";
-export { parseRedisUrl, type RedisTarget, redactRedisUrl } from "./redis-url.js";
+export {
+  parseRedisUrl,
+  REDIS_URL_FORMS,
+  REDIS_URL_SCHEMES,
+  type RedisTarget,
+  redactRedisUrl,
+  type SentinelTarget,
+} from "./redis-url.js";
 export { DEFAULT_MAX_ENTRY_AGE_MS, TieredStore, type TieredStoreOptions } from "./tiered-store.js";
 export type { CacheStore, EntryStore, SetOptions, StoredEntry, StoreHealth, StoreStats } from "./types.js";

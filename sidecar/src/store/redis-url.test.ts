@@ -50,6 +50,48 @@ describe("parseRedisUrl", () => {
         ],
       },
     ],
+    [
+      "redis+sentinel://10.0.0.1:26380,10.0.0.2/mymaster",
+      {
+        kind: "sentinel",
+        sentinels: [
+          { host: "10.0.0.1", port: 26380 },
+          { host: "10.0.0.2", port: 26379 },
+        ],
+        primaryName: "mymaster",
+        db: 0,
+        tls: false,
+      },
+    ],
+    [
+      "rediss+sentinel://app:p%40ss@s1:26379,s2:26379/cache-primary/3?sentinelUsername=watch&sentinelPassword=s%26cret",
+      {
+        kind: "sentinel",
+        sentinels: [
+          { host: "s1", port: 26379 },
+          { host: "s2", port: 26379 },
+        ],
+        primaryName: "cache-primary",
+        db: 3,
+        tls: true,
+        username: "app",
+        password: "p@ss",
+        sentinelUsername: "watch",
+        sentinelPassword: "s&cret",
+      },
+    ],
+    [
+      "redis+sentinel://:data@[::1]:26379/mymaster/?sentinelPassword=only",
+      {
+        kind: "sentinel",
+        sentinels: [{ host: "::1", port: 26379 }],
+        primaryName: "mymaster",
+        db: 0,
+        tls: false,
+        password: "data",
+        sentinelPassword: "only",
+      },
+    ],
   ])("parses %s", (url, expected) => {
     expect(parseRedisUrl(url)).toEqual(expected);
   });
@@ -60,10 +102,18 @@ describe("parseRedisUrl", () => {
     ["redis://", "host is missing"],
     ["redis://cache:99999", "out of range"],
     ["redis://cache:6379/x", "not a number"],
-    ["redis://a:1,b:2", "redis+cluster://"],
+    ["redis://a:1,b:2", "redis+cluster:// or redis+sentinel://"],
     ["redis+cluster://", "no host:port"],
     ["redis+cluster://a:1/0", "no databases"],
     ["redis+cluster://a:1,b:x", '"b:x" is not host[:port]'],
+    ["redis+sentinel://", "no sentinel host:port"],
+    ["redis+sentinel://a:26379", "primary name is missing"],
+    ["redis+sentinel://a:26379/", "primary name is missing"],
+    ["redis+sentinel://a:26379/mymaster/x", 'database "/x" is not a number'],
+    ["redis+sentinel://a:26379/mymaster/0/extra", 'database "/0/extra"'],
+    ["redis+sentinel://a:26379,b:0/mymaster", "port 0 is out of range"],
+    ["redis+sentinel://a:26379/mymaster?sentinelPasword=x", 'unknown parameter "sentinelPasword"'],
+    ["redis+sentinel://a:26379/mymaster?sentinelPassword=%zz", "not valid percent-encoding"],
   ])("rejects %s, saying %s", (url, problem) => {
     expect(() => parseRedisUrl(url)).toThrow(problem);
     expect(() => parseRedisUrl(url)).toThrow(/APICACHE_ERR_STORE_URL_INVALID/);
@@ -72,6 +122,15 @@ describe("parseRedisUrl", () => {
   it("never repeats the password in its error", () => {
     expect(() => parseRedisUrl("redis://user:hunter2@cache:notaport")).toThrow(/user:\*\*\*@/);
     expect(() => parseRedisUrl("redis://user:hunter2@cache:notaport")).not.toThrow(/hunter2/);
+    const sentinel = "redis+sentinel://u:hunter2@s:1/m/x?sentinelPassword=hunter3";
+    expect(() => parseRedisUrl(sentinel)).toThrow(/u:\*\*\*@s:1\/m\/x\?sentinelPassword=\*\*\*/);
+    expect(() => parseRedisUrl(sentinel)).not.toThrow(/hunter/);
+  });
+
+  it("names every accepted form when it rejects a URL", () => {
+    expect(() => parseRedisUrl("http://cache")).toThrow(
+      /redis:\/\/.*rediss:\/\/.*redis\+cluster:\/\/.*redis\+sentinel:\/\/host:port,host:port\/primary-name/,
+    );
   });
 });
 
@@ -81,6 +140,10 @@ describe("redactRedisUrl", () => {
     ["redis://:secret@cache", "redis://:***@cache"],
     ["redis+cluster://u:p@a:1,b:2", "redis+cluster://u:***@a:1,b:2"],
     ["redis://cache:6379", "redis://cache:6379"],
+    [
+      "rediss+sentinel://u:a@b@s:1,t:2/m?sentinelUsername=w&sentinelPassword=x@y",
+      "rediss+sentinel://u:***@s:1,t:2/m?sentinelUsername=w&sentinelPassword=***",
+    ],
   ])("redacts %s", (url, expected) => {
     expect(redactRedisUrl(url)).toBe(expected);
   });

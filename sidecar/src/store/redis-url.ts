@@ -1,9 +1,11 @@
 import { StoreError } from "./errors.js";
 
 /**
- * Pure parsing of the `--redis` URL (contract: `redis://host:port[/db]`, `rediss://…`, or
- * `redis+cluster://host:port,host:port,…`; `rediss+cluster://` adds TLS). Credentials may sit in the
- * userinfo part (`redis://user:pass@host:port`); `redactRedisUrl` hides them for logs.
+ * Pure parsing of the `--redis` URL (contract: `redis://host:port[/db]`, `rediss://…`,
+ * `redis+cluster://host:port,host:port,…`, or `redis+sentinel://host:port,host:port/primary-name[/db]`;
+ * the `rediss` schemes add TLS). Credentials for the data nodes may sit in the userinfo part
+ * (`redis://user:pass@host:port`); the sentinels' own in `?sentinelUsername=…&sentinelPassword=…`.
+ * `redactRedisUrl` hides every password for logs.
  */
 export interface RedisNode {
   readonly host: string;
@@ -22,15 +24,46 @@ export type RedisTarget =
       readonly db: number;
       readonly tls: boolean;
     } & Credentials)
-  | ({ readonly kind: "cluster"; readonly nodes: readonly RedisNode[]; readonly tls: boolean } & Credentials);
+  | ({ readonly kind: "cluster"; readonly nodes: readonly RedisNode[]; readonly tls: boolean } & Credentials)
+  | SentinelTarget;
+
+/** A primary found through Redis Sentinel; `tls` covers the sentinels and the data nodes alike. */
+export type SentinelTarget = {
+  readonly kind: "sentinel";
+  readonly sentinels: readonly RedisNode[];
+  /** The name the sentinels monitor the primary under (`sentinel monitor <name> …`). */
+  readonly primaryName: string;
+  readonly db: number;
+  readonly tls: boolean;
+  readonly sentinelUsername?: string;
+  readonly sentinelPassword?: string;
+} & Credentials;
+
+/** Every scheme `parseRedisUrl` accepts (the config check and the usage text derive from it). */
+export const REDIS_URL_SCHEMES = [
+  "redis",
+  "rediss",
+  "redis+cluster",
+  "rediss+cluster",
+  "redis+sentinel",
+  "rediss+sentinel",
+] as const;
+
+/** The accepted forms, as error messages and docs name them. */
+export const REDIS_URL_FORMS =
+  "redis://[user:password@]host:port[/db], rediss://… (TLS), redis+cluster://host:port,host:port,… " +
+  "or redis+sentinel://host:port,host:port/primary-name[/db][?sentinelUsername=…&sentinelPassword=…] " +
+  "(rediss+cluster://, rediss+sentinel:// with TLS)";
 
 const DEFAULT_PORT = 6379;
+const DEFAULT_SENTINEL_PORT = 26379;
+const SENTINEL_PARAMETERS = ["sentinelUsername", "sentinelPassword"] as const;
 
 function invalid(url: string, problem: string): StoreError {
   return new StoreError(
     "APICACHE_ERR_STORE_URL_INVALID",
-    `Redis URL "${redactRedisUrl(url)}" is invalid: ${problem}. Use redis://host:port[/db], rediss://host:port[/db] ` +
-      "or redis+cluster://host:port,host:port,… (credentials as user:password@ before the hosts).",
+    `Redis URL "${redactRedisUrl(url)}" is invalid: ${problem}. Use ${REDIS_URL_FORMS}; ` +
+      "credentials as user:password@ before the hosts, percent-encoded.",
   );
 }
 
@@ -46,9 +79,22 @@ export function parseRedisUrl(url: string): RedisTarget {
     case "redis+cluster":
     case "rediss+cluster":
       return parseCluster(url, rest, scheme === "rediss+cluster");
+    case "redis+sentinel":
+    case "rediss+sentinel":
+      return parseSentinel(url, rest, scheme === "rediss+sentinel");
     default:
       throw invalid(url, `unknown scheme "${scheme}"`);
   }
+}
+
+function decoder(url: string, what: string): (text: string) => string {
+  return (text) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      throw invalid(url, `${what} is not valid percent-encoding`);
+    }
+  };
 }
 
 function splitUserinfo(url: string, rest: string): { credentials: Credentials; hosts: string } {
@@ -56,13 +102,7 @@ function splitUserinfo(url: string, rest: string): { credentials: Credentials; h
   if (at < 0) return { credentials: {}, hosts: rest };
   const userinfo = rest.slice(0, at);
   const colon = userinfo.indexOf(":");
-  const decode = (text: string): string => {
-    try {
-      return decodeURIComponent(text);
-    } catch {
-      throw invalid(url, "the credentials are not valid percent-encoding");
-    }
-  };
+  const decode = decoder(url, "the credentials are");
   const username = decode(colon < 0 ? userinfo : userinfo.slice(0, colon));
   const password = colon < 0 ? undefined : decode(userinfo.slice(colon + 1));
   const credentials: Credentials = {
@@ -72,12 +112,12 @@ function splitUserinfo(url: string, rest: string): { credentials: Credentials; h
   return { credentials, hosts: rest.slice(at + 1) };
 }
 
-function parseNode(url: string, text: string): RedisNode {
+function parseNode(url: string, text: string, defaultPort = DEFAULT_PORT): RedisNode {
   const bracketed = /^\[([0-9a-f:.]+)\](?::(\d+))?$/i.exec(text);
   const plain = /^([^:/?#[\]@,\s]+)(?::(\d+))?$/.exec(text);
   const found = bracketed ?? plain;
   if (found === null || found[1] === undefined) throw invalid(url, `"${text}" is not host[:port]`);
-  const port = found[2] === undefined ? DEFAULT_PORT : Number(found[2]);
+  const port = found[2] === undefined ? defaultPort : Number(found[2]);
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     throw invalid(url, `port ${found[2]} is out of range`);
   return { host: found[1], port };
@@ -89,7 +129,9 @@ function parseStandalone(url: string, rest: string, tls: boolean): RedisTarget {
   const authority = slash < 0 ? hosts : hosts.slice(0, slash);
   const path = slash < 0 ? "" : hosts.slice(slash + 1);
   if (authority === "") throw invalid(url, "the host is missing");
-  if (authority.includes(",")) throw invalid(url, "several hosts need the redis+cluster:// scheme");
+  if (authority.includes(",")) {
+    throw invalid(url, "several hosts need the redis+cluster:// or redis+sentinel:// scheme");
+  }
   let db = 0;
   if (path !== "") {
     if (!/^\d{1,5}$/.test(path)) throw invalid(url, `the database "/${path}" is not a number`);
@@ -106,10 +148,66 @@ function parseCluster(url: string, rest: string, tls: boolean): RedisTarget {
   return { kind: "cluster", nodes: parts.map((part) => parseNode(url, part)), tls, ...credentials };
 }
 
-/** The URL with any password replaced by `***`, safe for logs and error messages. */
+/**
+ * `redis+sentinel://[user:pass@]s1:26379,s2:26379/primary-name[/db][?sentinelUsername=…&sentinelPassword=…]`:
+ * the sentinels (default port 26379) are asked for the primary's address; the userinfo authenticates
+ * to the data nodes, the query parameters to the sentinels. Unknown parameters are refused, so a
+ * misspelt one is not silently ignored.
+ */
+function parseSentinel(url: string, rest: string, tls: boolean): SentinelTarget {
+  const hash = rest.indexOf("#");
+  const withoutHash = hash < 0 ? rest : rest.slice(0, hash);
+  const question = withoutHash.indexOf("?");
+  const query = question < 0 ? "" : withoutHash.slice(question + 1);
+  const { credentials, hosts } = splitUserinfo(
+    url,
+    question < 0 ? withoutHash : withoutHash.slice(0, question),
+  );
+  const [authority = "", name = "", db, ...extra] = hosts.split("/");
+  const parts = authority.split(",").filter((part) => part !== "");
+  if (parts.length === 0) throw invalid(url, "no sentinel host:port is listed");
+  const primaryName = decoder(url, "the primary name is")(name);
+  if (primaryName === "" || /[\s/]/.test(primaryName)) {
+    throw invalid(url, "the primary name is missing: add /primary-name (as in `sentinel monitor <name>`)");
+  }
+  if (extra.length > 0 || (db !== undefined && db !== "" && !/^\d{1,5}$/.test(db))) {
+    throw invalid(url, `the database "/${[db, ...extra].join("/")}" is not a number`);
+  }
+  return {
+    kind: "sentinel",
+    sentinels: parts.map((part) => parseNode(url, part, DEFAULT_SENTINEL_PORT)),
+    primaryName,
+    db: db === undefined || db === "" ? 0 : Number(db),
+    tls,
+    ...credentials,
+    ...sentinelCredentials(url, query),
+  };
+}
+
+function sentinelCredentials(
+  url: string,
+  query: string,
+): { sentinelUsername?: string; sentinelPassword?: string } {
+  const found: { sentinelUsername?: string; sentinelPassword?: string } = {};
+  const decode = decoder(url, "a query parameter");
+  for (const pair of query.split("&").filter((part) => part !== "")) {
+    const equals = pair.indexOf("=");
+    const name = decode(equals < 0 ? pair : pair.slice(0, equals));
+    const value = equals < 0 ? "" : decode(pair.slice(equals + 1).replace(/\+/g, " "));
+    if (!(SENTINEL_PARAMETERS as readonly string[]).includes(name)) {
+      throw invalid(url, `unknown parameter "${name}" (known: ${SENTINEL_PARAMETERS.join(", ")})`);
+    }
+    if (value !== "") found[name as (typeof SENTINEL_PARAMETERS)[number]] = value;
+  }
+  return found;
+}
+
+/** The URL with any password (userinfo, `sentinelPassword=`) replaced by `***`, safe for logs and errors. */
 export function redactRedisUrl(url: string): string {
-  return url.replace(/^([a-z+]+:\/\/)(.*)@/i, (_all, scheme: string, userinfo: string) => {
-    const colon = userinfo.indexOf(":");
-    return colon < 0 ? `${scheme}${userinfo}@` : `${scheme}${userinfo.slice(0, colon)}:***@`;
-  });
+  return url
+    .replace(/^([a-z+]+:\/\/)([^?#]*)@/i, (_all, scheme: string, userinfo: string) => {
+      const colon = userinfo.indexOf(":");
+      return colon < 0 ? `${scheme}${userinfo}@` : `${scheme}${userinfo.slice(0, colon)}:***@`;
+    })
+    .replace(/([?&]sentinelPassword=)[^&#]*/gi, "$1***");
 }

@@ -8,7 +8,7 @@
  * `StoreError` (stable code). Callers fail open: a store error is a cache miss, never a client error.
  */
 export interface CacheStore {
-  /** "memory", "redis", "redis-cluster", "tiered" — labels metrics and logs. */
+  /** "memory", "redis", "redis-cluster", "redis-sentinel", "tiered" — labels metrics and logs. */
   readonly name: string;
   /**
    * The stored value, or undefined when absent, expired, or invalidated: a value is never returned

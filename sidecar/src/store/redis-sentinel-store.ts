@@ -1,0 +1,73 @@
+import { Redis, type RedisOptions } from "ioredis";
+import { clientCommandTimeoutMs } from "./deadline.js";
+import { DEFAULT_RECONNECT, reconnectDelay } from "./reconnect.js";
+import { RedisBackedStore, TAG_DRAIN_COMMAND } from "./redis-backed-store.js";
+import type { RedisConnectionOptions } from "./redis-store.js";
+import type { RedisNode } from "./redis-url.js";
+
+/**
+ * A primary found through Redis Sentinel (ioredis's Sentinel support): the same single connection,
+ * commands and fail-fast tuning as the standalone store, but the address comes from the sentinels
+ * (`SENTINEL get-master-addr-by-name`), is checked on every connect (`INFO` must say role:master,
+ * else ioredis asks the next sentinel), and is asked again on every reconnect. On a failover the
+ * connection drops (Sentinel kills the old primary's clients when it demotes it; the failover
+ * detector drops it as soon as a sentinel announces `+switch-master`; a dead primary drops it
+ * itself), commands reject at once meanwhile (no offline queue: the sidecar fails open to the
+ * upstream and L1, and the circuit breaker stops trying), and the reconnect lands on the new primary.
+ */
+export interface RedisSentinelStoreOptions extends RedisConnectionOptions {
+  readonly sentinels: readonly RedisNode[];
+  /** The name the sentinels monitor the primary under. */
+  readonly primaryName: string;
+  readonly db?: number;
+  readonly sentinelUsername?: string;
+  readonly sentinelPassword?: string;
+}
+
+export function createRedisSentinelStore(options: RedisSentinelStoreOptions): RedisBackedStore {
+  const client = new Redis(sentinelClientOptions(options));
+  return new RedisBackedStore({
+    name: "redis-sentinel",
+    client,
+    keyPrefix: options.keyPrefix,
+    commandTimeoutMs: options.commandTimeoutMs,
+    multiKeyDelete: true,
+    ...(options.tagExpirySlackMs === undefined ? {} : { tagExpirySlackMs: options.tagExpirySlackMs }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
+}
+
+/** The ioredis options for a Sentinel-managed primary (pure: unit-tested without a server). */
+export function sentinelClientOptions(options: RedisSentinelStoreOptions): RedisOptions {
+  const reconnect = options.reconnect ?? DEFAULT_RECONNECT;
+  const commandTimeout = clientCommandTimeoutMs(options.commandTimeoutMs);
+  return {
+    sentinels: options.sentinels.map((node) => ({ host: node.host, port: node.port })),
+    name: options.primaryName,
+    role: "master",
+    db: options.db ?? 0,
+    ...(options.username === undefined ? {} : { username: options.username }),
+    ...(options.password === undefined ? {} : { password: options.password }),
+    ...(options.sentinelUsername === undefined ? {} : { sentinelUsername: options.sentinelUsername }),
+    ...(options.sentinelPassword === undefined ? {} : { sentinelPassword: options.sentinelPassword }),
+    // TLS to the data nodes (`tls` + enableTLSForSentinelMode) and to the sentinels (sentinelTLS).
+    ...(options.tls ? { tls: {}, enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
+    // Every sentinel unreachable: ask them again with the same backoff, forever.
+    sentinelRetryStrategy: (attempt) => reconnectDelay(attempt, reconnect),
+    sentinelCommandTimeout: commandTimeout,
+    // Subscribe to the sentinels' +switch-master: leave a demoted primary as soon as it is announced.
+    failoverDetector: true,
+    // A primary demoted while connected refuses writes with READONLY: reconnect (through the sentinels).
+    reconnectOnError: (error) => (/^READONLY/.test(error.message) ? 1 : false),
+    protocol: 2,
+    connectionName: "apicache-sidecar",
+    commandTimeout,
+    connectTimeout: options.connectTimeoutMs ?? 2_000,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    enableAutoPipelining: true,
+    autoPipeliningIgnoredCommands: [TAG_DRAIN_COMMAND],
+    retryStrategy: (attempt) => reconnectDelay(attempt, reconnect),
+  };
+}
