@@ -88,6 +88,7 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
       await writeFile(conf, sentinelConf(setup, { port, primaryPort, quorum, ...options }));
       processes.set(port, await launch(port, [conf, "--sentinel"], setup.sentinelPassword));
     }
+    for (const port of nodePorts.slice(1)) await inSync(setup, { host: HOST, port });
     await settled(setup, sentinelPorts, { host: HOST, port: primaryPort }, nodePorts.length - 1);
   } catch (error) {
     await stop();
@@ -152,18 +153,11 @@ function sentinelHandle(
 function dataArgs(setup: Setup, port: number, extra: readonly string[]): string[] {
   const auth =
     setup.password === undefined ? [] : ["--requirepass", setup.password, "--masterauth", setup.password];
+  // No persistence; a replica syncs at once (diskless, without the default 5 s wait for company).
   const base = ["--port", String(port), "--bind", HOST, "--save", "", "--appendonly", "no"];
-  return [
-    ...base,
-    "--dir",
-    setup.dir,
-    "--dbfilename",
-    `dump-${port}.rdb`,
-    "--protected-mode",
-    "no",
-    ...auth,
-    ...extra,
-  ];
+  const sync = ["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0"];
+  const files = ["--dir", setup.dir, "--dbfilename", `dump-${port}.rdb`, "--protected-mode", "no"];
+  return [...base, ...sync, ...files, ...auth, ...extra];
 }
 
 function sentinelConf(
@@ -186,6 +180,18 @@ function sentinelConf(
     lines.push(`requirepass ${setup.sentinelPassword}`, `sentinel sentinel-pass ${setup.sentinelPassword}`);
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** The replica has finished its first sync with the primary (else a failover would promote it empty). */
+async function inSync(setup: Setup, replica: RedisNodeAddress): Promise<void> {
+  await waitFor(
+    `replica ${replica.port} to finish its sync with the primary`,
+    () =>
+      withClient(replica, setup.password, async (client) =>
+        (await client.info("replication")).includes("master_link_status:up"),
+      ),
+    { timeoutMs: 30_000, intervalMs: 50 },
+  );
 }
 
 /** Every sentinel names `primary`, lists every replica as up, and can authorise a failover. */

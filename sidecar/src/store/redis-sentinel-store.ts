@@ -1,7 +1,9 @@
 import { Redis, type RedisOptions } from "ioredis";
 import { clientCommandTimeoutMs } from "./deadline.js";
+import { FailoverHorizonStore } from "./failover-horizon-store.js";
 import { DEFAULT_RECONNECT, reconnectDelay } from "./reconnect.js";
 import { RedisBackedStore, TAG_DRAIN_COMMAND } from "./redis-backed-store.js";
+import { redisPrimaryEpoch } from "./redis-primary-epoch.js";
 import type { RedisConnectionOptions } from "./redis-store.js";
 import type { RedisNode } from "./redis-url.js";
 
@@ -14,6 +16,8 @@ import type { RedisNode } from "./redis-url.js";
  * detector drops it as soon as a sentinel announces `+switch-master`; a dead primary drops it
  * itself), commands reject at once meanwhile (no offline queue: the sidecar fails open to the
  * upstream and L1, and the circuit breaker stops trying), and the reconnect lands on the new primary.
+ * What the old primary took but did not replicate is lost, invalidations included: the
+ * FailoverHorizonStore around it makes the entries those could have dropped misses (ADR 0020).
  */
 export interface RedisSentinelStoreOptions extends RedisConnectionOptions {
   readonly sentinels: readonly RedisNode[];
@@ -24,15 +28,26 @@ export interface RedisSentinelStoreOptions extends RedisConnectionOptions {
   readonly sentinelPassword?: string;
 }
 
-export function createRedisSentinelStore(options: RedisSentinelStoreOptions): RedisBackedStore {
+export function createRedisSentinelStore(options: RedisSentinelStoreOptions): FailoverHorizonStore {
   const client = new Redis(sentinelClientOptions(options));
-  return new RedisBackedStore({
+  const store = new RedisBackedStore({
     name: "redis-sentinel",
     client,
     keyPrefix: options.keyPrefix,
     commandTimeoutMs: options.commandTimeoutMs,
     multiKeyDelete: true,
     ...(options.tagExpirySlackMs === undefined ? {} : { tagExpirySlackMs: options.tagExpirySlackMs }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
+  const probe = redisPrimaryEpoch(client, {
+    keyPrefix: options.keyPrefix,
+    commandTimeoutMs: options.commandTimeoutMs,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
+  return new FailoverHorizonStore(store, {
+    probe,
+    commandTimeoutMs: options.commandTimeoutMs,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.now === undefined ? {} : { now: options.now }),
   });

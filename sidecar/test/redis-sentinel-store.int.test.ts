@@ -1,0 +1,90 @@
+import { randomUUID } from "node:crypto";
+import { type RedisSentinel, startRedisSentinel } from "@apicache/testkit/redis-sentinel";
+import { waitFor } from "@apicache/testkit/wait";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createStore } from "../src/store/create-store.js";
+import { StoreError } from "../src/store/errors.js";
+import { entryKey } from "../src/store/redis-layout.js";
+import { primaryEpochKey } from "../src/store/redis-primary-epoch.js";
+import type { EntryStore } from "../src/store/types.js";
+import { describeStoreContract } from "./store-contract.js";
+
+/** The store through `redis+sentinel://`: the shared contract, credentials, and the primary marker. */
+const storeFor = (redisUrl: string, keyPrefix: string): EntryStore =>
+  createStore({
+    redisUrl,
+    keyPrefix,
+    commandTimeoutMs: 500,
+    memoryMaxBytes: 16 * 1024 * 1024,
+    maxEntryAgeMs: 0,
+  });
+
+describe("through Redis Sentinel without passwords", () => {
+  let sentinel: RedisSentinel;
+  beforeAll(async () => {
+    sentinel = await startRedisSentinel();
+  }, 60_000);
+  afterAll(async () => sentinel?.stop());
+
+  describeStoreContract(
+    "redis-sentinel (via createStore)",
+    ({ keyPrefix }) => storeFor(sentinel.url, keyPrefix),
+    {
+      sharedBackend: true,
+    },
+  );
+
+  it("records the primary's replication id and a horizon under the policy's prefix", async () => {
+    const prefix = `marker-${randomUUID()}`;
+    const store = storeFor(sentinel.url, prefix);
+    const primary = sentinel.client(await sentinel.primary());
+    try {
+      await store.set("k", Buffer.from("v"), { ttlMs: 60_000, tags: [] });
+      const replid = /^master_replid:(\S+)/m.exec(await primary.info("replication"))?.[1];
+      const marker = await waitFor("the primary marker", () => primary.get(primaryEpochKey(prefix)));
+      expect(marker).toMatch(new RegExp(`^${replid} \\d+$`));
+      expect(await primary.pttl(primaryEpochKey(prefix))).toBeGreaterThan(0);
+    } finally {
+      primary.disconnect();
+      await store.close();
+    }
+  });
+});
+
+describe("through Redis Sentinel with passwords on the data nodes and on the sentinels", () => {
+  let sentinel: RedisSentinel;
+  beforeAll(async () => {
+    sentinel = await startRedisSentinel({ password: "data-p@ss", sentinelPassword: "watch-p@ss" });
+  }, 60_000);
+  afterAll(async () => sentinel?.stop());
+
+  it("connects with the URL's credentials and writes to the primary", async () => {
+    const prefix = `auth-${randomUUID()}`;
+    const store = storeFor(sentinel.url, prefix);
+    const primary = sentinel.client(await sentinel.primary());
+    try {
+      await store.set("GET /auth", Buffer.from("kept"), { ttlMs: 60_000, tags: ["t"] });
+      expect(await store.get("GET /auth")).toEqual(Buffer.from("kept"));
+      expect(await primary.exists(entryKey(prefix, "GET /auth"))).toBe(1);
+    } finally {
+      primary.disconnect();
+      await store.close();
+    }
+  });
+
+  it.each([
+    ["a wrong sentinel password", (url: string) => url.replace("watch-p%40ss", "wrong")],
+    ["a wrong data password", (url: string) => url.replace("data-p%40ss", "wrong")],
+    ["no credentials", (url: string) => url.replace(/:\/\/[^@]*@/, "://").replace(/\?.*$/, "")],
+  ])("fails operations with a StoreError (never crashes) given %s", async (_what, spoil) => {
+    const url = spoil(sentinel.url);
+    expect(url).not.toBe(sentinel.url);
+    const store = storeFor(url, `bad-${randomUUID()}`);
+    try {
+      await expect(store.get("k")).rejects.toBeInstanceOf(StoreError);
+      expect(store.health().ok).toBe(false);
+    } finally {
+      await store.close();
+    }
+  });
+});
