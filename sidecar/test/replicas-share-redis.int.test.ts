@@ -1,8 +1,11 @@
 import { type RedisServer, startRedis } from "@apicache/testkit/redis";
+import { type RedisSentinel, startRedisSentinel } from "@apicache/testkit/redis-sentinel";
+import { waitFor } from "@apicache/testkit/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { send } from "./support/harness.js";
 import { type Replicas, startReplicas } from "./support/replicas.js";
 import { startUpstream, type TestUpstream } from "./support/upstream-app.js";
+import { startSteadyLoad, type VersionedUpstream, versionedUpstream } from "./support/versioned-load.js";
 
 /** Three sidecar processes on one Redis: what one fills, the others serve without the upstream. */
 describe("replicas sharing one Redis", () => {
@@ -48,4 +51,81 @@ describe("replicas sharing one Redis", () => {
     }
     expect(upstreamGets).toBe(1);
   });
+});
+
+/**
+ * The same through Redis Sentinel (issue #14: "then through Sentinel"): three sidecars find the
+ * primary through the sentinels, share what they fill, and keep answering, with no read older than a
+ * write answered before it, through a SENTINEL FAILOVER under a steady stream spread over all three.
+ */
+describe("replicas sharing one Redis through Sentinel", () => {
+  const HOST = { host: "api.test.svc" };
+  let sentinel: RedisSentinel;
+  let app: VersionedUpstream;
+  let replicas: Replicas;
+
+  beforeAll(async () => {
+    sentinel = await startRedisSentinel();
+    app = await versionedUpstream();
+    replicas = await startReplicas({
+      count: 3,
+      upstream: app.upstream.url,
+      redisUrl: sentinel.url,
+      spec: {
+        store: { redis: { urlSecretRef: { name: "r", key: "url" } }, memory: { maxEntryAge: "0s" } },
+        routes: [{ name: "items", path: "/items/:id", ttl: "5m" }],
+      },
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await replicas?.stop();
+    await app?.upstream.close();
+    await sentinel?.stop();
+  });
+
+  /** Fills /items/<id> through the first replica; resolves once the other two serve it as a hit. */
+  async function sharedAcross(id: string): Promise<void> {
+    const [a, ...others] = replicas.replicas;
+    const gets = () => app.upstream.count(`/items/${id}`, "GET");
+    await waitFor(`/items/${id} filled through replica 0 to be a hit through the others`, async () => {
+      const before = gets();
+      const first = await send(a?.proxy ?? "", `/items/${id}`, { headers: HOST });
+      const answers = await Promise.all(
+        others.map((replica) => send(replica.proxy, `/items/${id}`, { headers: HOST })),
+      );
+      return (
+        answers.every((answer) => answer.body === first.body && /;\s*hit/.test(answer.cacheStatus)) &&
+        gets() - before <= 1
+      );
+    });
+  }
+
+  it("serves a response filled through one replica from the others", async () => {
+    await sharedAcross("7");
+  });
+
+  it("keeps every replica answering, never with data older than a write, through a failover", async () => {
+    const load = startSteadyLoad({
+      targets: replicas.replicas.map((replica) => replica.proxy),
+      items: 48,
+      writeEvery: 10,
+      concurrency: 6,
+      headers: HOST,
+    });
+    try {
+      await waitFor("the load to hit the cache", () => load.report().hits > 100, { timeoutMs: 20_000 });
+      await sentinel.failover();
+      await sharedAcross("after-failover");
+      const hits = load.report().hits;
+      await waitFor("the load to hit the cache again", () => load.report().hits > hits + 100, {
+        timeoutMs: 20_000,
+      });
+    } finally {
+      const report = await load.stop();
+      expect(report.failures).toEqual([]);
+      expect(report.stale).toEqual([]);
+      expect(report.writes).toBeGreaterThan(0);
+    }
+  }, 60_000);
 });
