@@ -3,7 +3,8 @@
 # as root, otherwise names them and says how to install them.
 #
 #   hack/ensure-system-deps.sh [GROUP...]    groups: base (default) node
-#     base  what every test tier uses: redis-server, prometheus/promtool, openssl
+#     base  what every test tier uses: redis-server (also as Redis Sentinel: `redis-server CONF --sentinel`,
+#           so no redis-sentinel package), prometheus/promtool, openssl
 #     node  what the test cluster's node runs besides the Kubernetes components (make tools):
 #           containerd, runc, the CNI plugins, nftables, conntrack, iproute2, nsenter/unshare, and gcc
 #           with a static libc for the pod sandbox (hack/tools/pause)

@@ -118,7 +118,7 @@ const SecretKeyRef = (description: string) =>
 export const RedisStoreSchema = Type.Object(
   {
     urlSecretRef: SecretKeyRef(
-      "Secret key holding the Redis URL (redis://, rediss://, or redis+cluster://host:port,host:port for Redis Cluster). Credentials never land in a ConfigMap: the sidecar receives it as an environment variable reference.",
+      "Secret key holding the Redis URL (redis://, rediss://, redis+cluster://host:port,host:port for Redis Cluster, or redis+sentinel://host:port,host:port/primary-name for Redis Sentinel). Credentials never land in a ConfigMap: the sidecar receives it as an environment variable reference.",
     ),
     keyPrefix: Type.Optional(
       Type.String({
