@@ -1,9 +1,11 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { ConnectionOptions } from "node:tls";
 import { Redis } from "ioredis";
 import { freePort } from "./ports.js";
 import { type Spawned, spawnTracked } from "./processes.js";
+import { createRedisTls, type RedisTls } from "./redis-tls.js";
 import { waitFor } from "./wait.js";
 
 /**
@@ -12,6 +14,8 @@ import { waitFor } from "./wait.js";
  * loopback ports in a temp directory, no persistence. Sentinels judge a node down after
  * `downAfterMs` (default 1 s), so a killed primary is replaced within a few seconds. Resolves once
  * every sentinel names the primary, sees every replica and agrees a failover could be authorised.
+ * With `tls`, every node and sentinel speaks only TLS (replication and sentinel links too), with a
+ * certificate for 127.0.0.1 from a throwaway CA.
  */
 export interface RedisNodeAddress {
   readonly host: string;
@@ -28,7 +32,11 @@ export interface RedisSentinel {
   readonly password: string | undefined;
   /** requirepass of the sentinels, if any. */
   readonly sentinelPassword: string | undefined;
-  /** redis+sentinel://[:password@]127.0.0.1:S1,…/primaryName[?sentinelPassword=…] */
+  /** TLS options a client needs (the CA), when started with `tls`. */
+  readonly tls: ConnectionOptions | undefined;
+  /** The CA's PEM file, when started with `tls` (NODE_EXTRA_CA_CERTS for a child process). */
+  readonly caFile: string | undefined;
+  /** redis+sentinel://[:password@]127.0.0.1:S1,…/primaryName[?sentinelPassword=…] (rediss+sentinel with TLS) */
   readonly url: string;
   /** The primary every sentinel names (waits until they agree). */
   primary(): Promise<RedisNodeAddress>;
@@ -51,6 +59,8 @@ export interface RedisSentinelOptions {
   readonly sentinelPassword?: string;
   readonly downAfterMs?: number;
   readonly failoverTimeoutMs?: number;
+  /** Serve only TLS, everywhere. */
+  readonly tls?: boolean;
 }
 
 const HOST = "127.0.0.1";
@@ -60,14 +70,31 @@ interface Setup {
   readonly name: string;
   readonly password: string | undefined;
   readonly sentinelPassword: string | undefined;
+  readonly tls: RedisTls | undefined;
 }
 
+/** How a client reaches a data node or a sentinel: its password, and TLS if the setup uses it. */
+interface Access {
+  readonly password: string | undefined;
+  readonly tls: ConnectionOptions | undefined;
+}
+
+const dataAccess = (setup: Setup): Access => ({ password: setup.password, tls: tlsOptions(setup) });
+const sentinelAccess = (setup: Setup): Access => ({
+  password: setup.sentinelPassword,
+  tls: tlsOptions(setup),
+});
+const tlsOptions = (setup: Setup): ConnectionOptions | undefined =>
+  setup.tls === undefined ? undefined : { ca: [setup.tls.caPem] };
+
 export async function startRedisSentinel(options: RedisSentinelOptions = {}): Promise<RedisSentinel> {
+  const dir = await mkdtemp(join(tmpdir(), "apicache-redis-sentinel-"));
   const setup: Setup = {
-    dir: await mkdtemp(join(tmpdir(), "apicache-redis-sentinel-")),
+    dir,
     name: options.primaryName ?? "apicache",
     password: options.password,
     sentinelPassword: options.sentinelPassword,
+    tls: options.tls ? await createRedisTls(dir) : undefined,
   };
   const nodePorts = await distinctPorts(1 + (options.replicas ?? 2), []);
   const sentinelPorts = await distinctPorts(options.sentinels ?? 3, nodePorts);
@@ -80,13 +107,13 @@ export async function startRedisSentinel(options: RedisSentinelOptions = {}): Pr
   try {
     for (const port of nodePorts) {
       const replicaOf = port === primaryPort ? [] : ["--replicaof", HOST, String(primaryPort)];
-      processes.set(port, await launch(port, dataArgs(setup, port, replicaOf), setup.password));
+      processes.set(port, await launch(port, dataArgs(setup, port, replicaOf), dataAccess(setup)));
     }
     const quorum = Math.floor(sentinelPorts.length / 2) + 1;
     for (const port of sentinelPorts) {
       const conf = join(setup.dir, `sentinel-${port}.conf`);
       await writeFile(conf, sentinelConf(setup, { port, primaryPort, quorum, ...options }));
-      processes.set(port, await launch(port, [conf, "--sentinel"], setup.sentinelPassword));
+      processes.set(port, await launch(port, [conf, "--sentinel"], sentinelAccess(setup)));
     }
     for (const port of nodePorts.slice(1)) await inSync(setup, { host: HOST, port });
     await settled(setup, sentinelPorts, { host: HOST, port: primaryPort }, nodePorts.length - 1);
@@ -129,11 +156,13 @@ function sentinelHandle(
     nodes: nodePorts.map((port) => ({ host: HOST, port })),
     password: setup.password,
     sentinelPassword: setup.sentinelPassword,
-    url: `redis+sentinel://${userinfo}${sentinelPorts.map((port) => `${HOST}:${port}`).join(",")}/${setup.name}${query}`,
+    tls: tlsOptions(setup),
+    caFile: setup.tls?.caFile,
+    url: `${setup.tls ? "rediss" : "redis"}+sentinel://${userinfo}${sentinelPorts.map((port) => `${HOST}:${port}`).join(",")}/${setup.name}${query}`,
     primary: () => waitFor("the sentinels to agree on the primary", agreedPrimary),
     async failover() {
       const old = await waitFor("the sentinels to agree on the primary", agreedPrimary);
-      await withClient({ host: HOST, port: sentinelPorts[0] ?? 0 }, setup.sentinelPassword, (c) =>
+      await withClient({ host: HOST, port: sentinelPorts[0] ?? 0 }, sentinelAccess(setup), (c) =>
         c.call("SENTINEL", "FAILOVER", setup.name),
       );
       return replacing(old);
@@ -154,7 +183,8 @@ function dataArgs(setup: Setup, port: number, extra: readonly string[]): string[
   const auth =
     setup.password === undefined ? [] : ["--requirepass", setup.password, "--masterauth", setup.password];
   // No persistence; a replica syncs at once (diskless, without the default 5 s wait for company).
-  const base = ["--port", String(port), "--bind", HOST, "--save", "", "--appendonly", "no"];
+  const listen = setup.tls === undefined ? ["--port", String(port)] : setup.tls.serverArgs(port);
+  const base = [...listen, "--bind", HOST, "--save", "", "--appendonly", "no"];
   const sync = ["--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0"];
   const files = ["--dir", setup.dir, "--dbfilename", `dump-${port}.rdb`, "--protected-mode", "no"];
   return [...base, ...sync, ...files, ...auth, ...extra];
@@ -166,7 +196,7 @@ function sentinelConf(
 ): string {
   const name = setup.name;
   const lines = [
-    `port ${at.port}`,
+    ...(setup.tls === undefined ? [`port ${at.port}`] : setup.tls.confLines(at.port)),
     `bind ${HOST}`,
     "protected-mode no",
     `dir ${setup.dir}`,
@@ -187,7 +217,7 @@ async function inSync(setup: Setup, replica: RedisNodeAddress): Promise<void> {
   await waitFor(
     `replica ${replica.port} to finish its sync with the primary`,
     () =>
-      withClient(replica, setup.password, async (client) =>
+      withClient(replica, dataAccess(setup), async (client) =>
         (await client.info("replication")).includes("master_link_status:up"),
       ),
     { timeoutMs: 30_000, intervalMs: 50 },
@@ -206,7 +236,7 @@ async function settled(
     await waitFor(
       `sentinel ${port} to see the primary ${primary.port}, ${replicas} replicas and a quorum`,
       () =>
-        withClient(sentinel, setup.sentinelPassword, async (client) => {
+        withClient(sentinel, sentinelAccess(setup), async (client) => {
           const address = (await client.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", setup.name)) as string[];
           if (Number(address?.[1]) !== primary.port) return false;
           const listed = (await client.call("SENTINEL", "REPLICAS", setup.name)) as string[][];
@@ -224,7 +254,7 @@ async function settled(
 async function agreed(setup: Setup, sentinelPorts: readonly number[]): Promise<RedisNodeAddress | undefined> {
   const named = await Promise.all(
     sentinelPorts.map((port) =>
-      withClient({ host: HOST, port }, setup.sentinelPassword, async (client) => {
+      withClient({ host: HOST, port }, sentinelAccess(setup), async (client) => {
         const address = (await client.call("SENTINEL", "GET-MASTER-ADDR-BY-NAME", setup.name)) as string[];
         return `${address?.[0]}:${address?.[1]}`;
       }).catch(() => undefined),
@@ -237,7 +267,7 @@ async function agreed(setup: Setup, sentinelPorts: readonly number[]): Promise<R
 }
 
 async function role(setup: Setup, node: RedisNodeAddress): Promise<string | undefined> {
-  return withClient(node, setup.password, async (client) => {
+  return withClient(node, dataAccess(setup), async (client) => {
     const reply = (await client.call("ROLE")) as unknown[];
     return String(reply[0]);
   }).catch(() => undefined);
@@ -253,19 +283,21 @@ function dataClient(setup: Setup, node: RedisNodeAddress): Redis {
     host: node.host,
     port: node.port,
     ...(setup.password === undefined ? {} : { password: setup.password }),
+    ...(setup.tls === undefined ? {} : { tls: tlsOptions(setup) }),
     maxRetriesPerRequest: 1,
   });
 }
 
 async function withClient<T>(
   node: RedisNodeAddress,
-  password: string | undefined,
+  access: Access,
   work: (client: Redis) => Promise<T>,
 ): Promise<T> {
   const client = new Redis({
     host: node.host,
     port: node.port,
-    ...(password === undefined ? {} : { password }),
+    ...(access.password === undefined ? {} : { password: access.password }),
+    ...(access.tls === undefined ? {} : { tls: access.tls }),
     lazyConnect: true,
     enableReadyCheck: false,
     maxRetriesPerRequest: 0,
@@ -282,12 +314,12 @@ async function withClient<T>(
   }
 }
 
-async function launch(port: number, args: readonly string[], password?: string): Promise<Spawned> {
+async function launch(port: number, args: readonly string[], access: Access): Promise<Spawned> {
   const server = spawnTracked("redis-server", args);
   try {
     await waitFor(`redis-server on port ${port} to answer PING`, async () => {
       if (server.child.exitCode !== null) throw new Error(`redis-server exited: ${server.output()}`);
-      return (await withClient({ host: HOST, port }, password, (client) => client.ping())) === "PONG";
+      return (await withClient({ host: HOST, port }, access, (client) => client.ping())) === "PONG";
     });
   } catch (error) {
     await server.stop();

@@ -9,8 +9,12 @@ function sentinelClient(sentinel: RedisSentinel): Redis {
     sentinels: sentinel.sentinels.map(({ host, port }) => ({ host, port })),
     name: sentinel.primaryName,
     role: "master",
+    failoverDetector: true,
     ...(sentinel.password === undefined ? {} : { password: sentinel.password }),
     ...(sentinel.sentinelPassword === undefined ? {} : { sentinelPassword: sentinel.sentinelPassword }),
+    ...(sentinel.tls === undefined
+      ? {}
+      : { tls: sentinel.tls, sentinelTLS: sentinel.tls, enableTLSForSentinelMode: true }),
     maxRetriesPerRequest: 1,
   });
 }
@@ -108,5 +112,54 @@ describe("testkit redis sentinel", () => {
       expect(sentinel.url).toContain(":data-p%40ss@");
       expect(sentinel.url).toContain("?sentinelPassword=watch-p%40ss");
     });
+  });
+
+  describe("with TLS everywhere", () => {
+    let sentinel: RedisSentinel;
+    beforeAll(async () => {
+      sentinel = await startRedisSentinel({ tls: true, password: "data-pass" });
+    }, 60_000);
+    afterAll(async () => sentinel?.stop());
+
+    it("serves TLS clients that trust its CA, and fails over over TLS", async () => {
+      expect(sentinel.url).toMatch(/^rediss\+sentinel:\/\/:data-pass@/);
+      expect(sentinel.caFile).toBeDefined();
+      const [primary] = sentinel.nodes;
+      const plain = new Redis({
+        host: primary?.host,
+        port: primary?.port,
+        password: "data-pass",
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+        connectTimeout: 1_000,
+      });
+      plain.on("error", () => {});
+      try {
+        await expect(plain.ping()).rejects.toThrow();
+      } finally {
+        plain.disconnect();
+      }
+      const client = sentinelClient(sentinel);
+      try {
+        await client.set("over-tls", "yes");
+        const promoted = await sentinel.failover();
+        expect(promoted).not.toEqual(primary);
+        const direct = sentinel.client(promoted);
+        try {
+          expect(await direct.get("over-tls")).toBe("yes");
+          // The client moves once the sentinels announce the switch (until then it writes to the old primary).
+          let attempt = 0;
+          await waitFor("the client to write to the promoted primary", async () => {
+            const value = String(++attempt);
+            await client.set("after", value).catch(() => undefined);
+            return (await direct.get("after")) === value;
+          });
+        } finally {
+          direct.disconnect();
+        }
+      } finally {
+        client.disconnect();
+      }
+    }, 30_000);
   });
 });

@@ -108,7 +108,7 @@ export class FailoverHorizonStore implements EntryStore {
   }
 
   async getEntry(key: string, options?: GetOptions): Promise<StoredEntry | undefined> {
-    await this.#checked("get");
+    if (this.#checking !== undefined) await this.#checked("get");
     const entry = await this.#inner.getEntry(key, options);
     if (entry === undefined || (entry.writtenAt ?? 0) < this.#horizon) return undefined;
     return entry;
@@ -119,12 +119,12 @@ export class FailoverHorizonStore implements EntryStore {
     // invalidation the failover lost: the fence would still match on the new primary.
     const fence = options.fence;
     if (fence !== undefined && !fence.unavailable && fence.takenAt < this.#connectedAt) return false;
-    await this.#checked("set");
+    if (this.#checking !== undefined) await this.#checked("set");
     return this.#inner.set(key, value, options);
   }
 
   async fence(tags: readonly string[]): Promise<Fence> {
-    await this.#checked("fence");
+    if (this.#checking !== undefined) await this.#checked("fence");
     return this.#inner.fence(tags);
   }
 
