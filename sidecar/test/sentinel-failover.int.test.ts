@@ -168,11 +168,12 @@ describe("a write the old primary took after a replica was promoted", () => {
       async () => (await Promise.all(replicas.map(role))).includes("master"),
       { timeoutMs: 10_000, intervalMs: 5 },
     );
-    // The sidecar is still on the old primary: this write's invalidation lands there only.
-    expect(await sidecarsOn(old)).toBe(1);
+    // The sidecar is still on the old primary (its connections: data, and lease notifications): this
+    // write's invalidation lands there only.
+    expect(await sidecarsOn(old)).toBeGreaterThan(0);
     const write = await send(proxy, "/items/x", { method: "PUT", headers: HOST, body: "{}" });
     expect(JSON.parse(write.body)).toEqual({ id: "x", version: 1 });
-    expect(await sidecarsOn(old)).toBe(1);
+    expect(await sidecarsOn(old)).toBeGreaterThan(0);
     const primary = await failover;
 
     // Once the sidecar caches on the new primary, a read of /items/x must not get version 0 back.

@@ -77,7 +77,7 @@ export function createStoreParts(options: CreateStoreOptions): StoreParts {
   if (options.redisUrl === undefined || options.redisUrl === "") return { store: instrument(memory()) };
 
   const target = parseRedisUrl(options.redisUrl);
-  const backend = redisFor(target, options);
+  const { store: backend, client } = redisFor(target, options);
   const breaker = new CircuitBreakerStore(backend, {
     ...options.circuit,
     now,
@@ -85,7 +85,7 @@ export function createStoreParts(options: CreateStoreOptions): StoreParts {
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   const l2 = guard(instrument(breaker), options, now);
-  const redis = { client: backend.client, circuit: breaker };
+  const redis = { client, circuit: breaker };
   if (options.maxEntryAgeMs === 0 || options.memoryMaxBytes === 0) return { store: l2, redis };
   const tiered = new TieredStore({ l1: memory(), l2, maxEntryAgeMs: options.maxEntryAgeMs, now });
   return { store: instrument(tiered), redis };
@@ -102,7 +102,11 @@ function guard(l2: EntryStore, options: CreateStoreOptions, now: () => number): 
   });
 }
 
-function redisFor(target: RedisTarget, options: CreateStoreOptions): RedisBackedStore {
+/** The Redis tier for the URL's target, and the client under it (leases use it too). */
+function redisFor(
+  target: RedisTarget,
+  options: CreateStoreOptions,
+): { readonly store: EntryStore; readonly client: Redis | Cluster } {
   const common = {
     keyPrefix: options.keyPrefix,
     commandTimeoutMs: options.commandTimeoutMs,
@@ -113,7 +117,6 @@ function redisFor(target: RedisTarget, options: CreateStoreOptions): RedisBacked
     ...(options.now === undefined ? {} : { now: options.now }),
     tls: target.tls,
   };
-  if (target.kind === "cluster") return createRedisClusterStore({ ...common, nodes: target.nodes });
   if (target.kind === "sentinel") {
     return createRedisSentinelStore({
       ...common,
@@ -124,7 +127,11 @@ function redisFor(target: RedisTarget, options: CreateStoreOptions): RedisBacked
       ...(target.sentinelPassword === undefined ? {} : { sentinelPassword: target.sentinelPassword }),
     });
   }
-  return createRedisStore({ ...common, node: target.node, db: target.db });
+  const backend: RedisBackedStore =
+    target.kind === "cluster"
+      ? createRedisClusterStore({ ...common, nodes: target.nodes })
+      : createRedisStore({ ...common, node: target.node, db: target.db });
+  return { store: backend, client: backend.client };
 }
 
 function validateOptions(options: CreateStoreOptions): void {

@@ -17,7 +17,11 @@ export {
 export { type MemoryEntry, MemoryStore, type MemoryStoreOptions } from "./memory-store.js";
 export type { RedisBackedStore } from "./redis-backed-store.js";
 export { createRedisClusterStore, type RedisClusterStoreOptions } from "./redis-cluster-store.js";
-export { createRedisSentinelStore, type RedisSentinelStoreOptions } from "./redis-sentinel-store.js";
+export {
+  createRedisSentinelStore,
+  type RedisSentinelStore,
+  type RedisSentinelStoreOptions,
+} from "./redis-sentinel-store.js";
 export { createRedisStore, type RedisConnectionOptions, type RedisStoreOptions } from "./redis-store.js";
 export {
   parseRedisUrl,

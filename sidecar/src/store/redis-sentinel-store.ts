@@ -28,7 +28,13 @@ export interface RedisSentinelStoreOptions extends RedisConnectionOptions {
   readonly sentinelPassword?: string;
 }
 
-export function createRedisSentinelStore(options: RedisSentinelStoreOptions): FailoverHorizonStore {
+/** The store (the failover horizon around the Redis store) and its client (leases use it too). */
+export interface RedisSentinelStore {
+  readonly store: FailoverHorizonStore;
+  readonly client: Redis;
+}
+
+export function createRedisSentinelStore(options: RedisSentinelStoreOptions): RedisSentinelStore {
   const client = new Redis(sentinelClientOptions(options));
   const store = new RedisBackedStore({
     name: "redis-sentinel",
@@ -45,12 +51,13 @@ export function createRedisSentinelStore(options: RedisSentinelStoreOptions): Fa
     commandTimeoutMs: options.commandTimeoutMs,
     ...(options.now === undefined ? {} : { now: options.now }),
   });
-  return new FailoverHorizonStore(store, {
+  const horizon = new FailoverHorizonStore(store, {
     probe,
     commandTimeoutMs: options.commandTimeoutMs,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.now === undefined ? {} : { now: options.now }),
   });
+  return { store: horizon, client };
 }
 
 /** The ioredis options for a Sentinel-managed primary (pure: unit-tested without a server). */
