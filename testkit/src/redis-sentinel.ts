@@ -40,7 +40,11 @@ export interface RedisSentinel {
   readonly url: string;
   /** The primary every sentinel names (waits until they agree). */
   primary(): Promise<RedisNodeAddress>;
-  /** SENTINEL FAILOVER; resolves with the new primary once every sentinel names it and it says role:master. */
+  /**
+   * SENTINEL FAILOVER; resolves with the new primary once every sentinel names it and it says
+   * role:master. The old primary may still be a primary then (Sentinel demotes it seconds later), and
+   * clients move at `+switch-master`: what they write meanwhile is lost, as in production.
+   */
   failover(): Promise<RedisNodeAddress>;
   /** Kills the primary (SIGKILL); resolves with the primary the sentinels elect instead. */
   killPrimary(): Promise<RedisNodeAddress>;
