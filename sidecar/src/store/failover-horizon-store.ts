@@ -186,7 +186,6 @@ export class FailoverHorizonStore implements EntryStore {
 
   /** The check failed (a NOPERM on INFO, or the connection dropped again): distrust what is older. */
   #unchecked(error: unknown): void {
-    this.#replid = undefined;
     this.#horizon = Math.max(this.#horizon, this.#now() + this.#skewMs);
     if (this.#warnedUnchecked) return;
     this.#warnedUnchecked = true;
