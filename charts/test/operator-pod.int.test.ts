@@ -214,7 +214,9 @@ describe("the operator's heap", () => {
   ])(
     "stays below a memory limit of %s (garbage is collected before the kernel kills the pod)",
     async (limit, mib) => {
-      const values = limit.includes("default") ? {} : { "operator.resources.limits.memory": limit };
+      const values: Record<string, string> = limit.includes("default")
+        ? {}
+        : { "operator.resources.limits.memory": limit };
       const { container } = operatorPod(await template("helm4", values));
       const limitBytes = heapLimit(nodeOptions(container) ?? "");
       expect(limitBytes).toBeLessThanOrEqual(0.8 * mib * MiB);
