@@ -130,6 +130,30 @@ describe("FailoverHorizonStore", () => {
       expect(await read).toBeUndefined();
     });
 
+    it("holds a read sent before the reconnect and answered after it (ioredis resends it to the new primary)", async () => {
+      const { inner, put } = fakeInner();
+      const epoch = fakeProbe();
+      const store = storeWith(inner, epoch.probe);
+      epoch.connect();
+      await epoch.answer({ replid: "r1", horizon: 0 });
+      put("old", Date.now() - 10_000);
+      let reply: (entry: StoredEntry | undefined) => void = () => {};
+      const held = inner.getEntry;
+      inner.getEntry = (key) => {
+        const entry = held(key);
+        return new Promise((resolve) => {
+          reply = () => void entry.then(resolve);
+        });
+      };
+      const read = store.getEntry("old");
+      await Promise.resolve();
+      epoch.connect();
+      reply(undefined); // the resent GET's answer comes before the check's script (sent after INFO's)
+      await new Promise(setImmediate);
+      await epoch.answer({ replid: "r2", horizon: Date.now() });
+      expect(await read).toBeUndefined();
+    });
+
     it("fails a read with APICACHE_ERR_STORE_TIMEOUT when it outlasts the command timeout", async () => {
       const { inner, put } = fakeInner();
       const epoch = fakeProbe();

@@ -110,7 +110,11 @@ export class FailoverHorizonStore implements EntryStore {
   async getEntry(key: string, options?: GetOptions): Promise<StoredEntry | undefined> {
     if (this.#checking !== undefined) await this.#checked("get");
     const entry = await this.#inner.getEntry(key, options);
-    if (entry === undefined || (entry.writtenAt ?? 0) < this.#horizon) return undefined;
+    if (entry === undefined) return undefined;
+    // A reconnect while the read was in flight: ioredis resends unanswered commands to the new
+    // primary right after its `ready`, so the answer can come from there before the check is done.
+    if (this.#checking !== undefined) await this.#checked("get");
+    if ((entry.writtenAt ?? 0) < this.#horizon) return undefined;
     return entry;
   }
 
