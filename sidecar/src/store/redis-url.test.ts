@@ -127,6 +127,26 @@ describe("parseRedisUrl", () => {
     expect(() => parseRedisUrl(sentinel)).not.toThrow(/hunter/);
   });
 
+  it.each([
+    ["redis://u:p?ss@cache:6379", "p?ss"],
+    ["redis+sentinel://u:p#ss@s1:26379/m", "p#ss"],
+    ["redis+cluster://u:p/?x@a:1,b:2", "p/?x"],
+  ])(
+    "takes a password with an unencoded ? or # (%s) as it takes one with an unencoded @",
+    (url, password) => {
+      expect(parseRedisUrl(url)).toMatchObject({ username: "u", password });
+    },
+  );
+
+  it.each([
+    ["redis+sentinel://s:26379/m?password=hunter2", "password"],
+    ["redis+sentinel://s:26379/m?sentinel%50assword=hunter2&x=1", "x"],
+    ["redis+sentinel://u:hunter2#@s:26379", "primary name"],
+  ])("never repeats a secret of %s in its error", (url, problem) => {
+    expect(() => parseRedisUrl(url)).toThrow(problem);
+    expect(() => parseRedisUrl(url)).not.toThrow(/hunter2/);
+  });
+
   it("names every accepted form when it rejects a URL", () => {
     expect(() => parseRedisUrl("http://cache")).toThrow(
       /redis:\/\/.*rediss:\/\/.*redis\+cluster:\/\/.*redis\+sentinel:\/\/host:port,host:port\/primary-name/,
@@ -144,6 +164,14 @@ describe("redactRedisUrl", () => {
       "rediss+sentinel://u:a@b@s:1,t:2/m?sentinelUsername=w&sentinelPassword=x@y",
       "rediss+sentinel://u:***@s:1,t:2/m?sentinelUsername=w&sentinelPassword=***",
     ],
+    ["redis://u:p?ss@cache:6379", "redis://u:***@cache:6379"],
+    ["redis+sentinel://u:p#ss@s:1/m", "redis+sentinel://u:***@s:1/m"],
+    ["redis+sentinel://s:1/m?sentinelUsername=me@corp", "redis+sentinel://s:1/m?sentinelUsername=me@corp"],
+    [
+      "redis+sentinel://s:1/m?password=x&sentinel%50assword=y",
+      "redis+sentinel://s:1/m?password=***&sentinel%50assword=***",
+    ],
+    ["redis+sentinel://s:1/m?sentinelPassword=a#b", "redis+sentinel://s:1/m?sentinelPassword=***#***"],
   ])("redacts %s", (url, expected) => {
     expect(redactRedisUrl(url)).toBe(expected);
   });

@@ -97,8 +97,23 @@ function decoder(url: string, what: string): (text: string) => string {
   };
 }
 
-function splitUserinfo(url: string, rest: string): { credentials: Credentials; hosts: string } {
+/**
+ * Where the userinfo of `rest` (the URL after `scheme://`) ends: its last "@" before the query or
+ * fragment, or, when none is there, a later "@" that is not inside a query parameter (a password
+ * with an unencoded ?, # or /); -1 without userinfo. Parsing and redaction both use it, so a secret
+ * the parser takes as a password is never echoed as a host in an error.
+ */
+function userinfoEnd(rest: string): number {
+  const delimiter = rest.search(/[?#]/);
+  const authority = delimiter < 0 ? rest : rest.slice(0, delimiter);
+  if (authority.includes("@")) return authority.lastIndexOf("@");
   const at = rest.lastIndexOf("@");
+  return at < 0 || /[?&][^=&#@]*=[^&#]*$/.test(rest.slice(0, at)) ? -1 : at;
+}
+
+/** Splits the credentials off `rest` (the URL after `scheme://`, query included); `hosts` is what follows. */
+function splitUserinfo(url: string, rest: string): { credentials: Credentials; hosts: string } {
+  const at = userinfoEnd(rest);
   if (at < 0) return { credentials: {}, hosts: rest };
   const userinfo = rest.slice(0, at);
   const colon = userinfo.indexOf(":");
@@ -124,7 +139,9 @@ function parseNode(url: string, text: string, defaultPort = DEFAULT_PORT): Redis
 }
 
 function parseStandalone(url: string, rest: string, tls: boolean): RedisTarget {
-  const { credentials, hosts } = splitUserinfo(url, rest.replace(/[?#].*$/, ""));
+  const split = splitUserinfo(url, rest);
+  const { credentials } = split;
+  const hosts = split.hosts.replace(/[?#].*$/, "");
   const slash = hosts.indexOf("/");
   const authority = slash < 0 ? hosts : hosts.slice(0, slash);
   const path = slash < 0 ? "" : hosts.slice(slash + 1);
@@ -141,7 +158,9 @@ function parseStandalone(url: string, rest: string, tls: boolean): RedisTarget {
 }
 
 function parseCluster(url: string, rest: string, tls: boolean): RedisTarget {
-  const { credentials, hosts } = splitUserinfo(url, rest.replace(/[?#].*$/, "").replace(/\/$/, ""));
+  const split = splitUserinfo(url, rest);
+  const { credentials } = split;
+  const hosts = split.hosts.replace(/[?#].*$/, "").replace(/\/$/, "");
   if (hosts.includes("/")) throw invalid(url, "Redis Cluster has no databases: remove the /db path");
   const parts = hosts.split(",").filter((part) => part !== "");
   if (parts.length === 0) throw invalid(url, "no host:port is listed");
@@ -155,14 +174,13 @@ function parseCluster(url: string, rest: string, tls: boolean): RedisTarget {
  * misspelt one is not silently ignored.
  */
 function parseSentinel(url: string, rest: string, tls: boolean): SentinelTarget {
-  const hash = rest.indexOf("#");
-  const withoutHash = hash < 0 ? rest : rest.slice(0, hash);
+  const split = splitUserinfo(url, rest);
+  const { credentials } = split;
+  const hash = split.hosts.indexOf("#");
+  const withoutHash = hash < 0 ? split.hosts : split.hosts.slice(0, hash);
   const question = withoutHash.indexOf("?");
   const query = question < 0 ? "" : withoutHash.slice(question + 1);
-  const { credentials, hosts } = splitUserinfo(
-    url,
-    question < 0 ? withoutHash : withoutHash.slice(0, question),
-  );
+  const hosts = question < 0 ? withoutHash : withoutHash.slice(0, question);
   const [authority = "", name = "", db, ...extra] = hosts.split("/");
   const parts = authority.split(",").filter((part) => part !== "");
   if (parts.length === 0) throw invalid(url, "no sentinel host:port is listed");
@@ -202,12 +220,31 @@ function sentinelCredentials(
   return found;
 }
 
-/** The URL with any password (userinfo, `sentinelPassword=`) replaced by `***`, safe for logs and errors. */
+/**
+ * The URL with every secret replaced by `***`, safe for logs and errors: the password in the
+ * userinfo, the value of every query parameter but `sentinelUsername` (`sentinelPassword`, however
+ * spelt or encoded, and whatever a user put there by mistake) and the fragment.
+ */
 export function redactRedisUrl(url: string): string {
-  return url
-    .replace(/^([a-z+]+:\/\/)([^?#]*)@/i, (_all, scheme: string, userinfo: string) => {
-      const colon = userinfo.indexOf(":");
-      return colon < 0 ? `${scheme}${userinfo}@` : `${scheme}${userinfo.slice(0, colon)}:***@`;
-    })
-    .replace(/([?&]sentinelPassword=)[^&#]*/gi, "$1***");
+  const scheme = /^[a-z+]+:\/\//i.exec(url)?.[0] ?? "";
+  const rest = url.slice(scheme.length);
+  const at = userinfoEnd(rest);
+  const userinfo = at < 0 ? "" : rest.slice(0, at);
+  const colon = userinfo.indexOf(":");
+  const redactedUserinfo = at < 0 ? "" : `${colon < 0 ? userinfo : `${userinfo.slice(0, colon)}:***`}@`;
+  const tail = rest
+    .slice(at + 1)
+    .replace(/#.*$/, "#***")
+    .replace(/([?&])([^=&#]*)=([^&#]*)/g, (all, separator: string, name: string) =>
+      safeDecode(name) === "sentinelUsername" ? all : `${separator}${name}=***`,
+    );
+  return `${scheme}${redactedUserinfo}${tail}`;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
