@@ -176,6 +176,26 @@ describe("FailoverHorizonStore", () => {
     });
   });
 
+  describe("when the check after a reconnect fails", () => {
+    it("checks again within the refresh interval, so a failover it missed still moves the shared horizon", async () => {
+      vi.useFakeTimers({ toFake: ["setInterval"] });
+      const { inner } = fakeInner();
+      const epoch = fakeProbe();
+      const store = storeWith(inner, epoch.probe, 100);
+      epoch.connect();
+      await epoch.answer({ replid: "r1", horizon: 0 });
+      epoch.connect();
+      await epoch.fail(new Error("primary check timed out after 1000 ms"));
+      await vi.advanceTimersByTimeAsync(100);
+      expect(epoch.previousSeen).toEqual([undefined, "r1", "r1"]);
+      const horizon = Date.now() + 5_000;
+      await epoch.answer({ replid: "r2", horizon });
+      expect(store.horizon).toBe(horizon);
+      await vi.advanceTimersByTimeAsync(100);
+      expect(epoch.previousSeen).toEqual([undefined, "r1", "r1"]);
+    });
+  });
+
   describe("a fill's write", () => {
     const fenceAt = (takenAt: number): Fence => ({ tags: [], generations: [], takenAt });
 

@@ -79,6 +79,9 @@ export class FailoverHorizonStore implements EntryStore {
   /** performance.now() of the latest (re)connect: fences taken before it are not trusted. */
   #connectedAt = Number.NEGATIVE_INFINITY;
   #warnedUnchecked = false;
+  /** The latest check failed: the refresh runs it again (a failover it missed must still move the shared horizon). */
+  #unconfirmed = false;
+  #rereading = false;
 
   constructor(inner: EntryStore, options: FailoverHorizonOptions) {
     this.name = inner.name;
@@ -177,6 +180,7 @@ export class FailoverHorizonStore implements EntryStore {
   }
 
   #learn(previous: string | undefined, epoch: PrimaryEpoch): void {
+    this.#unconfirmed = false;
     this.#replid = epoch.replid;
     this.#horizon = Math.max(this.#horizon, epoch.horizon);
     if (previous !== undefined && previous !== epoch.replid) {
@@ -191,6 +195,7 @@ export class FailoverHorizonStore implements EntryStore {
   /** The check failed (a NOPERM on INFO, or the connection dropped again): distrust what is older. */
   #unchecked(error: unknown): void {
     this.#horizon = Math.max(this.#horizon, this.#now() + this.#skewMs);
+    this.#unconfirmed = true;
     if (this.#warnedUnchecked) return;
     this.#warnedUnchecked = true;
     this.#logger?.warn(
@@ -200,11 +205,22 @@ export class FailoverHorizonStore implements EntryStore {
   }
 
   async #reread(): Promise<void> {
-    if (this.#checking !== undefined || this.#replid === undefined) return;
+    if (this.#checking !== undefined || this.#rereading) return;
+    this.#rereading = true;
     try {
+      if (this.#unconfirmed) {
+        // Only this sidecar distrusts what is older than its reconnect; if that was a failover, the
+        // sidecars already on the new primary learn it from this check (it names the old primary).
+        const previous = this.#replid;
+        this.#learn(previous, await this.#probe.check(previous));
+        return;
+      }
+      if (this.#replid === undefined) return;
       this.#horizon = Math.max(this.#horizon, await this.#probe.read());
     } catch {
-      // Redis away: the next reconnect checks again.
+      // Redis away: the next tick or reconnect tries again.
+    } finally {
+      this.#rereading = false;
     }
   }
 }
