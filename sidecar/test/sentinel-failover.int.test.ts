@@ -175,6 +175,9 @@ describe("a write the old primary took after a replica was promoted", () => {
     expect(JSON.parse(write.body)).toEqual({ id: "x", version: 1 });
     expect(await sidecarsOn(old)).toBeGreaterThan(0);
     const primary = await failover;
+    // The premise, which the connection count above cannot prove (the lease notifications' connection
+    // counts too): the write's invalidation never reached the new primary, which still holds version 0.
+    expect(await entriesFor(sentinel, primary, "x")).toBeGreaterThan(0);
 
     // Once the sidecar caches on the new primary, a read of /items/x must not get version 0 back.
     await cachesOnWith(sentinel, proxy, primary, "y");
@@ -183,6 +186,17 @@ describe("a write the old primary took after a replica was promoted", () => {
     expect(JSON.parse(read.body)).toEqual({ id: "x", version: 1 });
   }, 60_000);
 });
+
+/** How many entries for /items/<id> `node` holds. */
+async function entriesFor(sentinel: RedisSentinel, node: RedisNodeAddress, id: string): Promise<number> {
+  const client = sentinel.client(node);
+  try {
+    const [, keys] = await client.scan("0", "MATCH", `${PREFIX}:k|*/items/${id}|*`, "COUNT", 10_000);
+    return keys.length;
+  } finally {
+    client.disconnect();
+  }
+}
 
 /** A new item's entry is written to `primary` and served from it (the sidecar caches there). */
 async function cachesOnWith(sentinel: RedisSentinel, proxy: string, primary: RedisNodeAddress, id: string) {
