@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type RedisSentinel, startRedisSentinel } from "@apicache/testkit/redis-sentinel";
 import { waitFor } from "@apicache/testkit/wait";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStore } from "../src/store/create-store.js";
 import { StoreError } from "../src/store/errors.js";
@@ -87,4 +88,53 @@ describe("through Redis Sentinel with passwords on the data nodes and on the sen
       await store.close();
     }
   });
+});
+
+describe("through Redis Sentinel, after the sentinels dropped the store's subscriptions", () => {
+  let sentinel: RedisSentinel;
+  beforeAll(async () => {
+    sentinel = await startRedisSentinel();
+  }, 60_000);
+  afterAll(async () => sentinel?.stop());
+
+  const onNode = async (
+    node: { host: string; port: number },
+    what: (list: string, role: string) => boolean,
+  ) => {
+    const client = sentinel.client(node);
+    try {
+      const role = String(((await client.call("ROLE")) as unknown[])[0]);
+      return what(String(await client.call("CLIENT", "LIST")), role);
+    } finally {
+      client.disconnect();
+    }
+  };
+
+  // A sentinel restarted (a rolling update) drops the +switch-master subscriptions; ioredis's default
+  // resubscribes after a minute, and until then the store stays on a demoted primary (Sentinel demotes
+  // it seconds after the switch), reading what the new primary no longer holds.
+  it("still leaves the old primary at +switch-master, before Sentinel demotes it", async () => {
+    const store = storeFor(sentinel.url, `resubscribe-${randomUUID()}`);
+    try {
+      const old = await sentinel.primary();
+      await waitFor("the store to work", () => store.set("k", Buffer.from("v"), { ttlMs: 60_000, tags: [] }));
+      for (const address of sentinel.sentinels) {
+        const client = new Redis({ host: address.host, port: address.port });
+        try {
+          await client.call("CLIENT", "KILL", "TYPE", "pubsub");
+        } finally {
+          client.disconnect();
+        }
+      }
+      const primary = await sentinel.failover();
+      await waitFor(
+        "the store's connection on the new primary",
+        () => onNode(primary, (list) => list.includes("name=apicache-sidecar")),
+        { timeoutMs: 30_000, intervalMs: 20 },
+      );
+      expect(await onNode(old, (_list, role) => role === "master")).toBe(true);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
 });

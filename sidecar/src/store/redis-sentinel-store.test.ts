@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULT_RECONNECT } from "./reconnect.js";
 import { sentinelClientOptions } from "./redis-sentinel-store.js";
 import { parseRedisUrl, type SentinelTarget } from "./redis-url.js";
 
@@ -41,6 +42,10 @@ describe("sentinelClientOptions", () => {
         failoverDetector: true,
       });
       expect(options.sentinelRetryStrategy?.(50)).toBeGreaterThan(0);
+      expect(options.sentinelReconnectStrategy?.(1)).toBeLessThanOrEqual(2 * DEFAULT_RECONNECT.baseMs);
+      expect(options.sentinelReconnectStrategy?.(50)).toBeLessThanOrEqual(
+        DEFAULT_RECONNECT.maxMs + DEFAULT_RECONNECT.baseMs,
+      );
       expect(options.retryStrategy?.(50)).toBeGreaterThan(0);
     });
 

@@ -80,6 +80,9 @@ export function sentinelClientOptions(options: RedisSentinelStoreOptions): Redis
     sentinelCommandTimeout: commandTimeout,
     // Subscribe to the sentinels' +switch-master: leave a demoted primary as soon as it is announced.
     failoverDetector: true,
+    // A dropped subscription (a sentinel restarted) comes back with the same backoff, not ioredis's
+    // one minute: until then a failover goes unnoticed until Sentinel demotes the old primary.
+    sentinelReconnectStrategy: (attempt) => reconnectDelay(attempt, reconnect),
     // A primary demoted while connected refuses writes with READONLY: reconnect (through the sentinels).
     reconnectOnError: (error) => (/^READONLY/.test(error.message) ? 1 : false),
     protocol: 2,
