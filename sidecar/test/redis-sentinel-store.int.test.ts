@@ -138,3 +138,51 @@ describe("through Redis Sentinel, after the sentinels dropped the store's subscr
     }
   }, 60_000);
 });
+
+describe("through Redis Sentinel, a read in flight when the primary fails over", () => {
+  let sentinel: RedisSentinel;
+  beforeAll(async () => {
+    sentinel = await startRedisSentinel();
+  }, 60_000);
+  afterAll(async () => sentinel?.stop());
+
+  // ioredis resends a command the old connection did not answer on the new one, right after `ready`:
+  // the entry comes from the new primary, where an invalidation the old one took may be missing.
+  it("is judged against the horizon the new primary's check sets", async () => {
+    const prefix = `in-flight-${randomUUID()}`;
+    const store = createStore({
+      redisUrl: sentinel.url,
+      keyPrefix: prefix,
+      commandTimeoutMs: 10_000,
+      memoryMaxBytes: 1024 * 1024,
+      maxEntryAgeMs: 0,
+    });
+    const old = await sentinel.primary();
+    const admin = sentinel.client(old);
+    try {
+      await waitFor("the store to work", () =>
+        store.set("k", Buffer.from("v0"), { ttlMs: 60_000, tags: [] }),
+      );
+      for (const node of sentinel.nodes) {
+        const client = sentinel.client(node);
+        try {
+          await waitFor(`k on ${node.port}`, async () => (await client.exists(entryKey(prefix, "k"))) === 1);
+        } finally {
+          client.disconnect();
+        }
+      }
+      // The old primary answers nothing more (as if the network dropped its replies); the read waits.
+      await admin.call("CLIENT", "PAUSE", "10000", "ALL");
+      const read = store.getEntry("k").then(
+        (entry) => entry?.value.toString() ?? "miss",
+        (error: unknown) => `failed: ${(error as Error).message}`,
+      );
+      await sentinel.failover();
+      // Resent to the new primary and answered there (not failed): a miss, as k predates the horizon.
+      expect(await read).toBe("miss");
+    } finally {
+      admin.disconnect(); // paused too: the pause ends by itself
+      await store.close();
+    }
+  }, 60_000);
+});
