@@ -77,6 +77,8 @@ describe.each(TOPOLOGIES)("three replicas on $name", (topology) => {
         routes: [
           { name: "items", path: "/items/:id", ttl: "5m" },
           { name: "warm", path: "/warm/:id", ttl: "5m" },
+          // Expires after a second and is then refetched in the foreground (kept for staleIfError).
+          { name: "expiring", path: "/expiring/:id", ttl: "1s", staleWhileRevalidate: "0s", staleIfError: "10m" },
         ],
         warm: WARM_PATHS.map((path) => ({ path, every: `${WARM_EVERY_MS / 1000}s`, host: HOST.host })),
       },
@@ -108,6 +110,21 @@ describe.each(TOPOLOGIES)("three replicas on $name", (topology) => {
     );
     // Two of the three pods waited for the third one's fill and were woken by its release.
     expect(woken.filter((count) => count > 0)).toHaveLength(2);
+  });
+
+  it("sends one upstream request when an expired entry is refetched through the three", async () => {
+    const path = "/expiring/x";
+    expect((await send(replicas.replicas[0]?.proxy as string, path, { headers: HOST })).status).toBe(200);
+    const storedAt = Date.now();
+    await waitFor("the entry to go stale", () => Date.now() - storedAt > 1_200, { intervalMs: 50 });
+    // Each pod's lookup finds the stale entry in Redis and keeps a copy in its L1 for maxEntryAge (1 s):
+    // a pod woken by the holder's release must still read the holder's new entry, not that copy.
+    const answers = await Promise.all(
+      replicas.replicas.map((replica) => send(replica.proxy, path, { headers: HOST })),
+    );
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    expect(new Set(answers.map((a) => a.body)).size).toBe(1);
+    expect(arrived(path)).toBe(2);
   });
 
   it("answers within the lease time plus one upstream call when the lease holder dies mid-miss", async () => {
