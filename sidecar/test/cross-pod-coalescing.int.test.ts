@@ -78,7 +78,13 @@ describe.each(TOPOLOGIES)("three replicas on $name", (topology) => {
           { name: "items", path: "/items/:id", ttl: "5m" },
           { name: "warm", path: "/warm/:id", ttl: "5m" },
           // Expires after a second and is then refetched in the foreground (kept for staleIfError).
-          { name: "expiring", path: "/expiring/:id", ttl: "1s", staleWhileRevalidate: "0s", staleIfError: "10m" },
+          {
+            name: "expiring",
+            path: "/expiring/:id",
+            ttl: "1s",
+            staleWhileRevalidate: "0s",
+            staleIfError: "10m",
+          },
         ],
         warm: WARM_PATHS.map((path) => ({ path, every: `${WARM_EVERY_MS / 1000}s`, host: HOST.host })),
       },

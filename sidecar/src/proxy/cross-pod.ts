@@ -67,15 +67,18 @@ function served(
   return { kind: "served", result };
 }
 
-/** A fresh entry another pod stored for this request, as a fill result; undefined otherwise. */
+/**
+ * A fresh entry another pod stored for this request, as a fill result; undefined otherwise. Read from
+ * Redis: this pod's L1 may still hold the stale copy whose lookup started this fill.
+ */
 async function peerEntry(
   ctx: ProxyContext,
   c: CacheableRequest,
   fwd: ForwardReason,
 ): Promise<FillResult | undefined> {
-  let read = await readVariant(ctx, c);
+  let read = await readVariant(ctx, c, true);
   // The store did not answer (a busy process, a blip): once more before fetching for nothing.
-  if (read.failed) read = await readVariant(ctx, c);
+  if (read.failed) read = await readVariant(ctx, c, true);
   const { entry } = read;
   if (entry === undefined || !matchesVary(entry.vary, c)) return undefined;
   if (entryState(entry, ctx.now()) !== "fresh") return undefined;

@@ -27,10 +27,11 @@ export class EntryReader {
   async lookup(
     key: string,
     tags: readonly string[],
+    shared = false,
   ): Promise<{ readonly entry?: CacheEntry | undefined; readonly failed: boolean }> {
     let bytes: Buffer | undefined;
     try {
-      bytes = await this.#store.get(key, { tags });
+      bytes = await this.#store.get(key, shared ? { tags, shared } : { tags });
     } catch (error) {
       this.#log.debug(
         { err: error, key, code: (error as { code?: string }).code },

@@ -36,6 +36,14 @@ describe("tiered store", () => {
       expect(l2.calls).toBe(calls);
     });
 
+    it("asks L2 despite a young L1 copy when the read asks for the shared tier, and refreshes L1", async () => {
+      const { l2, store } = setup();
+      await store.set("k", v("1"), { ttlMs: 60_000, tags: ["t"] });
+      await l2.inner.set("k", v("2"), { ttlMs: 60_000, tags: ["t"] });
+      expect(await store.get("k", { shared: true })).toEqual(v("2"));
+      expect(await store.get("k")).toEqual(v("2"));
+    });
+
     it("drops the L1 copy when L2 no longer has the entry (another pod invalidated it)", async () => {
       const { clock, l1, l2, store } = setup();
       await store.set("k", v("1"), { ttlMs: 60_000, tags: ["t"] });

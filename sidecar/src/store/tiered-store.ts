@@ -73,7 +73,7 @@ export class TieredStore implements EntryStore {
 
   async getEntry(key: string, options?: GetOptions): Promise<StoredEntry | undefined> {
     const local = this.#l1.lookup(key);
-    if (local !== undefined && this.#now() - local.storedAt < this.#maxEntryAgeMs) {
+    if (local !== undefined && !options?.shared && this.#now() - local.storedAt < this.#maxEntryAgeMs) {
       return fromMemory(local, this.#now());
     }
     const epoch = this.#epoch;

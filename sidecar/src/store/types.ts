@@ -49,6 +49,11 @@ export interface GetOptions {
    * round trip.
    */
   readonly tags?: readonly string[];
+  /**
+   * Read the shared tier even when this pod holds a recent copy (tiered store: its L1): another pod
+   * has just stored the entry there (cross-pod coalescing, ADR 0019).
+   */
+  readonly shared?: boolean;
 }
 
 export interface SetOptions {
