@@ -37,7 +37,7 @@ export async function crossPodStep(
   if (attempt.kind === "unavailable") {
     void reading;
     count("unavailable");
-    return { kind: "fetch" };
+    return attempt.release ? { kind: "fetch", release: attempt.release } : { kind: "fetch" };
   }
   if (attempt.kind === "taken") {
     const stored = await reading;

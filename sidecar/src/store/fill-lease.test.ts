@@ -7,6 +7,10 @@ import { type Coordination, createRedisCoordination } from "./fill-lease.js";
 class FakeServer {
   readonly keys = new Map<string, { value: string; expiresAt: number }>();
   readonly subscribers = new Set<FakeClient>();
+  /** A slow Redis: SETs run this much later (their reply with them). */
+  setDelayMs = 0;
+  /** Resolves when the last delayed SET ran. */
+  landed: Promise<void> = Promise.resolve();
 
   live(key: string) {
     const entry = this.keys.get(key);
@@ -29,6 +33,11 @@ class FakeClient extends EventEmitter {
     return 1;
   }
   async set(key: string, value: string, _px: "PX", ms: number, _nx: "NX") {
+    if (this.server.setDelayMs > 0) {
+      const delay = new Promise<void>((resolve) => setTimeout(resolve, this.server.setDelayMs));
+      this.server.landed = delay;
+      await delay;
+    }
     if (this.server.live(key)) return null;
     this.server.keys.set(key, { value, expiresAt: Date.now() + ms });
     return "OK";
@@ -117,6 +126,20 @@ describe("fill leases", () => {
       const held = await b.coordination.fills.attempt("k", 40);
       if (other.kind === "taken") await other.release();
       expect(held.kind === "held" && (await held.settled)).toBe("timed_out");
+    });
+
+    it("is woken when the lease was taken by a SET that answered after its deadline", async () => {
+      const server = new FakeServer();
+      const [a, b] = [await ready(server), await ready(server)];
+      server.setDelayMs = 400; // beyond the lease command's deadline (250 ms)
+      const late = await a.coordination.fills.attempt("k", 2_000);
+      expect(late.kind).toBe("unavailable");
+      await server.landed; // ...but Redis ran it: a's token holds the lease
+      server.setDelayMs = 0;
+      const held = await b.coordination.fills.attempt("k", 2_000);
+      // a fills locally, as when Redis cannot be asked, and releases what it turned out to hold.
+      if (late.kind === "unavailable") await late.release?.();
+      expect(held.kind === "held" && (await held.settled)).toBe("woken");
     });
 
     it("wakes every waiter when the notifications are lost (they read the store and fetch)", async () => {

@@ -15,7 +15,11 @@ export type LeaseAttempt =
   | { readonly kind: "taken"; release(): Promise<void> }
   /** Another pod fetches: `settled` resolves when it released the lease, or when the wait ran out. */
   | { readonly kind: "held"; readonly settled: Promise<"woken" | "timed_out"> }
-  | { readonly kind: "unavailable" };
+  /**
+   * Redis could not be asked in time: this pod fetches. A `release` means the lease's SET was sent and
+   * may still take the lease after its deadline: call it once done, as after "taken".
+   */
+  | { readonly kind: "unavailable"; release?(): Promise<void> };
 
 export interface FillLeases {
   /**
@@ -144,20 +148,7 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
       const lease = fillLeaseKey(prefix, key);
       const waiter = waiters.register(key);
       const token = `${NONCE}.${(++counter).toString(36)}`;
-      let reply: [string | null, number];
-      try {
-        reply = await deadline(
-          Promise.all([client.set(lease, token, "PX", leaseMs, "NX"), client.pttl(lease)]),
-        );
-      } catch (error) {
-        waiter.cancel();
-        log?.debug({ err: error, key }, "fill lease unavailable; filling locally");
-        return { kind: "unavailable" };
-      }
-      // The holder's release reaches this pod within a store command's time of the lease's end.
-      const decision = leaseDecision(reply[0], reply[1], leaseMs, options.commandTimeoutMs);
-      if (decision.kind === "wait") return { kind: "held", settled: waiter.until(decision.waitMs) };
-      waiter.cancel();
+      const setting = client.set(lease, token, "PX", leaseMs, "NX");
       const release = async () => {
         try {
           await deadline(
@@ -167,6 +158,25 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
           log?.debug({ err: error, key }, "fill lease release failed; it expires by itself");
         }
       };
+      let reply: [string | null, number];
+      try {
+        reply = await deadline(Promise.all([setting, client.pttl(lease)]));
+      } catch (error) {
+        waiter.cancel();
+        log?.debug({ err: error, key }, "fill lease unavailable; filling locally");
+        // A SET that reaches Redis after its deadline may still take the lease: released once this
+        // pod's fill is done, or other pods would wait for it until it expires.
+        const late = () =>
+          setting.then(
+            (reply) => (reply === "OK" ? release() : undefined),
+            () => undefined,
+          );
+        return { kind: "unavailable", release: late };
+      }
+      // The holder's release reaches this pod within a store command's time of the lease's end.
+      const decision = leaseDecision(reply[0], reply[1], leaseMs, options.commandTimeoutMs);
+      if (decision.kind === "wait") return { kind: "held", settled: waiter.until(decision.waitMs) };
+      waiter.cancel();
       return { kind: "taken", release };
     },
   };
