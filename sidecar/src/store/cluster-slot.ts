@@ -18,7 +18,18 @@ const TABLE = (() => {
 
 export function crc16(bytes: Uint8Array): number {
   let crc = 0;
-  for (const byte of bytes) crc = ((crc << 8) & 0xffff) ^ (TABLE[((crc >> 8) ^ byte) & 0xff] as number);
+  for (const byte of bytes) crc = step(crc, byte);
+  return crc;
+}
+
+function step(crc: number, byte: number): number {
+  return ((crc << 8) & 0xffff) ^ (TABLE[((crc >> 8) ^ byte) & 0xff] as number);
+}
+
+/** The CRC of an ASCII string (its bytes are its char codes), without allocating a Buffer. */
+function asciiCrc16(text: string): number {
+  let crc = 0;
+  for (let i = 0; i < text.length; i++) crc = step(crc, text.charCodeAt(i));
   return crc;
 }
 
@@ -39,7 +50,8 @@ let tags: string[] | undefined;
 
 /**
  * A short hash tag for every slot: `{<slotTag(s)>}` in a key puts it in slot s. Built once, on first
- * use, by hashing base-36 counters until every slot has one (about 170,000 CRCs, a few milliseconds).
+ * use, by hashing base-36 counters until every slot has one (about 170,000 CRCs, a few milliseconds:
+ * the coordination asks for one at start-up, so that no request waits for it).
  */
 export function slotTag(slot: number): string {
   if (!Number.isInteger(slot) || slot < 0 || slot >= SLOT_COUNT) throw new RangeError(`no slot ${slot}`);
@@ -48,7 +60,7 @@ export function slotTag(slot: number): string {
     let missing = SLOT_COUNT;
     for (let n = 0; missing > 0; n++) {
       const candidate = n.toString(36);
-      const s = crc16(Buffer.from(candidate, "latin1")) % SLOT_COUNT;
+      const s = asciiCrc16(candidate) % SLOT_COUNT;
       if (found[s] === undefined) {
         found[s] = candidate;
         missing--;

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "pino";
+import { slotTag } from "./cluster-slot.js";
 import { withDeadline } from "./deadline.js";
 import { fillChannel, fillLeaseKey, leaseDecision, RELEASE_LUA } from "./lease-layout.js";
 
@@ -115,6 +116,7 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
       : new Promise<void>((resolve) => client.once("ready", resolve));
   const channel = fillChannel(prefix);
   const waiters = new Waiters();
+  slotTag(0); // builds the slot table now, not during the first miss (tens of ms on a busy node)
   client.defineCommand(RELEASE_COMMAND, { numberOfKeys: 1, lua: RELEASE_LUA });
   // A subscribed connection runs nothing else: its own client (for a Cluster, a copy of the Cluster
   // client; plain PUBLISH reaches the subscribers of every node).
