@@ -28,6 +28,8 @@ const HOST = { host: "api.test.svc" };
 const UPSTREAM_TIMEOUT_MS = 1_000;
 const SLOW_MS = 300;
 const WARM_EVERY_MS = 10_000;
+/** 7 × SLOW_MS = 2.1 s: longer than the lease (the upstream timeout, 1 s, plus 250 ms). */
+const TRICKLE_CHUNKS = 7;
 const WARM_PATHS = ["/warm/a", "/warm/b"];
 
 /** The value of a counter in a replica's /metrics, summed over the series matching the labels. */
@@ -56,6 +58,18 @@ describe.each(TOPOLOGIES)("three replicas on $name", (topology) => {
     res.end(JSON.stringify({ path, at: Date.now() }));
   };
   const arrived = (path: string) => arrivals.get(path)?.length ?? 0;
+  /** Headers at once, then the body in TRICKLE_CHUNKS parts SLOW_MS apart: a fill that outlives its lease. */
+  const trickle = (res: ServerResponse, path: string) => {
+    res.writeHead(200, { "content-type": "text/plain", "cache-control": "max-age=300" });
+    const at = Date.now();
+    let sent = 0;
+    const next = () => {
+      res.write(`${path} ${at} part ${sent}\n`);
+      if (++sent === TRICKLE_CHUNKS) res.end();
+      else setTimeout(next, SLOW_MS);
+    };
+    setTimeout(next, SLOW_MS);
+  };
 
   beforeAll(async () => {
     store = await topology.start();
@@ -63,6 +77,7 @@ describe.each(TOPOLOGIES)("three replicas on $name", (topology) => {
       const path = (req.url ?? "").split("?")[0] as string;
       arrivals.set(path, [...(arrivals.get(path) ?? []), Date.now()]);
       if (path === "/items/held" && arrived(path) === 1) return void held.push(res);
+      if (path.startsWith("/trickle/")) return trickle(res, path);
       setTimeout(() => answer(res, path), path.startsWith("/warm/") ? 0 : SLOW_MS);
     });
     replicas = await startReplicas({
@@ -77,6 +92,7 @@ describe.each(TOPOLOGIES)("three replicas on $name", (topology) => {
         routes: [
           { name: "items", path: "/items/:id", ttl: "5m" },
           { name: "warm", path: "/warm/:id", ttl: "5m" },
+          { name: "trickle", path: "/trickle/:id", ttl: "5m" },
           // Expires after a second and is then refetched in the foreground (kept for staleIfError).
           {
             name: "expiring",
@@ -131,6 +147,24 @@ describe.each(TOPOLOGIES)("three replicas on $name", (topology) => {
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
     expect(new Set(answers.map((a) => a.body)).size).toBe(1);
     expect(arrived(path)).toBe(2);
+  });
+
+  it("serves the holder's fill to pods that stopped waiting for it, when it lands before their own", async () => {
+    const path = "/trickle/x";
+    const first = send(replicas.replicas[0]?.proxy as string, path, { headers: HOST });
+    await waitFor("the first fill to reach the upstream", () => arrived(path) === 1);
+    const others = await Promise.all(
+      replicas.replicas.slice(1).map((replica) => send(replica.proxy, path, { headers: HOST })),
+    );
+    const holder = await first;
+    // The lease ended before the holder's fill did (2.1 s): the others asked their upstream too, but
+    // the holder's entry was stored first and is what they answer, about when the holder answered.
+    expect(arrived(path)).toBe(3);
+    for (const other of others) {
+      expect(other.status).toBe(200);
+      expect(other.body).toBe(holder.body);
+      expect(other.cacheStatus).toContain("detail=coalesced");
+    }
   });
 
   it("answers within the lease time plus one upstream call when the lease holder dies mid-miss", async () => {
