@@ -12,11 +12,19 @@ import { readVariant } from "./variants.js";
  * held by another pod, it waits to be woken by that pod's release — at most what is left of the
  * lease — then reads the store: a fresh entry is served to this pod's waiters as a coalesced hit,
  * anything else (no entry: an uncacheable answer, an error, a dead holder) and it fetches itself.
+ * When the lease ran out first (a fill slower than its lease), it fetches itself but still listens:
+ * should the holder's entry land before its own answer, that entry is served (`late`).
  * Redis unreachable or slow, or no notifications: it fetches at once, as without leases.
  */
 export type CrossPodStep =
-  | { readonly kind: "fetch"; readonly release?: () => Promise<void> }
+  | { readonly kind: "fetch"; readonly release?: () => Promise<void>; readonly late?: LateFill }
   | { readonly kind: "served"; readonly result: FillResult };
+
+/** The fill of a holder whose lease ran out: resolves (only) with its stored entry; `cancel` when done. */
+export interface LateFill {
+  readonly landed: Promise<FillResult>;
+  cancel(): void;
+}
 
 export async function crossPodStep(
   ctx: ProxyContext,
@@ -51,9 +59,19 @@ export async function crossPodStep(
   void reading;
   const how = await attempt.settled;
   const stored = await peerEntry(ctx, c, fwd);
+  if (stored !== undefined || how === "woken") attempt.cancel();
   if (stored !== undefined) return served(ctx, c, stored, count);
   count(how === "woken" ? "not_stored" : "timed_out");
-  return { kind: "fetch" };
+  if (how === "woken") return { kind: "fetch" };
+  const landed = attempt.released
+    .then(() => peerEntry(ctx, c, fwd))
+    .catch(() => undefined)
+    .then((entry) => {
+      if (entry === undefined) return new Promise<never>(() => undefined);
+      ctx.observer.coalesced(c.policy.label, c.route.name);
+      return entry;
+    });
+  return { kind: "fetch", late: { landed, cancel: attempt.cancel } };
 }
 
 function served(

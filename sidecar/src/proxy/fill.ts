@@ -15,7 +15,7 @@ import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
 import { collectBody } from "./body-collector.js";
 import type { CacheableRequest } from "./cacheable-request.js";
 import type { FillResult, ProxyContext } from "./context.js";
-import { crossPodStep } from "./cross-pod.js";
+import { crossPodStep, type LateFill } from "./cross-pod.js";
 import { HIT_FOR_PASS_MS } from "./pass-marks.js";
 import { type UpstreamResponse, upstreamErrorReason } from "./upstream.js";
 
@@ -76,6 +76,11 @@ export async function fill(
     void release?.();
   };
   const finish = (outcome: FillOutcome, storing?: Promise<void>): FillOutcome => {
+    // Answered already by the late fill of another pod (cross-pod.ts): this one's answer is dropped.
+    if (settled) {
+      outcome.stream?.body.destroy();
+      return outcome;
+    }
     settled = true;
     flight.resolve(outcome.result);
     if (storing) storing.finally(done);
@@ -89,15 +94,27 @@ export async function fill(
     const step = await stepping;
     if (step?.kind === "served") return finish({ result: step.result });
     release = step?.release;
-    return await fillLed(ctx, c, fwd, { ...options, fencing }, finish);
+    const own = fillLed(ctx, c, fwd, { ...options, fencing }, finish);
+    return await (step?.late ? firstAnswer(own, step.late, finish) : own);
   } catch (error) {
     // A bug must not strand the waiters: they fetch for themselves, as after an unshareable answer.
     if (!settled) {
+      settled = true;
       flight.resolve({ kind: "pass" });
       done();
     }
     throw error;
   }
+}
+
+/** This pod's fill, or the late fill of another pod if its entry lands first (cross-pod.ts). */
+function firstAnswer(
+  own: Promise<FillOutcome>,
+  late: LateFill,
+  finish: (outcome: FillOutcome) => FillOutcome,
+): Promise<FillOutcome> {
+  own.then(late.cancel, late.cancel);
+  return Promise.race([own, late.landed.then((result) => finish({ result }))]);
 }
 
 async function fillLed(

@@ -47,10 +47,10 @@ class FakeClient extends EventEmitter {
     return entry ? entry.expiresAt - Date.now() : -2;
   }
   async apicacheLeaseRelease(key: string, token: string, channel: string, message: string) {
-    if (this.server.live(key)?.value !== token) return 0;
-    this.server.keys.delete(key);
+    const held = this.server.live(key)?.value === token;
+    if (held) this.server.keys.delete(key);
     for (const subscriber of this.server.subscribers) subscriber.emit("message", channel, message);
-    return 1;
+    return held ? 1 : 0;
   }
   disconnect() {}
 }
@@ -116,6 +116,18 @@ describe("fill leases", () => {
       expect(held.kind === "held" && (await held.settled)).toBe("timed_out");
       // What was left of the lease (≤ 30 ms) plus the margin (the command timeout, 10 ms).
       expect(performance.now() - started).toBeLessThan(1_000);
+    });
+
+    it("still hears the release of a holder whose lease ran out first (its fill may land first)", async () => {
+      const server = new FakeServer();
+      const [a, b] = [await ready(server), await ready(server)];
+      const taken = await a.coordination.fills.attempt("k", 30);
+      const held = await b.coordination.fills.attempt("k", 30);
+      if (taken.kind !== "taken" || held.kind !== "held") throw new Error(`${taken.kind} ${held.kind}`);
+      expect(await held.settled).toBe("timed_out");
+      await taken.release(); // the lease is gone: nothing to delete, but b still listens
+      await held.released;
+      held.cancel();
     });
 
     it("is not woken by another key's release", async () => {

@@ -14,8 +14,16 @@ import { fillChannel, fillLeaseKey, leaseDecision, RELEASE_LUA } from "./lease-l
 export type LeaseAttempt =
   /** This pod fetches; `release` once stored (or once it knows nothing will be). */
   | { readonly kind: "taken"; release(): Promise<void> }
-  /** Another pod fetches: `settled` resolves when it released the lease, or when the wait ran out. */
-  | { readonly kind: "held"; readonly settled: Promise<"woken" | "timed_out"> }
+  /**
+   * Another pod fetches: `settled` resolves when it released the lease, or when the wait ran out.
+   * `released` still resolves on a release after that (a fill that outlived its lease), until `cancel`.
+   */
+  | {
+      readonly kind: "held";
+      readonly settled: Promise<"woken" | "timed_out">;
+      readonly released: Promise<void>;
+      cancel(): void;
+    }
   /**
    * Redis could not be asked in time: this pod fetches. A `release` means the lease's SET was sent and
    * may still take the lease after its deadline: call it once done, as after "taken".
@@ -59,12 +67,24 @@ let counter = 0;
 class Waiters {
   readonly #byKey = new Map<string, Set<() => void>>();
 
-  /** Registered before the lease is asked for, so a release published meanwhile is not missed. */
-  register(key: string): { cancel(): void; until(ms: number): Promise<"woken" | "timed_out"> } {
+  /**
+   * Registered before the lease is asked for, so a release published meanwhile is not missed; heard
+   * until cancelled, so a release after `until` gave up still resolves `released`.
+   */
+  register(key: string): {
+    cancel(): void;
+    until(ms: number): Promise<"woken" | "timed_out">;
+    readonly released: Promise<void>;
+  } {
     let woken = false;
     let done: ((how: "woken" | "timed_out") => void) | undefined;
+    let onRelease: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      onRelease = resolve;
+    });
     const wake = () => {
       woken = true;
+      onRelease();
       done?.("woken");
     };
     const set = this.#byKey.get(key) ?? new Set();
@@ -82,8 +102,8 @@ class Waiters {
           clearTimeout(timer);
           resolve(how);
         };
-      }).finally(cancel);
-    return { cancel, until };
+      });
+    return { cancel, until, released };
   }
 
   wake(key: string): void {
@@ -177,7 +197,10 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
       }
       // The holder's release reaches this pod within a store command's time of the lease's end.
       const decision = leaseDecision(reply[0], reply[1], leaseMs, options.commandTimeoutMs);
-      if (decision.kind === "wait") return { kind: "held", settled: waiter.until(decision.waitMs) };
+      if (decision.kind === "wait") {
+        const { released, cancel } = waiter;
+        return { kind: "held", settled: waiter.until(decision.waitMs), released, cancel };
+      }
       waiter.cancel();
       return { kind: "taken", release };
     },

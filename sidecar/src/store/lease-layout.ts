@@ -63,13 +63,17 @@ export function leaseDecision(
 
 /**
  * KEYS[1] the lease; ARGV[1] the holder's token, ARGV[2] the channel, ARGV[3] the key. Deletes the
- * lease only if it still holds the token (an expired lease may belong to another pod now) and then
- * publishes the key, waking the pods that wait for it. Returns 1 when released, 0 otherwise.
+ * lease only if it still holds the token (an expired lease may belong to another pod now), and
+ * publishes the key either way: pods whose wait ran out before this fill ended still listen for it
+ * (a wake-up only makes a pod read the store). Returns 1 when released, 0 otherwise.
  */
 export const RELEASE_LUA = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+local held = redis.call('GET', KEYS[1]) == ARGV[1]
+if held then
   redis.call('DEL', KEYS[1])
-  redis.call('PUBLISH', ARGV[2], ARGV[3])
+end
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+if held then
   return 1
 end
 return 0
