@@ -78,14 +78,31 @@ export class Warmer {
     this.#timers.add(timer);
   }
 
-  /** One scheduled run: warms the entry unless another replica took this slot. */
-  async #scheduled(entry: WarmEntry): Promise<void> {
+  /**
+   * One scheduled run: warms the entry unless another replica took this slot; then looks once more
+   * later in the slot (`retrySlot`), in case that replica's warm failed and it gave the slot up.
+   */
+  async #scheduled(entry: WarmEntry, retrySlot?: number): Promise<void> {
     const policy = this.#ctx.policy();
     const count = (outcome: WarmRunOutcome) => this.#onRun?.(policy.label, entry.path, outcome);
-    if ((await this.#lease.decide(entry)) === "skip") return count("skipped_other_replica");
+    const decision = await this.#lease.decide(entry, retrySlot);
+    if (decision.verdict === "skip") {
+      if (retrySlot === undefined) this.#retry(entry, decision.slot);
+      return retrySlot === undefined ? count("skipped_other_replica") : undefined;
+    }
     const target = { path: entry.path, ...(entry.host === undefined ? {} : { host: entry.host }) };
     const [result] = await this.warm(policy, [target]);
+    if (!result?.ok) await decision.forfeit();
     count(result?.ok ? "warmed" : "failed");
+  }
+
+  #retry(entry: WarmEntry, slot: number): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      void this.#scheduled(entry, slot);
+    }, this.#lease.retryInMs(entry));
+    timer.unref();
+    this.#timers.add(timer);
   }
 
   /** Warms the given targets (at most MAX_WARM_PATHS), or every spec.warm entry. */

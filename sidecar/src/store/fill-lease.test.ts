@@ -42,6 +42,9 @@ class FakeClient extends EventEmitter {
     this.server.keys.set(key, { value, expiresAt: Date.now() + ms });
     return "OK";
   }
+  async del(key: string) {
+    return this.server.keys.delete(key) ? 1 : 0;
+  }
   async pttl(key: string) {
     const entry = this.server.live(key);
     return entry ? entry.expiresAt - Date.now() : -2;
@@ -174,5 +177,14 @@ describe("claims (warming)", () => {
     expect(await a.claim("w", 60_000)).toBe("claimed");
     expect(await b.claim("w", 60_000)).toBe("taken");
     expect(await b.claim("w2", 60_000)).toBe("claimed");
+  });
+
+  it("can be given up, and then claimed by another pod", async () => {
+    const server = new FakeServer();
+    const a: Coordination = (await ready(server)).coordination;
+    const b: Coordination = (await ready(server)).coordination;
+    expect(await a.claim("w", 60_000)).toBe("claimed");
+    await a.unclaim("w");
+    expect(await b.claim("w", 60_000)).toBe("claimed");
   });
 });

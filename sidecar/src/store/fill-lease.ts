@@ -43,6 +43,8 @@ export interface Coordination {
   readonly fills: FillLeases;
   /** `SET key NX PX ttlMs`: "claimed" by this pod, "taken" by another, or "unavailable". */
   claim(key: string, ttlMs: number): Promise<"claimed" | "taken" | "unavailable">;
+  /** Gives a claim of this pod's up (`DEL`); never rejects (unanswered, it expires by itself). */
+  unclaim(key: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -217,6 +219,10 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
       } catch {
         return "unavailable";
       }
+    },
+    async unclaim(key) {
+      if (!options.available()) return;
+      await deadline(client.del(key)).catch(() => undefined);
     },
     async close() {
       closed = true;
