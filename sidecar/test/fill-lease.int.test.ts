@@ -2,11 +2,13 @@ import { randomUUID } from "node:crypto";
 import { type RedisServer, startRedis } from "@apicache/testkit/redis";
 import { waitFor } from "@apicache/testkit/wait";
 import { Redis } from "ioredis";
+import type { Logger } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Coordination, createRedisCoordination } from "../src/store/fill-lease.js";
 import { fillLeaseKey } from "../src/store/lease-layout.js";
 import type { RedisBackedStore } from "../src/store/redis-backed-store.js";
 import { createRedisStore } from "../src/store/redis-store.js";
+import { captureLogs } from "./support/harness.js";
 
 /**
  * Fill leases (ADR 0019) against a real Redis: what the pods' coordination does when Redis answers
@@ -35,22 +37,26 @@ interface Pod {
   readonly coordination: Coordination;
 }
 
-async function pods(prefix: string, count: number): Promise<Pod[]> {
-  const started = Array.from({ length: count }, () => {
-    const store = createRedisStore({
-      node: { host: redis.host, port: redis.port },
-      keyPrefix: prefix,
-      commandTimeoutMs: COMMAND_TIMEOUT_MS,
-      reconnect: { baseMs: 20, maxMs: 100 },
-    });
-    const coordination = createRedisCoordination({
-      client: store.client,
-      prefix,
-      commandTimeoutMs: COMMAND_TIMEOUT_MS,
-      available: () => true,
-    });
-    return { store, coordination };
+function pod(prefix: string, options: { user?: string; log?: Logger } = {}): Pod {
+  const store = createRedisStore({
+    node: { host: redis.host, port: redis.port },
+    keyPrefix: prefix,
+    commandTimeoutMs: COMMAND_TIMEOUT_MS,
+    reconnect: { baseMs: 20, maxMs: 100 },
+    ...(options.user === undefined ? {} : { username: options.user, password: options.user }),
   });
+  const coordination = createRedisCoordination({
+    client: store.client,
+    prefix,
+    commandTimeoutMs: COMMAND_TIMEOUT_MS,
+    available: () => true,
+    ...(options.log === undefined ? {} : { log: options.log }),
+  });
+  return { store, coordination };
+}
+
+async function pods(prefix: string, count: number): Promise<Pod[]> {
+  const started = Array.from({ length: count }, () => pod(prefix));
   await Promise.all(started.map((pod) => pod.store.ready()));
   // Subscribed: a lease can be asked for.
   for (const pod of started) await waitFor("notifications", () => ready(pod));
@@ -130,6 +136,25 @@ describe("fill leases on a real Redis", () => {
       await admin.connect();
     } finally {
       await stop([a, b]);
+    }
+  });
+
+  it("say so when the Redis user may not use the notification channel (ACL), and fill locally", async () => {
+    const prefix = `lease-${randomUUID()}`;
+    const user = `u${randomUUID().slice(0, 8)}`;
+    // Keys under the prefix, every command, no channel: Redis 7's default for a new ACL user.
+    await admin.call("ACL", "SETUSER", user, "on", `>${user}`, `~${prefix}:*`, "+@all", "resetchannels");
+    const { lines, logger } = captureLogs();
+    const limited = pod(prefix, { user, log: logger });
+    try {
+      await limited.store.ready();
+      await waitFor("a warning", () =>
+        lines.some((line) => line.level === "warn" && /ACL/.test(String(line.msg))),
+      );
+      expect((await limited.coordination.fills.attempt("GET /acl", LEASE_MS)).kind).toBe("unavailable");
+    } finally {
+      await stop([limited]);
+      await admin.call("ACL", "DELUSER", user);
     }
   });
 });

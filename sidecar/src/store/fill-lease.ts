@@ -129,6 +129,15 @@ export function leaseDeadlineMs(commandTimeoutMs: number): number {
 /** How long a claim (warming, off the request path) waits for the first connection. */
 const FIRST_CONNECTION_WAIT_MS = 5_000;
 
+/** Seldom transient (SUBSCRIBE runs once connected): most often an ACL user without the channel. */
+function subscribeRefused(log: Logger | undefined, channel: string, error: unknown): void {
+  log?.warn(
+    { err: error, channel },
+    "fill notifications: SUBSCRIBE refused (a Redis ACL user needs the channel: &<prefix>:fills); " +
+      "misses fill locally, without cross-pod coalescing",
+  );
+}
+
 export function createRedisCoordination(options: RedisCoordinationOptions): Coordination {
   const { client, prefix, log } = options;
   const timeoutMs = leaseDeadlineMs(options.commandTimeoutMs);
@@ -150,7 +159,7 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
       () => {
         subscribed = !closed;
       },
-      (error: unknown) => log?.debug({ err: error, channel }, "fill notifications: subscribe failed"),
+      (error: unknown) => subscribeRefused(log, channel, error),
     );
   };
   const lost = () => {
