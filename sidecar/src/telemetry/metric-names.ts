@@ -80,7 +80,7 @@ export const FILL_LEASE_OUTCOMES = [
   "woken",
   /** Woken, but no fresh entry was stored (an uncacheable answer, an error): fetched itself. */
   "not_stored",
-  /** Waited the whole lease (the holder died or was slow): fetched itself. */
+  /** Waited the whole lease (the holder died or was slow): fetched itself (a late holder's entry may answer first). */
   "timed_out",
   /** Redis could not be asked (circuit open, timeout, notifications down): filled locally. */
   "unavailable",
