@@ -84,7 +84,7 @@ describe("parseCachePolicy", () => {
       const { spec } = result.policy;
       expect(spec.mode).toBe("Enforce");
       expect(spec.upstream.timeout).toBe("30s");
-      expect(spec.store).toEqual({ memory: { maxBytes: "64Mi", maxEntryAge: "1s" } });
+      expect(spec.store).toEqual({ memory: { maxBytes: "64Mi", maxEntryAge: "5m" } });
       expect(spec.identity).toEqual({ headers: [] });
       expect(spec.defaults).toMatchObject({ ttl: "5m", staleWhileRevalidate: "30s", staleIfError: "10m" });
       expect(spec.routes[0]).toMatchObject({

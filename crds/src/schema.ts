@@ -153,8 +153,8 @@ export const MemoryStoreSchema = Type.Object(
         { min: "0s", max: "1h" },
         {
           description:
-            "With Redis configured: the longest an L1 entry is served without re-checking Redis, which bounds how long a pod can serve an entry another pod invalidated. 0s disables L1 in front of Redis.",
-          default: "1s",
+            "With Redis configured: the longest an L1 entry is served without re-checking Redis. Other pods' invalidations reach every pod's L1 at once (Redis pushes them; while that channel is down L1 is not used), so this is a safety net for what a push cannot carry. 0s disables L1 in front of Redis.",
+          default: "5m",
         },
       ),
     ),

@@ -53,7 +53,7 @@ describe("the sidecar configuration", () => {
       expect(spec.upstream).toEqual({ timeout: "10s" });
       expect(spec.store).toEqual({
         redis: { keyPrefix: "shop/booking-api", commandTimeout: "50ms" },
-        memory: { maxBytes: "64Mi", maxEntryAge: "1s" },
+        memory: { maxBytes: "64Mi", maxEntryAge: "5m" },
       });
     });
 
@@ -138,7 +138,7 @@ describe("the sidecar configuration", () => {
       expect(result.policy.spec).toMatchObject({
         mode: "Enforce",
         upstream: { timeout: "30s" },
-        store: { memory: { maxBytes: "64Mi", maxEntryAge: "1s" } },
+        store: { memory: { maxBytes: "64Mi", maxEntryAge: "5m" } },
         routes: [{ name: "a", ttl: "5m", methods: ["GET", "HEAD"], key: { query: [], headers: [] } }],
       });
     });

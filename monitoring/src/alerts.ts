@@ -107,6 +107,18 @@ const sidecarStore: AlertRule[] = [
       '{{ $value | printf "%.0f" }} invalidations dropped in 5m (pending queue full, or refused by Redis). The pod skips Redis reads until its queue drains, and refetches entries written before the drop. Restore Redis: the queue (10,000 tags and keys per pod) overflows when Redis stays unreachable through a burst of writes; see the runbook about its capacity.',
   },
   {
+    alert: "ApicacheL1InvalidationChannelDown",
+    group: "sidecar",
+    value: maxBy(["namespace", "pod", "policy"], S.l1InvalidationChannelUp),
+    comparison: "< 1",
+    for: "10m",
+    severity: "warning",
+    summary:
+      "{{ $labels.namespace }}/{{ $labels.pod }} has not used its L1 for 10 minutes: its invalidation channel is down",
+    description:
+      "Redis has not pushed this pod the changes of policy {{ $labels.policy }} for 10 minutes, so the pod keeps its in-process tier empty and reads every hit from Redis (correct, but slower and more load on Redis). Check that Redis is reachable and allows CLIENT TRACKING and SUBSCRIBE (the sidecar's log says why it could not arm the connection).",
+  },
+  {
     alert: "ApicacheInvalidationsPending",
     group: "sidecar",
     value: maxBy(["namespace", "pod", "store"], S.storePendingInvalidations),

@@ -220,6 +220,28 @@ function store(): DashboardRow {
           q(sumBy(["policy"], sel(S.l1Entries, ...policyFilter)), "entries {{policy}}"),
         ],
       }),
+      timeseries("L1 coherence across pods", {
+        description:
+          "Pods whose L1 invalidation channel is up (Redis pushes them every change; a pod whose channel is down does not use L1), pushed invalidations received and the L1 entries they dropped, and L1 flushes by reason (ADR 0018).",
+        unit: "short",
+        min: 0,
+        queries: [
+          q(
+            sumBy(["policy"], sel(S.l1InvalidationChannelUp, ...policyFilter)),
+            "pods with channel up {{policy}}",
+          ),
+          q(
+            sumBy(["policy"], rate(sel(S.l1InvalidationMessages, ...policyFilter), RATE)),
+            "messages/s {{policy}}",
+          ),
+          q(sumBy(["kind"], rate(sel(S.l1PushedInvalidations, ...policyFilter), RATE)), "pushed {{kind}}/s"),
+          q(
+            sumBy(["policy"], rate(sel(S.l1PushedEvictions, ...policyFilter), RATE)),
+            "L1 drops/s {{policy}}",
+          ),
+          q(sumBy(["reason"], increase(sel(S.l1Flushes, ...policyFilter), RATE)), "flushes {{reason}}"),
+        ],
+      }),
     ],
   };
 }

@@ -100,11 +100,11 @@ export async function startSidecar(options: StartSidecarOptions): Promise<Sideca
   // Before anything listens: an unprotected non-loopback admin API refuses to start.
   if (adminAt) exposedWithoutToken({ auth, ...adminAt, insecure: options.adminInsecure === true });
   const metrics = createMetrics({ collectDefault: options.logger === undefined });
-  const shared = buildSharedStore(policy, options, metrics, log, now);
+  const coalescer = new Coalescer<FillResult>();
+  const shared = buildSharedStore(policy, options, { metrics, log, now, coalescer });
   const { store, coordination } = shared;
   const holder = new PolicyHolder(policy, metrics, log);
   const stats = new StatsRecorder(now);
-  const coalescer = new Coalescer<FillResult>();
   const invalidator = new Invalidator({ store, coalescer: coalescer as Coalescer<unknown>, metrics, log });
   invalidator.onInvalidate((tags) => stats.invalidated(tags));
   const upstream = createUpstream(options.upstream, upstreamOptions(options));

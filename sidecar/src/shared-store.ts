@@ -2,7 +2,9 @@ import type { Logger } from "pino";
 import { WarmLease } from "./admin/warm-lease.js";
 import { Warmer } from "./admin/warmer.js";
 import type { StartSidecarOptions } from "./index.js";
-import type { ProxyContext } from "./proxy/context.js";
+import type { Coalescer } from "./proxy/coalescer.js";
+import type { FillResult, ProxyContext } from "./proxy/context.js";
+import { coherenceEvents } from "./proxy/pushed-invalidations.js";
 import type { CompiledPolicy } from "./routing/compile-policy.js";
 import { createStoreParts, type StoreParts } from "./store/create-store.js";
 import { type Coordination, createRedisCoordination } from "./store/fill-lease.js";
@@ -17,12 +19,11 @@ import { pendingInvalidationsObserver, type SidecarMetrics, storeObserver } from
 export function buildSharedStore(
   policy: CompiledPolicy,
   options: StartSidecarOptions,
-  metrics: SidecarMetrics,
-  log: Logger,
-  now: () => number,
+  using: StoreWiring,
 ): { readonly store: CacheStore; readonly coordination: Coordination | undefined } {
   if (options.store) return { store: options.store, coordination: undefined };
-  const parts = buildStore(policy, options, metrics, log, now);
+  const { log } = using;
+  const parts = buildStore(policy, options, using);
   return { store: parts.store, coordination: coordinate(parts, policy, log) };
 }
 
@@ -38,13 +39,16 @@ export function createWarmer(
   });
 }
 
-function buildStore(
-  policy: CompiledPolicy,
-  options: StartSidecarOptions,
-  metrics: SidecarMetrics,
-  log: Logger,
-  now: () => number,
-): StoreParts {
+/** What the store is wired to: metrics, log, clock, and the coalescer pushed invalidations detach. */
+interface StoreWiring {
+  readonly metrics: SidecarMetrics;
+  readonly log: Logger;
+  readonly now: () => number;
+  readonly coalescer: Coalescer<FillResult>;
+}
+
+function buildStore(policy: CompiledPolicy, options: StartSidecarOptions, using: StoreWiring): StoreParts {
+  const { metrics, log, now } = using;
   const reportPending = pendingInvalidationsObserver(metrics);
   const parts = createStoreParts({
     ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
@@ -56,6 +60,7 @@ function buildStore(
     onCircuitStateChange: (state, name) =>
       metrics.storeCircuitOpen.labels(name).set(state === "closed" ? 0 : 1),
     pendingInvalidations: { onChange: reportPending },
+    coherence: coherenceEvents(policy.label, metrics, using.coalescer as Coalescer<unknown>),
     logger: log,
     now,
   });

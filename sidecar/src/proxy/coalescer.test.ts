@@ -29,6 +29,34 @@ function fakeStore(): CacheStore & { data: Map<string, { tags: readonly string[]
 }
 
 describe("the coalescer", () => {
+  describe("while isolated (the pod may miss other pods' invalidations)", () => {
+    it("hands no request a flight or an ended flight's result, and does again once it is not", () => {
+      const coalescer = new Coalescer<string>();
+      const lead = coalescer.lead("k", ["t"]);
+      const watch = coalescer.watch("k");
+      coalescer.isolate(true);
+      expect(coalescer.current("k")).toBeUndefined();
+      lead.resolve("old");
+      lead.end();
+      expect(watch.ended()).toBeUndefined();
+      coalescer.isolate(false);
+      const next = coalescer.lead("k", ["t"]);
+      expect(coalescer.current("k")).toBe(next);
+    });
+  });
+
+  it("detaches every flight at once", () => {
+    const coalescer = new Coalescer<string>();
+    coalescer.lead("a", ["t"]);
+    coalescer.lead("b", []);
+    coalescer.detachAll();
+    expect([coalescer.current("a"), coalescer.current("b"), coalescer.size]).toEqual([
+      undefined,
+      undefined,
+      0,
+    ]);
+  });
+
   it("hands later requests the leader's flight and wakes them with its result", async () => {
     const coalescer = new Coalescer<string>();
     const lead = coalescer.lead("k", []);

@@ -44,9 +44,20 @@ export class Coalescer<T> {
   /** Hit-for-pass: keys whose requests fetch for themselves instead of joining a flight. */
   readonly passMarks = new PassMarks();
 
-  /** The flight in progress for a key, if any. */
+  /**
+   * While isolated, no request joins a flight or takes an ended flight's result: each fetches for
+   * itself. For a pod that may miss other pods' invalidations (its L1 invalidation channel is down,
+   * ADR 0018): nothing would detach a flight that predates another pod's write.
+   */
+  #isolated = false;
+
+  isolate(isolated: boolean): void {
+    this.#isolated = isolated;
+  }
+
+  /** The flight in progress for a key, if any (none while isolated). */
   current(key: string): Flight<T> | undefined {
-    return this.#flights.get(key);
+    return this.#isolated ? undefined : this.#flights.get(key);
   }
 
   /** Starts the flight for a key; the caller must not already find one with `current`. */
@@ -71,7 +82,7 @@ export class Coalescer<T> {
     watching.add(state);
     const watches = this.#watches;
     return {
-      ended: () => state.ended?.result,
+      ended: () => (this.#isolated ? undefined : state.ended?.result),
       close() {
         const set = watches.get(key);
         if (set?.delete(state) && set.size === 0) watches.delete(key);
@@ -81,8 +92,15 @@ export class Coalescer<T> {
 
   /** Detaches flights for these keys or carrying any of these tags (and forgets their ended results). */
   detach(keys: ReadonlySet<string>, tags: ReadonlySet<string>): void {
-    const concerned = (key: string, flightTags: readonly string[]) =>
-      keys.has(key) || flightTags.some((tag) => tags.has(tag));
+    this.#detachWhere((key, flightTags) => keys.has(key) || flightTags.some((tag) => tags.has(tag)));
+  }
+
+  /** Detaches every flight (an invalidation this pod could not hear may concern any of them). */
+  detachAll(): void {
+    this.#detachWhere(() => true);
+  }
+
+  #detachWhere(concerned: (key: string, flightTags: readonly string[]) => boolean): void {
     for (const [key, flight] of this.#flights) {
       if (concerned(key, flight.tags)) this.#flights.delete(key);
     }

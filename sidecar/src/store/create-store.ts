@@ -4,6 +4,8 @@ import { CircuitBreakerStore, type CircuitState } from "./circuit-breaker.js";
 import { StoreError } from "./errors.js";
 import { InstrumentedStore, type OperationObserver } from "./instrumented-store.js";
 import { InvalidationGuardStore, type PendingState } from "./invalidation-guard-store.js";
+import { type CoherenceEvents, L1Coherence } from "./l1-coherence.js";
+import { createInvalidationChannel } from "./l1-invalidation-connections.js";
 import { MemoryStore } from "./memory-store.js";
 import type { ReconnectOptions } from "./reconnect.js";
 import type { RedisBackedStore } from "./redis-backed-store.js";
@@ -44,6 +46,11 @@ export interface CreateStoreOptions {
     readonly retry?: ReconnectOptions;
     readonly onChange?: (state: PendingState) => void;
   };
+  /**
+   * Additive: L1 coherence events (pushed invalidations, flushes, the channel going up or down; ADR
+   * 0018). Only with Redis and an L1 tier.
+   */
+  readonly coherence?: CoherenceEvents;
 }
 
 /**
@@ -53,6 +60,8 @@ export interface CreateStoreOptions {
  * - `redis+cluster://`: tiered(memory, guard(breaker(cluster)));
  * - `redis+sentinel://`: tiered(memory, guard(breaker(sentinel))), the primary the sentinels name;
  * - with `maxEntryAgeMs` 0 or `memoryMaxBytes` 0 the L1 tier is left out: guard(breaker(redis)) alone.
+ * - with an L1 tier in front of Redis, Redis pushes every change of an entry or a tag generation to an
+ *   invalidation channel that keeps L1 coherent (ADR 0018): L1 serves only while it is up.
  * The guard queues invalidations Redis did not accept and masks what they concern until applied.
  * With `onOperation`, the outer store reports as itself ("memory" or "tiered") and the Redis tier
  * reports as "redis"/"redis-cluster"/"redis-sentinel" (circuit-open rejections included, with reason circuit_open).
@@ -87,7 +96,28 @@ export function createStoreParts(options: CreateStoreOptions): StoreParts {
   const l2 = guard(instrument(breaker), options, now);
   const redis = { client, circuit: breaker };
   if (options.maxEntryAgeMs === 0 || options.memoryMaxBytes === 0) return { store: l2, redis };
-  const tiered = new TieredStore({ l1: memory(), l2, maxEntryAgeMs: options.maxEntryAgeMs, now });
+  const l1 = memory();
+  const coherence = new L1Coherence({
+    target: l1,
+    ...(options.coherence ? { events: options.coherence } : {}),
+  });
+  const channel = createInvalidationChannel({
+    target,
+    keyPrefix: options.keyPrefix,
+    coherence,
+    client,
+    commandTimeoutMs: options.commandTimeoutMs,
+    ...(options.reconnect === undefined ? {} : { reconnect: options.reconnect }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+  const tiered = new TieredStore({
+    l1,
+    l2,
+    maxEntryAgeMs: options.maxEntryAgeMs,
+    now,
+    coherence,
+    onClose: () => channel.close(),
+  });
   return { store: instrument(tiered), redis };
 }
 
@@ -95,6 +125,8 @@ function guard(l2: EntryStore, options: CreateStoreOptions, now: () => number): 
   const pending = options.pendingInvalidations;
   return new InvalidationGuardStore(l2, {
     now,
+    // A write waits this long for Redis to take its invalidation (other pods learn of it only then).
+    settleWithinMs: Math.max(200, 4 * options.commandTimeoutMs),
     ...(pending?.maxPending === undefined ? {} : { maxPending: pending.maxPending }),
     ...(pending?.retry === undefined ? {} : { retry: pending.retry }),
     ...(pending?.onChange === undefined ? {} : { onChange: pending.onChange }),

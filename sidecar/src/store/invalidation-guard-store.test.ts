@@ -51,6 +51,31 @@ describe("the invalidation guard", () => {
     });
   });
 
+  describe("when Redis fails an invalidation for a moment", () => {
+    it("retries it within settleWithinMs, so it is applied before the caller resumes", async () => {
+      const l2 = new FlakyStore();
+      const store = new InvalidationGuardStore(l2, { retry: FAST_RETRY, settleWithinMs: 5_000 });
+      await store.set("a", v("old"), { ttlMs: 60_000, tags: ["slots"] });
+      l2.down();
+      const invalidating = store.deleteTags(["slots"]);
+      await vi.waitFor(() => expect(l2.calls).toBeGreaterThan(2), { timeout: 5_000, interval: 5 });
+      l2.up();
+      await expect(invalidating).resolves.toBe(1);
+      expect(store.pending).toBe(0);
+      expect(await l2.inner.get("a")).toBeUndefined();
+    });
+
+    it("queues it once settleWithinMs has passed", async () => {
+      const l2 = new FlakyStore();
+      const store = new InvalidationGuardStore(l2, { retry: FAST_RETRY, settleWithinMs: 30 });
+      l2.down();
+      await expect(store.deleteTags(["slots"])).resolves.toBe(0);
+      expect(l2.calls).toBeGreaterThan(1);
+      expect(store.pending).toBe(1);
+      await store.close();
+    });
+  });
+
   describe("when Redis refuses an invalidation (not a transient failure)", () => {
     it("rejects as before and queues nothing", async () => {
       const { l2, store } = setup();

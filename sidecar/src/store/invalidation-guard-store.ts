@@ -28,6 +28,10 @@ import type {
  *
  * If the queue overflows, L2 reads are skipped entirely until it drains, and entries written before
  * the dropped invalidation stay misses for good (they are refetched and overwritten).
+ *
+ * Before queueing, a failed invalidation is retried for up to `settleWithinMs` (a Redis that was only
+ * slow for a moment takes it then): other pods learn of an invalidation only once Redis has it, so a
+ * write's response waits that long for it to be applied (ADR 0018) before giving up to the queue.
  */
 export interface InvalidationGuardOptions {
   /** Most tags + keys kept pending (default 10,000). */
@@ -36,6 +40,8 @@ export interface InvalidationGuardOptions {
   readonly retry?: ReconnectOptions;
   /** Tags + keys per retry call (default 100). */
   readonly retryBatch?: number;
+  /** How long a failing invalidation is retried before it is queued (default 0: queued at once). */
+  readonly settleWithinMs?: number;
   readonly now?: () => number;
   readonly logger?: Logger;
   /** Called when the queue changes: the pending gauge, and how many were dropped now. */
@@ -69,6 +75,7 @@ export class InvalidationGuardStore implements EntryStore {
   readonly #pending: PendingInvalidations;
   readonly #retry: ReconnectOptions;
   readonly #retryBatch: number;
+  readonly #settleWithinMs: number;
   readonly #logger: Logger | undefined;
   readonly #onChange: ((state: PendingState) => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -86,6 +93,7 @@ export class InvalidationGuardStore implements EntryStore {
     });
     this.#retry = options.retry ?? DEFAULT_INVALIDATION_RETRY;
     this.#retryBatch = Math.max(1, options.retryBatch ?? 100);
+    this.#settleWithinMs = Math.max(0, options.settleWithinMs ?? 0);
     this.#logger = options.logger;
     this.#onChange = options.onChange;
   }
@@ -117,7 +125,7 @@ export class InvalidationGuardStore implements EntryStore {
 
   async delete(keys: readonly string[]): Promise<number> {
     try {
-      return await this.#inner.delete(keys);
+      return await this.#settle(() => this.#inner.delete(keys));
     } catch (error) {
       if (!isTransient(error) || this.#closed) throw error;
       this.#enqueue([], keys, error);
@@ -127,11 +135,26 @@ export class InvalidationGuardStore implements EntryStore {
 
   async deleteTags(tags: readonly string[]): Promise<number> {
     try {
-      return await this.#inner.deleteTags(tags);
+      return await this.#settle(() => this.#inner.deleteTags(tags));
     } catch (error) {
       if (!isTransient(error) || this.#closed) throw error;
       this.#enqueue(tags, [], error);
       return 0;
+    }
+  }
+
+  /** Runs an invalidation, retrying transient failures (10 ms doubling) for up to settleWithinMs. */
+  async #settle(apply: () => Promise<number>): Promise<number> {
+    const started = performance.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await apply();
+      } catch (error) {
+        const delay = 10 * 2 ** Math.min(attempt, 4);
+        const late = performance.now() - started + delay > this.#settleWithinMs;
+        if (!isTransient(error) || this.#closed || late) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
     }
   }
 

@@ -66,6 +66,15 @@ export function generationKey(prefix: string, tag: string): string {
 export const GENERATION_TTL_MS = 10 * 60_000;
 export const FENCE_MAX_AGE_MS = GENERATION_TTL_MS / 2;
 
+/**
+ * When a generation must be extended (it would expire before an entry that records it, or before
+ * GENERATION_TTL_MS for a fence), it is extended this much further than needed. Every change of a
+ * generation, an extension included, is pushed to every pod and drops the L1 copies carrying its tag
+ * (ADR 0018): extending exactly to what each fill needs would extend on nearly every fill, so the
+ * headroom makes that at most once per GENERATION_TTL_MS per tag.
+ */
+export const GENERATION_EXTENSION_HEADROOM_MS = GENERATION_TTL_MS;
+
 /** Added to a tag member's score and to the tag set's TTL: absorbs clock skew between cluster nodes. */
 export const TAG_EXPIRY_SLACK_MS = 5_000;
 
@@ -88,7 +97,7 @@ return 1
 /**
  * KEYS[1] a tag's generation; ARGV[1] a fresh token (generationToken), ARGV[2] the least TTL in ms.
  * Returns the current generation, creating it with the fresh token when missing, and makes it live
- * at least ARGV[2]. A missing generation is never re-created at an old value (the token is new), so an
+ * at least ARGV[2] (extended with GENERATION_EXTENSION_HEADROOM_MS to spare when it must be). A missing generation is never re-created at an old value (the token is new), so an
  * entry that recorded the lost one never matches again.
  */
 export const GENERATION_ENSURE_LUA = `
@@ -99,7 +108,7 @@ if not current then
   return ARGV[1]
 end
 if redis.call('PTTL', KEYS[1]) < ttl then
-  redis.call('PEXPIRE', KEYS[1], ttl)
+  redis.call('PEXPIRE', KEYS[1], ttl + ${GENERATION_EXTENSION_HEADROOM_MS})
 end
 return current
 `;
@@ -158,7 +167,7 @@ return out
  * ARGV[3] its TTL in ms, ARGV[4] the tag TTL (entry TTL plus slack), ARGV[5] the member (the entry key
  * without prefix), then one expected value per generation key. Returns 0, writing nothing, when a
  * generation moved or is gone; otherwise makes every generation live at least the tag TTL (they must
- * outlive the entry that records them), writes the entry, indexes it under every tag as TAG_ADD_LUA
+ * outlive the entry that records them; extended with headroom when they must be), writes the entry, indexes it under every tag as TAG_ADD_LUA
  * does, and returns 1.
  */
 export const FENCED_SET_LUA = `
@@ -169,7 +178,7 @@ end
 local ttl = tonumber(ARGV[4])
 for i = 2 + m, #KEYS do
   if redis.call('PTTL', KEYS[i]) < ttl then
-    redis.call('PEXPIRE', KEYS[i], ttl)
+    redis.call('PEXPIRE', KEYS[i], ttl + ${GENERATION_EXTENSION_HEADROOM_MS})
   end
 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])

@@ -1,3 +1,4 @@
+import type { L1Coherence } from "./l1-coherence.js";
 import type { MemoryEntry, MemoryStore } from "./memory-store.js";
 import type {
   EntryStore,
@@ -21,6 +22,12 @@ import type {
  * - Writes go to both tiers; local invalidations (delete, deleteTags) drop L1 and L2 and count what
  *   L2 removed (the shared truth: summing pods' L1 copies would over-count). An L2 read
  *   that races a local invalidation does not re-populate L1 with what was just invalidated.
+ * - With `coherence` (ADR 0018), Redis pushes every change of an entry or a tag generation, which
+ *   drops the L1 copies concerned at once; `maxEntryAgeMs` is then only a safety net. L1 serves and
+ *   stores only while that channel is up: while it is down L1 is empty and every read goes to L2 (no
+ *   fail open to L1 then: the pod cannot tell a Redis down for everyone from one out of its own reach).
+ *   An L2 answer is not kept when a push for its key or one of its tags arrived since it was asked for
+ *   (it may have left Redis before the change).
  */
 export interface TieredStoreOptions {
   readonly l1: MemoryStore;
@@ -28,8 +35,13 @@ export interface TieredStoreOptions {
   readonly maxEntryAgeMs: number;
   readonly now?: () => number;
   readonly name?: string;
+  /** Pushed invalidations (absent: L1 is coherent only through maxEntryAgeMs). */
+  readonly coherence?: L1Coherence;
+  /** Released with the store (the invalidation channel). */
+  readonly onClose?: () => Promise<void>;
 }
 
+/** Without pushed invalidations, the bound on serving another pod's invalidated entry (see ADR 0018). */
 export const DEFAULT_MAX_ENTRY_AGE_MS = 1_000;
 
 const UNREACHABLE: ReadonlySet<string> = new Set([
@@ -52,6 +64,8 @@ export class TieredStore implements EntryStore {
   readonly #l2: EntryStore;
   readonly #maxEntryAgeMs: number;
   readonly #now: () => number;
+  readonly #coherence: L1Coherence | undefined;
+  readonly #onClose: (() => Promise<void>) | undefined;
   /** Bumped by every local invalidation; an L2 read that straddles one does not fill L1. */
   #epoch = 0;
 
@@ -61,6 +75,24 @@ export class TieredStore implements EntryStore {
     this.#l2 = options.l2;
     this.#maxEntryAgeMs = Math.max(0, options.maxEntryAgeMs);
     this.#now = options.now ?? Date.now;
+    this.#coherence = options.coherence;
+    this.#onClose = options.onClose;
+  }
+
+  /** Whether L1 may serve and store now (always, without coherence; with it, while its channel is up). */
+  get #l1Usable(): boolean {
+    return this.#coherence?.serving ?? true;
+  }
+
+  /** A mark of both invalidation sources: this pod's own (epoch) and pushed ones (coherence). */
+  #mark(): { epoch: number; pushed: number } {
+    return { epoch: this.#epoch, pushed: this.#coherence?.mark() ?? 0 };
+  }
+
+  /** Whether an L2 answer obtained since `mark` may still go to L1. */
+  #keepable(mark: { epoch: number; pushed: number }, key: string, tags: readonly string[]): boolean {
+    if (mark.epoch !== this.#epoch) return false;
+    return this.#coherence === undefined || !this.#coherence.changedSince(mark.pushed, key, tags);
   }
 
   get l1(): MemoryStore {
@@ -72,21 +104,24 @@ export class TieredStore implements EntryStore {
   }
 
   async getEntry(key: string, options?: GetOptions): Promise<StoredEntry | undefined> {
-    const local = this.#l1.lookup(key);
+    const local = this.#l1Usable ? this.#l1.lookup(key) : undefined;
     if (local !== undefined && !options?.shared && this.#now() - local.storedAt < this.#maxEntryAgeMs) {
       return fromMemory(local, this.#now());
     }
-    const epoch = this.#epoch;
+    const mark = this.#mark();
     let remote: StoredEntry | undefined;
     try {
       remote = await this.#l2.getEntry(key, options);
     } catch (error) {
-      if (local !== undefined && this.#l1.lookup(key) === local) return fromMemory(local, this.#now());
+      if (local !== undefined && this.#l1Usable && this.#l1.lookup(key) === local) {
+        return fromMemory(local, this.#now());
+      }
       throw error;
     }
-    if (epoch === this.#epoch) {
-      if (remote === undefined) this.#l1.remove([key]);
-      else this.#l1.put(key, remote.value, { ttlMs: remote.ttlMs, tags: remote.tags });
+    if (remote === undefined) {
+      if (mark.epoch === this.#epoch) this.#l1.remove([key]);
+    } else if (this.#keepable(mark, key, remote.tags)) {
+      this.#l1.put(key, remote.value, { ttlMs: remote.ttlMs, tags: remote.tags });
     }
     return remote;
   }
@@ -98,12 +133,15 @@ export class TieredStore implements EntryStore {
    */
   async set(key: string, value: Buffer, options: SetOptions): Promise<boolean> {
     const fence = options.fence;
+    // A fill's answer may predate any push since its fence was taken (before it asked the upstream).
+    const mark = { ...this.#mark(), ...(fence === undefined ? {} : { pushed: fence.takenAt }) };
     if (fence === undefined || fence.unavailable) {
-      this.#l1.put(key, value, options);
+      if (fence === undefined ? this.#l1Usable : this.#keepable(mark, key, options.tags)) {
+        this.#l1.put(key, value, options);
+      }
       if (fence === undefined) await this.#l2.set(key, value, options);
       return true;
     }
-    const epoch = this.#epoch;
     let stored: boolean;
     try {
       stored = await this.#l2.set(key, value, options);
@@ -111,10 +149,10 @@ export class TieredStore implements EntryStore {
       // L2 became unreachable (or too slow, or its circuit opened) after the fence was taken: as
       // with a fence taken while it was unreachable, L1 keeps the entry (fail open), or this pod
       // would refetch it on every request until L2 is back. The error still reaches the caller.
-      if (unreachable(error) && epoch === this.#epoch) this.#l1.put(key, value, options);
+      if (unreachable(error) && this.#keepable(mark, key, options.tags)) this.#l1.put(key, value, options);
       throw error;
     }
-    if (stored && epoch === this.#epoch) this.#l1.put(key, value, options);
+    if (stored && this.#keepable(mark, key, options.tags)) this.#l1.put(key, value, options);
     return stored;
   }
 
@@ -146,6 +184,6 @@ export class TieredStore implements EntryStore {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.#l1.close(), this.#l2.close()]);
+    await Promise.all([this.#l1.close(), this.#l2.close(), this.#onClose?.()]);
   }
 }

@@ -91,6 +91,14 @@ export type FillLeaseOutcome = (typeof FILL_LEASE_OUTCOMES)[number];
 export const WARM_RUN_OUTCOMES = ["warmed", "skipped_other_replica", "failed"] as const;
 export type WarmRunOutcome = (typeof WARM_RUN_OUTCOMES)[number];
 
+/**
+ * Why L1 was emptied at once (ADR 0018): its invalidation channel went down, or came back (changes
+ * meanwhile were not pushed), or Redis was flushed.
+ */
+export const L1_FLUSH_REASONS = ["channel_down", "channel_up", "flush_message"] as const;
+/** What a pushed invalidation named: an entry key, or a tag's generation. */
+export const L1_PUSHED_KINDS = ["entry", "tag"] as const;
+
 export const CONFIG_RELOAD_RESULTS = ["success", "failure"] as const;
 
 /** The `route` label for requests no route matched. */
@@ -195,6 +203,36 @@ export const SIDECAR_METRICS = {
   ),
   l1Bytes: metric("l1_bytes", "gauge", ["policy"], "Bytes held by the in-process tier (L1)."),
   l1Entries: metric("l1_entries", "gauge", ["policy"], "Entries held by the in-process tier (L1)."),
+  l1InvalidationChannelUp: metric(
+    "l1_invalidation_channel_up",
+    "gauge",
+    ["policy"],
+    "1 while Redis pushes this pod every change of the policy's entries (every node armed): L1 serves; 0: L1 is bypassed (reads go to Redis).",
+  ),
+  l1InvalidationMessages: metric(
+    "l1_invalidation_messages_total",
+    "counter",
+    ["policy"],
+    "Invalidation messages Redis pushed to this pod (client-side caching, broadcast mode).",
+  ),
+  l1PushedInvalidations: metric(
+    "l1_pushed_invalidations_total",
+    "counter",
+    ["policy", "kind"],
+    "Names the pushed invalidations carried, by kind: entry (a key changed) or tag (a tag's generation changed).",
+  ),
+  l1PushedEvictions: metric(
+    "l1_pushed_evictions_total",
+    "counter",
+    ["policy"],
+    "L1 entries dropped because Redis pushed an invalidation of their key or of one of their tags.",
+  ),
+  l1Flushes: metric(
+    "l1_flushes_total",
+    "counter",
+    ["policy", "reason"],
+    "Times L1 was emptied at once: channel_down, channel_up (changes meanwhile were not pushed) or flush_message (FLUSHALL/FLUSHDB).",
+  ),
   coalesced: metric(
     "coalesced_requests_total",
     "counter",

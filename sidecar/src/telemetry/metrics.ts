@@ -1,5 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import { type MetricDefinition, SIDECAR_METRICS } from "./metric-names.js";
+import { L1_FLUSH_REASONS, type MetricDefinition, SIDECAR_METRICS } from "./metric-names.js";
 
 /**
  * The sidecar's one prom-client registry, built from metric-names.ts. Hot-path users bind label
@@ -20,6 +20,11 @@ export interface SidecarMetrics {
   readonly invalidatedEntries: Counter<string>;
   readonly l1Bytes: Gauge<string>;
   readonly l1Entries: Gauge<string>;
+  readonly l1InvalidationChannelUp: Gauge<string>;
+  readonly l1InvalidationMessages: Counter<string>;
+  readonly l1PushedInvalidations: Counter<string>;
+  readonly l1PushedEvictions: Counter<string>;
+  readonly l1Flushes: Counter<string>;
   readonly coalesced: Counter<string>;
   readonly fillLeases: Counter<string>;
   readonly warmRuns: Counter<string>;
@@ -57,6 +62,11 @@ export function createMetrics(options: { collectDefault?: boolean } = {}): Sidec
     invalidatedEntries: build(m.invalidatedEntries) as Counter<string>,
     l1Bytes: build(m.l1Bytes) as Gauge<string>,
     l1Entries: build(m.l1Entries) as Gauge<string>,
+    l1InvalidationChannelUp: build(m.l1InvalidationChannelUp) as Gauge<string>,
+    l1InvalidationMessages: build(m.l1InvalidationMessages) as Counter<string>,
+    l1PushedInvalidations: build(m.l1PushedInvalidations) as Counter<string>,
+    l1PushedEvictions: build(m.l1PushedEvictions) as Counter<string>,
+    l1Flushes: build(m.l1Flushes) as Counter<string>,
     coalesced: build(m.coalesced) as Counter<string>,
     fillLeases: build(m.fillLeases) as Counter<string>,
     warmRuns: build(m.warmRuns) as Counter<string>,
@@ -126,4 +136,41 @@ export class RequestMetrics {
     bound.count.inc();
     bound.duration.observe(seconds);
   }
+}
+
+/** What L1 coherence reports (store/l1-coherence.ts's CoherenceEvents, by shape). */
+interface PushedNames {
+  readonly kind: string;
+  readonly keys?: readonly string[];
+  readonly tags?: readonly string[];
+}
+
+/**
+ * Observer for L1 coherence (ADR 0018): the channel gauge, pushed messages and the names they carried,
+ * the L1 entries they dropped, and flushes by reason. Creates every series at once (the gauge at 0:
+ * the channel is down until armed), so `increase()` sees the first event.
+ */
+export function l1CoherenceObserver(metrics: SidecarMetrics, policy: string) {
+  const up = metrics.l1InvalidationChannelUp.labels(policy);
+  up.set(0);
+  const messages = metrics.l1InvalidationMessages.labels(policy);
+  const entries = metrics.l1PushedInvalidations.labels(policy, "entry");
+  const tags = metrics.l1PushedInvalidations.labels(policy, "tag");
+  const evictions = metrics.l1PushedEvictions.labels(policy);
+  for (const counter of [messages, entries, tags, evictions]) counter.inc(0);
+  for (const reason of L1_FLUSH_REASONS) metrics.l1Flushes.labels(policy, reason).inc(0);
+  return {
+    onInvalidation(invalidation: PushedNames, dropped: number): void {
+      messages.inc();
+      entries.inc(invalidation.keys?.length ?? 0);
+      tags.inc(invalidation.tags?.length ?? 0);
+      evictions.inc(dropped);
+    },
+    onFlush(reason: string, _dropped: number): void {
+      metrics.l1Flushes.labels(policy, reason).inc();
+    },
+    onChannel(isUp: boolean): void {
+      up.set(isUp ? 1 : 0);
+    },
+  };
 }

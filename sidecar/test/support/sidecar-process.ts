@@ -8,6 +8,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const MAIN = join(ROOT, "sidecar", "src", "main.ts");
 
 export interface SidecarProcess {
+  /** The child's process id (it names the sidecar's Redis invalidation connections). */
+  readonly pid: number | undefined;
   readonly output: { stdout: string; stderr: string };
   /** Resolves with the exit code. */
   readonly exited: Promise<number | null>;
@@ -44,6 +46,7 @@ export function runSidecar(args: readonly string[], env: Record<string, string> 
       .filter((line) => line.startsWith("{"))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
   return {
+    pid: child.pid,
     output,
     exited,
     logs,

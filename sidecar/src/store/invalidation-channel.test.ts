@@ -1,0 +1,227 @@
+import { EventEmitter } from "node:events";
+import type { Cluster, Redis } from "ioredis";
+import { describe, expect, it, vi } from "vitest";
+import { INVALIDATION_CHANNEL, InvalidationChannel, trackingArguments } from "./invalidation-channel.js";
+import { L1Coherence } from "./l1-coherence.js";
+import { MemoryStore } from "./memory-store.js";
+import type { RedisNode } from "./redis-url.js";
+
+/** A connection as the channel uses it: commands recorded, events emitted by the test. */
+class FakeConnection extends EventEmitter {
+  readonly commands: string[][] = [];
+  status = "connecting";
+  id = 7;
+  refuseTracking = false;
+  disconnects = 0;
+
+  constructor(readonly node: RedisNode) {
+    super();
+  }
+
+  async client(sub: string): Promise<number> {
+    this.commands.push(["CLIENT", sub]);
+    return this.id;
+  }
+
+  async call(...args: string[]): Promise<string> {
+    this.commands.push(args);
+    if (this.refuseTracking) throw new Error("NOPERM");
+    return "OK";
+  }
+
+  async subscribe(channel: string): Promise<number> {
+    this.commands.push(["SUBSCRIBE", channel]);
+    return 1;
+  }
+
+  pings = 0;
+  answerPings = true;
+
+  ping(): Promise<string> {
+    this.pings++;
+    return this.answerPings ? Promise.resolve("PONG") : new Promise(() => {});
+  }
+
+  connects = 0;
+
+  disconnect(): void {
+    this.disconnects++;
+    this.status = "end";
+  }
+
+  async connect(): Promise<void> {
+    this.connects++;
+  }
+
+  connectAndArm(id = this.id): Promise<void> {
+    this.id = id;
+    this.status = "ready";
+    this.emit("ready");
+    return new Promise((resolve) => setImmediate(resolve));
+  }
+
+  lose(): void {
+    this.status = "reconnecting";
+    this.emit("close");
+  }
+
+  push(keys: string[] | null): void {
+    this.emit(
+      "messageBuffer",
+      Buffer.from(INVALIDATION_CHANNEL),
+      keys?.map((key) => Buffer.from(key)) ?? null,
+    );
+  }
+}
+
+function setup(nodes: RedisNode | Cluster, heartbeatMs = 0) {
+  const l1 = new MemoryStore({ maxBytes: 1 << 20 });
+  const coherence = new L1Coherence({ target: l1 });
+  const connections: FakeConnection[] = [];
+  const channel = new InvalidationChannel({
+    keyPrefix: "p",
+    coherence,
+    nodes,
+    heartbeatMs,
+    connect: (node) => {
+      const connection = new FakeConnection(node);
+      connections.push(connection);
+      return connection as unknown as Redis;
+    },
+  });
+  return { l1, coherence, connections, channel };
+}
+
+/** A cluster client as the channel follows it: masters, and the events that change them. */
+class FakeCluster extends EventEmitter {
+  masters: RedisNode[];
+
+  constructor(masters: RedisNode[]) {
+    super();
+    this.masters = masters;
+  }
+
+  nodes(): { options: RedisNode }[] {
+    return this.masters.map((node) => ({ options: node }));
+  }
+}
+
+describe("invalidation channel", () => {
+  describe("on standalone Redis", () => {
+    it("arms its connection on connect: own id, tracking redirected to it, then the subscription", async () => {
+      const { connections, coherence } = setup({ host: "h", port: 1 });
+      const [connection] = connections as [FakeConnection];
+      expect(coherence.serving).toBe(false);
+      await connection.connectAndArm(42);
+      expect(connection.commands).toEqual([
+        ["CLIENT", "ID"],
+        ["CLIENT", ...trackingArguments("p", 42)],
+        ["SUBSCRIBE", INVALIDATION_CHANNEL],
+      ]);
+      expect(trackingArguments("p", 42)).toEqual([
+        ...["TRACKING", "on", "REDIRECT", "42", "BCAST", "PREFIX", "p:k|", "PREFIX", "p:g|"],
+      ]);
+      expect(coherence.serving).toBe(true);
+    });
+
+    it("applies what Redis pushes to L1", async () => {
+      const { connections, l1 } = setup({ host: "h", port: 1 });
+      const [connection] = connections as [FakeConnection];
+      await connection.connectAndArm();
+      l1.put("a", Buffer.from("1"), { ttlMs: 60_000, tags: ["t"] });
+      l1.put("b", Buffer.from("1"), { ttlMs: 60_000, tags: [] });
+      connection.push(["p:g|t"]);
+      expect(l1.lookup("a")).toBeUndefined();
+      expect(l1.lookup("b")).toBeDefined();
+      connection.push(null);
+      expect(l1.entries).toBe(0);
+    });
+
+    it("is down from a lost connection until it has reconnected and re-armed with its new id", async () => {
+      const { connections, coherence } = setup({ host: "h", port: 1 });
+      const [connection] = connections as [FakeConnection];
+      await connection.connectAndArm(1);
+      connection.lose();
+      expect(coherence.serving).toBe(false);
+      connection.commands.length = 0;
+      await connection.connectAndArm(2);
+      expect(connection.commands[1]).toEqual(["CLIENT", ...trackingArguments("p", 2)]);
+      expect(coherence.serving).toBe(true);
+    });
+
+    it("drops an armed connection that stops answering its heartbeat", async () => {
+      vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+      try {
+        const { connections, coherence } = setup({ host: "h", port: 1 }, 1_000);
+        const [connection] = connections as [FakeConnection];
+        await connection.connectAndArm();
+        await vi.advanceTimersByTimeAsync(2_000);
+        expect([connection.pings, connection.disconnects]).toEqual([2, 0]);
+        connection.answerPings = false;
+        await vi.advanceTimersByTimeAsync(2_000);
+        expect(connection.disconnects).toBe(1);
+        connection.lose();
+        expect(coherence.serving).toBe(false);
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
+    it("stays down when Redis refuses tracking, and tries a fresh connection after a backoff", async () => {
+      vi.useFakeTimers({ toFake: ["setTimeout"] });
+      try {
+        const { connections, coherence } = setup({ host: "h", port: 1 });
+        const [connection] = connections as [FakeConnection];
+        connection.refuseTracking = true;
+        await connection.connectAndArm();
+        expect(coherence.serving).toBe(false);
+        expect([connection.disconnects, connection.connects]).toEqual([1, 0]);
+        await vi.advanceTimersByTimeAsync(2_500);
+        expect(connection.connects).toBe(1);
+        connection.refuseTracking = false;
+        await connection.connectAndArm();
+        expect(coherence.serving).toBe(true);
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
+    it("goes down for good when closed", async () => {
+      const { connections, coherence, channel } = setup({ host: "h", port: 1 });
+      await (connections[0] as FakeConnection).connectAndArm();
+      await channel.close();
+      expect(coherence.serving).toBe(false);
+      expect(channel.up).toBe(false);
+    });
+  });
+
+  describe("on a Redis Cluster", () => {
+    const masters = [1, 2, 3].map((port) => ({ host: "h", port }));
+
+    it("is up only once every master's connection is armed", async () => {
+      const { connections, coherence } = setup(new FakeCluster(masters) as unknown as Cluster);
+      expect(connections.map((connection) => connection.node.port)).toEqual([1, 2, 3]);
+      await (connections[0] as FakeConnection).connectAndArm();
+      await (connections[1] as FakeConnection).connectAndArm();
+      expect(coherence.serving).toBe(false);
+      await (connections[2] as FakeConnection).connectAndArm();
+      expect(coherence.serving).toBe(true);
+      (connections[1] as FakeConnection).lose();
+      expect(coherence.serving).toBe(false);
+    });
+
+    it("follows the masters: a new one takes the channel down until armed, one that left is closed", async () => {
+      const cluster = new FakeCluster(masters);
+      const { connections, coherence } = setup(cluster as unknown as Cluster);
+      for (const connection of connections) await connection.connectAndArm();
+      expect(coherence.serving).toBe(true);
+      cluster.masters = [masters[0], masters[2], { host: "h", port: 4 }] as RedisNode[];
+      cluster.emit("refresh");
+      expect((connections[1] as FakeConnection).disconnects).toBe(1);
+      expect(connections.map((connection) => connection.node.port)).toEqual([1, 2, 3, 4]);
+      expect(coherence.serving).toBe(false);
+      await (connections[3] as FakeConnection).connectAndArm();
+      expect(coherence.serving).toBe(true);
+    });
+  });
+});

@@ -1,0 +1,235 @@
+import type { Cluster, Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { L1Coherence } from "./l1-coherence.js";
+import { parseInvalidation } from "./l1-coherence.js";
+import { type ReconnectOptions, reconnectDelay } from "./reconnect.js";
+import { entryKey, generationKey } from "./redis-layout.js";
+import type { RedisNode } from "./redis-url.js";
+
+/**
+ * The I/O edge of L1 coherence (ADR 0018): one connection per Redis node (every master of a cluster)
+ * that asks Redis to push every change of this policy's entries and generations, and feeds the
+ * pushes to L1Coherence (l1-coherence.ts).
+ *
+ * RESP2 (the data connections speak it, and so do proxies and managed services), so pushes travel by
+ * pub/sub: on each (re)connection the connection takes its own id, turns on client tracking in
+ * broadcast mode for the prefixes `<prefix>:k|` and `<prefix>:g|` redirected to itself, and
+ * subscribes to `__redis__:invalidate`. Once every node's connection has subscribed the channel is
+ * up; the moment any of them closes it is down (L1 flushed and bypassed) until that connection is
+ * back and re-armed (ioredis reconnects with backoff; tracking and the subscription belong to the
+ * connection, so both are redone). A cluster's masters are followed as ioredis discovers them: a new
+ * master takes the channel down until its connection is armed; a master that left is dropped.
+ *
+ * A connection that dies without closing (a silent network partition: no FIN, no RST) would lose
+ * pushes unnoticed, so each armed connection PINGs every `heartbeatMs`; one that has not answered the
+ * previous PING by then is dropped (down, then reconnected and re-armed).
+ */
+export const INVALIDATION_CHANNEL = "__redis__:invalidate";
+
+export interface InvalidationChannelOptions {
+  readonly keyPrefix: string;
+  readonly coherence: L1Coherence;
+  /** Opens a connection to a node (auth, TLS, backoff as the data connections). */
+  readonly connect: (node: RedisNode) => Redis;
+  /** Standalone: the one node. Cluster: the data client, whose masters are followed. */
+  readonly nodes: RedisNode | Cluster;
+  /** Liveness check of armed connections (default 1 s; 0: none). */
+  readonly heartbeatMs?: number;
+  readonly logger?: Logger;
+}
+
+export const DEFAULT_HEARTBEAT_MS = 1_000;
+
+/** The arguments of `CLIENT TRACKING` that arm a connection whose id is `id`. */
+export function trackingArguments(keyPrefix: string, id: number | string): string[] {
+  return [
+    ...["TRACKING", "on", "REDIRECT", String(id), "BCAST"],
+    ...["PREFIX", entryKey(keyPrefix, ""), "PREFIX", generationKey(keyPrefix, "")],
+  ];
+}
+
+/** Between attempts to arm a connection Redis refused to arm. */
+const REARM_BACKOFF: ReconnectOptions = { baseMs: 1_000, maxMs: 60_000 };
+
+interface NodeConnection {
+  readonly client: Redis;
+  armed: boolean;
+  refusals?: number;
+  heartbeat?: NodeJS.Timeout | undefined;
+}
+
+export class InvalidationChannel {
+  readonly #options: InvalidationChannelOptions;
+  readonly #connections = new Map<string, NodeConnection>();
+  #known = false;
+  #closed = false;
+
+  constructor(options: InvalidationChannelOptions) {
+    this.#options = options;
+    const nodes = options.nodes;
+    if (isCluster(nodes)) {
+      const follow = () => this.#follow(nodes);
+      nodes.on("refresh", follow);
+      nodes.on("+node", follow);
+      nodes.on("-node", follow);
+      follow();
+    } else {
+      this.#known = true;
+      this.#open(nodes);
+    }
+  }
+
+  /** Whether every node's connection is armed. */
+  get up(): boolean {
+    if (this.#closed || !this.#known || this.#connections.size === 0) return false;
+    for (const connection of this.#connections.values()) if (!connection.armed) return false;
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const connections = [...this.#connections.values()];
+    this.#connections.clear();
+    for (const connection of connections) {
+      clearInterval(connection.heartbeat);
+      connection.client.disconnect();
+    }
+    this.#options.coherence.down();
+  }
+
+  #follow(cluster: Cluster): void {
+    if (this.#closed) return;
+    const masters = cluster.nodes("master").map((redis) => ({
+      host: String(redis.options.host),
+      port: Number(redis.options.port),
+    }));
+    if (masters.length === 0) return;
+    this.#known = true;
+    const wanted = new Set(masters.map(address));
+    for (const [key, connection] of this.#connections) {
+      if (wanted.has(key)) continue;
+      this.#connections.delete(key);
+      clearInterval(connection.heartbeat);
+      connection.client.disconnect();
+      this.#options.logger?.info(
+        { node: key },
+        "L1 invalidation: node left the cluster; its connection closed",
+      );
+    }
+    for (const node of masters) if (!this.#connections.has(address(node))) this.#open(node);
+    this.#report();
+  }
+
+  #open(node: RedisNode): void {
+    const key = address(node);
+    const client = this.#options.connect(node);
+    const connection: NodeConnection = { client, armed: false };
+    this.#connections.set(key, connection);
+    client.on("ready", () => void this.#arm(key, connection));
+    client.on("close", () => {
+      if (connection.armed && !this.#closed && this.#connections.get(key) === connection) {
+        this.#options.logger?.warn(
+          { node: key },
+          "L1 invalidation connection lost; L1 is flushed and bypassed until it is back",
+        );
+      }
+      connection.armed = false;
+      clearInterval(connection.heartbeat);
+      connection.heartbeat = undefined;
+      this.#report();
+    });
+    client.on("error", () => {
+      // Reported through "close"; ioredis reconnects with backoff.
+    });
+    client.on("messageBuffer", (channel: Buffer, message: unknown) => {
+      if (channel.toString() !== INVALIDATION_CHANNEL) return;
+      const invalidation = parseInvalidation(this.#options.keyPrefix, message);
+      if (invalidation !== undefined) this.#options.coherence.apply(invalidation);
+    });
+    this.#report();
+  }
+
+  /** On every (re)connection: take the id, track this prefix redirected to it, subscribe. */
+  async #arm(key: string, connection: NodeConnection): Promise<void> {
+    const { client } = connection;
+    try {
+      const id = (await client.client("ID")) as number;
+      await client.call("CLIENT", ...trackingArguments(this.#options.keyPrefix, id));
+      await client.subscribe(INVALIDATION_CHANNEL);
+    } catch (error) {
+      this.#refused(key, connection, error);
+      return;
+    }
+    if (this.#connections.get(key) !== connection || client.status !== "ready") return;
+    connection.armed = true;
+    connection.refusals = 0;
+    this.#options.logger?.info({ node: key }, "L1 invalidation connection armed");
+    this.#watch(key, connection);
+    this.#report();
+  }
+
+  /**
+   * Redis refused to arm the connection (CLIENT TRACKING or SUBSCRIBE not allowed, Redis < 6, a proxy):
+   * L1 stays bypassed. Retried on a fresh connection with a backoff up to a minute, said once.
+   */
+  #refused(key: string, connection: NodeConnection, error: unknown): void {
+    connection.refusals = (connection.refusals ?? 0) + 1;
+    if (connection.refusals === 1) {
+      this.#options.logger?.warn(
+        { node: key, err: (error as Error).message },
+        "Redis refused to push invalidations (CLIENT TRACKING, SUBSCRIBE); L1 is not used until it accepts",
+      );
+    }
+    connection.client.disconnect();
+    const delay = reconnectDelay(connection.refusals, REARM_BACKOFF);
+    setTimeout(() => {
+      if (this.#closed || this.#connections.get(key) !== connection) return;
+      connection.client.connect().catch(() => {
+        // "close" and ioredis's own reconnects take it from here.
+      });
+    }, delay).unref();
+  }
+
+  /** PINGs an armed connection; one that left the previous PING unanswered is dropped and reconnects. */
+  #watch(key: string, connection: NodeConnection): void {
+    const every = this.#options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+    if (every <= 0) return;
+    let answered = true;
+    clearInterval(connection.heartbeat);
+    connection.heartbeat = setInterval(() => {
+      if (!answered) {
+        this.#options.logger?.warn(
+          { node: key },
+          "L1 invalidation connection stopped answering; reconnecting",
+        );
+        clearInterval(connection.heartbeat);
+        connection.client.disconnect(true);
+        return;
+      }
+      answered = false;
+      connection.client.ping().then(
+        () => {
+          answered = true;
+        },
+        () => {
+          // A failed PING is a dead connection: its "close" follows.
+        },
+      );
+    }, every);
+    connection.heartbeat.unref();
+  }
+
+  #report(): void {
+    if (this.#closed) return;
+    if (this.up) this.#options.coherence.up();
+    else this.#options.coherence.down();
+  }
+}
+
+function isCluster(nodes: RedisNode | Cluster): nodes is Cluster {
+  return typeof (nodes as Cluster).nodes === "function";
+}
+
+function address(node: RedisNode): string {
+  return `${node.host}:${node.port}`;
+}

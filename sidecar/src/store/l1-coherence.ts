@@ -1,0 +1,165 @@
+import { entryKey, generationKey } from "./redis-layout.js";
+
+/**
+ * Keeps a pod's L1 (in-process tier) coherent with Redis from the invalidations Redis pushes
+ * (client-side caching in broadcast mode, see invalidation-channel.ts and ADR 0018). Pure: the channel
+ * feeds it messages and up/down transitions; the tiered store asks it whether L1 may serve and store.
+ *
+ * What a push names, and what it drops from L1:
+ * - `<prefix>:k|<key>`: an entry was written, deleted or expired (a key invalidation, a drained tag, a
+ *   fill, an overwrite) — the L1 copy of that key;
+ * - `<prefix>:g|<tag>`: a tag's generation was dropped, created or extended (a tag or path
+ *   invalidation, ADR 0008) — every L1 copy carrying that tag;
+ * - nothing (a null payload): FLUSHALL/FLUSHDB — all of L1.
+ * Tag sets (`t|`) are not subscribed to: they only index entries and say nothing about their validity.
+ *
+ * Races: pushes, flushes and channel transitions are timed (a monotonic clock). A read records the
+ * time before it asks Redis (`mark`), a fill the time its fence was taken (before it asked the
+ * upstream), and either stores its answer in L1 only if nothing it depends on (its key, its tags) was
+ * pushed since (`changedSince`): an answer that left Redis (or the upstream) before an invalidation
+ * may arrive after its push. The most recent `limit` names are remembered; a mark older than a
+ * forgotten one is treated as changed, and so is a mark no later than a push (ties are changes).
+ *
+ * While the channel is down (a connection lost, tracking not re-armed) pushes may be lost: L1 is
+ * flushed, and serves and stores nothing (every read goes to Redis) until the channel is up again, when
+ * it is flushed once more (what changed meanwhile was never pushed). Not even to fail open: a pod
+ * whose channel is down cannot tell "Redis is down for everyone" from "Redis is out of this pod's
+ * reach while other pods write to it".
+ */
+export interface L1Target {
+  readonly entries: number;
+  remove(keys: readonly string[]): number;
+  removeTags(tags: readonly string[]): number;
+  clear(): void;
+}
+
+/** What one `__redis__:invalidate` message asks of L1. */
+export type PushedInvalidation =
+  | { readonly kind: "flush" }
+  | { readonly kind: "names"; readonly keys: readonly string[]; readonly tags: readonly string[] };
+
+export type FlushReason = "channel_down" | "channel_up" | "flush_message";
+
+export interface CoherenceEvents {
+  /** A push arrived: the keys and tags it named, and how many L1 entries it dropped. */
+  onInvalidation?(invalidation: PushedInvalidation, dropped: number): void;
+  onFlush?(reason: FlushReason, dropped: number): void;
+  onChannel?(up: boolean): void;
+}
+
+/**
+ * Reads an invalidation message's payload (RESP2: the pub/sub message of `__redis__:invalidate`, an
+ * array of key names, or null for a flush). Keys outside this prefix's entries and generations are
+ * ignored; undefined when nothing is left (or the payload is not a message of this kind).
+ */
+export function parseInvalidation(prefix: string, payload: unknown): PushedInvalidation | undefined {
+  if (payload === null || payload === undefined) return { kind: "flush" };
+  if (!Array.isArray(payload)) return undefined;
+  if (payload.length === 0) return { kind: "flush" };
+  const entries = entryKey(prefix, "");
+  const generations = generationKey(prefix, "");
+  const keys: string[] = [];
+  const tags: string[] = [];
+  for (const item of payload) {
+    const name = Buffer.isBuffer(item) ? item.toString("utf8") : typeof item === "string" ? item : undefined;
+    if (name === undefined) continue;
+    if (name.startsWith(entries)) keys.push(name.slice(entries.length));
+    else if (name.startsWith(generations)) tags.push(name.slice(generations.length));
+  }
+  return keys.length + tags.length === 0 ? undefined : { kind: "names", keys, tags };
+}
+
+/** Remembered names of recent pushes (entries as `k|key`, tags as `g|tag`). */
+const DEFAULT_LIMIT = 16_384;
+
+export class L1Coherence {
+  readonly #target: L1Target;
+  readonly #events: CoherenceEvents;
+  readonly #limit: number;
+  readonly #now: () => number;
+  /** name → time of its last push, oldest first. */
+  readonly #recent = new Map<string, number>();
+  #lastPush = Number.NEGATIVE_INFINITY;
+  /** Marks at or before this cannot be checked (a flush, a transition, or forgotten names). */
+  #horizon = Number.NEGATIVE_INFINITY;
+  #up = false;
+
+  constructor(options: { target: L1Target; events?: CoherenceEvents; limit?: number; now?: () => number }) {
+    this.#target = options.target;
+    this.#events = options.events ?? {};
+    this.#limit = Math.max(1, options.limit ?? DEFAULT_LIMIT);
+    this.#now = options.now ?? (() => performance.now());
+    this.#events.onChannel?.(false); // down until the channel is armed
+  }
+
+  /** Whether L1 may serve and store: the channel is up, so every change reaches it. */
+  get serving(): boolean {
+    return this.#up;
+  }
+
+  /** Taken before asking Redis; passed back to `changedSince` with the answer. A fence's `takenAt` is one too. */
+  mark(): number {
+    return this.#now();
+  }
+
+  /**
+   * Whether an answer obtained since `mark` may be stale by now: the channel went down or came up, a
+   * flush arrived, or a push named the key or one of the tags. True while the channel is down.
+   */
+  changedSince(mark: number, key: string, tags: readonly string[]): boolean {
+    if (!this.#up || mark <= this.#horizon) return true;
+    if (this.#lastPush < mark) return false;
+    if ((this.#recent.get(`k|${key}`) ?? Number.NEGATIVE_INFINITY) >= mark) return true;
+    return tags.some((tag) => (this.#recent.get(`g|${tag}`) ?? Number.NEGATIVE_INFINITY) >= mark);
+  }
+
+  /** Applies a push: drops what it names from L1 (all of L1 for a flush). */
+  apply(invalidation: PushedInvalidation): void {
+    if (invalidation.kind === "flush") {
+      this.#flush("flush_message");
+      return;
+    }
+    const at = this.#now();
+    this.#lastPush = at;
+    for (const key of invalidation.keys) this.#remember(`k|${key}`, at);
+    for (const tag of invalidation.tags) this.#remember(`g|${tag}`, at);
+    let dropped = 0;
+    if (invalidation.keys.length > 0) dropped += this.#target.remove(invalidation.keys);
+    if (invalidation.tags.length > 0) dropped += this.#target.removeTags(invalidation.tags);
+    this.#events.onInvalidation?.(invalidation, dropped);
+  }
+
+  /** The channel is armed on every node: L1 is flushed (changes meanwhile were not pushed) and used again. */
+  up(): void {
+    if (this.#up) return;
+    this.#up = true;
+    this.#flush("channel_up");
+    this.#events.onChannel?.(true);
+  }
+
+  /** The channel lost a connection: L1 is flushed and bypassed until `up`. */
+  down(): void {
+    if (!this.#up) return;
+    this.#up = false;
+    this.#flush("channel_down");
+    this.#events.onChannel?.(false);
+  }
+
+  #flush(reason: FlushReason): void {
+    this.#horizon = this.#now();
+    this.#recent.clear();
+    const dropped = this.#target.entries;
+    this.#target.clear();
+    this.#events.onFlush?.(reason, dropped);
+  }
+
+  #remember(name: string, at: number): void {
+    this.#recent.delete(name); // re-inserted last: the Map's order is the order of pushes
+    this.#recent.set(name, at);
+    for (const [oldest, time] of this.#recent) {
+      if (this.#recent.size <= this.#limit) break;
+      this.#recent.delete(oldest);
+      this.#horizon = Math.max(this.#horizon, time);
+    }
+  }
+}
