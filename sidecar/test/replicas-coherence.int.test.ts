@@ -1,4 +1,5 @@
 import { type RedisCluster, type RedisServer, startRedis, startRedisCluster } from "@apicache/testkit/redis";
+import { type RedisSentinel, startRedisSentinel } from "@apicache/testkit/redis-sentinel";
 import { waitFor } from "@apicache/testkit/wait";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +13,8 @@ import { startUpstream, type TestUpstream } from "./support/upstream-app.js";
  * the others, never return the old data; a replica whose invalidation connection is cut stops serving
  * from L1 (reads still correct, through Redis) until the connection is back.
  *
- * A table over topologies: a Sentinel topology is one more row.
+ * A table over topologies: standalone, Sentinel (the channel follows the primary), Cluster (a
+ * connection per master).
  */
 interface Topology {
   readonly name: string;
@@ -35,6 +37,15 @@ const TOPOLOGIES: readonly Topology[] = [
     async start() {
       const redis: RedisServer = await startRedis();
       return { url: redis.url, nodes: [{ host: redis.host, port: redis.port }], stop: () => redis.stop() };
+    },
+  },
+  {
+    name: "Redis Sentinel (a primary, two replicas, three sentinels)",
+    store: "redis-sentinel",
+    async start() {
+      const sentinel: RedisSentinel = await startRedisSentinel();
+      const primary = await sentinel.primary();
+      return { url: sentinel.url, nodes: [primary], stop: () => sentinel.stop() };
     },
   },
   {
