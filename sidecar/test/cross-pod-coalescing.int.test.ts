@@ -130,8 +130,10 @@ describe.each(TOPOLOGIES)("three replicas on $name", (topology) => {
         counter(r, "apicache_fill_leases_total", { route: "items", outcome: "woken" }),
       ),
     );
-    // Two of the three pods waited for the third one's fill and were woken by its release.
-    expect(woken.filter((count) => count > 0)).toHaveLength(2);
+    // The two other pods waited for the holder's fill and were woken by its release. The holder's own
+    // later requests may too: the fill's fence creates the tags' generations, Redis pushes that to every
+    // pod (ADR 0018), and a pushed tag detaches the pod's flights carrying it, the holder's included.
+    expect(woken.filter((count) => count > 0).length).toBeGreaterThanOrEqual(2);
   });
 
   it("sends one upstream request when an expired entry is refetched through the three", async () => {
