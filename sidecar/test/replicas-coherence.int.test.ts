@@ -138,9 +138,14 @@ describe.each(TOPOLOGIES)("three replicas on $name", (topology) => {
   });
 
   async function readItem(replica: Replica, id: string): Promise<number> {
+    return (await readItemAnswer(replica, id)).version;
+  }
+
+  /** The version, and the Cache-Status that says which path served it. */
+  async function readItemAnswer(replica: Replica, id: string): Promise<{ version: number; how: string }> {
     const answer = await send(replica.proxy, `/items/${id}`, { headers: HOST });
     expect(answer.status).toBe(200);
-    return (JSON.parse(answer.body) as { version: number }).version;
+    return { version: (JSON.parse(answer.body) as { version: number }).version, how: answer.cacheStatus };
   }
 
   async function readList(replica: Replica, id: string): Promise<number> {
@@ -194,15 +199,17 @@ describe.each(TOPOLOGIES)("three replicas on $name", (topology) => {
         .map((replica) => (next() < 0.5 ? readItem(replica, id) : readList(replica, id)));
       const written = await write(writer, id);
       const after = await Promise.all([
-        ...others.map(async (replica) => ({ replica, what: "item", version: await readItem(replica, id) })),
+        ...others.map(async (replica) => ({ replica, what: "item", ...(await readItemAnswer(replica, id)) })),
         ...others
           .filter(() => next() < 0.3)
-          .map(async (replica) => ({ replica, what: "list", version: await readList(replica, id) })),
+          .map(async (replica) => ({ replica, what: "list", how: "", version: await readList(replica, id) })),
       ]);
-      for (const { replica, what, version } of after) {
+      for (const { replica, what, version, how } of after) {
         reads++;
         if (version < written) {
-          stale.push(`#${i}: ${what} ${id} through ${replica.index} after a write through ${writer.index}`);
+          stale.push(
+            `#${i}: ${what} ${id} through ${replica.index} after a write through ${writer.index}: ${how}`,
+          );
         }
       }
       await Promise.all(inFlight);
