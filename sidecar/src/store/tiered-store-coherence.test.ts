@@ -108,6 +108,27 @@ describe("tiered store with pushed invalidations", () => {
     expect(l1.lookup("k")).toBeUndefined();
   });
 
+  it("handles a push already received (its handler queued) before serving the L1 copy it drops", async () => {
+    const { l2, coherence, store } = setup();
+    await l2.inner.set("k", v("old"), { ttlMs: HOUR, tags: ["item:1"] });
+    expect(await store.get("k")).toEqual(v("old")); // now in L1
+    await l2.inner.set("k", v("new"), { ttlMs: HOUR, tags: ["item:1"] });
+    // Another pod's write: its push reached this process before the read, but is handled in a later
+    // callback of the same event-loop turn (a process that was descheduled wakes with both ready).
+    setImmediate(() => coherence.apply({ kind: "names", keys: [], tags: ["item:1"] }));
+    expect(await store.get("k")).toEqual(v("new"));
+  });
+
+  it("still serves an L1 copy no push concerns without asking L2", async () => {
+    const { l2, coherence, store } = setup();
+    await l2.inner.set("k", v("1"), { ttlMs: HOUR, tags: ["t"] });
+    await store.get("k");
+    setImmediate(() => coherence.apply({ kind: "names", keys: ["other"], tags: ["u"] }));
+    const calls = l2.calls;
+    expect(await store.get("k")).toEqual(v("1"));
+    expect(l2.calls).toBe(calls);
+  });
+
   describe("while the channel is down", () => {
     it("serves nothing from L1 and keeps nothing in it: every read asks L2", async () => {
       const { l1, l2, coherence, store } = setup();

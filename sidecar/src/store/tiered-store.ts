@@ -1,3 +1,4 @@
+import { nextIoTurn } from "./io-turn.js";
 import type { L1Coherence } from "./l1-coherence.js";
 import type { MemoryEntry, MemoryStore } from "./memory-store.js";
 import type {
@@ -27,7 +28,9 @@ import type {
  *   stores only while that channel is up: while it is down L1 is empty and every read goes to L2 (no
  *   fail open to L1 then: the pod cannot tell a Redis down for everyone from one out of its own reach).
  *   An L2 answer is not kept when a push for its key or one of its tags arrived since it was asked for
- *   (it may have left Redis before the change).
+ *   (it may have left Redis before the change). And an L1 copy is served only after the pushes already
+ *   received have been handled (`settle`): a push that reached the socket before the request may
+ *   otherwise be handled after it, and the request served what that push drops.
  */
 export interface TieredStoreOptions {
   readonly l1: MemoryStore;
@@ -39,6 +42,11 @@ export interface TieredStoreOptions {
   readonly coherence?: L1Coherence;
   /** Released with the store (the invalidation channel). */
   readonly onClose?: () => Promise<void>;
+  /**
+   * With `coherence`: resolves once the I/O received so far has been handled (pushes included);
+   * awaited before an L1 copy is served. Default: the next event-loop poll (io-turn.ts).
+   */
+  readonly settle?: () => Promise<void>;
 }
 
 /** Without pushed invalidations, the bound on serving another pod's invalidated entry (see ADR 0018). */
@@ -66,6 +74,7 @@ export class TieredStore implements EntryStore {
   readonly #now: () => number;
   readonly #coherence: L1Coherence | undefined;
   readonly #onClose: (() => Promise<void>) | undefined;
+  readonly #settle: () => Promise<void>;
   /** Bumped by every local invalidation; an L2 read that straddles one does not fill L1. */
   #epoch = 0;
 
@@ -77,6 +86,7 @@ export class TieredStore implements EntryStore {
     this.#now = options.now ?? Date.now;
     this.#coherence = options.coherence;
     this.#onClose = options.onClose;
+    this.#settle = options.settle ?? nextIoTurn;
   }
 
   /** Whether L1 may serve and store now (always, without coherence; with it, while its channel is up). */
@@ -104,10 +114,15 @@ export class TieredStore implements EntryStore {
   }
 
   async getEntry(key: string, options?: GetOptions): Promise<StoredEntry | undefined> {
-    const local = this.#l1Usable ? this.#l1.lookup(key) : undefined;
-    if (local !== undefined && !options?.shared && this.#now() - local.storedAt < this.#maxEntryAgeMs) {
-      return fromMemory(local, this.#now());
+    // `shared`: the caller wants what every pod sees (a woken cross-pod waiter), never this pod's copy.
+    let young = options?.shared ? undefined : this.#young(key);
+    if (young !== undefined && this.#coherence !== undefined) {
+      // A push dropping this copy may be in a socket already, unhandled: handle it first.
+      await this.#settle();
+      young = this.#young(key);
     }
+    if (young !== undefined) return fromMemory(young, this.#now());
+    const local = this.#l1Usable ? this.#l1.lookup(key) : undefined;
     const mark = this.#mark();
     let remote: StoredEntry | undefined;
     try {
@@ -124,6 +139,12 @@ export class TieredStore implements EntryStore {
       this.#l1.put(key, remote.value, { ttlMs: remote.ttlMs, tags: remote.tags });
     }
     return remote;
+  }
+
+  /** The L1 copy, if L1 is usable and the copy younger than maxEntryAgeMs. */
+  #young(key: string): MemoryEntry | undefined {
+    const local = this.#l1Usable ? this.#l1.lookup(key) : undefined;
+    return local !== undefined && this.#now() - local.storedAt < this.#maxEntryAgeMs ? local : undefined;
   }
 
   /**
