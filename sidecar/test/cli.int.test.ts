@@ -93,9 +93,10 @@ describe("the apicache-sidecar binary", () => {
       { APICACHE_UPSTREAM: upstream.url, APICACHE_LOG_LEVEL: "info" },
     );
     running = child;
+    // Generous: the full integration tier runs many sidecar processes (tsx, from source) at once.
     await eventually(
       () => output.stdout.includes("apicache sidecar listening"),
-      20_000,
+      60_000,
       "the listening log line",
     );
     const line = JSON.parse(output.stdout.split("\n").find((l) => l.includes("listening")) as string);
@@ -108,5 +109,5 @@ describe("the apicache-sidecar binary", () => {
     expect(await exited).toBe(0);
     running = undefined;
     expect(output.stdout).toContain("shutting down");
-  });
+  }, 120_000);
 });
