@@ -24,6 +24,25 @@ import {
 const PREFIX = "sentinel-failover";
 const HOST = { host: "api.test.svc" };
 
+/** A Sentinel quorum, the versioned upstream and one sidecar on `redis+sentinel://` (no L1). */
+async function startStack() {
+  const sentinel = await startRedisSentinel();
+  const app = await versionedUpstream();
+  const replicas = await startReplicas({
+    count: 1,
+    upstream: app.upstream.url,
+    redisUrl: sentinel.url,
+    spec: {
+      store: {
+        redis: { urlSecretRef: { name: "r", key: "url" }, keyPrefix: PREFIX },
+        memory: { maxEntryAge: "0s" },
+      },
+      routes: [{ name: "items", path: "/items/:id", ttl: "5m" }],
+    },
+  });
+  return { sentinel, app, replicas, proxy: replicas.replicas[0]?.proxy ?? "" };
+}
+
 describe("a sidecar on Redis Sentinel, failing over under load", () => {
   let sentinel: RedisSentinel;
   let app: VersionedUpstream;
@@ -32,21 +51,7 @@ describe("a sidecar on Redis Sentinel, failing over under load", () => {
   let proxy: string;
 
   beforeAll(async () => {
-    sentinel = await startRedisSentinel();
-    app = await versionedUpstream();
-    replicas = await startReplicas({
-      count: 1,
-      upstream: app.upstream.url,
-      redisUrl: sentinel.url,
-      spec: {
-        store: {
-          redis: { urlSecretRef: { name: "r", key: "url" }, keyPrefix: PREFIX },
-          memory: { maxEntryAge: "0s" },
-        },
-        routes: [{ name: "items", path: "/items/:id", ttl: "5m" }],
-      },
-    });
-    proxy = replicas.replicas[0]?.proxy ?? "";
+    ({ sentinel, app, replicas, proxy } = await startStack());
     load = startSteadyLoad({ targets: [proxy], items: 64, writeEvery: 10, concurrency: 4, headers: HOST });
   }, 60_000);
 
@@ -112,21 +117,7 @@ describe("a write the old primary took after a replica was promoted", () => {
   let proxy: string;
 
   beforeAll(async () => {
-    sentinel = await startRedisSentinel();
-    app = await versionedUpstream();
-    replicas = await startReplicas({
-      count: 1,
-      upstream: app.upstream.url,
-      redisUrl: sentinel.url,
-      spec: {
-        store: {
-          redis: { urlSecretRef: { name: "r", key: "url" }, keyPrefix: PREFIX },
-          memory: { maxEntryAge: "0s" },
-        },
-        routes: [{ name: "items", path: "/items/:id", ttl: "5m" }],
-      },
-    });
-    proxy = replicas.replicas[0]?.proxy ?? "";
+    ({ sentinel, app, replicas, proxy } = await startStack());
   }, 60_000);
 
   afterAll(async () => {
