@@ -5,7 +5,8 @@
 #   hack/images.sh build     the base images when missing or stale, then apicache/sidecar, /operator and
 #                            /demo-api (buildah bud --layers); every image also as a docker-archive
 #   hack/images.sh base      only the base images: localhost/apicache/node:20 (stands in for
-#                            node:20-alpine) and apicache/redis (stands in for the chart's redis image)
+#                            node:20-alpine), apicache/redis (stands in for the chart's redis image)
+#                            and apicache/postgres (the demo's shared database in the test cluster)
 #   hack/images.sh load --address SOCKET [--namespace k8s.io] [--snapshotter overlayfs]
 #                            import every archive into a running containerd (ctr images import)
 #   hack/images.sh list      the archives: the name containerd gives each image, size, image ID
@@ -37,7 +38,7 @@ source "$SRC/versions.env"
 TAG=dev
 NODE_BASE=localhost/apicache/node:${NODE_VERSION%%.*}
 APP_IMAGES=(sidecar operator demo-api)
-ALL_IMAGES=("${APP_IMAGES[@]}" redis)
+ALL_IMAGES=("${APP_IMAGES[@]}" redis postgres)
 declare -A DOCKERFILE=([sidecar]=sidecar/Dockerfile [operator]=operator/Dockerfile [demo-api]=load-tests/Dockerfile)
 
 say() { printf '>> %s\n' "$*"; }
@@ -177,6 +178,23 @@ rootfs_redis() {
   install -m 0755 "$SRC/redis-entrypoint.sh" "$work/redis-entrypoint.sh"
 }
 
+# Debian's PostgreSQL server, user postgres = 999:999 before the package would pick a uid, no cluster
+# created by the package (the entrypoint runs initdb on the pod's volume), its programs on the PATH.
+# Without the JIT compiler (LLVM, z3 and the bitcode: 155 of 368 MB; the entrypoint turns jit off).
+rootfs_postgres() {
+  local work=$1
+  make_rootfs "$work/rootfs.tar" postgresql \
+    --dpkgopt='path-exclude=/usr/lib/x86_64-linux-gnu/libLLVM-*' --dpkgopt='path-exclude=/usr/lib/x86_64-linux-gnu/libz3.*' \
+    --dpkgopt='path-exclude=/usr/lib/postgresql/*/lib/bitcode/*' --dpkgopt='path-exclude=/usr/lib/postgresql/*/lib/llvmjit*' \
+    --essential-hook='echo "postgres:x:999:999::/var/lib/postgresql:/bin/sh" >>"$1/etc/passwd"' \
+    --essential-hook='echo "postgres:x:999:" >>"$1/etc/group"' \
+    --essential-hook='mkdir -p "$1/etc/postgresql-common" && echo "create_main_cluster = false" >"$1/etc/postgresql-common/createcluster.conf"' \
+    --customize-hook='for f in "$1"/usr/lib/postgresql/*/bin/*; do ln -sf "${f#"$1"}" "$1/usr/local/bin/"; done' \
+    --customize-hook='install -d -o 999 -g 999 "$1/var/lib/postgresql/data"' \
+    --customize-hook='chroot "$1" postgres --version'
+  install -m 0755 "$SRC/postgres-entrypoint.sh" "$work/postgres-entrypoint.sh"
+}
+
 # npm pack PACKAGE@VERSION into downloads/ once, and check it against the pinned integrity.
 fetch_package() {
   local name=$1 version=$2 want=$3 file got
@@ -201,7 +219,7 @@ base_ref() { if [ "$1" = node ]; then printf '%s' "$NODE_BASE"; else local_ref "
 recipe_hash() {
   {
     cat "$SRC/versions.env" "$SRC/$1.Containerfile"
-    [ "$1" = redis ] && cat "$SRC/redis-entrypoint.sh"
+    [ "$1" = node ] || cat "$SRC/$1-entrypoint.sh"
     declare -f make_rootfs "rootfs_$1"
     [ "$1" = node ] && declare -f stage_node
     apt_sources
@@ -221,7 +239,7 @@ build_base() {
     say "$ref: up to date (recipe $hash)"
     return
   fi
-  say "$ref: building (mmdebstrap $(suite) + $([ "$name" = node ] && echo "Node $NODE_VERSION, npm $NPM_VERSION" || echo redis-server); log: $LOGS/base-$name.log)"
+  say "$ref: building (mmdebstrap $(suite) + $([ "$name" = node ] && echo "Node $NODE_VERSION, npm $NPM_VERSION" || echo "$name"); log: $LOGS/base-$name.log)"
   work=$(mktemp -d "$IMAGES_DIR/work.XXXXXX")
   # shellcheck disable=SC2064 # expand now: $work is local
   trap "rm -rf '$work'" EXIT
@@ -291,6 +309,7 @@ export_archive() {
 cmd_base() {
   build_base node
   build_base redis
+  build_base postgres
 }
 
 cmd_build() {

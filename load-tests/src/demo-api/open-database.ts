@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Database, insertBatch, openPglite, openPostgres } from "./database.js";
+import { type Database, insertBatch, openPglite, openPostgres, type Queryable } from "./database.js";
 import { DEFAULT_SEED, generateDataset } from "./generate.js";
 import { DATASET_VERSION, INDEX_SQL, SCHEMA_SQL } from "./schema.js";
 import type { DatasetSize } from "./sizes.js";
@@ -42,11 +42,7 @@ export async function openDemoDatabase(options: OpenOptions): Promise<OpenedData
   });
   if (options.databaseUrl) {
     const db = await openPostgres(options.databaseUrl);
-    if (await hasDataset(db, options.size)) return done(db, "existing");
-    options.progress("creating the demo schema and dataset in PostgreSQL", { size: options.size.name });
-    await db.exec("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;");
-    await seed(db, options);
-    return done(db, "generated");
+    return done(db, await seedPostgresOnce(db, options));
   }
   const file = snapshotPath(options.cacheDir, options.size);
   if (exists(file)) {
@@ -69,6 +65,28 @@ export async function openDemoDatabase(options: OpenOptions): Promise<OpenedData
   return done(db, "generated");
 }
 
+/**
+ * Creates the schema and dataset in PostgreSQL unless it holds this version and size. Replicas that
+ * start together share the server: under a transaction-scoped advisory lock one of them seeds (in one
+ * transaction, so nobody sees half a dataset) and the others wait, then find it.
+ */
+async function seedPostgresOnce(db: Database, options: OpenOptions): Promise<"existing" | "generated"> {
+  return db.transaction(async (tx) => {
+    await tx.query("SELECT pg_advisory_xact_lock($1)", [SEED_LOCK_KEY]);
+    if (await hasDataset(tx, options.size)) return "existing";
+    options.progress("creating the demo schema and dataset in PostgreSQL", { size: options.size.name });
+    const exec = async (sql: string) => {
+      await tx.query(sql);
+    };
+    await exec("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;");
+    await seed({ query: tx.query, exec }, options);
+    return "generated";
+  });
+}
+
+/** pg_advisory_xact_lock key of the demo's seeding ("apicache" in ASCII, as a bigint). */
+const SEED_LOCK_KEY = "7021227694627186789";
+
 function exists(file: string): boolean {
   try {
     return statSync(file).isFile();
@@ -77,7 +95,12 @@ function exists(file: string): boolean {
   }
 }
 
-async function hasDataset(db: Database, size: DatasetSize): Promise<boolean> {
+async function hasDataset(db: Queryable, size: DatasetSize): Promise<boolean> {
+  // Look before reading: in a transaction, a query that fails aborts the transaction.
+  const [table] = await db.query<{ present: boolean }>(
+    "SELECT to_regclass('demo_meta') IS NOT NULL AS present",
+  );
+  if (table?.present !== true) return false;
   try {
     const rows = await db.query<{ key: string; value: string }>("SELECT key, value FROM demo_meta");
     const meta = Object.fromEntries(rows.map((row) => [row.key, row.value]));
@@ -87,7 +110,7 @@ async function hasDataset(db: Database, size: DatasetSize): Promise<boolean> {
   }
 }
 
-async function seed(db: Database, options: OpenOptions): Promise<void> {
+async function seed(db: Queryable & Pick<Database, "exec">, options: OpenOptions): Promise<void> {
   await db.exec(SCHEMA_SQL);
   let rows = 0;
   let lastReport = performance.now();

@@ -10,6 +10,7 @@ import {
   systemNamespace,
 } from "../../../testkit/src/cluster/demo.js";
 import { waitFor } from "../../../testkit/src/wait.js";
+import { ADMIN_PORT } from "../../src/constants.js";
 import { connectDemoStack, type DemoStack, leaseHolder, type PodSummary } from "./demo-stack.js";
 
 // The chart as users install it, on a real node: the operator in its pods, the demo API with the
@@ -18,6 +19,8 @@ import { connectDemoStack, type DemoStack, leaseHolder, type PodSummary } from "
 // each step builds on the one before.
 const SIDECAR = "apicache-sidecar";
 const EDITS = 20;
+const REPLICAS = 3;
+const COHERENCE_ROUNDS = 60;
 
 let stack: DemoStack;
 
@@ -34,6 +37,31 @@ function sidecarListenPort(pod: PodSummary): number {
   const args = pod.args[SIDECAR] ?? [];
   const listen = args[args.indexOf("--listen") + 1] ?? "";
   return Number(listen.split(":").pop());
+}
+
+/** The ready addresses of the demo Service's EndpointSlices. */
+async function serviceEndpoints(): Promise<string[]> {
+  const slices = await stack.json<{
+    items: { endpoints?: { addresses: string[]; conditions: { ready?: boolean } }[] }[];
+  }>(["-n", demoNamespace, "get", "endpointslices", "-l", "kubernetes.io/service-name=demo-api"]);
+  return slices.items.flatMap((slice) =>
+    (slice.endpoints ?? []).filter((e) => e.conditions.ready).flatMap((e) => e.addresses),
+  );
+}
+
+/** Each pod's sidecar: requests answered so far (apicache_requests_total, summed over its labels). */
+async function requestsPerPod(pods: readonly PodSummary[]): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const pod of pods) {
+    const metrics = await get(`http://${pod.ip}:${ADMIN_PORT}/metrics`);
+    expect(metrics.status).toBe(200);
+    const total = metrics.body
+      .split("\n")
+      .filter((line) => line.startsWith("apicache_requests_total{"))
+      .reduce((sum, line) => sum + Number(line.split(" ").pop()), 0);
+    counts.set(pod.name, total);
+  }
+  return counts;
 }
 
 async function get(url: string, headers: Record<string, string> = {}) {
@@ -130,6 +158,42 @@ describe("the chart on a real node", () => {
     expect(JSON.parse(after.body).city).toBe(city);
     // The other pod's copy is gone too (the write went through one of them).
     for (let i = 0; i < 4; i++) expect(JSON.parse((await get(profile)).body).city).toBe(city);
+  });
+
+  it(`keeps ${REPLICAS} replicas coherent: after a write through the Service, no read through it returns the old data`, async () => {
+    await stack.k(["-n", demoNamespace, "scale", "deployment/demo-api", `--replicas=${REPLICAS}`]);
+    await stack.k(["-n", demoNamespace, "rollout", "status", "deployment/demo-api", "--timeout=300s"]);
+    const pods = await waitFor(
+      `${REPLICAS} ready demo pods, each an endpoint of the Service`,
+      async () => {
+        const ready = (await demoPods()).filter((pod) => pod.ready);
+        return ready.length === REPLICAS && (await serviceEndpoints()).length === REPLICAS
+          ? ready
+          : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    const before = await requestsPerPod(pods);
+    const profile = `${demoService}/api/v2/users/11/profile`;
+    const result = await stack.probe.coherence({
+      readUrl: profile,
+      writeUrl: profile,
+      field: "city",
+      rounds: COHERENCE_ROUNDS,
+      readers: 2 * REPLICAS,
+      prefix: `Coherent-${Date.now()}`,
+    });
+    const after = await requestsPerPod(pods);
+    const served = pods.map((pod) => (after.get(pod.name) ?? 0) - (before.get(pod.name) ?? 0));
+    say(
+      `${REPLICAS} replicas, ${COHERENCE_ROUNDS} writes: ${result.reads} reads after them, ${result.stale.length} stale, ${result.hitsBeforeWrites} cache hits before the writes; requests per pod ${served.join("/")}; Cache-Status ${JSON.stringify(result.cacheStatuses)}`,
+    );
+    expect(result.failures).toEqual([]);
+    expect(result.stale).toEqual([]);
+    expect(result.reads).toBe(COHERENCE_ROUNDS * 2 * REPLICAS);
+    // The replicas held copies the writes had to drop, and every replica answered some of the reads.
+    expect(result.hitsBeforeWrites).toBeGreaterThan(COHERENCE_ROUNDS * REPLICAS);
+    for (const count of served) expect(count).toBeGreaterThan(0);
   });
 
   it(`brings a CachePolicy edit to every running sidecar within 2 s at p99 (${EDITS} edits)`, async () => {

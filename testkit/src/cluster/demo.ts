@@ -21,6 +21,7 @@ export const demoFiles = {
   values: file("load-tests", "cluster", "values.yaml"),
   namespace: file("load-tests", "cluster", "demo-namespace.yaml"),
   policy: file("load-tests", "policies", "demo.yaml"),
+  database: file("load-tests", "cluster", "demo-db.yaml"),
   api: file("load-tests", "cluster", "demo-api.yaml"),
 } as const;
 
@@ -64,7 +65,10 @@ export async function installChart(tools: ClusterTools, extra: readonly string[]
   );
 }
 
-/** The demo namespace and Redis Secret, the CachePolicy (until Ready), then the API (rolled out). */
+/**
+ * The demo namespace and Redis Secret, the CachePolicy (until Ready), the database the API's replicas
+ * share, then the API (each rolled out).
+ */
 export async function deployDemo(tools: ClusterTools): Promise<void> {
   await tools.k(["apply", "-f", demoFiles.namespace]);
   await tools.k(["apply", "-f", demoFiles.policy]);
@@ -76,6 +80,8 @@ export async function deployDemo(tools: ClusterTools): Promise<void> {
     "cachepolicy/demo-api",
     "--timeout=120s",
   ]);
+  await tools.k(["apply", "-f", demoFiles.database]);
+  await tools.k(["-n", demoNamespace, "rollout", "status", "deployment/demo-db", "--timeout=120s"]);
   await tools.k(["apply", "-f", demoFiles.api]);
   await tools.k(["-n", demoNamespace, "rollout", "status", "deployment/demo-api", "--timeout=300s"]);
 }

@@ -27,6 +27,18 @@ export interface LoadResult {
   readonly p99: number;
 }
 
+/** What POST /coherence found: reads after writes that did not show the write, and failures. */
+export interface CoherenceResult {
+  /** Reads sent after a write (readers × rounds whose write succeeded). */
+  readonly reads: number;
+  /** Reads before each write answered from the cache: the replicas held copies the write had to drop. */
+  readonly hitsBeforeWrites: number;
+  readonly stale: readonly { round: number; want: string; got: unknown; cacheStatus?: string }[];
+  readonly failures: readonly { status: number; error?: string; body?: string; write?: boolean }[];
+  /** Cache-Status values (key, ttl and fwd-status left out) and how many reads had each. */
+  readonly cacheStatuses: Readonly<Record<string, number>>;
+}
+
 export interface Probe {
   request(request: {
     url: string;
@@ -37,6 +49,18 @@ export interface Probe {
   }): Promise<ProbeResponse>;
   startLoad(id: string, url: string, ratePerSecond: number): Promise<void>;
   stopLoad(id: string): Promise<LoadResult>;
+  /**
+   * `rounds` times: `readers` parallel reads of readUrl, a PUT of {[field]: `${prefix}-${round}`} to
+   * writeUrl, then `readers` parallel reads that must all show it; each request on its own connection.
+   */
+  coherence(options: {
+    readUrl: string;
+    writeUrl: string;
+    field: string;
+    rounds: number;
+    readers: number;
+    prefix: string;
+  }): Promise<CoherenceResult>;
   close(): Promise<void>;
 }
 
@@ -150,6 +174,7 @@ export async function startProbe(kubeconfig: string, namespace: string, image: s
       await call("/load/start", { id, url, ratePerSecond });
     },
     stopLoad: (id) => call<LoadResult>("/load/stop", { id }),
+    coherence: (options) => call<CoherenceResult>("/coherence", options),
     close: forward.close,
   };
 }

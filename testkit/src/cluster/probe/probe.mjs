@@ -4,7 +4,11 @@
 //   POST /request {url, method?, headers?, body?, timeoutMs?}   one request → {status, headers, body, ms}
 //   POST /load/start {id, url, ratePerSecond, timeoutMs?}       steady load until stopped
 //   POST /load/stop {id}                                        → {sent, ok, failures, statuses, p50, p99}
-import { createServer } from "node:http";
+//   POST /coherence {readUrl, writeUrl, field, rounds, readers, prefix}
+//        rounds of: readers parallel reads, one write of field = prefix-round, readers parallel reads;
+//        every request on its own connection, so a Service spreads them over its endpoints
+//        → {reads, hitsBeforeWrites, stale, failures, cacheStatuses}
+import { createServer, request as httpRequest } from "node:http";
 
 const loads = new Map();
 
@@ -26,6 +30,63 @@ async function send({ url, method = "GET", headers = {}, body, timeoutMs = 10_00
       ms: performance.now() - started,
     };
   }
+}
+
+/** One request on a connection of its own (no keep-alive): a Service picks an endpoint per request. */
+function sendAlone({ url, method = "GET", headers = {}, body, timeoutMs = 10_000 }) {
+  return new Promise((resolve) => {
+    const req = httpRequest(url, { method, headers, agent: false, timeout: timeoutMs }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk) => {
+        text += chunk;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      res.on("error", (error) => resolve({ status: 0, error: String(error.code ?? error.message) }));
+    });
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", (error) => resolve({ status: 0, error: String(error.code ?? error.message) }));
+    req.end(body);
+  });
+}
+
+const cacheStatus = (read) => String(read.headers?.["cache-status"] ?? "none");
+
+/** Reads after a write must show the write, whichever replica answers them. */
+async function coherence({ readUrl, writeUrl, field, rounds, readers, prefix }) {
+  const result = { reads: 0, hitsBeforeWrites: 0, stale: [], failures: [], cacheStatuses: {} };
+  const fail = (failure) => {
+    if (result.failures.length < 20) result.failures.push(failure);
+  };
+  const readAll = async () => {
+    const reads = await Promise.all(Array.from({ length: readers }, () => sendAlone({ url: readUrl })));
+    for (const read of reads) {
+      const kind = cacheStatus(read).replace(/;\s*(key|ttl|fwd-status)=[^;]*/g, "");
+      result.cacheStatuses[kind] = (result.cacheStatuses[kind] ?? 0) + 1;
+      if (read.status !== 200)
+        fail({ status: read.status, error: read.error, body: read.body?.slice(0, 200) });
+    }
+    return reads.filter((read) => read.status === 200);
+  };
+  for (let round = 0; round < rounds; round++) {
+    const before = await readAll();
+    result.hitsBeforeWrites += before.filter((read) => /^apicache; hit/.test(cacheStatus(read))).length;
+    const value = `${prefix}-${round}`;
+    const body = JSON.stringify({ [field]: value });
+    const headers = { "content-type": "application/json" };
+    const write = await sendAlone({ url: writeUrl, method: "PUT", headers, body });
+    if (write.status !== 200) {
+      fail({ write: true, status: write.status, error: write.error });
+      continue;
+    }
+    result.reads += readers;
+    for (const read of await readAll()) {
+      const got = JSON.parse(read.body)[field];
+      if (got !== value && result.stale.length < 20)
+        result.stale.push({ round, want: value, got, cacheStatus: cacheStatus(read) });
+    }
+  }
+  return result;
 }
 
 function percentile(sorted, p) {
@@ -79,6 +140,7 @@ const routes = {
     return { started: b.id };
   },
   "/load/stop": stopLoad,
+  "/coherence": coherence,
 };
 
 createServer(async (req, res) => {
