@@ -9,6 +9,8 @@ import { defineConfig } from "vitest/config";
 //   e2e:         */test/e2e/**/*.e2e.test.ts          a real kube-apiserver + etcd (started once by globalSetup)
 //   cluster:     */test/cluster/**/*.cluster.test.ts  a real single-node cluster: pods run (globalSetup);
 //                runs after the other three (groupOrder), one file at a time
+//   faults:      */test/faults/**/*.faults.test.ts   one load through one sidecar while Redis, the upstream, the
+//                policy and the sidecar itself fail one at a time (`make test-faults`); alone, after the rest
 // Workspace packages resolve to their TypeScript sources (the `source` export condition), so tests
 // never need a build first.
 const conditions = ["source", ...defaultServerConditions];
@@ -65,6 +67,20 @@ export default defineConfig({
           sequence: { groupOrder: 2 },
           testTimeout: 60_000,
           hookTimeout: 600_000,
+        },
+      },
+      {
+        ...shared,
+        test: {
+          name: "faults",
+          include: ["*/test/faults/**/*.faults.test.ts"],
+          environment: "node",
+          // Alone, after the other local tiers (and before the cluster tier): one load, faults held for
+          // seconds and real Prometheus alerts; its timings must not compete with other files for the cores.
+          fileParallelism: false,
+          sequence: { groupOrder: 3 },
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
         },
       },
       {
