@@ -33,6 +33,8 @@ interface Sent {
   readonly target: string;
   /** The newest version of this resource whose write had been answered when this request was sent. */
   readonly floor: number;
+  /** The write that set `floor`. */
+  readonly floorWrite: string | undefined;
   status?: number;
   cacheStatus?: string;
   error?: string;
@@ -89,6 +91,8 @@ const resourceOf = (kind: string, user: string, id: string) => `${kind}|${kind =
 export function startFaultLoad(options: LoadOptions, upstream: FaultUpstream): FaultLoad {
   const agent = new Agent({ connections: options.clients * 2, headersTimeout: 15_000, bodyTimeout: 15_000 });
   const committed = new Map<string, number>();
+  /** The answered write that set each resource's floor, described (for a stale read's report). */
+  const floorWrites = new Map<string, string>();
   const sent: Sent[] = [];
   let n = 0;
   let running = true;
@@ -109,6 +113,7 @@ export function startFaultLoad(options: LoadOptions, upstream: FaultUpstream): F
       user,
       target: targets[i % targets.length] ?? "",
       floor: committed.get(resourceOf(kind, user, id)) ?? 0,
+      floorWrite: floorWrites.get(resourceOf(kind, user, id)),
     };
   };
 
@@ -139,7 +144,9 @@ export function startFaultLoad(options: LoadOptions, upstream: FaultUpstream): F
     s.wrong = judgeBody(s, text);
     if (!s.write || !s.body || s.wrong) return;
     const resource = resourceOf(s.kind, s.user, s.id);
-    committed.set(resource, Math.max(committed.get(resource) ?? 0, s.body.version));
+    if (s.body.version <= (committed.get(resource) ?? 0)) return;
+    committed.set(resource, s.body.version);
+    floorWrites.set(resource, `#${s.n} via ${s.target} sent +${s.start} answered +${Date.now()}`);
   };
 
   const worker = async (client: number): Promise<void> => {
@@ -173,7 +180,10 @@ export function startFaultLoad(options: LoadOptions, upstream: FaultUpstream): F
           .map((s) => `${describeSent(s)}: made for ${s.body?.user}`),
         stale: ok
           .filter((s) => !s.write && s.body && !s.wrong && s.body.version < s.floor)
-          .map((s) => `${describeSent(s)}: version ${s.body?.version} after ${s.floor} was written`),
+          .map(
+            (s) =>
+              `${describeSent(s)} answered +${s.end}: version ${s.body?.version} after ${s.floor} was written (${s.floorWrite})`,
+          ),
       };
     },
     firstFreshHit(since) {

@@ -11,6 +11,9 @@ import type { FaultRow } from "./fault-table.js";
  */
 export interface FaultResult {
   readonly id: string;
+  /** The row's stretch of the run (Date.now()). */
+  readonly from: number;
+  readonly to: number;
   readonly summary: WindowSummary;
   readonly expectedAlert: string | undefined;
   readonly alerts: readonly string[];
@@ -72,6 +75,8 @@ export async function runFault(
     end,
     result: {
       id: row.id,
+      from,
+      to: end,
       summary: load.summarise(from, end),
       expectedAlert: expected,
       alerts: alerts.raisedBetween(started, end),
@@ -116,4 +121,16 @@ export function renderResults(results: readonly FaultResult[]): string {
     ].join(" ");
   });
   return [header, ...lines].join("\n");
+}
+
+/** The sidecars' warning and error log lines in [from, to), counted by message (what the cache said). */
+export function logNotes(logs: readonly Record<string, unknown>[], from: number, to: number): string {
+  const counts = new Map<string, number>();
+  for (const line of logs) {
+    const at = Date.parse(String(line.time));
+    if (!["warn", "error", "fatal"].includes(String(line.level)) || !(at >= from && at < to)) continue;
+    const what = `${line.code ? `${line.code}: ` : ""}${String(line.msg).slice(0, 90)}`;
+    counts.set(what, (counts.get(what) ?? 0) + 1);
+  }
+  return [...counts].map(([what, n]) => `${n}× ${what}`).join("; ");
 }

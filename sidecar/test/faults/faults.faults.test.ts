@@ -16,7 +16,7 @@ import {
   shortenWindows,
 } from "./fault-alerts.js";
 import { type FaultLoad, startFaultLoad } from "./fault-load.js";
-import { type FaultResult, type FaultSteps, renderResults, runFault } from "./fault-run.js";
+import { type FaultResult, type FaultSteps, logNotes, renderResults, runFault } from "./fault-run.js";
 import { FAULTS, faultRow } from "./fault-table.js";
 import { type FaultUpstream, startFaultUpstream } from "./fault-upstream.js";
 import {
@@ -86,6 +86,7 @@ describe("make test-faults: one steady load through one sidecar, one fault at a 
   let targets: string[] = [];
   let sidecar: Running;
   let from = 0;
+  const launched: SidecarProcess[] = [];
 
   const launch = async (slot: Slot, redisUrl: string): Promise<Running> => {
     const process = runSidecar([
@@ -93,6 +94,7 @@ describe("make test-faults: one steady load through one sidecar, one fault at a 
       ...["--listen", `127.0.0.1:${slot.proxyPort}`, "--admin", `127.0.0.1:${slot.adminPort}`],
       ...["--admin-token-file", tokenFile, "--shutdown-delay", "1s", "--drain-timeout", "10s"],
     ]);
+    launched.push(process);
     await process.listening();
     return { slot, proxy: `http://127.0.0.1:${slot.proxyPort}`, process };
   };
@@ -107,6 +109,8 @@ describe("make test-faults: one steady load through one sidecar, one fault at a 
     const end = Date.now();
     results.push({
       id,
+      from,
+      to: end,
       summary: load.summarise(from, end),
       expectedAlert: undefined,
       alerts: [],
@@ -163,7 +167,12 @@ describe("make test-faults: one steady load through one sidecar, one fault at a 
   afterAll(async () => {
     await load?.stop();
     await alerts?.stop();
-    console.info(`\nmake test-faults (one sidecar, ${WINDOW} rule windows):\n${renderResults(results)}\n`);
+    const logs = launched.flatMap((p) => p.logs());
+    const notes = results.map((r) => `  ${r.id}: ${logNotes(logs, r.from, r.to) || "-"}`).join("\n");
+    console.info(
+      `\nmake test-faults (one sidecar, rule windows ${WINDOW}):\n${renderResults(results)}\n` +
+        `\nthe sidecars' warnings and errors per row:\n${notes}\n`,
+    );
     await sidecar?.process.kill();
     await prometheus?.stop();
     await cluster?.stop();
