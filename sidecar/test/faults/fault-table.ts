@@ -54,8 +54,10 @@ export const FAULTS: readonly FaultRow[] = [
   {
     id: "redis-maxmemory",
     failure: "Redis at `maxmemory` with `noeviction`",
-    injected: "`maxmemory` just above use, `noeviction`, filled with other keys until Redis answers OOM",
-    clientsSee: "200; reads and invalidations keep working, new fills are refused (the hit ratio decays)",
+    injected:
+      "4 MiB of other keys, then `maxmemory` 1 MiB below use with `noeviction`: every write answers OOM",
+    clientsSee:
+      "200; hits on what is stored, new fills refused (OOM), so the hit ratio decays; the circuit may open (seen in the suite)",
     alert: "ApicacheStoreErrors",
     recoverWithinMs: 10_000,
     whatToDo: "Use `volatile-lru` (docs/sidecar.md, Redis settings) or raise `maxmemory`",

@@ -235,19 +235,20 @@ describe("make test-faults: one steady load through one sidecar, one fault at a 
     let filler = 0;
     try {
       await fault("redis-maxmemory", {
+        // 4 MiB of keys without a TTL, then maxmemory 1 MiB below what Redis uses: with noeviction it
+        // refuses every write while it stays above, and the sidecar's own expiring entries are far too
+        // few to bring it back under (a maxmemory just above use lets expiries reopen room for fills).
         inject: async () => {
-          const info = await client.info("memory");
-          const used = Number(/used_memory:(\d+)/.exec(info)?.[1]);
           await client.config("SET", "maxmemory-policy", "noeviction");
-          await client.config("SET", "maxmemory", String(used + 2 * 1024 * 1024));
           const value = "x".repeat(64 * 1024);
-          for (;;) {
-            const refused = await client.set(`faults-filler:${filler++}`, value).then(
-              () => false,
-              (error: Error) => /OOM/.test(error.message),
-            );
-            if (refused) break;
-          }
+          for (; filler < 64; filler++) await client.set(`faults-filler:${filler}`, value);
+          const used = Number(/used_memory:(\d+)/.exec(await client.info("memory"))?.[1]);
+          await client.config("SET", "maxmemory", String(used - 1024 * 1024));
+          const refused = await client.set("faults-filler:probe", "x").then(
+            () => "",
+            (error: Error) => error.message,
+          );
+          expect(refused).toMatch(/^OOM/);
         },
         clear: async () => {
           await client.config("SET", "maxmemory", "0");
