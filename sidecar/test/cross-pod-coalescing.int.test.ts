@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { startRedis, startRedisCluster } from "@apicache/testkit/redis";
+import { startRedisSentinel } from "@apicache/testkit/redis-sentinel";
 import { waitFor } from "@apicache/testkit/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fillLeaseMs } from "../src/store/lease-layout.js";
@@ -10,17 +11,25 @@ import { startUpstream, type TestUpstream } from "./support/upstream-app.js";
 /**
  * Issue #14, acceptance items 2, 4 and 5 (ADR 0019): three sidecar processes sharing one store
  * coalesce a cold key's misses into one upstream request, survive the death of the pod fetching it,
- * and warm each spec.warm entry once per interval between them. One table row per topology (a
- * Sentinel row can join it).
+ * and warm each spec.warm entry once per interval between them. One table row per topology, as the
+ * issue lists them: one Redis, a Cluster, and Sentinel (leases, their wake-up channel and the warm
+ * slots live on the primary the sentinels name). Each row starts its store once for all its cases.
  */
 interface Topology {
   readonly name: string;
+  /** The Redis tier's name in the store metrics: which client the replicas built from the URL. */
+  readonly store: string;
   start(): Promise<{ readonly url: string; stop(): Promise<void> }>;
 }
 
 const TOPOLOGIES: readonly Topology[] = [
-  { name: "one Redis", start: startRedis },
-  { name: "a 3-node Redis Cluster", start: startRedisCluster },
+  { name: "one Redis", store: "redis", start: startRedis },
+  { name: "a 3-node Redis Cluster", store: "redis-cluster", start: startRedisCluster },
+  {
+    name: "Redis Sentinel (a primary, two replicas, three sentinels)",
+    store: "redis-sentinel",
+    start: () => startRedisSentinel(),
+  },
 ];
 
 /** Clients reach every replica through one Service name: the Host (part of the key) is the same. */
@@ -125,6 +134,16 @@ describe.each(TOPOLOGIES)("three replicas on $name", (topology) => {
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
     expect(new Set(answers.map((a) => a.body)).size).toBe(1);
     expect(arrived(path)).toBe(1);
+    const redisGets = await Promise.all(
+      replicas.replicas.map((r) =>
+        counter(r, "apicache_store_operation_duration_seconds_count", {
+          store: topology.store,
+          operation: "get",
+        }),
+      ),
+    );
+    // Each replica looked the key up in the row's Redis tier (its L1 was cold).
+    expect(redisGets.map((count) => count > 0)).toEqual([true, true, true]);
     const woken = await Promise.all(
       replicas.replicas.map((r) =>
         counter(r, "apicache_fill_leases_total", { route: "items", outcome: "woken" }),
