@@ -4,6 +4,7 @@ import { startRedisSentinel } from "@apicache/testkit/redis-sentinel";
 import { waitFor } from "@apicache/testkit/wait";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fillLeaseMs } from "../src/store/lease-layout.js";
+import { FILL_LEASE_OUTCOMES } from "../src/telemetry/metric-names.js";
 import { type Answer, send } from "./support/harness.js";
 import { type Replica, type Replicas, startReplicas } from "./support/replicas.js";
 import { startUpstream, type TestUpstream } from "./support/upstream-app.js";
@@ -52,6 +53,26 @@ async function counter(replica: Replica, name: string, labels: Record<string, st
     }
   }
   return sum;
+}
+
+/** A replica's fill lease outcomes on one route, by outcome (the zeros left out). */
+async function leaseOutcomes(replica: Replica, route: string): Promise<Record<string, number>> {
+  const counts = await Promise.all(
+    FILL_LEASE_OUTCOMES.map(async (outcome) => {
+      return [outcome, await counter(replica, "apicache_fill_leases_total", { route, outcome })] as const;
+    }),
+  );
+  return Object.fromEntries(counts.filter(([, count]) => count > 0));
+}
+
+/** Every replica's warnings and errors so far (a store timeout, an open circuit, lost notifications). */
+function warnings(replicas: Replicas): string[] {
+  return replicas.replicas.flatMap((replica) =>
+    replica.process
+      .logs()
+      .filter((line) => /^(warn|error|fatal)$/.test(String(line.level)))
+      .map((line) => `${replica.index} ${String(line.time)} ${String(line.msg)}`),
+  );
 }
 
 describe.each(TOPOLOGIES)("three replicas on $name", (topology) => {
@@ -133,7 +154,14 @@ describe.each(TOPOLOGIES)("three replicas on $name", (topology) => {
     );
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
     expect(new Set(answers.map((a) => a.body)).size).toBe(1);
-    expect(arrived(path)).toBe(1);
+    // The row's first test: these are its lease outcomes. Should a pod have asked the upstream too (it
+    // filled locally: Redis slow, its circuit open, its notifications down), they and the logs say why.
+    const leases = await Promise.all(replicas.replicas.map((r) => leaseOutcomes(r, "items")));
+    const upstreamGets = arrived(path);
+    expect({
+      upstreamGets,
+      ...(upstreamGets === 1 ? {} : { leases, warnings: warnings(replicas) }),
+    }).toEqual({ upstreamGets: 1 });
     const redisGets = await Promise.all(
       replicas.replicas.map((r) =>
         counter(r, "apicache_store_operation_duration_seconds_count", {
@@ -144,11 +172,7 @@ describe.each(TOPOLOGIES)("three replicas on $name", (topology) => {
     );
     // Each replica looked the key up in the row's Redis tier (its L1 was cold).
     expect(redisGets.map((count) => count > 0)).toEqual([true, true, true]);
-    const woken = await Promise.all(
-      replicas.replicas.map((r) =>
-        counter(r, "apicache_fill_leases_total", { route: "items", outcome: "woken" }),
-      ),
-    );
+    const woken = leases.map((outcomes) => outcomes.woken ?? 0);
     // The two other pods waited for the holder's fill and were woken by its release. The holder's own
     // later requests may too: the fill's fence creates the tags' generations, Redis pushes that to every
     // pod (ADR 0018), and a pushed tag detaches the pod's flights carrying it, the holder's included.
