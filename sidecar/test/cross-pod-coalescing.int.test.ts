@@ -269,6 +269,7 @@ describe.each(TOPOLOGIES)("three replicas on $name", (topology) => {
     }
   });
 
+  /** When each warm GET arrived (interval+offset), each replica's scheduled runs by outcome, warnings. */
   async function warmDiagnosis(): Promise<Record<string, unknown>> {
     const runs = await Promise.all(
       replicas.replicas.map(async (replica) =>
