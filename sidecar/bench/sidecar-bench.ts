@@ -23,15 +23,13 @@
  * inside this repository so its imports resolve (e.g. `git archive <commit> sidecar | tar -x -C
  * .bench-baseline`).
  */
-import { type ChildProcess, execFileSync, fork } from "node:child_process";
-import { copyFileSync, existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg } from "node:os";
-import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type RedisServer, startRedis } from "@apicache/testkit/redis";
-import autocannon from "autocannon";
+import { buildSidecar, REPO, RESULTS, spawnChild, stopChildren } from "./bench-children.js";
+import { combine, load, probe, type RawRun } from "./bench-load.js";
 import {
   type BenchRun,
   checkTargets,
@@ -40,15 +38,9 @@ import {
   formatSection,
   formatTable,
   formatTargets,
-  type LoadSample,
-  percentile,
   replaceSection,
   type ScenarioResult,
 } from "./bench-report.js";
-
-const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO = join(HERE, "..", "..");
-const RESULTS = join(REPO, "load-tests", "results.md");
 
 const { values: args } = parseArgs({
   options: {
@@ -65,107 +57,6 @@ const DURATION = Math.max(1, Math.min(60, Number(args.duration)));
 const ROUNDS = Math.max(1, Math.min(10, Number(args.rounds)));
 const CONNECTIONS = Math.max(1, Math.min(256, Number(args.connections)));
 const BODY_BYTES = Math.max(16, Math.min(1 << 20, Number(args["body-bytes"])));
-
-const children: ChildProcess[] = [];
-
-/** Forks a benchmark child (through tsx, with the workspace `source` condition) and waits for its IPC hello. */
-function spawnChild<T>(script: string, argv: readonly string[]): Promise<T> {
-  const child = fork(resolve(HERE, script), argv, {
-    cwd: REPO,
-    execArgv: ["--conditions=source", "--import", "tsx"],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${script} did not start within 30 s`)), 30_000);
-    child.once("message", (message) => {
-      clearTimeout(timer);
-      resolve(message as T);
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${script} exited with ${code} before it was ready`));
-    });
-  });
-}
-
-async function stopChildren(): Promise<void> {
-  await Promise.all(
-    children.splice(0).map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
-          child.once("exit", () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          if (child.connected) child.disconnect();
-          else child.kill("SIGTERM");
-        }),
-    ),
-  );
-}
-
-interface RawRun {
-  readonly rps: number;
-  readonly latencies: Float64Array;
-  readonly requests: number;
-  readonly failures: number;
-}
-
-/** One bounded autocannon run; latencies are collected per response with sub-millisecond precision. */
-function load(url: string, connections: number, durationSeconds: number): Promise<RawRun> {
-  const latencies: number[] = [];
-  return new Promise((resolve, reject) => {
-    const instance = autocannon(
-      { url, connections, duration: durationSeconds, pipelining: 1 },
-      (error, result) => {
-        if (error) return reject(error);
-        resolve({
-          rps: result.requests.total / (result.duration || durationSeconds),
-          latencies: Float64Array.from(latencies),
-          requests: result.requests.total,
-          failures: result.non2xx + result.errors + result.timeouts,
-        });
-      },
-    );
-    instance.on("response", (_client, statusCode, _bytes, responseTime) => {
-      if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
-    });
-  });
-}
-
-/** Median req/s over the rounds; percentiles over every response of every round. */
-function combine(runs: readonly RawRun[]): LoadSample {
-  const rates = runs.map((run) => run.rps).sort((a, b) => a - b);
-  const all = new Float64Array(runs.reduce((sum, run) => sum + run.latencies.length, 0));
-  let offset = 0;
-  for (const run of runs) {
-    all.set(run.latencies, offset);
-    offset += run.latencies.length;
-  }
-  all.sort();
-  return {
-    rps: rates[Math.floor((rates.length - 1) / 2)] ?? Number.NaN,
-    p50Ms: percentile(all, 0.5),
-    p99Ms: percentile(all, 0.99),
-    requests: runs.reduce((sum, run) => sum + run.requests, 0),
-    failures: runs.reduce((sum, run) => sum + run.failures, 0),
-  };
-}
-
-/** Two probe requests (the first may fill the cache); the second's Cache-Status says what the sidecar did. */
-async function probe(url: string): Promise<string> {
-  let status = "";
-  for (let i = 0; i < 2; i++) {
-    const response = await fetch(url);
-    await response.arrayBuffer();
-    if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-    status = response.headers.get("cache-status") ?? "(none)";
-  }
-  return status;
-}
 
 interface Scenario {
   readonly name: string;
@@ -192,15 +83,15 @@ async function measureAll(scenarios: readonly Scenario[]): Promise<ScenarioResul
   const statuses = new Map<string, string>();
   for (const scenario of scenarios) {
     statuses.set(scenario.name, await probe(scenario.url));
-    await load(scenario.url, CONNECTIONS, 1);
+    await load({ url: scenario.url, connections: CONNECTIONS, durationSeconds: 1 });
   }
   const latency = new Map<string, RawRun[]>(scenarios.map((s) => [s.name, []]));
   const throughput = new Map<string, RawRun[]>(scenarios.map((s) => [s.name, []]));
   for (let round = 1; round <= ROUNDS; round++) {
     for (const scenario of roundOrder(scenarios, round)) {
       process.stdout.write(`>> round ${round}/${ROUNDS} ${scenario.name}: `);
-      const single = await load(scenario.url, 1, DURATION);
-      const many = await load(scenario.url, CONNECTIONS, DURATION);
+      const single = await load({ url: scenario.url, connections: 1, durationSeconds: DURATION });
+      const many = await load({ url: scenario.url, connections: CONNECTIONS, durationSeconds: DURATION });
       latency.get(scenario.name)?.push(single);
       throughput.get(scenario.name)?.push(many);
       process.stdout.write(
@@ -223,24 +114,6 @@ async function measureAll(scenarios: readonly Scenario[]): Promise<ScenarioResul
       })),
     };
   });
-}
-
-/**
- * Compiles a checkout's sidecar with tsc, as its image is built, and returns the entry the children
- * import: the benchmark measures the code that ships, not tsx's on-the-fly transform (which wraps every
- * function created per request in a `name` definition and made closures look several times dearer).
- * A baseline checkout gets this repository's root tsconfig if it has none.
- */
-function buildSidecar(checkout: string): string {
-  const tsc = join(REPO, "node_modules", ".bin", "tsc");
-  if (checkout === REPO) {
-    execFileSync(tsc, ["-p", join(REPO, "crds", "tsconfig.json")], { stdio: "inherit" });
-  } else if (!existsSync(join(checkout, "tsconfig.json"))) {
-    copyFileSync(join(REPO, "tsconfig.json"), join(checkout, "tsconfig.json"));
-  }
-  console.error(`>> compiling ${relative(REPO, join(checkout, "sidecar")) || "sidecar"} with tsc`);
-  execFileSync(tsc, ["-p", join(checkout, "sidecar", "tsconfig.json")], { stdio: "inherit" });
-  return join(checkout, "sidecar", "dist", "index.js");
 }
 
 /** The three sidecar scenarios of one build (this checkout's, or the baseline's under `label`). */
