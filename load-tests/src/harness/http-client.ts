@@ -61,3 +61,22 @@ export function createHttpClient(baseUrl: string, timeoutMs = 120_000): HttpClie
     close: () => agent.destroy(),
   };
 }
+
+/**
+ * Spreads requests over several clients in turn (one per replica of an API behind a Service). Every
+ * request carries the same `host` (unless it names one): a cache key includes the Host header, and a
+ * Service hides which pod answers. Closing it closes them all.
+ */
+export function createRoundRobinClient(clients: readonly HttpClient[], host: string): HttpClient {
+  if (clients.length === 0) throw new Error("createRoundRobinClient needs at least one client");
+  let next = 0;
+  return {
+    send: (method, path, options = {}) => {
+      const client = clients[next++ % clients.length] as HttpClient;
+      return client.send(method, path, { ...options, headers: { host, ...options.headers } });
+    },
+    close: () => {
+      for (const client of clients) client.close();
+    },
+  };
+}

@@ -11,6 +11,11 @@ import { percentile } from "./stats.js";
 export interface PhaseOptions {
   readonly label: string;
   readonly baseUrl: string;
+  /**
+   * Send through this client instead of one for `baseUrl` (e.g. round robin over replicas,
+   * createRoundRobinClient); the caller closes it.
+   */
+  readonly client?: HttpClient;
   readonly scenario: Scenario;
   /** Read every key of the scenario's read key space once before the warm-up. */
   readonly prime: boolean;
@@ -33,7 +38,7 @@ export interface PhaseResult extends OpenLoopResult {
 
 export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
   const { scenario, label } = options;
-  const client = createHttpClient(options.baseUrl);
+  const client = options.client ?? createHttpClient(options.baseUrl);
   try {
     const primedWrites = await primeWrites(client, scenario, options.primeWrites, (done, total) =>
       options.progress(`[${label}] priming the write path ${done}/${total}`),
@@ -72,7 +77,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
     );
     return { ...measured, label, primedWrites, primedKeys, primeMillis, warmupErrors };
   } finally {
-    client.close();
+    if (options.client === undefined) client.close();
   }
 }
 

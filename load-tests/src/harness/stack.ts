@@ -80,6 +80,8 @@ export interface SidecarOptions {
   readonly upstream: string;
   readonly redisUrl?: string;
   readonly timeoutMs?: number;
+  /** The sidecar entry point to run (default: sidecarEntry(), e.g. sidecar/dist/main.js once built). */
+  readonly entry?: string;
 }
 
 /** Which sidecar entry point runs: APICACHE_SIDECAR_ENTRY, else the TypeScript source, else dist/. */
@@ -91,7 +93,7 @@ export function sidecarEntry(env: NodeJS.ProcessEnv = process.env): string | und
 }
 
 export async function startSidecarProcess(options: SidecarOptions): Promise<SidecarProcess> {
-  const entry = sidecarEntry();
+  const entry = options.entry ?? sidecarEntry();
   if (!entry)
     throw new Error("the sidecar is not there yet: expected sidecar/src/main.ts or sidecar/dist/main.js");
   const [port, adminPort] = [await freePort(), await freePort()];
