@@ -14,8 +14,15 @@ export const RESULTS = join(REPO, "load-tests", "results.md");
 
 const children: ChildProcess[] = [];
 
-/** Forks a benchmark child (a file of sidecar/bench) and waits for its IPC hello. */
-export function spawnChild<T>(script: string, argv: readonly string[]): Promise<T> {
+/**
+ * Forks a benchmark child (a file of sidecar/bench) and waits for its IPC hello; `onMessage` gets the
+ * messages after it.
+ */
+export function spawnChild<T>(
+  script: string,
+  argv: readonly string[],
+  onMessage?: (message: unknown) => void,
+): Promise<T> {
   const child = fork(resolve(BENCH_DIR, script), argv, {
     cwd: REPO,
     execArgv: ["--conditions=source", "--import", "tsx"],
@@ -26,6 +33,7 @@ export function spawnChild<T>(script: string, argv: readonly string[]): Promise<
     const timer = setTimeout(() => reject(new Error(`${script} did not start within 30 s`)), 30_000);
     child.once("message", (message) => {
       clearTimeout(timer);
+      if (onMessage) child.on("message", onMessage);
       resolve(message as T);
     });
     child.once("exit", (code) => {

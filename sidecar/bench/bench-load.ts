@@ -2,7 +2,7 @@
  * Load for the sidecar benchmarks: bounded autocannon runs with per-response latencies, rounds combined
  * into one sample, and the probe that records what the sidecar says it did (Cache-Status).
  */
-import { request } from "node:http";
+import { type Agent, request } from "node:http";
 import autocannon from "autocannon";
 import { type LoadSample, percentile } from "./bench-report.js";
 
@@ -72,13 +72,15 @@ export function combine(runs: readonly RawRun[]): LoadSample {
   };
 }
 
-/** One GET with node:http (fetch may not send a `host` header of our choosing): status, Cache-Status, body. */
-export function get(
+/** One request (a GET unless told) with node:http (fetch may not send a `host` header of our choosing): status, Cache-Status, body. */
+export function sendRequest(
   url: string,
   headers: Readonly<Record<string, string>> = {},
+  options: { readonly agent?: Agent; readonly method?: string } = {},
 ): Promise<{ status: number; cacheStatus: string; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { headers: { ...headers } }, (res) => {
+    const init = { headers: { ...headers }, method: options.method ?? "GET", agent: options.agent };
+    const req = request(url, init, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("error", reject);
@@ -99,7 +101,7 @@ export function get(
 export async function probe(url: string, headers: Readonly<Record<string, string>> = {}): Promise<string> {
   let status = "";
   for (let i = 0; i < 2; i++) {
-    const response = await get(url, headers);
+    const response = await sendRequest(url, headers);
     if (response.status < 200 || response.status >= 300)
       throw new Error(`${url} answered ${response.status}`);
     status = response.cacheStatus;

@@ -1,12 +1,15 @@
 /**
  * Child process of the sidecar benchmark: one sidecar (the programmatic `startSidecar`) in its own
- * process, as in a pod. argv: upstream URL, Redis URL ("" for none), maxEntryAge ("1s", "0s"), and the
- * sidecar build to import (sidecar-bench.ts passes a checkout's tsc output, `sidecar/dist/index.js`).
- * Logs only warnings (the benchmark measures the data path, not log shipping). Reports `{ url }`.
+ * process, as in a pod. argv: upstream URL, Redis URL ("" for none), maxEntryAge ("1s", "0s"), the
+ * sidecar build to import (sidecar-bench.ts passes a checkout's tsc output, `sidecar/dist/index.js`),
+ * and optionally "admin" for an admin listener on loopback (its /metrics; bench-multi reads them).
+ * Logs only warnings (the benchmark measures the data path, not log shipping). Reports `{ url, adminUrl }`.
  */
 import pino from "pino";
+import { benchKeyPrefix } from "./bench-policy.js";
 
-const [upstream = "", redisUrl = "", maxEntryAge = "1s", build = "../dist/index.js"] = process.argv.slice(2);
+const [upstream = "", redisUrl = "", maxEntryAge = "1s", build = "../dist/index.js", admin = ""] =
+  process.argv.slice(2);
 const { startSidecar } = (await import(build)) as typeof import("../src/index.js");
 
 const policy = `
@@ -19,7 +22,7 @@ spec:
   store:
     redis:
       urlSecretRef: { name: bench-redis, key: url }
-      keyPrefix: bench/max-entry-age-${maxEntryAge}
+      keyPrefix: ${benchKeyPrefix(maxEntryAge)}
       commandTimeout: 50ms
     memory: { maxBytes: 64Mi, maxEntryAge: ${maxEntryAge} }
   routes:
@@ -38,11 +41,11 @@ const sidecar = await startSidecar({
   policyOrigin: "sidecar-bench",
   upstream,
   ...(redisUrl === "" ? {} : { redisUrl }),
-  admin: false,
+  admin: admin === "admin" ? { host: "127.0.0.1", port: 0 } : false,
   warm: false,
   logger: pino({ level: "warn" }),
 });
-process.send?.({ url: sidecar.url });
+process.send?.({ url: sidecar.url, adminUrl: sidecar.adminUrl });
 process.on("disconnect", () => {
   void sidecar.close({ drainMs: 1_000 }).finally(() => process.exit(0));
 });

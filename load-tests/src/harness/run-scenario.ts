@@ -26,6 +26,8 @@ export interface PhaseOptions {
    */
   readonly primeWrites: number;
   readonly progress: (line: string, final?: boolean) => void;
+  /** Awaited after the warm-up, right before the measured run (e.g. to read counters at its start). */
+  readonly beforeMeasured?: () => Promise<void>;
 }
 
 export interface PhaseResult extends OpenLoopResult {
@@ -60,6 +62,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
       });
       warmupErrors = warm.errors;
     }
+    await options.beforeMeasured?.();
     const measured = await runOpenLoop({
       client,
       sampler: createSampler(scenario),
