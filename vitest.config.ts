@@ -2,7 +2,7 @@ import { defaultServerConditions } from "vite";
 import { defineConfig } from "vitest/config";
 
 // Four tiers, one runner (plus `saturated`, below). Every workspace contributes to each tier by file location:
-//   unit:        */src/**/*.test.ts                  pure logic, fakes passed in, no processes
+//   unit:        */src/**/*.test.ts, */bench/**/*.test.ts   pure logic, fakes passed in, no processes
 //   integration: */test/**/*.int.test.ts              real Redis, real HTTP servers, real child processes
 //   conformance: */test/conformance/**/*.conformance.test.ts  the public cache-tests suite against the
 //                sidecar (real process, real Redis), judged against a checked-in baseline; runs last
@@ -43,7 +43,12 @@ export default defineConfig({
     projects: [
       {
         ...shared,
-        test: { name: "unit", include: ["*/src/**/*.test.ts", "hack/**/*.test.ts"], environment: "node" },
+        // */bench: the benchmarks' pure parts (their tables, percentiles, results sections).
+        test: {
+          name: "unit",
+          include: ["*/src/**/*.test.ts", "*/bench/**/*.test.ts", "hack/**/*.test.ts"],
+          environment: "node",
+        },
       },
       {
         ...shared,

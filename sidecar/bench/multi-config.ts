@@ -36,9 +36,9 @@ and the demo's mixed-scenario hit ratio with 3 replicas vs 1. Prints the tables 
   --connections N       hits: connections of the throughput runs (default 18)
   --body-bytes N        hits: response body size (default 2048)
   --writes N            propagation: writes, each probed on every other replica (default 500)
-  --rate R              hit ratio: requests/s of the mixed scenario (default 12)
-  --mixed-duration S    hit ratio: measured seconds per phase (default 30)
-  --mixed-warmup S      hit ratio: warm-up seconds per phase (default 5)
+  --rate R              hit ratio: requests/s of the mixed scenario (default 15)
+  --mixed-duration S    hit ratio: measured seconds per phase (default 24)
+  --mixed-warmup S      hit ratio: warm-up seconds per phase (default 4)
   --size NAME           hit ratio: demo dataset size (default small)
   --no-write            print only; leave load-tests/results.md alone
 `;
@@ -107,9 +107,9 @@ export function parseMultiConfig(argv: readonly string[]): ParsedMulti {
     connections: bounded(values, "connections", 18, [1, 256], problems),
     bodyBytes: bounded(values, "body-bytes", 2048, [16, 1 << 20], problems),
     writes: bounded(values, "writes", 500, [1, 100_000], problems),
-    rate: bounded(values, "rate", 12, [0.1, 1_000], problems),
-    mixedSeconds: bounded(values, "mixed-duration", 30, [1, 3_600], problems),
-    mixedWarmupSeconds: bounded(values, "mixed-warmup", 5, [0, 3_600], problems),
+    rate: bounded(values, "rate", 15, [0.1, 1_000], problems),
+    mixedSeconds: bounded(values, "mixed-duration", 24, [1, 3_600], problems),
+    mixedWarmupSeconds: bounded(values, "mixed-warmup", 4, [0, 3_600], problems),
     size: String(values.size ?? "small"),
     write: values["no-write"] !== true,
   };

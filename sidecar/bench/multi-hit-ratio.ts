@@ -40,7 +40,7 @@ export interface HitRatioRun {
 }
 
 const POLICY = join(REPO_ROOT, "load-tests/policies/demo.yaml");
-const READS = new Set(["GET", "HEAD"]);
+const READS = ["GET", "HEAD"];
 
 /** Requests the sidecars sent upstream so far: all, and those not for a write (each write goes up once). */
 async function upstreamCounts(
@@ -50,8 +50,8 @@ async function upstreamCounts(
   let writes = 0;
   for (const sidecar of sidecars) {
     const text = await scrape(sidecar);
-    total += sumMetric(text, "apicache_upstream_request_duration_seconds_count", "", new Set()).total;
-    const requests = sumMetric(text, "apicache_requests_total", "method", READS);
+    total += sumMetric(text, "apicache_upstream_request_duration_seconds_count").total;
+    const requests = sumMetric(text, "apicache_requests_total", { method: READS });
     writes += requests.total - requests.matching;
   }
   return { reads: total - writes, total };

@@ -8,8 +8,8 @@
 import { spawnChild } from "./bench-children.js";
 import { combine, load, probe, type RawRun } from "./bench-load.js";
 import type { ScenarioResult } from "./bench-report.js";
-import { startReplicaSet } from "./multi-replicas.js";
-import { HIT_ROWS, type HitsRun } from "./multi-report.js";
+import { type BenchReplica, scrape, startReplicaSet } from "./multi-replicas.js";
+import { HIT_ROWS, type HitsRun, type RowServing, sumMetric } from "./multi-report.js";
 
 export interface HitsOptions {
   readonly build: string;
@@ -29,8 +29,33 @@ interface Row {
   readonly name: string;
   readonly description: string;
   readonly urls: readonly string[];
-  /** Whether its probe must say `hit` (a sidecar row), or it is broken. */
-  readonly cached: boolean;
+  /** The sidecars behind a sidecar row (none for the floor). */
+  readonly replicas: readonly BenchReplica[];
+}
+
+/** What a row's replicas have served so far, from their counters. */
+async function serving(row: Row): Promise<RowServing> {
+  let requests = 0;
+  let hits = 0;
+  let redisReads = 0;
+  for (const replica of row.replicas) {
+    const text = await scrape(replica);
+    const answered = sumMetric(text, "apicache_requests_total", { outcome: ["hit"] });
+    requests += answered.total;
+    hits += answered.matching;
+    const store = { store: ["redis"], operation: ["get"] };
+    redisReads += sumMetric(text, "apicache_store_operation_duration_seconds_count", store).matching;
+  }
+  return { name: row.name, requests, hits, redisReads };
+}
+
+function since(after: RowServing, before: RowServing | undefined): RowServing {
+  return {
+    name: after.name,
+    requests: after.requests - (before?.requests ?? 0),
+    hits: after.hits - (before?.hits ?? 0),
+    redisReads: after.redisReads - (before?.redisReads ?? 0),
+  };
 }
 
 async function startRows(options: HitsOptions): Promise<Row[]> {
@@ -45,9 +70,11 @@ async function startRows(options: HitsOptions): Promise<Row[]> {
     build: options.build,
   };
   options.progress(`starting 3 × ${options.replicas} sidecars (memory store, L1 + Redis, Redis only)`);
-  const memory = await startReplicaSet({ ...common, redisUrl: "", maxEntryAge: "5m" });
-  const tiered = await startReplicaSet({ ...common, redisUrl: options.redisUrl, maxEntryAge: "5m" });
-  const redisOnly = await startReplicaSet({ ...common, redisUrl: options.redisUrl, maxEntryAge: "0s" });
+  const [memory, tiered, redisOnly] = await Promise.all([
+    startReplicaSet({ ...common, redisUrl: "", maxEntryAge: "5m" }),
+    startReplicaSet({ ...common, redisUrl: options.redisUrl, maxEntryAge: "5m" }),
+    startReplicaSet({ ...common, redisUrl: options.redisUrl, maxEntryAge: "0s" }),
+  ]);
   const item = (set: readonly { url: string }[]) => set.map((replica) => `${replica.url}/items/1`);
   const n = options.replicas;
   return [
@@ -56,25 +83,25 @@ async function startRows(options: HitsOptions): Promise<Row[]> {
       description:
         "one bare `node:http` process answering a precomputed buffer: the fastest a Node server answers.",
       urls: [`http://127.0.0.1:${floor.port}/items/1`],
-      cached: false,
+      replicas: [],
     },
     {
       name: HIT_ROWS.memory,
       description: `${n} sidecars without Redis, each its own memory store: the in-process lookup alone (no tiered store, no pushed invalidation, no io-turn wait).`,
       urls: item(memory),
-      cached: true,
+      replicas: memory,
     },
     {
       name: HIT_ROWS.l1,
       description: `${n} sidecars sharing one Redis, L1 kept coherent by pushed invalidation (\`maxEntryAge: 5m\`, the default): served from L1 after one more event-loop turn (io-turn.ts, ADR 0018).`,
       urls: item(tiered),
-      cached: true,
+      replicas: tiered,
     },
     {
       name: HIT_ROWS.redis,
       description: `${n} sidecars sharing one Redis with \`maxEntryAge: 0s\` (no L1): every hit read from Redis (the entry and its tags' generations in one round trip, ADR 0008).`,
       urls: item(redisOnly),
-      cached: true,
+      replicas: redisOnly,
     },
   ];
 }
@@ -83,7 +110,7 @@ async function startRows(options: HitsOptions): Promise<Row[]> {
 async function probeRow(row: Row, host: string): Promise<string> {
   let status = "";
   for (const url of row.urls) status = await probe(url, { host });
-  if (row.cached && !/; hit(;|$)/.test(status)) {
+  if (row.replicas.length > 0 && !/; hit(;|$)/.test(status)) {
     throw new Error(`${row.name}: expected a hit after two requests, got Cache-Status "${status}"`);
   }
   return status;
@@ -119,6 +146,8 @@ export async function measureHits(options: HitsOptions): Promise<HitsRun> {
     statuses.set(row.name, await probeRow(row, options.host));
     await load({ url: row.urls, connections: options.connections, durationSeconds: 1, headers });
   }
+  const sidecarRows = rows.filter((row) => row.replicas.length > 0);
+  const before = await Promise.all(sidecarRows.map(serving));
   const latency = new Map<string, RawRun[]>(rows.map((r) => [r.name, []]));
   const throughput = new Map<string, RawRun[]>(rows.map((r) => [r.name, []]));
   for (let round = 1; round <= options.rounds; round++) {
@@ -150,7 +179,9 @@ export async function measureHits(options: HitsOptions): Promise<HitsRun> {
       throughput: combine(many),
     };
   });
+  const after = await Promise.all(sidecarRows.map(serving));
   return {
+    served: after.map((row, i) => since(row, before[i])),
     connections: options.connections,
     durationSeconds: options.durationSeconds,
     rounds: options.rounds,

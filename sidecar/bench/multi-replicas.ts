@@ -41,7 +41,7 @@ export async function scrape(replica: BenchReplica): Promise<string> {
 
 /** The sum of every series of one metric (a counter, or a histogram's `_count`) on one replica. */
 export async function metricTotal(replica: BenchReplica, name: string): Promise<number> {
-  return sumMetric(await scrape(replica), name, "", new Set()).total;
+  return sumMetric(await scrape(replica), name).total;
 }
 
 /**

@@ -33,6 +33,22 @@ export interface HitsRun {
   readonly durationSeconds: number;
   readonly rounds: number;
   readonly results: readonly ScenarioResult[];
+  /** Per sidecar row, from its replicas' counters over the measured runs: what actually served them. */
+  readonly served: readonly RowServing[];
+}
+
+export interface RowServing {
+  readonly name: string;
+  readonly requests: number;
+  /** Requests whose outcome was a hit. */
+  readonly hits: number;
+  /** Reads of the Redis tier (`apicache_store_operation_duration_seconds_count{store="redis",operation="get"}`). */
+  readonly redisReads: number;
+}
+
+/** Rows where not every response was a hit (a Redis timeout, an open circuit): their figures are not hits'. */
+export function notAllHits(served: readonly RowServing[]): RowServing[] {
+  return served.filter((row) => row.requests === 0 || row.hits < row.requests);
 }
 
 export interface Difference {
@@ -80,7 +96,15 @@ export function formatHits(run: HitsRun): string {
     "|---|---:|---|",
     ...hitDifferences(run.results).map((d) => `| ${d.what} | ${ms(d.ms)} | ${d.of} |`),
   ];
-  return [table, "", ...differences].join("\n");
+  const served = [
+    "| row | responses (measured runs) | hits | Redis reads per response |",
+    "|---|---:|---:|---:|",
+    ...run.served.map(
+      (r) =>
+        `| ${r.name} | ${r.requests} | ${pct(r.requests === 0 ? Number.NaN : r.hits / r.requests)} | ${r.requests === 0 ? "n/a" : (r.redisReads / r.requests).toFixed(3)} |`,
+    ),
+  ];
+  return [table, "", ...differences, "", ...served].join("\n");
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -224,23 +248,27 @@ function failed(phase: ReplicaPhase): number {
   return phase.samples.filter((s) => s.failed).length;
 }
 
-/** Sums `name`'s samples in a Prometheus text exposition, split by whether `label`'s value is in `values`. */
+/**
+ * Sums the samples of `name` in a Prometheus text exposition: all of them, and those whose labels
+ * match `where` (each label's value equal to one of those given).
+ */
 export function sumMetric(
   text: string,
   name: string,
-  label: string,
-  values: ReadonlySet<string>,
+  where: Readonly<Record<string, readonly string[]>> = {},
 ): { readonly matching: number; readonly total: number } {
   let matching = 0;
   let total = 0;
-  const labelPattern = new RegExp(`[{,]${label}="([^"]*)"`);
+  const conditions = Object.entries(where).map(
+    ([label, values]) => [new RegExp(`[{,]${label}="([^"]*)"`), new Set(values)] as const,
+  );
   for (const line of text.split("\n")) {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
     const value = Number(line.slice(line.lastIndexOf(" ") + 1));
     if (!Number.isFinite(value)) continue;
     total += value;
-    const labelValue = labelPattern.exec(line)?.[1];
-    if (labelValue !== undefined && values.has(labelValue)) matching += value;
+    const matches = conditions.every(([pattern, values]) => values.has(pattern.exec(line)?.[1] ?? "\u0000"));
+    if (matches) matching += value;
   }
   return { matching, total };
 }

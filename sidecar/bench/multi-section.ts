@@ -7,6 +7,7 @@ import {
   formatHits,
   formatPropagation,
   type HitsRun,
+  notAllHits,
   type PropagationSummary,
   type ReplicaPhase,
 } from "./multi-report.js";
@@ -33,14 +34,27 @@ export interface MultiRun {
 }
 
 function hitsPart(run: MultiRun, hits: NonNullable<MultiRun["hits"]>): string[] {
+  const degraded = notAllHits(hits.served).map((r) => r.name);
+  const warning =
+    degraded.length === 0
+      ? []
+      : [
+          `**Not every response was a hit** in ${degraded.join(", ")} (a Redis command timed out, the circuit opened: the machine`,
+          "was too busy): those rows do not measure hits. Run again on an idle machine.",
+          "",
+        ];
   return [
     `### L1 hit vs Redis hit, ${run.replicas} replicas`,
     "",
+    ...warning,
     `One key through every replica, the same \`host\` on every request (the Host header is part of the key). Each row: a 1 s warm-up, then ${hits.rounds} interleaved rounds`,
     `(a different row first each round) of ${hits.durationSeconds} s at one connection (a third of it on each replica in turn: the service time) and ${hits.durationSeconds} s at ${hits.connections}`,
     `connections spread evenly over the replicas (throughput). req/s is the median round; percentiles pool every response. The sidecars run the tsc build (\`sidecar/dist\`), each in its own process.`,
     "",
     formatHits(hits),
+    "",
+    "The last table is what the replicas' own counters say about the measured runs: each row should show",
+    "every response a hit, the L1 row (almost) no Redis read per response and the Redis row one.",
     "",
     "The io-turn wait (an L1 copy is served after one more event-loop poll, ADR 0018) cannot be switched",
     "off without a product flag, so its cost shows as the L1 hit's p50 over the memory-store hit's: that",
@@ -56,22 +70,23 @@ function propagationPart(run: MultiRun, p: NonNullable<MultiRun["propagation"]>)
   return [
     `### Invalidation propagation to the other replicas' L1`,
     "",
-    `What a user sees: how long after a write through one replica a read through another can still get`,
-    `the old copy from that pod's L1. Per write, a fresh resource: the writer fills it; both other replicas`,
-    `read it twice (Redis hit, then L1 hit); each of them is then probed with back-to-back GETs, and the`,
-    `write (POST; the origin bumps the resource's version) goes through the writer once each has answered`,
-    `one probe. A reader's sample is the send time of its first probe that got the new version. The writer`,
-    `rotates over the ${run.replicas} replicas. Two origins of time: the push of the write's invalidation as the bench's own`,
-    "Redis connection receives it (armed like each sidecar's invalidation channel: `CLIENT TRACKING on",
-    "REDIRECT <id> BCAST` on the policy's prefixes, subscribed to `__redis__:invalidate`; Redis sends the",
-    "push to every such connection in the same pass, so this is the moment the invalidation was applied in",
-    "Redis), and the write's response at the client (negative: the reader had dropped its copy before the",
-    "writer's client saw the response, which read-your-write across pods relies on).",
+    "What a user sees: how long after a write through one replica a read through another can still get the",
+    "old copy from that pod's L1. Per write, a fresh resource: the writer fills it; both other replicas read it",
+    "twice (a Redis hit that fills L1, then an L1 hit); each of them is then probed with back-to-back GETs on",
+    "one keep-alive connection, and once each has answered one probe the write (POST; the origin bumps the",
+    `resource's version) goes through the writer. The writer rotates over the ${run.replicas} replicas. Times are taken`,
+    "from the moment the invalidation was applied in Redis, bounded by the earlier of two observations: its",
+    "push reaching a Redis connection of the bench's own, in a process of its own and armed like each sidecar's",
+    "invalidation channel (`CLIENT TRACKING on REDIRECT <id> BCAST` on the policy's prefixes, subscribed to",
+    "`__redis__:invalidate`; Redis sends the push to every such connection in the same pass), and the write's",
+    "response reaching the client (the writer answers only once Redis has applied it). A reader dropped its",
+    "copy between the send times of its last probe that got the old copy and its first that got the new",
+    "version: the first row is the conservative figure the target is judged on. Negative: sent before.",
     "",
     formatPropagation(p.summary, p.probeP50Ms),
     "",
     `Over the run the replicas' \`apicache_l1_pushed_evictions_total\` rose by ${p.pushedEvictions} (L1 copies dropped by pushes,`,
-    "fills' own pushes included): the copies probed were in L1, not only in Redis.",
+    "fills' own pushes included).",
   ];
 }
 
