@@ -22,7 +22,7 @@ import { MULTI_USAGE, type MultiConfig, parseMultiConfig } from "./multi-config.
 import { measureHitRatio } from "./multi-hit-ratio.js";
 import { measureHits } from "./multi-hits.js";
 import { measurePropagation } from "./multi-propagation.js";
-import { MULTI_SECTION_HEADING, summarizePropagation } from "./multi-report.js";
+import { failed, MULTI_SECTION_HEADING, summarizePropagation } from "./multi-report.js";
 import { formatMultiSection, type MultiRun } from "./multi-section.js";
 
 const HOST = "bench-multi.local";
@@ -105,7 +105,7 @@ async function hitRatioPart(): Promise<MultiRun["hitRatio"]> {
   };
 }
 
-/** What makes a run broken rather than slow: failed requests, pushes that never came. */
+/** What makes a run broken rather than slow: failed requests, no push dropping any L1 copy. */
 function brokenBy(run: MultiRun): string[] {
   const problems: string[] = [];
   for (const r of run.hits?.results ?? []) {
@@ -116,8 +116,9 @@ function brokenBy(run: MultiRun): string[] {
     problems.push("propagation: no L1 copy was dropped by a push (is the invalidation channel up?)");
   }
   for (const phase of run.hitRatio?.phases ?? []) {
-    const failed = phase.samples.filter((s) => s.failed).length;
-    if (failed > 0) problems.push(`hit ratio: ${phase.replicas} replica(s): ${failed} failed requests`);
+    const broken = failed(phase);
+    if (broken > 0)
+      problems.push(`hit ratio: ${phase.replicas} replica(s): ${broken} requests failed (5xx or no answer)`);
   }
   return problems;
 }

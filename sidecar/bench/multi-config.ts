@@ -31,7 +31,7 @@ and the demo's mixed-scenario hit ratio with 3 replicas vs 1. Prints the tables 
 
   --parts LIST          hits,propagation,hit-ratio (default: all three)
   --replicas N          replicas (default 3, at least 2)
-  --duration S          hits: seconds per run (default 2)
+  --duration S          hits: seconds per run (default 1.5)
   --rounds N            hits: interleaved rounds (default 3)
   --connections N       hits: connections of the throughput runs (default 18)
   --body-bytes N        hits: response body size (default 2048)
@@ -102,7 +102,7 @@ export function parseMultiConfig(argv: readonly string[]): ParsedMulti {
   const config: MultiConfig = {
     parts: PARTS.filter((part) => parts.includes(part)),
     replicas: bounded(values, "replicas", 3, [2, 8], problems),
-    durationSeconds: bounded(values, "duration", 2, [0.5, 60], problems),
+    durationSeconds: bounded(values, "duration", 1.5, [0.5, 60], problems),
     rounds: bounded(values, "rounds", 3, [1, 10], problems),
     connections: bounded(values, "connections", 18, [1, 256], problems),
     bodyBytes: bounded(values, "body-bytes", 2048, [16, 1 << 20], problems),

@@ -2,6 +2,7 @@ import type { Sample } from "@apicache/load-tests/harness/stats";
 import { describe, expect, it } from "vitest";
 import type { LoadSample, ScenarioResult } from "./bench-report.js";
 import {
+  failed,
   formatHitRatio,
   formatHits,
   formatPropagation,
@@ -10,6 +11,7 @@ import {
   notAllHits,
   type PropagationSample,
   type ReplicaPhase,
+  refused,
   sumMetric,
   summarizePropagation,
 } from "./multi-report.js";
@@ -182,6 +184,21 @@ describe("formatHitRatio", () => {
     expect(text).toContain("| upstream requests for reads (fills, revalidations, warming) | 10 | 30 |");
     expect(text).toContain("| reads after a write checked / stale | 4 / 0 | 4 / 0 |");
     expect(text).toContain("hit ratio, 3 replicas");
+  });
+});
+
+describe("requests that did not succeed", () => {
+  const answered = (status: number): Sample => ({
+    ...read("write", false),
+    status,
+    failed: status === 0 || status >= 400,
+  });
+  const p = phase(3, [answered(200), answered(409), answered(404), answered(503), answered(0)]);
+
+  it("tells the demo API's refusals (4xx) from failures (5xx, no answer)", () => {
+    expect(refused(p)).toBe(2);
+    expect(failed(p)).toBe(2);
+    expect(formatHitRatio(phase(1, []), p)).toContain("| failed requests (5xx, or no answer) | 0 | 2 |");
   });
 });
 

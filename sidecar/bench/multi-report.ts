@@ -239,13 +239,20 @@ export function formatHitRatio(one: ReplicaPhase, many: ReplicaPhase): string {
     `| upstream requests for reads (fills, revalidations, warming) | ${one.upstream.reads} | ${many.upstream.reads} |`,
     `| upstream requests, all (writes and read-after-write checks included) | ${one.upstream.total} | ${many.upstream.total} |`,
     `| reads after a write checked / stale | ${one.checks.verified} / ${one.checks.stale} | ${many.checks.verified} / ${many.checks.stale} |`,
-    `| failed requests | ${failed(one)} | ${failed(many)} |`,
+    `| requests the demo API refused (4xx, e.g. a booking whose slot was taken) | ${refused(one)} | ${refused(many)} |`,
+    `| failed requests (5xx, or no answer) | ${failed(one)} | ${failed(many)} |`,
   ];
   return lines.join("\n");
 }
 
-function failed(phase: ReplicaPhase): number {
-  return phase.samples.filter((s) => s.failed).length;
+/** Requests that got a 4xx: the demo API's own answer (a conflict), not a broken run. */
+export function refused(phase: ReplicaPhase): number {
+  return phase.samples.filter((s) => s.status >= 400 && s.status < 500).length;
+}
+
+/** Requests that got no answer or a 5xx: a broken run. */
+export function failed(phase: ReplicaPhase): number {
+  return phase.samples.filter((s) => s.failed && (s.status === 0 || s.status >= 500)).length;
 }
 
 /**
