@@ -58,7 +58,7 @@ interface Reader {
   readonly agent: Agent;
 }
 
-const MAX_EXTENSION = 4_096;
+const MAX_PROBES = 4_096;
 
 /** Back-to-back GETs until one answers `version` or newer, or the deadline passes. */
 async function probeUntil(
@@ -69,7 +69,7 @@ async function probeUntil(
   host: string,
 ): Promise<Probe[]> {
   const probes: Probe[] = [];
-  while (probes.length < MAX_EXTENSION && epochNow() < until.deadline) {
+  while (probes.length < MAX_PROBES && epochNow() < until.deadline) {
     const sentAt = epochNow();
     const answer = await sendRequest(`${reader.url}${path}`, { host }, { agent: reader.agent });
     const probe = { sentAt, version: versionOf(answer.body), ms: epochNow() - sentAt };
@@ -96,7 +96,7 @@ interface WriteContext {
   readonly options: PropagationOptions;
 }
 
-/** One write and its two readers' samples (steps 1-4 above). */
+/** One write and a sample per reader (steps 1-4 above). */
 async function oneWrite(id: number, c: WriteContext, probeMs: number[]): Promise<PropagationSample[]> {
   const { host, deadlineMs } = c.options;
   const path = `/items/${id}`;
