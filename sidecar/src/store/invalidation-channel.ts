@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "pino";
+import { nextIoTurn } from "./io-turn.js";
 import type { L1Coherence } from "./l1-coherence.js";
 import { parseInvalidation } from "./l1-coherence.js";
 import { type ReconnectOptions, reconnectDelay } from "./reconnect.js";
@@ -22,7 +23,15 @@ import type { RedisNode } from "./redis-url.js";
  *
  * A connection that dies without closing (a silent network partition: no FIN, no RST) would lose
  * pushes unnoticed, so each armed connection PINGs every `heartbeatMs`; one that has not answered the
- * previous PING by then is dropped (down, then reconnected and re-armed).
+ * previous PING by then, and still not once the event loop has read its sockets again, is dropped
+ * (down, then reconnected and re-armed). A busy process runs its due timers before it reads the answer
+ * already in the socket.
+ *
+ * Arming takes three round trips; a connection that closes meanwhile reconnects, and its 'ready' arms
+ * the new one. An arming overtaken that way stops where it is (it neither marks the connection armed
+ * nor counts as a refusal), and the connections do not resend unanswered commands after a reconnect
+ * (`autoResendUnfulfilledCommands: false`): an old SUBSCRIBE resent ahead of the new arming would put
+ * the new connection in subscriber mode before its tracking is on.
  */
 export const INVALIDATION_CHANNEL = "__redis__:invalidate";
 
@@ -54,6 +63,8 @@ const REARM_BACKOFF: ReconnectOptions = { baseMs: 1_000, maxMs: 60_000 };
 interface NodeConnection {
   readonly client: Redis;
   armed: boolean;
+  /** Bumped on every 'ready' and 'close': an arming started under another value was overtaken. */
+  attempt: number;
   refusals?: number;
   heartbeat?: NodeJS.Timeout | undefined;
 }
@@ -123,10 +134,11 @@ export class InvalidationChannel {
   #open(node: RedisNode): void {
     const key = address(node);
     const client = this.#options.connect(node);
-    const connection: NodeConnection = { client, armed: false };
+    const connection: NodeConnection = { client, armed: false, attempt: 0 };
     this.#connections.set(key, connection);
     client.on("ready", () => void this.#arm(key, connection));
     client.on("close", () => {
+      connection.attempt++;
       if (connection.armed && !this.#closed && this.#connections.get(key) === connection) {
         this.#options.logger?.warn(
           { node: key },
@@ -152,15 +164,23 @@ export class InvalidationChannel {
   /** On every (re)connection: take the id, track this prefix redirected to it, subscribe. */
   async #arm(key: string, connection: NodeConnection): Promise<void> {
     const { client } = connection;
+    const attempt = ++connection.attempt;
+    const current = () =>
+      connection.attempt === attempt &&
+      this.#connections.get(key) === connection &&
+      client.status === "ready";
     try {
       const id = (await client.client("ID")) as number;
+      if (!current()) return;
       await client.call("CLIENT", ...trackingArguments(this.#options.keyPrefix, id));
+      if (!current()) return;
       await client.subscribe(INVALIDATION_CHANNEL);
     } catch (error) {
-      this.#refused(key, connection, error);
+      // Lost with its connection (its "close" and the next "ready" take over), or refused by Redis.
+      if (current()) this.#refused(key, connection, error);
       return;
     }
-    if (this.#connections.get(key) !== connection || client.status !== "ready") return;
+    if (!current()) return;
     connection.armed = true;
     connection.refusals = 0;
     this.#options.logger?.info({ node: key }, "L1 invalidation connection armed");
@@ -196,14 +216,18 @@ export class InvalidationChannel {
     if (every <= 0) return;
     let answered = true;
     clearInterval(connection.heartbeat);
-    connection.heartbeat = setInterval(() => {
+    const heartbeat = setInterval(() => {
       if (!answered) {
-        this.#options.logger?.warn(
-          { node: key },
-          "L1 invalidation connection stopped answering; reconnecting",
-        );
-        clearInterval(connection.heartbeat);
-        connection.client.disconnect(true);
+        // Judged once the loop has read its sockets: the answer may be there, unread.
+        void nextIoTurn().then(() => {
+          if (answered || connection.heartbeat !== heartbeat) return;
+          this.#options.logger?.warn(
+            { node: key },
+            "L1 invalidation connection stopped answering; reconnecting",
+          );
+          clearInterval(heartbeat);
+          connection.client.disconnect(true);
+        });
         return;
       }
       answered = false;
@@ -216,7 +240,8 @@ export class InvalidationChannel {
         },
       );
     }, every);
-    connection.heartbeat.unref();
+    heartbeat.unref();
+    connection.heartbeat = heartbeat;
   }
 
   #report(): void {

@@ -33,6 +33,7 @@ export function createInvalidationChannel(options: ChannelFactoryOptions): Inval
   const channelOptions = {
     connectionName: INVALIDATION_CONNECTION_NAME,
     autoResubscribe: false,
+    autoResendUnfulfilledCommands: false,
     enableAutoPipelining: false,
     // A PING in subscriber mode answers late under load: the heartbeat judges it, not a timeout.
     commandTimeout: undefined,
@@ -65,6 +66,7 @@ export function createInvalidationChannel(options: ChannelFactoryOptions): Inval
       connectionName: INVALIDATION_CONNECTION_NAME,
       // Tracking and the subscription are redone on every connection, in order (invalidation-channel.ts).
       autoResubscribe: false,
+      autoResendUnfulfilledCommands: false,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: 2_000,
