@@ -10,7 +10,15 @@ import type { RedisNode } from "./redis-url.js";
  * no command is ever cross-slot: an entry and its tag sets hash to different slots and are written
  * and deleted by separate single-key commands (auto-pipelined per node). Fails fast like the
  * standalone store: no offline queue, short timeouts, few redirections, reconnect with backoff.
+ *
+ * The slots are refreshed every SLOTS_REFRESH_INTERVAL_MS, not only on a redirection: Redis pushes a
+ * change to the L1 invalidation connections on the node where it happens (ADR 0018), and those follow
+ * the masters this client knows. A pod serving from L1 never asks Redis, so without a refresh it would
+ * not learn of a master that joined and took slots, and would keep the L1 copies that master's writes
+ * invalidate (ioredis does not refresh periodically by default).
  */
+export const SLOTS_REFRESH_INTERVAL_MS = 1_000;
+
 export interface RedisClusterStoreOptions extends RedisConnectionOptions {
   readonly nodes: readonly RedisNode[];
 }
@@ -27,6 +35,7 @@ export function createRedisClusterStore(options: RedisClusterStoreOptions): Redi
       retryDelayOnClusterDown: Math.max(10, Math.floor(options.commandTimeoutMs / 4)),
       retryDelayOnTryAgain: Math.max(10, Math.floor(options.commandTimeoutMs / 4)),
       slotsRefreshTimeout: Math.max(200, options.commandTimeoutMs * 4),
+      slotsRefreshInterval: SLOTS_REFRESH_INTERVAL_MS,
       clusterRetryStrategy: (attempt) => reconnectDelay(attempt, reconnect),
       redisOptions: {
         ...(options.username === undefined ? {} : { username: options.username }),
