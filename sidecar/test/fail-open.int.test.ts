@@ -39,11 +39,22 @@ let redis: RedisServer;
 let upstream: Server;
 let upstreamCalls = 0;
 let sidecar: Sidecar;
+/** Requests for /items/herd are held until this many arrived (or 2 s passed), then answered together. */
+const HERD = 8;
+const herd: (() => void)[] = [];
 
 beforeAll(async () => {
   redis = await startRedis();
   upstream = createServer((request, response) => {
     upstreamCalls++;
+    if (request.url === "/items/herd") {
+      const answer = () => response.end("item /items/herd");
+      response.writeHead(200, { "content-type": "text/plain", "cache-control": "public, max-age=300" });
+      herd.push(answer);
+      if (herd.length === HERD) for (const release of herd.splice(0)) release();
+      else setTimeout(() => herd.splice(herd.indexOf(answer), 1)[0]?.(), 2_000).unref();
+      return;
+    }
     response.writeHead(200, { "content-type": "text/plain", "cache-control": "public, max-age=300" });
     response.end(`item ${request.url}`);
   });
@@ -114,6 +125,13 @@ describe("sidecar fail open (HTTP)", () => {
       expect(uncached.ms).toBeLessThanOrEqual(FAST_MS);
     }
     expect(upstreamCalls - callsBefore).toBe(40);
+
+    // Nor do concurrent requests for one key join one fetch (ADR 0018: nothing would detach it on
+    // another pod's write): the upstream sees every one of them while the channel is down.
+    const herdBefore = upstreamCalls;
+    const answers = await Promise.all(Array.from({ length: HERD }, () => get("/items/herd")));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(HERD).fill(200));
+    expect(upstreamCalls - herdBefore).toBe(HERD);
 
     await redis.restart();
     expect(await redisKeyCount()).toBe(0);
