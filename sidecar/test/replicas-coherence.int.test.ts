@@ -281,9 +281,12 @@ describe.each(TOPOLOGIES)("three replicas on $name", (topology) => {
       } finally {
         await admin.acl("SETUSER", "default", "+client|tracking");
       }
+      // Refused arms are retried with a backoff doubling from 1 s (invalidation-channel.ts): after a
+      // slow cut phase on a loaded machine, the next attempt may be 8-9 s away.
       await waitFor(
         "B's channel to come back",
         async () => (await metric(b, "apicache_l1_invalidation_channel_up")) === 1,
+        { timeoutMs: 30_000 },
       );
       // Re-armed: L1 was flushed (changes while it was down were never pushed), and serves again.
       expect(await flushes()).toEqual({ down: flushesBefore.down + 1, up: flushesBefore.up + 1 });
