@@ -19,8 +19,15 @@ class FakeConnection extends EventEmitter {
     super();
   }
 
+  /** When set, the next CLIENT ID is answered only when the test calls the function it receives. */
+  holdId?: (answer: (error?: Error) => void) => void;
+
   async client(sub: string): Promise<number> {
     this.commands.push(["CLIENT", sub]);
+    const hold = this.holdId;
+    this.holdId = undefined;
+    if (hold)
+      await new Promise<void>((resolve, reject) => hold((error) => (error ? reject(error) : resolve())));
     return this.id;
   }
 
@@ -148,6 +155,22 @@ describe("invalidation channel", () => {
       await connection.connectAndArm(2);
       expect(connection.commands[1]).toEqual(["CLIENT", ...trackingArguments("p", 2)]);
       expect(coherence.serving).toBe(true);
+    });
+
+    it("lets an arming overtaken by a reconnect stop quietly: no refusal, the new one arms", async () => {
+      const { connections, coherence } = setup({ host: "h", port: 1 });
+      const [connection] = connections as [FakeConnection];
+      let answerOld: (error?: Error) => void = () => {};
+      connection.holdId = (answer) => {
+        answerOld = answer;
+      };
+      await connection.connectAndArm(1);
+      connection.lose(); // while its CLIENT ID is unanswered
+      await connection.connectAndArm(2);
+      expect(coherence.serving).toBe(true);
+      answerOld(new Error("Connection is closed."));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect([coherence.serving, connection.disconnects]).toEqual([true, 0]);
     });
 
     it("drops an armed connection that stops answering its heartbeat", async () => {

@@ -220,7 +220,7 @@ export class InvalidationChannel {
       if (!answered) {
         // Judged once the loop has read its sockets: the answer may be there, unread.
         void nextIoTurn().then(() => {
-          if (answered || connection.heartbeat !== heartbeat) return;
+          if (answered || this.#closed || connection.heartbeat !== heartbeat) return;
           this.#options.logger?.warn(
             { node: key },
             "L1 invalidation connection stopped answering; reconnecting",
