@@ -127,7 +127,7 @@ describe("invalidation channel", () => {
         ["SUBSCRIBE", INVALIDATION_CHANNEL],
       ]);
       expect(trackingArguments("p", 42)).toEqual([
-        ...["TRACKING", "on", "REDIRECT", "42", "BCAST", "PREFIX", "p:k|", "PREFIX", "p:g|"],
+        ...["TRACKING", "on", "REDIRECT", "42", "BCAST", "PREFIX", "p:d|", "PREFIX", "p:g|"],
       ]);
       expect(coherence.serving).toBe(true);
     });

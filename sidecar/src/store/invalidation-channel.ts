@@ -4,7 +4,7 @@ import { nextIoTurn } from "./io-turn.js";
 import type { L1Coherence } from "./l1-coherence.js";
 import { parseInvalidation } from "./l1-coherence.js";
 import { type ReconnectOptions, reconnectDelay } from "./reconnect.js";
-import { entryKey, generationKey } from "./redis-layout.js";
+import { generationKey, keyInvalidationKey } from "./redis-layout.js";
 import type { RedisNode } from "./redis-url.js";
 
 /**
@@ -14,7 +14,8 @@ import type { RedisNode } from "./redis-url.js";
  *
  * RESP2 (the data connections speak it, and so do proxies and managed services), so pushes travel by
  * pub/sub: on each (re)connection the connection takes its own id, turns on client tracking in
- * broadcast mode for the prefixes `<prefix>:k|` and `<prefix>:g|` redirected to itself, and
+ * broadcast mode for the prefixes `<prefix>:g|` (generations) and `<prefix>:d|` (key invalidation
+ * marks) redirected to itself — not entries `<prefix>:k|` (see l1-coherence.ts) — and
  * subscribes to `__redis__:invalidate`. Once every node's connection has subscribed the channel is
  * up; the moment any of them closes it is down (L1 flushed and bypassed) until that connection is
  * back and re-armed (ioredis reconnects with backoff; tracking and the subscription belong to the
@@ -53,7 +54,7 @@ export const DEFAULT_HEARTBEAT_MS = 1_000;
 export function trackingArguments(keyPrefix: string, id: number | string): string[] {
   return [
     ...["TRACKING", "on", "REDIRECT", String(id), "BCAST"],
-    ...["PREFIX", entryKey(keyPrefix, ""), "PREFIX", generationKey(keyPrefix, "")],
+    ...["PREFIX", keyInvalidationKey(keyPrefix, ""), "PREFIX", generationKey(keyPrefix, "")],
   ];
 }
 

@@ -30,15 +30,19 @@ function setup(options: { limit?: number } = {}) {
 }
 
 describe("parseInvalidation", () => {
-  it("reads entry keys and tag generations under the prefix, as buffers or strings", () => {
+  it("reads key invalidation marks and tag generations under the prefix, as buffers or strings", () => {
     expect(
       parseInvalidation(PREFIX, [
-        Buffer.from("shop/api:k|GET /a,b?x=1"),
+        Buffer.from("shop/api:d|GET /a,b?x=1"),
         "shop/api:g|item:7",
         Buffer.from("shop/api:t|item:7"),
-        Buffer.from("other:k|GET /a"),
+        Buffer.from("other:d|GET /a"),
       ]),
     ).toEqual({ kind: "names", keys: ["GET /a,b?x=1"], tags: ["item:7"] });
+  });
+
+  it("ignores entries themselves (not tracked: a fill, an expiry or an eviction invalidates nothing)", () => {
+    expect(parseInvalidation(PREFIX, [Buffer.from("shop/api:k|GET /a")])).toBe(undefined);
   });
 
   it("reads a null or empty payload as a flush (FLUSHALL, FLUSHDB)", () => {
@@ -47,7 +51,7 @@ describe("parseInvalidation", () => {
   });
 
   it("ignores messages that name nothing of this prefix's entries or generations", () => {
-    expect(parseInvalidation(PREFIX, [Buffer.from("shop/api:t|x"), Buffer.from("shop/api-2:k|x")])).toBe(
+    expect(parseInvalidation(PREFIX, [Buffer.from("shop/api:t|x"), Buffer.from("shop/api-2:d|x")])).toBe(
       undefined,
     );
     expect(parseInvalidation(PREFIX, Buffer.from("not a list"))).toBe(undefined);

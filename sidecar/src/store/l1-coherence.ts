@@ -1,4 +1,4 @@
-import { entryKey, generationKey } from "./redis-layout.js";
+import { generationKey, keyInvalidationKey } from "./redis-layout.js";
 
 /**
  * Keeps a pod's L1 (in-process tier) coherent with Redis from the invalidations Redis pushes
@@ -6,12 +6,15 @@ import { entryKey, generationKey } from "./redis-layout.js";
  * feeds it messages and up/down transitions; the tiered store asks it whether L1 may serve and store.
  *
  * What a push names, and what it drops from L1:
- * - `<prefix>:k|<key>`: an entry was written, deleted or expired (a key invalidation, a drained tag, a
- *   fill, an overwrite) — the L1 copy of that key;
- * - `<prefix>:g|<tag>`: a tag's generation was dropped, created or extended (a tag or path
- *   invalidation, ADR 0008) — every L1 copy carrying that tag;
+ * - `<prefix>:g|<tag>`: a tag's generation was dropped, created, extended, expired or evicted (a tag
+ *   or path invalidation, ADR 0008) — every L1 copy carrying that tag;
+ * - `<prefix>:d|<key>`: the entry was invalidated by key (redis-layout.ts, keyInvalidationKey) — the L1
+ *   copy of that key;
  * - nothing (a null payload): FLUSHALL/FLUSHDB — all of L1.
- * Tag sets (`t|`) are not subscribed to: they only index entries and say nothing about their validity.
+ * Entries (`k|`) and tag sets (`t|`) are not tracked: every change that makes an entry invalid moves a
+ * generation or sets a mark, and entries change on every fill of every pod (tracking them sent every
+ * pod megabytes when a tag with many entries was drained, ahead of the next write's push). An entry
+ * overwritten by another pod's fill, expired or evicted in Redis leaves a copy that is still valid.
  *
  * Races: pushes, flushes and channel transitions are timed (a monotonic clock). A read records the
  * time before it asks Redis (`mark`), a fill the time its fence was taken (before it asked the
@@ -56,14 +59,14 @@ export function parseInvalidation(prefix: string, payload: unknown): PushedInval
   if (payload === null || payload === undefined) return { kind: "flush" };
   if (!Array.isArray(payload)) return undefined;
   if (payload.length === 0) return { kind: "flush" };
-  const entries = entryKey(prefix, "");
+  const marks = keyInvalidationKey(prefix, "");
   const generations = generationKey(prefix, "");
   const keys: string[] = [];
   const tags: string[] = [];
   for (const item of payload) {
     const name = Buffer.isBuffer(item) ? item.toString("utf8") : typeof item === "string" ? item : undefined;
     if (name === undefined) continue;
-    if (name.startsWith(entries)) keys.push(name.slice(entries.length));
+    if (name.startsWith(marks)) keys.push(name.slice(marks.length));
     else if (name.startsWith(generations)) tags.push(name.slice(generations.length));
   }
   return keys.length + tags.length === 0 ? undefined : { kind: "names", keys, tags };

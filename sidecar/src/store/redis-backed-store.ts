@@ -14,6 +14,8 @@ import { decodeValue, generationsHold } from "./redis-envelope.js";
 import {
   entryKey,
   generationKey,
+  KEY_INVALIDATION_MARK_MS,
+  keyInvalidationKey,
   TAG_DRAIN_LUA,
   TAG_EXPIRY_SLACK_MS,
   tagKey,
@@ -259,9 +261,26 @@ export class RedisBackedStore implements EntryStore {
     return true;
   }
 
+  /**
+   * Unlinks the entries, then marks the keys invalidated (keyInvalidationKey: set and dropped, which
+   * Redis pushes to every pod's L1). After, not with: a pod that dropped its copy on the mark must not
+   * read the old entry again.
+   */
   async delete(keys: readonly string[]): Promise<number> {
     if (keys.length === 0) return 0;
-    return this.#run("delete", 1, () => this.#unlink(keys.map((key) => entryKey(this.#prefix, key))));
+    return this.#run("delete", 2, async () => {
+      const removed = await this.#unlink(keys.map((key) => entryKey(this.#prefix, key)));
+      await Promise.all(
+        keys.map((key) => {
+          const mark = keyInvalidationKey(this.#prefix, key);
+          return Promise.all([
+            this.#client.set(mark, "1", "PX", KEY_INVALIDATION_MARK_MS),
+            this.#client.unlink(mark),
+          ]);
+        }),
+      );
+      return removed;
+    });
   }
 
   /**

@@ -5,10 +5,11 @@ import { StoreError } from "./errors.js";
  * stores).
  *
  * Keys: `<prefix>:k|<key>` holds an entry, `<prefix>:t|<tag>` is the tag's key set,
- * `<prefix>:g|<tag>` the tag's invalidation generation (see "Generations" below). A key prefix
- * never contains `|` (nor `{`/`}`, which would pin every key of a tenant to one cluster slot), so the
- * first `|` of any apicache key ends `<prefix>:k` or `<prefix>:t`: two stores with different prefixes
- * can never touch each other's keys, and entries never collide with tag sets.
+ * `<prefix>:g|<tag>` the tag's invalidation generation (see "Generations" below), `<prefix>:d|<key>`
+ * the mark of an entry invalidated by key (keyInvalidationKey). A key prefix never contains `|` (nor
+ * `{`/`}`, which would pin every key of a tenant to one cluster slot), so the first `|` of any
+ * apicache key ends `<prefix>:k`, `:t`, `:g` or `:d`: two stores with different prefixes can never
+ * touch each other's keys, and entries never collide with tag sets.
  *
  * Tag sets are sorted sets: member = the entry's key (without prefix), score = when that entry
  * expires (Redis server time, ms) plus a slack. Membership is exact (never a pattern); every write
@@ -57,6 +58,18 @@ export function tagKey(prefix: string, tag: string): string {
 export function generationKey(prefix: string, tag: string): string {
   return `${prefix}:g|${tag}`;
 }
+
+/**
+ * Set for a moment (and dropped at once) after the entry `<key>` was deleted by key rather than
+ * through a tag (an admin key invalidation): Redis pushes generations and these marks to every pod's
+ * L1 (ADR 0018), not entries, or every fill and every drained entry of every pod would be pushed to
+ * every pod. KEY_INVALIDATION_MARK_MS bounds the mark if dropping it fails.
+ */
+export function keyInvalidationKey(prefix: string, key: string): string {
+  return `${prefix}:d|${key}`;
+}
+
+export const KEY_INVALIDATION_MARK_MS = 1_000;
 
 /**
  * The least a generation lives when a fence creates it (a fill then extends it to its entry's TTL plus
