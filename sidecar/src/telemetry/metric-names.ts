@@ -219,7 +219,7 @@ export const SIDECAR_METRICS = {
     "l1_pushed_invalidations_total",
     "counter",
     ["policy", "kind"],
-    "Names the pushed invalidations carried, by kind: entry (a key changed) or tag (a tag's generation changed).",
+    "Names the pushed invalidations carried, by kind: entry (a key invalidated by key) or tag (a tag's generation changed).",
   ),
   l1PushedEvictions: metric(
     "l1_pushed_evictions_total",
