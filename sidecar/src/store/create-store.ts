@@ -60,7 +60,7 @@ export interface CreateStoreOptions {
  * - `redis+cluster://`: tiered(memory, guard(breaker(cluster)));
  * - `redis+sentinel://`: tiered(memory, guard(breaker(sentinel))), the primary the sentinels name;
  * - with `maxEntryAgeMs` 0 or `memoryMaxBytes` 0 the L1 tier is left out: guard(breaker(redis)) alone.
- * - with an L1 tier in front of Redis, Redis pushes every change of an entry or a tag generation to an
+ * - with an L1 tier in front of Redis, Redis pushes every change of a tag generation (and key mark) to an
  *   invalidation channel that keeps L1 coherent (ADR 0018): L1 serves only while it is up.
  * The guard queues invalidations Redis did not accept and masks what they concern until applied.
  * With `onOperation`, the outer store reports as itself ("memory" or "tiered") and the Redis tier

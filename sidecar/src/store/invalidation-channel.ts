@@ -9,7 +9,7 @@ import type { RedisNode } from "./redis-url.js";
 
 /**
  * The I/O edge of L1 coherence (ADR 0018): one connection per Redis node (every master of a cluster)
- * that asks Redis to push every change of this policy's entries and generations, and feeds the
+ * that asks Redis to push every change of this policy's generations and key marks, and feeds the
  * pushes to L1Coherence (l1-coherence.ts).
  *
  * RESP2 (the data connections speak it, and so do proxies and managed services), so pushes travel by

@@ -52,7 +52,7 @@ export interface CoherenceEvents {
 
 /**
  * Reads an invalidation message's payload (RESP2: the pub/sub message of `__redis__:invalidate`, an
- * array of key names, or null for a flush). Keys outside this prefix's entries and generations are
+ * array of key names, or null for a flush). Keys outside this prefix's key marks and generations are
  * ignored; undefined when nothing is left (or the payload is not a message of this kind).
  */
 export function parseInvalidation(prefix: string, payload: unknown): PushedInvalidation | undefined {

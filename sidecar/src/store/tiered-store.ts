@@ -23,7 +23,7 @@ import type {
  * - Writes go to both tiers; local invalidations (delete, deleteTags) drop L1 and L2 and count what
  *   L2 removed (the shared truth: summing pods' L1 copies would over-count). An L2 read
  *   that races a local invalidation does not re-populate L1 with what was just invalidated.
- * - With `coherence` (ADR 0018), Redis pushes every change of an entry or a tag generation, which
+ * - With `coherence` (ADR 0018), Redis pushes every change of a tag generation (and key mark), which
  *   drops the L1 copies concerned at once; `maxEntryAgeMs` is then only a safety net. L1 serves and
  *   stores only while that channel is up: while it is down L1 is empty and every read goes to L2 (no
  *   fail open to L1 then: the pod cannot tell a Redis down for everyone from one out of its own reach).
