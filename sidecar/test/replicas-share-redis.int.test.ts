@@ -51,6 +51,35 @@ describe("replicas sharing one Redis", () => {
     }
     expect(upstreamGets).toBe(1);
   });
+
+  it("drops an entry invalidated by key through one replica from the others' L1 (a pushed key mark)", async () => {
+    const [a, b] = replicas.replicas as [Replicas["replicas"][number], Replicas["replicas"][number]];
+    await send(a.proxy, "/services/k", { headers: HOST });
+    /** B's Redis reads so far (an L1 hit reads none). */
+    const redisGets = async () =>
+      (await send(b.admin, "/metrics")).body
+        .split("\n")
+        .filter((line) =>
+          /^apicache_store_operation_duration_seconds_count\{.*operation="get".*store="redis"/.test(line),
+        )
+        .reduce((sum, line) => sum + Number(line.split(" ").pop()), 0);
+    await waitFor("B to serve the entry from its L1", async () => {
+      const before = await redisGets();
+      const answer = await send(b.proxy, "/services/k", { headers: HOST });
+      return answer.cacheStatus.includes("hit") && (await redisGets()) === before;
+    });
+    const gets = upstreamGets;
+    const key = `GET|http|${HOST.host}||/services/k|accept~&accept-language~|public`;
+    const invalidated = await send(a.admin, "/invalidate", {
+      method: "POST",
+      body: JSON.stringify({ keys: [key] }),
+      headers: { authorization: `Bearer ${replicas.adminToken}`, "content-type": "application/json" },
+    });
+    expect(JSON.parse(invalidated.body)).toEqual({ removed: 1 });
+    const after = await send(b.proxy, "/services/k", { headers: HOST });
+    expect(after.cacheStatus).toContain("fwd=uri-miss");
+    expect(upstreamGets).toBe(gets + 1);
+  });
 });
 
 /**
