@@ -250,5 +250,13 @@ describe("invalidation channel", () => {
       await (connections[3] as FakeConnection).connectAndArm();
       expect(coherence.serving).toBe(true);
     });
+
+    it("stops following the cluster's masters when closed", async () => {
+      const cluster = new FakeCluster(masters);
+      const { channel } = setup(cluster as unknown as Cluster);
+      expect(cluster.listenerCount("refresh")).toBe(1);
+      await channel.close();
+      expect(["refresh", "+node", "-node"].map((event) => cluster.listenerCount(event))).toEqual([0, 0, 0]);
+    });
   });
 });

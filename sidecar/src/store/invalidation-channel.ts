@@ -75,15 +75,19 @@ export class InvalidationChannel {
   readonly #connections = new Map<string, NodeConnection>();
   #known = false;
   #closed = false;
+  /** Stops following a cluster's masters (its listeners on the data client). */
+  #unfollow: () => void = () => {};
 
   constructor(options: InvalidationChannelOptions) {
     this.#options = options;
     const nodes = options.nodes;
     if (isCluster(nodes)) {
       const follow = () => this.#follow(nodes);
-      nodes.on("refresh", follow);
-      nodes.on("+node", follow);
-      nodes.on("-node", follow);
+      const events = ["refresh", "+node", "-node"] as const;
+      for (const event of events) nodes.on(event, follow);
+      this.#unfollow = () => {
+        for (const event of events) nodes.off(event, follow);
+      };
       follow();
     } else {
       this.#known = true;
@@ -100,6 +104,7 @@ export class InvalidationChannel {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#unfollow();
     const connections = [...this.#connections.values()];
     this.#connections.clear();
     for (const connection of connections) {
