@@ -109,6 +109,17 @@ function errorText(error: Error): string {
   return `${error.message} ${cause instanceof Error ? cause.message : ""}`;
 }
 
+/** What to check when a connection fails on credentials or TLS (docs/security.md). */
+function connectionHint(message: string): string | undefined {
+  if (/WRONGPASS|NOAUTH|NOPERM|invalid password|user is disabled/i.test(message)) {
+    return "Redis refused the credentials: check the user and password in the Redis URL (spec.store.redis.urlSecretRef)";
+  }
+  if (/certificate|self.signed|unable to verify|ERR_TLS|SSL|handshake/i.test(message)) {
+    return "TLS failed: the sidecar trusts the system CAs plus NODE_EXTRA_CA_CERTS; check the server's certificate and its name";
+  }
+  return undefined;
+}
+
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
@@ -466,8 +477,16 @@ export class RedisBackedStore implements EntryStore {
     if (this.#closed) return;
     if (this.#reachable) {
       this.#reachable = false;
+      // The code and the reply's text only: ioredis errors carry the failed command's arguments
+      // (`command.args`: HELLO 3 AUTH <user> <password>), which must never reach a log line.
+      const hint = connectionHint(error.message);
       this.#logger?.warn(
-        { store: this.name, err: error.message },
+        {
+          store: this.name,
+          code: "APICACHE_ERR_STORE_UNAVAILABLE",
+          err: error.message,
+          ...(hint === undefined ? {} : { hint }),
+        },
         "Redis connection failed; serving from L1 and the upstream while reconnecting",
       );
     }
