@@ -95,6 +95,11 @@ export const REDIS_ACL_COMMANDS: readonly AclCommand[] = [
     why: "ioredis learns the slot map (redis+cluster:// only)",
   },
   {
+    command: "cluster|info",
+    feature: "cluster",
+    why: "ioredis's ready check on a cluster (cluster_state:ok)",
+  },
+  {
     command: "asking",
     feature: "cluster",
     why: "following an ASK redirect during resharding (redis+cluster:// only)",
