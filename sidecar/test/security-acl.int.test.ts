@@ -175,6 +175,24 @@ describe("per-tenant Redis ACLs", () => {
       );
     });
 
+    it("invalidate by key through the admin API, and push the key's mark to the other replica's L1", async () => {
+      await send(replica(first).proxy, "/items/5", { headers: HOST });
+      await waitFor("/items/5 to be a hit on the second replica", async () =>
+        /;\s*hit/.test((await send(replica(second).proxy, "/items/5", { headers: HOST })).cacheStatus),
+      );
+      const [, found] = await admin.scan("0", "MATCH", `${A_PREFIX}:k|*/items/5|*`, "COUNT", 1_000);
+      const keys = found.map((key) => key.slice(entryKey(A_PREFIX, "").length));
+      expect(keys.length).toBeGreaterThan(0);
+      const answer = await send(replica(first).admin, "/invalidate", {
+        method: "POST",
+        headers: { authorization: `Bearer ${replicas.adminToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ keys }),
+      });
+      expect(answer.status).toBe(200);
+      const after = await send(replica(second).proxy, "/items/5", { headers: HOST });
+      expect(after.cacheStatus).not.toMatch(/;\s*hit/);
+    });
+
     it("coalesce concurrent misses across pods into one upstream request", async () => {
       const path = "/slow/cold";
       const answers = await Promise.all(

@@ -1,14 +1,24 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { INVALIDATION_CHANNEL } from "./invalidation-channel.js";
 import { fillChannel, fillLeaseKey, warmLeaseKey } from "./lease-layout.js";
-import { aclFileLine, escapeGlob, REDIS_ACL_COMMANDS, redisAclRule } from "./redis-acl.js";
-import { entryKey, generationKey, tagKey } from "./redis-layout.js";
+import { aclFileLine, escapeGlob, KEY_STEMS, REDIS_ACL_COMMANDS, redisAclRule } from "./redis-acl.js";
+import { entryKey, generationKey, keyInvalidationKey, tagKey } from "./redis-layout.js";
 import { primaryEpochKey } from "./redis-primary-epoch.js";
 
-const SECURITY_DOC = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "docs", "security.md");
+const STORE = dirname(fileURLToPath(import.meta.url));
+const SECURITY_DOC = join(STORE, "..", "..", "..", "docs", "security.md");
+
+/** Every key family the store's sources spell as `${prefix}:<letter>|`, wherever a new one is added. */
+function familiesInSources(): string[] {
+  const sources = readdirSync(STORE).filter((file) => file.endsWith(".ts") && !file.endsWith(".test.ts"));
+  const found = sources.flatMap((file) => [
+    ...readFileSync(join(STORE, file), "utf8").matchAll(/\$\{prefix\}(:[a-z]\|)/g),
+  ]);
+  return [...new Set(found.map((match) => match[1] as string))].sort();
+}
 
 /** Redis's glob (stringmatchlen) for the subset ACL patterns use: `*`, `?` and backslash escapes. */
 function globMatches(pattern: string, text: string): boolean {
@@ -41,6 +51,7 @@ function everyKeyOf(prefix: string): string[] {
     entryKey(prefix, key),
     tagKey(prefix, "path:/items/1"),
     generationKey(prefix, "slots"),
+    keyInvalidationKey(prefix, key),
     fillLeaseKey(prefix, key),
     warmLeaseKey(prefix, { path: "/warm", host: "api.test" }, 123),
     primaryEpochKey(prefix),
@@ -48,6 +59,11 @@ function everyKeyOf(prefix: string): string[] {
 }
 
 describe("redisAclRule", () => {
+  it("covers every key family the store's sources write, a new one included", () => {
+    expect(familiesInSources().length).toBeGreaterThanOrEqual(7);
+    expect(familiesInSources().filter((family) => !KEY_STEMS.includes(family))).toEqual([]);
+  });
+
   describe("for one key prefix", () => {
     const rule = redisAclRule({ keyPrefixes: ["shop/booking-api"] });
 

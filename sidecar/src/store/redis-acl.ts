@@ -1,6 +1,6 @@
 import { INVALIDATION_CHANNEL } from "./invalidation-channel.js";
 import { fillChannel, fillLeaseKey, warmLeaseKey } from "./lease-layout.js";
-import { entryKey, generationKey, tagKey, validateKeyPrefix } from "./redis-layout.js";
+import { entryKey, generationKey, keyInvalidationKey, tagKey, validateKeyPrefix } from "./redis-layout.js";
 import { primaryEpochKey } from "./redis-primary-epoch.js";
 
 /**
@@ -58,7 +58,11 @@ export const REDIS_ACL_COMMANDS: readonly AclCommand[] = [
   { command: "mget", feature: "store", why: "tag generations in one round trip" },
   { command: "set", feature: "store", why: "entries (PX), fill and warm leases (NX PX)" },
   { command: "pttl", feature: "store", why: "what is left of another pod's fill lease" },
-  { command: "unlink", feature: "store", why: "invalidation: entries and generations" },
+  {
+    command: "unlink",
+    feature: "store",
+    why: "invalidation: entries, generations and key invalidation marks",
+  },
   { command: "del", feature: "store", why: "releasing a warm lease; the release script" },
   { command: "zrange", feature: "store", why: "reading a tag set's members" },
   { command: "zrem", feature: "store", why: "dropping invalidated members from a tag set" },
@@ -87,7 +91,7 @@ export const REDIS_ACL_COMMANDS: readonly AclCommand[] = [
   {
     command: "client|tracking",
     feature: "l1-push",
-    why: "CLIENT TRACKING on REDIRECT <id> BCAST PREFIX <prefix>:k| PREFIX <prefix>:g|",
+    why: "CLIENT TRACKING on REDIRECT <id> BCAST PREFIX <prefix>:d| PREFIX <prefix>:g|",
   },
   {
     command: "cluster|slots",
@@ -163,12 +167,13 @@ export function aclFileLine(user: string, password: string, rule: readonly strin
 }
 
 /** What follows the prefix in each key family, up to and including its `|`: `:k|`, `:t|`, … */
-const KEY_STEMS: readonly string[] = (() => {
+export const KEY_STEMS: readonly string[] = (() => {
   const probe = "P";
   const keys = [
     entryKey(probe, ""),
     tagKey(probe, ""),
     generationKey(probe, ""),
+    keyInvalidationKey(probe, ""),
     fillLeaseKey(probe, ""),
     warmLeaseKey(probe, { path: "" }, 0),
     primaryEpochKey(probe),
