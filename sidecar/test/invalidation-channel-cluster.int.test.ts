@@ -85,11 +85,20 @@ describe("the L1 invalidation channel when a master joins the cluster", () => {
           .split("\n");
         return nodes.length === 4 && nodes.every((line) => line.includes("connected"));
       });
+      // SETSLOT … NODE names the new node: every node must have heard of it by gossip first.
+      const freshId = String(await fresh.cluster("MYID"));
+      await waitFor("every node to know the new one", async () => {
+        for (const node of cluster.nodes) {
+          const known = String(await admin(node.port).cluster("NODES"));
+          if (!known.split("\n").some((line) => line.startsWith(freshId) && line.includes("connected")))
+            return false;
+        }
+        return true;
+      });
       const slot = Number(await fresh.cluster("KEYSLOT", generation));
       const ranges = await admin(first.port).cluster("SLOTS");
       const range = ranges.find(([start, end]) => slot >= start && slot <= end);
       const [, ownerPort, ownerId] = range?.[2] ?? ["", 0, ""];
-      const freshId = String(await fresh.cluster("MYID"));
       await fresh.cluster("SETSLOT", slot, "IMPORTING", ownerId);
       await admin(ownerPort).cluster("SETSLOT", slot, "MIGRATING", freshId);
       for (const node of [port, ...cluster.nodes.map((n) => n.port)]) {
