@@ -1,3 +1,4 @@
+import { setTimeout as delay } from "node:timers/promises";
 import { Agent, request } from "undici";
 import type { FaultUpstream, ItemBody } from "./fault-upstream.js";
 
@@ -20,6 +21,8 @@ export interface LoadOptions {
   readonly items: number;
   /** One request in `writeEvery` is a PUT. */
   readonly writeEvery: number;
+  /** Each client starts a request at most every `paceMs` (default 0: back to back, a closed loop). */
+  readonly paceMs?: number;
 }
 
 interface Sent {
@@ -63,6 +66,11 @@ export interface FaultLoad {
   firstFreshHit(since: number): number | undefined;
   /** Requests to `target` sent but not answered yet. */
   inFlight(target: string): number;
+  /**
+   * Drops the answered requests sent before `before` (and the upstream's record of them), for a long
+   * run that has already summarised them: `sent` and the judgements after it are unchanged otherwise.
+   */
+  forget(before: number): void;
   stop(): Promise<void>;
 }
 
@@ -150,7 +158,13 @@ export function startFaultLoad(options: LoadOptions, upstream: FaultUpstream): F
   };
 
   const worker = async (client: number): Promise<void> => {
-    while (running) await one(client);
+    const pace = options.paceMs ?? 0;
+    while (running) {
+      const started = Date.now();
+      await one(client);
+      const wait = started + pace - Date.now();
+      if (wait > 0 && running) await delay(wait);
+    }
   };
   const workers = Array.from({ length: options.clients }, (_, client) => worker(client));
 
@@ -199,6 +213,12 @@ export function startFaultLoad(options: LoadOptions, upstream: FaultUpstream): F
       return hit?.end;
     },
     inFlight: (target) => sent.filter((s) => s.target === target && s.end === 0).length,
+    forget(before) {
+      const kept = sent.filter((s) => s.start >= before || s.end === 0);
+      for (const s of sent) if (s.start < before && s.end > 0) upstream.answered.delete(String(s.n));
+      sent.length = 0;
+      for (const s of kept) sent.push(s);
+    },
     async stop() {
       running = false;
       await Promise.all(workers);

@@ -56,7 +56,13 @@ function resource(
   return { kind, id: match[2] as string, user };
 }
 
-export async function startFaultUpstream(): Promise<FaultUpstream> {
+export interface FaultUpstreamOptions {
+  /** The `pad` field of every body (default PAD, 256 bytes): larger bodies fill an L1 budget sooner. */
+  readonly pad?: string;
+}
+
+export async function startFaultUpstream(options: FaultUpstreamOptions = {}): Promise<FaultUpstream> {
+  const pad = options.pad ?? PAD;
   const versions = new Map<string, number>();
   const answered = new Map<string, number | "truncated" | "hung">();
   const faults: FaultInterval[] = [];
@@ -83,7 +89,7 @@ export async function startFaultUpstream(): Promise<FaultUpstream> {
       ...target,
       version: versions.get(versionKey) ?? 0,
       madeAt: Date.now(),
-      pad: PAD,
+      pad,
     };
     const text = JSON.stringify(body);
     const length = Buffer.byteLength(text);

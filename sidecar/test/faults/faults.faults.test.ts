@@ -17,6 +17,7 @@ import {
 } from "./fault-alerts.js";
 import { type FaultLoad, startFaultLoad } from "./fault-load.js";
 import { type FaultResult, type FaultSteps, logNotes, renderResults, runFault } from "./fault-run.js";
+import { redisKilled, redisPaused, upstreamRestarted } from "./fault-steps.js";
 import { FAULTS, faultRow } from "./fault-table.js";
 import { type FaultUpstream, startFaultUpstream } from "./fault-upstream.js";
 import {
@@ -193,11 +194,7 @@ describe("make test-faults: one steady load through one sidecar, one fault at a 
 
   it("serves the steady load from the cache", () => steady("steady (Redis)"), 60_000);
 
-  it(
-    "redis-killed",
-    () => fault("redis-killed", { inject: () => redis.kill(), clear: () => redis.start() }),
-    90_000,
-  );
+  it("redis-killed", () => fault("redis-killed", redisKilled(redis)), 90_000);
 
   it("redis-debug-sleep", async () => {
     let sleeping: Promise<string> | undefined;
@@ -212,23 +209,7 @@ describe("make test-faults: one steady load through one sidecar, one fault at a 
     });
   }, 90_000);
 
-  // A new connection's CLIENT UNPAUSE is paused too (PAUSE ALL): the pause ends by its own timeout, and
-  // the fault is over once Redis answers a PING again.
-  it(
-    "redis-client-pause",
-    () =>
-      fault("redis-client-pause", {
-        inject: async () => {
-          await redisCli(redis.port, "CLIENT", "PAUSE", "3000", "ALL");
-        },
-        clear: async () => {
-          const pong = async () => (await redisCli(redis.port, "PING")) === "PONG";
-          await waitFor("Redis to answer after its pause", pong, { timeoutMs: 10_000 });
-        },
-        maxHoldMs: 3_000,
-      }),
-    90_000,
-  );
+  it("redis-client-pause", () => fault("redis-client-pause", redisPaused(redis, 3_000)), 90_000);
 
   it("redis-maxmemory", async () => {
     const client = new Redis({ host: "127.0.0.1", port: redis.port, maxRetriesPerRequest: 1 });
@@ -263,11 +244,7 @@ describe("make test-faults: one steady load through one sidecar, one fault at a 
     }
   }, 90_000);
 
-  it(
-    "upstream-killed",
-    () => fault("upstream-killed", { inject: () => upstream.kill(), clear: () => upstream.restart() }),
-    90_000,
-  );
+  it("upstream-killed", () => fault("upstream-killed", upstreamRestarted(upstream)), 90_000);
 
   it(
     "upstream-hangs",
