@@ -22,3 +22,14 @@ BENCH_MULTI_ARGS ?=
 .PHONY: bench-multi
 bench-multi: deps ## Many replicas on one Redis: L1 vs Redis hits, invalidation propagation p50/p99, hit ratio 3 vs 1 replicas; writes load-tests/results.md
 	npx tsx --conditions=source sidecar/bench/multi-bench.ts $(BENCH_MULTI_ARGS)
+
+# Soak (issue #15, sidecar/bench/soak.ts, ADR 0023): one sidecar on a real Redis under a steady mixed load
+# for SOAK_MINUTES, a fault every few minutes; samples RSS, heap, event-loop delay, descriptors and sockets,
+# fails if they grow past the fitted bounds. Writes load-tests/soak.svg and the "Soak (make soak)" section of
+# load-tests/results.md. Not in CI. E.g. make soak SOAK_MINUTES=3 SOAK_ARGS="--no-write".
+SOAK_MINUTES ?= 30
+SOAK_ARGS ?=
+
+.PHONY: soak
+soak: deps ## Soak: one sidecar, mixed load and a fault every few minutes for SOAK_MINUTES (30); fails on memory/descriptor growth; writes load-tests/soak.svg and results.md
+	npx tsx --conditions=source sidecar/bench/soak.ts --minutes $(SOAK_MINUTES) $(SOAK_ARGS)

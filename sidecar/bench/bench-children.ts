@@ -16,17 +16,19 @@ const children: ChildProcess[] = [];
 
 /**
  * Forks a benchmark child (a file of sidecar/bench) and waits for its IPC hello; `onMessage` gets the
- * messages after it.
+ * messages after it. A TypeScript child runs through tsx, a JavaScript one (`.mjs`) on plain node.
+ * `stdout`: a file descriptor for the child's stdout (default: this process's).
  */
 export function spawnChild<T>(
   script: string,
   argv: readonly string[],
   onMessage?: (message: unknown) => void,
+  stdout?: number,
 ): Promise<T> {
   const child = fork(resolve(BENCH_DIR, script), argv, {
     cwd: REPO,
-    execArgv: ["--conditions=source", "--import", "tsx"],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    execArgv: script.endsWith(".ts") ? ["--conditions=source", "--import", "tsx"] : [],
+    stdio: ["ignore", stdout ?? "inherit", "inherit", "ipc"],
   });
   children.push(child);
   return new Promise((resolve, reject) => {

@@ -24,8 +24,6 @@ export interface DemoApiProcess {
 }
 
 export interface SidecarProcess {
-  /** The sidecar's own process id (node runs the entry in-process: no wrapper in between). */
-  readonly pid: number | undefined;
   readonly url: string;
   readonly adminUrl: string;
   readonly command: string;
@@ -128,7 +126,6 @@ export async function startSidecarProcess(options: SidecarOptions): Promise<Side
     throw error;
   });
   return {
-    pid: child.child.pid,
     url: `http://127.0.0.1:${port}`,
     adminUrl,
     command: `node ${[...nodeArgs(entry), ...args].join(" ")}`.replaceAll(REPO_ROOT, ""),

@@ -19,6 +19,8 @@ export interface LoadOptions {
   readonly clients: number;
   /** Items per route: /public/items/0…, /me/items/0…. */
   readonly items: number;
+  /** Which item request `i` names (default: they take turns, `floor(i / 2) % items`). */
+  readonly itemOf?: (i: number) => string;
   /** One request in `writeEvery` is a PUT. */
   readonly writeEvery: number;
   /** Each client starts a request at most every `paceMs` (default 0: back to back, a closed loop). */
@@ -110,7 +112,7 @@ export function startFaultLoad(options: LoadOptions, upstream: FaultUpstream): F
     const targets = options.targets();
     const kind = i % 2 === 0 ? "public" : "me";
     const user = `u${client}`;
-    const id = String(Math.floor(i / 2) % options.items);
+    const id = options.itemOf?.(i) ?? String(Math.floor(i / 2) % options.items);
     return {
       n: i,
       start: Date.now(),

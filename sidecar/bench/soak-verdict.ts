@@ -1,0 +1,252 @@
+/**
+ * The soak's verdict (ADR 0023), pure: the samples of one sidecar process over a run, the faults it
+ * went through and what the load's checker judged, in; figures and the problems that fail the run,
+ * out. After a warm-up, lines are fitted to RSS and to descriptors: memory and descriptors must not
+ * grow, the event loop must keep up, and no answer may be wrong, stale, cross-user or a cache error.
+ */
+
+const MiB = 1024 * 1024;
+const HOUR_MS = 3_600_000;
+
+export interface SoakSample {
+  /** Milliseconds since the run started. */
+  readonly at: number;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly fds: number;
+  readonly sockets: number;
+  /** The event-loop delay's p99 over the interval since the previous sample, beyond the timer's own interval. */
+  readonly loopP99Ms: number;
+  readonly l1Bytes: number;
+}
+
+export interface FaultMark {
+  readonly kind: string;
+  /** Milliseconds since the run started: when it was injected and when it was cleared. */
+  readonly at: number;
+  readonly until: number;
+  /** From the fault's end to the first cache hit on a fresh entry; undefined: none in time. */
+  readonly recoverMs: number | undefined;
+  /** What went wrong injecting or clearing it. */
+  readonly problem?: string;
+}
+
+export interface CheckerTotals {
+  readonly requests: number;
+  readonly hits: number;
+  readonly upstreamErrors: number;
+  readonly cacheErrors: number;
+  readonly wrong: number;
+  readonly crossUser: number;
+  readonly stale: number;
+  /** A few of the problems above, described, for the report. */
+  readonly examples: readonly string[];
+}
+
+export interface SoakBounds {
+  readonly l1Bytes: number;
+  /** RSS may exceed the L1 budget by this much (issue #15: 64 MiB). */
+  readonly rssHeadroomBytes: number;
+  /** The fitted RSS slope a run may show (MiB per hour)… */
+  readonly rssSlopeMiBPerHour: number;
+  /** …unless the growth it projects over the run is within this (a short run cannot resolve less). */
+  readonly rssNoiseMiB: number;
+  /** Descriptors: the projected growth over the run, and last window's max over the first's, at most. */
+  readonly fdMargin: number;
+  readonly loopP99Ms: number;
+  /** Warm-up: this share of the run, or until L1 first holds `l1FullShare` of its budget if later. */
+  readonly warmUpShare: number;
+  readonly l1FullShare: number;
+  /** First and last windows of the measured part, as a share of it. */
+  readonly windowShare: number;
+}
+
+export const DEFAULT_BOUNDS: Omit<SoakBounds, "l1Bytes"> = {
+  rssHeadroomBytes: 64 * MiB,
+  rssSlopeMiBPerHour: 16,
+  rssNoiseMiB: 8,
+  fdMargin: 4,
+  loopP99Ms: 10,
+  warmUpShare: 0.2,
+  l1FullShare: 0.9,
+  windowShare: 0.1,
+};
+
+export interface Line {
+  readonly slope: number;
+  readonly intercept: number;
+}
+
+/** Least-squares line through the points; a flat line through the one point or none. */
+export function fitLine(xs: readonly number[], ys: readonly number[]): Line {
+  const n = Math.min(xs.length, ys.length);
+  if (n === 0) return { slope: 0, intercept: 0 };
+  let sx = 0;
+  let sy = 0;
+  for (let i = 0; i < n; i++) {
+    sx += xs[i] as number;
+    sy += ys[i] as number;
+  }
+  const mx = sx / n;
+  const my = sy / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = (xs[i] as number) - mx;
+    sxy += dx * ((ys[i] as number) - my);
+    sxx += dx * dx;
+  }
+  const slope = sxx === 0 ? 0 : sxy / sxx;
+  return { slope, intercept: my - slope * mx };
+}
+
+export interface SoakFigures {
+  readonly warmUpEndMs: number;
+  readonly l1FullAtMs: number | undefined;
+  readonly measuredSamples: number;
+  readonly rssMaxMiB: number;
+  readonly rssBoundMiB: number;
+  readonly rssSlopeMiBPerHour: number;
+  /** The fitted slope times the run's length. */
+  readonly rssProjectedMiB: number;
+  readonly rssProjectedBoundMiB: number;
+  readonly heapMaxMiB: number;
+  readonly fdsFirstMax: number;
+  readonly fdsLastMax: number;
+  readonly fdsProjected: number;
+  readonly socketsFirstMax: number;
+  readonly socketsLastMax: number;
+  readonly loopP99MaxMs: number;
+  readonly loopP99MedianMs: number;
+}
+
+export interface SoakVerdict {
+  readonly ok: boolean;
+  readonly problems: readonly string[];
+  readonly figures: SoakFigures;
+}
+
+const max = (values: readonly number[]) => values.reduce((a, b) => Math.max(a, b), 0);
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? 0 : (sorted[Math.floor((sorted.length - 1) / 2)] as number);
+}
+
+/** Growth of a series: projected over the run by its fitted line, and last window's max over the first's. */
+function growth(
+  measured: readonly SoakSample[],
+  pick: (s: SoakSample) => number,
+  runMs: number,
+  share: number,
+) {
+  const size = Math.max(1, Math.ceil(measured.length * share));
+  const line = fitLine(
+    measured.map((s) => s.at),
+    measured.map(pick),
+  );
+  return {
+    firstMax: max(measured.slice(0, size).map(pick)),
+    lastMax: max(measured.slice(-size).map(pick)),
+    projected: line.slope * runMs,
+  };
+}
+
+export function judgeSoak(input: {
+  readonly samples: readonly SoakSample[];
+  readonly runMs: number;
+  readonly faults: readonly FaultMark[];
+  readonly checker: CheckerTotals;
+  readonly bounds: SoakBounds;
+}): SoakVerdict {
+  const { samples, runMs, faults, checker, bounds } = input;
+  const problems: string[] = [];
+  const l1FullAt = samples.find((s) => s.l1Bytes >= bounds.l1Bytes * bounds.l1FullShare)?.at;
+  if (l1FullAt === undefined)
+    problems.push(
+      `L1 never held ${Math.round(bounds.l1FullShare * 100)}% of its budget: the run did not make it evict`,
+    );
+  const warmUpEndMs = Math.max(runMs * bounds.warmUpShare, l1FullAt ?? 0);
+  const measured = samples.filter((s) => s.at >= warmUpEndMs);
+  if (measured.length < 5)
+    problems.push(`only ${measured.length} samples after the warm-up: too few to fit a line`);
+
+  const rssMaxMiB = max(samples.map((s) => s.rssBytes)) / MiB;
+  const rssBoundMiB = (bounds.l1Bytes + bounds.rssHeadroomBytes) / MiB;
+  if (rssMaxMiB > rssBoundMiB)
+    problems.push(
+      `RSS reached ${rssMaxMiB.toFixed(1)} MiB: over the L1 budget + headroom, ${rssBoundMiB} MiB`,
+    );
+  const rssLine = fitLine(
+    measured.map((s) => s.at),
+    measured.map((s) => s.rssBytes / MiB),
+  );
+  const rssSlopeMiBPerHour = rssLine.slope * HOUR_MS;
+  const rssProjectedMiB = rssLine.slope * runMs;
+  const rssProjectedBoundMiB = Math.max((bounds.rssSlopeMiBPerHour * runMs) / HOUR_MS, bounds.rssNoiseMiB);
+  if (rssProjectedMiB > rssProjectedBoundMiB)
+    problems.push(
+      `RSS grows ${rssSlopeMiBPerHour.toFixed(1)} MiB/h after the warm-up: ${rssProjectedMiB.toFixed(1)} MiB over the run, more than ${rssProjectedBoundMiB.toFixed(1)} MiB`,
+    );
+
+  const fds = growth(measured, (s) => s.fds, runMs, bounds.windowShare);
+  const sockets = growth(measured, (s) => s.sockets, runMs, bounds.windowShare);
+  for (const [name, g] of [
+    ["descriptors", fds],
+    ["sockets", sockets],
+  ] as const) {
+    if (g.projected > bounds.fdMargin)
+      problems.push(
+        `open ${name} grow: the fitted line adds ${g.projected.toFixed(1)} over the run (at most ${bounds.fdMargin})`,
+      );
+    if (g.lastMax > g.firstMax + bounds.fdMargin)
+      problems.push(
+        `open ${name} grow: ${g.lastMax} at most in the last window, ${g.firstMax} in the first (margin ${bounds.fdMargin})`,
+      );
+  }
+
+  const loops = measured.map((s) => s.loopP99Ms);
+  const loopP99MaxMs = max(loops);
+  if (loopP99MaxMs > bounds.loopP99Ms)
+    problems.push(
+      `event-loop delay p99 reached ${loopP99MaxMs.toFixed(1)} ms in a sample window (at most ${bounds.loopP99Ms} ms)`,
+    );
+
+  for (const [count, what] of [
+    [checker.cacheErrors, "errors the cache caused"],
+    [checker.wrong, "wrong answers"],
+    [checker.crossUser, "cross-user answers"],
+    [checker.stale, "stale reads after a write"],
+  ] as const)
+    if (count > 0) problems.push(`${count} ${what}`);
+  if (checker.requests === 0) problems.push("the load sent no request");
+  for (const fault of faults) {
+    if (fault.problem)
+      problems.push(`fault ${fault.kind} at ${Math.round(fault.at / 1000)} s: ${fault.problem}`);
+    else if (fault.recoverMs === undefined)
+      problems.push(`fault ${fault.kind} at ${Math.round(fault.at / 1000)} s: no fresh cache hit after it`);
+  }
+
+  return {
+    ok: problems.length === 0,
+    problems,
+    figures: {
+      warmUpEndMs,
+      l1FullAtMs: l1FullAt,
+      measuredSamples: measured.length,
+      rssMaxMiB,
+      rssBoundMiB,
+      rssSlopeMiBPerHour,
+      rssProjectedMiB,
+      rssProjectedBoundMiB,
+      heapMaxMiB: max(samples.map((s) => s.heapUsedBytes)) / MiB,
+      fdsFirstMax: fds.firstMax,
+      fdsLastMax: fds.lastMax,
+      fdsProjected: fds.projected,
+      socketsFirstMax: sockets.firstMax,
+      socketsLastMax: sockets.lastMax,
+      loopP99MaxMs,
+      loopP99MedianMs: median(loops),
+    },
+  };
+}
