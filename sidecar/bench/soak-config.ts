@@ -59,11 +59,17 @@ const NUMERIC: readonly NumericFlag[] = [
   {
     flag: "items",
     key: "items",
-    fallback: 6_000,
+    fallback: 5_000,
     range: [100, 100_000],
     help: "items per route (distinct keys)",
   },
-  { flag: "body-bytes", key: "bodyBytes", fallback: 8_192, range: [0, 65_536], help: "padding of each body" },
+  {
+    flag: "body-bytes",
+    key: "bodyBytes",
+    fallback: 16_384,
+    range: [0, 65_536],
+    help: "padding of each body",
+  },
   { flag: "l1-mib", key: "l1MiB", fallback: 64, range: [8, 1_024], help: "L1 budget, MiB (memory.maxBytes)" },
 ];
 

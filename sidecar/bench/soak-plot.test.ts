@@ -6,6 +6,7 @@ const MiB = 1024 * 1024;
 const samples: SoakSample[] = [0, 3_000, 6_000, 9_000].map((at, i) => ({
   at,
   rssBytes: (100 + i) * MiB,
+  rssAnonBytes: 60 * MiB,
   heapUsedBytes: 40 * MiB,
   fds: 30 + i,
   sockets: 20,
@@ -32,8 +33,8 @@ describe("the soak's plot", () => {
 
   it("draws each series as a line through every sample", () => {
     const lines = [...svg.matchAll(/<polyline points="([^"]+)"/g)].map((m) => (m[1] ?? "").split(" "));
-    // RSS, heap, L1; descriptors, sockets; event-loop p99.
-    expect(lines).toHaveLength(6);
+    // RSS, its anonymous part, heap, L1; descriptors, sockets; event-loop p99.
+    expect(lines).toHaveLength(7);
     for (const points of lines) expect(points).toHaveLength(samples.length);
   });
 

@@ -1,6 +1,6 @@
 /**
  * The soak's plot, pure: samples and fault marks in, a self-contained SVG out (no script, no external
- * font or style). Three panels sharing the time axis: memory (RSS, heap used, L1 bytes, MiB, with the
+ * font or style). Three panels sharing the time axis: memory (RSS and its anonymous part, heap used, L1 bytes, MiB, with the
  * RSS bound), descriptors and sockets, event-loop delay p99 (with its bound); the warm-up shaded and
  * every fault a dashed vertical line labelled with its kind.
  */
@@ -12,7 +12,7 @@ const PANEL_HEIGHT = 180;
 const GAP = 46;
 const LEFT = 64;
 const RIGHT = 150;
-const TOP = 40;
+const TOP = 52;
 
 export interface PlotInput {
   readonly title: string;
@@ -118,6 +118,7 @@ export function renderSoakSvg(input: PlotInput): string {
       title: "memory (MiB)",
       series: [
         { label: "RSS", color: "#1f77b4", pick: (s) => s.rssBytes / MiB },
+        { label: "RSS anonymous", color: "#17becf", pick: (s) => s.rssAnonBytes / MiB },
         { label: "heap used", color: "#ff7f0e", pick: (s) => s.heapUsedBytes / MiB },
         { label: "L1 bytes", color: "#2ca02c", pick: (s) => s.l1Bytes / MiB },
       ],

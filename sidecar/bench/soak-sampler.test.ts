@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { countSockets, LOOP_RESOLUTION_MS, parseMetrics, parseVmRss } from "./soak-sampler.js";
+import { countSockets, LOOP_RESOLUTION_MS, parseMetrics, parseStatus } from "./soak-sampler.js";
 
-const STATUS = ["Name:\tnode", "VmPeak:\t 1200000 kB", "VmRSS:\t   98304 kB", "Threads:\t11"].join("\n");
+const STATUS = [
+  "Name:\tnode",
+  "VmPeak:\t 1200000 kB",
+  "VmRSS:\t   98304 kB",
+  "RssAnon:\t   65536 kB",
+  "RssFile:\t   32768 kB",
+  "Threads:\t11",
+].join("\n");
 
 const METRICS = `# HELP nodejs_heap_size_used_bytes Process heap size used from Node.js in bytes.
 # TYPE nodejs_heap_size_used_bytes gauge
@@ -16,10 +23,12 @@ apicache_config_reloads_total{result="failure"} 1
 
 describe("the soak's sampler", () => {
   describe("reading /proc/<pid>/status", () => {
-    it("takes VmRSS in bytes", () => expect(parseVmRss(STATUS)).toBe(98304 * 1024));
+    it("takes VmRSS and its anonymous part in bytes", () => {
+      expect(parseStatus(STATUS)).toEqual({ rssBytes: 98304 * 1024, rssAnonBytes: 65536 * 1024 });
+    });
 
     it("says the process may have exited when there is no VmRSS", () => {
-      expect(() => parseVmRss("Name:\tzombie\nState:\tZ")).toThrow(/exited/);
+      expect(() => parseStatus("Name:\tzombie\nState:\tZ")).toThrow(/VmRSS.*exited/);
     });
   });
 

@@ -14,11 +14,14 @@ import type { SoakSample } from "./soak-verdict.js";
  */
 export const LOOP_RESOLUTION_MS = 10;
 
-/** VmRSS of /proc/<pid>/status, in bytes. */
-export function parseVmRss(status: string): number {
-  const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
-  if (!match) throw new Error("no VmRSS line in /proc/<pid>/status (has the process exited?)");
-  return Number(match[1]) * 1024;
+/** VmRSS and RssAnon of /proc/<pid>/status, in bytes. */
+export function parseStatus(status: string): { rssBytes: number; rssAnonBytes: number } {
+  const kB = (field: string) => {
+    const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, "m").exec(status);
+    if (!match) throw new Error(`no ${field} line in /proc/<pid>/status (has the process exited?)`);
+    return Number(match[1]) * 1024;
+  };
+  return { rssBytes: kB("VmRSS"), rssAnonBytes: kB("RssAnon") };
 }
 
 export interface MetricFigures {
@@ -69,7 +72,7 @@ export async function sampleSidecar(
   const metrics = await scrapeMetrics(adminUrl);
   return {
     at: Date.now() - runStart,
-    rssBytes: parseVmRss(status),
+    ...parseStatus(status),
     fds: names.length,
     sockets: countSockets(links),
     ...metrics,

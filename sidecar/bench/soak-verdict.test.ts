@@ -31,6 +31,7 @@ function run(shape: (at: number) => Partial<SoakSample> = () => ({})): SoakSampl
     samples.push({
       at,
       rssBytes: 110 * MiB + ((at / 3_000) % 5) * MiB,
+      rssAnonBytes: 70 * MiB,
       heapUsedBytes: 40 * MiB,
       fds: 30 + ((at / 3_000) % 3),
       sockets: 20 + ((at / 3_000) % 3),
@@ -131,6 +132,7 @@ describe("the soak's verdict", () => {
     it("fails, naming the worst window", () => {
       const verdict = judge(run((at) => (at === 20 * MINUTE ? { loopP99Ms: 12.5 } : {})));
       expect(verdict.problems).toEqual([expect.stringMatching(/p99 reached 12\.5 ms/)]);
+      expect(verdict.figures.loopWindowsOver).toBe(1);
       expect(verdict.figures.loopP99MedianMs).toBe(1.5);
     });
   });

@@ -12,6 +12,8 @@ export interface SoakSample {
   /** Milliseconds since the run started. */
   readonly at: number;
   readonly rssBytes: number;
+  /** The anonymous part of RSS (RssAnon): RSS less the file-backed pages (node's binary, libraries). */
+  readonly rssAnonBytes: number;
   readonly heapUsedBytes: number;
   readonly fds: number;
   readonly sockets: number;
@@ -110,6 +112,7 @@ export interface SoakFigures {
   /** The fitted slope times the run's length. */
   readonly rssProjectedMiB: number;
   readonly rssProjectedBoundMiB: number;
+  readonly rssAnonMaxMiB: number;
   readonly heapMaxMiB: number;
   readonly fdsFirstMax: number;
   readonly fdsLastMax: number;
@@ -118,6 +121,8 @@ export interface SoakFigures {
   readonly socketsLastMax: number;
   readonly loopP99MaxMs: number;
   readonly loopP99MedianMs: number;
+  /** Sample windows after the warm-up whose p99 was over the bound. */
+  readonly loopWindowsOver: number;
 }
 
 export interface SoakVerdict {
@@ -239,6 +244,7 @@ export function judgeSoak(input: {
       rssSlopeMiBPerHour,
       rssProjectedMiB,
       rssProjectedBoundMiB,
+      rssAnonMaxMiB: max(samples.map((s) => s.rssAnonBytes)) / MiB,
       heapMaxMiB: max(samples.map((s) => s.heapUsedBytes)) / MiB,
       fdsFirstMax: fds.firstMax,
       fdsLastMax: fds.lastMax,
@@ -247,6 +253,7 @@ export function judgeSoak(input: {
       socketsLastMax: sockets.lastMax,
       loopP99MaxMs,
       loopP99MedianMs: median(loops),
+      loopWindowsOver: loops.filter((ms) => ms > bounds.loopP99Ms).length,
     },
   };
 }
