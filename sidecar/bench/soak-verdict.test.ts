@@ -119,6 +119,14 @@ describe("the soak's verdict", () => {
     });
   });
 
+  describe("when a fault closes connections for a moment just after the warm-up", () => {
+    it("passes: a dip is not growth", () => {
+      const dip = (at: number) => at >= 6 * MINUTE && at < 7 * MINUTE;
+      const verdict = judge(run((at) => (dip(at) ? { fds: 5, sockets: 2 } : {})));
+      expect(verdict.problems).toEqual([]);
+    });
+  });
+
   describe("when descriptors rise for one fault and fall back", () => {
     it("passes", () => {
       const verdict = judge(
