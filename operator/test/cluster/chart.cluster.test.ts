@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { clusterKubeconfigPath } from "../../../testkit/src/cluster/cluster-context.js";
+import { clusterKubeconfigPath, clusterNodeNetns } from "../../../testkit/src/cluster/cluster-context.js";
 import {
   demoFiles,
   demoNamespace,
@@ -9,6 +9,8 @@ import {
   release,
   systemNamespace,
 } from "../../../testkit/src/cluster/demo.js";
+import { dropForwardedTo } from "../../../testkit/src/cluster/node-fault.js";
+import type { CoherenceResult } from "../../../testkit/src/cluster/probe.js";
 import { waitFor } from "../../../testkit/src/wait.js";
 import { ADMIN_PORT } from "../../src/constants.js";
 import { connectDemoStack, type DemoStack, leaseHolder, type PodSummary } from "./demo-stack.js";
@@ -21,6 +23,7 @@ const SIDECAR = "apicache-sidecar";
 const EDITS = 20;
 const REPLICAS = 3;
 const COHERENCE_ROUNDS = 60;
+const PARTITION_ROUNDS = 20;
 
 let stack: DemoStack;
 
@@ -186,7 +189,7 @@ describe("the chart on a real node", () => {
     const after = await requestsPerPod(pods);
     const served = pods.map((pod) => (after.get(pod.name) ?? 0) - (before.get(pod.name) ?? 0));
     say(
-      `${REPLICAS} replicas, ${COHERENCE_ROUNDS} writes: ${result.reads} reads after them, ${result.stale.length} stale, ${result.hitsBeforeWrites} cache hits before the writes; requests per pod ${served.join("/")}; Cache-Status ${JSON.stringify(result.cacheStatuses)}`,
+      `${REPLICAS} replicas, ${COHERENCE_ROUNDS} writes: ${result.reads} reads after them, ${result.staleReads} stale, ${result.hitsBeforeWrites} cache hits before the writes; requests per pod ${served.join("/")}; Cache-Status ${JSON.stringify(result.cacheStatuses)}`,
     );
     expect(result.failures).toEqual([]);
     expect(result.stale).toEqual([]);
@@ -276,6 +279,56 @@ describe("the chart on a real node", () => {
       { timeoutMs: 90_000, intervalMs: 500 },
     );
     say(`caching resumed in the new Redis ${((Date.now() - started) / 1000).toFixed(1)}s after it was ready`);
+  });
+
+  it("answers every request and never a stale one while the node's network to Redis is cut, and caches again once it heals", async () => {
+    const redis = (await stack.pods(systemNamespace, "app.kubernetes.io/component=redis")).find(
+      (pod) => pod.ready && !pod.deleting,
+    ) as PodSummary;
+    const redisKeys = async () =>
+      Number(
+        (await stack.k(["-n", systemNamespace, "exec", redis.name, "--", "redis-cli", "dbsize"])).trim(),
+      );
+    const profile = `${demoService}/api/v2/users/12/profile`;
+    const coherence = (prefix: string) =>
+      stack.probe.coherence({
+        readUrl: profile,
+        writeUrl: profile,
+        field: "city",
+        rounds: PARTITION_ROUNDS,
+        readers: 2 * REPLICAS,
+        prefix: `${prefix}-${Date.now()}`,
+      });
+    await coherence("Before");
+    await stack.probe.startLoad("partition", `${demoService}/api/v2/barbers/4/slots?date=2026-12-08`, 10);
+    const fault = dropForwardedTo(clusterNodeNetns(), { ip: redis.ip, port: 6379 });
+    let cut: CoherenceResult;
+    try {
+      cut = await coherence("Cut");
+    } finally {
+      fault.heal();
+    }
+    const healed = Date.now();
+    const keysAtHeal = await redisKeys();
+    await waitFor(
+      "a new entry in Redis after the network healed",
+      async () => {
+        await get(`${demoService}/api/v2/users/${2000 + Math.floor(Math.random() * 1000)}/profile`);
+        return (await redisKeys()) > keysAtHeal;
+      },
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+    const recovered = (Date.now() - healed) / 1000;
+    const after = await coherence("Healed");
+    const load = await stack.probe.stopLoad("partition");
+    say(
+      `network to Redis cut: ${cut.reads} reads after ${PARTITION_ROUNDS} writes in ${(cut.ms / 1000).toFixed(1)}s, ${cut.staleReads} stale (at ${cut.stale.map((s) => s.at).join(",")} ms), Cache-Status ${JSON.stringify(cut.cacheStatuses)}; caching again ${recovered.toFixed(1)}s after it healed; then ${after.staleReads} stale of ${after.reads}; steady load ${load.sent} requests, ${load.ok} ok, p99 ${load.p99.toFixed(1)} ms`,
+    );
+    expect(cut.failures).toEqual([]);
+    expect(cut.stale).toEqual([]);
+    expect(after.failures).toEqual([]);
+    expect(after.stale).toEqual([]);
+    expect(load.failures).toEqual([]);
   });
 
   it("hands leadership to the other operator replica when the leader's pod is deleted; new pods are still injected", async () => {

@@ -25,6 +25,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const config = readKubeTestkitConfig();
   if (config.clusterKubeconfig !== undefined) {
     project.provide("apicacheClusterKubeconfig", config.clusterKubeconfig);
+    project.provide("apicacheClusterNetns", "");
     return async () => undefined;
   }
   const archives = imageArchives(config.imagesDir);
@@ -41,6 +42,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   importImages(clusterLayout(cluster.dir, cluster.slot), archives);
   log(`${archives.length} images imported in ${((Date.now() - imported) / 1000).toFixed(1)}s`);
   project.provide("apicacheClusterKubeconfig", cluster.kubeconfigPath);
+  project.provide("apicacheClusterNetns", clusterLayout(cluster.dir, cluster.slot).network.netns);
   // A failure here (cluster-down's, or a changed host) fails the run: see fail-run.ts.
   return failRunOnError(async () => {
     await clusterDown(tierClusterDir, tierClusterSlot);

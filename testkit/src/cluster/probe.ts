@@ -31,9 +31,14 @@ export interface LoadResult {
 export interface CoherenceResult {
   /** Reads sent after a write (readers × rounds whose write succeeded). */
   readonly reads: number;
+  /** Reads after a write that did not show it (`stale` holds the first 20). */
+  readonly staleReads: number;
+  /** How long the rounds took, ms. */
+  readonly ms: number;
   /** Reads before each write answered from the cache: the replicas held copies the write had to drop. */
   readonly hitsBeforeWrites: number;
-  readonly stale: readonly { round: number; want: string; got: unknown; cacheStatus?: string }[];
+  /** The first 20 stale reads; `at`: ms since the rounds started. */
+  readonly stale: readonly { round: number; want: string; got: unknown; cacheStatus?: string; at: number }[];
   readonly failures: readonly { status: number; error?: string; body?: string; write?: boolean }[];
   /** Cache-Status values (key, ttl and fwd-status left out) and how many reads had each. */
   readonly cacheStatuses: Readonly<Record<string, number>>;

@@ -7,7 +7,7 @@
 //   POST /coherence {readUrl, writeUrl, field, rounds, readers, prefix}
 //        rounds of: readers parallel reads, one write of field = prefix-round, readers parallel reads;
 //        every request on its own connection, so a Service spreads them over its endpoints
-//        → {reads, hitsBeforeWrites, stale, failures, cacheStatuses}
+//        → {reads, staleReads, hitsBeforeWrites, stale (the first 20), failures, cacheStatuses, ms}
 import { createServer, request as httpRequest } from "node:http";
 
 const loads = new Map();
@@ -54,7 +54,7 @@ const cacheStatus = (read) => String(read.headers?.["cache-status"] ?? "none");
 
 /** Reads after a write must show the write, whichever replica answers them. */
 async function coherence({ readUrl, writeUrl, field, rounds, readers, prefix }) {
-  const result = { reads: 0, hitsBeforeWrites: 0, stale: [], failures: [], cacheStatuses: {} };
+  const result = { reads: 0, staleReads: 0, hitsBeforeWrites: 0, stale: [], failures: [], cacheStatuses: {} };
   const fail = (failure) => {
     if (result.failures.length < 20) result.failures.push(failure);
   };
@@ -68,6 +68,7 @@ async function coherence({ readUrl, writeUrl, field, rounds, readers, prefix }) 
     }
     return reads.filter((read) => read.status === 200);
   };
+  const started = Date.now();
   for (let round = 0; round < rounds; round++) {
     const before = await readAll();
     result.hitsBeforeWrites += before.filter((read) => /^apicache; hit/.test(cacheStatus(read))).length;
@@ -82,11 +83,19 @@ async function coherence({ readUrl, writeUrl, field, rounds, readers, prefix }) 
     result.reads += readers;
     for (const read of await readAll()) {
       const got = JSON.parse(read.body)[field];
-      if (got !== value && result.stale.length < 20)
-        result.stale.push({ round, want: value, got, cacheStatus: cacheStatus(read) });
+      if (got === value) continue;
+      result.staleReads += 1;
+      if (result.stale.length < 20)
+        result.stale.push({
+          round,
+          want: value,
+          got,
+          cacheStatus: cacheStatus(read),
+          at: Date.now() - started,
+        });
     }
   }
-  return result;
+  return { ...result, ms: Date.now() - started };
 }
 
 function percentile(sorted, p) {
