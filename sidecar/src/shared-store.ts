@@ -61,6 +61,7 @@ function buildStore(policy: CompiledPolicy, options: StartSidecarOptions, using:
       metrics.storeCircuitOpen.labels(name).set(state === "closed" ? 0 : 1),
     pendingInvalidations: { onChange: reportPending },
     coherence: coherenceEvents(policy.label, metrics, using.coalescer as Coalescer<unknown>),
+    onWriteHeld: (ms) => metrics.writeHolds.labels(policy.label).observe(ms / 1_000),
     logger: log,
     now,
   });

@@ -28,6 +28,9 @@ export function coherenceEvents(
       if (reason === "flush_message") coalescer.detachAll();
       observe.onFlush(reason, dropped);
     },
+    onLeaseRefusal(): void {
+      observe.onLeaseRefusal();
+    },
     onChannel(up: boolean): void {
       coalescer.detachAll();
       coalescer.isolate(!up);

@@ -3,7 +3,8 @@ import type { Logger } from "pino";
 import { CircuitBreakerStore, type CircuitState } from "./circuit-breaker.js";
 import { StoreError } from "./errors.js";
 import { InstrumentedStore, type OperationObserver } from "./instrumented-store.js";
-import { InvalidationGuardStore, type PendingState } from "./invalidation-guard-store.js";
+import { DEFAULT_LEASE_MS } from "./invalidation-channel.js";
+import { InvalidationGuardStore, type PendingState, type WriteHold } from "./invalidation-guard-store.js";
 import { type CoherenceEvents, L1Coherence } from "./l1-coherence.js";
 import { createInvalidationChannel } from "./l1-invalidation-connections.js";
 import { MemoryStore } from "./memory-store.js";
@@ -16,6 +17,7 @@ import { createRedisStore } from "./redis-store.js";
 import { parseRedisUrl, type RedisTarget } from "./redis-url.js";
 import { TieredStore } from "./tiered-store.js";
 import type { EntryStore } from "./types.js";
+import { DEFAULT_WRITE_HOLD_MARGIN_MS } from "./write-hold.js";
 
 export interface CreateStoreOptions {
   /** `redis://…`, `rediss://…`, `redis+cluster://h1:p1,h2:p2,…` or `redis+sentinel://s1:p1,s2:p2/name`; absent: in-memory store only. */
@@ -51,6 +53,8 @@ export interface CreateStoreOptions {
    * 0018). Only with Redis and an L1 tier.
    */
   readonly coherence?: CoherenceEvents;
+  /** Additive: a write was held this long (ms) for replicas' L1 leases to run out (write-hold.ts). */
+  readonly onWriteHeld?: (ms: number) => void;
 }
 
 /**
@@ -93,14 +97,29 @@ export function createStoreParts(options: CreateStoreOptions): StoreParts {
     ...(options.onCircuitStateChange === undefined ? {} : { onStateChange: options.onCircuitStateChange }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
-  const l2 = guard(instrument(breaker), options, now);
   const redis = { client, circuit: breaker };
-  if (options.maxEntryAgeMs === 0 || options.memoryMaxBytes === 0) return { store: l2, redis };
+  if (options.maxEntryAgeMs === 0 || options.memoryMaxBytes === 0) {
+    return { store: guard(instrument(breaker), options, now), redis };
+  }
   const l1 = memory();
   const coherence = new L1Coherence({
     target: l1,
+    leaseMs: DEFAULT_LEASE_MS,
     ...(options.coherence ? { events: options.coherence } : {}),
   });
+  // Every replica keeps L1 under that lease: a write whose invalidation Redis did not take is held
+  // until the replicas that cannot hear Redis have stopped serving L1 (write-hold.ts).
+  const hold: WriteHold = {
+    options: {
+      leaseMs: coherence.leaseMs,
+      commandTimeoutMs: options.commandTimeoutMs,
+      marginMs: DEFAULT_WRITE_HOLD_MARGIN_MS,
+    },
+    clock: () => coherence.mark(),
+    channelDownSince: () => coherence.downSince,
+    ...(options.onWriteHeld === undefined ? {} : { onHeld: options.onWriteHeld }),
+  };
+  const l2 = guard(instrument(breaker), options, now, hold);
   const channel = createInvalidationChannel({
     target,
     keyPrefix: options.keyPrefix,
@@ -121,10 +140,11 @@ export function createStoreParts(options: CreateStoreOptions): StoreParts {
   return { store: instrument(tiered), redis };
 }
 
-function guard(l2: EntryStore, options: CreateStoreOptions, now: () => number): EntryStore {
+function guard(l2: EntryStore, options: CreateStoreOptions, now: () => number, hold?: WriteHold): EntryStore {
   const pending = options.pendingInvalidations;
   return new InvalidationGuardStore(l2, {
     now,
+    ...(hold === undefined ? {} : { hold }),
     // A write waits this long for Redis to take its invalidation (other pods learn of it only then).
     settleWithinMs: Math.max(200, 4 * options.commandTimeoutMs),
     ...(pending?.maxPending === undefined ? {} : { maxPending: pending.maxPending }),

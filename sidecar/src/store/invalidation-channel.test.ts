@@ -45,9 +45,17 @@ class FakeConnection extends EventEmitter {
   pings = 0;
   answerPings = true;
 
+  /** PINGs sent while answerPings was false, answered (in order) by answerHeld. */
+  readonly heldPings: (() => void)[] = [];
+
   ping(): Promise<string> {
     this.pings++;
-    return this.answerPings ? Promise.resolve("PONG") : new Promise(() => {});
+    if (this.answerPings) return Promise.resolve("PONG");
+    return new Promise((resolve) => this.heldPings.push(() => resolve("PONG")));
+  }
+
+  answerHeld(): void {
+    for (const answer of this.heldPings.splice(0)) answer();
   }
 
   connects = 0;
@@ -82,15 +90,24 @@ class FakeConnection extends EventEmitter {
   }
 }
 
-function setup(nodes: RedisNode | Cluster, heartbeatMs = 0) {
+function setup(
+  nodes: RedisNode | Cluster,
+  heartbeatMs = 0,
+  lease: { silenceMs?: number; leaseMs?: number; now?: () => number } = {},
+) {
   const l1 = new MemoryStore({ maxBytes: 1 << 20 });
-  const coherence = new L1Coherence({ target: l1 });
+  const coherence = new L1Coherence({
+    target: l1,
+    ...(lease.leaseMs === undefined ? {} : { leaseMs: lease.leaseMs }),
+    ...(lease.now === undefined ? {} : { now: lease.now }),
+  });
   const connections: FakeConnection[] = [];
   const channel = new InvalidationChannel({
     keyPrefix: "p",
     coherence,
     nodes,
     heartbeatMs,
+    ...(lease.silenceMs === undefined ? {} : { silenceMs: lease.silenceMs }),
     connect: (node) => {
       const connection = new FakeConnection(node);
       connections.push(connection);
@@ -189,6 +206,56 @@ describe("invalidation channel", () => {
         expect(connection.disconnects).toBe(1);
         connection.lose();
         expect(coherence.serving).toBe(false);
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
+    it("renews L1's lease with every answered PING (from when it was sent); a silent one lets it lapse, unflushed", async () => {
+      vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+      let time = 0;
+      try {
+        const { connections, coherence, l1 } = setup({ host: "h", port: 1 }, 250, {
+          silenceMs: 1_000,
+          leaseMs: 600,
+          now: () => time,
+        });
+        const [connection] = connections as [FakeConnection];
+        await connection.connectAndArm();
+        const advance = async (ms: number) => {
+          time += ms;
+          await vi.advanceTimersByTimeAsync(ms);
+        };
+        await advance(500); // PINGs sent at 250 and 500, answered
+        l1.put("a", Buffer.from("1"), { ttlMs: 60_000, tags: [] });
+        expect([coherence.serving, coherence.lapsed]).toEqual([true, false]);
+        connection.answerPings = false; // a silent partition: PINGs at 750, 1000, … never answered
+        await advance(500);
+        expect(coherence.serving).toBe(true); // 1000 - 500 ≤ 600
+        await advance(250); // 1250: the last answered PING was sent at 500
+        expect([coherence.serving, coherence.lapsed, l1.entries]).toEqual([false, true, 1]);
+        expect(connection.disconnects).toBe(0); // not yet silent for 1 s: not dropped, L1 kept
+        connection.answerHeld(); // late answers to PINGs sent at 750, 1000 and 1250
+        await nextIoTurn();
+        expect([coherence.serving, l1.entries]).toEqual([true, 1]);
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
+    it("drops a connection only once its oldest unanswered PING waited silenceMs", async () => {
+      vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+      try {
+        const { connections } = setup({ host: "h", port: 1 }, 250, { silenceMs: 1_000, leaseMs: 600 });
+        const [connection] = connections as [FakeConnection];
+        await connection.connectAndArm();
+        connection.answerPings = false;
+        await vi.advanceTimersByTimeAsync(1_000); // PINGs at 250, 500, 750, 1000
+        await nextIoTurn();
+        expect([connection.pings, connection.disconnects]).toEqual([4, 0]);
+        await vi.advanceTimersByTimeAsync(250); // 1250: the PING of 250 waited 1 s
+        await nextIoTurn();
+        expect(connection.disconnects).toBe(1);
       } finally {
         vi.useRealTimers();
       }

@@ -23,10 +23,13 @@ import type { RedisNode } from "./redis-url.js";
  * master takes the channel down until its connection is armed; a master that left is dropped.
  *
  * A connection that dies without closing (a silent network partition: no FIN, no RST) would lose
- * pushes unnoticed, so each armed connection PINGs every `heartbeatMs`; one that has not answered the
- * previous PING by then, and still not once the event loop has read its sockets again, is dropped
- * (down, then reconnected and re-armed). A busy process runs its due timers before it reads the answer
- * already in the socket.
+ * pushes unnoticed, so each armed connection PINGs every `heartbeatMs`. Each answer renews L1's lease
+ * (l1-coherence.ts `heard`: Redis answers in order, so every push queued before the PING has arrived;
+ * the proof dates from when the PING was sent): a silent connection stops L1 from serving within
+ * `leaseMs` of its last answered PING, without a flush. One whose oldest unanswered PING has waited
+ * `silenceMs`, and still not once the event loop has read its sockets again, is dropped (down: L1
+ * flushed, then reconnected and re-armed). A busy process runs its due timers before it reads the
+ * answer already in the socket.
  *
  * Arming takes three round trips; a connection that closes meanwhile reconnects, and its 'ready' arms
  * the new one. An arming overtaken that way stops where it is (it neither marks the connection armed
@@ -43,12 +46,22 @@ export interface InvalidationChannelOptions {
   readonly connect: (node: RedisNode) => Redis;
   /** Standalone: the one node. Cluster: the data client, whose masters are followed. */
   readonly nodes: RedisNode | Cluster;
-  /** Liveness check of armed connections (default 1 s; 0: none). */
+  /** PING period of armed connections, each answer renewing L1's lease (default 250 ms; 0: none). */
   readonly heartbeatMs?: number;
+  /** A connection whose oldest unanswered PING is this old is dropped (default: heartbeatMs). */
+  readonly silenceMs?: number;
   readonly logger?: Logger;
 }
 
-export const DEFAULT_HEARTBEAT_MS = 1_000;
+/**
+ * The sidecar's heartbeat, lease and silence (ADR 0018, "A partition from Redis"): a PING every 250 ms
+ * is answered within the next period on a healthy node, so the latest answered PING was sent at most
+ * 250 ms + its round trip ago; a 600 ms lease leaves ~350 ms for a late timer or a busy loop before an
+ * L1 hit is refused. The connection is dropped (L1 flushed) only after 1 s without an answer.
+ */
+export const DEFAULT_HEARTBEAT_MS = 250;
+export const DEFAULT_LEASE_MS = 600;
+export const DEFAULT_SILENCE_MS = 1_000;
 
 /** The arguments of `CLIENT TRACKING` that arm a connection whose id is `id`. */
 export function trackingArguments(keyPrefix: string, id: number | string): string[] {
@@ -68,6 +81,8 @@ interface NodeConnection {
   attempt: number;
   refusals?: number;
   heartbeat?: NodeJS.Timeout | undefined;
+  /** Every push Redis queued before this time (coherence's clock) has been received. */
+  heardAt: number;
 }
 
 export class InvalidationChannel {
@@ -140,7 +155,12 @@ export class InvalidationChannel {
   #open(node: RedisNode): void {
     const key = address(node);
     const client = this.#options.connect(node);
-    const connection: NodeConnection = { client, armed: false, attempt: 0 };
+    const connection: NodeConnection = {
+      client,
+      armed: false,
+      attempt: 0,
+      heardAt: Number.NEGATIVE_INFINITY,
+    };
     this.#connections.set(key, connection);
     client.on("ready", () => void this.#arm(key, connection));
     client.on("close", () => {
@@ -171,6 +191,7 @@ export class InvalidationChannel {
   async #arm(key: string, connection: NodeConnection): Promise<void> {
     const { client } = connection;
     const attempt = ++connection.attempt;
+    let subscribedAt = Number.NEGATIVE_INFINITY;
     const current = () =>
       connection.attempt === attempt &&
       this.#connections.get(key) === connection &&
@@ -180,6 +201,7 @@ export class InvalidationChannel {
       if (!current()) return;
       await client.call("CLIENT", ...trackingArguments(this.#options.keyPrefix, id));
       if (!current()) return;
+      subscribedAt = this.#options.coherence.mark();
       await client.subscribe(INVALIDATION_CHANNEL);
     } catch (error) {
       // Lost with its connection (its "close" and the next "ready" take over), or refused by Redis.
@@ -189,6 +211,7 @@ export class InvalidationChannel {
     if (!current()) return;
     connection.armed = true;
     connection.refusals = 0;
+    connection.heardAt = subscribedAt; // its answer follows every push queued before it
     this.#options.logger?.info({ node: key }, "L1 invalidation connection armed");
     this.#watch(key, connection);
     this.#report();
@@ -216,17 +239,25 @@ export class InvalidationChannel {
     }, delay).unref();
   }
 
-  /** PINGs an armed connection; one that left the previous PING unanswered is dropped and reconnects. */
+  /**
+   * PINGs an armed connection every heartbeat; each answer renews the lease. One whose oldest
+   * unanswered PING has waited `silenceMs` (counted in heartbeats) is dropped and reconnects.
+   */
   #watch(key: string, connection: NodeConnection): void {
     const every = this.#options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
     if (every <= 0) return;
-    let answered = true;
+    const silence = Math.max(1, Math.round((this.#options.silenceMs ?? every) / every));
+    let tick = 0;
+    /** The ticks of unanswered PINGs, oldest first (answers come in order). */
+    const unanswered: number[] = [];
     clearInterval(connection.heartbeat);
     const heartbeat = setInterval(() => {
-      if (!answered) {
+      tick++;
+      const oldest = unanswered[0];
+      if (oldest !== undefined && tick - oldest >= silence) {
         // Judged once the loop has read its sockets: the answer may be there, unread.
         void nextIoTurn().then(() => {
-          if (answered || this.#closed || connection.heartbeat !== heartbeat) return;
+          if (unanswered[0] !== oldest || this.#closed || connection.heartbeat !== heartbeat) return;
           this.#options.logger?.warn(
             { node: key },
             "L1 invalidation connection stopped answering; reconnecting",
@@ -236,10 +267,14 @@ export class InvalidationChannel {
         });
         return;
       }
-      answered = false;
+      unanswered.push(tick);
+      const sentAt = this.#options.coherence.mark();
       connection.client.ping().then(
         () => {
-          answered = true;
+          unanswered.shift();
+          if (connection.heartbeat !== heartbeat) return;
+          connection.heardAt = sentAt;
+          this.#heard();
         },
         () => {
           // A failed PING is a dead connection: its "close" follows.
@@ -250,10 +285,20 @@ export class InvalidationChannel {
     connection.heartbeat = heartbeat;
   }
 
+  /** Renews L1's lease up to what every node's connection has proved. */
+  #heard(): void {
+    if (!this.up) return;
+    let heardAt = Number.POSITIVE_INFINITY;
+    for (const connection of this.#connections.values()) heardAt = Math.min(heardAt, connection.heardAt);
+    this.#options.coherence.heard(heardAt);
+  }
+
   #report(): void {
     if (this.#closed) return;
-    if (this.up) this.#options.coherence.up();
-    else this.#options.coherence.down();
+    if (this.up) {
+      this.#options.coherence.up();
+      this.#heard();
+    } else this.#options.coherence.down();
   }
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { commandRefused, FlakyStore } from "../../test/store-fakes.js";
 import { storeCircuitOpen } from "./errors.js";
-import { InvalidationGuardStore, type PendingState } from "./invalidation-guard-store.js";
+import { InvalidationGuardStore, type PendingState, type WriteHold } from "./invalidation-guard-store.js";
 
 const v = (text: string) => Buffer.from(text);
 const FAST_RETRY = { baseMs: 1, maxMs: 5 };
@@ -103,5 +103,92 @@ describe("the invalidation guard", () => {
       expect(await l2.inner.get("old")).toEqual(v("old"));
       expect(await store.get("old")).toBeUndefined();
     });
+  });
+});
+
+describe("the invalidation guard's write hold (replicas' L1 leases)", () => {
+  function held(downSince?: number) {
+    let time = 1_000;
+    const l2 = new FlakyStore();
+    const holds: number[] = [];
+    const hold: WriteHold = {
+      options: { leaseMs: 600, commandTimeoutMs: 50, marginMs: 50 },
+      clock: () => time,
+      channelDownSince: () => downSince,
+      onHeld: (ms) => holds.push(ms),
+    };
+    const store = new InvalidationGuardStore(l2, {
+      retry: { baseMs: 200, maxMs: 200, random: () => 0 },
+      hold,
+    });
+    const advance = async (ms: number) => {
+      time += ms;
+      await vi.advanceTimersByTimeAsync(ms);
+    };
+    /** Starts an invalidation; `done()` says whether it has resolved. */
+    const invalidate = () => {
+      let resolved = false;
+      const promise = store.deleteTags(["t"]).then((removed) => {
+        resolved = true;
+        return removed;
+      });
+      return { promise, done: () => resolved };
+    };
+    return { l2, store, holds, advance, invalidate };
+  }
+
+  it("answers a write whose invalidation Redis did not take only once the leases ran out", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const { l2, store, holds, advance, invalidate } = held();
+      l2.down();
+      const write = invalidate();
+      await advance(0); // queued at once (settleWithinMs 0)
+      await advance(699);
+      expect([write.done(), store.pending]).toEqual([false, 1]);
+      await advance(1);
+      expect(write.done()).toBe(true);
+      expect(holds).toEqual([700]);
+      await store.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("answers it as soon as the retry applied it", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const { l2, store, holds, advance, invalidate } = held();
+      l2.down();
+      const write = invalidate();
+      await advance(0);
+      await advance(100);
+      l2.up();
+      await advance(100); // the retry, 200 ms after the failure, applies it
+      expect([write.done(), store.pending]).toEqual([true, 0]);
+      expect(holds).toEqual([200]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("does not hold when this pod's channel has been down for longer than the lease (an old outage)", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const { l2, store, holds, invalidate } = held(300);
+      l2.down();
+      const write = invalidate();
+      await vi.advanceTimersByTimeAsync(0);
+      expect([write.done(), store.pending, holds]).toEqual([true, 1, []]);
+      await store.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("does not hold what Redis took", async () => {
+    const { store, holds } = held();
+    await expect(store.deleteTags(["t"])).resolves.toBe(0);
+    expect(holds).toEqual([]);
   });
 });

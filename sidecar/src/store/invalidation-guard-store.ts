@@ -16,6 +16,7 @@ import type {
   StoreHealth,
   StoreStats,
 } from "./types.js";
+import { type WriteHoldOptions, writeHoldDeadline } from "./write-hold.js";
 
 /**
  * Makes invalidations of the shared tier (L2, Redis) stick through a Redis outage. An invalidation
@@ -32,6 +33,10 @@ import type {
  * Before queueing, a failed invalidation is retried for up to `settleWithinMs` (a Redis that was only
  * slow for a moment takes it then): other pods learn of an invalidation only once Redis has it, so a
  * write's response waits that long for it to be applied (ADR 0018) before giving up to the queue.
+ *
+ * With `hold` (replicas keep L1 copies under a lease, ADR 0018 "A partition from Redis"), a queued
+ * invalidation is then held further, until every replica that cannot hear Redis has stopped serving
+ * L1 (write-hold.ts), or until it is applied, whichever comes first.
  */
 export interface InvalidationGuardOptions {
   /** Most tags + keys kept pending (default 10,000). */
@@ -46,6 +51,18 @@ export interface InvalidationGuardOptions {
   readonly logger?: Logger;
   /** Called when the queue changes: the pending gauge, and how many were dropped now. */
   readonly onChange?: (state: PendingState) => void;
+  /** Holds a queued invalidation until replicas' L1 leases ran out (absent: no hold). */
+  readonly hold?: WriteHold;
+}
+
+export interface WriteHold {
+  readonly options: WriteHoldOptions;
+  /** The monotonic clock the lease is measured on. */
+  readonly clock: () => number;
+  /** Since when this pod's invalidation channel has been down (undefined: up). */
+  readonly channelDownSince: () => number | undefined;
+  /** A queued invalidation held the caller this long (ms). */
+  readonly onHeld?: (ms: number) => void;
 }
 
 export interface PendingState {
@@ -78,6 +95,9 @@ export class InvalidationGuardStore implements EntryStore {
   readonly #settleWithinMs: number;
   readonly #logger: Logger | undefined;
   readonly #onChange: ((state: PendingState) => void) | undefined;
+  readonly #hold: WriteHold | undefined;
+  /** Held invalidations, woken when the queue drains some of it. */
+  readonly #held = new Set<() => void>();
   #timer: NodeJS.Timeout | undefined;
   #attempt = 0;
   #flushing = false;
@@ -96,6 +116,7 @@ export class InvalidationGuardStore implements EntryStore {
     this.#settleWithinMs = Math.max(0, options.settleWithinMs ?? 0);
     this.#logger = options.logger;
     this.#onChange = options.onChange;
+    this.#hold = options.hold;
   }
 
   /** Tags + keys not yet applied to the shared tier. */
@@ -123,24 +144,53 @@ export class InvalidationGuardStore implements EntryStore {
     return this.#inner.fence(tags);
   }
 
-  async delete(keys: readonly string[]): Promise<number> {
+  delete(keys: readonly string[]): Promise<number> {
+    return this.#invalidate([], keys, () => this.#inner.delete(keys));
+  }
+
+  deleteTags(tags: readonly string[]): Promise<number> {
+    return this.#invalidate(tags, [], () => this.#inner.deleteTags(tags));
+  }
+
+  async #invalidate(
+    tags: readonly string[],
+    keys: readonly string[],
+    apply: () => Promise<number>,
+  ): Promise<number> {
+    const sentAt = this.#hold?.clock();
     try {
-      return await this.#settle(() => this.#inner.delete(keys));
+      return await this.#settle(apply);
     } catch (error) {
       if (!isTransient(error) || this.#closed) throw error;
-      this.#enqueue([], keys, error);
+      this.#enqueue(tags, keys, error);
+      if (sentAt !== undefined) await this.#holdUntilSafe(sentAt, tags, keys);
       return 0;
     }
   }
 
-  async deleteTags(tags: readonly string[]): Promise<number> {
-    try {
-      return await this.#settle(() => this.#inner.deleteTags(tags));
-    } catch (error) {
-      if (!isTransient(error) || this.#closed) throw error;
-      this.#enqueue(tags, [], error);
-      return 0;
-    }
+  /** Waits until replicas' L1 leases ran out (write-hold.ts), or the invalidation is applied. */
+  async #holdUntilSafe(sentAt: number, tags: readonly string[], keys: readonly string[]): Promise<void> {
+    const hold = this.#hold as WriteHold;
+    const start = hold.clock();
+    const deadline = writeHoldDeadline(hold.options, sentAt, hold.channelDownSince());
+    if (deadline <= start) return;
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        if (this.#closed || !this.#pending.holds(tags, keys)) finish();
+      };
+      const finish = () => {
+        clearTimeout(timer);
+        this.#held.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(finish, deadline - start);
+      this.#held.add(check);
+    });
+    hold.onHeld?.(hold.clock() - start);
+  }
+
+  #wakeHeld(): void {
+    for (const check of [...this.#held]) check();
   }
 
   /** Runs an invalidation, retrying transient failures (10 ms doubling) for up to settleWithinMs. */
@@ -170,6 +220,7 @@ export class InvalidationGuardStore implements EntryStore {
     this.#closed = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#wakeHeld();
     if (this.#pending.size > 0) {
       this.#logger?.warn(
         { store: this.name, pending: this.#pending.size },
@@ -260,6 +311,7 @@ export class InvalidationGuardStore implements EntryStore {
     }
     this.#attempt = 0;
     this.#pending.settle(batch);
+    this.#wakeHeld();
     return true;
   }
 }

@@ -221,3 +221,50 @@ describe("L1 coherence", () => {
     });
   });
 });
+
+describe("L1Coherence's lease", () => {
+  function leased(leaseMs = 600) {
+    let time = 0;
+    const l1 = new MemoryStore({ maxBytes: 1_000_000 });
+    const refusals: number[] = [];
+    const coherence = new L1Coherence({
+      target: l1,
+      now: () => time,
+      leaseMs,
+      events: { onLeaseRefusal: () => refusals.push(time) },
+    });
+    return { l1, coherence, refusals, at: (t: number) => (time = t) };
+  }
+
+  it("serves while the last proof of hearing Redis is at most leaseMs old, then refuses without a flush", () => {
+    const { l1, coherence, at } = leased();
+    coherence.up();
+    coherence.heard(100);
+    l1.put("a", Buffer.from("a"), { ttlMs: 60_000, tags: [] });
+    at(700);
+    expect([coherence.serving, coherence.lapsed]).toEqual([true, false]);
+    at(701);
+    expect([coherence.serving, coherence.lapsed, l1.entries]).toEqual([false, true, 1]);
+    coherence.heard(650); // a late PONG
+    expect(coherence.serving).toBe(true);
+    coherence.heard(50); // never moves back
+    expect(coherence.serving).toBe(true);
+  });
+
+  it("is not lapsed while the channel is down (down is its own state), and says since when it is down", () => {
+    const { coherence, at } = leased();
+    at(10);
+    coherence.up();
+    expect(coherence.downSince).toBeUndefined();
+    at(5_000);
+    coherence.down();
+    expect([coherence.serving, coherence.lapsed, coherence.downSince]).toEqual([false, false, 5_000]);
+  });
+
+  it("without a lease, serves whenever the channel is up", () => {
+    const l1 = new MemoryStore({ maxBytes: 1_000 });
+    const coherence = new L1Coherence({ target: l1, now: () => 1e12 });
+    coherence.up();
+    expect(coherence.serving).toBe(true);
+  });
+});

@@ -28,6 +28,14 @@ import { generationKey, keyInvalidationKey } from "./redis-layout.js";
  * it is flushed once more (what changed meanwhile was never pushed). Not even to fail open: a pod
  * whose channel is down cannot tell "Redis is down for everyone" from "Redis is out of this pod's
  * reach while other pods write to it".
+ *
+ * The lease (ADR 0018, "A partition from Redis"): L1 serves a copy only while the channel has recently
+ * proved it hears Redis — `heard(at)`: every node connection answered a heartbeat PING sent at `at` or
+ * later (Redis answers in order: every push it queued before that PING has been received). Once that
+ * proof is older than `leaseMs` an L1 copy is not served (the read asks Redis, as on a miss) — without
+ * a flush: a PONG that comes late renews the lease and L1 serves again. A write whose invalidation
+ * Redis did not take is held until every replica that cannot hear Redis either has let its lease lapse
+ * (write-hold.ts).
  */
 export interface L1Target {
   readonly entries: number;
@@ -48,6 +56,8 @@ export interface CoherenceEvents {
   onInvalidation?(invalidation: PushedInvalidation, dropped: number): void;
   onFlush?(reason: FlushReason, dropped: number): void;
   onChannel?(up: boolean): void;
+  /** An L1 copy was not served: the channel is up but its lease lapsed (no PONG recent enough). */
+  onLeaseRefusal?(): void;
 }
 
 /**
@@ -86,18 +96,59 @@ export class L1Coherence {
   /** Marks at or before this cannot be checked (a flush, a transition, or forgotten names). */
   #horizon = Number.NEGATIVE_INFINITY;
   #up = false;
+  readonly #leaseMs: number;
+  /** Every node's connection has received every push Redis queued before this time (a PING's send time). */
+  #heardAt = Number.NEGATIVE_INFINITY;
+  /** When the channel last went down (undefined while up). */
+  #downSince: number | undefined;
 
-  constructor(options: { target: L1Target; events?: CoherenceEvents; limit?: number; now?: () => number }) {
+  constructor(options: {
+    target: L1Target;
+    events?: CoherenceEvents;
+    limit?: number;
+    now?: () => number;
+    /** How long a proof of hearing Redis lets L1 serve (default: forever, no lease). */
+    leaseMs?: number;
+  }) {
     this.#target = options.target;
     this.#events = options.events ?? {};
     this.#limit = Math.max(1, options.limit ?? DEFAULT_LIMIT);
     this.#now = options.now ?? (() => performance.now());
+    this.#leaseMs = options.leaseMs ?? Number.POSITIVE_INFINITY;
+    this.#downSince = this.#now();
     this.#events.onChannel?.(false); // down until the channel is armed
   }
 
-  /** Whether L1 may serve and store: the channel is up, so every change reaches it. */
+  /** Whether L1 may serve and store: the channel is up, so every change reaches it, and its lease holds. */
   get serving(): boolean {
-    return this.#up;
+    return this.#up && this.#now() - this.#heardAt <= this.#leaseMs;
+  }
+
+  /** The channel is up but has not proved it hears Redis for longer than the lease. */
+  get lapsed(): boolean {
+    return this.#up && this.#now() - this.#heardAt > this.#leaseMs;
+  }
+
+  get leaseMs(): number {
+    return this.#leaseMs;
+  }
+
+  /** Since when the channel has been down (this clock), or undefined while it is up. */
+  get downSince(): number | undefined {
+    return this.#downSince;
+  }
+
+  /**
+   * The channel proved it heard Redis up to `at` (this clock): every node's connection answered a PING
+   * sent at `at` or later. Never moves back.
+   */
+  heard(at: number): void {
+    if (at > this.#heardAt) this.#heardAt = at;
+  }
+
+  /** Reports an L1 copy not served because the lease lapsed (the tiered store calls it). */
+  refused(): void {
+    this.#events.onLeaseRefusal?.();
   }
 
   /** Taken before asking Redis; passed back to `changedSince` with the answer. A fence's `takenAt` is one too. */
@@ -136,6 +187,7 @@ export class L1Coherence {
   up(): void {
     if (this.#up) return;
     this.#up = true;
+    this.#downSince = undefined;
     this.#flush("channel_up");
     this.#events.onChannel?.(true);
   }
@@ -144,6 +196,7 @@ export class L1Coherence {
   down(): void {
     if (!this.#up) return;
     this.#up = false;
+    this.#downSince = this.#now();
     this.#flush("channel_down");
     this.#events.onChannel?.(false);
   }

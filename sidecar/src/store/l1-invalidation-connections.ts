@@ -1,6 +1,6 @@
 import { type Cluster, Redis } from "ioredis";
 import type { Logger } from "pino";
-import { InvalidationChannel } from "./invalidation-channel.js";
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_SILENCE_MS, InvalidationChannel } from "./invalidation-channel.js";
 import type { L1Coherence } from "./l1-coherence.js";
 import { DEFAULT_RECONNECT, type ReconnectOptions, reconnectDelay } from "./reconnect.js";
 import { sentinelClientOptions } from "./redis-sentinel-store.js";
@@ -30,6 +30,7 @@ const SENTINEL_PRIMARY: RedisNode = { host: "sentinel-primary", port: 0 };
 export function createInvalidationChannel(options: ChannelFactoryOptions): InvalidationChannel {
   const { target } = options;
   const reconnect = options.reconnect ?? DEFAULT_RECONNECT;
+  const liveness = { heartbeatMs: DEFAULT_HEARTBEAT_MS, silenceMs: DEFAULT_SILENCE_MS };
   const channelOptions = {
     connectionName: INVALIDATION_CONNECTION_NAME,
     autoResubscribe: false,
@@ -52,6 +53,7 @@ export function createInvalidationChannel(options: ChannelFactoryOptions): Inval
       // the new primary.
       connect: () => new Redis({ ...sentinelOptions, ...channelOptions }),
       nodes: SENTINEL_PRIMARY,
+      ...liveness,
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
   }
@@ -77,6 +79,7 @@ export function createInvalidationChannel(options: ChannelFactoryOptions): Inval
     coherence: options.coherence,
     connect,
     nodes: target.kind === "cluster" ? (options.client as Cluster) : target.node,
+    ...liveness,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
 }

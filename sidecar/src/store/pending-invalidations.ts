@@ -107,6 +107,11 @@ export class PendingInvalidations {
     return this.size === 0;
   }
 
+  /** Whether any of these tags or keys is still waiting. */
+  holds(tags: readonly string[], keys: readonly string[]): boolean {
+    return tags.some((tag) => this.#tags.has(tag)) || keys.some((key) => this.#keys.has(key));
+  }
+
   mark(): ReadMark {
     return { changes: this.#changes };
   }

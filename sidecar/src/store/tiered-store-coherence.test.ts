@@ -163,3 +163,37 @@ describe("tiered store with pushed invalidations", () => {
     });
   });
 });
+
+describe("tiered store under the channel's lease", () => {
+  it("does not serve an L1 copy once the lease lapsed: reads L2 (and fails, not falls back, when it is cut too)", async () => {
+    const clock = manualClock();
+    let time = 0;
+    const refusals: number[] = [];
+    const l2 = new HeldStore(clock.now);
+    const l1 = new MemoryStore({ maxBytes: 1 << 20, now: clock.now });
+    const coherence = new L1Coherence({
+      target: l1,
+      now: () => time,
+      leaseMs: 600,
+      events: { onLeaseRefusal: () => refusals.push(time) },
+    });
+    const store = new TieredStore({ l1, l2, maxEntryAgeMs: HOUR, now: clock.now, coherence });
+    coherence.up();
+    coherence.heard(0);
+    time = 1; // after the flush of coming up
+    await l2.inner.set("k", v("old"), { ttlMs: HOUR, tags: ["t"] });
+    expect(await store.get("k")).toEqual(v("old"));
+    const calls = l2.calls;
+    time = 600;
+    expect(await store.get("k")).toEqual(v("old"));
+    expect(l2.calls).toBe(calls); // an L1 hit
+    time = 601; // no PONG since: maybe cut from Redis, its pushes lost
+    await l2.inner.set("k", v("new"), { ttlMs: HOUR, tags: ["t"] });
+    expect(await store.get("k")).toEqual(v("new"));
+    expect(refusals).toEqual([601]);
+    l2.down(storeUnavailable("fake-redis", "get", new Error("cut")));
+    await expect(store.get("k")).rejects.toMatchObject({ code: "APICACHE_ERR_STORE_UNAVAILABLE" });
+    coherence.heard(601); // a late PONG: L1 serves again, without a flush in between
+    expect(await store.get("k")).toEqual(v("new"));
+  });
+});

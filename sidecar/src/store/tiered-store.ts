@@ -27,6 +27,8 @@ import type {
  *   drops the L1 copies concerned at once; `maxEntryAgeMs` is then only a safety net. L1 serves and
  *   stores only while that channel is up: while it is down L1 is empty and every read goes to L2 (no
  *   fail open to L1 then: the pod cannot tell a Redis down for everyone from one out of its own reach).
+ *   Nor while the channel's lease lapsed (no heartbeat answered lately: maybe a silent partition, its
+ *   pushes lost; see l1-coherence.ts): L1 is kept, not served, until a late answer renews the lease.
  *   An L2 answer is not kept when a push for its key or one of its tags arrived since it was asked for
  *   (it may have left Redis before the change). And an L1 copy is served only after the pushes already
  *   received have been handled (`settle`): a push that reached the socket before the request may
@@ -89,7 +91,10 @@ export class TieredStore implements EntryStore {
     this.#settle = options.settle ?? nextIoTurn;
   }
 
-  /** Whether L1 may serve and store now (always, without coherence; with it, while its channel is up). */
+  /**
+   * Whether L1 may serve and store now (always, without coherence; with it, while its channel is up and
+   * its lease holds: a channel that has not heard Redis lately may be cut from it, pushes lost).
+   */
   get #l1Usable(): boolean {
     return this.#coherence?.serving ?? true;
   }
@@ -115,7 +120,7 @@ export class TieredStore implements EntryStore {
 
   async getEntry(key: string, options?: GetOptions): Promise<StoredEntry | undefined> {
     // `shared`: the caller wants what every pod sees (a woken cross-pod waiter), never this pod's copy.
-    let young = options?.shared ? undefined : this.#young(key);
+    let young = options?.shared ? undefined : this.#young(key, true);
     if (young !== undefined && this.#coherence !== undefined) {
       // A push dropping this copy may be in a socket already, unhandled: handle it first.
       await this.#settle();
@@ -141,10 +146,17 @@ export class TieredStore implements EntryStore {
     return remote;
   }
 
-  /** The L1 copy, if L1 is usable and the copy younger than maxEntryAgeMs. */
-  #young(key: string): MemoryEntry | undefined {
-    const local = this.#l1Usable ? this.#l1.lookup(key) : undefined;
-    return local !== undefined && this.#now() - local.storedAt < this.#maxEntryAgeMs ? local : undefined;
+  /**
+   * The L1 copy, if L1 is usable and the copy younger than maxEntryAgeMs. `report`: a copy refused
+   * only because the channel's lease lapsed is reported to coherence (a metric).
+   */
+  #young(key: string, report = false): MemoryEntry | undefined {
+    const usable = this.#l1Usable;
+    const local = usable || report ? this.#l1.lookup(key) : undefined;
+    if (local === undefined || this.#now() - local.storedAt >= this.#maxEntryAgeMs) return undefined;
+    if (usable) return local;
+    if (this.#coherence?.lapsed) this.#coherence.refused();
+    return undefined;
   }
 
   /**

@@ -233,6 +233,19 @@ export const SIDECAR_METRICS = {
     ["policy", "reason"],
     "Times L1 was emptied at once: channel_down, channel_up (changes meanwhile were not pushed) or flush_message (FLUSHALL/FLUSHDB).",
   ),
+  l1LeaseRefusals: metric(
+    "l1_lease_refusals_total",
+    "counter",
+    ["policy"],
+    "L1 copies not served because the invalidation channel's lease lapsed (no heartbeat answered by Redis within the lease: a silent partition, or a loop too busy to read the answer); read from Redis instead.",
+  ),
+  writeHolds: metric(
+    "write_hold_seconds",
+    "histogram",
+    ["policy"],
+    "Writes whose invalidation Redis did not take, held before their response until replicas that cannot hear Redis stopped serving L1 (or it was applied).",
+    REQUEST_DURATION_BUCKETS,
+  ),
   coalesced: metric(
     "coalesced_requests_total",
     "counter",

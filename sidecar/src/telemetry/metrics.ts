@@ -25,6 +25,8 @@ export interface SidecarMetrics {
   readonly l1PushedInvalidations: Counter<string>;
   readonly l1PushedEvictions: Counter<string>;
   readonly l1Flushes: Counter<string>;
+  readonly l1LeaseRefusals: Counter<string>;
+  readonly writeHolds: Histogram<string>;
   readonly coalesced: Counter<string>;
   readonly fillLeases: Counter<string>;
   readonly warmRuns: Counter<string>;
@@ -67,6 +69,8 @@ export function createMetrics(options: { collectDefault?: boolean } = {}): Sidec
     l1PushedInvalidations: build(m.l1PushedInvalidations) as Counter<string>,
     l1PushedEvictions: build(m.l1PushedEvictions) as Counter<string>,
     l1Flushes: build(m.l1Flushes) as Counter<string>,
+    l1LeaseRefusals: build(m.l1LeaseRefusals) as Counter<string>,
+    writeHolds: build(m.writeHolds) as Histogram<string>,
     coalesced: build(m.coalesced) as Counter<string>,
     fillLeases: build(m.fillLeases) as Counter<string>,
     warmRuns: build(m.warmRuns) as Counter<string>,
@@ -159,7 +163,12 @@ export function l1CoherenceObserver(metrics: SidecarMetrics, policy: string) {
   const evictions = metrics.l1PushedEvictions.labels(policy);
   for (const counter of [messages, entries, tags, evictions]) counter.inc(0);
   for (const reason of L1_FLUSH_REASONS) metrics.l1Flushes.labels(policy, reason).inc(0);
+  const refusals = metrics.l1LeaseRefusals.labels(policy);
+  refusals.inc(0);
   return {
+    onLeaseRefusal(): void {
+      refusals.inc();
+    },
     onInvalidation(invalidation: PushedNames, dropped: number): void {
       messages.inc();
       entries.inc(invalidation.keys?.length ?? 0);

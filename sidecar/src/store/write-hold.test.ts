@@ -1,0 +1,19 @@
+import { describe, expect, it } from "vitest";
+import { writeHoldDeadline } from "./write-hold.js";
+
+const OPTIONS = { leaseMs: 600, commandTimeoutMs: 50, marginMs: 50 };
+
+describe("writeHoldDeadline", () => {
+  it("holds until the invalidation's send time + its command timeout + the lease + a margin", () => {
+    expect(writeHoldDeadline(OPTIONS, 10_000, undefined)).toBe(10_700);
+  });
+
+  it("holds no longer than the lease + margin after this pod's own channel went down", () => {
+    // Down 100 ms before the invalidation was sent: the outage began before that.
+    expect(writeHoldDeadline(OPTIONS, 10_000, 9_900)).toBe(10_550);
+    // Down since long ago: the deadline has passed, the write is not held.
+    expect(writeHoldDeadline(OPTIONS, 10_000, 5_000)).toBeLessThan(10_000);
+    // Down after it was sent (the channel noticed later): the send time's bound still applies.
+    expect(writeHoldDeadline(OPTIONS, 10_000, 10_300)).toBe(10_700);
+  });
+});
