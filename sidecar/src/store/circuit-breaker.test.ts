@@ -115,3 +115,22 @@ describe("circuit breaker", () => {
     });
   });
 });
+
+describe("circuit breaker told the backend answers again (probeNow)", () => {
+  it("lets the next operation probe without waiting out the cool-down", async () => {
+    const { backend, breaker, failTimes, transitions } = setup();
+    backend.down();
+    await failTimes(3);
+    expect(breaker.state).toBe("open");
+    backend.up();
+    breaker.probeNow();
+    await breaker.set("k", Buffer.from("v"), opts);
+    expect(transitions).toEqual(["open", "half-open", "closed"]);
+  });
+
+  it("does nothing to a closed circuit", async () => {
+    const { breaker, transitions } = setup();
+    breaker.probeNow();
+    expect([breaker.state, transitions]).toEqual(["closed", []]);
+  });
+});

@@ -68,6 +68,14 @@ export class CircuitBreakerStore implements EntryStore {
     return this.#state !== "closed";
   }
 
+  /**
+   * Other evidence says the backend answers again (the L1 invalidation channel hears Redis): an open
+   * circuit lets its next operation through as a probe without waiting out the cool-down.
+   */
+  probeNow(): void {
+    if (this.#state === "open") this.#openedAt = this.#now() - this.#coolDownMs;
+  }
+
   get(key: string, options?: GetOptions): Promise<Buffer | undefined> {
     return this.#call(() => this.#inner.get(key, options));
   }

@@ -102,10 +102,22 @@ export function createStoreParts(options: CreateStoreOptions): StoreParts {
     return { store: guard(instrument(breaker), options, now), redis };
   }
   const l1 = memory();
+  let guarded: InvalidationGuardStore | undefined;
+  const events = options.coherence ?? {};
   const coherence = new L1Coherence({
     target: l1,
     leaseMs: DEFAULT_LEASE_MS,
-    ...(options.coherence ? { events: options.coherence } : {}),
+    events: {
+      ...events,
+      onChannel(up) {
+        events.onChannel?.(up);
+        if (!up) return;
+        // Redis is heard again: the circuit need not wait out its cool-down, nor the pending
+        // invalidations their backoff (replicas serve L1 from now on: what is queued must reach Redis).
+        breaker.probeNow();
+        guarded?.retryNow();
+      },
+    },
   });
   // Every replica keeps L1 under that lease: a write whose invalidation Redis did not take is held
   // until the replicas that cannot hear Redis have stopped serving L1 (write-hold.ts).
@@ -117,9 +129,12 @@ export function createStoreParts(options: CreateStoreOptions): StoreParts {
     },
     clock: () => coherence.mark(),
     channelDownSince: () => coherence.downSince,
+    hearsRedis: () => coherence.serving,
+    probe: () => breaker.probeNow(),
     ...(options.onWriteHeld === undefined ? {} : { onHeld: options.onWriteHeld }),
   };
-  const l2 = guard(instrument(breaker), options, now, hold);
+  guarded = guard(instrument(breaker), options, now, hold);
+  const l2 = guarded;
   const channel = createInvalidationChannel({
     target,
     keyPrefix: options.keyPrefix,
@@ -140,7 +155,12 @@ export function createStoreParts(options: CreateStoreOptions): StoreParts {
   return { store: instrument(tiered), redis };
 }
 
-function guard(l2: EntryStore, options: CreateStoreOptions, now: () => number, hold?: WriteHold): EntryStore {
+function guard(
+  l2: EntryStore,
+  options: CreateStoreOptions,
+  now: () => number,
+  hold?: WriteHold,
+): InvalidationGuardStore {
   const pending = options.pendingInvalidations;
   return new InvalidationGuardStore(l2, {
     now,

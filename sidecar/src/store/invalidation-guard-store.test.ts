@@ -107,7 +107,7 @@ describe("the invalidation guard", () => {
 });
 
 describe("the invalidation guard's write hold (replicas' L1 leases)", () => {
-  function held(downSince?: number) {
+  function held(downSince?: number, hears?: { probe: () => void }) {
     let time = 1_000;
     const l2 = new FlakyStore();
     const holds: number[] = [];
@@ -116,6 +116,7 @@ describe("the invalidation guard's write hold (replicas' L1 leases)", () => {
       clock: () => time,
       channelDownSince: () => downSince,
       onHeld: (ms) => holds.push(ms),
+      ...(hears === undefined ? {} : { hearsRedis: () => true, probe: hears.probe }),
     };
     const store = new InvalidationGuardStore(l2, {
       retry: { baseMs: 200, maxMs: 200, random: () => 0 },
@@ -167,6 +168,25 @@ describe("the invalidation guard's write hold (replicas' L1 leases)", () => {
       await advance(100); // the retry, 200 ms after the failure, applies it
       expect([write.done(), store.pending]).toEqual([true, 0]);
       expect(holds).toEqual([200]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("retries at once, letting an open circuit probe, when this pod hears Redis (after an outage)", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      let probes = 0;
+      const fake = held(undefined, {
+        probe: () => {
+          probes++;
+          fake.l2.up(); // the circuit lets the retry through, and Redis answers it
+        },
+      });
+      fake.l2.down();
+      const write = fake.invalidate();
+      await fake.advance(0);
+      expect([write.done(), fake.store.pending, probes, fake.holds]).toEqual([true, 0, 1, [0]]);
     } finally {
       vi.useRealTimers();
     }

@@ -61,6 +61,10 @@ export interface WriteHold {
   readonly clock: () => number;
   /** Since when this pod's invalidation channel has been down (undefined: up). */
   readonly channelDownSince: () => number | undefined;
+  /** Whether this pod hears Redis now (its channel up and its lease valid). */
+  readonly hearsRedis?: () => boolean;
+  /** Lets the next operation through an open circuit (this pod hears Redis: it answers again). */
+  readonly probe?: () => void;
   /** A queued invalidation held the caller this long (ms). */
   readonly onHeld?: (ms: number) => void;
 }
@@ -174,6 +178,10 @@ export class InvalidationGuardStore implements EntryStore {
     const start = hold.clock();
     const deadline = writeHoldDeadline(hold.options, sentAt, hold.channelDownSince());
     if (deadline <= start) return;
+    // Applied, it is released at once: retry now (an open circuit probes if this pod hears Redis,
+    // as after an outage, when replicas that hear Redis serve L1 the hold does not protect).
+    if (hold.hearsRedis?.()) hold.probe?.();
+    this.retryNow();
     await new Promise<void>((resolve) => {
       const check = () => {
         if (this.#closed || !this.#pending.holds(tags, keys)) finish();
@@ -187,6 +195,15 @@ export class InvalidationGuardStore implements EntryStore {
       this.#held.add(check);
     });
     hold.onHeld?.(hold.clock() - start);
+  }
+
+  /** Retries the pending invalidations now, the backoff started over (a held write, Redis heard again). */
+  retryNow(): void {
+    if (this.#closed || this.#pending.size === 0) return;
+    this.#attempt = 0;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    void this.#flush();
   }
 
   #wakeHeld(): void {
