@@ -94,7 +94,13 @@ function classify(store: string, operation: Operation, timeoutMs: number, error:
   if (/timed out/i.test(message)) return storeTimeout(store, operation, timeoutMs);
   const isReply = error instanceof Error && error.name === "ReplyError";
   // Transient: the cluster or the server cannot take it now (OOM: maxmemory reached; BUSY: a script).
-  if (isReply && !/^(CLUSTERDOWN|LOADING|MASTERDOWN|TRYAGAIN|READONLY|OOM|BUSY)/.test(message)) {
+  // MOVED/ASK: the slot has (or is being) moved, as in a failover; ioredis follows a redirection by
+  // itself only when every command of an auto-pipeline got the same one, so commands of several slots
+  // pipelined to the old owner each get their own raw reply — retried once the slots are refreshed.
+  if (
+    isReply &&
+    !/^(CLUSTERDOWN|LOADING|MASTERDOWN|TRYAGAIN|READONLY|OOM|BUSY|MOVED|ASK)(\s|$)/.test(message)
+  ) {
     return storeCommandFailed(store, operation, error);
   }
   return storeUnavailable(store, operation, error);
