@@ -222,7 +222,7 @@ function store(): DashboardRow {
       }),
       timeseries("L1 coherence across pods", {
         description:
-          "Pods whose L1 invalidation channel is up (Redis pushes them every change; a pod whose channel is down does not use L1), pushed invalidations received and the L1 entries they dropped, and L1 flushes by reason (ADR 0018).",
+          "Pods whose L1 invalidation channel is up (Redis pushes them every change; a pod whose channel is down does not use L1), pushed invalidations received and the L1 entries they dropped, L1 flushes by reason, L1 copies refused because the channel's lease lapsed (no heartbeat answered lately), and writes held until other pods' leases ran out (ADR 0018, a partition from Redis).",
         unit: "short",
         min: 0,
         queries: [
@@ -240,6 +240,14 @@ function store(): DashboardRow {
             "L1 drops/s {{policy}}",
           ),
           q(sumBy(["reason"], increase(sel(S.l1Flushes, ...policyFilter), RATE)), "flushes {{reason}}"),
+          q(
+            sumBy(["policy"], increase(sel(S.l1LeaseRefusals, ...policyFilter), RATE)),
+            "L1 refused, lease lapsed {{policy}}",
+          ),
+          q(
+            sumBy(["policy"], increase(sel(suffixed(S.writeHolds, "_count"), ...policyFilter), RATE)),
+            "writes held {{policy}}",
+          ),
         ],
       }),
     ],

@@ -39,6 +39,8 @@ export const S = {
   l1PushedInvalidations: SIDECAR_METRICS.l1PushedInvalidations.name,
   l1PushedEvictions: SIDECAR_METRICS.l1PushedEvictions.name,
   l1Flushes: SIDECAR_METRICS.l1Flushes.name,
+  l1LeaseRefusals: SIDECAR_METRICS.l1LeaseRefusals.name,
+  writeHolds: SIDECAR_METRICS.writeHolds.name,
   coalesced: SIDECAR_METRICS.coalesced.name,
   fillLeases: SIDECAR_METRICS.fillLeases.name,
   warmRuns: SIDECAR_METRICS.warmRuns.name,
