@@ -9,6 +9,7 @@ export const STORE_ERROR_CODES = [
   "APICACHE_ERR_STORE_UNAVAILABLE",
   "APICACHE_ERR_STORE_CIRCUIT_OPEN",
   "APICACHE_ERR_STORE_COMMAND",
+  "APICACHE_ERR_STORE_SLOT_MOVED",
   "APICACHE_ERR_STORE_CLOSED",
   "APICACHE_ERR_STORE_URL_INVALID",
   "APICACHE_ERR_STORE_OPTIONS_INVALID",
@@ -29,6 +30,7 @@ const REASONS: Readonly<Record<StoreErrorCode, string>> = {
   APICACHE_ERR_STORE_UNAVAILABLE: "unavailable",
   APICACHE_ERR_STORE_CIRCUIT_OPEN: "circuit_open",
   APICACHE_ERR_STORE_COMMAND: "command",
+  APICACHE_ERR_STORE_SLOT_MOVED: "slot_moved",
   APICACHE_ERR_STORE_CLOSED: "closed",
   APICACHE_ERR_STORE_URL_INVALID: "config",
   APICACHE_ERR_STORE_OPTIONS_INVALID: "config",
@@ -91,6 +93,22 @@ export function storeUnavailable(store: string, operation: string, cause: unknow
     "APICACHE_ERR_STORE_UNAVAILABLE",
     `${store} ${operation} failed: ${detail}; the request is served from the upstream while the client reconnects. ` +
       "Check that Redis is running and reachable at the configured URL.",
+    { cause },
+  );
+}
+
+/**
+ * A Redis Cluster answered `MOVED`/`ASK`: the command's slot has moved (a failover, a resharding) and
+ * the client did not follow (ioredis follows only when every command of an auto-pipeline got the same
+ * redirection). Redis is reachable, so this does not count toward the circuit breaker; an invalidation
+ * that gets it is retried once the slots are refreshed.
+ */
+export function storeSlotMoved(store: string, operation: string, cause: unknown): StoreError {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  return new StoreError(
+    "APICACHE_ERR_STORE_SLOT_MOVED",
+    `${store} ${operation} was sent to a node that no longer serves its slot (${detail}); it is retried once the slots are refreshed. ` +
+      "Expected during a Redis Cluster failover or resharding; if it persists, check CLUSTER NODES.",
     { cause },
   );
 }

@@ -78,12 +78,16 @@ export interface PendingState {
 
 export const DEFAULT_INVALIDATION_RETRY: ReconnectOptions = { baseMs: 100, maxMs: 5_000 };
 
-/** Failures after which retrying makes sense: Redis slow, gone, skipped by the breaker, or a bulk deadline. */
+/**
+ * Failures after which retrying makes sense: Redis slow, gone, skipped by the breaker, a bulk deadline,
+ * or a cluster slot that moved (a failover).
+ */
 const TRANSIENT: ReadonlySet<StoreErrorCode> = new Set([
   "APICACHE_ERR_STORE_TIMEOUT",
   "APICACHE_ERR_STORE_UNAVAILABLE",
   "APICACHE_ERR_STORE_CIRCUIT_OPEN",
   "APICACHE_ERR_STORE_BULK_TIMEOUT",
+  "APICACHE_ERR_STORE_SLOT_MOVED",
 ]);
 
 function isTransient(error: unknown): boolean {

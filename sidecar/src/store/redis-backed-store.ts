@@ -6,6 +6,7 @@ import {
   storeBulkTimeout,
   storeClosed,
   storeCommandFailed,
+  storeSlotMoved,
   storeTimeout,
   storeUnavailable,
 } from "./errors.js";
@@ -93,14 +94,12 @@ function classify(store: string, operation: Operation, timeoutMs: number, error:
   const message = error instanceof Error ? error.message : String(error);
   if (/timed out/i.test(message)) return storeTimeout(store, operation, timeoutMs);
   const isReply = error instanceof Error && error.name === "ReplyError";
+  // A slot moved, as in a failover: ioredis follows a redirection by itself only when every command of
+  // an auto-pipeline got the same one, so commands of several slots pipelined to the old owner each
+  // get their own raw MOVED (or ASK) reply.
+  if (isReply && /^(MOVED|ASK)\s/.test(message)) return storeSlotMoved(store, operation, error);
   // Transient: the cluster or the server cannot take it now (OOM: maxmemory reached; BUSY: a script).
-  // MOVED/ASK: the slot has (or is being) moved, as in a failover; ioredis follows a redirection by
-  // itself only when every command of an auto-pipeline got the same one, so commands of several slots
-  // pipelined to the old owner each get their own raw reply — retried once the slots are refreshed.
-  if (
-    isReply &&
-    !/^(CLUSTERDOWN|LOADING|MASTERDOWN|TRYAGAIN|READONLY|OOM|BUSY|MOVED|ASK)(\s|$)/.test(message)
-  ) {
+  if (isReply && !/^(CLUSTERDOWN|LOADING|MASTERDOWN|TRYAGAIN|READONLY|OOM|BUSY)(\s|$)/.test(message)) {
     return storeCommandFailed(store, operation, error);
   }
   return storeUnavailable(store, operation, error);
