@@ -197,6 +197,7 @@ export class InvalidationGuardStore implements EntryStore {
       };
       const timer = setTimeout(finish, deadline - start);
       this.#held.add(check);
+      check(); // applied already (a retry that was under way)
     });
     hold.onHeld?.(hold.clock() - start);
   }
