@@ -1,9 +1,8 @@
 /**
  * Child process of `make soak`: one sidecar (the programmatic `startSidecar` of the tsc build) started
  * as the CLI (src/main.ts) starts it — the policy file read and watched (FilePolicySource), Redis, an
- * admin listener on loopback — but with no logger injected: that is what turns on the sidecar's own
- * process metrics (prom-client's defaults: heap, event-loop delay; `createMetrics({ collectDefault })`
- * in index.ts), which the CLI, injecting its logger, does not expose (ADR 0023). Plain JavaScript run
+ * admin listener on loopback — with its process metrics on, as the CLI has them (prom-client's
+ * defaults: heap, event-loop delay; `processMetrics` in index.ts). Plain JavaScript run
  * by plain node, as the image runs dist/main.js: a TypeScript loader in this process would add tens of
  * MiB to the resident set the soak judges. Logs go to the default logger (info) on stdout, which soak.ts
  * sends to a file. argv: policy file, upstream URL, Redis URL, build (…/sidecar/dist/index.js).

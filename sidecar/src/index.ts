@@ -61,6 +61,12 @@ export interface StartSidecarOptions {
   /** Clock in ms (default Date.now): freshness decisions use it; tests inject one. */
   readonly clock?: () => number;
   readonly logger?: Logger;
+  /**
+   * Process metrics on /metrics (prom-client's defaults: heap, event-loop delay, descriptors, CPU).
+   * Default: on when no logger is injected (embedding tests inject one and skip the monitors); the CLI
+   * turns them on.
+   */
+  readonly processMetrics?: boolean;
   /** Sources of policy updates (file watch, ConfigMap watch). Started now, stopped on close. */
   readonly sources?: readonly PolicySource[];
   readonly limits?: ServerLimits;
@@ -99,7 +105,7 @@ export async function startSidecar(options: StartSidecarOptions): Promise<Sideca
   const adminAt = options.admin === false ? undefined : { host: "127.0.0.1", port: 0, ...options.admin };
   // Before anything listens: an unprotected non-loopback admin API refuses to start.
   if (adminAt) exposedWithoutToken({ auth, ...adminAt, insecure: options.adminInsecure === true });
-  const metrics = createMetrics({ collectDefault: options.logger === undefined });
+  const metrics = createMetrics({ collectDefault: options.processMetrics ?? options.logger === undefined });
   const coalescer = new Coalescer<FillResult>();
   const shared = buildSharedStore(policy, options, { metrics, log, now, coalescer });
   const { store, coordination } = shared;

@@ -78,6 +78,7 @@ async function start(config: Readonly<Config>, log: Logger): Promise<Sidecar> {
       adminInsecure: config.adminInsecure,
       ...(config.redisUrl ? { redisUrl: config.redisUrl } : {}),
       logger: log,
+      processMetrics: true,
       sources,
       upstreamConnections: config.upstreamConnections,
       upstreamQueueTimeoutMs: config.upstreamQueueTimeoutMs,

@@ -84,7 +84,7 @@ describe("the apicache-sidecar binary", () => {
     running = undefined;
   });
 
-  it("serves from a policy file, logs JSON on stdout, and drains on SIGTERM", async () => {
+  it("serves from a policy file, logs JSON on stdout, exposes process metrics, and drains on SIGTERM", async () => {
     const policy = join(dir, "policy.yaml");
     await writeFile(policy, policyText({ routes: [{ name: "all", path: "/**" }] }));
     const [port, adminPort] = [await freePort(), await freePort()];
@@ -105,6 +105,14 @@ describe("the apicache-sidecar binary", () => {
     expect((await send(base, "/x")).cacheStatus).toContain("stored");
     expect((await send(base, "/x")).cacheStatus).toMatch(/^apicache; hit/);
     expect((await send(`http://127.0.0.1:${adminPort}`, "/healthz")).status).toBe(200);
+    // The process's own health on /metrics (heap, event-loop delay, descriptors): the CLI turns them on.
+    const metrics = (await send(`http://127.0.0.1:${adminPort}`, "/metrics")).body;
+    for (const name of [
+      "nodejs_heap_size_used_bytes",
+      "nodejs_eventloop_lag_p99_seconds",
+      "process_open_fds",
+    ])
+      expect(metrics).toMatch(new RegExp(`^${name} `, "m"));
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
     running = undefined;
