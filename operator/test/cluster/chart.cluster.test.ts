@@ -23,7 +23,7 @@ const SIDECAR = "apicache-sidecar";
 const EDITS = 20;
 const REPLICAS = 3;
 const COHERENCE_ROUNDS = 60;
-const PARTITION_ROUNDS = 20;
+const FAULT_ROUNDS = 20;
 
 let stack: DemoStack;
 
@@ -65,6 +65,22 @@ async function requestsPerPod(pods: readonly PodSummary[]): Promise<Map<string, 
     counts.set(pod.name, total);
   }
   return counts;
+}
+
+/**
+ * FAULT_ROUNDS writes of a profile's city through the Service, each followed by reads on fresh
+ * connections (every replica answers some) that must show it: what a fault must not break.
+ */
+function coherenceRounds(prefix: string, user = 12): Promise<CoherenceResult> {
+  const profile = `${demoService}/api/v2/users/${user}/profile`;
+  return stack.probe.coherence({
+    readUrl: profile,
+    writeUrl: profile,
+    field: "city",
+    rounds: FAULT_ROUNDS,
+    readers: 2 * REPLICAS,
+    prefix: `${prefix}-${Date.now()}`,
+  });
 }
 
 async function get(url: string, headers: Record<string, string> = {}) {
@@ -238,9 +254,10 @@ describe("the chart on a real node", () => {
     expect(p99).toBeLessThanOrEqual(2_000);
   });
 
-  it("keeps answering when the Redis pod is deleted, and caches in the new Redis by itself", async () => {
+  it("keeps answering, never stale, when the Redis pod is deleted, and caches in the new Redis by itself", async () => {
     const redis = (await stack.pods(systemNamespace, "app.kubernetes.io/component=redis"))[0] as PodSummary;
     await stack.probe.startLoad("redis", `${demoService}/api/v2/barbers/3/slots?date=2026-12-07`, 10);
+    const during = coherenceRounds("RedisDeleted", 13);
     await stack.k(["-n", systemNamespace, "delete", "pod", redis.name, "--wait=true"]);
     await stack.k([
       "-n",
@@ -251,10 +268,13 @@ describe("the chart on a real node", () => {
       "--timeout=120s",
     ]);
     const load = await stack.probe.stopLoad("redis");
+    const writes = await during;
     say(
-      `Redis pod deleted under load: ${load.sent} requests, ${load.ok} ok, statuses ${JSON.stringify(load.statuses)}`,
+      `Redis pod deleted under load: ${load.sent} requests, ${load.ok} ok, statuses ${JSON.stringify(load.statuses)}; meanwhile ${FAULT_ROUNDS} writes, ${writes.staleReads} stale of ${writes.reads} reads after them, ${writes.failures.length} failed`,
     );
     expect(load.failures).toEqual([]);
+    expect(writes.failures).toEqual([]);
+    expect(writes.stale).toEqual([]);
     const fresh = (await stack.pods(systemNamespace, "app.kubernetes.io/component=redis")).find(
       (pod) => pod.ready,
     );
@@ -289,22 +309,12 @@ describe("the chart on a real node", () => {
       Number(
         (await stack.k(["-n", systemNamespace, "exec", redis.name, "--", "redis-cli", "dbsize"])).trim(),
       );
-    const profile = `${demoService}/api/v2/users/12/profile`;
-    const coherence = (prefix: string) =>
-      stack.probe.coherence({
-        readUrl: profile,
-        writeUrl: profile,
-        field: "city",
-        rounds: PARTITION_ROUNDS,
-        readers: 2 * REPLICAS,
-        prefix: `${prefix}-${Date.now()}`,
-      });
-    await coherence("Before");
+    await coherenceRounds("Before");
     await stack.probe.startLoad("partition", `${demoService}/api/v2/barbers/4/slots?date=2026-12-08`, 10);
     const fault = dropForwardedTo(clusterNodeNetns(), { ip: redis.ip, port: 6379 });
     let cut: CoherenceResult;
     try {
-      cut = await coherence("Cut");
+      cut = await coherenceRounds("Cut");
     } finally {
       fault.heal();
     }
@@ -319,10 +329,10 @@ describe("the chart on a real node", () => {
       { timeoutMs: 120_000, intervalMs: 500 },
     );
     const recovered = (Date.now() - healed) / 1000;
-    const after = await coherence("Healed");
+    const after = await coherenceRounds("Healed");
     const load = await stack.probe.stopLoad("partition");
     say(
-      `network to Redis cut: ${cut.reads} reads after ${PARTITION_ROUNDS} writes in ${(cut.ms / 1000).toFixed(1)}s, ${cut.staleReads} stale (at ${cut.stale.map((s) => s.at).join(",")} ms), Cache-Status ${JSON.stringify(cut.cacheStatuses)}; caching again ${recovered.toFixed(1)}s after it healed; then ${after.staleReads} stale of ${after.reads}; steady load ${load.sent} requests, ${load.ok} ok, p99 ${load.p99.toFixed(1)} ms`,
+      `network to Redis cut: ${cut.reads} reads after ${FAULT_ROUNDS} writes in ${(cut.ms / 1000).toFixed(1)}s, ${cut.staleReads} stale (at ${cut.stale.map((s) => s.at).join(",")} ms), Cache-Status ${JSON.stringify(cut.cacheStatuses)}; caching again ${recovered.toFixed(1)}s after it healed; then ${after.staleReads} stale of ${after.reads}; steady load ${load.sent} requests, ${load.ok} ok, p99 ${load.p99.toFixed(1)} ms`,
     );
     expect(cut.failures).toEqual([]);
     expect(cut.stale).toEqual([]);
@@ -395,17 +405,21 @@ describe("the chart on a real node", () => {
     await stack.k(["-n", systemNamespace, "rollout", "status", `deployment/${release}`, "--timeout=180s"]);
   });
 
-  it("restarts the demo Deployment under steady load with zero failed requests", async () => {
+  it("restarts the demo Deployment under steady load and writes with zero failed requests and no stale read", async () => {
     await stack.probe.startLoad("rollout", `${demoService}/api/v2/services`, 20);
     const started = Date.now();
     await stack.k(["-n", demoNamespace, "rollout", "restart", "deployment/demo-api"]);
+    const during = coherenceRounds("Rollout", 14);
     await stack.k(["-n", demoNamespace, "rollout", "status", "deployment/demo-api", "--timeout=300s"]);
+    const writes = await during;
     const load = await stack.probe.stopLoad("rollout");
     say(
-      `rolling restart in ${((Date.now() - started) / 1000).toFixed(1)}s under 20 req/s: ${load.sent} requests, ${load.ok} ok, p50 ${load.p50.toFixed(1)} ms, p99 ${load.p99.toFixed(1)} ms, statuses ${JSON.stringify(load.statuses)}`,
+      `rolling restart in ${((Date.now() - started) / 1000).toFixed(1)}s under 20 req/s: ${load.sent} requests, ${load.ok} ok, p50 ${load.p50.toFixed(1)} ms, p99 ${load.p99.toFixed(1)} ms, statuses ${JSON.stringify(load.statuses)}; meanwhile ${FAULT_ROUNDS} writes, ${writes.staleReads} stale of ${writes.reads} reads after them, ${writes.failures.length} failed`,
     );
     expect(load.failures).toEqual([]);
     expect(load.ok).toBe(load.sent);
+    expect(writes.failures).toEqual([]);
+    expect(writes.stale).toEqual([]);
   });
 
   it("rolls a changed value out to the operator on helm upgrade", async () => {
