@@ -65,9 +65,13 @@ function buildStore(policy: CompiledPolicy, options: StartSidecarOptions, using:
     logger: log,
     now,
   });
-  // The queue reports on change only: start its series at 0 (a Redis-backed store has a queue).
+  // The queue reports on change only: start its series at 0 (a Redis-backed store has a queue), and
+  // the write holds' too (observed only in the first moments of an outage).
   const pending = parts.store.stats().pendingInvalidations;
-  if (pending !== undefined) reportPending(pending);
+  if (pending !== undefined) {
+    reportPending(pending);
+    metrics.writeHolds.zero({ policy: policy.label });
+  }
   return parts;
 }
 
