@@ -117,6 +117,12 @@ export function createStoreParts(options: CreateStoreOptions): StoreParts {
         breaker.probeNow();
         guarded?.retryNow();
       },
+      onLeaseRenewed() {
+        events.onLeaseRenewed?.();
+        // The same after a partition shorter than the channel's silence (no channel went down).
+        breaker.probeNow();
+        guarded?.retryNow();
+      },
     },
   });
   // Every replica keeps L1 under that lease: a write whose invalidation Redis did not take is held

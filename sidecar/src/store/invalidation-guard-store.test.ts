@@ -192,6 +192,44 @@ describe("the invalidation guard's write hold (replicas' L1 leases)", () => {
     }
   });
 
+  it("re-checks while held: once this pod hears Redis again it probes and retries at once (a short partition)", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      let time = 1_000;
+      let hears = false;
+      let probes = 0;
+      const l2 = new FlakyStore();
+      const store = new InvalidationGuardStore(l2, {
+        retry: { baseMs: 5_000, maxMs: 5_000, random: () => 0 }, // the backoff alone would miss the hold
+        hold: {
+          options: { leaseMs: 600, commandTimeoutMs: 50, marginMs: 50 },
+          clock: () => time,
+          channelDownSince: () => undefined,
+          hearsRedis: () => hears,
+          probe: () => {
+            probes++;
+            l2.up(); // the circuit lets the retry through, and Redis answers it
+          },
+        },
+      });
+      const advance = async (ms: number) => {
+        time += ms;
+        await vi.advanceTimersByTimeAsync(ms);
+      };
+      l2.down();
+      let done = false;
+      void store.deleteTags(["t"]).then(() => (done = true));
+      await advance(0);
+      await advance(300);
+      expect([done, store.pending, probes]).toEqual([false, 1, 0]);
+      hears = true; // the partition healed: the lease is renewed, no channel went down
+      await advance(100);
+      expect([done, store.pending, probes]).toEqual([true, 0, 1]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("does not hold when this pod's channel has been down for longer than the lease (an old outage)", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     try {

@@ -65,6 +65,8 @@ export interface WriteHold {
   readonly hearsRedis?: () => boolean;
   /** Lets the next operation through an open circuit (this pod hears Redis: it answers again). */
   readonly probe?: () => void;
+  /** How often a held write re-checks whether this pod hears Redis again (default 100 ms). */
+  readonly recheckMs?: number;
   /** A queued invalidation held the caller this long (ms). */
   readonly onHeld?: (ms: number) => void;
 }
@@ -186,16 +188,28 @@ export class InvalidationGuardStore implements EntryStore {
     // as after an outage, when replicas that hear Redis serve L1 the hold does not protect).
     if (hold.hearsRedis?.()) hold.probe?.();
     this.retryNow();
+    const recheckMs = Math.max(1, hold.recheckMs ?? 100);
     await new Promise<void>((resolve) => {
       const check = () => {
         if (this.#closed || !this.#pending.holds(tags, keys)) finish();
       };
       const finish = () => {
         clearTimeout(timer);
+        clearTimeout(recheck);
         this.#held.delete(check);
         resolve();
       };
+      // While held, a partition may heal without this pod's channel going down (shorter than its
+      // silence): once this pod hears Redis again, so do replicas — probe and retry then, not later.
+      const again = () => {
+        if (hold.hearsRedis?.()) {
+          hold.probe?.();
+          this.retryNow();
+        }
+        recheck = setTimeout(again, recheckMs);
+      };
       const timer = setTimeout(finish, deadline - start);
+      let recheck = setTimeout(again, recheckMs);
       this.#held.add(check);
       check(); // applied already (a retry that was under way)
     });

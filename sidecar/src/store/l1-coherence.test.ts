@@ -227,13 +227,14 @@ describe("L1Coherence's lease", () => {
     let time = 0;
     const l1 = new MemoryStore({ maxBytes: 1_000_000 });
     const refusals: number[] = [];
+    const renewals: number[] = [];
     const coherence = new L1Coherence({
       target: l1,
       now: () => time,
       leaseMs,
-      events: { onLeaseRefusal: () => refusals.push(time) },
+      events: { onLeaseRefusal: () => refusals.push(time), onLeaseRenewed: () => renewals.push(time) },
     });
-    return { l1, coherence, refusals, at: (t: number) => (time = t) };
+    return { l1, coherence, refusals, renewals, at: (t: number) => (time = t) };
   }
 
   it("serves while the last proof of hearing Redis is at most leaseMs old, then refuses without a flush", () => {
@@ -249,6 +250,19 @@ describe("L1Coherence's lease", () => {
     expect(coherence.serving).toBe(true);
     coherence.heard(50); // never moves back
     expect(coherence.serving).toBe(true);
+  });
+
+  it("says when a lapsed lease is valid again (Redis heard after a short partition), once per lapse", () => {
+    const { coherence, renewals, at } = leased();
+    coherence.up();
+    coherence.heard(100);
+    at(600);
+    coherence.heard(500); // renewed while valid: not a renewal of a lapsed lease
+    at(1_200);
+    expect(coherence.lapsed).toBe(true);
+    coherence.heard(1_150); // the PONGs delivered at the heal
+    coherence.heard(1_180);
+    expect(renewals).toEqual([1_200]);
   });
 
   it("is not lapsed while the channel is down (down is its own state), and says since when it is down", () => {

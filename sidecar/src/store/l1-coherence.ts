@@ -33,7 +33,7 @@ import { generationKey, keyInvalidationKey } from "./redis-layout.js";
  * proved it hears Redis — `heard(at)`: every node connection answered a heartbeat PING sent at `at` or
  * later (Redis answers in order: every push it queued before that PING has been received). Once that
  * proof is older than `leaseMs` an L1 copy is not served (the read asks Redis, as on a miss) — without
- * a flush: a PONG that comes late renews the lease and L1 serves again. A write whose invalidation
+ * a flush: a PONG that comes late renews the lease and L1 serves again (`onLeaseRenewed`). A write whose invalidation
  * Redis did not take is held until every replica that cannot hear Redis either has let its lease lapse
  * (write-hold.ts).
  */
@@ -58,6 +58,11 @@ export interface CoherenceEvents {
   onChannel?(up: boolean): void;
   /** An L1 copy was not served: the channel is up but its lease lapsed (no PONG recent enough). */
   onLeaseRefusal?(): void;
+  /**
+   * A lapsed lease is valid again: Redis is heard after a partition too short to take the channel
+   * down. Replicas serve L1 again from now on, so what Redis missed meanwhile must reach it now.
+   */
+  onLeaseRenewed?(): void;
 }
 
 /**
@@ -99,6 +104,8 @@ export class L1Coherence {
   readonly #leaseMs: number;
   /** Every node's connection has received every push Redis queued before this time (a PING's send time). */
   #heardAt = Number.NEGATIVE_INFINITY;
+  /** Whether `heard` was called since the channel last came up. */
+  #heardSinceUp = false;
   /** When the channel last went down (undefined while up). */
   #downSince: number | undefined;
 
@@ -143,7 +150,11 @@ export class L1Coherence {
    * sent at `at` or later. Never moves back.
    */
   heard(at: number): void {
-    if (at > this.#heardAt) this.#heardAt = at;
+    if (at <= this.#heardAt) return;
+    const wasLapsed = this.lapsed && this.#heardSinceUp; // the first proof after up is not a renewal
+    this.#heardAt = at;
+    this.#heardSinceUp = this.#up;
+    if (wasLapsed && !this.lapsed) this.#events.onLeaseRenewed?.();
   }
 
   /** Reports an L1 copy not served because the lease lapsed (the tiered store calls it). */
@@ -187,6 +198,7 @@ export class L1Coherence {
   up(): void {
     if (this.#up) return;
     this.#up = true;
+    this.#heardSinceUp = false;
     this.#downSince = undefined;
     this.#flush("channel_up");
     this.#events.onChannel?.(true);
