@@ -280,6 +280,26 @@ describe("invalidation channel", () => {
       }
     });
 
+    it("dates the outage (downSince) only from the loss of an armed connection, never from before arming or a refusal", async () => {
+      vi.useFakeTimers({ toFake: ["setTimeout"] });
+      try {
+        let time = 1_000;
+        const { connections, coherence } = setup({ host: "h", port: 1 }, 0, { now: () => time });
+        const [connection] = connections as [FakeConnection];
+        expect(coherence.downSince).toBeUndefined(); // never armed: Redis may be answering
+        await connection.connectAndArm(1);
+        time = 2_000;
+        connection.lose();
+        expect(coherence.downSince).toBe(2_000); // an armed connection lost: the outage began by now
+        time = 9_000;
+        connection.refuseTracking = true;
+        await connection.connectAndArm(2);
+        expect(coherence.downSince).toBeUndefined(); // Redis answered after 2 000: not the same outage
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
     it("goes down for good when closed", async () => {
       const { connections, coherence, channel } = setup({ host: "h", port: 1 });
       await (connections[0] as FakeConnection).connectAndArm();

@@ -126,7 +126,7 @@ export class InvalidationChannel {
       clearInterval(connection.heartbeat);
       connection.client.disconnect();
     }
-    this.#options.coherence.down();
+    this.#options.coherence.down({ lost: false });
   }
 
   #follow(cluster: Cluster): void {
@@ -162,10 +162,14 @@ export class InvalidationChannel {
       heardAt: Number.NEGATIVE_INFINITY,
     };
     this.#connections.set(key, connection);
-    client.on("ready", () => void this.#arm(key, connection));
+    client.on("ready", () => {
+      this.#options.coherence.answered(); // Redis answered: an earlier loss no longer dates an outage
+      void this.#arm(key, connection);
+    });
     client.on("close", () => {
       connection.attempt++;
-      if (connection.armed && !this.#closed && this.#connections.get(key) === connection) {
+      const lost = connection.armed && !this.#closed && this.#connections.get(key) === connection;
+      if (lost) {
         this.#options.logger?.warn(
           { node: key },
           "L1 invalidation connection lost; L1 is flushed and bypassed until it is back",
@@ -174,7 +178,7 @@ export class InvalidationChannel {
       connection.armed = false;
       clearInterval(connection.heartbeat);
       connection.heartbeat = undefined;
-      this.#report();
+      this.#report(lost);
     });
     client.on("error", () => {
       // Reported through "close"; ioredis reconnects with backoff.
@@ -222,6 +226,7 @@ export class InvalidationChannel {
    * L1 stays bypassed. Retried on a fresh connection with a backoff up to a minute, said once.
    */
   #refused(key: string, connection: NodeConnection, error: unknown): void {
+    this.#options.coherence.answered(); // Redis refused, so it answered: no outage to date
     connection.refusals = (connection.refusals ?? 0) + 1;
     if (connection.refusals === 1) {
       this.#options.logger?.warn(
@@ -293,12 +298,13 @@ export class InvalidationChannel {
     this.#options.coherence.heard(heardAt);
   }
 
-  #report(): void {
+  /** `lost`: an armed connection closed (or was dropped as silent) — it dates the outage. */
+  #report(lost = false): void {
     if (this.#closed) return;
     if (this.up) {
       this.#options.coherence.up();
       this.#heard();
-    } else this.#options.coherence.down();
+    } else this.#options.coherence.down({ lost });
   }
 }
 

@@ -275,6 +275,21 @@ describe("L1Coherence's lease", () => {
     expect([coherence.serving, coherence.lapsed, coherence.downSince]).toEqual([false, false, 5_000]);
   });
 
+  it("has no downSince before the channel was first up, nor after a down that lost no armed connection", () => {
+    const { coherence, at } = leased();
+    expect(coherence.downSince).toBeUndefined();
+    coherence.up();
+    at(5_000);
+    coherence.down({ lost: false }); // e.g. a new cluster master not armed yet
+    expect(coherence.downSince).toBeUndefined();
+    coherence.up();
+    at(6_000);
+    coherence.down();
+    expect(coherence.downSince).toBe(6_000);
+    coherence.answered(); // Redis answered again (a reconnection, a refusal): a later cut is a new outage
+    expect(coherence.downSince).toBeUndefined();
+  });
+
   it("without a lease, serves whenever the channel is up", () => {
     const l1 = new MemoryStore({ maxBytes: 1_000 });
     const coherence = new L1Coherence({ target: l1, now: () => 1e12 });

@@ -122,8 +122,7 @@ export class L1Coherence {
     this.#limit = Math.max(1, options.limit ?? DEFAULT_LIMIT);
     this.#now = options.now ?? (() => performance.now());
     this.#leaseMs = options.leaseMs ?? Number.POSITIVE_INFINITY;
-    this.#downSince = this.#now();
-    this.#events.onChannel?.(false); // down until the channel is armed
+    this.#events.onChannel?.(false); // down until the channel is armed (no downSince: see down)
   }
 
   /** Whether L1 may serve and store: the channel is up, so every change reaches it, and its lease holds. */
@@ -140,7 +139,12 @@ export class L1Coherence {
     return this.#leaseMs;
   }
 
-  /** Since when the channel has been down (this clock), or undefined while it is up. */
+  /**
+   * Since when the channel has been down (this clock) because an armed connection was lost (closed or
+   * silent): Redis has been out of this pod's reach since then at the latest. Undefined while up,
+   * before the first arming, after a down that lost no armed connection, and once Redis answered
+   * again (`answered`): then nothing dates the outage (write-hold.ts holds in full).
+   */
   get downSince(): number | undefined {
     return this.#downSince;
   }
@@ -204,13 +208,22 @@ export class L1Coherence {
     this.#events.onChannel?.(true);
   }
 
-  /** The channel lost a connection: L1 is flushed and bypassed until `up`. */
-  down(): void {
+  /**
+   * The channel lost a connection: L1 is flushed and bypassed until `up`. `lost`: an armed connection
+   * closed or went silent (dates the outage, `downSince`); false for any other reason (a new cluster
+   * master not armed yet, the channel closed).
+   */
+  down(options: { lost?: boolean } = {}): void {
     if (!this.#up) return;
     this.#up = false;
-    this.#downSince = this.#now();
+    this.#downSince = (options.lost ?? true) ? this.#now() : undefined;
     this.#flush("channel_down");
     this.#events.onChannel?.(false);
+  }
+
+  /** Redis answered this pod since the channel went down (a reconnection, a refused arming). */
+  answered(): void {
+    this.#downSince = undefined;
   }
 
   #flush(reason: FlushReason): void {
