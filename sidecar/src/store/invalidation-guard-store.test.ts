@@ -230,6 +230,42 @@ describe("the invalidation guard's write hold (replicas' L1 leases)", () => {
     }
   });
 
+  it("counts the hold from the last attempt the settle loop sent, not from the first", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    try {
+      const l2 = new FlakyStore();
+      const sent: number[] = [];
+      const deleteTags = l2.deleteTags.bind(l2);
+      l2.deleteTags = (tags) => {
+        sent.push(performance.now());
+        return deleteTags(tags);
+      };
+      const store = new InvalidationGuardStore(l2, {
+        settleWithinMs: 200,
+        retry: { baseMs: 5_000, maxMs: 5_000, random: () => 0 },
+        hold: {
+          options: { leaseMs: 600, commandTimeoutMs: 50, marginMs: 50 },
+          clock: () => performance.now(),
+          channelDownSince: () => undefined,
+        },
+      });
+      const start = performance.now();
+      l2.down(); // every attempt times out: the cut may fall while the last one is in flight
+      let done = false;
+      void store.deleteTags(["t"]).then(() => (done = true));
+      await vi.advanceTimersByTimeAsync(300);
+      const last = (sent.at(-1) as number) - start;
+      expect([sent.length > 1, last > 0]).toEqual([true, true]);
+      await vi.advanceTimersByTimeAsync(last + 700 - 300 - 1);
+      expect(done).toBe(false); // the first attempt's deadline (start + 700) has passed
+      await vi.advanceTimersByTimeAsync(1);
+      expect(done).toBe(true);
+      await store.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("does not hold when this pod's channel has been down for longer than the lease (an old outage)", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     try {

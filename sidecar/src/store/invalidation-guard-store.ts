@@ -167,13 +167,15 @@ export class InvalidationGuardStore implements EntryStore {
     keys: readonly string[],
     apply: () => Promise<number>,
   ): Promise<number> {
-    const sentAt = this.#hold?.clock();
+    // When the last attempt that reached the connection was sent: a cut may fall while it is in
+    // flight, so the hold counts from it (write-hold.ts), not from the first attempt.
+    const sent = { at: this.#hold?.clock() ?? 0 };
     try {
-      return await this.#settle(apply);
+      return await this.#settle(apply, sent);
     } catch (error) {
       if (!isTransient(error) || this.#closed) throw error;
       this.#enqueue(tags, keys, error);
-      if (sentAt !== undefined) await this.#holdUntilSafe(sentAt, tags, keys);
+      if (this.#hold !== undefined) await this.#holdUntilSafe(sent.at, tags, keys);
       return 0;
     }
   }
@@ -229,13 +231,19 @@ export class InvalidationGuardStore implements EntryStore {
     for (const check of [...this.#held]) check();
   }
 
-  /** Runs an invalidation, retrying transient failures (10 ms doubling) for up to settleWithinMs. */
-  async #settle(apply: () => Promise<number>): Promise<number> {
+  /**
+   * Runs an invalidation, retrying transient failures (10 ms doubling) for up to settleWithinMs.
+   * `sent.at` becomes the send time (hold clock) of each attempt the circuit let through.
+   */
+  async #settle(apply: () => Promise<number>, sent: { at: number }): Promise<number> {
     const started = performance.now();
     for (let attempt = 0; ; attempt++) {
+      const at = this.#hold?.clock();
       try {
         return await apply();
       } catch (error) {
+        const skipped = error instanceof StoreError && error.code === "APICACHE_ERR_STORE_CIRCUIT_OPEN";
+        if (at !== undefined && !skipped) sent.at = at;
         const delay = 10 * 2 ** Math.min(attempt, 4);
         const late = performance.now() - started + delay > this.#settleWithinMs;
         if (!isTransient(error) || this.#closed || late) throw error;

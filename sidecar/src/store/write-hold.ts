@@ -6,11 +6,13 @@
  * Replicas' L1 copies serve only while a lease holds: a PING answered by Redis no more than `leaseMs`
  * ago (l1-coherence.ts). When every replica is cut from Redis at the same moment P, a replica that
  * cannot hear Redis stops serving L1 by P + leaseMs (its last answered PING was sent before P). An
- * invalidation sent at `sentAt` that Redis did not take was cut in flight at the latest: P ≤ sentAt +
- * commandTimeoutMs. So once `sentAt + commandTimeoutMs + leaseMs + marginMs` has passed, no
+ * invalidation whose last attempt (the guard's settle loop retries; attempts an open circuit skipped
+ * are not sent) left at `sentAt` and that Redis did not take was cut in flight at the latest: P ≤
+ * sentAt + commandTimeoutMs. So once `sentAt + commandTimeoutMs + leaseMs + marginMs` has passed, no
  * co-partitioned replica serves the copy the write made stale; the write is answered then.
  *
- * Earlier when this pod's own channel went down at D: that outage began before D (P ≤ D), so from
+ * Earlier when this pod's own channel lost an armed connection at D (l1-coherence.ts `downSince`,
+ * undefined when Redis answered since): that outage began before D (P ≤ D), so from
  * D + leaseMs + marginMs on every co-partitioned replica's lease has lapsed — a write in a Redis outage
  * older than the lease is not held at all. And earlier still when the invalidation is applied (the
  * guard's retry drains it): Redis then pushes it like any other.
