@@ -48,8 +48,15 @@ class FakeConnection extends EventEmitter {
   /** PINGs sent while answerPings was false, answered (in order) by answerHeld. */
   readonly heldPings: (() => void)[] = [];
 
+  /** How many of the next PINGs Redis rejects with an error (the connection stays up). */
+  rejectPings = 0;
+
   ping(): Promise<string> {
     this.pings++;
+    if (this.rejectPings > 0) {
+      this.rejectPings--;
+      return Promise.reject(new Error("BUSY Redis is busy running a script"));
+    }
     if (this.answerPings) return Promise.resolve("PONG");
     return new Promise((resolve) => this.heldPings.push(() => resolve("PONG")));
   }
@@ -254,6 +261,26 @@ describe("invalidation channel", () => {
         await nextIoTurn();
         expect([connection.pings, connection.disconnects]).toEqual([4, 0]);
         await vi.advanceTimersByTimeAsync(250); // 1250: the PING of 250 waited 1 s
+        await nextIoTurn();
+        expect(connection.disconnects).toBe(1);
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
+    it("counts a PING rejected with an error as answered: silence is judged from the next one", async () => {
+      vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+      try {
+        const { connections } = setup({ host: "h", port: 1 }, 1_000, { silenceMs: 2_000 });
+        const [connection] = connections as [FakeConnection];
+        await connection.connectAndArm();
+        connection.rejectPings = 1;
+        await vi.advanceTimersByTimeAsync(1_000); // tick 1: rejected
+        connection.answerPings = false;
+        await vi.advanceTimersByTimeAsync(2_000); // ticks 2, 3: the oldest unanswered (tick 2) waited 1
+        await nextIoTurn();
+        expect(connection.disconnects).toBe(0);
+        await vi.advanceTimersByTimeAsync(1_000); // tick 4: it waited 2 heartbeats, silenceMs
         await nextIoTurn();
         expect(connection.disconnects).toBe(1);
       } finally {

@@ -282,7 +282,9 @@ export class InvalidationChannel {
           this.#heard();
         },
         () => {
-          // A failed PING is a dead connection: its "close" follows.
+          // Rejected: a dead connection (its "close" follows) or an error reply (Redis answered, in
+          // order, but proved nothing new). Either way it is no longer unanswered.
+          unanswered.shift();
         },
       );
     }, every);
