@@ -119,9 +119,9 @@ export function createStoreParts(options: CreateStoreOptions): StoreParts {
       },
       onLeaseRenewed() {
         events.onLeaseRenewed?.();
-        // The same after a partition shorter than the channel's silence (no channel went down).
-        breaker.probeNow();
-        guarded?.retryNow();
+        // The same after a partition shorter than the channel's silence (no channel went down), at
+        // most once per lease (a lease flapping in a brownout must not defeat the breaker).
+        guarded?.heardAgain();
       },
     },
   });

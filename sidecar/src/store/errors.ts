@@ -113,6 +113,20 @@ export function storeSlotMoved(store: string, operation: string, cause: unknown)
   );
 }
 
+/**
+ * Whether Redis itself answered the failed command with an error reply (MOVED/ASK, CLUSTERDOWN, LOADING,
+ * READONLY, OOM, BUSY...), as opposed to a timeout, a lost connection or an open circuit: the
+ * connection to Redis worked when the command was answered.
+ */
+export function answeredByRedis(error: unknown): boolean {
+  if (!(error instanceof StoreError)) return false;
+  if (error.code === "APICACHE_ERR_STORE_SLOT_MOVED") return true;
+  const cause = (error as { cause?: unknown }).cause;
+  return (
+    error.code === "APICACHE_ERR_STORE_UNAVAILABLE" && cause instanceof Error && cause.name === "ReplyError"
+  );
+}
+
 export function storeCommandFailed(store: string, operation: string, cause: unknown): StoreError {
   const detail = cause instanceof Error ? cause.message : String(cause);
   return new StoreError(

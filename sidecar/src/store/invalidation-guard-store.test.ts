@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { commandRefused, FlakyStore } from "../../test/store-fakes.js";
-import { storeCircuitOpen } from "./errors.js";
+import { storeCircuitOpen, storeSlotMoved, storeUnavailable } from "./errors.js";
 import { InvalidationGuardStore, type PendingState, type WriteHold } from "./invalidation-guard-store.js";
 
 const v = (text: string) => Buffer.from(text);
@@ -275,6 +275,53 @@ describe("the invalidation guard's write hold (replicas' L1 leases)", () => {
       await vi.advanceTimersByTimeAsync(0);
       expect([write.done(), store.pending, holds]).toEqual([true, 1, []]);
       await store.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("does not hold when Redis answered the invalidation with an error (OOM, LOADING, MOVED): it is only queued", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const reply = (text: string) => Object.assign(new Error(text), { name: "ReplyError" });
+      for (const error of [
+        storeUnavailable(
+          "fake-redis",
+          "delete_tags",
+          reply("OOM command not allowed when used memory > 'maxmemory'"),
+        ),
+        storeUnavailable(
+          "fake-redis",
+          "delete_tags",
+          reply("LOADING Redis is loading the dataset in memory"),
+        ),
+        storeSlotMoved("fake-redis", "delete_tags", reply("MOVED 3999 127.0.0.1:6381")),
+      ]) {
+        const { l2, store, holds, invalidate } = held();
+        l2.down(error);
+        const write = invalidate();
+        await vi.advanceTimersByTimeAsync(0);
+        expect([write.done(), store.pending, holds]).toEqual([true, 1, []]);
+        await store.close();
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("holds for a lost connection (no reply), and probes and retries at most once per lease for many writes", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      let probes = 0;
+      const fake = held(undefined, { probe: () => probes++ });
+      fake.l2.down(storeUnavailable("fake-redis", "delete_tags", new Error("Connection is closed.")));
+      const writes = [fake.invalidate(), fake.invalidate(), fake.invalidate()];
+      await fake.advance(0);
+      await fake.advance(300);
+      expect([writes.some((write) => write.done()), probes]).toEqual([false, 1]);
+      await fake.advance(300); // a lease (600 ms) after the first: once more
+      expect(probes).toBe(2);
+      await fake.store.close();
     } finally {
       vi.useRealTimers();
     }

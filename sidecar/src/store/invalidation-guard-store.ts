@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { StoreError, type StoreErrorCode } from "./errors.js";
+import { answeredByRedis, StoreError, type StoreErrorCode } from "./errors.js";
 import {
   DEFAULT_HORIZON_SKEW_MS,
   DEFAULT_MAX_PENDING_INVALIDATIONS,
@@ -112,6 +112,8 @@ export class InvalidationGuardStore implements EntryStore {
   #attempt = 0;
   #flushing = false;
   #closed = false;
+  /** When `heardAgain` last probed and retried (hold clock). */
+  #heardAgainAt = Number.NEGATIVE_INFINITY;
 
   constructor(inner: EntryStore, options: InvalidationGuardOptions = {}) {
     this.name = inner.name;
@@ -175,7 +177,9 @@ export class InvalidationGuardStore implements EntryStore {
     } catch (error) {
       if (!isTransient(error) || this.#closed) throw error;
       this.#enqueue(tags, keys, error);
-      if (this.#hold !== undefined) await this.#holdUntilSafe(sent.at, tags, keys);
+      // Held only when Redis may be out of reach (a timeout, a lost connection, an open circuit): an
+      // error reply (OOM, LOADING, MOVED...) proves the connection worked when it was answered.
+      if (this.#hold !== undefined && !answeredByRedis(error)) await this.#holdUntilSafe(sent.at, tags, keys);
       return 0;
     }
   }
@@ -186,10 +190,9 @@ export class InvalidationGuardStore implements EntryStore {
     const start = hold.clock();
     const deadline = writeHoldDeadline(hold.options, sentAt, hold.channelDownSince());
     if (deadline <= start) return;
-    // Applied, it is released at once: retry now (an open circuit probes if this pod hears Redis,
-    // as after an outage, when replicas that hear Redis serve L1 the hold does not protect).
-    if (hold.hearsRedis?.()) hold.probe?.();
-    this.retryNow();
+    // Applied, it is released at once: if this pod hears Redis, probe and retry now (as after an
+    // outage, when replicas that hear Redis serve L1 the hold does not protect).
+    if (hold.hearsRedis?.()) this.heardAgain();
     const recheckMs = Math.max(1, hold.recheckMs ?? 100);
     await new Promise<void>((resolve) => {
       const check = () => {
@@ -204,10 +207,7 @@ export class InvalidationGuardStore implements EntryStore {
       // While held, a partition may heal without this pod's channel going down (shorter than its
       // silence): once this pod hears Redis again, so do replicas — probe and retry then, not later.
       const again = () => {
-        if (hold.hearsRedis?.()) {
-          hold.probe?.();
-          this.retryNow();
-        }
+        if (hold.hearsRedis?.()) this.heardAgain();
         recheck = setTimeout(again, recheckMs);
       };
       const timer = setTimeout(finish, deadline - start);
@@ -216,6 +216,23 @@ export class InvalidationGuardStore implements EntryStore {
       check(); // applied already (a retry that was under way)
     });
     hold.onHeld?.(hold.clock() - start);
+  }
+
+  /**
+   * This pod hears Redis again (its lease renewed, a held write saw it): let an open circuit probe and
+   * retry the queue now — at most once per lease (with a hold), so that a brownout (data commands
+   * timing out, PINGs answered) does not defeat the breaker and the backoff on every write.
+   */
+  heardAgain(): void {
+    if (this.#closed || this.#pending.size === 0) return;
+    const hold = this.#hold;
+    if (hold !== undefined) {
+      const now = hold.clock();
+      if (now - this.#heardAgainAt < hold.options.leaseMs) return;
+      this.#heardAgainAt = now;
+      hold.probe?.();
+    }
+    this.retryNow();
   }
 
   /** Retries the pending invalidations now, the backoff started over (a held write, Redis heard again). */
