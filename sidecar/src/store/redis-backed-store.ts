@@ -11,7 +11,6 @@ import {
   storeUnavailable,
 } from "./errors.js";
 import { decodeValue, generationsHold } from "./redis-envelope.js";
-
 import {
   entryKey,
   generationKey,
@@ -34,6 +33,7 @@ import {
   writeFencedScripted,
   writeFencedStepwise,
 } from "./redis-writes.js";
+import { refreshSlotsOnMove } from "./slot-refresh.js";
 import type {
   EntryStore,
   Fence,
@@ -442,7 +442,7 @@ export class RedisBackedStore implements EntryStore {
       if (this.#closed) throw storeClosed(this.name, "delete_tags");
       return await withDeadline(work(), ms, () => storeTimeout(this.name, "delete_tags", ms));
     } catch (error) {
-      throw classify(this.name, "delete_tags", ms, error);
+      throw this.#classify("delete_tags", ms, error);
     }
   }
 
@@ -453,7 +453,7 @@ export class RedisBackedStore implements EntryStore {
     try {
       await withDeadline(this.#firstReady, ms, () => storeTimeout(this.name, operation, ms));
     } catch (error) {
-      throw classify(this.name, operation, ms, error);
+      throw this.#classify(operation, ms, error);
     }
   }
 
@@ -474,8 +474,15 @@ export class RedisBackedStore implements EntryStore {
       }
       return await withDeadline(work(), ms, timeout);
     } catch (error) {
-      throw classify(this.name, operation, this.#timeoutMs, error);
+      throw this.#classify(operation, this.#timeoutMs, error);
     }
+  }
+
+  /** A failure as a StoreError; a slot that moved refreshes a cluster client's slots at once. */
+  #classify(operation: Operation, ms: number, error: unknown): StoreError {
+    const failure = classify(this.name, operation, ms, error);
+    refreshSlotsOnMove(this.#client, failure);
+    return failure;
   }
 
   #onConnectionError(error: Error): void {
