@@ -266,6 +266,43 @@ describe("the invalidation guard's write hold (replicas' L1 leases)", () => {
     }
   });
 
+  it("counts the hold from when the settle loop gave up when the circuit skipped its attempts (nothing was sent)", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    try {
+      const l2 = new FlakyStore();
+      const tried: number[] = [];
+      const deleteTags = l2.deleteTags.bind(l2);
+      l2.deleteTags = (tags) => {
+        tried.push(performance.now());
+        return deleteTags(tags);
+      };
+      const store = new InvalidationGuardStore(l2, {
+        settleWithinMs: 200,
+        retry: { baseMs: 5_000, maxMs: 5_000, random: () => 0 },
+        hold: {
+          options: { leaseMs: 600, commandTimeoutMs: 50, marginMs: 50 },
+          clock: () => performance.now(),
+          channelDownSince: () => undefined,
+        },
+      });
+      // Open for a reason unknown here (a brownout?): a cut may fall at any time while it skips.
+      l2.down(storeCircuitOpen("fake-redis", 1_000));
+      const start = performance.now();
+      let done = false;
+      void store.deleteTags(["t"]).then(() => (done = true));
+      await vi.advanceTimersByTimeAsync(300);
+      const gaveUp = (tried.at(-1) as number) - start; // the last skip: settle gave up right then
+      expect([tried.length > 1, store.pending]).toEqual([true, 1]);
+      await vi.advanceTimersByTimeAsync(gaveUp + 650 - 300 - 1);
+      expect(done).toBe(false); // from the first attempt it would have ended at start + 700
+      await vi.advanceTimersByTimeAsync(1);
+      expect(done).toBe(true);
+      await store.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("does not hold when this pod's channel has been down for longer than the lease (an old outage)", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     try {

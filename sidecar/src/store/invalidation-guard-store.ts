@@ -250,7 +250,8 @@ export class InvalidationGuardStore implements EntryStore {
 
   /**
    * Runs an invalidation, retrying transient failures (10 ms doubling) for up to settleWithinMs.
-   * `sent.at` becomes the send time (hold clock) of each attempt the circuit let through.
+   * `sent.at` becomes the send time (hold clock) of each attempt the circuit let through; one it
+   * skipped counts as sent a command timeout before it was skipped.
    */
   async #settle(apply: () => Promise<number>, sent: { at: number }): Promise<number> {
     const started = performance.now();
@@ -259,8 +260,13 @@ export class InvalidationGuardStore implements EntryStore {
       try {
         return await apply();
       } catch (error) {
-        const skipped = error instanceof StoreError && error.code === "APICACHE_ERR_STORE_CIRCUIT_OPEN";
-        if (at !== undefined && !skipped) sent.at = at;
+        if (at !== undefined) {
+          // Skipped by an open circuit: nothing left, and a cut may fall at any moment meanwhile —
+          // counted as if sent a command timeout before now (the hold then ends a lease after now).
+          const skipped = error instanceof StoreError && error.code === "APICACHE_ERR_STORE_CIRCUIT_OPEN";
+          const commandTimeoutMs = this.#hold?.options.commandTimeoutMs ?? 0;
+          sent.at = skipped ? Math.max(sent.at, (this.#hold?.clock() ?? at) - commandTimeoutMs) : at;
+        }
         const delay = 10 * 2 ** Math.min(attempt, 4);
         const late = performance.now() - started + delay > this.#settleWithinMs;
         if (!isTransient(error) || this.#closed || late) throw error;
