@@ -252,6 +252,9 @@ describe("make test-faults: one steady load through one sidecar, one fault at a 
       fault("upstream-hangs", {
         inject: async () => upstream.setMode("hang"),
         clear: async () => upstream.setMode("ok"),
+        // Its errors come one upstream timeout after each miss: on a busy machine the error ratio
+        // took longer than 20 s to cross the alert's 5% once (1 run in 4).
+        maxHoldMs: 40_000,
       }),
     90_000,
   );

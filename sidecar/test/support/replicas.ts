@@ -70,9 +70,21 @@ export async function startReplicas(options: ReplicaOptions): Promise<Replicas> 
       process,
     };
   };
+  // A port found free may be taken by another test's process before this one listens on it: pick
+  // others and start again (restart() keeps a replica's ports, as a pod keeps its address).
+  const launchOnFreePorts = async (index: number): Promise<Replica> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await launch(index);
+      } catch (error) {
+        if (attempt >= 3 || !String((error as Error).message).includes("EADDRINUSE")) throw error;
+        ports[index] = { proxy: await freePort(), admin: await freePort() };
+      }
+    }
+  };
   const replicas: Replica[] = [];
   try {
-    for (let index = 0; index < options.count; index++) replicas.push(await launch(index));
+    for (let index = 0; index < options.count; index++) replicas.push(await launchOnFreePorts(index));
   } catch (error) {
     await Promise.all(replicas.map((replica) => replica.process.kill()));
     throw error;
