@@ -4,6 +4,7 @@ import { waitFor } from "@apicache/testkit/wait";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { send } from "./support/harness.js";
+import { metric as adminMetric } from "./support/metrics.js";
 import { type Replica, type Replicas, startReplicas } from "./support/replicas.js";
 import { startUpstream, type TestUpstream } from "./support/upstream-app.js";
 
@@ -75,20 +76,9 @@ function random(seed: number): () => number {
   };
 }
 
-/** Sums a metric's samples (with these labels) from a replica's /metrics. */
-async function metric(replica: Replica, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = (await send(replica.admin, "/metrics")).body;
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    const match = /^([a-zA-Z0-9_:]+)(\{([^}]*)\})? (\S+)$/.exec(line);
-    if (match === null || match[1] !== name) continue;
-    const present = Object.fromEntries(
-      [...(match[3] ?? "").matchAll(/(\w+)="([^"]*)"/g)].map((pair) => [pair[1], pair[2]]),
-    );
-    if (Object.entries(labels).every(([key, value]) => present[key] === value)) sum += Number(match[4]);
-  }
-  return sum;
-}
+/** A metric of a replica's /metrics, summed over the series with these labels. */
+const metric = (replica: Replica, name: string, labels: Record<string, string> = {}) =>
+  adminMetric(replica.admin, name, labels);
 
 describe.each(TOPOLOGIES)("three replicas on $name", (topology) => {
   let redis: StartedRedis;

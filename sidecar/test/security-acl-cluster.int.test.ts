@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { aclSetUserArguments, redisAclRule } from "../src/store/redis-acl.js";
 import { entryKey } from "../src/store/redis-layout.js";
 import { send } from "./support/harness.js";
+import { metric as adminMetric } from "./support/metrics.js";
 import { type Replica, type Replicas, startReplicas } from "./support/replicas.js";
 import { startUpstream, type TestUpstream } from "./support/upstream-app.js";
 
@@ -17,11 +18,9 @@ const HOST = { host: "api.test" };
 const PREFIX = "team-a/api";
 const USER = { name: "apicache-team-a", password: "cluster-a-pass-3e9f" };
 
-async function metric(replica: Replica, name: string): Promise<number> {
-  const text = (await send(replica.admin, "/metrics")).body;
-  const line = text.split("\n").find((entry) => entry.startsWith(`${name} `) || entry.startsWith(`${name}{`));
-  return Number(line?.slice(line.lastIndexOf(" ") + 1) ?? Number.NaN);
-}
+/** A metric of a replica's /metrics, summed over the series with these labels. */
+const metric = (replica: Replica, name: string, labels: Record<string, string> = {}) =>
+  adminMetric(replica.admin, name, labels);
 
 describe("per-tenant Redis ACLs on Redis Cluster", () => {
   let cluster: RedisCluster;

@@ -7,6 +7,7 @@ import { fillChannel } from "../src/store/lease-layout.js";
 import { aclSetUserArguments, redisAclRule } from "../src/store/redis-acl.js";
 import { entryKey, generationKey, TAG_DRAIN_LUA, tagKey } from "../src/store/redis-layout.js";
 import { send } from "./support/harness.js";
+import { metric as adminMetric } from "./support/metrics.js";
 import { type Replica, type Replicas, startReplicas } from "./support/replicas.js";
 import { startUpstream, type TestUpstream } from "./support/upstream-app.js";
 
@@ -26,18 +27,9 @@ const users = {
   b: { name: "apicache-team-b", password: "b-pass-93d2" },
 };
 
-/** The value of a metric in a replica's /metrics, summed over the series matching the labels. */
-async function metric(replica: Replica, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = (await send(replica.admin, "/metrics")).body;
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) {
-      sum += Number(line.slice(line.lastIndexOf(" ") + 1));
-    }
-  }
-  return sum;
-}
+/** A metric of a replica's /metrics, summed over the series with these labels. */
+const metric = (replica: Replica, name: string, labels: Record<string, string> = {}) =>
+  adminMetric(replica.admin, name, labels);
 
 function warnings(replicas: Replicas): string[] {
   return replicas.replicas.flatMap((replica) =>
