@@ -10,3 +10,4 @@ export * from "./quantity.js";
 export * from "./reference.js";
 export * from "./schema.js";
 export * from "./sidecar-config.js";
+export * from "./sidecar-memory.js";

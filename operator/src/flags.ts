@@ -94,7 +94,7 @@ export const FLAGS: readonly FlagSpec[] = [
     name: "sidecar-memory-limit",
     key: "sidecarMemoryLimit",
     kind: "quantity",
-    help: "Memory limit of injected sidecars (a policy's spec.sidecar.resources wins; default: the policy's store.memory.maxBytes + 128Mi; a value below maxBytes is raised to that).",
+    help: "Memory limit of injected sidecars (a policy's spec.sidecar.resources wins; default: twice the policy's store.memory.maxBytes + 160Mi; a value below maxBytes is raised to that).",
   },
   {
     name: "sidecar-version",

@@ -59,7 +59,7 @@ describe("the soak's results section", () => {
       expect(text).toContain("**Verdict: pass.**");
       expect(text).not.toContain("FAIL");
       expect(text).toMatch(
-        /\| RSS, max over the run \| 120\.0 MiB \| L1 budget 64 MiB \+ 64 MiB = 128 MiB \| ok \|/,
+        /\| RSS, max over the run \| 120\.0 MiB \| 90% of the injected limit \(2 × L1 64 MiB \+ 160 MiB\) = 259\.2 MiB \| ok \|/,
       );
     });
 
@@ -75,9 +75,9 @@ describe("the soak's results section", () => {
 
   describe("when RSS is over the bound", () => {
     it("says the run failed, why, and marks the row", () => {
-      const text = section(150);
-      expect(text).toContain("**Verdict: FAIL.**\n- RSS reached 150.0 MiB");
-      expect(text).toMatch(/\| RSS, max over the run \| 150\.0 MiB \|.*\| \*\*FAIL\*\* \|/);
+      const text = section(270);
+      expect(text).toContain("**Verdict: FAIL.**\n- RSS reached 270.0 MiB");
+      expect(text).toMatch(/\| RSS, max over the run \| 270\.0 MiB \|.*\| \*\*FAIL\*\* \|/);
     });
   });
 });

@@ -1,3 +1,5 @@
+import { sidecarMemoryLimitBytes } from "@apicache/crds";
+
 /**
  * The soak's verdict (ADR 0023), pure: the samples of one sidecar process over a run, the faults it
  * went through and what the load's checker judged, in; figures and the problems that fail the run,
@@ -47,8 +49,11 @@ export interface CheckerTotals {
 
 export interface SoakBounds {
   readonly l1Bytes: number;
-  /** RSS may exceed the L1 budget by this much (issue #15: 64 MiB). */
-  readonly rssHeadroomBytes: number;
+  /**
+   * RSS may reach this share of the memory limit the operator injects for the L1 budget
+   * (`sidecarMemoryLimitBytes`, ADR 0024): the rest is the margin before the kernel would kill the pod.
+   */
+  readonly rssLimitShare: number;
   /** The fitted RSS slope a run may show (MiB per hour)… */
   readonly rssSlopeMiBPerHour: number;
   /** …unless the growth it projects over the run is within this (a short run cannot resolve less). */
@@ -67,7 +72,7 @@ export interface SoakBounds {
 }
 
 export const DEFAULT_BOUNDS: Omit<SoakBounds, "l1Bytes"> = {
-  rssHeadroomBytes: 64 * MiB,
+  rssLimitShare: 0.9,
   rssSlopeMiBPerHour: 16,
   rssNoiseMiB: 8,
   fdMargin: 4,
@@ -76,6 +81,11 @@ export const DEFAULT_BOUNDS: Omit<SoakBounds, "l1Bytes"> = {
   l1FullShare: 0.9,
   windowShare: 0.1,
 };
+
+/** The RSS a run may reach: its share of the memory limit injected for the L1 budget. */
+export function rssBoundBytes(bounds: Pick<SoakBounds, "l1Bytes" | "rssLimitShare">): number {
+  return bounds.rssLimitShare * sidecarMemoryLimitBytes(bounds.l1Bytes);
+}
 
 export interface Line {
   readonly slope: number;
@@ -188,10 +198,10 @@ export function judgeSoak(input: {
     problems.push(`only ${measured.length} samples after the warm-up: too few to fit a line`);
 
   const rssMaxMiB = max(samples.map((s) => s.rssBytes)) / MiB;
-  const rssBoundMiB = (bounds.l1Bytes + bounds.rssHeadroomBytes) / MiB;
+  const rssBoundMiB = rssBoundBytes(bounds) / MiB;
   if (rssMaxMiB > rssBoundMiB)
     problems.push(
-      `RSS reached ${rssMaxMiB.toFixed(1)} MiB: over the L1 budget + headroom, ${rssBoundMiB} MiB`,
+      `RSS reached ${rssMaxMiB.toFixed(1)} MiB: over ${bounds.rssLimitShare * 100}% of the injected memory limit, ${rssBoundMiB.toFixed(1)} MiB`,
     );
   const rssLine = fitLine(
     measured.map((s) => s.at),

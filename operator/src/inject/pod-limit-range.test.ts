@@ -45,10 +45,11 @@ describe("sidecar resources in a namespace with a Pod-type LimitRange", () => {
     const decision = decide({ ranges: [podMax], pod });
     expect(decision.ok && decision.resources).toEqual({
       requests: { cpu: "50m", memory: "64Mi" },
-      limits: { cpu: "200m", memory: "192Mi" },
+      limits: { cpu: "200m", memory: "224Mi" },
     });
     expect(decision.ok && decision.warnings).toEqual([
       expect.stringMatching(/cpu request\/limit 50m\/500m were fitted .*: 50m\/200m/),
+      expect.stringMatching(/memory request\/limit 64Mi\/288Mi were fitted .*: 64Mi\/224Mi/),
     ]);
   });
 

@@ -28,15 +28,15 @@ const sidecarResources = (spec: object) => ({ sidecar: { resources: spec } });
 
 describe("sidecar resources", () => {
   describe("with no settings anywhere", () => {
-    it("requests 50m/64Mi and limits 500m CPU and the L1 budget plus 128Mi of memory", () => {
+    it("requests 50m/64Mi and limits 500m CPU and twice the L1 budget plus 160Mi of memory", () => {
       expect(resources()).toEqual({
         requests: { cpu: "50m", memory: "64Mi" },
-        limits: { cpu: "500m", memory: "192Mi" },
+        limits: { cpu: "500m", memory: "288Mi" },
       });
     });
 
     it("sizes the memory limit from the policy's store.memory.maxBytes", () => {
-      expect(resources({ spec: { store: { memory: { maxBytes: "1Gi" } } } }).limits?.memory).toBe("1152Mi");
+      expect(resources({ spec: { store: { memory: { maxBytes: "1Gi" } } } }).limits?.memory).toBe("2208Mi");
     });
   });
 
@@ -56,7 +56,7 @@ describe("sidecar resources", () => {
       const spec = sidecarResources({ limits: { cpu: "250m" }, requests: { memory: "80Mi" } });
       expect(resources({ operator, spec })).toEqual({
         requests: { cpu: "100m", memory: "80Mi" },
-        limits: { cpu: "250m", memory: "192Mi" },
+        limits: { cpu: "250m", memory: "288Mi" },
       });
     });
 
@@ -65,9 +65,9 @@ describe("sidecar resources", () => {
       expect(resources({ spec }).limits?.memory).toBe("100Mi");
     });
 
-    it("raises a memory limit below the L1 budget to the budget plus headroom, with a warning", () => {
+    it("raises a memory limit below the L1 budget to twice the budget plus headroom, with a warning", () => {
       const decision = decide({ spec: sidecarResources({ limits: { memory: "32Mi" } }) });
-      expect(decision.ok && decision.resources.limits?.memory).toBe("192Mi");
+      expect(decision.ok && decision.resources.limits?.memory).toBe("288Mi");
       expect(decision.ok && decision.warnings.join()).toMatch(/below the policy's L1 budget/);
     });
 
@@ -102,15 +102,15 @@ describe("sidecar resources", () => {
       const ranges = [limitRange({ min: { cpu: "100m", memory: "128Mi" } })];
       expect(resources({ ranges })).toMatchObject({
         requests: { cpu: "100m", memory: "128Mi" },
-        limits: { cpu: "500m", memory: "192Mi" },
+        limits: { cpu: "500m", memory: "288Mi" },
       });
     });
 
     it("raises the request until limit / request fits maxLimitRequestRatio", () => {
       const ranges = [limitRange({ maxLimitRequestRatio: { cpu: "4", memory: "2" } })];
       expect(resources({ ranges })).toEqual({
-        requests: { cpu: "125m", memory: "96Mi" },
-        limits: { cpu: "500m", memory: "192Mi" },
+        requests: { cpu: "125m", memory: "144Mi" },
+        limits: { cpu: "500m", memory: "288Mi" },
       });
     });
 
@@ -143,7 +143,7 @@ describe("sidecar resources", () => {
         limitRanges: [limitRange({ max: { cpu: "300m" } })],
       });
       const sidecar = result.pod.spec?.containers.find((c) => c.name === "apicache-sidecar");
-      expect(sidecar?.resources?.limits).toEqual({ cpu: "300m", memory: "192Mi" });
+      expect(sidecar?.resources?.limits).toEqual({ cpu: "300m", memory: "288Mi" });
     });
 
     it("skips injection, with the reason, when the LimitRanges leave no room", () => {

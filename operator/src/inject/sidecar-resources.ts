@@ -1,4 +1,9 @@
-import { type CachePolicy, parseResourceQuantity, quantityBytes } from "@apicache/crds";
+import {
+  type CachePolicy,
+  parseResourceQuantity,
+  quantityBytes,
+  sidecarMemoryLimitBytes,
+} from "@apicache/crds";
 import type { V1LimitRange, V1ResourceRequirements } from "@kubernetes/client-node";
 import { RESOURCES, type ResourceName, type Room, type SidecarTarget, sidecarRoom } from "./limit-ranger.js";
 
@@ -22,14 +27,12 @@ export interface Amounts {
   readonly limits: Record<ResourceName, number>;
 }
 
+const MI = 1024 * 1024;
+
 export const BUILT_IN_RESOURCES = {
   requests: { cpu: "50m", memory: "64Mi" },
   limits: { cpu: "500m" },
 } as const satisfies ResourceSettings;
-
-const MI = 1024 * 1024;
-/** Room above the L1 budget for the runtime, the Redis client and requests in flight. */
-export const MEMORY_HEADROOM_BYTES = 128 * MI;
 
 /** The operator-wide settings from its flags (config.ts has checked them). */
 export function sidecarResourceSettings(flags: {
@@ -65,7 +68,7 @@ export function desiredAmounts(
   const pick = (kind: "requests" | "limits", name: ResourceName) =>
     amount(own[kind]?.[name]) ?? amount(operator[kind]?.[name]);
   const l1 = quantityBytes(policy.spec.store.memory.maxBytes);
-  const floor = l1 + MEMORY_HEADROOM_BYTES;
+  const floor = sidecarMemoryLimitBytes(l1);
   const warnings: string[] = [];
   let memoryLimit = pick("limits", "memory");
   if (memoryLimit !== undefined && memoryLimit < l1) {

@@ -100,7 +100,7 @@ describe("injection under a ResourceQuota and a LimitRange", () => {
     );
     expect(sidecarOf(pod)?.resources).toEqual({
       requests: { cpu: "50m", memory: "64Mi" },
-      limits: { cpu: "300m", memory: "192Mi" },
+      limits: { cpu: "300m", memory: "288Mi" },
     });
     expect(pod.metadata?.annotations?.["apicache.io/status"]).toBeDefined();
   });

@@ -40,6 +40,25 @@ describe("memory store", () => {
     });
   });
 
+  describe("when a value is a view into a larger buffer", () => {
+    it("keeps an exact-size copy, so the entry pins no more than it counts", () => {
+      const reply = Buffer.alloc(64 * 1024, 7);
+      const view = reply.subarray(100, 16_484);
+      const store = new MemoryStore({ maxBytes: 1_000_000 });
+      store.put("k", view, opts());
+      const kept = store.lookup("k")?.value;
+      expect(kept?.equals(view)).toBe(true);
+      expect(kept?.buffer.byteLength).toBe(view.length);
+    });
+
+    it("keeps a value that owns its whole backing store as it is", () => {
+      const own = Buffer.allocUnsafeSlow(300).fill(1);
+      const store = new MemoryStore({ maxBytes: 10_000 });
+      store.put("k", own, opts());
+      expect(store.lookup("k")?.value).toBe(own);
+    });
+  });
+
   describe("when the byte bound is exceeded", () => {
     const size = entryBytes("k0", value(100), []);
 

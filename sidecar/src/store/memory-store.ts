@@ -46,6 +46,19 @@ export function entryBytes(key: string, value: Buffer, tags: readonly string[]):
   return ENTRY_OVERHEAD_BYTES + keyBytes + value.length + tagBytes;
 }
 
+/**
+ * `value` itself when it owns its whole backing store, else an exact-size copy. A value decoded from a
+ * Redis reply is a view into the parser's read buffer (often a shared pool many times its size): kept
+ * as it is, each entry would pin memory its byte count never sees (the soak measured 1.6 resident bytes
+ * per counted byte before this).
+ */
+export function owned(value: Buffer): Buffer {
+  if (value.byteOffset === 0 && value.buffer.byteLength === value.length) return value;
+  const copy = Buffer.allocUnsafeSlow(value.length);
+  value.copy(copy);
+  return copy;
+}
+
 export class MemoryStore implements EntryStore {
   readonly name: string;
   readonly maxBytes: number;
@@ -101,7 +114,7 @@ export class MemoryStore implements EntryStore {
     if (!(options.ttlMs > 0) || bytes > this.maxBytes) return;
     const tags = [...new Set(options.tags)];
     const entry: MemoryEntry = {
-      value,
+      value: owned(value),
       tags,
       expiresAt: now + options.ttlMs,
       storedAt: options.storedAt ?? now,

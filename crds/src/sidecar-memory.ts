@@ -1,0 +1,15 @@
+const MI = 1024 * 1024;
+
+/**
+ * The memory limit an injected sidecar gets when nothing sets one: twice its L1 budget
+ * (`store.memory.maxBytes`) plus 160 MiB (ADR 0024). The soak measured why: an idle sidecar is
+ * ~150 MiB resident (node's own pages, V8's young generation), and a full L1 adds about 1.5 resident
+ * bytes per byte it counts — buffers already dropped wait for a garbage collection (V8 lets external
+ * memory grow ~64 MiB between collections) and the allocator keeps what it freed. At 64 MiB that is
+ * 288 MiB, where the soak peaked at 247 MiB.
+ */
+export const SIDECAR_MEMORY_LIMIT = { l1Factor: 2, baseBytes: 160 * MI } as const;
+
+export function sidecarMemoryLimitBytes(l1Bytes: number): number {
+  return SIDECAR_MEMORY_LIMIT.l1Factor * l1Bytes + SIDECAR_MEMORY_LIMIT.baseBytes;
+}
