@@ -1,7 +1,8 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cycles, importGraph, sources, valueImports } from "@apicache/testkit/import-graph";
 import { describe, expect, it } from "vitest";
 
 /**
@@ -10,55 +11,7 @@ import { describe, expect, it } from "vitest";
  */
 const src = dirname(fileURLToPath(import.meta.url));
 
-function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return sources(path);
-    return entry.name.endsWith(".ts") && !entry.name.endsWith(".test.ts") ? [path] : [];
-  });
-}
-
-/** Every relative import: `… from "./x"` (import and export), `import "./x"`, `import("./x")`. */
-const IMPORT = /(?:\bfrom|\bimport)\s*\(?\s*["'](\.{1,2}\/[^"']+)["']/g;
-/** The type-only ones among them (`import type …`, `export type …`): erased at run time. */
-const TYPE_ONLY = /\b(?:import|export)\s+type\s[^;]*?from\s*["'](\.{1,2}\/[^"']+)["']/g;
-
-function targetsOf(file: string, pattern: RegExp): string[] {
-  const text = readFileSync(file, "utf8");
-  return [...text.matchAll(pattern)].map((match) =>
-    relative(src, resolve(dirname(file), (match[1] as string).replace(/\.js$/, ".ts"))),
-  );
-}
-
-/** Source file (relative to src) → the source files it imports (relative to src). */
-function importGraph(files: readonly string[]): Map<string, string[]> {
-  return new Map(files.map((file) => [relative(src, file), targetsOf(file, IMPORT)]));
-}
-
-/** The files `file` imports at run time (each import minus the type-only ones). */
-function valueImports(file: string): string[] {
-  const values = targetsOf(file, IMPORT);
-  for (const typeOnly of targetsOf(file, TYPE_ONLY)) values.splice(values.indexOf(typeOnly), 1);
-  return values;
-}
-
-/** Every cycle found by a depth-first walk, each as the path that closes it. */
-function cycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
-  const found: string[][] = [];
-  const state = new Map<string, "open" | "done">();
-  const walk = (node: string, path: string[]) => {
-    state.set(node, "open");
-    for (const next of graph.get(node) ?? []) {
-      if (state.get(next) === "open") found.push([...path.slice(path.indexOf(next)), next]);
-      else if (!state.has(next)) walk(next, [...path, next]);
-    }
-    state.set(node, "done");
-  };
-  for (const node of [...graph.keys()].sort()) if (!state.has(node)) walk(node, [node]);
-  return found;
-}
-
-const graph = importGraph(sources(src));
+const graph = importGraph(sources(src), src);
 const folderOf = (file: string) => (file.includes("/") ? (file.split("/")[0] as string) : ".");
 
 describe("the operator's layout", () => {
@@ -87,7 +40,7 @@ describe("the operator's layout", () => {
       ].join("\n"),
     );
     const names = (list: string[]) => list.map((path) => path.slice(path.lastIndexOf("/") + 1)).sort();
-    expect(names([...importGraph([file]).values()][0] ?? [])).toEqual([
+    expect(names([...importGraph([file], dir).values()][0] ?? [])).toEqual([
       "dynamic.ts",
       "multi-line.ts",
       "re-export.ts",
@@ -95,7 +48,7 @@ describe("the operator's layout", () => {
       "type-re-export.ts",
       "types.ts",
     ]);
-    expect(names(valueImports(file))).toEqual([
+    expect(names(valueImports(file, dir))).toEqual([
       "dynamic.ts",
       "multi-line.ts",
       "re-export.ts",
@@ -118,7 +71,7 @@ describe("the operator's layout", () => {
     const offending = [...graph.keys()]
       .filter((file) => folderOf(file) === "kube")
       .flatMap((file) => {
-        const values = new Set(valueImports(join(src, file)));
+        const values = new Set(valueImports(join(src, file), src));
         return (graph.get(file) ?? [])
           .filter((target) => {
             const folder = folderOf(target);

@@ -6,15 +6,15 @@ import type { AdminAuth } from "./admin/auth.js";
 import { type AdminServer, exposedWithoutToken, startAdminServer } from "./admin/server.js";
 import { StatsRecorder } from "./admin/stats-recorder.js";
 import { TokenFile } from "./admin/token-file.js";
-import type { Warmer } from "./admin/warmer.js";
 import { ERROR_CODES, SidecarError } from "./errors.js";
 import { LearnedVary } from "./http-cache/learned-vary.js";
+import type { StartSidecarOptions } from "./options.js";
 import { Coalescer } from "./proxy/coalescer.js";
 import type { FillResult, ProxyContext } from "./proxy/context.js";
 import { EntryReader } from "./proxy/entry-reader.js";
 import { createRequestHandler } from "./proxy/handler.js";
 import { Invalidator } from "./proxy/invalidator.js";
-import { createProxyServer, type ServerLimits } from "./proxy/server.js";
+import { createProxyServer } from "./proxy/server.js";
 import { createUpgradeProxy, type UpgradeProxy } from "./proxy/upgrade.js";
 import { createUpstream, type UpstreamOptions } from "./proxy/upstream.js";
 import { PolicyHolder } from "./reload/policy-holder.js";
@@ -27,6 +27,7 @@ import type { CacheStore } from "./store/types.js";
 import { createLogger } from "./telemetry/logger.js";
 import { createMetrics, type SidecarMetrics } from "./telemetry/metrics.js";
 import { createRequestObserver } from "./telemetry/request-observer.js";
+import type { Warmer } from "./warm/warmer.js";
 
 /**
  * The programmatic entry: everything main.ts does, for tests, load tests and the operator e2e.
@@ -35,48 +36,7 @@ import { createRequestObserver } from "./telemetry/request-observer.js";
  *   await fetch(`${sidecar.url}/api/v2/services`);
  *   await sidecar.close();
  */
-export interface StartSidecarOptions {
-  /** The CachePolicy manifest text (YAML or JSON). */
-  readonly policy: string;
-  /** Where the policy came from, for logs ("file /etc/apicache/policy.yaml"). */
-  readonly policyOrigin?: string;
-  /** The upstream application's base URL, e.g. http://127.0.0.1:8080. */
-  readonly upstream: string;
-  /** Proxy listener (default 127.0.0.1, a free port). */
-  readonly listen?: { readonly host?: string; readonly port?: number };
-  /** Admin listener (default 127.0.0.1, a free port); false: none. */
-  readonly admin?: { readonly host?: string; readonly port?: number } | false;
-  /** Bearer token required by the admin API (except /healthz, /readyz and /metrics). */
-  readonly adminToken?: string;
-  /**
-   * The token from a file, re-read every `pollMs` (default 1 s). Empty or unreadable: startSidecar
-   * throws APICACHE_ERR_ADMIN_TOKEN. With `wait`, a file that does not exist yet is allowed.
-   */
-  readonly adminTokenFile?: { readonly path: string; readonly wait?: boolean; readonly pollMs?: number };
-  /** Allow an admin API without a token on a non-loopback address (default: refuse to start). */
-  readonly adminInsecure?: boolean;
-  /** A store to use instead of the one the policy and redisUrl describe. */
-  readonly store?: CacheStore;
-  readonly redisUrl?: string;
-  /** Clock in ms (default Date.now): freshness decisions use it; tests inject one. */
-  readonly clock?: () => number;
-  readonly logger?: Logger;
-  /**
-   * Process metrics on /metrics (prom-client's defaults: heap, event-loop delay, descriptors, CPU).
-   * Default: on when no logger is injected (embedding tests inject one and skip the monitors); the CLI
-   * turns them on.
-   */
-  readonly processMetrics?: boolean;
-  /** Sources of policy updates (file watch, ConfigMap watch). Started now, stopped on close. */
-  readonly sources?: readonly PolicySource[];
-  readonly limits?: ServerLimits;
-  /** Concurrent upstream requests per lane (upstream.ts; default fill 64, write 32, pass 128). */
-  readonly upstreamConnections?: UpstreamOptions["connections"];
-  /** Longest wait for a free upstream connection of a lane (default 5 s), then 503. */
-  readonly upstreamQueueTimeoutMs?: number;
-  /** Run spec.warm on its schedule (default true). */
-  readonly warm?: boolean;
-}
+export type { StartSidecarOptions } from "./options.js";
 
 export interface Sidecar {
   readonly url: string;

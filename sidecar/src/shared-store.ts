@@ -1,7 +1,5 @@
 import type { Logger } from "pino";
-import { WarmLease } from "./admin/warm-lease.js";
-import { Warmer } from "./admin/warmer.js";
-import type { StartSidecarOptions } from "./index.js";
+import type { StartSidecarOptions } from "./options.js";
 import type { Coalescer } from "./proxy/coalescer.js";
 import type { FillResult, ProxyContext } from "./proxy/context.js";
 import { coherenceEvents } from "./proxy/pushed-invalidations.js";
@@ -10,6 +8,8 @@ import { createStoreParts, type StoreParts } from "./store/create-store.js";
 import { type Coordination, createRedisCoordination } from "./store/fill-lease.js";
 import type { CacheStore } from "./store/types.js";
 import { pendingInvalidationsObserver, type SidecarMetrics, storeObserver } from "./telemetry/metrics.js";
+import { WarmLease } from "./warm/warm-lease.js";
+import { Warmer } from "./warm/warmer.js";
 
 /**
  * The store the policy and the Redis URL describe and, with Redis, the coordination the replicas

@@ -6,10 +6,10 @@ import { probeUpstream } from "../proxy/upstream-probe.js";
 import type { PolicyHolder } from "../reload/policy-holder.js";
 import { normalizePath, splitTarget } from "../routing/normalize-path.js";
 import { INVALIDATION_RULE_ADMIN } from "../telemetry/metric-names.js";
+import { MAX_WARM_PATHS, type Warmer } from "../warm/warmer.js";
 import { type AdminAuth, type AdminRejectReason, authorize, isLoopback } from "./auth.js";
 import type { StatsRecorder } from "./stats-recorder.js";
 import { buildStatsReport } from "./stats-report.js";
-import { MAX_WARM_PATHS, type Warmer } from "./warmer.js";
 
 /**
  * The admin listener (separate from the proxy): GET /healthz, /readyz, /metrics, /stats;

@@ -1,10 +1,18 @@
-import type { WarmResult } from "../admin/warmer.js";
+import type { ProxyContext } from "../proxy/context.js";
+import { fill } from "../proxy/fill.js";
+import { cacheableRequest } from "../proxy/handler.js";
 import { matchRoute } from "../routing/compile-policy.js";
 import { normalizePath, splitTarget } from "../routing/normalize-path.js";
 import { pathSegments } from "../routing/path-matcher.js";
-import type { ProxyContext } from "./context.js";
-import { fill } from "./fill.js";
-import { cacheableRequest } from "./handler.js";
+
+/** What warming one path did (the admin API's answer per path). */
+export interface WarmResult {
+  readonly path: string;
+  readonly ok: boolean;
+  readonly status?: number;
+  readonly stored?: boolean;
+  readonly error?: string;
+}
 
 /** One forced refresh of a path through the cache path (warming), keyed as a request for `host`. */
 export async function handleFill(

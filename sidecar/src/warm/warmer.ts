@@ -1,10 +1,12 @@
 import type { Logger } from "pino";
 import { ERROR_CODES } from "../errors.js";
 import type { ProxyContext } from "../proxy/context.js";
-import { handleFill } from "../proxy/warm-fill.js";
 import type { CompiledPolicy } from "../routing/compile-policy.js";
 import type { WarmRunOutcome } from "../telemetry/metric-names.js";
+import { handleFill, type WarmResult } from "./warm-fill.js";
 import { type WarmEntry, WarmLease } from "./warm-lease.js";
+
+export type { WarmResult } from "./warm-fill.js";
 
 /**
  * spec.warm: refreshes each listed path every `every`, through the cache path (a coalesced fill).
@@ -22,14 +24,6 @@ export interface WarmTarget {
   readonly path: string;
   /** The Host the fill carries (default: the upstream's host:port). */
   readonly host?: string;
-}
-
-export interface WarmResult {
-  readonly path: string;
-  readonly ok: boolean;
-  readonly status?: number;
-  readonly stored?: boolean;
-  readonly error?: string;
 }
 
 export interface WarmerOptions {
