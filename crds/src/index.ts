@@ -1,6 +1,7 @@
 export * from "./crd.js";
 export * from "./duration.js";
 export * from "./examples.js";
+export * from "./http-methods.js";
 export * from "./parse.js";
 export * from "./path-template.js";
 export type * from "./policy.js";
@@ -9,5 +10,9 @@ export * from "./problems.js";
 export * from "./quantity.js";
 export * from "./reference.js";
 export * from "./schema.js";
+export * from "./sidecar-args.js";
 export * from "./sidecar-config.js";
+export * from "./sidecar-contract.js";
+export * from "./sidecar-flag-text.js";
+export * from "./sidecar-flags.js";
 export * from "./sidecar-memory.js";

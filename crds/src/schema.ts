@@ -1,6 +1,7 @@
 // biome-ignore lint/correctness/noUnusedImports: named so tsc's declaration emit can refer to TypeBox's symbol keys (TS4023).
 import type { Hint, Kind, OptionalKind, ReadonlyKind } from "@sinclair/typebox";
 import { type Static, Type } from "@sinclair/typebox";
+import { CACHEABLE_METHODS, type HTTP_METHODS, UNSAFE_METHODS } from "./http-methods.js";
 import {
   ByteSize,
   DnsLabel,
@@ -26,10 +27,6 @@ export const KIND = "CachePolicy";
 export const PLURAL = "cachepolicies";
 export const SINGULAR = "cachepolicy";
 export const SHORT_NAMES = ["cp"] as const;
-
-export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
-export const SAFE_METHODS = ["GET", "HEAD"] as const;
-export const UNSAFE_METHODS = ["POST", "PUT", "PATCH", "DELETE"] as const;
 
 const LABEL_VALUE = Type.String({ maxLength: 63, description: "A label value." });
 
@@ -395,7 +392,7 @@ export const RouteSchema = Type.Object(
       "/api/v2/barbers/:barberId/slots",
     ),
     methods: Type.Optional(
-      SetOf(StringEnum(SAFE_METHODS, { description: "A safe method." }), 2, {
+      SetOf(StringEnum(CACHEABLE_METHODS, { description: "A safe method." }), 2, {
         description: "Methods cached on this route. HEAD is answered from a cached GET.",
         default: ["GET", "HEAD"],
       }),

@@ -1,7 +1,16 @@
 import { parseArgs } from "node:util";
-import { parseDuration } from "@apicache/crds";
+import {
+  type DefaultedSidecarFlag,
+  parseDuration,
+  SIDECAR_FLAGS,
+  SIDECAR_HELP_FLAG,
+  type SidecarFlagName,
+  sidecarEnvName,
+  sidecarFlag,
+  sidecarUsage,
+} from "@apicache/crds";
 import { REDIS_URL_SCHEMES } from "./store/redis-url.js";
-import { LOG_LEVELS, type LogLevel } from "./telemetry/logger.js";
+import type { LogLevel } from "./telemetry/logger.js";
 
 /**
  * The sidecar's configuration: flags and `APICACHE_*` environment variables, parsed once, every problem
@@ -42,82 +51,21 @@ export type ConfigResult =
   | { readonly ok: true; readonly config: Readonly<Config> }
   | { readonly ok: false; readonly problems: readonly string[]; readonly help?: boolean };
 
-export const USAGE = `Usage: apicache-sidecar --policy FILE --upstream URL --listen HOST:PORT [options]
+/** What `--help` prints (crds/src/sidecar-flag-text.ts, from the flag table). */
+export const USAGE = sidecarUsage();
 
-Caching reverse proxy in front of an HTTP API, configured by a CachePolicy manifest.
+/** node:util parseArgs options, from the flag table (crds/src/sidecar-flags.ts). */
+const OPTIONS = Object.fromEntries([
+  ...SIDECAR_FLAGS.map((flag) => [flag.name, { type: flag.kind }] as const),
+  [SIDECAR_HELP_FLAG.name, { type: "boolean", short: SIDECAR_HELP_FLAG.short }] as const,
+]) as Record<SidecarFlagName | "help", { type: "string" | "boolean"; short?: string }>;
 
-Options (each also as an environment variable):
-  --policy FILE                    CachePolicy manifest or the operator's SidecarConfig       APICACHE_POLICY
-                                   (YAML or JSON); reloaded on change
-  --upstream URL                   the application, e.g. http://127.0.0.1:8080                APICACHE_UPSTREAM
-  --listen HOST:PORT               proxy listener (default 0.0.0.0:8080)                      APICACHE_LISTEN
-  --redis URL                      redis://h:p, rediss://, redis+cluster://h:p,h:p or
-                                   redis+sentinel://h:p,h:p/primary-name (default: in-memory only)
-                                                                                              APICACHE_REDIS_URL
-  --admin HOST:PORT                admin listener (default 127.0.0.1:9901)                    APICACHE_ADMIN
-  --admin-token-file FILE          bearer token for /invalidate, /warm and /stats; re-read    APICACHE_ADMIN_TOKEN_FILE
-                                   on change; empty or unreadable: the sidecar does not start
-  --admin-token-wait               the token file may appear after start (optional Secret     APICACHE_ADMIN_TOKEN_WAIT
-                                   volume): until then /invalidate, /warm, /stats answer 503
-  --admin-insecure                 allow /invalidate, /warm and /stats WITHOUT a token on a   APICACHE_ADMIN_INSECURE
-                                   non-loopback --admin address (otherwise: refuse to start)
-  --policy-configmap NS/NAME       also watch this ConfigMap's policy.yaml via the API        APICACHE_POLICY_CONFIGMAP
-  --kubeconfig FILE                kubeconfig for --policy-configmap (default: in-cluster)    APICACHE_KUBECONFIG
-  --log-level LEVEL                fatal|error|warn|info|debug|trace|silent (default info)    APICACHE_LOG_LEVEL
-  --shutdown-delay DURATION        on SIGTERM, keep serving (not ready, Connection: close)    APICACHE_SHUTDOWN_DELAY
-                                   this long before closing the listener (default 5s)
-  --drain-timeout DURATION         then wait this long for in-flight requests (default 20s)   APICACHE_DRAIN_TIMEOUT
-  --upstream-fill-connections N    concurrent cache fills to the upstream (default 64)        APICACHE_UPSTREAM_FILL_CONNECTIONS
-  --upstream-write-connections N   concurrent writes to the upstream (default 32)             APICACHE_UPSTREAM_WRITE_CONNECTIONS
-  --upstream-pass-connections N    concurrent streamed-through requests: bypassed reads,      APICACHE_UPSTREAM_PASS_CONNECTIONS
-                                   uncacheable answers, event streams (default 128)
-  --upstream-queue-timeout DURATION  longest wait for a free connection, then 503 (default 5s) APICACHE_UPSTREAM_QUEUE_TIMEOUT
-  --client-write-timeout DURATION  cut a client that reads nothing this long (default 30s)    APICACHE_CLIENT_WRITE_TIMEOUT
-  -h, --help                       show this help
-`;
-
-const OPTIONS = {
-  policy: { type: "string" },
-  upstream: { type: "string" },
-  listen: { type: "string" },
-  redis: { type: "string" },
-  admin: { type: "string" },
-  "admin-token-file": { type: "string" },
-  "admin-token-wait": { type: "boolean" },
-  "admin-insecure": { type: "boolean" },
-  "policy-configmap": { type: "string" },
-  kubeconfig: { type: "string" },
-  "log-level": { type: "string" },
-  "shutdown-delay": { type: "string" },
-  "drain-timeout": { type: "string" },
-  "upstream-fill-connections": { type: "string" },
-  "upstream-write-connections": { type: "string" },
-  "upstream-pass-connections": { type: "string" },
-  "upstream-queue-timeout": { type: "string" },
-  "client-write-timeout": { type: "string" },
-  help: { type: "boolean", short: "h" },
-} as const;
-
-const ENV: Readonly<Record<string, string>> = {
-  policy: "APICACHE_POLICY",
-  upstream: "APICACHE_UPSTREAM",
-  listen: "APICACHE_LISTEN",
-  redis: "APICACHE_REDIS_URL",
-  admin: "APICACHE_ADMIN",
-  "admin-token-file": "APICACHE_ADMIN_TOKEN_FILE",
-  "admin-token-wait": "APICACHE_ADMIN_TOKEN_WAIT",
-  "admin-insecure": "APICACHE_ADMIN_INSECURE",
-  "policy-configmap": "APICACHE_POLICY_CONFIGMAP",
-  kubeconfig: "APICACHE_KUBECONFIG",
-  "log-level": "APICACHE_LOG_LEVEL",
-  "shutdown-delay": "APICACHE_SHUTDOWN_DELAY",
-  "drain-timeout": "APICACHE_DRAIN_TIMEOUT",
-  "upstream-fill-connections": "APICACHE_UPSTREAM_FILL_CONNECTIONS",
-  "upstream-write-connections": "APICACHE_UPSTREAM_WRITE_CONNECTIONS",
-  "upstream-pass-connections": "APICACHE_UPSTREAM_PASS_CONNECTIONS",
-  "upstream-queue-timeout": "APICACHE_UPSTREAM_QUEUE_TIMEOUT",
-  "client-write-timeout": "APICACHE_CLIENT_WRITE_TIMEOUT",
-};
+/** A flag's value: the flag, else its variable, else the table's default (always there for some). */
+interface Get {
+  (name: DefaultedSidecarFlag): string;
+  (name: SidecarFlagName): string | undefined;
+}
+type Switch = (name: SidecarFlagName) => boolean;
 
 export function parseConfig(
   argv: readonly string[],
@@ -130,30 +78,26 @@ export function parseConfig(
     return { ok: false, problems: [(error as Error).message] };
   }
   if (values.help) return { ok: false, problems: [], help: true };
-  const get = (flag: string): string | undefined => {
-    const value = values[flag];
+  const get = ((name: SidecarFlagName) => {
+    const value = values[name];
     if (typeof value === "string") return value;
-    const fromEnv = env[ENV[flag] as string];
-    return fromEnv === undefined || fromEnv === "" ? undefined : fromEnv;
-  };
+    const fromEnv = env[sidecarEnvName(name)];
+    return fromEnv === undefined || fromEnv === "" ? sidecarFlag(name)?.default : fromEnv;
+  }) as Get;
   const problems: string[] = [];
-  const flag = (name: string): boolean => {
+  const flag: Switch = (name) => {
     if (values[name] === true) return true;
-    const fromEnv = env[ENV[name] as string];
+    const fromEnv = env[sidecarEnvName(name)];
     if (fromEnv === undefined || fromEnv === "" || fromEnv === "false" || fromEnv === "0") return false;
     if (fromEnv === "true" || fromEnv === "1") return true;
-    problems.push(`${ENV[name]} must be true or false (got ${JSON.stringify(fromEnv)})`);
+    problems.push(`${sidecarEnvName(name)} must be true or false (got ${JSON.stringify(fromEnv)})`);
     return false;
   };
   const config = build(get, flag, problems);
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config: Object.freeze(config) };
 }
 
-function build(
-  get: (flag: string) => string | undefined,
-  flag: (name: string) => boolean,
-  problems: string[],
-): Config {
+function build(get: Get, flag: Switch, problems: string[]): Config {
   const policyFile = get("policy");
   const configMap = get("policy-configmap");
   if (!policyFile && !configMap) problems.push("--policy FILE (or --policy-configmap NS/NAME) is required");
@@ -170,31 +114,32 @@ function build(
   if (redisUrl && !knownScheme(redisUrl)) {
     problems.push(`--redis must start with ${REDIS_URL_SCHEMES.map((scheme) => `${scheme}://`).join(", ")}`);
   }
-  const logLevel = get("log-level") ?? "info";
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    problems.push(`--log-level must be one of ${LOG_LEVELS.join(", ")} (got ${JSON.stringify(logLevel)})`);
+  const logLevel = get("log-level");
+  const levels = sidecarFlag("log-level")?.choices ?? [];
+  if (!levels.includes(logLevel)) {
+    problems.push(`--log-level must be one of ${levels.join(", ")} (got ${JSON.stringify(logLevel)})`);
   }
   const configMapRef = configMap ? namespacedName(configMap, problems) : undefined;
   const kubeconfig = get("kubeconfig");
   return {
     ...(policyFile ? { policyFile } : {}),
     upstream: upstream ?? "",
-    listen: hostPort("--listen", get("listen") ?? "0.0.0.0:8080", problems),
+    listen: hostPort("--listen", get("listen"), problems),
     ...(redisUrl ? { redisUrl } : {}),
-    admin: hostPort("--admin", get("admin") ?? "127.0.0.1:9901", problems),
+    admin: hostPort("--admin", get("admin"), problems),
     ...adminAuthConfig(get, flag, problems),
     ...(configMapRef ? { policyConfigMap: configMapRef } : {}),
     ...(kubeconfig ? { kubeconfig } : {}),
     logLevel: logLevel as LogLevel,
-    shutdownDelayMs: duration("--shutdown-delay", get("shutdown-delay") ?? "5s", problems),
-    drainTimeoutMs: duration("--drain-timeout", get("drain-timeout") ?? "20s", problems),
+    shutdownDelayMs: duration("--shutdown-delay", get("shutdown-delay"), problems),
+    drainTimeoutMs: duration("--drain-timeout", get("drain-timeout"), problems),
     ...transport(get, problems),
   };
 }
 
 function adminAuthConfig(
-  get: (flag: string) => string | undefined,
-  flag: (name: string) => boolean,
+  get: Get,
+  flag: Switch,
   problems: string[],
 ): Pick<Config, "adminTokenFile" | "adminTokenWait" | "adminInsecure"> {
   const adminTokenFile = get("admin-token-file");
@@ -209,21 +154,17 @@ function adminAuthConfig(
 
 /** The upstream lanes, their queue deadline and the client write timeout (proxy/upstream.ts, write-timeout.ts). */
 function transport(
-  get: (flag: string) => string | undefined,
+  get: Get,
   problems: string[],
 ): Pick<Config, "upstreamConnections" | "upstreamQueueTimeoutMs" | "clientWriteTimeoutMs"> {
   return {
     upstreamConnections: {
-      fill: count("--upstream-fill-connections", get("upstream-fill-connections") ?? "64", problems),
-      write: count("--upstream-write-connections", get("upstream-write-connections") ?? "32", problems),
-      pass: count("--upstream-pass-connections", get("upstream-pass-connections") ?? "128", problems),
+      fill: count("--upstream-fill-connections", get("upstream-fill-connections"), problems),
+      write: count("--upstream-write-connections", get("upstream-write-connections"), problems),
+      pass: count("--upstream-pass-connections", get("upstream-pass-connections"), problems),
     },
-    upstreamQueueTimeoutMs: duration(
-      "--upstream-queue-timeout",
-      get("upstream-queue-timeout") ?? "5s",
-      problems,
-    ),
-    clientWriteTimeoutMs: duration("--client-write-timeout", get("client-write-timeout") ?? "30s", problems),
+    upstreamQueueTimeoutMs: duration("--upstream-queue-timeout", get("upstream-queue-timeout"), problems),
+    clientWriteTimeoutMs: duration("--client-write-timeout", get("client-write-timeout"), problems),
   };
 }
 

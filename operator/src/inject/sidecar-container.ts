@@ -1,23 +1,26 @@
-import type { CachePolicy } from "@apicache/crds";
-import type { V1Container, V1EnvVar, V1ResourceRequirements } from "@kubernetes/client-node";
 import {
   ADMIN_PORT,
   ADMIN_PORT_NAME,
-  ADMIN_TOKEN_KEY,
+  ADMIN_TOKEN_FILE,
   ADMIN_TOKEN_MOUNT_PATH,
   ADMIN_TOKEN_VOLUME,
+  type CachePolicy,
   CONFIG_MOUNT_PATH,
   CONFIG_VOLUME,
-  configMapName,
-  POLICY_KEY,
-  REDIS_URL_ENV,
+  HEALTH_PATH,
+  POLICY_FILE,
+  READY_PATH,
   SIDECAR_CONTAINER,
-} from "../constants.js";
+  sidecarArgs,
+  sidecarEnvName,
+} from "@apicache/crds";
+import type { V1Container, V1EnvVar, V1ResourceRequirements } from "@kubernetes/client-node";
+import { configMapName } from "../constants.js";
 
 /** The sidecar image's numeric non-root user and group (sidecar/Dockerfile: USER 65532:65532). */
 const SIDECAR_UID = 65532;
 
-/** The injected container, per the sidecar CLI contract. Pure. */
+/** The injected container, per the sidecar's contract (crds/src/sidecar-contract.ts, sidecar-flags.ts). Pure. */
 export interface SidecarSpec {
   readonly policy: CachePolicy;
   readonly image: string;
@@ -44,30 +47,24 @@ function sidecarEnv(policy: CachePolicy): V1EnvVar[] {
   if (!redis) return [];
   // Credentials stay in the Secret: a reference, never a value, never in the ConfigMap.
   const { name, key } = redis.urlSecretRef;
-  return [{ name: REDIS_URL_ENV, valueFrom: { secretKeyRef: { name, key } } }];
+  return [{ name: sidecarEnvName("redis"), valueFrom: { secretKeyRef: { name, key } } }];
 }
 
 export function sidecarContainer(spec: SidecarSpec): V1Container {
   const { policy } = spec;
-  const args = [
-    "--policy",
-    `${CONFIG_MOUNT_PATH}/${POLICY_KEY}`,
-    "--policy-configmap",
-    `${policy.metadata.namespace}/${configMapName(policy.metadata.name)}`,
-    "--upstream",
-    `http://127.0.0.1:${spec.upstreamPort}`,
-    "--listen",
-    `0.0.0.0:${spec.listenPort}`,
-    "--admin",
-    `0.0.0.0:${ADMIN_PORT}`,
+  const args = sidecarArgs({
+    policy: POLICY_FILE,
+    "policy-configmap": `${policy.metadata.namespace}/${configMapName(policy.metadata.name)}`,
+    upstream: `http://127.0.0.1:${spec.upstreamPort}`,
+    listen: `0.0.0.0:${spec.listenPort}`,
+    admin: `0.0.0.0:${ADMIN_PORT}`,
     // The admin port is reachable from every pod: /invalidate, /warm and /stats need the policy's
     // token. The Secret volume is optional (a pod may be admitted before the operator created the
     // Secret): until the file appears, the sidecar refuses those endpoints instead of failing to start.
-    "--admin-token-file",
-    `${ADMIN_TOKEN_MOUNT_PATH}/${ADMIN_TOKEN_KEY}`,
-    "--admin-token-wait",
-    ...(spec.logLevel ? ["--log-level", spec.logLevel] : []),
-  ];
+    "admin-token-file": ADMIN_TOKEN_FILE,
+    "admin-token-wait": true,
+    "log-level": spec.logLevel,
+  });
   const adminProbe = (path: string) => ({ httpGet: { path, port: ADMIN_PORT_NAME } });
   const env = sidecarEnv(policy);
   return {
@@ -83,9 +80,9 @@ export function sidecarContainer(spec: SidecarSpec): V1Container {
     ],
     // Native sidecars: the app starts only once the startup probe passes, so its first requests
     // already find the cache listening.
-    startupProbe: { ...adminProbe("/healthz"), periodSeconds: 1, failureThreshold: 30 },
-    readinessProbe: { ...adminProbe("/readyz"), periodSeconds: 5, failureThreshold: 3 },
-    livenessProbe: { ...adminProbe("/healthz"), periodSeconds: 10, failureThreshold: 3 },
+    startupProbe: { ...adminProbe(HEALTH_PATH), periodSeconds: 1, failureThreshold: 30 },
+    readinessProbe: { ...adminProbe(READY_PATH), periodSeconds: 5, failureThreshold: 3 },
+    livenessProbe: { ...adminProbe(HEALTH_PATH), periodSeconds: 10, failureThreshold: 3 },
     resources: spec.resources,
     securityContext: {
       runAsNonRoot: true,
