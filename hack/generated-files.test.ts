@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { generatedFiles } from "./generated-files.js";
+import { generatedFiles, spliceBetween } from "./generated-files.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const files = await generatedFiles();
@@ -17,4 +17,18 @@ describe("generated files", () => {
       );
     },
   );
+});
+
+describe("spliceBetween", () => {
+  const part = { start: "<!-- a:start -->", end: "<!-- a:end -->", body: "new" };
+
+  it("replaces what lies between the markers and keeps the rest of the page", () => {
+    expect(spliceBetween("intro\n<!-- a:start -->\nold\nolder\n<!-- a:end -->\nrest", part)).toBe(
+      "intro\n<!-- a:start -->\nnew\n<!-- a:end -->\nrest",
+    );
+  });
+
+  it("fails when a marker is gone, instead of dropping the generated part silently", () => {
+    expect(() => spliceBetween("intro\n<!-- a:start -->\nold", part)).toThrow("markers");
+  });
 });
