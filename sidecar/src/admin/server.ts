@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { ERROR_CODES, SidecarError } from "../errors.js";
-import { pathTag } from "../keys/cache-key.js";
+import { pathTag, shadowKey } from "../keys/cache-key.js";
 import type { ProxyContext } from "../proxy/context.js";
 import { probeUpstream } from "../proxy/upstream-probe.js";
 import type { PolicyHolder } from "../reload/policy-holder.js";
@@ -188,7 +188,7 @@ async function invalidate(options: AdminOptions, req: IncomingMessage, res: Serv
     source: "admin",
     rules: [INVALIDATION_RULE_ADMIN],
     tags: [...tags, ...pathTags],
-    keys: [...keys, ...keys.map((key) => `shadow|${key}`)],
+    keys: [...keys, ...keys.map(shadowKey)],
   });
   options.ctx.log.info({ tags, keys, paths, removed }, "admin invalidation");
   json(res, 200, { removed });

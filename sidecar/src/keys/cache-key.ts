@@ -92,6 +92,15 @@ function sha256(text: string): string {
   return createHash("sha256").update(text).digest("base64url");
 }
 
+/**
+ * The key mode Shadow stores an entry under (proxy/shadow.ts, warming): a separate key space, so an
+ * Enforce switch never serves an entry Shadow fetched with a client's unfiltered request. Admin
+ * invalidation by key drops both spellings.
+ */
+export function shadowKey(key: string): string {
+  return `shadow|${key}`;
+}
+
 export function methodClass(method: string): string {
   return method === "HEAD" ? "GET" : method;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CompiledIdentity } from "../routing/compile-policy.js";
-import { cacheKey, type KeyParts, MAX_KEY_LENGTH, pathTag, variantKey } from "./cache-key.js";
+import { cacheKey, type KeyParts, MAX_KEY_LENGTH, pathTag, shadowKey, variantKey } from "./cache-key.js";
 import { fillHeaders, unsentVaried, varyView, withVaried } from "./fill-request.js";
 import { forwarded, trustedProxies } from "./forwarding.js";
 import { cookieValue, identityHash, isIdentifying } from "./identity.js";
@@ -135,6 +135,11 @@ describe("the cache key", () => {
     expect(cacheKey({ ...base, headers: { "accept-language": "" } })).not.toBe(
       cacheKey({ ...base, headers: {} }),
     );
+  });
+
+  it("keeps mode Shadow's entries in a key space of their own", () => {
+    expect(shadowKey(cacheKey(base))).toBe(`shadow|${cacheKey(base)}`);
+    expect(cacheKey(base).startsWith("shadow|")).toBe(false);
   });
 
   it("ignores undeclared headers", () => {

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { isSafeMethod } from "@apicache/crds";
 import type { BypassReason } from "../http-cache/cache-outcome.js";
 import { firstValue } from "../http-cache/headers.js";
 import { requestBypass } from "../http-cache/request-directives.js";
-import { cacheKey, pathTag } from "../keys/cache-key.js";
+import { cacheKey, pathTag, shadowKey } from "../keys/cache-key.js";
 import { fillHeaders, varyView } from "../keys/fill-request.js";
 import { forwarded, type Peer } from "../keys/forwarding.js";
 import { identityHash, isIdentifying } from "../keys/identity.js";
@@ -23,7 +24,6 @@ import { serveWrite } from "./write-path.js";
  * path, the write path or a pass-through. The policy is read once per request, so a reload never
  * changes the rules under a request in flight.
  */
-const SAFE_UNCACHED = new Set(["OPTIONS", "TRACE", "CONNECT"]);
 
 export function createRequestHandler(ctx: ProxyContext): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
@@ -53,8 +53,9 @@ async function handle(ctx: ProxyContext, req: IncomingMessage, res: ServerRespon
     passThrough(ctx, req, res, started, { route, outcome: { kind: "bypass", reason } });
 
   if (method !== "GET" && method !== "HEAD") {
-    if (SAFE_UNCACHED.has(method)) return bypass("method-not-cached");
-    // Every other method is unsafe (RFC 9110 §9.2.1): invalidate on success, in every mode.
+    // OPTIONS and TRACE: safe, not cached. Every other method is unsafe (RFC 9110 §9.2.1, CONNECT too,
+    // which node:http never hands to this handler): invalidate on success, in every mode.
+    if (isSafeMethod(method)) return bypass("method-not-cached");
     return serveWrite(ctx, req, res, started, { policy, path, route: routeName(policy, segments) });
   }
   if (policy.mode === "Off") return bypass("mode-off");
@@ -75,7 +76,7 @@ async function handle(ctx: ProxyContext, req: IncomingMessage, res: ServerRespon
     ...(req.socket.remoteAddress ? { address: req.socket.remoteAddress } : {}),
   };
   const c = cacheableRequest(ctx, req, { policy, match, path, query, started, peer });
-  if (policy.mode === "Shadow") return serveShadow(ctx, req, res, { ...c, key: `shadow|${c.key}` });
+  if (policy.mode === "Shadow") return serveShadow(ctx, req, res, { ...c, key: shadowKey(c.key) });
   return serveCacheable(ctx, req, res, c);
 }
 

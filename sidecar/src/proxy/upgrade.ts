@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server } from "node:http";
 import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import { isSafeMethod } from "@apicache/crds";
 import type { CompiledPolicy } from "../routing/compile-policy.js";
 import { normalizePath, splitTarget } from "../routing/normalize-path.js";
 import { NO_ROUTE_LABEL, type UpstreamErrorReason } from "../telemetry/metric-names.js";
@@ -60,8 +61,6 @@ export interface UpgradeProxy {
 }
 
 const OUTCOME = UPGRADE_OUTCOME;
-/** RFC 9110 §9.2.1: an upgrade on any other method may change state, and invalidates. */
-const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
 /** Once one side has closed, how long the other may take to flush what is still buffered for it. */
 const FLUSH_GRACE_MS = 5_000;
 /** Reported (debug log) when the client left before the upstream answered: nothing was sent. */
@@ -224,7 +223,8 @@ class Tunnel {
     this.upstream.pause(); // no data event is lost while the invalidation runs
     const method = this.req.method ?? "GET";
     const relay = () => (head.status === 101 ? this.switchProtocols(rest) : this.relayFinal(head, rest));
-    if (SAFE_METHODS.has(method) || head.status >= 400) {
+    // RFC 9110 §9.2.1: an upgrade on an unsafe method may change state, and invalidates.
+    if (isSafeMethod(method) || head.status >= 400) {
       relay();
       return;
     }

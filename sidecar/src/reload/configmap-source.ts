@@ -1,3 +1,4 @@
+import { POLICY_KEY } from "@apicache/crds";
 import { CoreV1Api, KubeConfig, type V1ConfigMap, Watch } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { ERROR_CODES } from "../errors.js";
@@ -13,7 +14,7 @@ export interface ConfigMapSourceOptions {
   readonly namespace: string;
   readonly name: string;
   readonly kubeconfig?: string;
-  /** The data key holding the manifest (default policy.yaml). */
+  /** The data key holding the manifest (default POLICY_KEY, policy.yaml: what the operator writes). */
   readonly key?: string;
   /** Backoff bounds (default 500 ms doubling to 30 s, ±50% jitter). */
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
@@ -32,7 +33,7 @@ export class ConfigMapPolicySource implements PolicySource {
   constructor(options: ConfigMapSourceOptions, log: Logger) {
     this.#options = options;
     this.#log = log;
-    this.#key = options.key ?? "policy.yaml";
+    this.#key = options.key ?? POLICY_KEY;
     this.name = `configmap ${options.namespace}/${options.name}`;
   }
 

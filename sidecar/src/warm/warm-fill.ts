@@ -1,3 +1,4 @@
+import { shadowKey } from "../keys/cache-key.js";
 import type { ProxyContext } from "../proxy/context.js";
 import { fill } from "../proxy/fill.js";
 import { cacheableRequest } from "../proxy/handler.js";
@@ -31,7 +32,7 @@ export async function handleFill(
     { method: "GET", headers: { host } },
     { policy, match, path, query, started: performance.now() },
   );
-  const c = policy.mode === "Shadow" ? { ...base, key: `shadow|${base.key}` } : base;
+  const c = policy.mode === "Shadow" ? { ...base, key: shadowKey(base.key) } : base;
   const flight = ctx.coalescer.current(c.key);
   const result = flight ? await flight.result : (await fillAndDrop(ctx, c)).result;
   if (result.kind === "error") return { path: target, ok: false, error: `upstream ${result.reason}` };
