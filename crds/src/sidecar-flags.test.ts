@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { sidecarArgs } from "./sidecar-args.js";
 import { SIDECAR_FLAG_TABLE_END, sidecarFlagTable, sidecarUsage } from "./sidecar-flag-text.js";
@@ -82,5 +83,19 @@ describe("the flag table as text", () => {
       "| `--listen HOST:PORT` | `APICACHE_LISTEN` | `0.0.0.0:8080` | proxy listener |",
     );
     expect(sidecarFlagTable()).not.toContain(SIDECAR_FLAG_TABLE_END);
+  });
+});
+
+describe("the contract's modules", () => {
+  it.each([
+    "sidecar-contract.ts",
+    "sidecar-flags.ts",
+    "sidecar-args.ts",
+    "sidecar-flag-text.ts",
+    "http-methods.ts",
+  ])("%s is pure: it imports nothing but its siblings", (file) => {
+    const text = readFileSync(new URL(file, import.meta.url), "utf8");
+    const imports = [...text.matchAll(/\bfrom\s+["']([^"']+)["']/g)].map((m) => m[1]);
+    for (const target of imports) expect(target, file).toMatch(/^\.\/[a-z-]+\.js$/);
   });
 });
