@@ -24,7 +24,6 @@ import { serveWrite } from "./write-path.js";
  * path, the write path or a pass-through. The policy is read once per request, so a reload never
  * changes the rules under a request in flight.
  */
-
 export function createRequestHandler(ctx: ProxyContext): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     handle(ctx, req, res).catch((error: unknown) => {
