@@ -30,7 +30,9 @@ export function encodeEntry(entry: CacheEntry): Buffer {
   const meta = Buffer.from(
     JSON.stringify({ h: entry.headers, t: entry.tags, v: entry.vary } satisfies Metadata),
   );
-  const out = Buffer.allocUnsafe(FIXED + meta.length + entry.body.length);
+  // Its own backing store, never a slice of Node's shared pool: L1 keeps these very bytes (no copy, see
+  // memory-store.ts owned()) and the decoded form stays remembered for them (proxy/entry-reader.ts).
+  const out = Buffer.allocUnsafeSlow(FIXED + meta.length + entry.body.length);
   out.writeUInt8(VERSION, 0);
   out.writeUInt16BE(entry.status, 1);
   out.writeDoubleBE(entry.storedAt, 3);
@@ -42,6 +44,17 @@ export function encodeEntry(entry: CacheEntry): Buffer {
   meta.copy(out, FIXED);
   entry.body.copy(out, FIXED + meta.length);
   return out;
+}
+
+/**
+ * `entry` with its body as a view into `bytes`, its encoded form (the body is the encoding's tail): what
+ * to remember alongside the stored bytes, so the decoded form keeps no buffer but those bytes alive.
+ */
+export function withBodyIn(bytes: Buffer, entry: CacheEntry): CacheEntry {
+  const body = bytes.subarray(bytes.length - entry.body.length);
+  return body.buffer === entry.body.buffer && body.byteOffset === entry.body.byteOffset
+    ? entry
+    : { ...entry, body };
 }
 
 /** The entry, or undefined when the bytes are not an entry this version wrote (treated as a miss). */

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { CacheEntry } from "../http-cache/entry.js";
-import { decodeEntry } from "../http-cache/entry-codec.js";
+import { decodeEntry, withBodyIn } from "../http-cache/entry-codec.js";
 import type { CacheStore } from "../store/types.js";
 
 /**
@@ -47,8 +47,12 @@ export class EntryReader {
     return { entry, failed: false };
   }
 
-  /** Remembers the decoded form of bytes just encoded (the memory store hands the same Buffer back). */
+  /**
+   * Remembers the decoded form of bytes just encoded (the memory store hands the same Buffer back). It
+   * lives as long as L1 keeps the bytes, so its body is a view into them, not the buffer the fill
+   * collected: else every entry a fill put in L1 would keep its body twice, once uncounted.
+   */
   remember(bytes: Buffer, entry: CacheEntry): void {
-    this.#decoded.set(bytes, entry);
+    this.#decoded.set(bytes, withBodyIn(bytes, entry));
   }
 }
