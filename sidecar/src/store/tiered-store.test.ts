@@ -53,6 +53,16 @@ describe("tiered store", () => {
       expect(l1.entries).toBe(0);
     });
 
+    it("hands back the very copy L1 keeps of a value that is a view into a larger L2 buffer", async () => {
+      const { l1, l2, store } = setup();
+      const reply = Buffer.alloc(4_096, 1); // a Redis reply's read buffer
+      l2.getEntry = async () => ({ value: reply.subarray(10, 30), ttlMs: 60_000, tags: [] });
+      const got = await store.get("k");
+      expect(got?.equals(reply.subarray(10, 30))).toBe(true);
+      expect(got).toBe(l1.lookup("k")?.value);
+      expect(got?.buffer.byteLength).toBe(20);
+    });
+
     it("fills L1 from L2 with L2's remaining TTL and tags", async () => {
       const { clock, l1, l2, store } = setup();
       await l2.inner.set("k", v("1"), { ttlMs: 5_000, tags: ["a", "b"] });

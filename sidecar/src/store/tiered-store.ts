@@ -1,6 +1,6 @@
 import { nextIoTurn } from "./io-turn.js";
 import type { L1Coherence } from "./l1-coherence.js";
-import type { MemoryEntry, MemoryStore } from "./memory-store.js";
+import { type MemoryEntry, type MemoryStore, owned } from "./memory-store.js";
 import type {
   EntryStore,
   Fence,
@@ -141,7 +141,11 @@ export class TieredStore implements EntryStore {
     if (remote === undefined) {
       if (mark.epoch === this.#epoch) this.#l1.remove([key]);
     } else if (this.#keepable(mark, key, remote.tags)) {
-      this.#l1.put(key, remote.value, { ttlMs: remote.ttlMs, tags: remote.tags });
+      // L2's value is a view into a reply buffer, which L1 would copy: the caller gets the copy L1 keeps,
+      // so what it decodes is remembered for L1's later hits (proxy/entry-reader.ts), not decoded again.
+      const value = owned(remote.value);
+      this.#l1.put(key, value, { ttlMs: remote.ttlMs, tags: remote.tags });
+      return value === remote.value ? remote : { ...remote, value };
     }
     return remote;
   }
