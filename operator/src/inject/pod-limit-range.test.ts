@@ -50,6 +50,7 @@ describe("sidecar resources in a namespace with a Pod-type LimitRange", () => {
     expect(decision.ok && decision.warnings).toEqual([
       expect.stringMatching(/cpu request\/limit 50m\/500m were fitted .*: 50m\/200m/),
       expect.stringMatching(/memory request\/limit 64Mi\/288Mi were fitted .*: 64Mi\/224Mi/),
+      expect.stringMatching(/limit 224Mi is below what a full L1 of 64Mi needs .*may be OOM-killed/),
     ]);
   });
 

@@ -65,6 +65,19 @@ describe("sidecar resources", () => {
       expect(resources({ spec }).limits?.memory).toBe("100Mi");
     });
 
+    it("warns when an explicit memory limit is below what a full L1 needs (2 × budget + 160Mi)", () => {
+      for (const memory of ["64Mi", "192Mi", "287Mi"]) {
+        const decision = decide({ spec: sidecarResources({ limits: { memory } }) });
+        expect(decision.ok && decision.warnings).toEqual([
+          expect.stringMatching(
+            new RegExp(`limit ${memory} is below what a full L1 of 64Mi needs .*= 288Mi`),
+          ),
+        ]);
+      }
+      const enough = decide({ spec: sidecarResources({ limits: { memory: "288Mi" } }) });
+      expect(enough.ok && enough.warnings).toEqual([]);
+    });
+
     it("raises a memory limit below the L1 budget to twice the budget plus headroom, with a warning", () => {
       const decision = decide({ spec: sidecarResources({ limits: { memory: "32Mi" } }) });
       expect(decision.ok && decision.resources.limits?.memory).toBe("288Mi");
@@ -90,7 +103,9 @@ describe("sidecar resources", () => {
         requests: { cpu: "50m", memory: "64Mi" },
         limits: { cpu: "200m", memory: "128Mi" },
       });
-      expect(decision.ok && decision.warnings).toHaveLength(2);
+      // cpu and memory fitted; 128Mi is above the 32Mi budget but below what a full L1 needs (224Mi).
+      expect(decision.ok && decision.warnings).toHaveLength(3);
+      expect(decision.ok && decision.warnings[2]).toMatch(/may be OOM-killed once L1 fills/);
     });
 
     it("lowers the request with the limit when both are above max", () => {

@@ -149,9 +149,15 @@ export function decideResources(
     requests[name] = format(name, request);
     limits[name] = format(name, limit);
   }
-  if ((amount(limits.memory) as number) < quantityBytes(policy.spec.store.memory.maxBytes)) {
+  const l1 = quantityBytes(policy.spec.store.memory.maxBytes);
+  const limit = amount(limits.memory) as number;
+  if (limit < l1) {
     warnings.push(
       `apicache: the namespace's LimitRanges leave the sidecar a memory limit of ${limits.memory}, below the policy's L1 budget (store.memory.maxBytes): the sidecar may be OOM-killed; lower maxBytes`,
+    );
+  } else if (limit < sidecarMemoryLimitBytes(l1)) {
+    warnings.push(
+      `apicache: the sidecar memory limit ${limits.memory} is below what a full L1 of ${mib(l1)} needs (twice store.memory.maxBytes + 160Mi = ${mib(sidecarMemoryLimitBytes(l1))}, ADR 0024): the sidecar may be OOM-killed once L1 fills; raise the limit or lower maxBytes`,
     );
   }
   return { ok: true, resources: { requests, limits }, warnings };
