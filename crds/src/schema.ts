@@ -13,6 +13,7 @@ import {
   StringEnum,
 } from "./kinds.js";
 import { withRules } from "./rules.js";
+import { SIDECAR_MEMORY_LIMIT_TEXT } from "./sidecar-memory.js";
 
 /**
  * The CachePolicy API, apicache.io/v1alpha1 — the one definition. The TypeScript types (`Static`), the
@@ -183,8 +184,7 @@ export const SidecarResourcesSchema = Type.Object(
   },
   {
     additionalProperties: false,
-    description:
-      "Resources of the injected sidecar container. Each field set here wins over the operator-wide default (chart value sidecar.resources); unset fields keep it. A memory limit below store.memory.maxBytes is raised to maxBytes plus 128Mi, with an admission warning. A LimitRange in the pod's namespace clamps the result into its range.",
+    description: `Resources of the injected sidecar container. Each field set here wins over the operator-wide default (chart value sidecar.resources); unset fields keep it. The default memory limit is ${SIDECAR_MEMORY_LIMIT_TEXT} (store.memory.maxBytes); a memory limit below maxBytes is raised to that, and one below that draws an admission warning. A LimitRange in the pod's namespace clamps the result into its range.`,
   },
 );
 

@@ -10,6 +10,9 @@ const MI = 1024 * 1024;
  */
 export const SIDECAR_MEMORY_LIMIT = { l1Factor: 2, baseBytes: 160 * MI } as const;
 
+/** The formula as the docs, the CRD's description and the operator's help state it (a test checks them). */
+export const SIDECAR_MEMORY_LIMIT_TEXT = `${SIDECAR_MEMORY_LIMIT.l1Factor} × maxBytes + ${SIDECAR_MEMORY_LIMIT.baseBytes / MI}Mi`;
+
 export function sidecarMemoryLimitBytes(l1Bytes: number): number {
   return SIDECAR_MEMORY_LIMIT.l1Factor * l1Bytes + SIDECAR_MEMORY_LIMIT.baseBytes;
 }

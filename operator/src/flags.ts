@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { SIDECAR_MEMORY_LIMIT_TEXT } from "@apicache/crds";
 import { BUILT_IN_RESOURCES } from "./inject/sidecar-resources.js";
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -94,7 +95,7 @@ export const FLAGS: readonly FlagSpec[] = [
     name: "sidecar-memory-limit",
     key: "sidecarMemoryLimit",
     kind: "quantity",
-    help: "Memory limit of injected sidecars (a policy's spec.sidecar.resources wins; default: twice the policy's store.memory.maxBytes + 160Mi; a value below maxBytes is raised to that).",
+    help: `Memory limit of injected sidecars (a policy's spec.sidecar.resources wins; default: ${SIDECAR_MEMORY_LIMIT_TEXT} of the policy's store.memory; a value below maxBytes is raised to that).`,
   },
   {
     name: "sidecar-version",
