@@ -65,6 +65,14 @@ describe("sidecar resources", () => {
       expect(resources({ spec }).limits?.memory).toBe("100Mi");
     });
 
+    it("refuses, with the reason, an L1 budget whose limit no quantity can state", () => {
+      const decision = decide({ spec: { store: { memory: { maxBytes: "99999999999999999999G" } } } });
+      expect(decision).toEqual({ ok: false, message: expect.stringMatching(/beyond any node's memory/) });
+      expect(resources({ spec: { store: { memory: { maxBytes: "1024Gi" } } } }).limits?.memory).toBe(
+        "2097312Mi",
+      );
+    });
+
     it("warns when an explicit memory limit is below what a full L1 needs (2 × budget + 160Mi)", () => {
       for (const memory of ["64Mi", "192Mi", "287Mi"]) {
         const decision = decide({ spec: sidecarResources({ limits: { memory } }) });

@@ -134,6 +134,13 @@ export function decideResources(
   target: SidecarTarget,
 ): ResourceDecision {
   const { amounts, warnings } = desiredAmounts(policy, operator);
+  if (!Number.isSafeInteger(Math.ceil(amounts.limits.memory))) {
+    // Rendered, it would be no quantity the API server accepts (e.g. 1.9e+23Mi): every pod refused.
+    return {
+      ok: false,
+      message: `the sidecar's memory limit for store.memory.maxBytes ${policy.spec.store.memory.maxBytes} is beyond any node's memory (${amounts.limits.memory} bytes); lower maxBytes`,
+    };
+  }
   const requests: Record<string, string> = {};
   const limits: Record<string, string> = {};
   for (const name of RESOURCES) {
