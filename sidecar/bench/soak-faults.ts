@@ -53,15 +53,18 @@ export interface SoakFault {
   steps(world: SoakWorld): FaultSteps;
 }
 
-/** A reload of a valid policy that changes a route's TTL, cleared once the sidecar counted it applied. */
-function policyReloaded(world: SoakWorld): FaultSteps {
+/**
+ * A reload of a valid policy that changes a route's TTL, cleared once the sidecar counted it applied.
+ * The TTL follows the sidecar's own count of reloads (4m, 5m, 4m, …), so every reload of a run changes
+ * the policy: each fault gets fresh steps, and a flip counted in them wrote 4m every time, which the
+ * sidecar rightly took as no change from the second reload on.
+ */
+export function policyReloaded(world: SoakWorld): FaultSteps {
   let before = 0;
-  let flips = 0;
   return {
     inject: async () => {
       before = await world.reloadsOk();
-      flips += 1;
-      await world.volume.update(soakPolicy(world.l1MiB, flips % 2 === 1 ? "4m" : "5m"));
+      await world.volume.update(soakPolicy(world.l1MiB, before % 2 === 0 ? "4m" : "5m"));
     },
     clear: async () => {
       await waitFor(
