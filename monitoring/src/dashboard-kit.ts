@@ -34,22 +34,27 @@ export const F = {
 
 /** The dashboard's rate window: Grafana picks it from the scrape interval. */
 export const RATE = "$__rate_interval";
+/** The whole time range the dashboard shows (the headline stats cover it, evaluated once at its end). */
+export const RANGE = "$__range";
 
 export interface Query {
   readonly expr: string;
   readonly legend: string;
+  /** Evaluated once, at the end of the time range (Grafana's "Instant" query type). */
+  readonly instant?: boolean;
 }
 
-export function q(expr: string, legend: string): Query {
-  return { expr, legend };
+export function q(expr: string, legend: string, options: { instant?: boolean } = {}): Query {
+  return { expr, legend, ...(options.instant ? { instant: true } : {}) };
 }
 
 function target(query: Query, index: number): DataqueryBuilder {
-  return new DataqueryBuilder()
+  const builder = new DataqueryBuilder()
     .expr(query.expr)
     .legendFormat(query.legend)
     .refId(String.fromCharCode(65 + index))
     .datasource(DATASOURCE);
+  return query.instant ? builder.instant() : builder;
 }
 
 export interface PanelOptions {
@@ -104,7 +109,8 @@ export function stat(title: string, options: PanelOptions): StatPanelBuilder {
     .unit(options.unit)
     .span(options.width ?? 6)
     .height(options.height ?? 5)
-    .graphMode(BigValueGraphMode.Area)
+    // An instant query has one point: nothing to draw behind the value.
+    .graphMode(options.queries.every((x) => x.instant) ? BigValueGraphMode.None : BigValueGraphMode.Area)
     .colorMode(BigValueColorMode.Value)
     .reduceOptions(new ReduceDataOptionsBuilder().calcs(["lastNotNull"]).values(false));
   if (options.min !== undefined) panel.min(options.min);

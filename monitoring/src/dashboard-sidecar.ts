@@ -4,9 +4,9 @@
  */
 import type { Builder } from "@grafana/grafana-foundation-sdk/cog";
 import type { Panel } from "@grafana/grafana-foundation-sdk/dashboard";
-import { F, higherIsBetter, lowerIsBetter, q, RATE, stat, timeseries } from "./dashboard-kit.js";
+import { F, higherIsBetter, lowerIsBetter, q, RANGE, RATE, stat, timeseries } from "./dashboard-kit.js";
 import { S, V } from "./names.js";
-import { increase, quantile, rate, sel, suffixed, sumBy } from "./promql.js";
+import { increase, quantile, rate, ratioOrZero, sel, suffixed, sumBy } from "./promql.js";
 import { R } from "./recording-rules.js";
 
 export interface DashboardRow {
@@ -20,32 +20,78 @@ const routeFilter = [F.namespace, F.policy, F.route] as const;
 const byPolicy = ["namespace", "policy"];
 const byRoute = ["namespace", "policy", "route"];
 
+/**
+ * The headline stats cover the dashboard's whole time range (`$__range`, one instant query at its end),
+ * not the last five minutes of it: a recorded `rate5m` series read at the range's end says nothing about
+ * the hour or the load test the range shows (ADR 0026). Per policy; `routed` keeps to the policy's routes.
+ */
+const overRange = (metric: string, ...matchers: string[]) =>
+  sumBy(byPolicy, increase(sel(metric, ...policyFilter, ...matchers), RANGE));
+const routed = `route!="${V.noRoute}"`;
+
+/** 1 − served mean / upstream mean over the range (the recording rule's formula, on the range). */
+function improvementOverRange(): string {
+  const mean = (metric: string) =>
+    `(${overRange(suffixed(metric, "_sum"), routed)} / ${overRange(suffixed(metric, "_count"), routed)})`;
+  return `1 - ${mean(S.requestDuration)} / ${mean(S.upstreamDuration)}`;
+}
+
+/** Cache candidates answered from the cache over the range. */
+function hitRatioOverRange(): string {
+  return ratioOrZero(
+    overRange(S.requests, routed, `outcome=~"${V.servedFromCache}"`),
+    overRange(S.requests, routed, `outcome=~"${V.cacheable}"`),
+  );
+}
+
+/**
+ * 1 − upstream requests / requests answered, per policy, over the time range: every request the
+ * sidecars answered, routed or not, against every request they sent the upstream (misses, background
+ * revalidations, warm runs, writes). No upstream request at all is 100% saved, not "No data".
+ */
+function upstreamSaved(): string {
+  const answered = overRange(suffixed(S.requestDuration, "_count"));
+  return `1 - (${ratioOrZero(overRange(suffixed(S.upstreamDuration, "_count")), answered)})`;
+}
+
 function overview(): DashboardRow {
   return {
     title: "Overview: how much faster",
     panels: [
       stat("Improvement", {
         description:
-          "1 − mean time to answer / mean upstream time, per policy (recording rule apicache:policy_improvement_ratio:rate5m). The share of response time the cache removed.",
+          "1 − mean time to answer / mean upstream time, per policy, over the time range shown (the formula of apicache:policy_improvement_ratio:rate5m, which alerts on the last 5 minutes). The share of response time the cache removed.",
         unit: "percentunit",
-        queries: [q(sel(R.policyImprovement, ...policyFilter), "{{policy}}")],
+        width: 5,
+        queries: [q(improvementOverRange(), "{{policy}}", { instant: true })],
         thresholds: higherIsBetter(0.3, 0.5),
       }),
       stat("Hit ratio", {
         description:
-          "Cache-candidate requests answered from the cache (hit, stale-while-revalidate, stale-if-error).",
+          "Cache-candidate requests answered from the cache (hit, stale-while-revalidate, stale-if-error), per policy, over the time range shown.",
         unit: "percentunit",
-        queries: [q(sel(R.policyHitRatio, ...policyFilter), "{{policy}}")],
+        width: 5,
+        queries: [q(hitRatioOverRange(), "{{policy}}", { instant: true })],
+        thresholds: higherIsBetter(0.5, 0.8),
+      }),
+      stat("Upstream requests saved", {
+        description:
+          "Share of the requests answered over the time range that never reached the upstream: 1 − upstream requests (misses, background revalidations, warm runs, writes) / requests answered.",
+        unit: "percentunit",
+        width: 5,
+        queries: [q(upstreamSaved(), "{{policy}}", { instant: true })],
         thresholds: higherIsBetter(0.5, 0.8),
       }),
       stat("Requests", {
         description: "Requests per second through the sidecars (all routes and outcomes).",
         unit: "reqps",
+        width: 4,
         queries: [q(sumBy([], rate(sel(S.requests, ...policyFilter), RATE)), "requests/s")],
       }),
       stat("Served from cache p95", {
         description: "p95 time to answer requests served from the cache (recording rule).",
         unit: "s",
+        width: 5,
         queries: [q(sel(R.servedFromCacheP95, ...policyFilter), "{{policy}}")],
         thresholds: lowerIsBetter(0.05, 0.1),
       }),

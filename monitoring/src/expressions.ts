@@ -57,9 +57,12 @@ export function labelValuesSelector(query: string): string {
 }
 
 /**
- * Grafana's variables resolved the way "All" resolves them (`.*`), and `$__rate_interval` to a window,
+ * Grafana's variables resolved the way "All" resolves them (`.*`), and `$__rate_interval` and `$__range` to a window,
  * so a dashboard query can be sent to Prometheus as is.
  */
 export function resolveGrafanaVariables(expr: string, rateWindow: string): string {
-  return expr.replaceAll("$__rate_interval", rateWindow).replace(/\$(namespace|policy|route)\b/g, ".*");
+  return expr
+    .replaceAll("$__rate_interval", rateWindow)
+    .replaceAll("$__range", rateWindow)
+    .replace(/\$(namespace|policy|route)\b/g, ".*");
 }
