@@ -71,6 +71,7 @@ const run = await runSideBySide({
   progress: createProgress(),
   isolatedWrites: true,
   primeWrites: 300,
+  checkDashboard: true,
 });
 await run.stop();
 

@@ -1,5 +1,6 @@
 import type { Thresholds } from "../thresholds.js";
 import { mixedVerdicts, readOnlyVerdicts, type Verdict } from "./acceptance.js";
+import { renderDashboardCheck } from "./dashboard-compare.js";
 import type { ScenarioOutcome } from "./side-by-side.js";
 import { percentile } from "./stats.js";
 import { renderComparison, renderVerdicts } from "./table.js";
@@ -7,9 +8,30 @@ import type { WriteOverhead, WriteWindow } from "./write-overhead.js";
 
 /** The printed/recorded report of a side-by-side run. */
 export function verdictsFor(outcome: ScenarioOutcome, thresholds: Thresholds): Verdict[] {
-  return outcome.scenario.writeRatio > 0
-    ? mixedVerdicts(outcome.comparison, outcome.health, thresholds, outcome.writeOverhead)
-    : readOnlyVerdicts(outcome.comparison, outcome.health, thresholds);
+  const own =
+    outcome.scenario.writeRatio > 0
+      ? mixedVerdicts(outcome.comparison, outcome.health, thresholds, outcome.writeOverhead)
+      : readOnlyVerdicts(outcome.comparison, outcome.health, thresholds);
+  const panels = (outcome.dashboard?.verdicts ?? []).map((v) => ({
+    criterion: `${outcome.scenario.name}: dashboard panel "${v.title}" agrees with the harness`,
+    measured: Number.isFinite(v.differencePp) ? `${v.differencePp.toFixed(1)} pp` : "no data",
+    pass: v.ok,
+  }));
+  return [...own, ...panels];
+}
+
+function describeDashboardCheck(outcome: ScenarioOutcome): string[] {
+  const check = outcome.dashboard;
+  if (!check) return [];
+  const seconds = ((check.evaluatedAtMs - check.fromMs) / 1000).toFixed(0);
+  return [
+    "",
+    `The dashboard's headline panels, their queries from ${"`monitoring/generated/apicache-dashboard.json`"} with the ` +
+      `time range set to the measured run (${seconds} s), evaluated by a real Prometheus that scraped the sidecar ` +
+      "every second with the shipped recording rules, next to the harness's figures:",
+    "",
+    renderDashboardCheck(check.verdicts),
+  ];
 }
 
 export function renderOutcome(outcome: ScenarioOutcome, thresholds?: Thresholds): string {
@@ -37,6 +59,7 @@ export function renderOutcome(outcome: ScenarioOutcome, thresholds?: Thresholds)
     .map((e) => `- error: ${e}`);
   const parts = [`### Scenario \`${s.name}\``, "", notes.join(" "), "", renderComparison(outcome.comparison)];
   if (stale.length + errors.length > 0) parts.push("", ...stale, ...errors);
+  parts.push(...describeDashboardCheck(outcome));
   if (thresholds) parts.push("", renderVerdicts(verdictsFor(outcome, thresholds)));
   return parts.join("\n");
 }

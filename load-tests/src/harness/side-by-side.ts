@@ -1,8 +1,10 @@
 import { cpus, loadavg, totalmem } from "node:os";
 import type { Scenario } from "../scenario.js";
+import { type DashboardCheck, type DashboardWatch, watchDashboard } from "./dashboard-check.js";
 import { type PhaseResult, runPhase } from "./run-scenario.js";
 import {
   type DemoApiProcess,
+  REPO_ROOT,
   type SidecarProcess,
   startDemoApiProcess,
   startRedis,
@@ -30,6 +32,8 @@ export interface SideBySideOptions {
   readonly primeWrites: number;
   /** Keep the last sidecar running (the demo lets people poke at it); the caller stops it. */
   readonly keepLastSidecar?: boolean;
+  /** A real Prometheus scrapes each sidecar; its headline panels are checked (dashboard-check.ts). */
+  readonly checkDashboard?: boolean;
 }
 
 export interface ScenarioOutcome {
@@ -40,6 +44,8 @@ export interface ScenarioOutcome {
   readonly health: { readonly failed: number; readonly stale: number; readonly verified: number };
   /** Scenarios with writes: writes one at a time, direct vs through the sidecar, nothing else running. */
   readonly writeOverhead?: WriteOverhead;
+  /** The dashboard's headline panels vs the harness's figures for the measured window. */
+  readonly dashboard?: DashboardCheck;
 }
 
 export interface SideBySideRun {
@@ -89,25 +95,9 @@ export async function runSideBySide(options: SideBySideOptions): Promise<SideByS
         ...(redis ? { redisUrl: redis.url } : {}),
       });
       sidecarCommand = sidecar.command;
-      let through: PhaseResult;
-      let writeOverhead: WriteOverhead | undefined;
+      let phase: SidecarPhase;
       try {
-        through = await runPhase({
-          label: `${scenario.name} · sidecar`,
-          baseUrl: sidecar.url,
-          scenario,
-          prime: scenario.primeCache,
-          primeWrites: options.primeWrites,
-          progress: options.progress,
-        });
-        if (options.isolatedWrites && scenario.writeRatio > 0) {
-          options.progress(`[${scenario.name}] writes one at a time, direct vs sidecar`);
-          writeOverhead = await measureWriteOverhead({
-            scenario,
-            directUrl: demoApi.url,
-            sidecarUrl: sidecar.url,
-          });
-        }
+        phase = await throughSidecar(options, { scenario, direct, sidecar, directUrl: demoApi.url });
       } finally {
         const keep = options.keepLastSidecar && index === options.scenarios.length - 1;
         if (keep) {
@@ -120,16 +110,18 @@ export async function runSideBySide(options: SideBySideOptions): Promise<SideByS
       }
       outcomes.push({
         scenario,
-        comparison: compareScenario(scenario.name, direct.samples, through.samples),
+        comparison: compareScenario(scenario.name, direct.samples, phase.through.samples),
         direct,
-        sidecar: through,
+        sidecar: phase.through,
         health: {
           failed:
-            direct.samples.filter((s) => s.failed).length + through.samples.filter((s) => s.failed).length,
-          stale: direct.checks.stale.length + through.checks.stale.length,
-          verified: direct.checks.verified + through.checks.verified,
+            direct.samples.filter((s) => s.failed).length +
+            phase.through.samples.filter((s) => s.failed).length,
+          stale: direct.checks.stale.length + phase.through.checks.stale.length,
+          verified: direct.checks.verified + phase.through.checks.verified,
         },
-        ...(writeOverhead ? { writeOverhead } : {}),
+        ...(phase.writeOverhead ? { writeOverhead: phase.writeOverhead } : {}),
+        ...(phase.dashboard ? { dashboard: phase.dashboard } : {}),
       });
     }
   } catch (error) {
@@ -150,4 +142,56 @@ export async function runSideBySide(options: SideBySideOptions): Promise<SideByS
       await demoApi.stop();
     },
   };
+}
+
+interface SidecarPhase {
+  readonly through: PhaseResult;
+  readonly writeOverhead?: WriteOverhead;
+  readonly dashboard?: DashboardCheck;
+}
+
+/**
+ * The scenario through a running sidecar; with checkDashboard, a Prometheus watches it and the headline
+ * panels are read right after the measured run (before the isolated writes add requests).
+ */
+async function throughSidecar(
+  options: SideBySideOptions,
+  run: { scenario: Scenario; direct: PhaseResult; sidecar: SidecarProcess; directUrl: string },
+): Promise<SidecarPhase> {
+  const { scenario, sidecar } = run;
+  const watch: DashboardWatch | undefined = options.checkDashboard
+    ? await watchDashboard({ repoRoot: REPO_ROOT, adminUrl: sidecar.adminUrl })
+    : undefined;
+  try {
+    let startMs = 0;
+    const through = await runPhase({
+      label: `${scenario.name} · sidecar`,
+      baseUrl: sidecar.url,
+      scenario,
+      prime: scenario.primeCache,
+      primeWrites: options.primeWrites,
+      progress: options.progress,
+      beforeMeasured: async () => {
+        startMs = (await watch?.startWindow()) ?? 0;
+      },
+    });
+    let dashboard: DashboardCheck | undefined;
+    if (watch) {
+      options.progress(`[${scenario.name}] the dashboard's headline panels, through Prometheus`);
+      const comparison = compareScenario(scenario.name, run.direct.samples, through.samples);
+      dashboard = await watch.check({ startMs, endMs: Date.now() }, comparison);
+    }
+    let writeOverhead: WriteOverhead | undefined;
+    if (options.isolatedWrites && scenario.writeRatio > 0) {
+      options.progress(`[${scenario.name}] writes one at a time, direct vs sidecar`);
+      writeOverhead = await measureWriteOverhead({
+        scenario,
+        directUrl: run.directUrl,
+        sidecarUrl: sidecar.url,
+      });
+    }
+    return { through, ...(writeOverhead ? { writeOverhead } : {}), ...(dashboard ? { dashboard } : {}) };
+  } finally {
+    await watch?.stop();
+  }
 }

@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import {
+  HEADLINE_PANELS,
+  judgePanels,
+  type PanelReading,
+  renderDashboardCheck,
+} from "./dashboard-compare.js";
+import { compareScenario, type Sample } from "./stats.js";
+
+const sample = (endpoint: Sample["endpoint"], latencyMs: number, cache: Sample["cache"]): Sample => ({
+  name: endpoint,
+  endpoint,
+  status: 200,
+  latencyMs,
+  cache,
+  failed: false,
+});
+
+const reading = (dashboard: number | undefined, harness: number): PanelReading => ({
+  title: "Hit ratio",
+  harnessFigure: "hit ratio, reads",
+  dashboard,
+  harness,
+  query: "q",
+});
+
+describe("the dashboard check", () => {
+  describe("the harness figure of each headline panel", () => {
+    // Direct: 4 reads of 100 ms and a write of 100 ms. Through the sidecar: 3 hits of 1 ms, a miss of
+    // 100 ms and the write (bypass) of 100 ms.
+    const direct = [
+      ...Array.from({ length: 4 }, () => sample("slots", 100, "none")),
+      sample("write", 100, "none"),
+    ];
+    const through = [
+      ...Array.from({ length: 3 }, () => sample("slots", 1, "hit")),
+      sample("slots", 100, "miss"),
+      sample("write", 100, "bypass"),
+    ];
+    const comparison = compareScenario("t", direct, through);
+    const figure = (title: string) => HEADLINE_PANELS.find((p) => p.title === title)?.harness(comparison);
+
+    it("improvement is the mean improvement over every request", () => {
+      expect(figure("Improvement")).toBeCloseTo(1 - 203 / 500);
+    });
+
+    it("hit ratio counts the reads only (writes are not cache candidates)", () => {
+      expect(figure("Hit ratio")).toBeCloseTo(3 / 4);
+    });
+
+    it("upstream requests saved is the share of all requests answered without the upstream", () => {
+      expect(figure("Upstream requests saved")).toBeCloseTo(3 / 5);
+    });
+  });
+
+  describe("judging a panel", () => {
+    it.each([
+      [0.9, 0.86, true],
+      [0.9, 0.95, true],
+      [0.9, 0.849, false],
+      [0.5, 0.9, false],
+    ])("dashboard %f vs harness %f: ok = %s", (dashboard, harness, ok) => {
+      const [verdict] = judgePanels([reading(dashboard, harness)]);
+      expect(verdict?.ok).toBe(ok);
+      expect(verdict?.differencePp).toBeCloseTo((dashboard - harness) * 100);
+    });
+
+    it("fails a panel that shows no data", () => {
+      const [verdict] = judgePanels([reading(undefined, 0.9)]);
+      expect(verdict?.ok).toBe(false);
+      expect(verdict?.differencePp).toBeNaN();
+    });
+  });
+
+  it("prints one row per panel with both values, the difference and the verdict", () => {
+    const table = renderDashboardCheck(judgePanels([reading(0.912, 0.9), reading(undefined, 0.9)]));
+    const rows = table.split("\n");
+    expect(rows[0]).toContain("within 5 pp");
+    expect(rows[2]).toBe("| Hit ratio | 91.2% | 90.0% | hit ratio, reads | +1.2 pp | ok |");
+    expect(rows[3]).toBe("| Hit ratio | no data | 90.0% | hit ratio, reads | – | **FAIL** |");
+  });
+});

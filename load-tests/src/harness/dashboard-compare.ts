@@ -1,0 +1,74 @@
+/**
+ * The dashboard's headline panels next to the harness's own figures for the same window: which panel
+ * answers which harness figure, the difference in percentage points, and the printed table. Pure.
+ */
+import type { ScenarioComparison } from "./stats.js";
+
+/** A headline panel (by its title in the generated dashboard) and the harness figure it must agree with. */
+export interface HeadlinePanel {
+  readonly title: string;
+  /** What the harness figure is, for the table. */
+  readonly harnessFigure: string;
+  /** The harness's figure as a ratio (0–1). */
+  readonly harness: (comparison: ScenarioComparison) => number;
+}
+
+/**
+ * The three panels the issue names. Harness figures: the mean improvement over every request (direct
+ * vs through the sidecar, client-side), the reads' hit ratio (the dashboard's denominator is cache
+ * candidates; writes are bypass) and the share of requests answered without the upstream.
+ */
+export const HEADLINE_PANELS: readonly HeadlinePanel[] = [
+  {
+    title: "Improvement",
+    harnessFigure: "mean improvement, all requests",
+    harness: (c) => c.overall.meanImprovement / 100,
+  },
+  { title: "Hit ratio", harnessFigure: "hit ratio, reads", harness: (c) => c.reads.hitRatio },
+  {
+    title: "Upstream requests saved",
+    harnessFigure: "upstream requests saved, all requests",
+    harness: (c) => (c.overall.after.n > 0 ? c.overall.upstreamSaved / c.overall.after.n : Number.NaN),
+  },
+];
+
+/** Panels may differ from the harness by at most this many percentage points. */
+export const TOLERANCE_PP = 5;
+
+export interface PanelReading {
+  readonly title: string;
+  readonly harnessFigure: string;
+  /** The panel's value (a ratio), undefined when the query returned nothing ("No data"). */
+  readonly dashboard: number | undefined;
+  readonly harness: number;
+  /** The query sent to Prometheus, variables resolved. */
+  readonly query: string;
+}
+
+export interface PanelVerdict extends PanelReading {
+  /** dashboard − harness, in percentage points (NaN without a dashboard value). */
+  readonly differencePp: number;
+  readonly ok: boolean;
+}
+
+export function judgePanels(readings: readonly PanelReading[], tolerancePp = TOLERANCE_PP): PanelVerdict[] {
+  return readings.map((r) => {
+    const differencePp = r.dashboard === undefined ? Number.NaN : (r.dashboard - r.harness) * 100;
+    return { ...r, differencePp, ok: Number.isFinite(differencePp) && Math.abs(differencePp) <= tolerancePp };
+  });
+}
+
+const percent = (ratio: number | undefined) =>
+  ratio === undefined ? "no data" : Number.isFinite(ratio) ? `${(ratio * 100).toFixed(1)}%` : "–";
+const points = (pp: number) => (Number.isFinite(pp) ? `${pp >= 0 ? "+" : ""}${pp.toFixed(1)} pp` : "–");
+
+export function renderDashboardCheck(verdicts: readonly PanelVerdict[], tolerancePp = TOLERANCE_PP): string {
+  return [
+    `| panel | dashboard | harness | harness figure | difference | within ${tolerancePp} pp |`,
+    "|---|---:|---:|---|---:|---|",
+    ...verdicts.map(
+      (v) =>
+        `| ${v.title} | ${percent(v.dashboard)} | ${percent(v.harness)} | ${v.harnessFigure} | ${points(v.differencePp)} | ${v.ok ? "ok" : "**FAIL**"} |`,
+    ),
+  ].join("\n");
+}

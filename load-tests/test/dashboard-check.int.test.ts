@@ -1,0 +1,116 @@
+// The dashboard check's query path end to end: a real sidecar process (in-memory store) in front of a
+// small upstream, a real Prometheus scraping it with the shipped rules, the shipped dashboard's headline
+// queries evaluated for a window. Traffic before the window (all misses) must not count in it.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { classifyCacheStatus } from "../src/harness/cache-status.js";
+import { type DashboardWatch, watchDashboard } from "../src/harness/dashboard-check.js";
+import { REPO_ROOT, type SidecarProcess, startSidecarProcess } from "../src/harness/stack.js";
+import { compareScenario, type Sample } from "../src/harness/stats.js";
+
+const POLICY = `
+apiVersion: apicache.io/v1alpha1
+kind: CachePolicy
+metadata: { name: items, namespace: bench }
+spec:
+  selector: { matchLabels: { app: items } }
+  upstream: { port: http }
+  defaults: { ttl: 5m }
+  routes:
+    - name: items
+      path: /items/:id
+`;
+
+/** Answers every request after 100 ms. */
+function startUpstream(): Promise<Server> {
+  const server = createServer((req, res) => {
+    req.resume();
+    setTimeout(() => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ url: req.url }));
+    }, 100);
+  });
+  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+}
+
+async function read(baseUrl: string, path: string): Promise<Sample> {
+  const started = performance.now();
+  const response = await fetch(`${baseUrl}${path}`);
+  await response.arrayBuffer();
+  return {
+    name: "read",
+    endpoint: "catalog",
+    status: response.status,
+    latencyMs: performance.now() - started,
+    cache: classifyCacheStatus(response.headers.get("cache-status") ?? undefined),
+    failed: response.status >= 400,
+  };
+}
+
+async function readAll(baseUrl: string, paths: readonly string[]): Promise<Sample[]> {
+  const samples: Sample[] = [];
+  for (const path of paths) samples.push(await read(baseUrl, path));
+  return samples;
+}
+
+describe("the dashboard's headline panels through a real Prometheus", () => {
+  let dir: string;
+  let upstream: Server;
+  let upstreamUrl: string;
+  let sidecar: SidecarProcess;
+  let watch: DashboardWatch;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "apicache-dashboard-check-"));
+    writeFileSync(join(dir, "policy.yaml"), POLICY);
+    upstream = await startUpstream();
+    upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    sidecar = await startSidecarProcess({ policyFile: join(dir, "policy.yaml"), upstream: upstreamUrl });
+    watch = await watchDashboard({ repoRoot: REPO_ROOT, adminUrl: sidecar.adminUrl });
+  }, 90_000);
+
+  afterAll(async () => {
+    await watch?.stop();
+    await sidecar?.stop();
+    await new Promise((resolve) => upstream?.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("agrees with the client's own counts for the window, and leaves out what came before it", async () => {
+    // A miss and a hit, scraped: Prometheus counts a series' increase from its first sample on, and
+    // the traffic below must count (for a panel that does not keep to the window).
+    await readAll(sidecar.url, ["/items/seed", "/items/seed"]);
+    await watch.startWindow();
+    // Before the window: 12 keys read once (12 misses) and 2 of them again (hits).
+    const before = Array.from({ length: 12 }, (_, i) => `/items/before-${i}`);
+    await readAll(sidecar.url, [...before, "/items/before-0", "/items/before-1"]);
+
+    const startMs = await watch.startWindow();
+    // The window: 4 new keys read 5 times each (4 misses, 16 hits) and the 12 earlier keys once (hits).
+    const paths = [...Array.from({ length: 20 }, (_, i) => `/items/in-${i % 4}`), ...before];
+    const through = await readAll(sidecar.url, paths);
+    const endMs = Date.now();
+    const direct = await readAll(upstreamUrl, paths);
+
+    const check = await watch.check({ startMs, endMs }, compareScenario("check", direct, through));
+    const byTitle = Object.fromEntries(check.verdicts.map((v) => [v.title, v]));
+    expect(through.filter((s) => s.cache === "miss")).toHaveLength(4);
+    // 28 of 32 requests in the window were hits; with the 14 requests before it, 30 of 46 would be.
+    // (Prometheus extrapolates each counter's increase to the range's ends: about a second of ~10.)
+    const near = (value: number | undefined, wanted: number) => Math.abs((value ?? 0) - wanted) < 0.02;
+    expect(byTitle["Hit ratio"]?.dashboard, "hit ratio").toSatisfy((v: number) => near(v, 28 / 32));
+    expect(byTitle["Upstream requests saved"]?.dashboard, "saved").toSatisfy((v: number) => near(v, 28 / 32));
+    expect(byTitle["Hit ratio"]?.harness).toBeCloseTo(28 / 32, 5);
+    // Hits answer in about a millisecond, misses take the upstream's 100 ms: most of the time is saved.
+    expect(byTitle.Improvement?.dashboard).toBeGreaterThan(0.5);
+    expect(check.verdicts.map((v) => [v.title, v.ok])).toEqual([
+      ["Improvement", true],
+      ["Hit ratio", true],
+      ["Upstream requests saved", true],
+    ]);
+  }, 90_000);
+});
