@@ -113,4 +113,22 @@ describe("the dashboard's headline panels through a real Prometheus", () => {
       ["Upstream requests saved", true],
     ]);
   }, 90_000);
+
+  it("still shows the improvement for a window in which every request was a hit", async () => {
+    const paths = Array.from({ length: 12 }, (_, i) => `/items/before-${i}`);
+    const startMs = await watch.startWindow();
+    const through = await readAll(sidecar.url, paths);
+    const endMs = Date.now();
+    const direct = await readAll(upstreamUrl, paths);
+    expect(through.every((s) => s.cache === "hit")).toBe(true);
+
+    const check = await watch.check({ startMs, endMs }, compareScenario("hits", direct, through));
+    const byTitle = Object.fromEntries(check.verdicts.map((v) => [v.title, v]));
+    // No upstream request in the window: each request is priced at its route's upstream mean over the
+    // last day (100 ms) instead of showing "No data".
+    expect(byTitle.Improvement?.dashboard).toBeGreaterThan(0.9);
+    expect(byTitle["Hit ratio"]?.dashboard).toBe(1);
+    expect(byTitle["Upstream requests saved"]?.dashboard).toBe(1);
+    expect(check.verdicts.every((v) => v.ok)).toBe(true);
+  }, 90_000);
 });

@@ -29,11 +29,25 @@ const overRange = (metric: string, ...matchers: string[]) =>
   sumBy(byPolicy, increase(sel(metric, ...policyFilter, ...matchers), RANGE));
 const routed = `route!="${V.noRoute}"`;
 
-/** 1 − served mean / upstream mean over the range (the recording rule's formula, on the range). */
+/** How far back a route's upstream cost is looked up when the range itself had no upstream request. */
+const BASELINE = "1d";
+
+/**
+ * 1 − (time clients waited) / (what the same requests would have cost the upstream), over the range.
+ * Each request is priced at its own route's mean upstream time: over the range, or over the last day
+ * when every request of the route was served from the cache in the range. Pricing every request at the
+ * policy-wide upstream mean instead weighs routes by their misses (the slow reports a write drops, say),
+ * and leaves the panel empty when nothing missed. Routes with no upstream time at all are left out.
+ */
 function improvementOverRange(): string {
-  const mean = (metric: string) =>
-    `(${overRange(suffixed(metric, "_sum"), routed)} / ${overRange(suffixed(metric, "_count"), routed)})`;
-  return `1 - ${mean(S.requestDuration)} / ${mean(S.upstreamDuration)}`;
+  const perRoute = (metric: string, window: string) =>
+    sumBy(byRoute, increase(sel(metric, ...policyFilter, routed), window));
+  const upstreamMean = (window: string) =>
+    `(${perRoute(suffixed(S.upstreamDuration, "_sum"), window)} / (${perRoute(suffixed(S.upstreamDuration, "_count"), window)} > 0))`;
+  const cost = `(${upstreamMean(RANGE)} or ${upstreamMean(BASELINE)})`;
+  const waited = `(${perRoute(suffixed(S.requestDuration, "_sum"), RANGE)} and ${cost})`;
+  const wouldCost = `${perRoute(suffixed(S.requestDuration, "_count"), RANGE)} * ${cost}`;
+  return `1 - ${sumBy(byPolicy, waited)} / ${sumBy(byPolicy, wouldCost)}`;
 }
 
 /** Cache candidates answered from the cache over the range. */
@@ -60,7 +74,7 @@ function overview(): DashboardRow {
     panels: [
       stat("Improvement", {
         description:
-          "1 − mean time to answer / mean upstream time, per policy, over the time range shown (the formula of apicache:policy_improvement_ratio:rate5m, which alerts on the last 5 minutes). The share of response time the cache removed.",
+          "The share of response time the cache removed, per policy, over the time range shown: 1 − time to answer / what the same requests would have cost the upstream, each priced at its route's mean upstream time (over the range, or the last day for a route that never missed in it).",
         unit: "percentunit",
         width: 5,
         queries: [q(improvementOverRange(), "{{policy}}", { instant: true })],

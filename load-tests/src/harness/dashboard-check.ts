@@ -72,7 +72,9 @@ export async function watchDashboard(options: DashboardWatchOptions): Promise<Da
       return scrapedAfter(prometheus, idleFromMs + SCRAPE_SECONDS * 1000);
     },
     check: async (window, comparison) => {
-      const evaluatedAtMs = await settledAfter(prometheus, window.endMs);
+      // At least two scrapes after the first: increase() needs two samples in the range.
+      const lastScrapeMs = Math.max(window.endMs, window.startMs + 2 * SCRAPE_SECONDS * 1000);
+      const evaluatedAtMs = await settledAfter(prometheus, lastScrapeMs);
       // The smallest whole-second range that reaches back to the window's first scrape.
       const rangeSeconds = Math.ceil((evaluatedAtMs - window.startMs + 1) / 1000);
       const fromMs = evaluatedAtMs - rangeSeconds * 1000;
@@ -105,7 +107,8 @@ function scrapedAfter(prometheus: Prometheus, atMs: number): Promise<number> {
   return waitFor(
     "Prometheus to scrape the sidecar",
     async () => {
-      const at = await latest(prometheus, 'up{job="apicache-sidecar"} == 1');
+      // A plain selector: timestamp() of any other expression is the evaluation time, not the scrape's.
+      const at = await latest(prometheus, 'up{job="apicache-sidecar"}');
       return at !== undefined && at >= atMs ? at : undefined;
     },
     { timeoutMs: 30_000, intervalMs: 100 },
