@@ -26,9 +26,9 @@ function describeDashboardCheck(outcome: ScenarioOutcome): string[] {
   const seconds = ((check.evaluatedAtMs - check.fromMs) / 1000).toFixed(0);
   return [
     "",
-    `The dashboard's headline panels, their queries from ${"`monitoring/generated/apicache-dashboard.json`"} with the ` +
-      `time range set to the measured run (${seconds} s), evaluated by a real Prometheus that scraped the sidecar ` +
-      "every second with the shipped recording rules, next to the harness's figures:",
+    "The dashboard's headline panels (their queries from `monitoring/generated/apicache-dashboard.json`, " +
+      `the time range set to the measured run, ${seconds} s), evaluated by a real Prometheus that scraped ` +
+      "the sidecar every second with the shipped recording rules, next to the harness's own figures:",
     "",
     renderDashboardCheck(check.verdicts),
   ];
