@@ -96,7 +96,10 @@ describe("the dashboard's headline panels through a real Prometheus", () => {
     const endMs = Date.now();
     const direct = await readAll(upstreamUrl, paths);
 
-    const check = await watch.check({ startMs, endMs }, compareScenario("check", direct, through));
+    const check = await watch.check(
+      { startMs, endMs },
+      { comparison: compareScenario("check", direct, through), checkReads: [] },
+    );
     const byTitle = Object.fromEntries(check.verdicts.map((v) => [v.title, v]));
     expect(through.filter((s) => s.cache === "miss")).toHaveLength(4);
     // 28 of 32 requests in the window were hits; with the 14 requests before it, 30 of 46 would be.
@@ -122,7 +125,10 @@ describe("the dashboard's headline panels through a real Prometheus", () => {
     const direct = await readAll(upstreamUrl, paths);
     expect(through.every((s) => s.cache === "hit")).toBe(true);
 
-    const check = await watch.check({ startMs, endMs }, compareScenario("hits", direct, through));
+    const check = await watch.check(
+      { startMs, endMs },
+      { comparison: compareScenario("hits", direct, through), checkReads: [] },
+    );
     const byTitle = Object.fromEntries(check.verdicts.map((v) => [v.title, v]));
     // No upstream request in the window: each request is priced at its route's upstream mean over the
     // last day (100 ms) instead of showing "No data".

@@ -2,9 +2,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Prometheus, startPrometheus } from "@apicache/testkit/prometheus";
 import { waitFor } from "@apicache/testkit/wait";
-import { HEADLINE_PANELS, judgePanels, type PanelReading, type PanelVerdict } from "./dashboard-compare.js";
+import {
+  type HarnessRun,
+  HEADLINE_PANELS,
+  judgePanels,
+  type PanelReading,
+  type PanelVerdict,
+} from "./dashboard-compare.js";
 import { type DashboardJson, panelQuery, resolveVariables } from "./dashboard-variables.js";
-import type { ScenarioComparison } from "./stats.js";
 
 /**
  * The dashboard-vs-harness check of `make bench`: a real Prometheus scrapes one sidecar every second with
@@ -38,8 +43,8 @@ export interface DashboardWatch {
    * a second early (Grafana's ranges are whole seconds) adds nothing from before the run.
    */
   startWindow(): Promise<number>;
-  /** Evaluates the headline panels for `window` and judges them against `comparison`. */
-  check(window: MeasuredWindow, comparison: ScenarioComparison): Promise<DashboardCheck>;
+  /** Evaluates the headline panels for `window` and judges them against the harness's figures. */
+  check(window: MeasuredWindow, run: HarnessRun): Promise<DashboardCheck>;
   stop(): Promise<void>;
 }
 
@@ -71,7 +76,7 @@ export async function watchDashboard(options: DashboardWatchOptions): Promise<Da
       const idleFromMs = Date.now();
       return scrapedAfter(prometheus, idleFromMs + SCRAPE_SECONDS * 1000);
     },
-    check: async (window, comparison) => {
+    check: async (window, run) => {
       // At least two scrapes after the first: increase() needs two samples in the range.
       const lastScrapeMs = Math.max(window.endMs, window.startMs + 2 * SCRAPE_SECONDS * 1000);
       const evaluatedAtMs = await settledAfter(prometheus, lastScrapeMs);
@@ -86,7 +91,7 @@ export async function watchDashboard(options: DashboardWatchOptions): Promise<Da
           title: panel.title,
           harnessFigure: panel.harnessFigure,
           dashboard: single(await prometheus.query(query, evaluatedAtMs / 1000), panel.title),
-          harness: panel.harness(comparison),
+          harness: panel.harness(run),
           query,
         });
       }

@@ -34,6 +34,11 @@ export interface OpenLoopResult {
   readonly samples: Sample[];
   readonly schedulerLagMs: number[];
   readonly checks: { verified: number; stale: StaleRead[] };
+  /**
+   * How the sidecar answered each read that verified a write: traffic the load sent besides its samples
+   * (the dashboard's counters include it).
+   */
+  readonly checkReads: CacheClass[];
   readonly errors: string[];
 }
 
@@ -44,6 +49,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     samples: [],
     schedulerLagMs: [],
     checks: { verified: 0, stale: [] },
+    checkReads: [],
     errors: [],
   };
   const inFlight = new Set<Promise<void>>();
@@ -127,6 +133,7 @@ async function verify(
   );
   try {
     const response = await client.send("GET", path);
+    result.checkReads.push(classifyCacheStatus(response.headers["cache-status"] as string | undefined));
     if (response.status >= 400) {
       result.errors.push(`check GET ${path}: HTTP ${response.status}`);
       return;

@@ -179,7 +179,10 @@ async function throughSidecar(
     if (watch) {
       options.progress(`[${scenario.name}] the dashboard's headline panels, through Prometheus`);
       const comparison = compareScenario(scenario.name, run.direct.samples, through.samples);
-      dashboard = await watch.check({ startMs, endMs: Date.now() }, comparison);
+      dashboard = await watch.check(
+        { startMs, endMs: Date.now() },
+        { comparison, checkReads: through.checkReads },
+      );
     }
     let writeOverhead: WriteOverhead | undefined;
     if (options.isolatedWrites && scenario.writeRatio > 0) {
