@@ -10,15 +10,17 @@ const MI = 1024 * 1024;
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), "utf8");
 
 describe("the sidecar's default memory limit", () => {
-  it("is twice the L1 budget plus 160 MiB", () => {
+  it("is twice the L1 budget plus 160 MiB, at least 256 MiB", () => {
     expect(sidecarMemoryLimitBytes(64 * MI)).toBe(288 * MI);
-    expect(sidecarMemoryLimitBytes(0)).toBe(160 * MI);
+    expect(sidecarMemoryLimitBytes(48 * MI)).toBe(256 * MI);
+    expect(sidecarMemoryLimitBytes(1 * MI)).toBe(256 * MI);
+    expect(sidecarMemoryLimitBytes(0)).toBe(256 * MI);
   });
 
   // Every place that states the default says the same: the factor and the base, from the constants.
   const factor = `(${SIDECAR_MEMORY_LIMIT.l1Factor} ×|${SIDECAR_MEMORY_LIMIT.l1Factor === 2 ? "twice" : "-"})`;
   const stated = new RegExp(
-    `${factor}[^|]{0,60}?maxBytes\`?\\s+\\+\\s+${SIDECAR_MEMORY_LIMIT.baseBytes / MI}Mi`,
+    `${factor}[^|]{0,60}?maxBytes\`?\\s+\\+\\s+${SIDECAR_MEMORY_LIMIT.baseBytes / MI}Mi,?\\s+at\\s+least\\s+${SIDECAR_MEMORY_LIMIT.minBytes / MI}Mi`,
   );
   const stale = /maxBytes`? (\+|plus) 128Mi|L1 budget \+ 64 MiB;/;
 

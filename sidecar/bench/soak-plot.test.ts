@@ -31,6 +31,10 @@ describe("the soak's plot", () => {
     expect(svg).not.toMatch(/<script|href=|url\(/);
   });
 
+  it("names itself for screen readers with an escaped title (make lint checks the committed plot)", () => {
+    expect(svg).toContain('role="img">\n<title>make soak &lt;test&gt; &amp; co</title>');
+  });
+
   it("draws each series as a line through every sample", () => {
     const lines = [...svg.matchAll(/<polyline points="([^"]+)"/g)].map((m) => (m[1] ?? "").split(" "));
     // RSS, its anonymous part, heap, L1; descriptors, sockets; event-loop p99.

@@ -140,7 +140,9 @@ export function renderSoakSvg(input: PlotInput): string {
   const axisTop = TOP + panels.length * (PANEL_HEIGHT + GAP) - GAP;
   const height = axisTop + 70;
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" role="img">`,
+    // The plot's name for screen readers (and Biome's a11y rule: make lint reads load-tests/soak.svg).
+    `<title>${xmlText(input.title)}</title>`,
     "<style>.title{font-size:13px;font-weight:bold}.tick{font-size:11px;fill:#333}.fault-label{font-size:10px;fill:#a00}" +
       ".grid{stroke:#ddd}.frame{fill:none;stroke:#888}.bound{stroke:#000;stroke-dasharray:2 3}" +
       ".fault{stroke:#a00;stroke-dasharray:4 3}.warmup{fill:#f0f0f0}</style>",

@@ -164,7 +164,7 @@ export function decideResources(
     );
   } else if (limit < sidecarMemoryLimitBytes(l1)) {
     warnings.push(
-      `apicache: the sidecar memory limit ${limits.memory} is below what a full L1 of ${mib(l1)} needs (twice store.memory.maxBytes + 160Mi = ${mib(sidecarMemoryLimitBytes(l1))}, ADR 0024): the sidecar may be OOM-killed once L1 fills; raise the limit or lower maxBytes`,
+      `apicache: the sidecar memory limit ${limits.memory} is below what a full L1 of ${mib(l1)} needs (twice store.memory.maxBytes + 160Mi, at least 256Mi = ${mib(sidecarMemoryLimitBytes(l1))}, ADR 0024): the sidecar may be OOM-killed once L1 fills; raise the limit or lower maxBytes`,
     );
   }
   return { ok: true, resources: { requests, limits }, warnings };
