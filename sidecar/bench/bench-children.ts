@@ -17,17 +17,19 @@ const children: ChildProcess[] = [];
 /**
  * Forks a benchmark child (a file of sidecar/bench) and waits for its IPC hello; `onMessage` gets the
  * messages after it. A TypeScript child runs through tsx, a JavaScript one (`.mjs`) on plain node.
- * `stdout`: a file descriptor for the child's stdout (default: this process's).
+ * `stdout`: a file descriptor for the child's stdout (default: this process's). `nodeFlags`: more node
+ * flags for the child (e.g. `--cpu-prof`, bench-hotpath).
  */
 export function spawnChild<T>(
   script: string,
   argv: readonly string[],
   onMessage?: (message: unknown) => void,
   stdout?: number,
+  nodeFlags: readonly string[] = [],
 ): Promise<T> {
   const child = fork(resolve(BENCH_DIR, script), argv, {
     cwd: REPO,
-    execArgv: script.endsWith(".ts") ? ["--conditions=source", "--import", "tsx"] : [],
+    execArgv: [...(script.endsWith(".ts") ? ["--conditions=source", "--import", "tsx"] : []), ...nodeFlags],
     stdio: ["ignore", stdout ?? "inherit", "inherit", "ipc"],
   });
   children.push(child);

@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { formatRatios, median, summarize } from "./hotpath-report.js";
+
+const run = {
+  date: "2026-12-07T00:00:00Z",
+  machine: "test",
+  command: "make bench-hotpath",
+  scenarios: ["floor", "sidecar L1 hit"],
+  rounds: [
+    { rps: { floor: 40_000, "sidecar L1 hit": 20_000 } },
+    { rps: { floor: 30_000, "sidecar L1 hit": 27_000 } },
+    { rps: { floor: 36_000, "sidecar L1 hit": 27_000 } },
+  ],
+  cacheStatus: { floor: "(none)", "sidecar L1 hit": "apicache; hit; ttl=299" },
+  failures: { floor: 0, "sidecar L1 hit": 0 },
+  profiles: [],
+};
+
+describe("the hot-path report", () => {
+  it("takes the median of odd and even counts", () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 2, 3])).toBe(2.5);
+  });
+
+  it("divides each round by its own floor, then takes the median ratio", () => {
+    const [floor, l1] = summarize(run);
+    expect(floor?.ratio).toBe(1);
+    expect(l1?.ratios).toEqual([0.5, 0.9, 0.75]);
+    expect(l1?.ratio).toBe(0.75);
+    expect(l1?.rps).toBe(27_000);
+  });
+
+  it("prints one row per scenario with its ratio and per-round ratios", () => {
+    expect(formatRatios(run)).toContain("| sidecar L1 hit | 27,000 | 0.75× | 0.50×, 0.90×, 0.75× | 0 |");
+  });
+});
