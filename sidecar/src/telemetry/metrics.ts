@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { type BoundCounter, type BoundHistogram, bindCounter, bindHistogram } from "./bound-series.js";
 import { L1_FLUSH_REASONS, type MetricDefinition, SIDECAR_METRICS } from "./metric-names.js";
 
 /**
@@ -86,10 +87,17 @@ export function createMetrics(options: { collectDefault?: boolean } = {}): Sidec
   return metrics;
 }
 
-/** Store observer for the stores' instrumentation decorator. */
+/** Store observer for the stores' instrumentation decorator (durations bound per store and operation). */
 export function storeObserver(metrics: SidecarMetrics) {
+  const durations = new Map<string, BoundHistogram>();
   return (store: string, operation: string, seconds: number, errorReason?: string): void => {
-    metrics.storeDuration.labels(store, operation).observe(seconds);
+    const id = `${store}\0${operation}`;
+    let duration = durations.get(id);
+    if (duration === undefined) {
+      duration = bindHistogram(metrics.storeDuration, [store, operation]);
+      durations.set(id, duration);
+    }
+    duration.observe(seconds);
     if (errorReason !== undefined) metrics.storeErrors.labels(store, operation, errorReason).inc();
   };
 }
@@ -113,8 +121,8 @@ export function pendingInvalidationsObserver(metrics: SidecarMetrics) {
 }
 
 interface BoundRequest {
-  readonly count: Counter.Internal;
-  readonly duration: Histogram.Internal<string>;
+  readonly count: BoundCounter;
+  readonly duration: BoundHistogram;
 }
 
 /** Per-request counters with label values bound once per (policy, route, method, outcome). */
@@ -132,8 +140,8 @@ export class RequestMetrics {
     if (bound === undefined) {
       if (this.#bound.size > 10_000) this.#bound.clear();
       bound = {
-        count: this.#metrics.requests.labels(policy, route, method, outcome),
-        duration: this.#metrics.requestDuration.labels(policy, route, outcome),
+        count: bindCounter(this.#metrics.requests, [policy, route, method, outcome]),
+        duration: bindHistogram(this.#metrics.requestDuration, [policy, route, outcome]),
       };
       this.#bound.set(id, bound);
     }
