@@ -56,6 +56,7 @@ export function bindHistogram(histogram: Histogram<string>, values: readonly str
   const slow = histogram.labels(...values);
   const internals = histogram as unknown as Internals<HistogramRecord>;
   let found: { readonly key: string; readonly record: HistogramRecord } | undefined;
+  let gaveUp = false;
   return {
     observe(value: number): void {
       const bounds = internals.upperBounds;
@@ -63,7 +64,9 @@ export function bindHistogram(histogram: Histogram<string>, values: readonly str
       // prom-client throws on a value that is not finite: its own path says so.
       if (stale || bounds === undefined || !Number.isFinite(value)) {
         slow.observe(value);
-        found = findRecord(internals, values);
+        // Just written, the record exists: not finding it means other internals, never looked for again.
+        if (stale && !gaveUp) found = findRecord(internals, values);
+        gaveUp ||= found === undefined;
         return;
       }
       const record = (found as { readonly record: HistogramRecord }).record;
@@ -90,18 +93,18 @@ export function bindCounter(counter: Counter<string>, values: readonly string[])
   const slow = counter.labels(...values);
   const internals = counter as unknown as Internals<CounterRecord>;
   let found: { readonly key: string; readonly record: CounterRecord } | undefined;
+  let gaveUp = false;
   return {
     inc(value = 1): void {
-      if (
-        found === undefined ||
-        internals.hashMap?.[found.key] !== found.record ||
-        !(Number.isFinite(value) && value >= 0) // prom-client throws on these
-      ) {
+      const stale = found === undefined || internals.hashMap?.[found.key] !== found.record;
+      // prom-client throws on a value that is not finite or negative: its own path says so.
+      if (stale || !(Number.isFinite(value) && value >= 0)) {
         slow.inc(value);
-        found = findRecord(internals, values);
+        if (stale && !gaveUp) found = findRecord(internals, values);
+        gaveUp ||= found === undefined;
         return;
       }
-      found.record.value += value;
+      (found as { readonly record: CounterRecord }).record.value += value;
     },
   };
 }
