@@ -38,6 +38,35 @@ interface WatchState<T> {
   ended?: { readonly result: T; readonly tags: readonly string[] } | undefined;
 }
 
+/** One watch: a class, not closures, since every cacheable request opens one (ADR 0027). */
+class KeyWatch<T> implements Watch<T> {
+  readonly #coalescer: Coalescer<T>;
+  readonly #watches: Map<string, Set<WatchState<T>>>;
+  readonly #key: string;
+  readonly #state: WatchState<T>;
+
+  constructor(
+    coalescer: Coalescer<T>,
+    watches: Map<string, Set<WatchState<T>>>,
+    key: string,
+    state: WatchState<T>,
+  ) {
+    this.#coalescer = coalescer;
+    this.#watches = watches;
+    this.#key = key;
+    this.#state = state;
+  }
+
+  ended(): T | undefined {
+    return this.#coalescer.sharing ? this.#state.ended?.result : undefined;
+  }
+
+  close(): void {
+    const set = this.#watches.get(this.#key);
+    if (set?.delete(this.#state) && set.size === 0) this.#watches.delete(this.#key);
+  }
+}
+
 export class Coalescer<T> {
   readonly #flights = new Map<string, LeadFlight<T>>();
   readonly #watches = new Map<string, Set<WatchState<T>>>();
@@ -80,14 +109,12 @@ export class Coalescer<T> {
       this.#watches.set(key, watching);
     }
     watching.add(state);
-    const watches = this.#watches;
-    return {
-      ended: () => (this.#isolated ? undefined : state.ended?.result),
-      close() {
-        const set = watches.get(key);
-        if (set?.delete(state) && set.size === 0) watches.delete(key);
-      },
-    };
+    return new KeyWatch(this, this.#watches, key, state);
+  }
+
+  /** Whether a watch may take an ended flight's result (not while isolated). */
+  get sharing(): boolean {
+    return !this.#isolated;
   }
 
   /** Detaches flights for these keys or carrying any of these tags (and forgets their ended results). */
