@@ -46,6 +46,7 @@ const CONNECTIONS = Math.max(1, Math.min(256, Number(args.connections)));
 const BODY = String(Math.max(16, Math.min(1 << 20, Number(args["body-bytes"]))));
 const PROFILE_SECONDS = Math.max(2, Math.min(30, Number(args["profile-seconds"])));
 const BASELINE = args.baseline === undefined ? undefined : resolve(args.baseline);
+const INTERVAL_US = 250;
 const PROFILES = join(REPO, "load-tests", "profiles");
 const RAW = join(PROFILES, "raw");
 
@@ -127,7 +128,13 @@ async function profileOne(
   const dir = join(RAW, file);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const target = await start(["--cpu-prof", "--cpu-prof-dir", dir, "--cpu-prof-interval", "250"]);
+  const target = await start([
+    "--cpu-prof",
+    "--cpu-prof-dir",
+    dir,
+    "--cpu-prof-interval",
+    String(INTERVAL_US),
+  ]);
   await probe(target.url);
   await load({ url: target.url, connections: CONNECTIONS, durationSeconds: 1 });
   const fromUs = nowUs();
@@ -156,6 +163,8 @@ async function profileOne(
     svg,
     seconds: PROFILE_SECONDS,
     rps: run.rps,
+    busyUsPerRequest:
+      ([...folded.values()].reduce((a, b) => a + b, 0) * INTERVAL_US) / Math.max(1, run.requests),
     top: topSelf(folded, 25),
     areas: selfByArea(folded),
   };
@@ -191,6 +200,16 @@ async function main(): Promise<void> {
           "l1-hit",
         ),
       );
+      if (baselineBuild !== undefined && baselineRedis !== undefined) {
+        const baselineUpstream = await startUpstream();
+        profiles.push(
+          await profileOne(
+            "baseline L1 hit",
+            (flags) => startL1("baseline L1 hit", baselineBuild, baselineUpstream, baselineRedis, flags),
+            "l1-hit-baseline",
+          ),
+        );
+      }
     }
     const cpu = cpus()[0]?.model.trim() ?? "unknown CPU";
     const report = formatHotpath({

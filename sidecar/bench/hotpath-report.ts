@@ -27,6 +27,8 @@ export interface ProfileSummary {
   readonly svg: string;
   readonly seconds: number;
   readonly rps: number;
+  /** Busy CPU (every sample but idle) per request served while profiled, in µs. */
+  readonly busyUsPerRequest: number;
   readonly top: readonly SelfTime[];
   readonly areas: readonly SelfTime[];
 }
@@ -89,6 +91,8 @@ export function formatSelfTimes(title: string, times: readonly SelfTime[]): stri
 export function formatHotpath(run: HotpathRun): string {
   const profiles = run.profiles.flatMap((p) => [
     `### ${p.name}: ${rate(p.rps)} req/s while profiled for ${p.seconds} s — [flame graph](${p.svg})`,
+    "",
+    `Busy CPU per request: ${p.busyUsPerRequest.toFixed(1)} µs (samples not idle × interval ÷ requests served).`,
     "",
     formatSelfTimes("by where the running function lives", p.areas.slice(0, 12)),
     "",

@@ -36,7 +36,7 @@ export interface KeyParts {
   readonly keyHeaders: readonly string[];
   readonly headers: Headers;
   readonly scope: "Public" | "PerUser";
-  readonly identityHash?: string;
+  readonly identityHash?: string | undefined;
   /** Identifying header names (lowercase); a declared key header among them is hashed, as is Cookie. */
   readonly identityHeaders?: readonly string[];
 }

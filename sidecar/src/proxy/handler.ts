@@ -48,27 +48,25 @@ async function handle(ctx: ProxyContext, req: IncomingMessage, res: ServerRespon
   const { path: rawPath, query } = splitTarget(req.url ?? "/");
   const path = normalizePath(rawPath);
   const segments = pathSegments(path);
-  const bypass = (reason: BypassReason, route = NO_ROUTE_LABEL) =>
-    passThrough(ctx, req, res, started, { route, outcome: { kind: "bypass", reason } });
 
   if (method !== "GET" && method !== "HEAD") {
     // OPTIONS and TRACE: safe, not cached. Every other method is unsafe (RFC 9110 §9.2.1, CONNECT too,
     // which node:http never hands to this handler): invalidate on success, in every mode.
-    if (isSafeMethod(method)) return bypass("method-not-cached");
+    if (isSafeMethod(method)) return passBy(ctx, req, res, started, "method-not-cached");
     return serveWrite(ctx, req, res, started, { policy, path, route: routeName(policy, segments) });
   }
-  if (policy.mode === "Off") return bypass("mode-off");
-  if (req.headers.upgrade !== undefined) return bypass("upgrade");
+  if (policy.mode === "Off") return passBy(ctx, req, res, started, "mode-off");
+  if (req.headers.upgrade !== undefined) return passBy(ctx, req, res, started, "upgrade");
   const match = matchRoute(policy, method, segments);
   if (!match) {
     const name = routeName(policy, segments);
-    return bypass(name === NO_ROUTE_LABEL ? "no-route" : "method-not-cached", name);
+    return passBy(ctx, req, res, started, name === NO_ROUTE_LABEL ? "no-route" : "method-not-cached", name);
   }
   const requested = requestBypass(req.headers, policy.policy.spec.clientNoCache);
-  if (requested) return bypass(requested, match.route.name);
+  if (requested) return passBy(ctx, req, res, started, requested, match.route.name);
   const identifying = isIdentifying(req.headers, policy.identity);
   if (identifying && match.route.rules.scope === "Public")
-    return bypass("identifying-request", match.route.name);
+    return passBy(ctx, req, res, started, "identifying-request", match.route.name);
 
   const peer = {
     encrypted: false,
@@ -77,6 +75,18 @@ async function handle(ctx: ProxyContext, req: IncomingMessage, res: ServerRespon
   const c = cacheableRequest(ctx, req, { policy, match, path, query, started, peer });
   if (policy.mode === "Shadow") return serveShadow(ctx, req, res, { ...c, key: shadowKey(c.key) });
   return serveCacheable(ctx, req, res, c);
+}
+
+/** A bypassed request, streamed through (a function, not a closure per request: hits never bypass). */
+function passBy(
+  ctx: ProxyContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  started: number,
+  reason: BypassReason,
+  route = NO_ROUTE_LABEL,
+): Promise<void> {
+  return passThrough(ctx, req, res, started, { route, outcome: { kind: "bypass", reason } });
 }
 
 interface Classified {
@@ -131,7 +141,7 @@ export function cacheableRequest(
       headers: req.headers,
       scope: route.rules.scope,
       identityHeaders: policy.identity.headers,
-      ...(hash ? { identityHash: hash } : {}),
+      identityHash: hash || undefined,
     }),
     tags: [...routeTags(match), pathTag(path)],
     fillPath: canonicalQuery ? `${path}?${canonicalQuery}` : path,
