@@ -2,13 +2,17 @@ import { describe, expect, it } from "vitest";
 import { nextIoTurn } from "./io-turn.js";
 
 describe("nextIoTurn", () => {
-  it("resolves only after the loop went round once more (a due timer ran first)", async () => {
+  it("resolves only after the next turn's check phase, so after that turn's poll", async () => {
     const order: string[] = [];
-    await new Promise<void>((resolve) => setImmediate(resolve)); // start from the check phase
-    const timer = new Promise<void>((resolve) => setTimeout(() => resolve(void order.push("timer")), 0));
-    await nextIoTurn().then(() => order.push("turn"));
-    await timer;
-    expect(order).toEqual(["timer", "turn"]);
+    await new Promise<void>((resolve) =>
+      setImmediate(() => {
+        // In a check phase: the turn's first hop runs in the next one, with `next` scheduled after it.
+        const turn = nextIoTurn().then(() => order.push("turn"));
+        setImmediate(() => order.push("next turn's check"));
+        void turn.then(() => resolve());
+      }),
+    );
+    expect(order).toEqual(["next turn's check", "turn"]);
   });
 
   describe("called again before its first hop ran", () => {
