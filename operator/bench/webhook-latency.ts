@@ -1,0 +1,56 @@
+/**
+ * The webhook server's own latency, without a cluster: starts it in this process (TLS on loopback,
+ * one CachePolicy that selects the client's pods, so every review is patched) and runs
+ * webhook-client.ts against it in a separate process, as the API server would be. Prints one line per
+ * round: client-side p50/p90/p99/max in ms (each round: a warm-up run, then the measured run).
+ * Usage: npx tsx --conditions=source operator/bench/webhook-latency.ts [REQUESTS=2000] [CONCURRENCY=50] [ROUNDS=3]
+ * Run it under `flock /tmp/cluster-tier.lock` on a shared machine. A benchmark, not a test.
+ */
+import { execFile } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { pino } from "pino";
+import { issueCa, issueServing, validityOf } from "../src/certs/issue.js";
+import { CertHolder } from "../src/certs/serving-certs.js";
+import { createMetrics } from "../src/telemetry/metrics.js";
+import { startWebhookServer } from "../src/webhook/webhook-server.js";
+import { policy } from "../test/fixtures.js";
+
+const [requests, concurrency, rounds] = [2000, 50, 3].map((fallback, i) =>
+  Number(process.argv[2 + i] ?? fallback),
+);
+const here = dirname(fileURLToPath(import.meta.url));
+const namespace = "shop";
+
+const now = Date.now();
+const authority = issueCa(now, 3_600_000);
+const serving = issueServing(authority, ["localhost"], now, 3_600_000);
+const certs = new CertHolder();
+certs.set({ ...serving, notAfter: validityOf(serving.certPem).notAfter });
+const match = { policy: policy({ name: "api-0", namespace }), configHash: "bench" };
+const server = await startWebhookServer({
+  host: "127.0.0.1",
+  port: 0,
+  certs,
+  deps: () => ({
+    findPolicy: (ns, labels) => (ns === namespace && labels?.app === "api-0" ? match : undefined),
+    options: { image: "sidecar", version: "0", nativeSidecar: false },
+  }),
+  metrics: createMetrics(),
+  log: pino({ level: "warn" }),
+});
+
+const client = join(here, "webhook-client.ts");
+const tsx = join(here, "..", "..", "node_modules", ".bin", "tsx");
+for (let round = 1; round <= rounds; round++) {
+  // Asynchronously: the server answers on this process's event loop.
+  const args = [client, String(server.port), namespace, String(requests), String(concurrency)];
+  const line = (await promisify(execFile)(tsx, args, { encoding: "utf8" })).stdout.trim();
+  const result = JSON.parse(line) as Record<string, number>;
+  const ms = (key: string) => (result[key] ?? Number.NaN).toFixed(2);
+  console.log(
+    `round ${round}: ${result.count} reviews at ${concurrency} concurrent: p50 ${ms("p50")} ms, p90 ${ms("p90")} ms, p99 ${ms("p99")} ms, max ${ms("max")} ms`,
+  );
+}
+await server.close();
