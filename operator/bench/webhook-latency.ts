@@ -17,9 +17,8 @@ import { createMetrics } from "../src/telemetry/metrics.js";
 import { startWebhookServer } from "../src/webhook/webhook-server.js";
 import { policy } from "../test/fixtures.js";
 
-const [requests, concurrency, rounds] = [2000, 50, 3].map((fallback, i) =>
-  Number(process.argv[2 + i] ?? fallback),
-);
+const argument = (i: number, fallback: number) => Number(process.argv[2 + i] ?? fallback);
+const [requests, concurrency, rounds] = [argument(0, 2000), argument(1, 50), argument(2, 3)];
 const here = dirname(fileURLToPath(import.meta.url));
 const namespace = "shop";
 
