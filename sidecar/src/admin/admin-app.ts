@@ -1,3 +1,4 @@
+import { HEALTH_PATH, READY_PATH } from "@apicache/crds";
 import type { ErrorRequestHandler, Express, RequestHandler } from "express";
 import type { Logger } from "pino";
 import { splitTarget } from "../routing/normalize-path.js";
@@ -25,12 +26,13 @@ export interface AdminAppDeps extends AdminEndpointDeps {
   readonly auth: AdminAuth;
 }
 
-const OPEN = new Set(["/healthz", "/readyz", "/metrics"]);
+/** The probes (their paths from the contract the operator injects them by) and Prometheus. */
+const OPEN = new Set([HEALTH_PATH, READY_PATH, "/metrics"]);
 /** The `endpoint` label of apicache_admin_rejected_requests_total: these, or "other". */
 const GUARDED = new Set(["/stats", "/invalidate", "/warm"]);
 const ENDPOINTS = [
-  "GET /healthz",
-  "GET /readyz",
+  `GET ${HEALTH_PATH}`,
+  `GET ${READY_PATH}`,
   "GET /metrics",
   "GET /stats",
   "POST /invalidate",
@@ -44,8 +46,8 @@ export function adminApp(deps: AdminAppDeps): Express {
       deps.ctx.metrics.adminRejected.labels(GUARDED.has(path) ? path : "other", reason).inc(),
     ),
   );
-  app.get("/healthz", healthz);
-  app.get("/readyz", readiness(deps));
+  app.get(HEALTH_PATH, healthz);
+  app.get(READY_PATH, readiness(deps));
   app.get("/metrics", metrics(deps));
   app.get("/stats", stats(deps));
   app.post("/invalidate", ...invalidate(deps));
