@@ -33,10 +33,10 @@ const PROBE = [
 ].join("\n");
 
 /** The `line:column` of each restricted import biome reports for a probe at `path`. */
-function restricted(path: string): string[] {
+function restricted(path: string, probe = PROBE): string[] {
   const file = join(scratch, path);
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, PROBE);
+  writeFileSync(file, probe);
   let output: string;
   try {
     output = execFileSync(biome, ["lint", "--config-path", scratch, "--max-diagnostics=50", file], {
@@ -78,5 +78,12 @@ describe("the pure-core import rule", () => {
   it("leaves the edges (the proxy, the store, the operator's kube adapters) free to do I/O", () => {
     for (const edge of ["sidecar/src/proxy", "sidecar/src/store", "operator/src/kube"])
       expect(restricted(`${edge}/probe.ts`)).toEqual([]);
+  });
+
+  it("refuses express, the edges' HTTP framework (ADR 0030), in the pure folders and not at the edges", () => {
+    const probe = 'import express from "express";\n\nexport const used = express;\n';
+    for (const folder of PURE) expect(restricted(`${folder}/express-probe.ts`, probe)).toEqual(["1:21"]);
+    for (const edge of ["sidecar/src/admin", "operator/src/webhook", "operator/src/server"])
+      expect(restricted(`${edge}/express-probe.ts`, probe)).toEqual([]);
   });
 });
