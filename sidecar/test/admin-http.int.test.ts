@@ -120,4 +120,29 @@ describe("the admin API's HTTP surface", () => {
     expect(empty.status).toBe(200);
     expect(JSON.parse(empty.body)).toEqual({ results: [] });
   });
+
+  // The node:http server answered these differently (ADR 0030): HEAD /healthz was a 404, and a body
+  // of blanks, in another charset, or with a Content-Encoding was read as UTF-8 JSON as it stood.
+  describe("where express answers differently than the node:http server did", () => {
+    it("answers HEAD on a GET endpoint as GET, without a body", async () => {
+      const answer = await send(admin, "/healthz", { method: "HEAD" });
+      expect(answer.status).toBe(200);
+      expect(answer.headers["content-type"]).toBe("application/json");
+      expect(answer.body).toBe("");
+    });
+
+    it.each([
+      ["only blanks", "   ", {}],
+      [
+        "declared in another charset",
+        '{"tags": ["x"]}',
+        { "content-type": "application/json; charset=latin1" },
+      ],
+      ["content-encoded", '{"tags": ["x"]}', { "content-encoding": "gzip" }],
+    ])("refuses an /invalidate body that is %s with a 400", async (_what, body, headers) => {
+      const answer = await post("/invalidate", body, headers);
+      expect(answer.status).toBe(400);
+      expect(JSON.parse(answer.body)).toMatchObject({ error: "APICACHE_ERR_ADMIN_BAD_REQUEST" });
+    });
+  });
 });
