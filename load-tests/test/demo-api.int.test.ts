@@ -49,6 +49,19 @@ describe("the demo API", () => {
     expect(body).toHaveProperty(field);
   });
 
+  it("counts the SQL statements it sends per answered request at /demo/db-stats", async () => {
+    const before = (await call("GET", "/demo/db-stats")).body;
+    await call("GET", "/api/v2/services");
+    await call("GET", "/api/v2/users/3/profile");
+    const after = (await call("GET", "/demo/db-stats")).body;
+    expect(Number(after.requests) - Number(before.requests)).toBe(2);
+    // Reading the counters is not a request and sends no statement.
+    expect(Number(after.statements) - Number(before.statements)).toBeGreaterThanOrEqual(2);
+    expect(Number(after.queryMillis)).toBeGreaterThan(Number(before.queryMillis));
+    const again = (await call("GET", "/demo/db-stats")).body;
+    expect(again).toEqual(after);
+  });
+
   it("serves the dashboard to a shop owner and refuses anonymous callers", async () => {
     const owner = { authorization: `Bearer user-${shopOwnerUserId(SIZES.tiny, 2)}` };
     expect((await call("GET", "/api/v2/dashboard", undefined, owner)).body.shopId).toBe(2);

@@ -4,6 +4,7 @@ import { routeRequest } from "./routes.js";
 describe("routeRequest", () => {
   it.each([
     ["GET", "/healthz", { kind: "health" }],
+    ["GET", "/demo/db-stats", { kind: "db-stats" }],
     ["GET", "/api/v2/services", { kind: "catalog" }],
     ["GET", "/api/v2/services/7", { kind: "service", serviceId: 7 }],
     ["GET", "/api/v2/barbers/12/slots?date=2025-07-29", { kind: "slots", barberId: 12, date: "2025-07-29" }],

@@ -11,6 +11,8 @@ import {
  */
 export type DemoRequest =
   | { readonly kind: "health" }
+  /** The statement counters (statement-counter.ts): how much database work the API has done. */
+  | { readonly kind: "db-stats" }
   | { readonly kind: "catalog" }
   | { readonly kind: "service"; readonly serviceId: number }
   | { readonly kind: "slots"; readonly barberId: number; readonly date: string }
@@ -46,6 +48,7 @@ interface Pattern {
 
 const PATTERNS: readonly Pattern[] = [
   { method: "GET", path: /^\/healthz$/, build: () => ({ kind: "health" }) },
+  { method: "GET", path: /^\/demo\/db-stats$/, build: () => ({ kind: "db-stats" }) },
   { method: "GET", path: /^\/api\/v2\/services$/, build: () => ({ kind: "catalog" }) },
   {
     method: "GET",

@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import type { Database } from "./database.js";
 import { handle, type Reply } from "./handle.js";
 import { openDemoDatabase } from "./open-database.js";
 import { routeRequest } from "./routes.js";
 import { type DatasetSize, SIZES } from "./sizes.js";
+import { type CountingDatabase, countStatements } from "./statement-counter.js";
 
 export interface DemoApiOptions {
   readonly host?: string;
@@ -19,7 +19,7 @@ export interface DemoApiOptions {
 
 export interface DemoApi {
   readonly url: string;
-  readonly db: Database;
+  readonly db: CountingDatabase;
   readonly source: "snapshot" | "generated" | "existing";
   readonly loadMillis: number;
   close(): Promise<void>;
@@ -37,8 +37,9 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     progress: (message, fields) => log.info({ ...fields }, message),
   });
+  const db = countStatements(opened.db);
   const server = createServer((req, res) => {
-    serve(opened.db, req, res).catch((error: unknown) => {
+    serve(db, req, res).catch((error: unknown) => {
       log.error({ err: error, method: req.method, url: req.url }, "request failed");
       if (!res.headersSent)
         send(res, { status: 500, body: { error: { code: "internal", message: String(error) } } }, 0);
@@ -51,7 +52,7 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return {
     url: `http://${host}:${address.port}`,
-    db: opened.db,
+    db,
     source: opened.source,
     loadMillis: opened.millis,
     close: async () => {
@@ -59,7 +60,7 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await opened.db.close();
+      await db.close();
     },
   };
 }
@@ -74,12 +75,13 @@ function listen(server: Server, host: string, port: number): Promise<void> {
   });
 }
 
-async function serve(db: Database, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serve(db: CountingDatabase, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = performance.now();
   const routed = routeRequest(req.method ?? "GET", req.url ?? "/");
   const body = await readJson(req);
   let reply: Reply;
-  if (!routed.ok)
+  if (routed.ok && routed.request.kind === "db-stats") reply = { status: 200, body: db.stats() };
+  else if (!routed.ok)
     reply = {
       status: routed.error.status,
       body: { error: { code: routed.error.code, message: routed.error.message } },
@@ -89,7 +91,10 @@ async function serve(db: Database, req: IncomingMessage, res: ServerResponse): P
       status: 400,
       body: { error: { code: "bad_request", message: "the body is not valid JSON (or over 64 KiB)" } },
     };
-  else reply = await handle(db, { request: routed.request, body, authorization: req.headers.authorization });
+  else {
+    db.countRequest();
+    reply = await handle(db, { request: routed.request, body, authorization: req.headers.authorization });
+  }
   send(res, reply, performance.now() - started, req.method === "HEAD");
 }
 
