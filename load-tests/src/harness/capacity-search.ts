@@ -54,32 +54,10 @@ export async function searchCapacity<P extends ProbeVerdict>(
     probes.push({ rate, result });
     return result.pass;
   };
-  let held: number | undefined;
-  let failed: number | undefined;
-  for (const rate of ladder(plan)) {
-    if (await tryRate(rate)) held = rate;
-    else {
-      failed = rate;
-      break;
-    }
-  }
+  let { held, failed } = await climb(ladder(plan), tryRate);
   if (failed === undefined) return { capacity: held ?? 0, capped: true, probes };
-  if (held === undefined) {
-    // Even the start failed: step down until a rate holds.
-    for (
-      let rate = roundRate(failed / plan.factor);
-      rate >= plan.minRate;
-      rate = roundRate(rate / plan.factor)
-    ) {
-      if (await tryRate(rate)) {
-        held = rate;
-        break;
-      }
-      failed = rate;
-      if (rate === plan.minRate) break;
-    }
-    if (held === undefined) return { capacity: 0, capped: false, firstFailed: failed, probes };
-  }
+  if (held === undefined) ({ held, failed } = await stepDown(plan, failed, tryRate));
+  if (held === undefined) return { capacity: 0, capped: false, firstFailed: failed, probes };
   while ((failed - held) / held > plan.resolution) {
     const mid = roundRate((held + failed) / 2);
     if (mid <= held || mid >= failed) break;
@@ -87,6 +65,32 @@ export async function searchCapacity<P extends ProbeVerdict>(
     else failed = mid;
   }
   return { capacity: held, capped: false, firstFailed: failed, probes };
+}
+
+type TryRate = (rate: number) => Promise<boolean>;
+
+/** Up the ladder until a rate fails. */
+async function climb(rates: readonly number[], tryRate: TryRate) {
+  let held: number | undefined;
+  for (const rate of rates) {
+    if (!(await tryRate(rate))) return { held, failed: rate };
+    held = rate;
+  }
+  return { held, failed: undefined };
+}
+
+/** Even the start failed: down by the factor until a rate holds or minRate fails. */
+async function stepDown(plan: SearchPlan, failed: number, tryRate: TryRate) {
+  for (
+    let rate = roundRate(failed / plan.factor);
+    rate >= plan.minRate;
+    rate = roundRate(rate / plan.factor)
+  ) {
+    if (await tryRate(rate)) return { held: rate as number | undefined, failed };
+    failed = rate;
+    if (rate === plan.minRate) break;
+  }
+  return { held: undefined, failed };
 }
 
 /**

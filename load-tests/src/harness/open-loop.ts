@@ -15,6 +15,11 @@ export interface OpenLoopOptions {
   readonly sampler: Sampler;
   readonly rate: number;
   readonly durationMs: number;
+  /**
+   * Checked before each arrival with the samples so far: true stops issuing (requests in flight still
+   * complete). The capacity search stops a probe whose p95 is already certain to miss its SLO.
+   */
+  readonly shouldStop?: (samples: readonly Sample[]) => boolean;
   /** Called about once a second with what has happened so far. */
   readonly onProgress?: (progress: {
     elapsedMs: number;
@@ -40,6 +45,8 @@ export interface OpenLoopResult {
    */
   readonly checkReads: CacheClass[];
   readonly errors: string[];
+  /** Arrivals issued (fewer than planned when shouldStop stopped the run). */
+  issued: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -51,6 +58,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     checks: { verified: 0, stale: [] },
     checkReads: [],
     errors: [],
+    issued: 0,
   };
   const inFlight = new Set<Promise<void>>();
   const start = performance.now();
@@ -62,6 +70,10 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     const due = start + i * interval;
     const wait = due - performance.now();
     if (wait > 1) await sleep(wait);
+    // At high rates the next arrival is always due: yield now and then so responses get read.
+    else if (i % 8 === 7) await new Promise((resolve) => setImmediate(resolve));
+    if (options.shouldStop?.(result.samples)) break;
+    result.issued = i + 1;
     result.schedulerLagMs.push(Math.max(0, performance.now() - due));
     const request = options.sampler.next();
     const done = issue(options, request, due, result).finally(() => {

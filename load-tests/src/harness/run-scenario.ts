@@ -106,7 +106,7 @@ async function primeWrites(
 }
 
 /** Requests each distinct read once, two at a time (so priming does not flood the upstream). */
-async function prime(
+export async function prime(
   client: HttpClient,
   scenario: Scenario,
   progress: PhaseOptions["progress"],

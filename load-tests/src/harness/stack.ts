@@ -17,6 +17,8 @@ const SIDECAR_DIST = join(REPO_ROOT, "sidecar/dist/main.js");
 
 export interface DemoApiProcess {
   readonly url: string;
+  /** The process id (e.g. to read its CPU time from /proc). */
+  readonly pid: number | undefined;
   readonly source: string;
   readonly loadMillis: number;
   stop(): Promise<void>;
@@ -25,6 +27,7 @@ export interface DemoApiProcess {
 
 export interface SidecarProcess {
   readonly url: string;
+  readonly pid: number | undefined;
   readonly adminUrl: string;
   readonly command: string;
   stop(): Promise<void>;
@@ -68,6 +71,7 @@ export async function startDemoApiProcess(options: {
   const ready = JSON.parse(line) as { url: string; source: string; loadMillis: number };
   return {
     url: ready.url,
+    pid: child.child.pid,
     source: ready.source,
     loadMillis: ready.loadMillis,
     stop: () => child.stop(),
@@ -127,6 +131,7 @@ export async function startSidecarProcess(options: SidecarOptions): Promise<Side
   });
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.child.pid,
     adminUrl,
     command: `node ${[...nodeArgs(entry), ...args].join(" ")}`.replaceAll(REPO_ROOT, ""),
     stop: () => child.stop(),
