@@ -5,6 +5,8 @@ LOAD_TESTS_NODE := node --conditions=source --import tsx
 # Extra flags for the harness, e.g. make bench BENCH_ARGS="--scenarios mixed --store memory".
 BENCH_ARGS ?=
 DEMO_ARGS ?=
+# e.g. make bench-capacity BENCH_CAPACITY_ARGS="--quick --no-results" (--help lists every flag).
+BENCH_CAPACITY_ARGS ?=
 
 ##@ Demo and load tests
 
@@ -15,6 +17,10 @@ demo: deps ## Start the demo API and the sidecar, run a short load directly and 
 .PHONY: bench
 bench: deps ## Side-by-side load test (read-only and mixed scenarios, real Redis); writes load-tests/results.md
 	@$(LOAD_TESTS_NODE) load-tests/src/harness/main.ts $(BENCH_ARGS)
+
+.PHONY: bench-capacity
+bench-capacity: deps ## Capacity search, direct vs sidecar (p95 SLO, open model), equal-load table, SQL statements saved; writes load-tests/results.md
+	@$(LOAD_TESTS_NODE) load-tests/src/harness/capacity-main.ts $(BENCH_CAPACITY_ARGS)
 
 .PHONY: bench-write-pacing
 bench-write-pacing: deps ## Writes direct vs through the sidecar, back to back and with idle pauses (ADR 0006)
