@@ -1,6 +1,6 @@
-import { createSampler } from "../sampler.js";
 import type { Scenario } from "../scenario.js";
-import { certainToMiss } from "./capacity-search.js";
+import { certainToMiss, holds } from "./capacity-search.js";
+import { capacitySampler } from "./capacity-stream.js";
 import { type DbWork, dbWork, readDbStats } from "./db-stats.js";
 import type { HttpClient } from "./http-client.js";
 import { runOpenLoop } from "./open-loop.js";
@@ -62,7 +62,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
   if (options.warmupSeconds > 0) {
     const warm = await runOpenLoop({
       client: options.client,
-      sampler: createSampler(scenario, scenario.seed + 1_000_003),
+      sampler: capacitySampler(scenario, "warmup"),
       rate,
       durationMs: options.warmupSeconds * 1000,
       shouldStop: stopWhenMissed(planned(options.warmupSeconds)),
@@ -74,7 +74,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
   const started = performance.now();
   const measured = await runOpenLoop({
     client: options.client,
-    sampler: createSampler(scenario),
+    sampler: capacitySampler(scenario, "measure"),
     rate,
     durationMs: options.windowSeconds * 1000,
     shouldStop: stopWhenMissed(planned(options.windowSeconds)),
@@ -115,9 +115,9 @@ function judge(options: ProbeOptions, samples: readonly Sample[], extra: Extra):
   const latencies = samples.map((s) => s.latencyMs);
   const failed = samples.filter((s) => s.failed).length;
   const p95 = percentile(latencies, 95);
+  const held = holds({ p95, failed, sloMs: options.sloMs, maxFailed: options.maxFailed });
   const reasons = [
-    failed > options.maxFailed ? `${failed} failed` : "",
-    !(p95 <= options.sloMs) ? `p95 over the ${options.sloMs} ms SLO` : "",
+    held ? "" : failed > options.maxFailed ? `${failed} failed` : `p95 over the ${options.sloMs} ms SLO`,
     extra.stoppedEarly ? "stopped early" : "",
   ].filter(Boolean);
   return {

@@ -93,6 +93,11 @@ async function stepDown(plan: SearchPlan, failed: number, tryRate: TryRate) {
   return { held: undefined, failed };
 }
 
+/** The verdict of a judged window (the k6 capacity thresholds say the same; k6-capacity.test.ts). */
+export function holds(input: { p95: number; failed: number; sloMs: number; maxFailed: number }): boolean {
+  return input.p95 <= input.sloMs && input.failed <= input.maxFailed;
+}
+
 /**
  * Whether a probe's nearest-rank p95 is already certain to exceed the SLO: more than 5% of its planned
  * requests took (or failed) longer. The probe stops issuing then (an overloaded path would otherwise
