@@ -24,6 +24,8 @@ export interface CapacityTargets {
   readonly maxRate: number;
   readonly resolutionPercent: number;
   readonly equalLoadFraction: number;
+  /** make demo's rate as a share of its calibrated ceiling (load-tests/src/demo/rate.ts). */
+  readonly demoLoadFraction: number;
 }
 
 /** The SLO of a scenario; a scenario without one is a configuration error, said clearly. */

@@ -1,7 +1,8 @@
 import { cpus, loadavg, totalmem } from "node:os";
 import type { Scenario } from "../scenario.js";
 import { type DashboardCheck, type DashboardWatch, watchDashboard } from "./dashboard-check.js";
-import { type PhaseResult, runPhase } from "./run-scenario.js";
+import { type DbWork, dbWork, readDbStats } from "./db-stats.js";
+import { type PhaseOptions, type PhaseResult, runPhase } from "./run-scenario.js";
 import {
   type DemoApiProcess,
   REPO_ROOT,
@@ -34,6 +35,10 @@ export interface SideBySideOptions {
   readonly keepLastSidecar?: boolean;
   /** A real Prometheus scrapes each sidecar; its headline panels are checked (dashboard-check.ts). */
   readonly checkDashboard?: boolean;
+  /** A demo API already started (e.g. calibrated first); the run stops it with the rest. */
+  readonly demoApi?: DemoApiProcess;
+  /** Read the demo API's SQL statement counters around each measured run (db-stats.ts). */
+  readonly countStatements?: boolean;
 }
 
 export interface ScenarioOutcome {
@@ -46,6 +51,8 @@ export interface ScenarioOutcome {
   readonly writeOverhead?: WriteOverhead;
   /** The dashboard's headline panels vs the harness's figures for the measured window. */
   readonly dashboard?: DashboardCheck;
+  /** The demo API's SQL statements during each measured run (countStatements). */
+  readonly db?: { readonly direct: DbWork; readonly sidecar: DbWork };
 }
 
 export interface SideBySideRun {
@@ -67,12 +74,7 @@ export function describeMachine(): string {
 
 export async function runSideBySide(options: SideBySideOptions): Promise<SideBySideRun> {
   const machine = describeMachine();
-  options.progress(`starting the demo API (size ${options.size}; the first run generates the dataset)`);
-  const demoApi = await startDemoApiProcess({ size: options.size });
-  options.progress(
-    `demo API at ${demoApi.url} (dataset from ${demoApi.source}, ${(demoApi.loadMillis / 1000).toFixed(1)} s)`,
-    true,
-  );
+  const demoApi = options.demoApi ?? (await startDemoApiWithProgress(options));
   options.onDemoApi?.(demoApi);
   const outcomes: ScenarioOutcome[] = [];
   let sidecarCommand = "";
@@ -80,7 +82,9 @@ export async function runSideBySide(options: SideBySideOptions): Promise<SideByS
   let lastRedis: { stop(): Promise<void> } | undefined;
   try {
     for (const [index, scenario] of options.scenarios.entries()) {
+      const directDb = statementWindow(options.countStatements === true, demoApi.url);
       const direct = await runPhase({
+        ...directDb.hook,
         label: `${scenario.name} · direct`,
         baseUrl: demoApi.url,
         scenario,
@@ -88,6 +92,7 @@ export async function runSideBySide(options: SideBySideOptions): Promise<SideByS
         primeWrites: options.primeWrites,
         progress: options.progress,
       });
+      const directWork = await directDb.done(direct);
       const redis = options.store === "redis" ? await startRedis() : undefined;
       const sidecar = await startSidecarProcess({
         policyFile: options.policyFile,
@@ -122,6 +127,7 @@ export async function runSideBySide(options: SideBySideOptions): Promise<SideByS
         },
         ...(phase.writeOverhead ? { writeOverhead: phase.writeOverhead } : {}),
         ...(phase.dashboard ? { dashboard: phase.dashboard } : {}),
+        ...(directWork && phase.db ? { db: { direct: directWork, sidecar: phase.db } } : {}),
       });
     }
   } catch (error) {
@@ -148,6 +154,7 @@ interface SidecarPhase {
   readonly through: PhaseResult;
   readonly writeOverhead?: WriteOverhead;
   readonly dashboard?: DashboardCheck;
+  readonly db?: DbWork;
 }
 
 /**
@@ -159,6 +166,7 @@ async function throughSidecar(
   run: { scenario: Scenario; direct: PhaseResult; sidecar: SidecarProcess; directUrl: string },
 ): Promise<SidecarPhase> {
   const { scenario, sidecar } = run;
+  const statements = statementWindow(options.countStatements === true, run.directUrl);
   const watch: DashboardWatch | undefined = options.checkDashboard
     ? await watchDashboard({ repoRoot: REPO_ROOT, adminUrl: sidecar.adminUrl })
     : undefined;
@@ -173,8 +181,10 @@ async function throughSidecar(
       progress: options.progress,
       beforeMeasured: async () => {
         startMs = (await watch?.startWindow()) ?? 0;
+        await statements.hook.beforeMeasured?.();
       },
     });
+    const db = await statements.done(through);
     let dashboard: DashboardCheck | undefined;
     if (watch) {
       options.progress(`[${scenario.name}] the dashboard's headline panels, through Prometheus`);
@@ -193,8 +203,47 @@ async function throughSidecar(
         sidecarUrl: sidecar.url,
       });
     }
-    return { through, ...(writeOverhead ? { writeOverhead } : {}), ...(dashboard ? { dashboard } : {}) };
+    return {
+      through,
+      ...(writeOverhead ? { writeOverhead } : {}),
+      ...(dashboard ? { dashboard } : {}),
+      ...(db ? { db } : {}),
+    };
   } finally {
     await watch?.stop();
   }
+}
+
+/** Reads the demo API's statement counters right before a measured run (its hook) and after it. */
+function statementWindow(enabled: boolean, apiUrl: string) {
+  let before: Awaited<ReturnType<typeof readDbStats>> | undefined;
+  let started = 0;
+  const hook: Pick<PhaseOptions, "beforeMeasured"> = enabled
+    ? {
+        beforeMeasured: async () => {
+          before = await readDbStats(apiUrl);
+          started = performance.now();
+        },
+      }
+    : {};
+  return {
+    hook,
+    done: async (phase: PhaseResult): Promise<DbWork | undefined> => {
+      if (!before) return undefined;
+      const seconds = (performance.now() - started) / 1000;
+      return dbWork(before, await readDbStats(apiUrl), { seconds, clientRequests: phase.samples.length });
+    },
+  };
+}
+
+export async function startDemoApiWithProgress(
+  options: Pick<SideBySideOptions, "size" | "progress">,
+): Promise<DemoApiProcess> {
+  options.progress(`starting the demo API (size ${options.size}; the first run generates the dataset)`);
+  const demoApi = await startDemoApiProcess({ size: options.size });
+  options.progress(
+    `demo API at ${demoApi.url} (dataset from ${demoApi.source}, ${(demoApi.loadMillis / 1000).toFixed(1)} s)`,
+    true,
+  );
+  return demoApi;
 }
