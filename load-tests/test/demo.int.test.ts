@@ -36,6 +36,16 @@ describe("make demo (short mode)", () => {
         expect(row?.hitRatio, `${endpoint} hit ratio`).toBeGreaterThan(0);
       }
       expect(output).toMatch(/Failed responses: 0; reads checked after a write: \d+, stale: 0\./);
+      // The rate comes from the calibration at start, and the API counted fewer statements behind the cache.
+      expect(output).toMatch(/the demo runs at 30% of that/);
+      const db = /Database work: ([\d.]+) SQL statements\/s directly, ([\d.]+)\/s through the sidecar/.exec(
+        output,
+      );
+      expect(db, output).not.toBeNull();
+      expect(Number(db?.[1])).toBeGreaterThan(Number(db?.[2]));
+      expect(output).toMatch(
+        /Capacity \(quick probes of 2 s, p95 ≤ \d+ ms, no failed response\): directly ≥? ?[\d.]+ requests\/s, through the sidecar ≥? ?[\d.]+ requests\/s/,
+      );
     } finally {
       await demo.stop();
     }

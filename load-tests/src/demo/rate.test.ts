@@ -35,3 +35,15 @@ describe("capacityLine", () => {
     );
   });
 });
+
+describe("capacityLine when both paths held every probe", () => {
+  it("states no ratio", () => {
+    const line = capacityLine({
+      sloMs: 1000,
+      windowSeconds: 2,
+      direct: { capacity: 40, capped: true },
+      sidecar: { capacity: 40, capped: true },
+    });
+    expect(line).toContain("directly ≥ 40 requests/s, through the sidecar ≥ 40 requests/s. ");
+  });
+});

@@ -44,7 +44,7 @@ export function capacityLine(input: {
 }): string {
   const at = (c: { capacity: number; capped: boolean }) => `${c.capped ? "≥ " : ""}${c.capacity} requests/s`;
   const ratio =
-    input.direct.capacity > 0
+    input.direct.capacity > 0 && !input.direct.capped
       ? `, ${input.sidecar.capped ? "≥ " : ""}${(input.sidecar.capacity / input.direct.capacity).toFixed(1)}× the load`
       : "";
   return `Capacity (quick probes of ${input.windowSeconds} s, p95 ≤ ${input.sloMs} ms, no failed response): directly ${at(input.direct)}, through the sidecar ${at(input.sidecar)}${ratio}. \`make bench-capacity\` searches properly (longer windows, bisection).`;
