@@ -40,7 +40,10 @@ export interface ProbeResult {
   readonly p95: number;
   readonly p99: number;
   readonly mean: number;
+  /** Transport errors, 5xx, and 4xx other than 409 (see pathFailed). */
   readonly failed: number;
+  /** 409 answers: a booking found its barber's day full (the API's correct answer, not a failure). */
+  readonly conflicts: number;
   readonly stoppedEarly: boolean;
   readonly lagP99: number;
   /** Cores used per process over the window (NaN if unknown). */
@@ -55,7 +58,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
     certainToMiss({
       planned,
       late: samples.filter((s) => s.latencyMs > sloMs).length,
-      failed: samples.filter((s) => s.failed).length,
+      failed: samples.filter(pathFailed).length,
       maxFailed: options.maxFailed,
     });
   const planned = (seconds: number) => Math.ceil(rate * seconds);
@@ -105,6 +108,15 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
   return result;
 }
 
+/**
+ * Whether a sample counts against the path: the capacity probes send bookings without the cancellation
+ * pool, so a busy barber's day fills up during a search and the API answers 409 (no free slot), the
+ * right answer to that request on either path; every other error counts.
+ */
+export function pathFailed(sample: Sample): boolean {
+  return sample.failed && sample.status !== 409;
+}
+
 function readCpu(pids: ProbeOptions["pids"]): Record<string, number | undefined> {
   return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
 }
@@ -113,7 +125,7 @@ type Extra = Pick<ProbeResult, "stoppedEarly" | "lagP99" | "cores" | "db">;
 
 function judge(options: ProbeOptions, samples: readonly Sample[], extra: Extra): ProbeResult {
   const latencies = samples.map((s) => s.latencyMs);
-  const failed = samples.filter((s) => s.failed).length;
+  const failed = samples.filter(pathFailed).length;
   const p95 = percentile(latencies, 95);
   const held = holds({ p95, failed, sloMs: options.sloMs, maxFailed: options.maxFailed });
   const reasons = [
@@ -130,6 +142,7 @@ function judge(options: ProbeOptions, samples: readonly Sample[], extra: Extra):
     p99: percentile(latencies, 99),
     mean: latencies.length > 0 ? latencies.reduce((a, b) => a + b, 0) / latencies.length : Number.NaN,
     failed,
+    conflicts: samples.filter((s) => s.status === 409).length,
     samples,
     ...extra,
   };

@@ -33,6 +33,7 @@ function probe(rate: number, pass: boolean, samples: Sample[] = [sample("slots",
     p99: 30 * rate,
     mean: 12 * rate,
     failed: 0,
+    conflicts: rate === 32 ? 3 : 0,
     stoppedEarly: false,
     lagP99: 1,
     cores: { api: 0.8, sidecar: 0.05 },
@@ -93,7 +94,9 @@ describe("the capacity report", () => {
   it("shows each path's capacity with its percentiles at that rate and every probe", () => {
     const table = renderCapacityTable(fakeRun());
     expect(table).toContain("| direct | 2 | 20 ms | 40 ms | 60 ms | 0 | 1 ✓, 2 ✓, 4 ✗, 3 ✗, 2.5 ✗ |");
-    expect(table).toContain("| through the sidecar | 32 | 320 ms | 640 ms | 960 ms | 0 | 2 ✓, 8 ✓, 32 ✓ |");
+    expect(table).toContain(
+      "| through the sidecar | 32 | 320 ms | 640 ms | 960 ms | 0 (+3 × 409) | 2 ✓, 8 ✓, 32 ✓ |",
+    );
     expect(table).toContain("**Capacity ratio: 16.0×** (p95 SLO 4200 ms");
   });
 

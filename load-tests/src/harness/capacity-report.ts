@@ -41,7 +41,7 @@ function probeList(search: SearchResult<ProbeResult>): string {
 export function renderCapacityTable(run: CapacityRun): string {
   const row = (label: string, search: SearchResult<ProbeResult>) => {
     const at = atCapacity(search);
-    return `| ${label} | ${search.capped ? "≥ " : ""}${rate(search.capacity)} | ${formatMs(at?.p50 ?? Number.NaN)} | ${formatMs(at?.p95 ?? Number.NaN)} | ${formatMs(at?.p99 ?? Number.NaN)} | ${at?.failed ?? "–"} | ${probeList(search)} |`;
+    return `| ${label} | ${search.capped ? "≥ " : ""}${rate(search.capacity)} | ${formatMs(at?.p50 ?? Number.NaN)} | ${formatMs(at?.p95 ?? Number.NaN)} | ${formatMs(at?.p99 ?? Number.NaN)} | ${at ? `${at.failed}${at.conflicts > 0 ? ` (+${at.conflicts} × 409)` : ""}` : "–"} | ${probeList(search)} |`;
   };
   return [
     "| path | capacity (requests/s) | p50 at capacity | p95 at capacity | p99 at capacity | failed | probes (requests/s: ✓ held, ✗ missed) |",
