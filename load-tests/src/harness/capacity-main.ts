@@ -80,7 +80,7 @@ const sections = runs.map((run) =>
 );
 const body = [
   `Produced by \`${command}\` on ${started.toISOString().slice(0, 16).replace("T", " ")} UTC.`,
-  `Machine: ${runs[0]?.machine ?? "unknown"}; 1-minute load average ${loadAtStart.toFixed(2)} at start, ${(loadavg()[0] ?? 0).toFixed(2)} at end${loadAtStart > 1.5 ? " (a busy machine: other work shared the cores, so both paths' capacities are lower than on an idle one)" : ""}.`,
+  `Machine: ${runs[0]?.machine ?? "unknown"}; 1-minute load average ${(loadavg()[0] ?? 0).toFixed(2)} at end${loadAtStart > 1.5 ? " (a busy machine: other work shared the cores, so both paths' capacities are lower than on an idle one)" : ""}.`,
   `Dataset size \`${config.size}\`; sidecar store: ${config.store === "redis" ? "Redis (a local redis-server) behind the in-process L1" : "in-memory"}. Sidecar: \`${runs[0]?.sidecarCommand ?? ""}\`.`,
   "",
   ...sections.flatMap((s) => [s, ""]),

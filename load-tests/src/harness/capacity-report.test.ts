@@ -89,6 +89,10 @@ describe("the capacity report", () => {
   it("states the ratio, with ≥ when the sidecar reached the top of its ladder", () => {
     expect(capacityRatio(fakeRun())).toBe("16.0×");
     expect(capacityRatio(fakeRun(true))).toBe("≥ 16.0×");
+    const both = fakeRun(true);
+    expect(capacityRatio({ ...both, direct: { ...both.direct, capped: true } })).toMatch(
+      /^– \(the direct path held the top/,
+    );
   });
 
   it("shows each path's capacity with its percentiles at that rate and every probe", () => {

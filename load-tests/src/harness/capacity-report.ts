@@ -26,6 +26,7 @@ const cores = (value: number | undefined) =>
 /** The capacity ratio, sidecar over direct; "≥" when the sidecar's search hit the top of its ladder. */
 export function capacityRatio(run: Pick<CapacityRun, "direct" | "sidecar">): string {
   if (!(run.direct.capacity > 0)) return "– (the direct path held no rate)";
+  if (run.direct.capped) return "– (the direct path held the top of its ladder: raise --max-rate)";
   const ratio = run.sidecar.capacity / run.direct.capacity;
   return `${run.sidecar.capped ? "≥ " : ""}${ratio.toFixed(1)}×`;
 }
