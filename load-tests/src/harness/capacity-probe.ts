@@ -54,13 +54,18 @@ export interface ProbeResult {
 
 export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
   const { scenario, rate, sloMs } = options;
-  const stopWhenMissed = (planned: number) => (samples: readonly Sample[]) =>
-    certainToMiss({
-      planned,
-      late: samples.filter((s) => s.latencyMs > sloMs).length,
-      failed: samples.filter(pathFailed).length,
-      maxFailed: options.maxFailed,
-    });
+  // Counts only the samples added since the last call: the check runs before every arrival.
+  const stopWhenMissed = (planned: number) => {
+    const seen = { n: 0, late: 0, failed: 0 };
+    return (samples: readonly Sample[]) => {
+      for (; seen.n < samples.length; seen.n++) {
+        const sample = samples[seen.n] as Sample;
+        if (sample.latencyMs > sloMs) seen.late++;
+        if (pathFailed(sample)) seen.failed++;
+      }
+      return certainToMiss({ planned, late: seen.late, failed: seen.failed, maxFailed: options.maxFailed });
+    };
+  };
   const planned = (seconds: number) => Math.ceil(rate * seconds);
   if (options.warmupSeconds > 0) {
     const warm = await runOpenLoop({
@@ -70,7 +75,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
       durationMs: options.warmupSeconds * 1000,
       shouldStop: stopWhenMissed(planned(options.warmupSeconds)),
     });
-    if (warm.issued < planned(options.warmupSeconds)) return missedInWarmUp(options, warm.samples);
+    if (warm.stopped) return missedInWarmUp(options, warm.samples);
   }
   const cpuBefore = readCpu(options.pids);
   const dbBefore = await readDbStats(options.apiUrl);
@@ -96,7 +101,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
     Object.keys(options.pids).map((name) => [name, coresUsed(cpuBefore[name], cpuAfter[name], seconds)]),
   );
   const result = judge(options, measured.samples, {
-    stoppedEarly: measured.issued < planned(options.windowSeconds),
+    stoppedEarly: measured.stopped,
     lagP99: percentile(measured.schedulerLagMs, 99),
     cores,
     db,

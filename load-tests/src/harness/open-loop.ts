@@ -45,8 +45,8 @@ export interface OpenLoopResult {
    */
   readonly checkReads: CacheClass[];
   readonly errors: string[];
-  /** Arrivals issued (fewer than planned when shouldStop stopped the run). */
-  issued: number;
+  /** shouldStop ended the run before its last arrival. */
+  stopped: boolean;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -58,7 +58,7 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     checks: { verified: 0, stale: [] },
     checkReads: [],
     errors: [],
-    issued: 0,
+    stopped: false,
   };
   const inFlight = new Set<Promise<void>>();
   const start = performance.now();
@@ -72,8 +72,10 @@ export async function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopRes
     if (wait > 1) await sleep(wait);
     // At high rates the next arrival is always due: yield now and then so responses get read.
     else if (i % 8 === 7) await new Promise((resolve) => setImmediate(resolve));
-    if (options.shouldStop?.(result.samples)) break;
-    result.issued = i + 1;
+    if (options.shouldStop?.(result.samples)) {
+      result.stopped = true;
+      break;
+    }
     result.schedulerLagMs.push(Math.max(0, performance.now() - due));
     const request = options.sampler.next();
     const done = issue(options, request, due, result).finally(() => {
