@@ -72,7 +72,7 @@ if (outcome.db) {
   );
 }
 const sloMs = capacitySlo(targets, "demo");
-const windowSeconds = config.short ? 2 : 4;
+const windowSeconds = config.short ? 2 : 3;
 const capacity = await quickCapacity({
   scenario,
   apiUrl: run.demoApi.url,
