@@ -28,6 +28,7 @@ if (!parsed.ok) {
   process.exit(2);
 }
 const config = parsed.config;
+const demoStarted = performance.now();
 const targets = loadThresholds().capacity;
 const progress = createProgress();
 const base = loadScenario("demo", config.overrides);
@@ -85,6 +86,7 @@ const capacity = await quickCapacity({
   progress,
 });
 console.log(capacityLine({ sloMs, windowSeconds, direct: capacity.direct, sidecar: capacity.sidecar }));
+console.log(`(The demo took ${((performance.now() - demoStarted) / 1000).toFixed(0)} s.)`);
 
 if (config.keepRunning) {
   const sidecar = run.lastSidecar;
