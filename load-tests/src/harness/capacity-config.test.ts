@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadThresholds } from "../thresholds.js";
-import { parseCapacityConfig } from "./capacity-config.js";
+import { equalLoadSeconds, parseCapacityConfig } from "./capacity-config.js";
 
 const defaults = { policyFile: "policy.yaml", resultsFile: "results.md", targets: loadThresholds().capacity };
 
@@ -43,5 +43,13 @@ describe("parseCapacityConfig", () => {
 
   it("asks for help", () => {
     expect(parseCapacityConfig(["-h"], defaults)).toEqual({ ok: false, problems: [], help: true });
+  });
+});
+
+describe("equalLoadSeconds", () => {
+  it("runs long enough for 100 requests, within 3 minutes", () => {
+    expect(equalLoadSeconds(60, 5)).toBe(60);
+    expect(equalLoadSeconds(60, 1)).toBe(100);
+    expect(equalLoadSeconds(60, 0.25)).toBe(180);
   });
 });

@@ -30,7 +30,8 @@ statements. Prints the tables and records them in load-tests/results.md.
   --store KIND       redis (default) or memory
   --window S         seconds judged per probe (default from thresholds.json)
   --warmup S         unjudged seconds before each probe's window (default from thresholds.json)
-  --equal-window S   seconds of the equal-load run on each path (default 60)
+  --equal-window S   seconds of the equal-load run on each path, at least (default 60; longer
+                     when that gives fewer than 100 requests, up to 180)
   --max-rate R       the top of the sidecar's ladder (default from thresholds.json)
   --quick            short windows for development (10 s, 2 s warm-up, 20 s equal load)
   --results FILE     where to write the results section (default load-tests/results.md)
@@ -106,4 +107,12 @@ function choices(values: Record<string, unknown>, targets: CapacityTargets, prob
     if (targets.sloP95Ms[name] === undefined)
       problems.push(`scenario ${name} has no capacity SLO in load-tests/thresholds.json (capacity.sloP95Ms)`);
   return { size, store: store as CapacityConfig["store"], scenarios };
+}
+
+/**
+ * The equal-load window at a rate: at least equalWindowSeconds and long enough for 100 requests (a
+ * per-endpoint mean needs more than a handful), at most 3 minutes.
+ */
+export function equalLoadSeconds(equalWindowSeconds: number, rate: number): number {
+  return Math.min(180, Math.max(equalWindowSeconds, Math.ceil(100 / rate)));
 }

@@ -28,6 +28,8 @@ export interface ProbeOptions {
   readonly pids: Readonly<Record<string, number | undefined>>;
   readonly progress: (line: string, final?: boolean) => void;
   readonly label: string;
+  /** Stop a window certain to miss (default); the equal-load runs measure their whole window. */
+  readonly stopEarly?: boolean;
 }
 
 export interface ProbeResult {
@@ -63,6 +65,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
         if (sample.latencyMs > sloMs) seen.late++;
         if (pathFailed(sample)) seen.failed++;
       }
+      if (options.stopEarly === false) return false;
       return certainToMiss({ planned, late: seen.late, failed: seen.failed, maxFailed: options.maxFailed });
     };
   };

@@ -1,5 +1,6 @@
 import type { Scenario } from "../scenario.js";
 import { type CapacityTargets, capacitySlo } from "../thresholds.js";
+import { equalLoadSeconds } from "./capacity-config.js";
 import { type ProbeResult, runProbe } from "./capacity-probe.js";
 import { roundRate, type SearchPlan, type SearchResult, searchCapacity } from "./capacity-search.js";
 import { createHttpClient, type HttpClient } from "./http-client.js";
@@ -50,15 +51,26 @@ export async function runCapacity(options: CapacityRunOptions): Promise<Capacity
   try {
     const probeWith =
       (client: HttpClient, label: string, pids: Record<string, number | undefined>) =>
-      (rate: number, windowSeconds = options.windowSeconds) =>
-        runProbe({ ...common(options, api, sloMs), client, rate, windowSeconds, pids, label });
+      (rate: number, equalLoad = false) =>
+        runProbe({
+          ...common(options, api, sloMs),
+          client,
+          rate,
+          // The equal-load runs measure a whole, longer window; the search's probes may stop early.
+          windowSeconds: equalLoad
+            ? equalLoadSeconds(options.equalWindowSeconds, rate)
+            : options.windowSeconds,
+          stopEarly: !equalLoad,
+          pids,
+          label,
+        });
     const directClient = createHttpClient(api.url);
     const directProbe = probeWith(directClient, "direct", { api: api.pid });
     const plan = searchPlan(options, options.targets.start, options.targets.factor);
     const direct = await searchCapacity(plan, (rate) => directProbe(rate));
     const equalRate = roundRate(Math.max(direct.capacity, plan.minRate) * options.targets.equalLoadFraction);
     options.progress(`equal load: ${equalRate} requests/s directly`, true);
-    const equalDirect = await directProbe(equalRate, options.equalWindowSeconds);
+    const equalDirect = await directProbe(equalRate, true);
     directClient.close();
 
     const redis = options.store === "redis" ? await startRedis() : undefined;
@@ -74,7 +86,7 @@ export async function runCapacity(options: CapacityRunOptions): Promise<Capacity
         : 0;
       const sidecarProbe = probeWith(client, "sidecar", { sidecar: sidecar.pid, api: api.pid });
       options.progress(`equal load: ${equalRate} requests/s through the sidecar`, true);
-      const equalSidecar = await sidecarProbe(equalRate, options.equalWindowSeconds);
+      const equalSidecar = await sidecarProbe(equalRate, true);
       const start = Math.max(direct.capacity, plan.minRate);
       const through = await searchCapacity(
         searchPlan(options, start, options.targets.sidecarFactor),
