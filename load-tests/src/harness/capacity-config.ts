@@ -1,7 +1,6 @@
-import { parseArgs } from "node:util";
 import { SIZE_NAMES } from "../demo-api/sizes.js";
 import type { CapacityTargets } from "../thresholds.js";
-import type { Parsed } from "./config.js";
+import { type Parsed, readFlags } from "./config.js";
 
 /** Flags of `make bench-capacity` (capacity-main.ts), parsed once; defaults from thresholds.json. */
 export interface CapacityConfig {
@@ -51,30 +50,22 @@ export function parseCapacityConfig(
   argv: readonly string[],
   defaults: { policyFile: string; resultsFile: string; targets: CapacityTargets },
 ): Parsed<CapacityConfig> {
-  let values: Record<string, unknown>;
-  try {
-    values = parseArgs({
-      args: [...argv],
-      strict: true,
-      options: {
-        scenarios: { type: "string" },
-        size: { type: "string" },
-        store: { type: "string" },
-        window: { type: "string" },
-        warmup: { type: "string" },
-        "equal-window": { type: "string" },
-        "max-rate": { type: "string" },
-        quick: { type: "boolean" },
-        results: { type: "string" },
-        "no-results": { type: "boolean" },
-        policy: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }).values;
-  } catch (error) {
-    return { ok: false, problems: [(error as Error).message] };
-  }
-  if (values.help) return { ok: false, problems: [], help: true };
+  const flags = readFlags(argv, {
+    scenarios: { type: "string" },
+    size: { type: "string" },
+    store: { type: "string" },
+    window: { type: "string" },
+    warmup: { type: "string" },
+    "equal-window": { type: "string" },
+    "max-rate": { type: "string" },
+    quick: { type: "boolean" },
+    results: { type: "string" },
+    "no-results": { type: "boolean" },
+    policy: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (!flags.ok) return flags;
+  const { values } = flags;
   const problems: string[] = [];
   const quick = values.quick === true;
   const { size, store, scenarios } = choices(values, defaults.targets, problems);

@@ -1,4 +1,4 @@
-import { parseArgs } from "node:util";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import { SIZE_NAMES } from "../demo-api/sizes.js";
 
 /** Flags of `make bench` (harness/main.ts) and `make demo` (demo/main.ts), parsed once. */
@@ -88,27 +88,36 @@ function checkSize(size: string, problems: string[]): void {
     problems.push(`--size must be one of ${SIZE_NAMES.join(", ")}`);
 }
 
+/**
+ * The flags `argv` sets (strict: an unknown flag is a problem), or why there are none: a parse error,
+ * or --help. Every harness command (bench, demo, bench-capacity) reads its flags through it.
+ */
+export function readFlags(
+  argv: readonly string[],
+  options: NonNullable<ParseArgsConfig["options"]>,
+): { ok: true; values: Record<string, unknown> } | Extract<Parsed<never>, { ok: false }> {
+  let values: Record<string, unknown>;
+  try {
+    values = parseArgs({ args: [...argv], strict: true, options }).values;
+  } catch (error) {
+    return { ok: false, problems: [(error as Error).message] };
+  }
+  return values.help ? { ok: false, problems: [], help: true } : { ok: true, values };
+}
+
 export function parseBenchConfig(
   argv: readonly string[],
   defaults: { policyFile: string; resultsFile: string },
 ): Parsed<BenchConfig> {
-  let values: Record<string, unknown>;
-  try {
-    values = parseArgs({
-      args: [...argv],
-      strict: true,
-      options: {
-        ...COMMON,
-        scenarios: { type: "string" },
-        store: { type: "string" },
-        results: { type: "string" },
-        "no-results": { type: "boolean" },
-      },
-    }).values;
-  } catch (error) {
-    return { ok: false, problems: [(error as Error).message] };
-  }
-  if (values.help) return { ok: false, problems: [], help: true };
+  const flags = readFlags(argv, {
+    ...COMMON,
+    scenarios: { type: "string" },
+    store: { type: "string" },
+    results: { type: "string" },
+    "no-results": { type: "boolean" },
+  });
+  if (!flags.ok) return flags;
+  const { values } = flags;
   const problems: string[] = [];
   const size = (values.size as string | undefined) ?? "default";
   checkSize(size, problems);
@@ -135,17 +144,9 @@ export function parseDemoConfig(
   env: Readonly<Record<string, string | undefined>>,
   defaults: { policyFile: string; interactive: boolean },
 ): Parsed<DemoConfig> {
-  let values: Record<string, unknown>;
-  try {
-    values = parseArgs({
-      args: [...argv],
-      strict: true,
-      options: { ...COMMON, short: { type: "boolean" }, exit: { type: "boolean" } },
-    }).values;
-  } catch (error) {
-    return { ok: false, problems: [(error as Error).message] };
-  }
-  if (values.help) return { ok: false, problems: [], help: true };
+  const flags = readFlags(argv, { ...COMMON, short: { type: "boolean" }, exit: { type: "boolean" } });
+  if (!flags.ok) return flags;
+  const { values } = flags;
   const problems: string[] = [];
   const short =
     values.short === true || env.APICACHE_DEMO_SHORT === "1" || env.APICACHE_DEMO_SHORT === "true";
