@@ -89,8 +89,22 @@ async function role(port: number): Promise<{ role: string; primary?: number }> {
   return lines[0] === "slave" ? { role: "slave", primary: Number(lines[2]) } : { role: lines[0] ?? "" };
 }
 
-/** Three primaries, one replica each, every slot covered and every replica in sync. */
+/**
+ * Three primaries, one replica each, every slot covered and every replica in sync. Started again on
+ * other ports when one was taken between clusterPorts() and a node's listen (a full run lost this
+ * race once: "bind: Address already in use").
+ */
 export async function startFaultRedisCluster(): Promise<FaultRedisCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startClusterOnce();
+    } catch (error) {
+      if (attempt >= 3 || !String((error as Error).message).includes("Address already in use")) throw error;
+    }
+  }
+}
+
+async function startClusterOnce(): Promise<FaultRedisCluster> {
   const dir = await mkdtemp(join(tmpdir(), "apicache-faults-cluster-"));
   const ports = await clusterPorts(6);
   const servers: Spawned[] = [];
