@@ -54,7 +54,7 @@ const sidecarTraffic: AlertRule[] = [
     severity: "warning",
     summary: "CachePolicy {{ $labels.policy }} cuts response time by less than 30%",
     description:
-      "Improvement {{ $value | humanizePercentage }} (1 − served mean / upstream mean over 5m). Look at the hit ratio per route, the store latency panel and the cache-served p95 on the apicache dashboard.",
+      "Improvement {{ $value | humanizePercentage }} over 5m (1 − time clients waited / what the same requests would have cost the upstream, each priced at its route's mean upstream time). Look at the hit ratio per route, the store latency panel and the cache-served p95 on the apicache dashboard.",
   },
   {
     alert: "ApicacheServedFromCacheSlow",

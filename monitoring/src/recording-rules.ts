@@ -2,9 +2,14 @@
  * Recording rules: the hit ratio and the improvement ratio (the product's headline), per route and per
  * policy, computed once so the dashboard and the alerts read the same numbers.
  *
- * improvement = 1 − (mean time to answer the client) / (mean time the upstream takes). The upstream mean
- * is what every request would cost without the cache; hits cost a fraction of it. With every request a
- * hit for a whole window there is no upstream sample and the ratio is absent (not 0) for that window.
+ * A route's improvement = 1 − (mean time to answer the client) / (mean time the upstream takes). The
+ * upstream mean is what every request would cost without the cache; hits cost a fraction of it. With
+ * every request a hit for a whole window there is no upstream sample and the route's ratio is absent
+ * (not 0) for that window.
+ *
+ * A policy's improvement prices each request at its own route's upstream cost, as the dashboard's
+ * headline does: a policy-wide upstream mean would weigh routes by their misses (a fast route that
+ * always misses drags a slow, well-cached one down), and the alert would fire on a cache that works.
  */
 import { S, V } from "./names.js";
 import { rate, ratioOrZero, sel, suffixed, sumBy } from "./promql.js";
@@ -28,6 +33,7 @@ export const R = {
   upstreamCount: "apicache:upstream_request_duration_seconds_count:rate5m",
   servedMean: "apicache:request_duration_seconds:mean5m",
   upstreamMean: "apicache:upstream_request_duration_seconds:mean5m",
+  routeCost: "apicache:route_upstream_cost_seconds:mean5m",
   hitRatio: "apicache:hit_ratio:rate5m",
   improvement: "apicache:improvement_ratio:rate5m",
   policyRequests: "apicache:policy_requests:rate5m",
@@ -39,6 +45,8 @@ export const R = {
 } as const;
 
 const W = "5m";
+/** How far back a route's upstream cost is looked up when every request of the last 5m was a hit. */
+const COST_FALLBACK = "1h";
 const route = [...ROUTE_LABELS];
 const policy = [...POLICY_LABELS];
 /** Policy-level numbers cover the policy's routes; unrouted pass-through traffic is left out. */
@@ -75,6 +83,14 @@ function routeRatioRules(): RecordingRule[] {
       record: R.upstreamMean,
       expr: `${R.upstreamSum} / ${R.upstreamCount}`,
       help: "Mean upstream response time: the cost of a request without the cache.",
+    },
+    {
+      record: R.routeCost,
+      expr:
+        `(${R.upstreamSum} / (${R.upstreamCount} > 0))` +
+        ` or (${byRoute(rate(suffixed(S.upstreamDuration, "_sum"), COST_FALLBACK))}` +
+        ` / (${byRoute(rate(suffixed(S.upstreamDuration, "_count"), COST_FALLBACK))} > 0))`,
+      help: `What one request of the route costs the upstream: its mean upstream time over 5m, or over ${COST_FALLBACK} when every request of the last 5m was served from the cache.`,
     },
     {
       record: R.hitRatio,
@@ -119,9 +135,9 @@ function policyRules(): RecordingRule[] {
     {
       record: R.policyImprovement,
       expr:
-        `1 - (${byPolicy(sel(R.servedSum, routed))} / ${byPolicy(sel(R.servedCount, routed))})` +
-        ` / (${byPolicy(sel(R.upstreamSum, routed))} / ${byPolicy(sel(R.upstreamCount, routed))})`,
-      help: "Improvement ratio of the whole policy (the dashboard's headline).",
+        `1 - ${byPolicy(`${sel(R.servedSum, routed)} and ${R.routeCost}`)}` +
+        ` / ${byPolicy(`${sel(R.servedCount, routed)} * ${R.routeCost}`)}`,
+      help: "1 − time clients waited / what the same requests would have cost the upstream, each priced at its route's cost: the dashboard's headline, over 5m.",
     },
   ];
 }
