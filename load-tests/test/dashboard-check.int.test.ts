@@ -98,7 +98,12 @@ describe("the dashboard's headline panels through a real Prometheus", () => {
 
     const check = await watch.check(
       { startMs, endMs },
-      { comparison: compareScenario("check", direct, through), checkReads: [] },
+      {
+        comparison: compareScenario("check", direct, through),
+        checkReads: [],
+        samples: through,
+        earlierSamples: [],
+      },
     );
     const byTitle = Object.fromEntries(check.verdicts.map((v) => [v.title, v]));
     expect(through.filter((s) => s.cache === "miss")).toHaveLength(4);
@@ -109,9 +114,11 @@ describe("the dashboard's headline panels through a real Prometheus", () => {
     expect(byTitle["Upstream requests saved"]?.dashboard, "saved").toSatisfy((v: number) => near(v, 28 / 32));
     expect(byTitle["Hit ratio"]?.harness).toBeCloseTo(28 / 32, 5);
     // Hits answer in about a millisecond, misses take the upstream's 100 ms: most of the time is saved.
-    // (Its verdict against the client-side figure depends on how busy the machine is: not asserted.)
+    // The client times each hit with its own round trip on top (a few ms on a busy machine), so the
+    // harness's figure sits a little below the panel's: 2.2 pp on an idle one; 10 pp leaves room.
     expect(byTitle.Improvement?.dashboard).toBeGreaterThan(0.5);
     expect(byTitle.Improvement?.dashboard).toBeLessThan(1);
+    expect(Math.abs(byTitle.Improvement?.differencePp ?? Number.NaN)).toBeLessThan(10);
     expect(check.verdicts.filter((v) => v.title !== "Improvement").every((v) => v.ok)).toBe(true);
   }, 90_000);
 
@@ -125,7 +132,12 @@ describe("the dashboard's headline panels through a real Prometheus", () => {
 
     const check = await watch.check(
       { startMs, endMs },
-      { comparison: compareScenario("hits", direct, through), checkReads: [] },
+      {
+        comparison: compareScenario("hits", direct, through),
+        checkReads: [],
+        samples: through,
+        earlierSamples: [],
+      },
     );
     const byTitle = Object.fromEntries(check.verdicts.map((v) => [v.title, v]));
     // No upstream request in the window: each request is priced at its route's upstream mean over the

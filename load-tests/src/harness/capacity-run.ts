@@ -82,7 +82,7 @@ export async function runCapacity(options: CapacityRunOptions): Promise<Capacity
     const client = createHttpClient(sidecar.url);
     try {
       const primedKeys = options.scenario.primeCache
-        ? await prime(client, options.scenario, options.progress, "sidecar")
+        ? (await prime(client, options.scenario, options.progress, "sidecar")).length
         : 0;
       const sidecarProbe = probeWith(client, "sidecar", { sidecar: sidecar.pid, api: api.pid });
       options.progress(`equal load: ${equalRate} requests/s through the sidecar`, true);

@@ -5,16 +5,8 @@ import {
   type PanelReading,
   renderDashboardCheck,
 } from "./dashboard-compare.js";
+import { sample } from "./sample-fixture.js";
 import { compareScenario, type Sample } from "./stats.js";
-
-const sample = (endpoint: Sample["endpoint"], latencyMs: number, cache: Sample["cache"]): Sample => ({
-  name: endpoint,
-  endpoint,
-  status: 200,
-  latencyMs,
-  cache,
-  failed: false,
-});
 
 const reading = (dashboard: number | undefined, harness: number): PanelReading => ({
   title: "Hit ratio",
@@ -39,11 +31,22 @@ describe("the dashboard check", () => {
     ];
     const comparison = compareScenario("t", direct, through);
     // One read verifying the write, a miss (the write dropped its entry).
-    const run = { comparison, checkReads: ["miss"] as const };
+    const run = { comparison, checkReads: ["miss"] as const, samples: through, earlierSamples: [] };
     const figure = (title: string) => HEADLINE_PANELS.find((p) => p.title === title)?.harness(run);
 
-    it("improvement is the mean improvement over every request", () => {
+    it("improvement prices every request at its endpoint's time when the sidecar forwarded it", () => {
+      // slots: 4 requests at the miss's 100 ms, the write at its own 100 ms; they waited 3 + 100 + 100.
       expect(figure("Improvement")).toBeCloseTo(1 - 203 / 500);
+    });
+
+    it("improvement does not depend on how slow the direct path was (its queueing is not the panel's)", () => {
+      const queued = compareScenario(
+        "t",
+        direct.map((s) => ({ ...s, latencyMs: s.latencyMs * 10 })),
+        through,
+      );
+      const slower = HEADLINE_PANELS[0]?.harness({ ...run, comparison: queued });
+      expect(slower).toBe(figure("Improvement"));
     });
 
     it("hit ratio counts the reads and the write checks (writes are not cache candidates)", () => {
@@ -55,7 +58,7 @@ describe("the dashboard check", () => {
     });
 
     it("improvement leaves the write checks out (they are not timed on the direct path)", () => {
-      const without = HEADLINE_PANELS[0]?.harness({ comparison, checkReads: [] });
+      const without = HEADLINE_PANELS[0]?.harness({ ...run, checkReads: [] });
       expect(figure("Improvement")).toBe(without);
     });
   });

@@ -31,6 +31,10 @@ function describeDashboardCheck(outcome: ScenarioOutcome): string[] {
       "the sidecar every second with the shipped recording rules, next to the harness's own figures:",
     "",
     renderDashboardCheck(check.verdicts),
+    "",
+    `The bench's own mean improvement over the direct path is ${outcome.comparison.overall.meanImprovement.toFixed(1)}%: ` +
+      "it also counts the queueing the cache took off the API, which the sidecar's metrics cannot see (the panel " +
+      "prices each request at what the API took behind the cache; docs/adr/0026).",
   ];
 }
 

@@ -1,8 +1,9 @@
 import { createSampler, independentWriteSampler, readKeySpace } from "../sampler.js";
 import type { Scenario } from "../scenario.js";
+import { classifyCacheStatus } from "./cache-status.js";
 import { createHttpClient, type HttpClient, sendRequest } from "./http-client.js";
 import { type OpenLoopResult, runOpenLoop } from "./open-loop.js";
-import { percentile } from "./stats.js";
+import { percentile, type Sample } from "./stats.js";
 
 /**
  * One phase of a side-by-side run: the scenario against one target (the API directly, or the
@@ -36,6 +37,8 @@ export interface PhaseResult extends OpenLoopResult {
   readonly primedKeys: number;
   readonly primeMillis: number;
   readonly warmupErrors: string[];
+  /** The priming reads and the warm-up's requests, in that order: what the path answered before the run. */
+  readonly earlierSamples: Sample[];
 }
 
 export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
@@ -46,7 +49,8 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
       options.progress(`[${label}] priming the write path ${done}/${total}`),
     );
     const primeStarted = performance.now();
-    const primedKeys = options.prime ? await prime(client, scenario, options.progress, label) : 0;
+    const earlierSamples = options.prime ? await prime(client, scenario, options.progress, label) : [];
+    const primedKeys = earlierSamples.length;
     const primeMillis = Math.round(performance.now() - primeStarted);
     let warmupErrors: string[] = [];
     if (scenario.warmupSeconds > 0) {
@@ -61,6 +65,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
           ),
       });
       warmupErrors = warm.errors;
+      earlierSamples.push(...warm.samples);
     }
     await options.beforeMeasured?.();
     const measured = await runOpenLoop({
@@ -78,7 +83,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
       `[${label}] done: ${measured.samples.length} requests, generator lag p99 ${lag.toFixed(1)} ms`,
       true,
     );
-    return { ...measured, label, primedWrites, primedKeys, primeMillis, warmupErrors };
+    return { ...measured, label, primedWrites, primedKeys, primeMillis, warmupErrors, earlierSamples };
   } finally {
     if (options.client === undefined) client.close();
   }
@@ -105,16 +110,19 @@ async function primeWrites(
   return count;
 }
 
-/** Requests each distinct read once, two at a time (so priming does not flood the upstream). */
+/**
+ * Requests each distinct read once, two at a time (so priming does not flood the upstream); resolves
+ * to one sample per read.
+ */
 export async function prime(
   client: HttpClient,
   scenario: Scenario,
   progress: PhaseOptions["progress"],
   label: string,
-): Promise<number> {
+): Promise<Sample[]> {
   const keys = readKeySpace(scenario);
+  const samples: Sample[] = [];
   let next = 0;
-  let done = 0;
   const worker = async () => {
     while (next < keys.length) {
       const request = keys[next++];
@@ -122,10 +130,17 @@ export async function prime(
       const response = await client.send(request.method, request.path, { headers: request.headers });
       if (response.status >= 400)
         throw new Error(`priming ${request.path}: HTTP ${response.status} ${response.body.slice(0, 200)}`);
-      done++;
-      progress(`[${label}] priming the cache ${done}/${keys.length}`);
+      samples.push({
+        name: request.name,
+        endpoint: request.endpoint,
+        status: response.status,
+        latencyMs: response.latencyMs,
+        cache: classifyCacheStatus(response.headers["cache-status"] as string | undefined),
+        failed: false,
+      });
+      progress(`[${label}] priming the cache ${samples.length}/${keys.length}`);
     }
   };
   await Promise.all([worker(), worker()]);
-  return keys.length;
+  return samples;
 }

@@ -191,7 +191,12 @@ async function throughSidecar(
       const comparison = compareScenario(scenario.name, run.direct.samples, through.samples);
       dashboard = await watch.check(
         { startMs, endMs: Date.now() },
-        { comparison, checkReads: through.checkReads },
+        {
+          comparison,
+          checkReads: through.checkReads,
+          samples: through.samples,
+          earlierSamples: through.earlierSamples,
+        },
       );
     }
     let writeOverhead: WriteOverhead | undefined;

@@ -1,15 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { sample } from "./sample-fixture.js";
 import { compareScenario, type Sample } from "./stats.js";
 import { formatMs, parseComparisonTable, renderComparison, renderVerdicts } from "./table.js";
-
-const sample = (endpoint: Sample["endpoint"], latencyMs: number, cache: Sample["cache"]): Sample => ({
-  name: endpoint,
-  endpoint,
-  status: 200,
-  latencyMs,
-  cache,
-  failed: false,
-});
 
 describe("the comparison table", () => {
   const result = compareScenario(
