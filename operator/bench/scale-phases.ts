@@ -32,12 +32,16 @@ export async function runPool(
 export const policyNamespace = (namespaces: readonly string[], i: number) =>
   namespaces[i % namespaces.length] as string;
 
-export async function createPolicies(
-  api: BenchApi,
-  namespaces: readonly string[],
-  count: number,
-  progress: Progress,
-): Promise<void> {
+/** Where the scenario creates its objects and how it reports progress while it does. */
+export interface ScaleCluster {
+  readonly api: BenchApi;
+  /** Policy i goes to namespace i mod N (`policyNamespace`). */
+  readonly namespaces: readonly string[];
+  readonly progress: Progress;
+}
+
+export async function createPolicies(cluster: ScaleCluster, count: number): Promise<void> {
+  const { api, namespaces, progress } = cluster;
   await runPool(
     count,
     25,
@@ -52,12 +56,11 @@ export async function createPolicies(
 
 /** `perPolicy` pods for each policy, labelled as its selector wants; returns how many came back injected. */
 export async function createPods(
-  api: BenchApi,
-  namespaces: readonly string[],
+  cluster: ScaleCluster,
   policies: number,
   perPolicy: number,
-  progress: Progress,
 ): Promise<number> {
+  const { api, namespaces, progress } = cluster;
   let injected = 0;
   const count = policies * perPolicy;
   await runPool(
@@ -103,14 +106,20 @@ export class Progress {
   }
 }
 
+/** A count the scenario waits on: `current()` objects out of `target` are `description`. */
+export interface CountTarget {
+  readonly description: string;
+  readonly current: () => number;
+  readonly target: number;
+}
+
 /** Waits until `current()` reaches `target`, printing progress; returns the elapsed ms since `progress` restarted. */
 export async function waitForCount(
-  description: string,
-  current: () => number,
-  target: number,
+  count: CountTarget,
   progress: Progress,
   timeoutMs: number,
 ): Promise<number> {
+  const { description, current, target } = count;
   await waitFor(
     `${target} ${description}`,
     () => {

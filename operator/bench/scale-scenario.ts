@@ -104,20 +104,19 @@ async function podsPhase(
   return phases.run(`${count} pods through the webhook, counted`, async () => {
     const webhookBefore = await operator.scrape();
     progress.restart();
-    const injected = await createPods(api, namespaces, options.policies, options.podsPerPolicy, progress);
+    const injected = await createPods({ api, namespaces, progress }, options.policies, options.podsPerPolicy);
     const createMs = progress.elapsedMs();
     const server = bucketQuantile(
       diffSamples(webhookBefore, await operator.scrape()),
       "apicache_operator_webhook_duration_seconds",
       0.99,
     );
-    const countedMs = await waitForCount(
-      `policies counting their ${options.podsPerPolicy} pods`,
-      () => tracker.countingCount(options.podsPerPolicy),
-      options.policies,
-      progress,
-      900_000,
-    );
+    const counting = {
+      description: `policies counting their ${options.podsPerPolicy} pods`,
+      current: () => tracker.countingCount(options.podsPerPolicy),
+      target: options.policies,
+    };
+    const countedMs = await waitForCount(counting, progress, 900_000);
     const sizes = await storedSizes(api, policyNamespace(namespaces, 0));
     return { count, injected, createMs, countedMs, serverP99Le: server.le, serverCount: server.count, sizes };
   });
@@ -131,9 +130,13 @@ async function firstProcess(input: ScenarioInput, phases: Phases, progress: Prog
   const ready = await idle(operator);
   const readyMs = await phases.run(`${options.policies} CachePolicies to Ready`, async () => {
     progress.restart();
-    await createPolicies(api, namespaces, options.policies, progress);
-    const description = "CachePolicies Ready for their generation";
-    return waitForCount(description, () => tracker.readyCount(), options.policies, progress, 1_800_000);
+    await createPolicies({ api, namespaces, progress }, options.policies);
+    const readyPolicies = {
+      description: "CachePolicies Ready for their generation",
+      current: () => tracker.readyCount(),
+      target: options.policies,
+    };
+    return waitForCount(readyPolicies, progress, 1_800_000);
   });
   const pods = options.podsPerPolicy > 0 ? await podsPhase(input, phases, operator, progress) : undefined;
   const latencies = await phases.run(`webhook at ${options.concurrency} concurrent`, () =>

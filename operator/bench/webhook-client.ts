@@ -6,12 +6,20 @@
  */
 import { Agent, request } from "node:https";
 
-const [port, namespace, total, concurrency] = [
-  Number(process.argv[2]),
-  process.argv[3] ?? "",
-  Number(process.argv[4]),
-  Number(process.argv[5]),
-];
+/** What one run sends: `requests` reviews to the webhook on `port`, `concurrency` at a time. */
+interface WebhookLoad {
+  readonly port: number;
+  readonly namespace: string;
+  readonly requests: number;
+  readonly concurrency: number;
+}
+
+const load: WebhookLoad = {
+  port: Number(process.argv[2]),
+  namespace: process.argv[3] ?? "",
+  requests: Number(process.argv[4]),
+  concurrency: Number(process.argv[5]),
+};
 
 function review(namespace: string, i: number): string {
   return JSON.stringify({
@@ -39,13 +47,8 @@ function review(namespace: string, i: number): string {
   });
 }
 
-async function run(
-  agent: Agent,
-  port: number,
-  namespace: string,
-  REQUESTS: number,
-  CONCURRENCY: number,
-): Promise<number[]> {
+async function run(agent: Agent, load: WebhookLoad): Promise<number[]> {
+  const { port, namespace, requests, concurrency } = load;
   const latencies: number[] = [];
   let next = 0;
   const one = (i: number) =>
@@ -76,17 +79,17 @@ async function run(
       req.end(body);
     });
   const worker = async () => {
-    while (next < REQUESTS) await one(next++);
+    while (next < requests) await one(next++);
   };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  await Promise.all(Array.from({ length: concurrency }, worker));
   return latencies.sort((a, b) => a - b);
 }
 
 // One keep-alive pool for both runs, as the API server keeps its connections to a webhook: the warm-up
 // pays for the TLS handshakes and the JIT, the measured run sees the steady state.
-const agent = new Agent({ keepAlive: true, maxSockets: concurrency, rejectUnauthorized: false });
-await run(agent, port, namespace, total, concurrency);
-const sorted = await run(agent, port, namespace, total, concurrency);
+const agent = new Agent({ keepAlive: true, maxSockets: load.concurrency, rejectUnauthorized: false });
+await run(agent, load);
+const sorted = await run(agent, load);
 agent.destroy();
 const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 console.log(
