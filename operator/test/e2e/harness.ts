@@ -218,13 +218,15 @@ export function condition(policy: StoredPolicyObject, type: string) {
   return policy.status?.conditions?.find((c) => c.type === type);
 }
 
+/** How long `waitForStatus` waits: every caller so far waits this long, so it is not a parameter. */
+const STATUS_TIMEOUT_MS = 15_000;
+
 /** Polls until the policy's status describes its current generation and `check` holds. */
 export async function waitForStatus(
   clients: KubeClients,
   namespace: string,
   name: string,
   check: (policy: StoredPolicyObject) => boolean,
-  timeoutMs = 15_000,
 ) {
   return waitFor(
     `the status of CachePolicy ${namespace}/${name}`,
@@ -234,7 +236,7 @@ export async function waitForStatus(
         ? policy
         : undefined;
     },
-    { timeoutMs, intervalMs: 100 },
+    { timeoutMs: STATUS_TIMEOUT_MS, intervalMs: 100 },
   );
 }
 

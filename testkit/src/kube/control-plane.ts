@@ -153,12 +153,16 @@ export async function apiServerReady(credentials: AdminCredentials): Promise<boo
   }
 }
 
-async function startEtcd(
-  layout: ControlPlaneLayout,
-  ports: ControlPlanePorts,
-  options: ControlPlaneOptions,
-  tools: ToolPaths,
-): Promise<ProcessGroup> {
+/** One start of the control plane: where its files go, its ports, the caller's options and the binaries. */
+interface ControlPlaneStartup {
+  readonly layout: ControlPlaneLayout;
+  readonly ports: ControlPlanePorts;
+  readonly options: ControlPlaneOptions;
+  readonly tools: ToolPaths;
+}
+
+async function startEtcd(startup: ControlPlaneStartup): Promise<ProcessGroup> {
+  const { layout, ports, options, tools } = startup;
   rmSync(layout.etcdDataDir, { recursive: true, force: true });
   const etcd = startProcessGroup({
     name: "etcd",
@@ -174,12 +178,10 @@ async function startEtcd(
 }
 
 async function startApiServer(
-  layout: ControlPlaneLayout,
-  ports: ControlPlanePorts,
-  options: ControlPlaneOptions,
-  tools: ToolPaths,
+  startup: ControlPlaneStartup,
   credentials: AdminCredentials,
 ): Promise<ProcessGroup> {
+  const { layout, ports, options, tools } = startup;
   const apiServer = startProcessGroup({
     name: "kube-apiserver",
     command: requireTool("kube-apiserver", tools),
@@ -211,10 +213,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const [etcdClient, etcdPeer, apiServerPort] = await distinctFreePorts();
   const ports: ControlPlanePorts = { etcdClient, etcdPeer, apiServer: apiServerPort };
   const credentials = writePki(layout, `https://127.0.0.1:${ports.apiServer}`);
-  const etcd = await startEtcd(layout, ports, options, tools);
+  const startup: ControlPlaneStartup = { layout, ports, options, tools };
+  const etcd = await startEtcd(startup);
   let apiServer: ProcessGroup;
   try {
-    apiServer = await startApiServer(layout, ports, options, tools, credentials);
+    apiServer = await startApiServer(startup, credentials);
   } catch (error) {
     await etcd.stop();
     throw error;
