@@ -14,19 +14,22 @@ export const RESULTS = join(REPO, "load-tests", "results.md");
 
 const children: ChildProcess[] = [];
 
+/** How a benchmark child runs beyond its script and argv; every field is optional. */
+export interface ChildSetup {
+  /** Gets the child's IPC messages after its hello. */
+  readonly onMessage?: (message: unknown) => void;
+  /** A file descriptor for the child's stdout (default: this process's). */
+  readonly stdout?: number;
+  /** More node flags for the child (e.g. `--cpu-prof`, bench-hotpath). */
+  readonly nodeFlags?: readonly string[];
+}
+
 /**
- * Forks a benchmark child (a file of sidecar/bench) and waits for its IPC hello; `onMessage` gets the
- * messages after it. A TypeScript child runs through tsx, a JavaScript one (`.mjs`) on plain node.
- * `stdout`: a file descriptor for the child's stdout (default: this process's). `nodeFlags`: more node
- * flags for the child (e.g. `--cpu-prof`, bench-hotpath).
+ * Forks a benchmark child (a file of sidecar/bench) and waits for its IPC hello, which it resolves
+ * to. A TypeScript child runs through tsx, a JavaScript one (`.mjs`) on plain node.
  */
-export function spawnChild<T>(
-  script: string,
-  argv: readonly string[],
-  onMessage?: (message: unknown) => void,
-  stdout?: number,
-  nodeFlags: readonly string[] = [],
-): Promise<T> {
+export function spawnChild<T>(script: string, argv: readonly string[], setup: ChildSetup = {}): Promise<T> {
+  const { onMessage, stdout, nodeFlags = [] } = setup;
   const child = fork(resolve(BENCH_DIR, script), argv, {
     cwd: REPO,
     execArgv: [...(script.endsWith(".ts") ? ["--conditions=source", "--import", "tsx"] : []), ...nodeFlags],

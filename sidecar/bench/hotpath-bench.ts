@@ -59,29 +59,26 @@ interface Target {
 }
 
 async function startFloor(nodeFlags: readonly string[] = []): Promise<Target> {
-  const floor = await spawnChild<{ port: number }>(
-    "bench-origin.ts",
-    ["floor", BODY],
-    undefined,
-    undefined,
-    nodeFlags,
-  );
+  const floor = await spawnChild<{ port: number }>("bench-origin.ts", ["floor", BODY], { nodeFlags });
   return { name: "floor", url: `http://127.0.0.1:${floor.port}/items/1` };
 }
 
-async function startL1(
-  name: string,
-  build: string,
-  upstream: string,
-  redis: RedisServer,
-  nodeFlags: readonly string[] = [],
-): Promise<Target> {
+/** A sidecar serving L1 hits: its target's name, its build, the upstream and the Redis it uses. */
+interface L1Sidecar {
+  readonly name: string;
+  readonly build: string;
+  readonly upstream: string;
+  readonly redis: RedisServer;
+}
+
+async function startL1(sidecar: L1Sidecar, nodeFlags: readonly string[] = []): Promise<Target> {
+  const { name, build, upstream, redis } = sidecar;
   const child = await spawnChild<{ url: string }>(
     "bench-sidecar-child.ts",
     [upstream, redis.url, "1s", build],
-    undefined,
-    undefined,
-    nodeFlags,
+    {
+      nodeFlags,
+    },
   );
   return { name, url: `${child.url}/items/1` };
 }
@@ -184,9 +181,13 @@ async function main(): Promise<void> {
     const baselineBuild = BASELINE === undefined ? undefined : buildSidecar(BASELINE);
     const loadBefore = loadavg()[0] ?? 0;
     const upstream = await startUpstream();
-    const targets = [await startFloor(), await startL1("sidecar L1 hit", build, upstream, redis)];
-    if (baselineBuild !== undefined && baselineRedis !== undefined)
-      targets.push(await startL1("baseline L1 hit", baselineBuild, upstream, baselineRedis));
+    const sidecar: L1Sidecar = { name: "sidecar L1 hit", build, upstream, redis };
+    const baseline: L1Sidecar | undefined =
+      baselineBuild !== undefined && baselineRedis !== undefined
+        ? { name: "baseline L1 hit", build: baselineBuild, upstream, redis: baselineRedis }
+        : undefined;
+    const targets = [await startFloor(), await startL1(sidecar)];
+    if (baseline !== undefined) targets.push(await startL1(baseline));
     const measured = ROUNDS > 0 ? await measure(targets) : { rounds: [], cacheStatus: {}, failures: {} };
     await stopChildren();
     const profiles: ProfileSummary[] = [];
@@ -196,16 +197,16 @@ async function main(): Promise<void> {
       profiles.push(
         await profileOne(
           "sidecar L1 hit",
-          (flags) => startL1("sidecar L1 hit", build, profiledUpstream, redis, flags),
+          (flags) => startL1({ ...sidecar, upstream: profiledUpstream }, flags),
           "l1-hit",
         ),
       );
-      if (baselineBuild !== undefined && baselineRedis !== undefined) {
+      if (baseline !== undefined) {
         const baselineUpstream = await startUpstream();
         profiles.push(
           await profileOne(
             "baseline L1 hit",
-            (flags) => startL1("baseline L1 hit", baselineBuild, baselineUpstream, baselineRedis, flags),
+            (flags) => startL1({ ...baseline, upstream: baselineUpstream }, flags),
             "l1-hit-baseline",
           ),
         );

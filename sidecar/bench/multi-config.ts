@@ -47,21 +47,21 @@ export type ParsedMulti =
   | { ok: true; config: MultiConfig }
   | { ok: false; problems: string[]; help?: boolean };
 
-function bounded(
-  values: Record<string, unknown>,
-  flag: string,
-  fallback: number,
-  [min, max]: readonly [number, number],
-  problems: string[],
-): number {
-  const text = values[flag];
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    problems.push(`--${flag} must be a number from ${min} to ${max} (got ${JSON.stringify(text)})`);
-    return fallback;
-  }
-  return value;
+/**
+ * A reader of the numeric flags in `values`: a flag missing reads as its fallback; one out of its range
+ * or not a number adds to `problems` and reads as its fallback too.
+ */
+function boundedFlags(values: Record<string, unknown>, problems: string[]) {
+  return (flag: string, fallback: number, [min, max]: readonly [number, number]): number => {
+    const text = values[flag];
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!Number.isFinite(value) || value < min || value > max) {
+      problems.push(`--${flag} must be a number from ${min} to ${max} (got ${JSON.stringify(text)})`);
+      return fallback;
+    }
+    return value;
+  };
 }
 
 export function parseMultiConfig(argv: readonly string[]): ParsedMulti {
@@ -99,17 +99,18 @@ export function parseMultiConfig(argv: readonly string[]): ParsedMulti {
     if (!(PARTS as readonly string[]).includes(part))
       problems.push(`--parts: unknown part ${JSON.stringify(part)} (${PARTS.join(", ")})`);
   }
+  const bounded = boundedFlags(values, problems);
   const config: MultiConfig = {
     parts: PARTS.filter((part) => parts.includes(part)),
-    replicas: bounded(values, "replicas", 3, [2, 8], problems),
-    durationSeconds: bounded(values, "duration", 1.5, [0.5, 60], problems),
-    rounds: bounded(values, "rounds", 3, [1, 10], problems),
-    connections: bounded(values, "connections", 18, [1, 256], problems),
-    bodyBytes: bounded(values, "body-bytes", 2048, [16, 1 << 20], problems),
-    writes: bounded(values, "writes", 500, [1, 100_000], problems),
-    rate: bounded(values, "rate", 15, [0.1, 1_000], problems),
-    mixedSeconds: bounded(values, "mixed-duration", 24, [1, 3_600], problems),
-    mixedWarmupSeconds: bounded(values, "mixed-warmup", 4, [0, 3_600], problems),
+    replicas: bounded("replicas", 3, [2, 8]),
+    durationSeconds: bounded("duration", 1.5, [0.5, 60]),
+    rounds: bounded("rounds", 3, [1, 10]),
+    connections: bounded("connections", 18, [1, 256]),
+    bodyBytes: bounded("body-bytes", 2048, [16, 1 << 20]),
+    writes: bounded("writes", 500, [1, 100_000]),
+    rate: bounded("rate", 15, [0.1, 1_000]),
+    mixedSeconds: bounded("mixed-duration", 24, [1, 3_600]),
+    mixedWarmupSeconds: bounded("mixed-warmup", 4, [0, 3_600]),
     size: String(values.size ?? "small"),
     write: values["no-write"] !== true,
   };

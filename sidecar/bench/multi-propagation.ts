@@ -60,14 +60,20 @@ interface Reader {
 
 const MAX_PROBES = 4_096;
 
-/** Back-to-back GETs until one answers `version` or newer, or the deadline passes. */
+/** What a reader is probed for: `path` (with its Host header) at `version` or newer. */
+interface WantedVersion {
+  readonly path: string;
+  readonly host: string;
+  readonly version: number;
+}
+
+/** Back-to-back GETs until one answers the wanted version or newer, or the deadline passes. */
 async function probeUntil(
   reader: Reader,
-  path: string,
-  version: number,
+  wanted: WantedVersion,
   until: { readonly deadline: number; readonly started: () => void },
-  host: string,
 ): Promise<Probe[]> {
+  const { path, host, version } = wanted;
   const probes: Probe[] = [];
   while (probes.length < MAX_PROBES && epochNow() < until.deadline) {
     const sentAt = epochNow();
@@ -119,7 +125,7 @@ async function oneWrite(id: number, c: WriteContext, probeMs: number[]): Promise
   const probing = c.readers.map((reader) => {
     let signal = () => {};
     started.push(new Promise<void>((resolve) => (signal = resolve)));
-    return probeUntil(reader, path, 1, { deadline, started: () => signal() }, host);
+    return probeUntil(reader, { path, host, version: 1 }, { deadline, started: () => signal() });
   });
   await Promise.all(started.map((s, i) => Promise.race([s, probing[i]])));
   const writeSent = epochNow();

@@ -99,21 +99,21 @@ ${NUMERIC.map((f) => `  --${f.flag} N`.padEnd(22) + `${f.help} (default ${f.fall
 
 export type ParsedSoak = { ok: true; config: SoakConfig } | { ok: false; problems: string[]; help?: boolean };
 
-function numberFrom(
-  values: Record<string, unknown>,
-  flag: string,
-  fallback: number,
-  [min, max]: readonly [number, number],
-  problems: string[],
-): number {
-  const text = values[flag];
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (text === "" || !Number.isFinite(value) || value < min || value > max) {
-    problems.push(`--${flag} must be a number from ${min} to ${max} (got ${JSON.stringify(text)})`);
-    return fallback;
-  }
-  return value;
+/**
+ * A reader of the numeric flags in `values`: a flag missing reads as its fallback; one empty, out of its
+ * range or not a number adds to `problems` and reads as its fallback too.
+ */
+function numericFlags(values: Record<string, unknown>, problems: string[]) {
+  return (flag: string, fallback: number, [min, max]: readonly [number, number]): number => {
+    const text = values[flag];
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (text === "" || !Number.isFinite(value) || value < min || value > max) {
+      problems.push(`--${flag} must be a number from ${min} to ${max} (got ${JSON.stringify(text)})`);
+      return fallback;
+    }
+    return value;
+  };
 }
 
 export function parseSoakConfig(argv: readonly string[]): ParsedSoak {
@@ -134,17 +134,12 @@ export function parseSoakConfig(argv: readonly string[]): ParsedSoak {
   }
   if (values.help) return { ok: false, problems: [], help: true };
   const problems: string[] = [];
+  const numberFrom = numericFlags(values, problems);
   const numbers = Object.fromEntries(
-    NUMERIC.map((f) => [f.key, numberFrom(values, f.flag, f.fallback, f.range, problems)]),
+    NUMERIC.map((f) => [f.key, numberFrom(f.flag, f.fallback, f.range)]),
   ) as Record<NumericKey, number>;
   const runSeconds = numbers.minutes * 60;
-  const faultEverySeconds = numberFrom(
-    values,
-    "fault-every",
-    defaultFaultEvery(numbers.minutes),
-    [10, runSeconds],
-    problems,
-  );
+  const faultEverySeconds = numberFrom("fault-every", defaultFaultEvery(numbers.minutes), [10, runSeconds]);
   const config: SoakConfig = { ...numbers, faultEverySeconds, write: values["no-write"] !== true };
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config };
 }

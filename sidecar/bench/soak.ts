@@ -199,8 +199,7 @@ async function main(config: SoakConfig): Promise<number> {
   const sidecar = await spawnChild<SoakSidecar>(
     "soak-sidecar-child.mjs",
     [volume.path, upstream.url, redis.url, build],
-    undefined,
-    logFd,
+    { stdout: logFd },
   );
   closeSync(logFd);
   await waitForL1Channel([sidecar]);

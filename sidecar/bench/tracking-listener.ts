@@ -35,7 +35,7 @@ export async function listenForPushes(redisUrl: string, keyPrefix: string): Prom
     if (pushes.length > KEEP) pushes.splice(0, pushes.length - KEEP);
     for (const waiter of [...waiters]) waiter(push);
   };
-  await spawnChild("tracking-listener-child.ts", [redisUrl, keyPrefix], onMessage);
+  await spawnChild("tracking-listener-child.ts", [redisUrl, keyPrefix], { onMessage });
   return {
     next(after, match, timeoutMs) {
       const seen = pushes.find((push) => push.at > after && match(push));
