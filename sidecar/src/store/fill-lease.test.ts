@@ -32,7 +32,8 @@ class FakeClient extends EventEmitter {
     this.server.subscribers.add(this);
     return 1;
   }
-  async set(key: string, value: string, _px: "PX", ms: number, _nx: "NX") {
+  /** Only the form the coordination sends: SET key value PX ms NX. */
+  async set(key: string, value: string, ...[, ms]: ["PX", number, "NX"]) {
     if (this.server.setDelayMs > 0) {
       const delay = new Promise<void>((resolve) => setTimeout(resolve, this.server.setDelayMs));
       this.server.landed = delay;
