@@ -1,5 +1,6 @@
 export * from "./crd.js";
 export * from "./duration.js";
+export * from "./errors.js";
 export * from "./examples.js";
 export * from "./http-methods.js";
 export * from "./parse.js";

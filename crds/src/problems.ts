@@ -1,3 +1,5 @@
+import { ApicacheError, CRDS_ERROR_CODES } from "./errors.js";
+
 /** One thing wrong with a CachePolicy: where (a Kubernetes-style field path) and what. */
 export interface Problem {
   /** e.g. `spec.routes[1].ttl`; empty for the document itself. */
@@ -5,17 +7,26 @@ export interface Problem {
   readonly message: string;
 }
 
-export const INVALID_POLICY_CODE = "APICACHE_ERR_INVALID_POLICY";
+export const INVALID_POLICY_CODE = CRDS_ERROR_CODES.INVALID_POLICY;
 
-/** Thrown by the `*OrThrow` helpers: carries every problem, never just the first. */
-export class InvalidPolicyError extends Error {
-  readonly code = INVALID_POLICY_CODE;
-  constructor(
-    readonly problems: readonly Problem[],
-    readonly source = "CachePolicy",
-  ) {
-    super(`${source} is invalid: ${formatProblems(problems)}`);
+/**
+ * Thrown by the `*OrThrow` helpers (and by the sidecar for a starting policy it cannot run): carries
+ * every problem, never just the first, in `details.problems`, with the document in `details.source`.
+ */
+export class InvalidPolicyError extends ApicacheError<typeof INVALID_POLICY_CODE> {
+  constructor(problems: readonly Problem[], source = "CachePolicy") {
+    super(INVALID_POLICY_CODE, `${source} is invalid: ${formatProblems(problems)}`, {
+      details: { source, problems },
+    });
     this.name = "InvalidPolicyError";
+  }
+
+  get problems(): readonly Problem[] {
+    return this.details?.problems as readonly Problem[];
+  }
+
+  get source(): string {
+    return this.details?.source as string;
   }
 }
 

@@ -1,6 +1,8 @@
+import { ApicacheError, type ApicacheErrorOptions } from "@apicache/crds";
+
 /**
  * The operator's errors: each carries a stable `code` (documented in docs/errors.md under
- * "Operator errors", checked by errors.test.ts) and a message that says what to do.
+ * "Operator errors", checked by hack/error-catalog.test.ts) and a message that says what to do.
  */
 export const OPERATOR_ERROR_CODES = {
   /** Flags or environment variables are missing or malformed. */
@@ -44,13 +46,10 @@ export const OPERATOR_ERROR_CODES = {
 
 export type OperatorErrorCode = (typeof OPERATOR_ERROR_CODES)[keyof typeof OPERATOR_ERROR_CODES];
 
-export class OperatorError extends Error {
-  constructor(
-    readonly code: OperatorErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+/** The operator's errors, in the one shape of crds/src/errors.ts (ADR 0032). */
+export class OperatorError extends ApicacheError<OperatorErrorCode> {
+  constructor(code: OperatorErrorCode, message: string, options?: ApicacheErrorOptions) {
+    super(code, message, options);
     this.name = "OperatorError";
   }
 }

@@ -1,6 +1,8 @@
+import { ApicacheError, type ApicacheErrorOptions } from "@apicache/crds";
+
 /**
- * The sidecar's errors: each carries a stable `code` (documented in docs/errors.md, checked by a test)
- * and a message that says what to do. Store errors live in store/errors.ts.
+ * The sidecar's errors: each carries a stable `code` (documented in docs/errors.md, checked by
+ * hack/error-catalog.test.ts) and a message that says what to do. Store errors live in store/errors.ts.
  */
 export const ERROR_CODES = {
   /** Flags or environment variables are missing or malformed. */
@@ -45,13 +47,10 @@ export const ERROR_CODES = {
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
 
-export class SidecarError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+/** The sidecar's errors, in the one shape of crds/src/errors.ts (ADR 0032). */
+export class SidecarError extends ApicacheError<ErrorCode> {
+  constructor(code: ErrorCode, message: string, options?: ApicacheErrorOptions) {
+    super(code, message, options);
     this.name = "SidecarError";
   }
 }

@@ -1,6 +1,6 @@
 import type { Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { formatProblems, INVALID_POLICY_CODE } from "@apicache/crds";
+import { formatProblems, INVALID_POLICY_CODE, InvalidPolicyError } from "@apicache/crds";
 import type { Logger } from "pino";
 import type { AdminAuth } from "./admin/auth.js";
 import { type AdminServer, exposedWithoutToken, startAdminServer } from "./admin/server.js";
@@ -179,13 +179,11 @@ function upstreamOptions(options: StartSidecarOptions): UpstreamOptions {
 function compileInitial(text: string, origin: string): { policy: CompiledPolicy; format: string } {
   const read = readConfig(text);
   if (read.ok) return read;
-  const what =
-    read.code === INVALID_POLICY_CODE ? "is invalid" : "is of a version this sidecar does not read";
-  const error = new Error(`${origin} ${what}: ${formatProblems(read.problems)}`) as Error & {
-    code: string;
-  };
-  error.code = read.code;
-  throw error;
+  if (read.code === INVALID_POLICY_CODE) throw new InvalidPolicyError(read.problems, origin);
+  throw new SidecarError(
+    read.code,
+    `${origin} is of a version this sidecar does not read: ${formatProblems(read.problems)}`,
+  );
 }
 
 function listen(server: Server, host: string, port: number): Promise<string> {

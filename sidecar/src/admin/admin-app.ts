@@ -1,4 +1,4 @@
-import { HEALTH_PATH, READY_PATH } from "@apicache/crds";
+import { errorBody, HEALTH_PATH, READY_PATH } from "@apicache/crds";
 import type { ErrorRequestHandler, Express, RequestHandler } from "express";
 import type { Logger } from "pino";
 import { splitTarget } from "../routing/normalize-path.js";
@@ -67,7 +67,7 @@ function errors(log: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     if (error instanceof AdminRefusal) {
       for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
-      json(res, error.status, { error: error.code, message: error.message });
+      json(res, error.status, errorBody(error));
       return;
     }
     log.error({ err: error, path: req.url }, "admin request failed");

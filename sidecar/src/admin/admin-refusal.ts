@@ -3,7 +3,7 @@ import { type ErrorCode, SidecarError } from "../errors.js";
 
 /**
  * An admin request refused with a stable code: rendered by the admin API's one error handler as
- * `{"error": code, "message": ...}` with its status and headers (WWW-Authenticate, Retry-After).
+ * `errorBody` (`{"error": code, "message": ...}`) with its status and headers (WWW-Authenticate, Retry-After).
  */
 export class AdminRefusal extends SidecarError {
   constructor(

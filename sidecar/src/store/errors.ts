@@ -1,3 +1,5 @@
+import { ApicacheError, type ApicacheErrorOptions } from "@apicache/crds";
+
 /**
  * Store errors: every failure a store can report carries a stable code (documented in
  * docs/errors.md, "Store errors") and a message that says what to do. Callers fail open: a
@@ -36,15 +38,12 @@ const REASONS: Readonly<Record<StoreErrorCode, string>> = {
   APICACHE_ERR_STORE_OPTIONS_INVALID: "config",
 };
 
-export class StoreError extends Error {
+/** A store's failure, in the one shape of crds/src/errors.ts (ADR 0032); its message starts with the code. */
+export class StoreError extends ApicacheError<StoreErrorCode> {
   override readonly name = "StoreError";
 
-  constructor(
-    readonly code: StoreErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${code}: ${message}`, options);
+  constructor(code: StoreErrorCode, message: string, options?: ApicacheErrorOptions) {
+    super(code, `${code}: ${message}`, options);
   }
 
   /** Whether this failure says the backend is down or slow (counts toward the circuit breaker). */
