@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import { Pool } from "undici";
-import { ERROR_CODES } from "../errors.js";
+import { ERROR_CODES, SidecarError } from "../errors.js";
 import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
 import { LaneGate, type Slot } from "./lane-gate.js";
 
@@ -73,13 +73,13 @@ export const DEFAULT_QUEUE_TIMEOUT_MS = 5_000;
 const LANES: readonly Lane[] = ["fill", "write", "pass"];
 
 /** The lane was full for the whole queue deadline: nothing was sent. */
-export class UpstreamBusyError extends Error {
-  readonly code = ERROR_CODES.UPSTREAM_BUSY;
+export class UpstreamBusyError extends SidecarError {
   constructor(
     readonly lane: Lane,
     waitedMs: number,
   ) {
     super(
+      ERROR_CODES.UPSTREAM_BUSY,
       `${ERROR_CODES.UPSTREAM_BUSY}: all ${lane} connections to the upstream stayed busy for ${waitedMs} ms; raise --upstream-${lane}-connections or --upstream-queue-timeout, or find what holds them (long-lived streams, a slow app)`,
     );
     this.name = "UpstreamBusyError";
