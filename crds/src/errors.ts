@@ -17,8 +17,6 @@ export const CRDS_ERROR_CODES = {
   INVALID_POLICY: "APICACHE_ERR_INVALID_POLICY",
 } as const;
 
-export type CrdsErrorCode = (typeof CRDS_ERROR_CODES)[keyof typeof CRDS_ERROR_CODES];
-
 export interface ApicacheErrorOptions {
   readonly details?: Readonly<Record<string, unknown>>;
   readonly cause?: unknown;

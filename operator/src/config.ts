@@ -2,8 +2,6 @@ import { parseDuration, parseResourceQuantity } from "@apicache/crds";
 import { OPERATOR_ERROR_CODES, OperatorError } from "./errors.js";
 import { type ConfigSources, defaultVersion, FLAGS, type FlagSpec } from "./flags.js";
 
-export type { ConfigSources, Env } from "./flags.js";
-
 /**
  * The operator's configuration: flags, each also an APICACHE_OPERATOR_* environment variable (a
  * flag wins), parsed and checked once here; every problem is listed. No other file reads

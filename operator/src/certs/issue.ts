@@ -12,13 +12,6 @@ export interface KeyPair {
   readonly keyPem: string;
 }
 
-export interface WebhookCerts {
-  readonly ca: KeyPair;
-  readonly serving: KeyPair;
-  /** PEM of the CAs the API server must trust: the current CA, then the previous one while valid. */
-  readonly caBundle: string;
-}
-
 function newKey(): { forgeKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; pem: string } {
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const pem = privateKey.export({ type: "pkcs1", format: "pem" }).toString();

@@ -110,9 +110,6 @@ export const REDIS_ACL_COMMANDS: readonly AclCommand[] = [
   },
 ];
 
-/** PUBLISH is granted apart (an ACL selector), on the fill channel only (see redisAclRule). */
-export const PUBLISH_WHY = "the fill-lease release script announces a stored key on <prefix>:fills";
-
 export interface RedisAclOptions {
   /** Covers every default prefix of the namespace (`<namespace>/<name>`): patterns `<namespace>/*`. */
   readonly namespace?: string;

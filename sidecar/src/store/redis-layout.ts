@@ -208,4 +208,4 @@ end
 return 1
 `;
 
-export { type DecodedValue, decodeValue, type EnvelopeFields, encodeValue } from "./redis-envelope.js";
+export { encodeValue } from "./redis-envelope.js";

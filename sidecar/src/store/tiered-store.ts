@@ -51,9 +51,6 @@ export interface TieredStoreOptions {
   readonly settle?: () => Promise<void>;
 }
 
-/** Without pushed invalidations, the bound on serving another pod's invalidated entry (see ADR 0018). */
-export const DEFAULT_MAX_ENTRY_AGE_MS = 1_000;
-
 const UNREACHABLE: ReadonlySet<string> = new Set([
   "APICACHE_ERR_STORE_TIMEOUT",
   "APICACHE_ERR_STORE_UNAVAILABLE",

@@ -1,6 +1,5 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
-import { waitFor } from "../wait.js";
 import { KubeTestkitError } from "./errors.js";
 
 /**
@@ -117,32 +116,4 @@ export function startProcessGroup(options: StartProcessOptions): ProcessGroup {
       killGroup(pid, "SIGKILL"); // stragglers in the group
     },
   };
-}
-
-/** Is `pid` alive and running `binaryName`? (Guards against a recycled pid from a stale pid file.) */
-export function isRunning(pid: number, binaryName: string): boolean {
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    return state !== "Z" && cmdline.split("\0")[0]?.endsWith(binaryName) === true;
-  } catch {
-    return false;
-  }
-}
-
-/** Stop a process group we did not start in this Node process (by pid file), waiting for its exit. */
-export async function stopByPid(pid: number, binaryName: string, graceMs = 10_000): Promise<void> {
-  if (!isRunning(pid, binaryName)) return;
-  killGroup(pid, "SIGTERM");
-  try {
-    await waitFor(`${binaryName} (pid ${pid}) to exit`, () => !isRunning(pid, binaryName), {
-      timeoutMs: graceMs,
-    });
-  } catch {
-    killGroup(pid, "SIGKILL");
-    await waitFor(`${binaryName} (pid ${pid}) to die`, () => !isRunning(pid, binaryName), {
-      timeoutMs: 5_000,
-    });
-  }
 }
