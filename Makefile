@@ -43,6 +43,10 @@ lint: deps ## Lint and format-check with Biome
 typecheck: deps ## Type-check every workspace, tests included
 	npm run typecheck
 
+.PHONY: dead-code
+dead-code: deps ## List exports nothing imports or uses (offline, hack/dead-code.ts); fails when there is one
+	npx tsx --conditions=source hack/dead-code.ts
+
 .PHONY: manifests
 manifests: deps ## Regenerate every generated file (CRD YAML, chart copies, dashboard, rules)
 	npx tsx --conditions=source hack/generate.ts

@@ -1,4 +1,4 @@
-import type { CachePolicyStatus, Condition } from "@apicache/crds";
+import type { CachePolicyStatus } from "@apicache/crds";
 
 /** A CachePolicy as the API server stores it (what informers and AdmissionReviews carry). */
 export interface StoredPolicy {
@@ -18,8 +18,6 @@ export interface StoredPolicy {
   readonly spec?: unknown;
   readonly status?: CachePolicyStatus;
 }
-
-export type { CachePolicyStatus, Condition };
 
 export function policyKey(policy: { metadata: { name?: string; namespace?: string } }): string {
   return `${policy.metadata.namespace ?? ""}/${policy.metadata.name ?? ""}`;

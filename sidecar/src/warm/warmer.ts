@@ -6,8 +6,6 @@ import type { WarmRunOutcome } from "../telemetry/metric-names.js";
 import { handleFill, type WarmResult } from "./warm-fill.js";
 import { type WarmEntry, WarmLease } from "./warm-lease.js";
 
-export type { WarmResult } from "./warm-fill.js";
-
 /**
  * spec.warm: refreshes each listed path every `every`, through the cache path (a coalesced fill).
  * The entry is stored under the key a client sending the entry's `host` would use (default: the
