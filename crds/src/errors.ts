@@ -45,10 +45,6 @@ export class ApicacheError<C extends string = string> extends Error implements A
   }
 }
 
-export function isApicacheError(error: unknown): error is ApicacheError {
-  return error instanceof ApicacheError;
-}
-
 /** Code, message and details (when there are any): nothing else of the error (no stack, no cause). */
 export function errorShape<C extends string>(error: ApicacheErrorShape<C>): ApicacheErrorShape<C> {
   const { code, message, details } = error;
