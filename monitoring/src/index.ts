@@ -6,17 +6,16 @@
 import { dashboardJson } from "./dashboard.js";
 import { rulesYaml } from "./rules.js";
 
-export { type AlertRule, alertExpr, alertRules } from "./alerts.js";
-export { buildDashboard, DASHBOARD_UID, dashboardJson, VARIABLE_QUERIES } from "./dashboard.js";
+export { alertRules } from "./alerts.js";
+export { dashboardJson } from "./dashboard.js";
 export {
   dashboardExpressions,
-  labelValuesSelector,
   resolveGrafanaVariables,
   ruleExpressions,
   type SourcedExpression,
 } from "./expressions.js";
-export { R as RECORDED, type RecordingRule, recordingRules } from "./recording-rules.js";
-export { type RuleGroup, type RulesOptions, ruleGroups, rulesYaml } from "./rules.js";
+export { recordingRules } from "./recording-rules.js";
+export { ruleGroups, rulesYaml } from "./rules.js";
 
 export interface GeneratedFile {
   /** Path relative to the repository root. */

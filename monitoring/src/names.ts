@@ -17,8 +17,6 @@ import {
   SIDECAR_METRICS,
 } from "@apicache/sidecar/telemetry/metric-names";
 
-export { OPERATOR_METRICS, SIDECAR_METRICS };
-
 /** Sidecar metric names, shortened for query building. */
 export const S = {
   requests: SIDECAR_METRICS.requests.name,

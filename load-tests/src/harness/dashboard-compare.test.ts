@@ -6,7 +6,7 @@ import {
   renderDashboardCheck,
 } from "./dashboard-compare.js";
 import { sample } from "./sample-fixture.js";
-import { compareScenario, type Sample } from "./stats.js";
+import { compareScenario } from "./stats.js";
 
 const reading = (dashboard: number | undefined, harness: number): PanelReading => ({
   title: "Hit ratio",
