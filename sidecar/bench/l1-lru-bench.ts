@@ -1,9 +1,9 @@
 /**
  * The L1's LRU, hand-written or on `lru-cache` (issue #17, ADR 0033): a benchmark, not a test.
  *
- * The sidecar's `MemoryStore` (src/store/memory-store.ts) and the same store on lru-cache
- * (l1-lru-cache-store.ts) are compiled with tsc, as the sidecar ships (into tmp/l1-lru-bench/, not
- * committed), and each is measured alone in a fresh child process on plain node (l1-lru-bench-child.mjs):
+ * The hand-written store the sidecar used before ADR 0033 (l1-hand-written-store.ts, the baseline) and
+ * the sidecar's `MemoryStore` on lru-cache (src/store/memory-store.ts) are compiled with tsc, as the
+ * sidecar ships (into tmp/l1-lru-bench/, not committed), and each is measured alone in a fresh child process on plain node (l1-lru-bench-child.mjs):
  * heap bytes per entry (heapUsed after N entries, after a full GC, sharing one value buffer), then
  * lookups that hit, lookups that miss, overwrites, and puts of new keys that evict, as operations per
  * second of the child's CPU time. Rounds alternate the order (A B, B A, ...) so that a shared machine's
@@ -41,15 +41,15 @@ interface Implementation {
 
 const BASELINE: Implementation = {
   name: "hand-written",
-  source: "src/store/memory-store.ts",
-  module: join(OUT, "src", "store", "memory-store.js"),
-  export: "MemoryStore",
+  source: "bench/l1-hand-written-store.ts",
+  module: join(OUT, "bench", "l1-hand-written-store.js"),
+  export: "HandWrittenMemoryStore",
 };
 const CHALLENGER: Implementation = {
   name: "lru-cache",
-  source: "bench/l1-lru-cache-store.ts",
-  module: join(OUT, "bench", "l1-lru-cache-store.js"),
-  export: "LruMemoryStore",
+  source: "src/store/memory-store.ts",
+  module: join(OUT, "src", "store", "memory-store.js"),
+  export: "MemoryStore",
 };
 
 /** Both stores (and what they import) with the repository's compiler options, under tmp/ in the repo. */

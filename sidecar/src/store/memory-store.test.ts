@@ -102,6 +102,19 @@ describe("memory store", () => {
       expect(store.removeTags(["t"])).toBe(2);
       expect(store.tagCount).toBe(0);
     });
+
+    it("keeps the tag index in step when an overwrite changes the tags and an eviction follows", () => {
+      const size = entryBytes("k0", value(100), ["t", "only-k0"]);
+      const store = new MemoryStore({ maxBytes: size * 2 });
+      store.put("k0", value(100), opts(60_000, ["t", "only-k0"]));
+      store.put("k1", value(100), opts(60_000, ["t", "only-k0"]));
+      store.put("k1", value(100), opts(60_000, ["t", "u"]));
+      store.put("k2", value(100), opts(60_000, ["t", "u"]));
+      expect(store.lookup("k0")).toBeUndefined();
+      expect(store.removeTags(["only-k0"])).toBe(0);
+      expect(store.removeTags(["t"])).toBe(2);
+      expect(store.tagCount).toBe(0);
+    });
   });
 
   describe("expiry", () => {
@@ -116,6 +129,16 @@ describe("memory store", () => {
       expect(store.entries).toBe(0);
       expect(store.tagCount).toBe(0);
       expect(store.bytes).toBe(0);
+    });
+
+    it("counts only live entries when removing, and still drops an expired one and its tags", () => {
+      const time = clock();
+      const store = new MemoryStore({ maxBytes: 10_000, now: time.now });
+      store.put("gone", value(1), opts(100, ["t"]));
+      store.put("live", value(1), opts(1_000));
+      time.advance(100);
+      expect(store.remove(["gone", "live", "absent"])).toBe(1);
+      expect([store.entries, store.tagCount, store.bytes]).toEqual([0, 0, 0]);
     });
 
     it("stores nothing for a non-positive TTL", () => {

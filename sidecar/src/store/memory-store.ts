@@ -1,22 +1,23 @@
+import { LRUCache } from "lru-cache";
 import { storeClosed } from "./errors.js";
 import { LocalGenerations } from "./local-generations.js";
 import type { EntryStore, Fence, SetOptions, StoredEntry, StoreHealth, StoreStats } from "./types.js";
 
 /**
- * The in-process store: an LRU bounded by bytes with an exact tag index.
+ * The in-process store (L1): an LRU bounded by bytes with an exact tag index, on `lru-cache` (ADR 0033).
  *
- * - LRU order is the insertion order of one `Map` (oldest first); a hit moves the key to the end, so
- *   get and set are O(1). Evicting is not: the oldest entry is found by iterating the Map from its
- *   first slot, stepping over the slots deleted since V8 last compacted the table, so an eviction costs
- *   more the more entries L1 holds (ADR 0033 measured it, against the same store on `lru-cache`).
+ * - lru-cache keeps the LRU order, the byte bound (`maxSize`; each entry's size is the `bytes` that
+ *   `entryBytes` counts) and each entry's TTL. A hit, a put and an eviction are O(1).
  * - The byte bound counts what an entry retains: key + value + tag bookkeeping (each tag the entry
- *   carries is held in the entry and in the tag's key set) + a fixed per-entry overhead. It is an
- *   estimate of retained heap, not an exact measurement.
- * - Expiry is checked on read against the injected clock; expired entries also leave when the LRU
- *   evicts them.
- * - The tag index (`Map<tag, Set<key>>`) only ever holds live keys: removing an entry for any reason
- *   (overwrite, delete, eviction, expiry) removes it from its tags' sets and drops empty sets. An
- *   overwrite replaces the entry's tags.
+ *   carries is held in the entry and in the tag's key set) + a fixed per-entry overhead, which includes
+ *   lru-cache's own per-entry slots. It is an estimate of retained heap, not an exact measurement.
+ * - Expiry is on the injected clock (`perf: { now }`; `ttlResolution: 0`, so no cached time) and there
+ *   are no timers: an expired entry leaves when it is read or evicted. lru-cache keeps an entry while
+ *   its age is at most its TTL; this store drops it at `expiresAt` (age equal to the TTL), so each TTL
+ *   starts half a millisecond early, which on a clock in whole milliseconds is exactly that boundary.
+ * - The tag index (`Map<tag, Set<key>>`) only ever holds live keys: lru-cache's `dispose` hook, called
+ *   synchronously for every entry that leaves (overwrite, delete, eviction, expiry), removes the key
+ *   from its tags' sets and drops empty sets. An overwrite replaces the entry's tags.
  * - Fences (see CacheStore.fence) are generations of this process's tag invalidations
  *   (local-generations.ts): a fenced `set` after one of its tags was invalidated stores nothing.
  */
@@ -36,8 +37,12 @@ export interface MemoryEntry {
   readonly bytes: number;
 }
 
-/** Map entry, entry object and bookkeeping fields, per entry. */
-export const ENTRY_OVERHEAD_BYTES = 96;
+/**
+ * Per entry: the key map's slot, the entry object and its fields (96), plus lru-cache's parallel
+ * per-entry slots (key, value, next, prev, size, TTL, start) and their growth slack (64; ADR 0033
+ * measured about 60 more heap bytes per entry than the hand-written LRU it replaced).
+ */
+export const ENTRY_OVERHEAD_BYTES = 160;
 /** Per tag an entry carries: the reference in the entry plus the membership in the tag's set. */
 export const TAG_MEMBERSHIP_OVERHEAD_BYTES = 48;
 
@@ -65,25 +70,33 @@ export class MemoryStore implements EntryStore {
   readonly name: string;
   readonly maxBytes: number;
   readonly #now: () => number;
-  readonly #entries = new Map<string, MemoryEntry>();
+  readonly #cache: LRUCache<string, MemoryEntry>;
   readonly #tags = new Map<string, Set<string>>();
   readonly #generations = new LocalGenerations();
-  #bytes = 0;
   #closed = false;
 
   constructor(options: MemoryStoreOptions) {
     this.name = options.name ?? "memory";
     this.maxBytes = options.maxBytes;
-    this.#now = options.now ?? Date.now;
+    const now = options.now ?? Date.now;
+    this.#now = now;
+    this.#cache = new LRUCache<string, MemoryEntry>({
+      // lru-cache needs a positive bound; a store whose bound is below one entry stores nothing (put).
+      maxSize: Math.max(1, Math.floor(options.maxBytes)),
+      sizeCalculation: (entry) => entry.bytes,
+      perf: { now },
+      ttlResolution: 0,
+      dispose: (entry, key) => this.#untag(key, entry),
+    });
   }
 
   /** Bytes currently retained (see the class comment for what counts). */
   get bytes(): number {
-    return this.#bytes;
+    return this.#cache.calculatedSize;
   }
 
   get entries(): number {
-    return this.#entries.size;
+    return this.#cache.size;
   }
 
   /** Number of distinct tags with at least one live key (for tests and stats). */
@@ -93,15 +106,7 @@ export class MemoryStore implements EntryStore {
 
   /** Synchronous lookup: the live entry (marked most recently used), or undefined. */
   lookup(key: string): MemoryEntry | undefined {
-    const entry = this.#entries.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt <= this.#now()) {
-      this.#remove(key, entry);
-      return undefined;
-    }
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
-    return entry;
+    return this.#cache.get(key);
   }
 
   /**
@@ -109,11 +114,12 @@ export class MemoryStore implements EntryStore {
    * whole bound stores nothing (and drops any previous entry for the key).
    */
   put(key: string, value: Buffer, options: SetOptions & { readonly storedAt?: number }): void {
-    const previous = this.#entries.get(key);
-    if (previous !== undefined) this.#remove(key, previous);
-    const now = this.#now();
     const bytes = entryBytes(key, value, options.tags);
-    if (!(options.ttlMs > 0) || bytes > this.maxBytes) return;
+    if (!(options.ttlMs > 0) || bytes > this.maxBytes) {
+      this.#cache.delete(key);
+      return;
+    }
+    const now = this.#now();
     const tags = [...new Set(options.tags)];
     const entry: MemoryEntry = {
       value: owned(value),
@@ -122,8 +128,8 @@ export class MemoryStore implements EntryStore {
       storedAt: options.storedAt ?? now,
       bytes,
     };
-    this.#entries.set(key, entry);
-    this.#bytes += bytes;
+    // An overwrite disposes of the previous entry (and its tags) inside set: tag the new one after.
+    this.#cache.set(key, entry, { ttl: options.ttlMs, start: now - 0.5 });
     for (const tag of tags) {
       let keys = this.#tags.get(tag);
       if (keys === undefined) {
@@ -132,18 +138,14 @@ export class MemoryStore implements EntryStore {
       }
       keys.add(key);
     }
-    this.#evictOverflow();
   }
 
   /** Synchronous delete: how many of the keys held a live entry. */
   remove(keys: readonly string[]): number {
-    const now = this.#now();
     let removed = 0;
     for (const key of keys) {
-      const entry = this.#entries.get(key);
-      if (entry === undefined) continue;
-      if (entry.expiresAt > now) removed++;
-      this.#remove(key, entry);
+      const live = this.#cache.has(key);
+      if (this.#cache.delete(key) && live) removed++;
     }
     return removed;
   }
@@ -200,14 +202,13 @@ export class MemoryStore implements EntryStore {
   }
 
   stats(): StoreStats {
-    return { l1: { bytes: this.#bytes, entries: this.#entries.size } };
+    return { l1: { bytes: this.#cache.calculatedSize, entries: this.#cache.size } };
   }
 
   /** Drops every entry (the bound stays). */
   clear(): void {
-    this.#entries.clear();
     this.#tags.clear();
-    this.#bytes = 0;
+    this.#cache.clear();
   }
 
   async close(): Promise<void> {
@@ -219,17 +220,7 @@ export class MemoryStore implements EntryStore {
     if (this.#closed) throw storeClosed(this.name, operation);
   }
 
-  #evictOverflow(): void {
-    while (this.#bytes > this.maxBytes) {
-      const oldest = this.#entries.entries().next();
-      if (oldest.done) return;
-      this.#remove(oldest.value[0], oldest.value[1]);
-    }
-  }
-
-  #remove(key: string, entry: MemoryEntry): void {
-    this.#entries.delete(key);
-    this.#bytes -= entry.bytes;
+  #untag(key: string, entry: MemoryEntry): void {
     for (const tag of entry.tags) {
       const keys = this.#tags.get(tag);
       if (keys === undefined) continue;

@@ -1,4 +1,3 @@
-import { LRUCache } from "lru-cache";
 import { storeClosed } from "../src/store/errors.js";
 import { LocalGenerations } from "../src/store/local-generations.js";
 import { entryBytes, type MemoryEntry, type MemoryStoreOptions, owned } from "../src/store/memory-store.js";
@@ -12,65 +11,71 @@ import type {
 } from "../src/store/types.js";
 
 /**
- * The L1 on `lru-cache`, the challenger of l1-lru-bench.ts (ADR 0033): the same contract as the
- * hand-written `MemoryStore` (src/store/memory-store.ts), which the sidecar keeps. Not shipped.
+ * The hand-written L1 the sidecar used before ADR 0033, kept as the baseline of l1-lru-bench.ts so the
+ * ADR's comparison can be rerun. Not shipped: the sidecar's `MemoryStore` (src/store/memory-store.ts)
+ * is on lru-cache. Same contract, same byte counting (`entryBytes`, so both hold the same entries under
+ * one bound).
  *
- * - lru-cache keeps the LRU order, the byte bound (`maxSize`, each entry's `sizeCalculation` is the
- *   `bytes` counted by `entryBytes`) and each entry's TTL, on the injected clock (`perf`; no time cache:
- *   `ttlResolution: 0`). No timers: an expired entry leaves when read or evicted.
- * - Its `dispose` hook, called for every entry that leaves (overwrite, delete, eviction, expiry), keeps
- *   the tag index (`Map<tag, Set<key>>`) holding live keys only.
- * - lru-cache counts an entry live while its age is at most its TTL; this store's contract is "gone at
- *   `expiresAt`" (age below the TTL). Each TTL starts half a millisecond early, which on a clock in
- *   whole milliseconds is exactly that.
+ * - LRU order is the insertion order of one `Map` (oldest first); a hit moves the key to the end (three
+ *   hash operations). Evicting is not O(1): the oldest entry is found by iterating the Map from its
+ *   first slot, stepping over the slots deleted since V8 last compacted the table, so an eviction costs
+ *   more the more entries the store holds (ADR 0033 measured it).
+ * - Expiry is checked on read against the injected clock; expired entries also leave when the LRU
+ *   evicts them. The tag index only ever holds live keys.
  */
-export class LruMemoryStore implements EntryStore {
+export class HandWrittenMemoryStore implements EntryStore {
   readonly name: string;
   readonly maxBytes: number;
   readonly #now: () => number;
-  readonly #cache: LRUCache<string, MemoryEntry>;
+  readonly #entries = new Map<string, MemoryEntry>();
   readonly #tags = new Map<string, Set<string>>();
   readonly #generations = new LocalGenerations();
+  #bytes = 0;
   #closed = false;
 
   constructor(options: MemoryStoreOptions) {
     this.name = options.name ?? "memory";
     this.maxBytes = options.maxBytes;
-    const now = options.now ?? Date.now;
-    this.#now = now;
-    this.#cache = new LRUCache<string, MemoryEntry>({
-      // lru-cache needs a positive bound; a store whose bound is below one entry stores nothing (put).
-      maxSize: Math.max(1, Math.floor(options.maxBytes)),
-      sizeCalculation: (entry) => entry.bytes,
-      perf: { now },
-      ttlResolution: 0,
-      dispose: (entry, key) => this.#untag(key, entry),
-    });
+    this.#now = options.now ?? Date.now;
   }
 
+  /** Bytes currently retained (see the class comment for what counts). */
   get bytes(): number {
-    return this.#cache.calculatedSize;
+    return this.#bytes;
   }
 
   get entries(): number {
-    return this.#cache.size;
+    return this.#entries.size;
   }
 
+  /** Number of distinct tags with at least one live key (for tests and stats). */
   get tagCount(): number {
     return this.#tags.size;
   }
 
+  /** Synchronous lookup: the live entry (marked most recently used), or undefined. */
   lookup(key: string): MemoryEntry | undefined {
-    return this.#cache.get(key);
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= this.#now()) {
+      this.#remove(key, entry);
+      return undefined;
+    }
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    return entry;
   }
 
+  /**
+   * Synchronous write. `storedAt` defaults to now. A non-positive TTL or a value larger than the
+   * whole bound stores nothing (and drops any previous entry for the key).
+   */
   put(key: string, value: Buffer, options: SetOptions & { readonly storedAt?: number }): void {
-    const bytes = entryBytes(key, value, options.tags);
-    if (!(options.ttlMs > 0) || bytes > this.maxBytes) {
-      this.#cache.delete(key);
-      return;
-    }
+    const previous = this.#entries.get(key);
+    if (previous !== undefined) this.#remove(key, previous);
     const now = this.#now();
+    const bytes = entryBytes(key, value, options.tags);
+    if (!(options.ttlMs > 0) || bytes > this.maxBytes) return;
     const tags = [...new Set(options.tags)];
     const entry: MemoryEntry = {
       value: owned(value),
@@ -79,8 +84,8 @@ export class LruMemoryStore implements EntryStore {
       storedAt: options.storedAt ?? now,
       bytes,
     };
-    // An overwrite disposes of the previous entry (and its tags) inside set: tag the new one after.
-    this.#cache.set(key, entry, { ttl: options.ttlMs, start: now - 0.5 });
+    this.#entries.set(key, entry);
+    this.#bytes += bytes;
     for (const tag of tags) {
       let keys = this.#tags.get(tag);
       if (keys === undefined) {
@@ -89,17 +94,23 @@ export class LruMemoryStore implements EntryStore {
       }
       keys.add(key);
     }
+    this.#evictOverflow();
   }
 
+  /** Synchronous delete: how many of the keys held a live entry. */
   remove(keys: readonly string[]): number {
+    const now = this.#now();
     let removed = 0;
     for (const key of keys) {
-      const live = this.#cache.has(key);
-      if (this.#cache.delete(key) && live) removed++;
+      const entry = this.#entries.get(key);
+      if (entry === undefined) continue;
+      if (entry.expiresAt > now) removed++;
+      this.#remove(key, entry);
     }
     return removed;
   }
 
+  /** Synchronous tag delete: how many live entries carried any of the tags. */
   removeTags(tags: readonly string[]): number {
     this.#generations.bump(tags);
     const keys = new Set<string>();
@@ -151,12 +162,14 @@ export class LruMemoryStore implements EntryStore {
   }
 
   stats(): StoreStats {
-    return { l1: { bytes: this.#cache.calculatedSize, entries: this.#cache.size } };
+    return { l1: { bytes: this.#bytes, entries: this.#entries.size } };
   }
 
+  /** Drops every entry (the bound stays). */
   clear(): void {
+    this.#entries.clear();
     this.#tags.clear();
-    this.#cache.clear();
+    this.#bytes = 0;
   }
 
   async close(): Promise<void> {
@@ -168,7 +181,17 @@ export class LruMemoryStore implements EntryStore {
     if (this.#closed) throw storeClosed(this.name, operation);
   }
 
-  #untag(key: string, entry: MemoryEntry): void {
+  #evictOverflow(): void {
+    while (this.#bytes > this.maxBytes) {
+      const oldest = this.#entries.entries().next();
+      if (oldest.done) return;
+      this.#remove(oldest.value[0], oldest.value[1]);
+    }
+  }
+
+  #remove(key: string, entry: MemoryEntry): void {
+    this.#entries.delete(key);
+    this.#bytes -= entry.bytes;
     for (const tag of entry.tags) {
       const keys = this.#tags.get(tag);
       if (keys === undefined) continue;

@@ -1,19 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { describeStoreContract } from "../test/store-contract.js";
-import { LruMemoryStore } from "./l1-lru-cache-store.js";
+import { HandWrittenMemoryStore } from "./l1-hand-written-store.js";
 
-// The benchmark's challenger must keep the contract of the store it is compared with (ADR 0033).
-describeStoreContract("memory on lru-cache", () => new LruMemoryStore({ maxBytes: 16 * 1024 * 1024 }), {
-  sharedBackend: false,
-});
+// The benchmark's baseline must keep the contract of the store it is compared with (ADR 0033).
+describeStoreContract(
+  "memory, hand-written LRU (bench baseline)",
+  () => new HandWrittenMemoryStore({ maxBytes: 16 * 1024 * 1024 }),
+  { sharedBackend: false },
+);
 
-describe("the L1 on lru-cache", () => {
+describe("the hand-written L1 (bench baseline)", () => {
   const value = Buffer.alloc(100, 1);
   const opts = (ttlMs: number, tags: string[] = []) => ({ ttlMs, tags });
 
   it("forgets an entry exactly when its TTL passes on the injected clock, as MemoryStore does", () => {
     let now = 1_000;
-    const store = new LruMemoryStore({ maxBytes: 10_000, now: () => now });
+    const store = new HandWrittenMemoryStore({ maxBytes: 10_000, now: () => now });
     store.put("k", value, opts(100, ["t"]));
     now += 99;
     expect(store.lookup("k")).toBeDefined();
@@ -23,9 +25,9 @@ describe("the L1 on lru-cache", () => {
   });
 
   it("keeps the tag index in step through eviction and overwrite", () => {
-    const probe = new LruMemoryStore({ maxBytes: 10_000 });
+    const probe = new HandWrittenMemoryStore({ maxBytes: 10_000 });
     probe.put("k0", value, opts(60_000, ["t", "only-k0"]));
-    const store = new LruMemoryStore({ maxBytes: probe.bytes * 2 });
+    const store = new HandWrittenMemoryStore({ maxBytes: probe.bytes * 2 });
     store.put("k0", value, opts(60_000, ["t", "only-k0"]));
     store.put("k1", value, opts(60_000, ["t", "only-k0"]));
     store.put("k1", value, opts(60_000, ["t", "u"]));
