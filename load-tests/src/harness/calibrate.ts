@@ -1,8 +1,8 @@
 import { loadavg } from "node:os";
 import { dayFromAnchor } from "../sampler.js";
 import { createHttpClient } from "./http-client.js";
+import { describeMachine } from "./machine.js";
 import { writeSection } from "./results-file.js";
-import { describeMachine } from "./side-by-side.js";
 import { REPO_ROOT, startDemoApiProcess } from "./stack.js";
 import { percentile } from "./stats.js";
 import { formatMs } from "./table.js";

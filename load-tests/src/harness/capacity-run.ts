@@ -4,8 +4,8 @@ import { equalLoadSeconds } from "./capacity-config.js";
 import { type ProbeResult, runProbe } from "./capacity-probe.js";
 import { roundRate, type SearchPlan, type SearchResult, searchCapacity } from "./capacity-search.js";
 import { createHttpClient, type HttpClient } from "./http-client.js";
+import { describeMachine } from "./machine.js";
 import { prime } from "./run-scenario.js";
-import { describeMachine } from "./side-by-side.js";
 import { type DemoApiProcess, startDemoApiProcess, startRedis, startSidecarProcess } from "./stack.js";
 
 /**

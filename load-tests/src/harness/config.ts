@@ -72,7 +72,8 @@ function number(text: string | undefined, flag: string, problems: string[]): num
   return value;
 }
 
-function overrides(values: Record<string, unknown>, problems: string[]): ScenarioOverrides {
+/** --duration, --warmup and --rate, checked (positive numbers). */
+export function overrides(values: Record<string, unknown>, problems: string[]): ScenarioOverrides {
   const durationSeconds = number(values.duration as string | undefined, "--duration", problems);
   const warmupSeconds = number(values.warmup as string | undefined, "--warmup", problems);
   const arrivalRate = number(values.rate as string | undefined, "--rate", problems);

@@ -1,7 +1,7 @@
-import { cpus, loadavg, totalmem } from "node:os";
 import type { Scenario } from "../scenario.js";
 import { type DashboardCheck, type DashboardWatch, watchDashboard } from "./dashboard-check.js";
 import { type DbWork, dbWork, readDbStats } from "./db-stats.js";
+import { describeMachine } from "./machine.js";
 import { type PhaseOptions, type PhaseResult, runPhase } from "./run-scenario.js";
 import {
   type DemoApiProcess,
@@ -62,14 +62,6 @@ export interface SideBySideRun {
   readonly lastSidecar?: SidecarProcess;
   readonly machine: string;
   stop(): Promise<void>;
-}
-
-export function describeMachine(): string {
-  const cpu = cpus();
-  const load = loadavg()
-    .map((l) => l.toFixed(2))
-    .join(", ");
-  return `${cpu.length} × ${cpu[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, load average at start ${load}`;
 }
 
 export async function runSideBySide(options: SideBySideOptions): Promise<SideBySideRun> {
