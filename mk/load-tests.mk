@@ -7,6 +7,8 @@ BENCH_ARGS ?=
 DEMO_ARGS ?=
 # e.g. make bench-capacity BENCH_CAPACITY_ARGS="--quick --no-results" (--help lists every flag).
 BENCH_CAPACITY_ARGS ?=
+# e.g. make bench-cluster BENCH_CLUSTER_ARGS="--scenarios read-only --duration 30 --no-results".
+BENCH_CLUSTER_ARGS ?=
 
 ##@ Demo and load tests
 
@@ -21,6 +23,12 @@ bench: deps ## Side-by-side load test (read-only and mixed scenarios, real Redis
 .PHONY: bench-capacity
 bench-capacity: deps ## Capacity search, direct vs sidecar (p95 SLO, open model), equal-load table, SQL statements saved; writes load-tests/results.md
 	@$(LOAD_TESTS_NODE) load-tests/src/harness/capacity-main.ts $(BENCH_CAPACITY_ARGS)
+
+# cluster-demo (mk/cluster.mk) first: the cluster, the images, the chart and the demo, as `make cluster-demo`
+# leaves them; the Job then runs there, and everything stays up afterwards (`make cluster-down`).
+.PHONY: bench-cluster
+bench-cluster: cluster-demo ## The harness as a Job in the test cluster (root): demo API direct vs through its injected sidecar; writes load-tests/results.md
+	@$(LOAD_TESTS_NODE) load-tests/src/harness/cluster-bench-main.ts $(BENCH_CLUSTER_ARGS)
 
 .PHONY: bench-write-pacing
 bench-write-pacing: deps ## Writes direct vs through the sidecar, back to back and with idle pauses (ADR 0006)
