@@ -2,17 +2,9 @@ import { describe, expect, it } from "vitest";
 import type { Scenario } from "../scenario.js";
 import { readJobReport, renderJobReport, reportLine, scenarioReport } from "./job-report.js";
 import type { PhaseResult } from "./run-scenario.js";
+import { sample } from "./sample-fixture.js";
 import type { Sample } from "./stats.js";
 import { parseComparisonTable } from "./table.js";
-
-const sample = (endpoint: Sample["endpoint"], latencyMs: number, cache: Sample["cache"]): Sample => ({
-  name: endpoint,
-  endpoint,
-  status: 200,
-  latencyMs,
-  cache,
-  failed: false,
-});
 
 const phase = (samples: Sample[], extra: Partial<PhaseResult> = {}): PhaseResult => ({
   label: "x",
@@ -26,6 +18,7 @@ const phase = (samples: Sample[], extra: Partial<PhaseResult> = {}): PhaseResult
   primedKeys: 0,
   primeMillis: 0,
   warmupErrors: [],
+  earlierSamples: [],
   ...extra,
 });
 
