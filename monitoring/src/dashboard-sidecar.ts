@@ -29,22 +29,27 @@ const overRange = (metric: string, ...matchers: string[]) =>
   sumBy(byPolicy, increase(sel(metric, ...policyFilter, ...matchers), RANGE));
 const routed = `route!="${V.noRoute}"`;
 
-/** How far back a route's upstream cost is looked up when the range itself had no upstream request. */
+/** How far back a route's last recorded upstream cost is looked up when the range had no upstream request. */
 const BASELINE = "1d";
 
 /**
  * 1 − (time clients waited) / (what the same requests would have cost the upstream), over the range.
- * Each request is priced at its own route's mean upstream time: over the range, or over the last day
- * when every request of the route was served from the cache in the range. Pricing every request at the
- * policy-wide upstream mean instead weighs routes by their misses (the slow reports a write drops, say),
- * and leaves the panel empty when nothing missed. Routes with no upstream time at all are left out.
+ * Each request is priced at its own route's mean upstream time over the range or, when every request of
+ * the route was served from the cache in the range, at the route's last known cost (the recorded
+ * apicache:route_upstream_cost_seconds:mean5m, which carries it for as long as the route is served).
+ * Pricing every request at the policy-wide upstream mean instead weighs routes by their misses (the slow
+ * reports a write drops, say), and leaves the panel empty when nothing missed. Routes with no upstream
+ * time at all are left out.
  */
 function improvementOverRange(): string {
   const perRoute = (metric: string, window: string) =>
     sumBy(byRoute, increase(sel(metric, ...policyFilter, routed), window));
-  const upstreamMean = (window: string) =>
-    `(${perRoute(suffixed(S.upstreamDuration, "_sum"), window)} / (${perRoute(suffixed(S.upstreamDuration, "_count"), window)} > 0))`;
-  const cost = `(${upstreamMean(RANGE)} or ${upstreamMean(BASELINE)})`;
+  const rangeMean = `(${perRoute(suffixed(S.upstreamDuration, "_sum"), RANGE)} / (${perRoute(suffixed(S.upstreamDuration, "_count"), RANGE)} > 0))`;
+  const lastKnown = sumBy(
+    byRoute,
+    `last_over_time(${sel(R.routeCost, ...policyFilter, routed)}[${BASELINE}])`,
+  );
+  const cost = `(${rangeMean} or ${lastKnown})`;
   const waited = `(${perRoute(suffixed(S.requestDuration, "_sum"), RANGE)} and ${cost})`;
   const wouldCost = `${perRoute(suffixed(S.requestDuration, "_count"), RANGE)} * ${cost}`;
   return `1 - ${sumBy(byPolicy, waited)} / ${sumBy(byPolicy, wouldCost)}`;
@@ -74,7 +79,7 @@ function overview(): DashboardRow {
     panels: [
       stat("Improvement", {
         description:
-          "The share of response time the cache removed, per policy, over the time range shown: 1 − time to answer / what the same requests would have cost the upstream, each priced at its route's mean upstream time (over the range, or the last day for a route that never missed in it).",
+          "The share of response time the cache removed, per policy, over the time range shown: 1 − time to answer / what the same requests would have cost the upstream, each priced at its route's mean upstream time over the range, or its last known cost for a route that never missed in it.",
         unit: "percentunit",
         width: 5,
         queries: [q(improvementOverRange(), "{{policy}}", { instant: true })],

@@ -45,8 +45,11 @@ export const R = {
 } as const;
 
 const W = "5m";
-/** How far back a route's upstream cost is looked up when every request of the last 5m was a hit. */
-const COST_FALLBACK = "1h";
+/**
+ * How long a route's last known upstream cost outlives its series (a Prometheus or sidecar restart); while
+ * the route's sidecars export it, the cost is carried from one evaluation to the next.
+ */
+const COST_MEMORY = "1h";
 const route = [...ROUTE_LABELS];
 const policy = [...POLICY_LABELS];
 /** Policy-level numbers cover the policy's routes; unrouted pass-through traffic is left out. */
@@ -86,11 +89,12 @@ function routeRatioRules(): RecordingRule[] {
     },
     {
       record: R.routeCost,
+      // The rule reads its own last value: a route served only from the cache keeps the cost it last
+      // had for as long as its sidecars export it, however long ago its last miss was.
       expr:
-        `(${R.upstreamSum} / (${R.upstreamCount} > 0))` +
-        ` or (${byRoute(rate(suffixed(S.upstreamDuration, "_sum"), COST_FALLBACK))}` +
-        ` / (${byRoute(rate(suffixed(S.upstreamDuration, "_count"), COST_FALLBACK))} > 0))`,
-      help: `What one request of the route costs the upstream: its mean upstream time over 5m, or over ${COST_FALLBACK} when every request of the last 5m was served from the cache.`,
+        `((${R.upstreamSum} / (${R.upstreamCount} > 0)) or last_over_time(${R.routeCost}[${COST_MEMORY}]))` +
+        ` and ${R.servedCount}`,
+      help: "What one request of the route costs the upstream: its mean upstream time over 5m, or the last such mean while every request since was served from the cache.",
     },
     {
       record: R.hitRatio,
