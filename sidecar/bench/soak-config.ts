@@ -92,7 +92,7 @@ policy reloaded); samples the sidecar's RSS, heap, event-loop delay, descriptors
 lines after a warm-up and fails if memory or descriptors grow. Writes load-tests/soak.svg and the
 "Soak (make soak)" section of load-tests/results.md.
 
-${NUMERIC.map((f) => `  --${f.flag} N`.padEnd(22) + `${f.help} (default ${f.fallback})`).join("\n")}
+${NUMERIC.map((f) => `${`  --${f.flag} N`.padEnd(22)}${f.help} (default ${f.fallback})`).join("\n")}
   --fault-every S       seconds between faults (default ${FAULT_EVERY_SECONDS}, or a fifth of a shorter run)
   --no-write            print only; leave load-tests/results.md and load-tests/soak.svg alone
 `;

@@ -1,5 +1,4 @@
 import { inject } from "vitest";
-import { type KubeClients, kubeClientsFromFile } from "../kube/client.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -30,8 +29,4 @@ export function clusterNodeNetns(): string {
     );
   }
   return netns;
-}
-
-export function clusterClients(): KubeClients {
-  return kubeClientsFromFile(clusterKubeconfigPath());
 }

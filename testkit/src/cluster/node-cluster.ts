@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { KubeTestkitError } from "../kube/errors.js";
 import { repoRoot, resolveToolPaths, type ToolPaths } from "../kube/tools.js";
@@ -15,7 +15,6 @@ import { removeNodeNetwork } from "./network.js";
 import { sandboxImage } from "./node-images.js";
 import { ensureNodeInfra, nodeInfraIntact, stopComponents, stopNode } from "./node-infra.js";
 import { readAdminCredentials, writeClusterPki } from "./pki-files.js";
-import { componentLogTail } from "./processes.js";
 import { claimSlot, refuseTakenSlot, releaseSlot, slotOwnedBy } from "./slot-owner.js";
 
 /**
@@ -31,7 +30,7 @@ import { claimSlot, refuseTakenSlot, releaseSlot, slotOwnedBy } from "./slot-own
 /** The developer cluster's state directory (`make cluster-up`, slot 0). */
 export const defaultClusterDir: string = join(repoRoot, ".cache", "test-cluster");
 
-export { imageArchives, importImages, sandboxImage } from "./node-images.js";
+export { imageArchives, importImages } from "./node-images.js";
 
 export interface ClusterInfo {
   readonly dir: string;
@@ -269,11 +268,4 @@ export async function clusterDown(
   if (lastNode) restoreHostDirs();
   releaseSlot(layout.slot, dir);
   return { stopped };
-}
-
-export function clusterLogTail(dir: string, name: ComponentName): string {
-  const layout = clusterLayout(dir, 0);
-  return existsSync(layout.paths.logs)
-    ? componentLogTail(layout, { name, where: "host", command: "", args: [] })
-    : "";
 }

@@ -13,7 +13,7 @@ import type { ClusterPki } from "./pki-files.js";
 /** containerd's socket inside the node's mount namespace. */
 export const containerdSocketInNode = "/run/containerd/containerd.sock";
 export const cniBinDir = "/usr/lib/cni";
-export const clusterDomain = "cluster.local";
+const clusterDomain = "cluster.local";
 
 /** A Kubernetes release as `{ minor }` (v1.35.4 → 35), for the few settings that differ by release. */
 export interface KubeRelease {
