@@ -140,6 +140,8 @@ describe("hits", () => {
 const read = (endpoint: Sample["endpoint"], hit: boolean, latencyMs = 1): Sample => ({
   name: endpoint,
   endpoint,
+  method: "GET",
+  path: "/",
   status: 200,
   latencyMs,
   cache: hit ? "hit" : "miss",

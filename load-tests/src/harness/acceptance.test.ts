@@ -6,6 +6,8 @@ import { compareScenario, type Sample } from "./stats.js";
 const s = (endpoint: Sample["endpoint"], latencyMs: number): Sample => ({
   name: endpoint,
   endpoint,
+  method: "GET",
+  path: "/",
   status: 200,
   latencyMs,
   cache: "none",

@@ -5,6 +5,8 @@ import type { Sample } from "./stats.js";
 const sample = (status: number): Sample => ({
   name: "create-appointment",
   endpoint: "write",
+  method: "POST",
+  path: "/api/v2/appointments",
   status,
   latencyMs: 5,
   cache: "none",

@@ -16,6 +16,8 @@ const zero = { statements: 0, queryMillis: 0, requests: 0 };
 const sample = (endpoint: Sample["endpoint"], latencyMs: number): Sample => ({
   name: endpoint,
   endpoint,
+  method: "GET",
+  path: "/",
   status: 200,
   latencyMs,
   cache: "none",

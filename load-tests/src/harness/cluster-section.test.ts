@@ -24,8 +24,30 @@ const report: JobReport = {
       primedWrites: 0,
       comparison: compareScenario(
         "read-only",
-        [{ name: "s", endpoint: "slots", status: 200, latencyMs: 20, cache: "none", failed: false }],
-        [{ name: "s", endpoint: "slots", status: 200, latencyMs: 2, cache: "hit", failed: false }],
+        [
+          {
+            name: "s",
+            endpoint: "slots",
+            method: "GET",
+            path: "/",
+            status: 200,
+            latencyMs: 20,
+            cache: "none",
+            failed: false,
+          },
+        ],
+        [
+          {
+            name: "s",
+            endpoint: "slots",
+            method: "GET",
+            path: "/",
+            status: 200,
+            latencyMs: 2,
+            cache: "hit",
+            failed: false,
+          },
+        ],
       ),
       failed: { direct: 0, sidecar: 0 },
       verified: 0,

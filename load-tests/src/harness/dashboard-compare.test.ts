@@ -1,12 +1,20 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
+  type HarnessRun,
   HEADLINE_PANELS,
   judgePanels,
   type PanelReading,
   renderDashboardCheck,
 } from "./dashboard-compare.js";
 import { sample } from "./sample-fixture.js";
-import { compareScenario } from "./stats.js";
+import { policyRoutes } from "./sidecar-route.js";
+import { compareScenario, type TimedRequest } from "./stats.js";
+
+/** The sidecar's route labels under the policy the bench runs it with. */
+const demoRoute = policyRoutes(readFileSync(join(import.meta.dirname, "../../policies/demo.yaml"), "utf8"));
+const many = <T>(n: number, s: T) => Array.from({ length: n }, () => s);
 
 const reading = (dashboard: number | undefined, harness: number): PanelReading => ({
   title: "Hit ratio",
@@ -19,7 +27,7 @@ const reading = (dashboard: number | undefined, harness: number): PanelReading =
 describe("the dashboard check", () => {
   describe("the harness figure of each headline panel", () => {
     // Direct: 4 reads of 100 ms and a write of 100 ms. Through the sidecar: 3 hits of 1 ms, a miss of
-    // 100 ms and the write (bypass) of 100 ms.
+    // 100 ms and the write (bypass) of 100 ms, a PUT of a user's profile (the user-profile route).
     const direct = [
       ...Array.from({ length: 4 }, () => sample("slots", 100, "none")),
       sample("write", 100, "none"),
@@ -30,13 +38,28 @@ describe("the dashboard check", () => {
       sample("write", 100, "bypass"),
     ];
     const comparison = compareScenario("t", direct, through);
-    // One read verifying the write, a miss (the write dropped its entry).
-    const run = { comparison, checkReads: ["miss"] as const, samples: through, earlierSamples: [] };
-    const figure = (title: string) => HEADLINE_PANELS.find((p) => p.title === title)?.harness(run);
+    // One read verifying the write, a miss of 100 ms (the write dropped its entry).
+    const checkRead: TimedRequest = {
+      method: "GET",
+      path: "/api/v2/users/1/profile",
+      status: 200,
+      latencyMs: 100,
+      cache: "miss",
+      failed: false,
+    };
+    const run: HarnessRun = {
+      comparison,
+      checkReads: [checkRead],
+      samples: through,
+      earlierSamples: [],
+      routeOf: demoRoute,
+    };
+    const figure = (title: string, of: HarnessRun = run) =>
+      HEADLINE_PANELS.find((p) => p.title === title)?.harness(of);
 
-    it("improvement prices every request at its endpoint's time when the sidecar forwarded it", () => {
+    it("improvement prices every request at its route's time when the sidecar forwarded it", () => {
       // slots: 4 requests at the miss's 100 ms, the write at its own 100 ms; they waited 3 + 100 + 100.
-      expect(figure("Improvement")).toBeCloseTo(1 - 203 / 500);
+      expect(figure("Improvement", { ...run, checkReads: [] })).toBeCloseTo(1 - 203 / 500);
     });
 
     it("improvement does not depend on how slow the direct path was (its queueing is not the panel's)", () => {
@@ -57,9 +80,48 @@ describe("the dashboard check", () => {
       expect(figure("Upstream requests saved")).toBeCloseTo(3 / 6);
     });
 
-    it("improvement leaves the write checks out (they are not timed on the direct path)", () => {
-      const without = HEADLINE_PANELS[0]?.harness({ ...run, checkReads: [] });
-      expect(figure("Improvement")).toBe(without);
+    it("improvement counts the write checks, in their route (they are in the panel's counters)", () => {
+      // user-profile: the write and the check, both forwarded at 100 ms: 1 − (3 + 100 + 100 + 100) / 600.
+      expect(figure("Improvement")).toBeCloseTo(1 - 303 / 600);
+    });
+  });
+
+  describe("improvement counts the requests the panel counts (review finding B1)", () => {
+    const availability = { method: "PUT", path: "/api/v2/barbers/3/availability" };
+    const improvement = (through: ReturnType<typeof sample>[], checkReads: TimedRequest[] = []) => {
+      const direct = through.map((s) => ({ ...s, cache: "none" as const }));
+      return HEADLINE_PANELS.find((p) => p.title === "Improvement")?.harness({
+        comparison: compareScenario("t", direct, through),
+        checkReads,
+        samples: through,
+        earlierSamples: [],
+        routeOf: demoRoute,
+      });
+    };
+
+    it('leaves out writes the sidecar labels route none, as the panel\'s route!="none" does', () => {
+      // Reads: 10 slots hits at 5 ms, 2 slots misses at 200 ms (slots is priced at 200 ms).
+      // Writes: 3 × PUT /api/v2/barbers/{id}/availability at 150 ms — route "none" in the sidecar's metrics.
+      const through = [
+        ...many(10, sample("slots", 5, "hit")),
+        ...many(2, sample("slots", 200, "miss")),
+        ...many(3, sample("write", 150, "bypass", availability)),
+      ];
+      // What the panel computes from the same requests: 1 − (10 × 5 + 2 × 200) / (12 × 200) = 0.8125.
+      // Grouped by endpoint type, as before: 1 − (450 + 450) / (2400 + 450) = 0.684, 12.8 pp off.
+      expect(improvement(through)).toBeCloseTo(0.8125, 3);
+    });
+
+    it("counts the reads that verified writes, which go through the sidecar", () => {
+      // As above, and 2 reads of the slots checking bookings, misses at 200 ms (route available-slots).
+      const through = [
+        ...many(10, sample("slots", 5, "hit")),
+        ...many(2, sample("slots", 200, "miss")),
+        ...many(2, sample("write", 150, "bypass", { method: "POST", path: "/api/v2/appointments" })),
+      ];
+      const check: TimedRequest = { ...sample("slots", 200, "miss") };
+      // 1 − (50 + 400 + 400) / (14 × 200).
+      expect(improvement(through, [check, check])).toBeCloseTo(1 - 850 / 2800, 10);
     });
   });
 

@@ -2,21 +2,24 @@
  * The dashboard's headline panels next to the harness's own figures for the same window: which panel
  * answers which harness figure, the difference in percentage points, and the printed table. Pure.
  */
-import type { CacheClass } from "./cache-status.js";
 import { pricedImprovement } from "./priced-improvement.js";
-import type { Sample, ScenarioComparison } from "./stats.js";
+import type { RouteOf } from "./sidecar-route.js";
+import type { Sample, ScenarioComparison, TimedRequest } from "./stats.js";
 
 /** What the harness knows about the sidecar phase's measured run. */
 export interface HarnessRun {
   readonly comparison: ScenarioComparison;
-  /** The sidecar path's measured requests, and what it answered before them (priming, warm-up). */
+  /** The sidecar path's measured requests. */
   readonly samples: readonly Sample[];
-  readonly earlierSamples: readonly Sample[];
+  /** What it answered before them: the priming reads, the warm-up and the warm-up's write checks. */
+  readonly earlierSamples: readonly TimedRequest[];
   /**
-   * How the sidecar answered the reads that verified writes: sent through it during the run, so in its
-   * counters, but not among the samples the comparison table is made of.
+   * The reads that verified writes: sent through the sidecar during the run, so in its counters, but
+   * not among the samples the comparison table is made of.
    */
-  readonly checkReads: readonly CacheClass[];
+  readonly checkReads: readonly TimedRequest[];
+  /** The route the sidecar labels a request with, from the policy it runs (sidecar-route.ts). */
+  readonly routeOf: RouteOf;
 }
 
 /** A headline panel (by its title in the generated dashboard) and the harness figure it must agree with. */
@@ -29,20 +32,24 @@ export interface HeadlinePanel {
 }
 
 const ratio = (part: number, whole: number) => (whole > 0 ? part / whole : Number.NaN);
-const hitsOf = (classes: readonly CacheClass[]) => classes.filter((c) => c === "hit").length;
+const hitsOf = (requests: readonly TimedRequest[]) => requests.filter((r) => r.cache === "hit").length;
 
 /**
- * The three panels the issue names. Harness figures: the improvement over every request as the panel
- * defines it, each request priced at what its endpoint took when the sidecar forwarded it
+ * The three panels the issue names. Harness figures, each counting the reads that verified writes
+ * (they went through the sidecar): the improvement as the panel defines it, over the requests the
+ * sidecar labels with a route, each priced at what its route took when the sidecar forwarded it
  * (priced-improvement.ts; the mean improvement over the direct path is printed beside it, ADR 0026),
  * the hit ratio of the reads (the dashboard's denominator is cache candidates; writes are bypass) and
- * the share of requests answered without the upstream, both counting the reads that verified writes.
+ * the share of requests answered without the upstream.
  */
 export const HEADLINE_PANELS: readonly HeadlinePanel[] = [
   {
     title: "Improvement",
-    harnessFigure: "all requests, each priced at its endpoint's time when forwarded",
-    harness: ({ samples, earlierSamples }) => pricedImprovement(samples, earlierSamples),
+    harnessFigure: "routed requests and write checks, each priced at its route's time when forwarded",
+    harness: ({ samples, checkReads, earlierSamples, routeOf }) =>
+      pricedImprovement<TimedRequest>([...samples, ...checkReads], earlierSamples, (r) =>
+        routeOf(r.method, r.path),
+      ),
   },
   {
     title: "Hit ratio",

@@ -19,6 +19,7 @@ const phase = (samples: Sample[], extra: Partial<PhaseResult> = {}): PhaseResult
   primeMillis: 0,
   warmupErrors: [],
   earlierSamples: [],
+  earlierCheckReads: [],
   ...extra,
 });
 

@@ -2,7 +2,7 @@ import type { ConcreteRequest, Sampler } from "../sampler.js";
 import { type CacheClass, classifyCacheStatus } from "./cache-status.js";
 import { evaluateCheck } from "./checks.js";
 import { type HttpClient, sendRequest } from "./http-client.js";
-import type { Sample } from "./stats.js";
+import type { Sample, TimedRequest } from "./stats.js";
 
 /**
  * The open-model load generator: request i is issued at start + i / rate whatever happened to the
@@ -40,10 +40,10 @@ export interface OpenLoopResult {
   readonly schedulerLagMs: number[];
   readonly checks: { verified: number; stale: StaleRead[] };
   /**
-   * How the sidecar answered each read that verified a write: traffic the load sent besides its samples
-   * (the dashboard's counters include it).
+   * The reads that verified writes, timed from when each was sent: traffic the load sent besides its
+   * samples (the dashboard's counters include it).
    */
-  readonly checkReads: CacheClass[];
+  readonly checkReads: TimedRequest[];
   readonly errors: string[];
   /** shouldStop ended the run before its last arrival. */
   stopped: boolean;
@@ -120,6 +120,8 @@ async function issue(
   result.samples.push({
     name: request.name,
     endpoint: request.endpoint,
+    method: request.method,
+    path: request.path,
     status,
     latencyMs: performance.now() - due,
     cache,
@@ -147,7 +149,14 @@ async function verify(
   );
   try {
     const response = await client.send("GET", path);
-    result.checkReads.push(classifyCacheStatus(response.headers["cache-status"] as string | undefined));
+    result.checkReads.push({
+      method: "GET",
+      path,
+      status: response.status,
+      latencyMs: response.latencyMs,
+      cache: classifyCacheStatus(response.headers["cache-status"] as string | undefined),
+      failed: response.status >= 400,
+    });
     if (response.status >= 400) {
       result.errors.push(`check GET ${path}: HTTP ${response.status}`);
       return;

@@ -3,7 +3,7 @@ import type { Scenario } from "../scenario.js";
 import { classifyCacheStatus } from "./cache-status.js";
 import { createHttpClient, type HttpClient, sendRequest } from "./http-client.js";
 import { type OpenLoopResult, runOpenLoop } from "./open-loop.js";
-import { percentile, type Sample } from "./stats.js";
+import { percentile, type Sample, type TimedRequest } from "./stats.js";
 
 /**
  * One phase of a side-by-side run: the scenario against one target (the API directly, or the
@@ -39,6 +39,8 @@ export interface PhaseResult extends OpenLoopResult {
   readonly warmupErrors: string[];
   /** The priming reads and the warm-up's requests, in that order: what the path answered before the run. */
   readonly earlierSamples: Sample[];
+  /** The warm-up's reads that verified its writes (what `checkReads` is for the measured run). */
+  readonly earlierCheckReads: TimedRequest[];
 }
 
 export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
@@ -53,6 +55,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
     const primedKeys = earlierSamples.length;
     const primeMillis = Math.round(performance.now() - primeStarted);
     let warmupErrors: string[] = [];
+    let earlierCheckReads: TimedRequest[] = [];
     if (scenario.warmupSeconds > 0) {
       const warm = await runOpenLoop({
         client,
@@ -66,6 +69,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
       });
       warmupErrors = warm.errors;
       earlierSamples.push(...warm.samples);
+      earlierCheckReads = warm.checkReads;
     }
     await options.beforeMeasured?.();
     const measured = await runOpenLoop({
@@ -83,7 +87,16 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
       `[${label}] done: ${measured.samples.length} requests, generator lag p99 ${lag.toFixed(1)} ms`,
       true,
     );
-    return { ...measured, label, primedWrites, primedKeys, primeMillis, warmupErrors, earlierSamples };
+    return {
+      ...measured,
+      label,
+      primedWrites,
+      primedKeys,
+      primeMillis,
+      warmupErrors,
+      earlierSamples,
+      earlierCheckReads,
+    };
   } finally {
     if (options.client === undefined) client.close();
   }
@@ -133,6 +146,8 @@ export async function prime(
       samples.push({
         name: request.name,
         endpoint: request.endpoint,
+        method: request.method,
+        path: request.path,
         status: response.status,
         latencyMs: response.latencyMs,
         cache: classifyCacheStatus(response.headers["cache-status"] as string | undefined),

@@ -1,8 +1,10 @@
+import { readFileSync } from "node:fs";
 import type { Scenario } from "../scenario.js";
 import { type DashboardCheck, type DashboardWatch, watchDashboard } from "./dashboard-check.js";
 import { type DbWork, dbWork, readDbStats } from "./db-stats.js";
 import { describeMachine } from "./machine.js";
 import { type PhaseOptions, type PhaseResult, runPhase } from "./run-scenario.js";
+import { policyRoutes } from "./sidecar-route.js";
 import {
   type DemoApiProcess,
   REPO_ROOT,
@@ -187,7 +189,9 @@ async function throughSidecar(
           comparison,
           checkReads: through.checkReads,
           samples: through.samples,
-          earlierSamples: through.earlierSamples,
+          earlierSamples: [...through.earlierSamples, ...through.earlierCheckReads],
+          // The sidecar's labels come from the policy file it was started with.
+          routeOf: policyRoutes(readFileSync(options.policyFile, "utf8")),
         },
       );
     }

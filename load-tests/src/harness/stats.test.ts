@@ -9,6 +9,8 @@ const sample = (
 ): Sample => ({
   name: endpoint,
   endpoint,
+  method: "GET",
+  path: "/",
   status: failed ? 500 : 200,
   latencyMs,
   cache,

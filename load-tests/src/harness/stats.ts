@@ -1,15 +1,22 @@
 import type { EndpointType } from "../scenario.js";
 import type { CacheClass } from "./cache-status.js";
 
-/** One measured request. */
-export interface Sample {
-  readonly name: string;
-  readonly endpoint: EndpointType | "write";
+/** A request the harness sent and timed. */
+export interface TimedRequest {
+  readonly method: string;
+  /** The request target as sent: path and query. */
+  readonly path: string;
   readonly status: number;
   readonly latencyMs: number;
   readonly cache: CacheClass;
   /** Transport error or a status the scenario does not expect (>= 400). */
   readonly failed: boolean;
+}
+
+/** One measured request of the load: a sampled read or write. */
+export interface Sample extends TimedRequest {
+  readonly name: string;
+  readonly endpoint: EndpointType | "write";
 }
 
 export interface Summary {
