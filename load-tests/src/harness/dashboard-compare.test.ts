@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import {
   type HarnessRun,
   HEADLINE_PANELS,
+  improvementOverstatement,
   judgePanels,
   type PanelReading,
   renderDashboardCheck,
@@ -150,5 +151,29 @@ describe("the dashboard check", () => {
     expect(rows[0]).toContain("within 5 pp");
     expect(rows[2]).toBe("| Hit ratio | 91.2% | 90.0% | hit ratio, reads | +1.2 pp | ok |");
     expect(rows[3]).toBe("| Hit ratio | no data | 90.0% | hit ratio, reads | – | **FAIL** |");
+  });
+});
+
+describe("the Improvement panel against the direct path", () => {
+  const direct = [sample("slots", 100, "none"), sample("slots", 100, "none")];
+  const through = [sample("slots", 1, "hit"), sample("slots", 49, "miss")];
+  // Mean improvement over the direct path: 1 − 25 / 100 = 75%.
+  const comparison = compareScenario("t", direct, through);
+  const improvement = (dashboard: number | undefined) =>
+    judgePanels([{ ...reading(dashboard, 0.7), title: "Improvement" }]);
+
+  it.each([
+    [0.6, true],
+    [0.79, true],
+    [0.81, false],
+  ])("a panel reading %f against 75%%: ok = %s (lower is allowed, flattering is not)", (dashboard, ok) => {
+    const over = improvementOverstatement(improvement(dashboard), comparison);
+    expect(over?.ok).toBe(ok);
+    expect(over?.differencePp).toBeCloseTo(dashboard * 100 - 75);
+  });
+
+  it("fails without the panel's value, and says nothing without the panel", () => {
+    expect(improvementOverstatement(improvement(undefined), comparison)?.ok).toBe(false);
+    expect(improvementOverstatement(judgePanels([reading(0.5, 0.5)]), comparison)).toBeUndefined();
   });
 });

@@ -68,6 +68,24 @@ export const HEADLINE_PANELS: readonly HeadlinePanel[] = [
 /** Panels may differ from the harness by at most this many percentage points. */
 export const TOLERANCE_PP = 5;
 
+/**
+ * The Improvement panel against the real "before", the direct path. It may read lower (it cannot see
+ * the queueing the cache took off the API, ADR 0026) but never higher by more than the tolerance: a
+ * headline above what clients gained over no cache at all is a panel that flatters. The check the
+ * priced figure cannot make, since it shares the panel's definition. Undefined without the panel.
+ */
+export function improvementOverstatement(
+  verdicts: readonly PanelVerdict[],
+  comparison: ScenarioComparison,
+  tolerancePp = TOLERANCE_PP,
+): { readonly differencePp: number; readonly ok: boolean } | undefined {
+  const panel = verdicts.find((v) => v.title === "Improvement");
+  if (panel === undefined) return undefined;
+  const differencePp =
+    panel.dashboard === undefined ? Number.NaN : panel.dashboard * 100 - comparison.overall.meanImprovement;
+  return { differencePp, ok: Number.isFinite(differencePp) && differencePp <= tolerancePp };
+}
+
 export interface PanelReading {
   readonly title: string;
   readonly harnessFigure: string;
