@@ -12,10 +12,9 @@ import {
 import {
   CACHE_OUTCOMES,
   CACHEABLE_OUTCOMES,
-  NO_ROUTE_LABEL,
   SERVED_FROM_CACHE_OUTCOMES,
-  SIDECAR_METRICS,
-} from "@apicache/sidecar/telemetry/metric-names";
+} from "@apicache/sidecar/http-cache/cache-outcome";
+import { NO_ROUTE_LABEL, SIDECAR_METRICS } from "@apicache/sidecar/telemetry/metric-names";
 
 /** Sidecar metric names, shortened for query building. */
 export const S = {

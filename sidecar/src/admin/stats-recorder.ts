@@ -1,4 +1,4 @@
-import type { CacheOutcomeLabel } from "../telemetry/metric-names.js";
+import { type CacheOutcomeLabel, SERVED_FROM_CACHE_OUTCOMES } from "../http-cache/cache-outcome.js";
 
 /**
  * In-process counters behind GET /stats (the original platform's performance report): per route,
@@ -50,7 +50,7 @@ export interface StatsSnapshot {
   readonly invalidatedTags: Readonly<Record<string, number>>;
 }
 
-const SERVED_FROM_CACHE: ReadonlySet<string> = new Set(["hit", "stale-while-revalidate", "stale-if-error"]);
+const SERVED_FROM_CACHE: ReadonlySet<string> = new Set(SERVED_FROM_CACHE_OUTCOMES);
 const MAX_TAGS = 10_000;
 
 export class StatsRecorder {

@@ -1,5 +1,5 @@
+import { CACHEABLE_OUTCOMES, SERVED_FROM_CACHE_OUTCOMES } from "../http-cache/cache-outcome.js";
 import type { CompiledPolicy } from "../routing/compile-policy.js";
-import { CACHEABLE_OUTCOMES, SERVED_FROM_CACHE_OUTCOMES } from "../telemetry/metric-names.js";
 import type { StatsSnapshot } from "./stats-recorder.js";
 
 /**

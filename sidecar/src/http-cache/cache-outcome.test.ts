@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { CACHE_OUTCOMES } from "../telemetry/metric-names.js";
-import { type CacheOutcome, cacheStatus, outcomeLabel, servedFromCache } from "./cache-outcome.js";
+import {
+  CACHE_OUTCOMES,
+  type CacheOutcome,
+  cacheStatus,
+  outcomeLabel,
+  servedFromCache,
+} from "./cache-outcome.js";
 
 const cases: [CacheOutcome, string, string][] = [
   [{ kind: "hit", ttl: 42 }, "apicache; hit; ttl=42", "hit"],

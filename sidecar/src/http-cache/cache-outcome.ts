@@ -1,5 +1,3 @@
-import type { CacheOutcomeLabel, UpstreamErrorReason } from "../telemetry/metric-names.js";
-
 /**
  * The one description of what the cache did with a request. It renders the `Cache-Status` response
  * header (RFC 9211), labels the metrics (`outcome`) and the log line, so the three never disagree.
@@ -17,6 +15,60 @@ import type { CacheOutcomeLabel, UpstreamErrorReason } from "../telemetry/metric
  *   error                   apicache; fwd=uri-miss; detail=upstream-timeout
  *   shadow                  apicache; fwd=bypass; fwd-status=200; detail=shadow-hit
  */
+
+/**
+ * The short form of a CacheOutcome (`outcomeLabel`): the `outcome` label of the request metrics, the
+ * /stats counters and the log line; its full form is the `Cache-Status` header (`cacheStatus`).
+ * Telemetry and the monitoring generator import this vocabulary from here (the core), not the reverse.
+ */
+export const CACHE_OUTCOMES = [
+  /** Served from a fresh stored entry (or a response fetched by a coalesced request). */
+  "hit",
+  /** Served a stale entry while one background request refreshes it. */
+  "stale-while-revalidate",
+  /** The upstream failed (refused, timed out, 5xx): a stale entry was served instead. */
+  "stale-if-error",
+  /** Not in the cache (or too stale): fetched from the upstream and stored. */
+  "miss",
+  /** Fetched from the upstream on a cached route, but the response could not be stored. */
+  "uncacheable",
+  /** Not a cache candidate (no route, unsafe method, identifying request, mode Off…): streamed through. */
+  "bypass",
+  /** The upstream failed and nothing stale could be served: the client got an error. */
+  "error",
+  /** mode Shadow: the would-be outcome, prefixed; the answer always came from the upstream. */
+  "shadow-hit",
+  "shadow-stale-while-revalidate",
+  "shadow-stale-if-error",
+  "shadow-miss",
+  "shadow-uncacheable",
+  "shadow-bypass",
+  "shadow-error",
+] as const;
+export type CacheOutcomeLabel = (typeof CACHE_OUTCOMES)[number];
+
+/** Outcomes answered from the cache, without waiting for the upstream: the hit-ratio numerator. */
+export const SERVED_FROM_CACHE_OUTCOMES = ["hit", "stale-while-revalidate", "stale-if-error"] as const;
+/** Outcomes that were cache candidates: the hit-ratio denominator (bypass and shadow excluded). */
+export const CACHEABLE_OUTCOMES = [
+  "hit",
+  "stale-while-revalidate",
+  "stale-if-error",
+  "miss",
+  "uncacheable",
+  "error",
+] as const;
+
+/** Why the upstream failed: the `reason` of upstream_errors_total and the `detail` of an error outcome. */
+export const UPSTREAM_ERROR_REASONS = [
+  "timeout",
+  "refused",
+  "reset",
+  "status_5xx",
+  "truncated",
+  "busy",
+] as const;
+export type UpstreamErrorReason = (typeof UPSTREAM_ERROR_REASONS)[number];
 
 /** Why a request was not a cache candidate. */
 export type BypassReason =

@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { CacheOutcome, ForwardReason } from "../http-cache/cache-outcome.js";
+import type { CacheOutcome, ForwardReason, UpstreamErrorReason } from "../http-cache/cache-outcome.js";
 import type { CacheEntry } from "../http-cache/entry.js";
 import { entryState, ttlSeconds, usableOnError } from "../http-cache/freshness.js";
-import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
 import { type CacheableRequest, matchesVary } from "./cacheable-request.js";
 import type { FillResult, ProxyContext } from "./context.js";
 import { fill, type PassResponse } from "./fill.js";

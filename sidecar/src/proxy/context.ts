@@ -1,11 +1,15 @@
 import type { Logger } from "pino";
-import type { CacheOutcome, ForwardReason, NotStoredReason } from "../http-cache/cache-outcome.js";
+import type {
+  CacheOutcome,
+  ForwardReason,
+  NotStoredReason,
+  UpstreamErrorReason,
+} from "../http-cache/cache-outcome.js";
 import type { CacheEntry } from "../http-cache/entry.js";
 import type { LearnedVary } from "../http-cache/learned-vary.js";
 import type { CompiledPolicy } from "../routing/compile-policy.js";
 import type { FillLeases } from "../store/fill-lease.js";
 import type { CacheStore } from "../store/types.js";
-import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
 import type { SidecarMetrics } from "../telemetry/metrics.js";
 import type { Coalescer } from "./coalescer.js";
 import type { EntryReader } from "./entry-reader.js";

@@ -1,5 +1,5 @@
 import type { Readable } from "node:stream";
-import type { ForwardReason, NotStoredReason } from "../http-cache/cache-outcome.js";
+import type { ForwardReason, NotStoredReason, UpstreamErrorReason } from "../http-cache/cache-outcome.js";
 import type { CacheEntry } from "../http-cache/entry.js";
 import { encodeEntry } from "../http-cache/entry-codec.js";
 import { storeLifetimeMs } from "../http-cache/freshness.js";
@@ -11,7 +11,6 @@ import { varyNames, varyValues } from "../http-cache/vary.js";
 import { variantKey } from "../keys/cache-key.js";
 import { fillable, unsentVaried, withVaried } from "../keys/fill-request.js";
 import type { Fence } from "../store/types.js";
-import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
 import { collectBody } from "./body-collector.js";
 import type { CacheableRequest } from "./cacheable-request.js";
 import type { FillResult, ProxyContext } from "./context.js";

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { finished } from "node:stream";
+import type { UpstreamErrorReason } from "../http-cache/cache-outcome.js";
 import { type CacheOutcome, withForwardStatus } from "../http-cache/cache-outcome.js";
 import type { Headers } from "../http-cache/headers.js";
-import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
 import type { ProxyContext } from "./context.js";
 import {
   boundedBody,

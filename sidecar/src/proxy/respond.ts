@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { ERROR_CODES } from "../errors.js";
+import type { UpstreamErrorReason } from "../http-cache/cache-outcome.js";
 import { type CacheOutcome, cacheStatus } from "../http-cache/cache-outcome.js";
 import type { CacheEntry } from "../http-cache/entry.js";
 import { ageSeconds } from "../http-cache/freshness.js";
@@ -13,7 +14,6 @@ import {
   isHopByHop,
 } from "../http-cache/headers.js";
 import { answersNotModified } from "../http-cache/preconditions.js";
-import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
 
 /** Writing answers to the client: stored entries, upstream heads, and the sidecar's own errors. */
 

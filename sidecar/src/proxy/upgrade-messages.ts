@@ -1,7 +1,7 @@
 import { type IncomingMessage, STATUS_CODES } from "node:http";
+import type { UpstreamErrorReason } from "../http-cache/cache-outcome.js";
 import { type CacheOutcome, cacheStatus } from "../http-cache/cache-outcome.js";
 import { connectionTokens, type Headers, type HeaderValue, joinedValue } from "../http-cache/headers.js";
-import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
 import type { ParsedHead } from "./http1-framing.js";
 import { UPSTREAM_CODES } from "./respond.js";
 

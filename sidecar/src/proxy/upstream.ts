@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import { Pool } from "undici";
 import { ERROR_CODES, SidecarError } from "../errors.js";
-import type { UpstreamErrorReason } from "../telemetry/metric-names.js";
+import type { UpstreamErrorReason } from "../http-cache/cache-outcome.js";
 import { LaneGate, type Slot } from "./lane-gate.js";
 
 /**

@@ -2,62 +2,12 @@
  * Every metric the sidecar exports: names, help text, labels and (for label values that dashboards and
  * alerts filter on) the closed sets of values. Pure data — `metrics.ts` registers these with
  * prom-client, and the monitoring generator imports them so dashboard and alert queries cannot drift.
- * Units are in the names (`_seconds`, `_bytes`, `_total`).
+ * Units are in the names (`_seconds`, `_bytes`, `_total`). The request outcomes and upstream error
+ * reasons (the `outcome` and `reason` label values) are the cache's own vocabulary: they live with the
+ * CacheOutcome union in http-cache/cache-outcome.ts, and telemetry imports them from there.
  */
 
 export const METRIC_PREFIX = "apicache_";
-
-/**
- * The `outcome` label of requests_total / request_duration_seconds: the CacheOutcome of the request,
- * the same value whose full form is the `Cache-Status` header (see http-cache/cache-outcome.ts).
- */
-export const CACHE_OUTCOMES = [
-  /** Served from a fresh stored entry (or a response fetched by a coalesced request). */
-  "hit",
-  /** Served a stale entry while one background request refreshes it. */
-  "stale-while-revalidate",
-  /** The upstream failed (refused, timed out, 5xx): a stale entry was served instead. */
-  "stale-if-error",
-  /** Not in the cache (or too stale): fetched from the upstream and stored. */
-  "miss",
-  /** Fetched from the upstream on a cached route, but the response could not be stored. */
-  "uncacheable",
-  /** Not a cache candidate (no route, unsafe method, identifying request, mode Off…): streamed through. */
-  "bypass",
-  /** The upstream failed and nothing stale could be served: the client got an error. */
-  "error",
-  /** mode Shadow: the would-be outcome, prefixed; the answer always came from the upstream. */
-  "shadow-hit",
-  "shadow-stale-while-revalidate",
-  "shadow-stale-if-error",
-  "shadow-miss",
-  "shadow-uncacheable",
-  "shadow-bypass",
-  "shadow-error",
-] as const;
-export type CacheOutcomeLabel = (typeof CACHE_OUTCOMES)[number];
-
-/** Outcomes answered from the cache, without waiting for the upstream: the hit-ratio numerator. */
-export const SERVED_FROM_CACHE_OUTCOMES = ["hit", "stale-while-revalidate", "stale-if-error"] as const;
-/** Outcomes that were cache candidates: the hit-ratio denominator (bypass and shadow excluded). */
-export const CACHEABLE_OUTCOMES = [
-  "hit",
-  "stale-while-revalidate",
-  "stale-if-error",
-  "miss",
-  "uncacheable",
-  "error",
-] as const;
-
-export const UPSTREAM_ERROR_REASONS = [
-  "timeout",
-  "refused",
-  "reset",
-  "status_5xx",
-  "truncated",
-  "busy",
-] as const;
-export type UpstreamErrorReason = (typeof UPSTREAM_ERROR_REASONS)[number];
 
 export const STORE_OPERATIONS = ["get", "set", "delete", "delete_tags", "fence"] as const;
 export type StoreOperation = (typeof STORE_OPERATIONS)[number];

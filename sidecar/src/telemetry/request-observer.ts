@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
 import type { StatsRecorder } from "../admin/stats-recorder.js";
+import type { UpstreamErrorReason } from "../http-cache/cache-outcome.js";
 import { cacheStatus, outcomeLabel } from "../http-cache/cache-outcome.js";
 import type { RequestObserver, RequestRecord } from "../proxy/context.js";
-import type { UpstreamErrorReason } from "./metric-names.js";
 import { RequestMetrics, type SidecarMetrics } from "./metrics.js";
 
 /**
