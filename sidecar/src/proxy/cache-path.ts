@@ -1,11 +1,10 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CacheOutcome, ForwardReason, UpstreamErrorReason } from "../http-cache/cache-outcome.js";
 import type { CacheEntry } from "../http-cache/entry.js";
 import { entryState, ttlSeconds, usableOnError } from "../http-cache/freshness.js";
+import { report } from "../telemetry/request-observer.js";
 import { type CacheableRequest, matchesVary } from "./cacheable-request.js";
-import type { FillResult, ProxyContext } from "./context.js";
+import type { Exchange, FillResult, ProxyContext } from "./context.js";
 import { fill, type PassResponse } from "./fill.js";
-import { report } from "./pass-through.js";
 import { upstreamHead, writeEntry, writeUpstreamError } from "./respond.js";
 import { readVariant } from "./variants.js";
 import { pipeUpstream } from "./write-timeout.js";
@@ -35,12 +34,8 @@ export function classifyLookup(entry: CacheEntry | undefined, c: CacheableReques
   return { kind: "fill", fwd: "stale", stale: entry };
 }
 
-export async function serveCacheable(
-  ctx: ProxyContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  c: CacheableRequest,
-): Promise<void> {
+export async function serveCacheable(x: Exchange, c: CacheableRequest): Promise<void> {
+  const { ctx } = x;
   const watch = ctx.coalescer.watch(c.key);
   let read: Awaited<ReturnType<typeof readVariant>>;
   try {
@@ -54,13 +49,13 @@ export async function serveCacheable(
   const lookup = read.failed && classified.kind === "fill" ? { ...classified, unknown: true } : classified;
   if (lookup.kind === "fresh") {
     const outcome: CacheOutcome = { kind: "hit", ttl: ttlSeconds(lookup.entry, now) };
-    return finish(ctx, req, c, outcome, writeEntry(req, res, lookup.entry, outcome, now));
+    return finish(x, c, outcome, writeEntry(x, lookup.entry, outcome, now));
   }
   if (lookup.kind === "stale-while-revalidate") {
     const outcome: CacheOutcome = { kind: "stale-while-revalidate", ttl: ttlSeconds(lookup.entry, now) };
-    const status = writeEntry(req, res, lookup.entry, outcome, now);
+    const status = writeEntry(x, lookup.entry, outcome, now);
     refreshInBackground(ctx, c, lookup.entry);
-    return finish(ctx, req, c, outcome, status);
+    return finish(x, c, outcome, status);
   }
   // A fill of this key that ran while the store was read: its (stored) result is as new as a read.
   const ended = watch.ended();
@@ -71,11 +66,11 @@ export async function serveCacheable(
     matchesVary(ended.entry.vary, c)
   ) {
     ctx.observer.coalesced(c.policy.label, c.route.name);
-    return serveResult(ctx, req, res, c, ended, lookup.stale, true);
+    return serveResult(x, c, ended, { stale: lookup.stale, coalesced: true });
   }
   // Hit-for-pass: the last answer for this key could not be shared; do not queue behind a leader.
   if (ctx.coalescer.passMarks.passes(c.key, now)) {
-    return fillAndServe(ctx, req, res, c, lookup, { coalesce: false, varied });
+    return fillAndServe(x, c, lookup, { coalesce: false, varied });
   }
   const flight = ctx.coalescer.current(c.key);
   if (flight) {
@@ -83,41 +78,39 @@ export async function serveCacheable(
     const result = await flight.result;
     if (result.kind === "pass" || (result.kind === "entry" && !matchesVary(result.entry.vary, c))) {
       const learned = result.kind === "entry" ? result.entry.vary.map(([name]) => name) : [];
-      return fillAndServe(ctx, req, res, c, lookup, { coalesce: false, varied: [...varied, ...learned] });
+      return fillAndServe(x, c, lookup, { coalesce: false, varied: [...varied, ...learned] });
     }
-    return serveResult(ctx, req, res, c, result, await staleOnError(ctx, c, lookup, result), true);
+    return serveResult(x, c, result, { stale: await staleOnError(ctx, c, lookup, result), coalesced: true });
   }
-  return fillAndServe(ctx, req, res, c, lookup, { coalesce: true, varied });
+  return fillAndServe(x, c, lookup, { coalesce: true, varied });
 }
 
 /** Leads a fill (or, uncoalesced, repeats one for a waiter whose leader could not share). */
 async function fillAndServe(
-  ctx: ProxyContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  x: Exchange,
   c: CacheableRequest,
   lookup: Extract<Lookup, { kind: "fill" }>,
   options: { readonly coalesce: boolean; readonly varied: readonly string[] },
 ): Promise<void> {
+  const { ctx } = x;
   const { result, stream } = await fill(ctx, c, lookup.fwd, {
     ...options,
     ...(lookup.stale ? { stale: lookup.stale } : {}),
   });
-  if (!stream)
-    return serveResult(ctx, req, res, c, result, await staleOnError(ctx, c, lookup, result), false);
+  if (!stream) return serveResult(x, c, result, { stale: await staleOnError(ctx, c, lookup, result) });
   const stale = stream.status >= 500 ? await staleOnError(ctx, c, lookup, undefined) : undefined;
   if (stale && usableOnError(stale, ctx.now())) {
     stream.body.destroy();
-    return serveStale(ctx, req, res, c, stale, "status_5xx", stream.status);
+    return serveStale(x, c, stale, { error: "status_5xx", fwdStatus: stream.status });
   }
   // Streamed through, not stored: it must not hold a fill connection (upstream.ts, lanes).
   if (stream.moveTo !== undefined && !stream.moveTo("pass")) {
     stream.body.destroy();
     const outcome: CacheOutcome = { kind: "error", fwd: lookup.fwd, error: "busy" };
     ctx.observer.upstream(c.policy.label, c.route.name, 0, "busy");
-    return finish(ctx, req, c, outcome, writeUpstreamError(res, "busy", outcome));
+    return finish(x, c, outcome, writeUpstreamError(x.res, "busy", outcome));
   }
-  return streamUncached(ctx, req, res, c, stream, lookup.fwd);
+  return streamUncached(x, c, stream, lookup.fwd);
 }
 
 /**
@@ -141,29 +134,33 @@ async function staleOnError(
   return again !== undefined && matchesVary(again.vary, c) ? again : undefined;
 }
 
+/** How a fill's result reaches this request: the stale entry to fall back on, and whether it waited. */
+interface Serving {
+  readonly stale: CacheEntry | undefined;
+  /** Waited for another request's fill (a coalesced hit, not a miss). */
+  readonly coalesced?: boolean;
+}
+
 function serveResult(
-  ctx: ProxyContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  x: Exchange,
   c: CacheableRequest,
   result: FillResult,
-  stale: CacheEntry | undefined,
-  coalesced: boolean,
+  { stale, coalesced }: Serving,
 ): void {
-  const now = ctx.now();
+  const now = x.ctx.now();
   if (result.kind === "error") {
     if (stale && usableOnError(stale, now)) {
-      serveStale(ctx, req, res, c, stale, result.reason);
+      serveStale(x, c, stale, { error: result.reason });
       return;
     }
     const outcome: CacheOutcome = { kind: "error", fwd: stale ? "stale" : "uri-miss", error: result.reason };
-    finish(ctx, req, c, outcome, writeUpstreamError(res, result.reason, outcome));
+    finish(x, c, outcome, writeUpstreamError(x.res, result.reason, outcome));
     return;
   }
   if (result.kind === "pass") return; // handled by the caller
   const { entry } = result;
   if (entry.status >= 500 && stale && usableOnError(stale, now)) {
-    serveStale(ctx, req, res, c, stale, "status_5xx", entry.status);
+    serveStale(x, c, stale, { error: "status_5xx", fwdStatus: entry.status });
     return;
   }
   let outcome: CacheOutcome;
@@ -174,55 +171,57 @@ function serveResult(
       fwdStatus: result.fwdStatus ?? entry.status,
       reason: result.reason ?? "status",
     };
-  } else if (coalesced || result.peer)
+  } else if (coalesced === true || result.peer)
     outcome = { kind: "hit", ttl: ttlSeconds(entry, now), coalesced: true };
   else outcome = { kind: "miss", fwd: result.fwd, fwdStatus: result.fwdStatus ?? entry.status };
-  finish(ctx, req, c, outcome, writeEntry(req, res, entry, outcome, now));
+  finish(x, c, outcome, writeEntry(x, entry, outcome, now));
+}
+
+/** Why the upstream's answer could not be used: its error, and the status it answered with, if any. */
+interface UpstreamFailure {
+  readonly error: UpstreamErrorReason;
+  readonly fwdStatus?: number;
 }
 
 function serveStale(
-  ctx: ProxyContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  x: Exchange,
   c: CacheableRequest,
   stale: CacheEntry,
-  error: UpstreamErrorReason,
-  fwdStatus?: number,
+  { error, fwdStatus }: UpstreamFailure,
 ): void {
-  const now = ctx.now();
-  if (error === "refused") res.shouldKeepAlive = false; // as writeUpstreamError: reconnect elsewhere
+  const now = x.ctx.now();
+  if (error === "refused") x.res.shouldKeepAlive = false; // as writeUpstreamError: reconnect elsewhere
   const outcome: CacheOutcome = {
     kind: "stale-if-error",
     ttl: ttlSeconds(stale, now),
     error,
     ...(fwdStatus === undefined ? {} : { fwdStatus }),
   };
-  finish(ctx, req, c, outcome, writeEntry(req, res, stale, outcome, now));
+  finish(x, c, outcome, writeEntry(x, stale, outcome, now));
 }
 
 /** Streams a response that is not stored, without buffering the rest of it. */
 function streamUncached(
-  ctx: ProxyContext,
-  req: IncomingMessage,
-  res: ServerResponse,
+  x: Exchange,
   c: CacheableRequest,
   stream: PassResponse,
   fwd: ForwardReason,
 ): Promise<void> {
+  const { req, res } = x;
   const outcome: CacheOutcome = { kind: "uncacheable", fwd, fwdStatus: stream.status, reason: stream.reason };
   res.writeHead(stream.status, upstreamHead(stream.headers, outcome));
   if (req.method === "HEAD") {
     stream.body.destroy();
     res.end();
-    finish(ctx, req, c, outcome, stream.status);
+    finish(x, c, outcome, stream.status);
     return Promise.resolve();
   }
   for (const chunk of stream.head) res.write(chunk);
   return new Promise((resolve) => {
     pipeUpstream(stream.body, res, (error) => {
       if (error)
-        ctx.log.debug({ err: error, route: c.route.name }, "streaming an uncached response ended early");
-      finish(ctx, req, c, outcome, stream.status);
+        x.ctx.log.debug({ err: error, route: c.route.name }, "streaming an uncached response ended early");
+      finish(x, c, outcome, stream.status);
       resolve();
     });
   });
@@ -241,12 +240,6 @@ export function refreshInBackground(ctx: ProxyContext, c: CacheableRequest, stal
     );
 }
 
-function finish(
-  ctx: ProxyContext,
-  req: IncomingMessage,
-  c: CacheableRequest,
-  outcome: CacheOutcome,
-  status: number,
-): void {
-  report(ctx, c.policy.label, req, c.started, c.route.name, status, outcome);
+function finish(x: Exchange, c: CacheableRequest, outcome: CacheOutcome, status: number): void {
+  report(x, c.route.name, status, outcome);
 }

@@ -1,16 +1,13 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
-import type {
-  CacheOutcome,
-  ForwardReason,
-  NotStoredReason,
-  UpstreamErrorReason,
-} from "../http-cache/cache-outcome.js";
+import type { ForwardReason, NotStoredReason, UpstreamErrorReason } from "../http-cache/cache-outcome.js";
 import type { CacheEntry } from "../http-cache/entry.js";
 import type { LearnedVary } from "../http-cache/learned-vary.js";
 import type { CompiledPolicy } from "../routing/compile-policy.js";
 import type { FillLeases } from "../store/fill-lease.js";
 import type { CacheStore } from "../store/types.js";
 import type { SidecarMetrics } from "../telemetry/metrics.js";
+import type { ObservedRequest, RequestObserver } from "../telemetry/request-observer.js";
 import type { Coalescer } from "./coalescer.js";
 import type { EntryReader } from "./entry-reader.js";
 import type { Invalidator } from "./invalidator.js";
@@ -33,24 +30,6 @@ export type FillResult =
   /** Not shareable (e.g. Set-Cookie, over maxBodyBytes): each waiter fetches for itself. */
   | { readonly kind: "pass" };
 
-/** One finished request, reported once (metrics, stats, debug log). */
-export interface RequestRecord {
-  readonly policy: string;
-  readonly route: string;
-  readonly method: string;
-  readonly outcome: CacheOutcome;
-  readonly seconds: number;
-  readonly status: number;
-  readonly path: string;
-}
-
-export interface RequestObserver {
-  request(record: RequestRecord): void;
-  upstream(policy: string, route: string, seconds: number, error?: UpstreamErrorReason): void;
-  coalesced(policy: string, route: string): void;
-  stored(policy: string, route: string): void;
-}
-
 /** Everything the data path needs, built once by startSidecar. The policy is read per request. */
 export interface ProxyContext {
   policy(): CompiledPolicy;
@@ -67,4 +46,18 @@ export interface ProxyContext {
   readonly learnedVary: LearnedVary;
   /** Cross-pod fill leases, when the store is Redis (ADR 0019); absent: fills coalesce per pod only. */
   readonly leases?: FillLeases;
+}
+
+/**
+ * One client request on its way through the proxy, built once by the handler and handed down the path
+ * (pass-through, write path, shadow, cache path, respond): the shared context, the request and its
+ * response, the policy as read once for it, and when it arrived. Per-request state travels here or in
+ * arguments, never as writes onto the shared ProxyContext. Telemetry reads it as an ObservedRequest.
+ */
+export interface Exchange extends ObservedRequest {
+  readonly ctx: ProxyContext;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly policy: CompiledPolicy;
+  readonly started: number;
 }

@@ -14,7 +14,7 @@ import { pathSegments } from "../routing/path-matcher.js";
 import { NO_ROUTE_LABEL } from "../telemetry/metric-names.js";
 import { serveCacheable } from "./cache-path.js";
 import type { CacheableRequest } from "./cacheable-request.js";
-import type { ProxyContext } from "./context.js";
+import type { Exchange, ProxyContext } from "./context.js";
 import { passThrough } from "./pass-through.js";
 import { serveShadow } from "./shadow.js";
 import { serveWrite } from "./write-path.js";
@@ -42,8 +42,8 @@ export function createRequestHandler(ctx: ProxyContext): (req: IncomingMessage, 
 }
 
 async function handle(ctx: ProxyContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const started = performance.now();
-  const policy = ctx.policy();
+  const x: Exchange = { ctx, req, res, started: performance.now(), policy: ctx.policy() };
+  const { policy } = x;
   const method = req.method ?? "GET";
   const { path: rawPath, query } = splitTarget(req.url ?? "/");
   const path = normalizePath(rawPath);
@@ -52,41 +52,34 @@ async function handle(ctx: ProxyContext, req: IncomingMessage, res: ServerRespon
   if (method !== "GET" && method !== "HEAD") {
     // OPTIONS and TRACE: safe, not cached. Every other method is unsafe (RFC 9110 §9.2.1, CONNECT too,
     // which node:http never hands to this handler): invalidate on success, in every mode.
-    if (isSafeMethod(method)) return passBy(ctx, req, res, started, "method-not-cached");
-    return serveWrite(ctx, req, res, started, { policy, path, route: routeName(policy, segments) });
+    if (isSafeMethod(method)) return passBy(x, "method-not-cached");
+    return serveWrite(x, { path, route: routeName(policy, segments) });
   }
-  if (policy.mode === "Off") return passBy(ctx, req, res, started, "mode-off");
-  if (req.headers.upgrade !== undefined) return passBy(ctx, req, res, started, "upgrade");
+  if (policy.mode === "Off") return passBy(x, "mode-off");
+  if (req.headers.upgrade !== undefined) return passBy(x, "upgrade");
   const match = matchRoute(policy, method, segments);
   if (!match) {
     const name = routeName(policy, segments);
-    return passBy(ctx, req, res, started, name === NO_ROUTE_LABEL ? "no-route" : "method-not-cached", name);
+    return passBy(x, name === NO_ROUTE_LABEL ? "no-route" : "method-not-cached", name);
   }
   const requested = requestBypass(req.headers, policy.policy.spec.clientNoCache);
-  if (requested) return passBy(ctx, req, res, started, requested, match.route.name);
+  if (requested) return passBy(x, requested, match.route.name);
   const identifying = isIdentifying(req.headers, policy.identity);
   if (identifying && match.route.rules.scope === "Public")
-    return passBy(ctx, req, res, started, "identifying-request", match.route.name);
+    return passBy(x, "identifying-request", match.route.name);
 
   const peer = {
     encrypted: false,
     ...(req.socket.remoteAddress ? { address: req.socket.remoteAddress } : {}),
   };
-  const c = cacheableRequest(ctx, req, { policy, match, path, query, started, peer });
-  if (policy.mode === "Shadow") return serveShadow(ctx, req, res, { ...c, key: shadowKey(c.key) });
-  return serveCacheable(ctx, req, res, c);
+  const c = cacheableRequest(ctx, req, { policy, match, path, query, started: x.started, peer });
+  if (policy.mode === "Shadow") return serveShadow(x, { ...c, key: shadowKey(c.key) });
+  return serveCacheable(x, c);
 }
 
 /** A bypassed request, streamed through (a function, not a closure per request: hits never bypass). */
-function passBy(
-  ctx: ProxyContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  started: number,
-  reason: BypassReason,
-  route = NO_ROUTE_LABEL,
-): Promise<void> {
-  return passThrough(ctx, req, res, started, { route, outcome: { kind: "bypass", reason } });
+function passBy(x: Exchange, reason: BypassReason, route = NO_ROUTE_LABEL): Promise<void> {
+  return passThrough(x, { route, outcome: { kind: "bypass", reason } });
 }
 
 interface Classified {

@@ -1,9 +1,9 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { finished } from "node:stream";
 import type { UpstreamErrorReason } from "../http-cache/cache-outcome.js";
 import { type CacheOutcome, withForwardStatus } from "../http-cache/cache-outcome.js";
 import type { Headers } from "../http-cache/headers.js";
-import type { ProxyContext } from "./context.js";
+import { report } from "../telemetry/request-observer.js";
+import type { Exchange, ProxyContext } from "./context.js";
 import {
   boundedBody,
   type HeldBody,
@@ -44,14 +44,8 @@ export interface BodyTee {
   done(status: number, headers: Headers, body: Buffer | undefined): void;
 }
 
-export async function passThrough(
-  ctx: ProxyContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  started: number,
-  options: PassThroughOptions,
-): Promise<void> {
-  const policy = ctx.policy();
+export async function passThrough(x: Exchange, options: PassThroughOptions): Promise<void> {
+  const { ctx, req, res, policy } = x;
   const upstreamStarted = performance.now();
   let response: UpstreamAnswer;
   try {
@@ -74,7 +68,7 @@ export async function passThrough(
     );
     await options.onUpstreamError?.(reason);
     const status = writeUpstreamError(res, reason, options.outcome);
-    report(ctx, policy.label, req, started, options.route, status, options.outcome);
+    report(x, options.route, status, options.outcome);
     return;
   }
   const { refined, held } = await decide(response, options);
@@ -95,7 +89,7 @@ export async function passThrough(
       }
       ctx.observer.upstream(policy.label, options.route, seconds);
       tee?.finish(error === undefined || error === null);
-      report(ctx, policy.label, req, started, options.route, response.status, outcome);
+      report(x, options.route, response.status, outcome);
       resolve();
     };
     if (held?.ended) {
@@ -143,26 +137,6 @@ function teeBody(body: NodeJS.ReadableStream, tee: BodyTee, status: number, head
       tee.done(status, headers, ok && chunks ? Buffer.concat(chunks, size) : undefined);
     },
   };
-}
-
-export function report(
-  ctx: ProxyContext,
-  policy: string,
-  req: IncomingMessage,
-  started: number,
-  route: string,
-  status: number,
-  outcome: CacheOutcome,
-): void {
-  ctx.observer.request({
-    policy,
-    route,
-    method: req.method ?? "GET",
-    outcome,
-    seconds: (performance.now() - started) / 1000,
-    status,
-    path: req.url ?? "/",
-  });
 }
 
 function reasonCode(reason: string): string {

@@ -25,8 +25,7 @@ const OMIT_FROM_UPSTREAM: ReadonlySet<string> = new Set(["cache-status"]);
  * that the entry satisfies gets a 304 (preconditions.ts).
  */
 export function writeEntry(
-  req: IncomingMessage,
-  res: ServerResponse,
+  { req, res }: { readonly req: IncomingMessage; readonly res: ServerResponse },
   entry: CacheEntry,
   outcome: CacheOutcome,
   now: number,

@@ -1,10 +1,9 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CacheOutcome, RealOutcome } from "../http-cache/cache-outcome.js";
 import { ttlSeconds } from "../http-cache/freshness.js";
 import { type Storability, storability } from "../http-cache/storability.js";
 import { classifyLookup } from "./cache-path.js";
 import type { CacheableRequest } from "./cacheable-request.js";
-import type { ProxyContext } from "./context.js";
+import type { Exchange } from "./context.js";
 import { storeFetched } from "./fill.js";
 import { passThrough } from "./pass-through.js";
 import { readVariant } from "./variants.js";
@@ -15,12 +14,8 @@ import { readVariant } from "./variants.js";
  * stored under a separate key space, so would-be hits are real measurements and an Enforce switch never
  * serves an entry fetched with a client's unfiltered request.
  */
-export async function serveShadow(
-  ctx: ProxyContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  c: CacheableRequest,
-): Promise<void> {
+export async function serveShadow(x: Exchange, c: CacheableRequest): Promise<void> {
+  const { ctx, req } = x;
   const { entry } = await readVariant(ctx, c);
   const now = ctx.now();
   const lookup = classifyLookup(entry, c, now);
@@ -32,7 +27,7 @@ export async function serveShadow(
   const refill = lookup.kind !== "fresh";
   let decision: Storability | undefined;
   const seq = ctx.invalidator.seq;
-  await passThrough(ctx, req, res, c.started, {
+  await passThrough(x, {
     route: c.route.name,
     outcome: { kind: "shadow", wouldBe },
     beforeHead: async (status, headers) => {

@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { firstValue, type Headers } from "../http-cache/headers.js";
 import { pathTag } from "../keys/cache-key.js";
 import { jsonObjectBody } from "../routing/body-fields.js";
@@ -6,7 +5,7 @@ import type { CompiledPolicy } from "../routing/compile-policy.js";
 import { matchInvalidations } from "../routing/compile-policy.js";
 import { normalizePath, splitTarget } from "../routing/normalize-path.js";
 import { INVALIDATION_RULE_TARGET_URI } from "../telemetry/metric-names.js";
-import type { ProxyContext } from "./context.js";
+import type { Exchange, ProxyContext } from "./context.js";
 import { passThrough } from "./pass-through.js";
 
 /**
@@ -22,20 +21,18 @@ import { passThrough } from "./pass-through.js";
  * https://www.rfc-editor.org/rfc/rfc9111#section-4.4
  */
 export function serveWrite(
-  ctx: ProxyContext,
-  req: IncomingMessage,
-  res: ServerResponse,
-  started: number,
-  write: { readonly policy: CompiledPolicy; readonly path: string; readonly route: string },
+  x: Exchange,
+  write: { readonly path: string; readonly route: string },
 ): Promise<void> {
-  const { policy, path } = write;
+  const { ctx, req, policy } = x;
+  const { path } = write;
   const method = req.method ?? "POST";
   let requestBody: Buffer | undefined;
   const invalidate = (related: readonly string[]) =>
     invalidateWrite(ctx, { policy, method, path, related }, () =>
       jsonObjectBody(requestBody, req.headers["content-type"]),
     );
-  return passThrough(ctx, req, res, started, {
+  return passThrough(x, {
     route: write.route,
     outcome: { kind: "bypass", reason: "unsafe-method" },
     lane: "write",

@@ -120,6 +120,14 @@ export function pendingInvalidationsObserver(metrics: SidecarMetrics) {
   };
 }
 
+/** What RequestMetrics reads of a finished request: its labels and duration (a RequestRecord is one). */
+export interface MeasuredRequest {
+  readonly policy: string;
+  readonly route: string;
+  readonly method: string;
+  readonly seconds: number;
+}
+
 interface BoundRequest {
   readonly count: BoundCounter;
   readonly duration: BoundHistogram;
@@ -134,7 +142,9 @@ export class RequestMetrics {
     this.#metrics = metrics;
   }
 
-  record(policy: string, route: string, method: string, outcome: string, seconds: number): void {
+  /** Counts a finished request (its labels, and how long it took) under its outcome label. */
+  record(request: MeasuredRequest, outcome: string): void {
+    const { policy, route, method, seconds } = request;
     const id = `${policy}\0${route}\0${method}\0${outcome}`;
     let bound = this.#bound.get(id);
     if (bound === undefined) {
