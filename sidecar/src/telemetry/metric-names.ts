@@ -71,164 +71,150 @@ export interface MetricDefinition {
   readonly buckets?: readonly number[];
 }
 
-function metric<const L extends readonly string[]>(
+function metric<const T extends MetricDefinition["type"], const L extends readonly string[]>(
+  type: T,
   name: string,
-  type: MetricDefinition["type"],
   labels: L,
   help: string,
-  buckets?: readonly number[],
 ) {
-  return { name: `${METRIC_PREFIX}${name}`, type, labels, help, ...(buckets ? { buckets } : {}) } as const;
+  return { name: `${METRIC_PREFIX}${name}`, type, labels, help } as const;
 }
 
+const counter = <const L extends readonly string[]>(name: string, labels: L, help: string) =>
+  metric("counter", name, labels, help);
+const gauge = <const L extends readonly string[]>(name: string, labels: L, help: string) =>
+  metric("gauge", name, labels, help);
+const histogram = <const L extends readonly string[]>(
+  name: string,
+  labels: L,
+  help: string,
+  buckets: readonly number[],
+) => ({ ...metric("histogram", name, labels, help), buckets }) as const;
+
 export const SIDECAR_METRICS = {
-  requests: metric(
+  requests: counter(
     "requests_total",
-    "counter",
     ["policy", "route", "method", "outcome"],
     "Requests answered, by route, method and cache outcome (the Cache-Status decision).",
   ),
-  requestDuration: metric(
+  requestDuration: histogram(
     "request_duration_seconds",
-    "histogram",
     ["policy", "route", "outcome"],
     "Time from receiving a request to finishing its response, by cache outcome.",
     REQUEST_DURATION_BUCKETS,
   ),
-  upstreamDuration: metric(
+  upstreamDuration: histogram(
     "upstream_request_duration_seconds",
-    "histogram",
     ["policy", "route"],
     "Time the upstream took to answer (headers and body).",
     REQUEST_DURATION_BUCKETS,
   ),
-  upstreamErrors: metric(
+  upstreamErrors: counter(
     "upstream_errors_total",
-    "counter",
     ["policy", "route", "reason"],
     "Upstream failures: timeout, refused, reset, status_5xx, truncated, busy (the lane's queue deadline passed).",
   ),
-  storeDuration: metric(
+  storeDuration: histogram(
     "store_operation_duration_seconds",
-    "histogram",
     ["store", "operation"],
     "Duration of cache store operations (get, set, delete, delete_tags, fence).",
     STORE_DURATION_BUCKETS,
   ),
-  storeErrors: metric(
+  storeErrors: counter(
     "store_errors_total",
-    "counter",
     ["store", "operation", "reason"],
     "Failed cache store operations; each one was treated as a miss (fail open).",
   ),
-  storeCircuitOpen: metric(
+  storeCircuitOpen: gauge(
     "store_circuit_open",
-    "gauge",
     ["store"],
     "1 while the store's circuit breaker is open (requests skip it), else 0.",
   ),
-  storePendingInvalidations: metric(
+  storePendingInvalidations: gauge(
     "store_pending_invalidations",
-    "gauge",
     ["store"],
     "Tags + keys whose invalidation the store (Redis) has not accepted yet; retried until applied.",
   ),
-  storeDroppedInvalidations: metric(
+  storeDroppedInvalidations: counter(
     "store_dropped_invalidations_total",
-    "counter",
     ["store"],
     "Invalidations given up on (pending queue full, or refused by Redis); reads skip the store until the queue drains.",
   ),
-  invalidations: metric(
+  invalidations: counter(
     "invalidations_total",
-    "counter",
     ["policy", "rule", "source"],
     "Invalidations run, by rule (a policy rule, target-uri or admin) and source (write or admin).",
   ),
-  invalidatedEntries: metric(
+  invalidatedEntries: counter(
     "invalidated_entries_total",
-    "counter",
     ["policy", "source"],
     "Entries removed by invalidations.",
   ),
-  l1Bytes: metric("l1_bytes", "gauge", ["policy"], "Bytes held by the in-process tier (L1)."),
-  l1Entries: metric("l1_entries", "gauge", ["policy"], "Entries held by the in-process tier (L1)."),
-  l1InvalidationChannelUp: metric(
+  l1Bytes: gauge("l1_bytes", ["policy"], "Bytes held by the in-process tier (L1)."),
+  l1Entries: gauge("l1_entries", ["policy"], "Entries held by the in-process tier (L1)."),
+  l1InvalidationChannelUp: gauge(
     "l1_invalidation_channel_up",
-    "gauge",
     ["policy"],
     "1 while Redis pushes this pod every change of the policy's entries (every node armed): L1 serves; 0: L1 is bypassed (reads go to Redis).",
   ),
-  l1InvalidationMessages: metric(
+  l1InvalidationMessages: counter(
     "l1_invalidation_messages_total",
-    "counter",
     ["policy"],
     "Invalidation messages Redis pushed to this pod (client-side caching, broadcast mode).",
   ),
-  l1PushedInvalidations: metric(
+  l1PushedInvalidations: counter(
     "l1_pushed_invalidations_total",
-    "counter",
     ["policy", "kind"],
     "Names the pushed invalidations carried, by kind: entry (a key invalidated by key) or tag (a tag's generation changed).",
   ),
-  l1PushedEvictions: metric(
+  l1PushedEvictions: counter(
     "l1_pushed_evictions_total",
-    "counter",
     ["policy"],
     "L1 entries dropped because Redis pushed an invalidation of their key or of one of their tags.",
   ),
-  l1Flushes: metric(
+  l1Flushes: counter(
     "l1_flushes_total",
-    "counter",
     ["policy", "reason"],
     "Times L1 was emptied at once: channel_down, channel_up (changes meanwhile were not pushed) or flush_message (FLUSHALL/FLUSHDB).",
   ),
-  l1LeaseRefusals: metric(
+  l1LeaseRefusals: counter(
     "l1_lease_refusals_total",
-    "counter",
     ["policy"],
     "L1 copies not served because the invalidation channel's lease lapsed (no heartbeat answered by Redis within the lease: a silent partition, or a loop too busy to read the answer); read from Redis instead.",
   ),
-  writeHolds: metric(
+  writeHolds: histogram(
     "write_hold_seconds",
-    "histogram",
     ["policy"],
     "Writes whose invalidation Redis did not take, held before their response until replicas that cannot hear Redis stopped serving L1 (or it was applied).",
     REQUEST_DURATION_BUCKETS,
   ),
-  coalesced: metric(
+  coalesced: counter(
     "coalesced_requests_total",
-    "counter",
     ["policy", "route"],
     "Requests that waited for another request's upstream fetch of the same key instead of sending their own.",
   ),
-  fillLeases: metric(
+  fillLeases: counter(
     "fill_leases_total",
-    "counter",
     ["policy", "route", "outcome"],
     "Misses coalesced across pods through a lease in Redis, by outcome: taken, woken, not_stored, timed_out, unavailable.",
   ),
-  warmRuns: metric(
+  warmRuns: counter(
     "warm_runs_total",
-    "counter",
     ["policy", "entry", "outcome"],
     "Scheduled warm runs per spec.warm entry (its path), by outcome: warmed (by this replica), skipped_other_replica (another replica took this interval), failed.",
   ),
-  configInfo: metric(
+  configInfo: gauge(
     "config_info",
-    "gauge",
     ["policy", "config_hash"],
     "1 for the CachePolicy configuration in use (its sha256).",
   ),
-  configReloads: metric(
+  configReloads: counter(
     "config_reloads_total",
-    "counter",
     ["result"],
     "Policy reloads, by result: success, or failure (the last good policy stays).",
   ),
-  adminRejected: metric(
+  adminRejected: counter(
     "admin_rejected_requests_total",
-    "counter",
     ["endpoint", "reason"],
     "Admin API requests refused for want of the bearer token, by reason: missing, invalid, token-pending.",
   ),
