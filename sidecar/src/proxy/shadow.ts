@@ -4,7 +4,7 @@ import { type Storability, storability } from "../http-cache/storability.js";
 import { classifyLookup } from "./cache-path.js";
 import type { CacheableRequest } from "./cacheable-request.js";
 import type { Exchange } from "./context.js";
-import { storeFetched } from "./fill.js";
+import { storeFetched } from "./fill-store.js";
 import { passThrough } from "./pass-through.js";
 import { readVariant } from "./variants.js";
 
@@ -53,7 +53,7 @@ export async function serveShadow(x: Exchange, c: CacheableRequest): Promise<voi
             done: (status, headers, body) => {
               if (body === undefined || !decision?.storable) return;
               if (ctx.invalidator.invalidatedSince(seq, c.key, c.tags)) return;
-              void storeFetched(ctx, c, { status, headers }, body, decision, ctx.now());
+              void storeFetched(ctx, c, { status, headers, body }, decision);
             },
           },
         }
