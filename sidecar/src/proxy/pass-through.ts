@@ -45,13 +45,33 @@ export interface BodyTee {
 }
 
 export async function passThrough(x: Exchange, options: PassThroughOptions): Promise<void> {
-  const { ctx, req, res, policy } = x;
   const upstreamStarted = performance.now();
-  let response: UpstreamAnswer;
+  const response = await forward(x, options, upstreamStarted);
+  if (response === undefined) return;
+  const { refined, held } = await decide(response, options);
+  const outcome = withForwardStatus(refined ?? options.outcome, response.status);
+  x.res.writeHead(response.status, upstreamHead(response.headers, outcome));
+  const tee = options.tee
+    ? teeBody(response.body, options.tee, response.status, response.headers)
+    : undefined;
+  await relay(x, response, { route: options.route, outcome, upstreamStarted, held, tee });
+}
+
+/**
+ * Sends the request to the upstream (its body read first when small: `onRequestBody`). When the
+ * upstream fails before answering, the client gets its 502/504, the request is reported, and the
+ * answer is undefined.
+ */
+async function forward(
+  x: Exchange,
+  options: PassThroughOptions,
+  upstreamStarted: number,
+): Promise<UpstreamAnswer | undefined> {
+  const { ctx, req, res, policy } = x;
   try {
     const body = hasBody(req) ? await smallRequestBody(req) : null;
     if (Buffer.isBuffer(body)) options.onRequestBody?.(body);
-    response = await ctx.upstream.request({
+    return await ctx.upstream.request({
       method: req.method ?? "GET",
       path: req.url ?? "/",
       headers: forwardHeaders(req),
@@ -69,27 +89,33 @@ export async function passThrough(x: Exchange, options: PassThroughOptions): Pro
     await options.onUpstreamError?.(reason);
     const status = writeUpstreamError(res, reason, options.outcome);
     report(x, options.route, status, options.outcome);
-    return;
+    return undefined;
   }
-  const { refined, held } = await decide(response, options);
-  const outcome = withForwardStatus(refined ?? options.outcome, response.status);
-  res.writeHead(response.status, upstreamHead(response.headers, outcome));
-  const tee = options.tee
-    ? teeBody(response.body, options.tee, response.status, response.headers)
-    : undefined;
-  await new Promise<void>((resolve) => {
+}
+
+/** How the upstream's answer is relayed: its route and outcome, when it was asked, what is held or teed. */
+interface Relay {
+  readonly route: string;
+  readonly outcome: CacheOutcome;
+  readonly upstreamStarted: number;
+  readonly held: HeldBody | undefined;
+  readonly tee: ReturnType<typeof teeBody> | undefined;
+}
+
+/** Streams the answer's body to the client (a held small body in one write), then reports the request. */
+function relay(x: Exchange, response: UpstreamAnswer, how: Relay): Promise<void> {
+  const { ctx, req, res } = x;
+  const { held, route } = how;
+  return new Promise<void>((resolve) => {
     const done = (error?: Error | null) => {
-      const seconds = (performance.now() - upstreamStarted) / 1000;
+      const seconds = (performance.now() - how.upstreamStarted) / 1000;
       if (error && !res.writableFinished) {
         // The client went away, or the upstream broke mid-body: the client connection is closed.
-        ctx.log.debug(
-          { err: error, route: options.route, path: req.url },
-          "streaming a response ended early",
-        );
+        ctx.log.debug({ err: error, route, path: req.url }, "streaming a response ended early");
       }
-      ctx.observer.upstream(policy.label, options.route, seconds);
-      tee?.finish(error === undefined || error === null);
-      report(x, options.route, response.status, outcome);
+      ctx.observer.upstream(x.policy.label, route, seconds);
+      how.tee?.finish(error === undefined || error === null);
+      report(x, route, response.status, how.outcome);
       resolve();
     };
     if (held?.ended) {

@@ -1,40 +1,26 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { type BoundCounter, type BoundHistogram, bindCounter, bindHistogram } from "./bound-series.js";
-import { L1_FLUSH_REASONS, type MetricDefinition, SIDECAR_METRICS } from "./metric-names.js";
+import {
+  L1_FLUSH_REASONS,
+  type MetricDefinition,
+  SIDECAR_METRICS,
+  type SidecarMetricKey,
+} from "./metric-names.js";
 
 /**
- * The sidecar's one prom-client registry, built from metric-names.ts. Hot-path users bind label
- * values once (see RequestMetrics) instead of hashing labels per request.
+ * The sidecar's one prom-client registry, built from metric-names.ts: one prom-client metric per
+ * definition, of the definition's type, under the same key. Hot-path users bind label values once (see
+ * RequestMetrics) instead of hashing labels per request.
  */
-export interface SidecarMetrics {
-  readonly registry: Registry;
-  readonly requests: Counter<string>;
-  readonly requestDuration: Histogram<string>;
-  readonly upstreamDuration: Histogram<string>;
-  readonly upstreamErrors: Counter<string>;
-  readonly storeDuration: Histogram<string>;
-  readonly storeErrors: Counter<string>;
-  readonly storeCircuitOpen: Gauge<string>;
-  readonly storePendingInvalidations: Gauge<string>;
-  readonly storeDroppedInvalidations: Counter<string>;
-  readonly invalidations: Counter<string>;
-  readonly invalidatedEntries: Counter<string>;
-  readonly l1Bytes: Gauge<string>;
-  readonly l1Entries: Gauge<string>;
-  readonly l1InvalidationChannelUp: Gauge<string>;
-  readonly l1InvalidationMessages: Counter<string>;
-  readonly l1PushedInvalidations: Counter<string>;
-  readonly l1PushedEvictions: Counter<string>;
-  readonly l1Flushes: Counter<string>;
-  readonly l1LeaseRefusals: Counter<string>;
-  readonly writeHolds: Histogram<string>;
-  readonly coalesced: Counter<string>;
-  readonly fillLeases: Counter<string>;
-  readonly warmRuns: Counter<string>;
-  readonly configInfo: Gauge<string>;
-  readonly configReloads: Counter<string>;
-  readonly adminRejected: Counter<string>;
-}
+type Built<D extends MetricDefinition> = D["type"] extends "counter"
+  ? Counter<string>
+  : D["type"] extends "gauge"
+    ? Gauge<string>
+    : Histogram<string>;
+
+export type SidecarMetrics = { readonly registry: Registry } & {
+  readonly [K in SidecarMetricKey]: Built<(typeof SIDECAR_METRICS)[K]>;
+};
 
 export function createMetrics(options: { collectDefault?: boolean } = {}): SidecarMetrics {
   const registry = new Registry();
@@ -49,36 +35,8 @@ export function createMetrics(options: { collectDefault?: boolean } = {}): Sidec
     if (definition.type === "gauge") return new Gauge(config);
     return new Histogram({ ...config, buckets: [...(definition.buckets ?? [])] });
   };
-  const m = SIDECAR_METRICS;
-  const metrics = {
-    registry,
-    requests: build(m.requests) as Counter<string>,
-    requestDuration: build(m.requestDuration) as Histogram<string>,
-    upstreamDuration: build(m.upstreamDuration) as Histogram<string>,
-    upstreamErrors: build(m.upstreamErrors) as Counter<string>,
-    storeDuration: build(m.storeDuration) as Histogram<string>,
-    storeErrors: build(m.storeErrors) as Counter<string>,
-    storeCircuitOpen: build(m.storeCircuitOpen) as Gauge<string>,
-    storePendingInvalidations: build(m.storePendingInvalidations) as Gauge<string>,
-    storeDroppedInvalidations: build(m.storeDroppedInvalidations) as Counter<string>,
-    invalidations: build(m.invalidations) as Counter<string>,
-    invalidatedEntries: build(m.invalidatedEntries) as Counter<string>,
-    l1Bytes: build(m.l1Bytes) as Gauge<string>,
-    l1Entries: build(m.l1Entries) as Gauge<string>,
-    l1InvalidationChannelUp: build(m.l1InvalidationChannelUp) as Gauge<string>,
-    l1InvalidationMessages: build(m.l1InvalidationMessages) as Counter<string>,
-    l1PushedInvalidations: build(m.l1PushedInvalidations) as Counter<string>,
-    l1PushedEvictions: build(m.l1PushedEvictions) as Counter<string>,
-    l1Flushes: build(m.l1Flushes) as Counter<string>,
-    l1LeaseRefusals: build(m.l1LeaseRefusals) as Counter<string>,
-    writeHolds: build(m.writeHolds) as Histogram<string>,
-    coalesced: build(m.coalesced) as Counter<string>,
-    fillLeases: build(m.fillLeases) as Counter<string>,
-    warmRuns: build(m.warmRuns) as Counter<string>,
-    configInfo: build(m.configInfo) as Gauge<string>,
-    configReloads: build(m.configReloads) as Counter<string>,
-    adminRejected: build(m.adminRejected) as Counter<string>,
-  };
+  const built = Object.entries(SIDECAR_METRICS).map(([key, definition]) => [key, build(definition)]);
+  const metrics = { registry, ...Object.fromEntries(built) } as SidecarMetrics;
   for (const result of ["success", "failure"]) metrics.configReloads.labels(result).inc(0);
   if (options.collectDefault) {
     // Process metrics (CPU, memory, event loop lag) under the standard names.
