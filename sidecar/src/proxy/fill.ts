@@ -16,8 +16,7 @@ import { askForVariant, brokenBody, firstAsk, shareable, upstreamTimer } from ".
 import { HIT_FOR_PASS_MS } from "./pass-marks.js";
 import type { UpstreamResponse } from "./upstream.js";
 
-export type { FillOptions } from "./fill-run.js";
-export type { FillOutcome, PassResponse } from "./fill-settle.js";
+export type { PassResponse } from "./fill-settle.js";
 
 /**
  * A cache fill: the one upstream request for a key (the coalescing leader). It stores what RFC 9111
