@@ -36,8 +36,9 @@ build: deps ## Compile every workspace to dist/
 	npm run build
 
 .PHONY: lint
-lint: deps ## Lint and format-check with Biome
+lint: deps ## Lint and format-check with Biome; no export nothing uses (hack/dead-code.ts)
 	npm run lint
+	npx tsx --conditions=source hack/dead-code.ts
 
 .PHONY: typecheck
 typecheck: deps ## Type-check every workspace, tests included

@@ -66,6 +66,4 @@ export const RECONCILE_RESULTS = ["success", "error", "requeue"] as const;
 export const INJECTION_RESULTS = ["injected", "skipped", "error"] as const;
 export const WEBHOOK_RESULTS = ["allowed", "patched", "error"] as const;
 
-export type ReconcileResult = (typeof RECONCILE_RESULTS)[number];
 export type InjectionMetricResult = (typeof INJECTION_RESULTS)[number];
-export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];

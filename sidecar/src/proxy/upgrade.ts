@@ -28,7 +28,6 @@ import { invalidateWrite } from "./write-path.js";
 export {
   errorResponse,
   plainRequestHead,
-  relayedHead,
   requestHead,
   responseStatus,
   tunnelledProtocols,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { FlakyStore } from "../../test/store-fakes.js";
+import type { StoreOperation } from "../telemetry/metric-names.js";
 import { storeUnavailable } from "./errors.js";
-import { InstrumentedStore, type StoreOperation } from "./instrumented-store.js";
+import { InstrumentedStore } from "./instrumented-store.js";
 
 type Observation = [string, StoreOperation, number, string | undefined];
 

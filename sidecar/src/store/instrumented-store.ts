@@ -1,3 +1,4 @@
+import type { StoreOperation } from "../telemetry/metric-names.js";
 import { errorReason } from "./errors.js";
 import type {
   EntryStore,
@@ -8,8 +9,6 @@ import type {
   StoreHealth,
   StoreStats,
 } from "./types.js";
-
-export type StoreOperation = "get" | "set" | "delete" | "delete_tags" | "fence";
 
 /**
  * Called once per store operation with its duration; `errorReason` (a `StoreError` reason such as

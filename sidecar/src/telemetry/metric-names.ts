@@ -46,8 +46,6 @@ export type WarmRunOutcome = (typeof WARM_RUN_OUTCOMES)[number];
  * meanwhile were not pushed), or Redis was flushed.
  */
 export const L1_FLUSH_REASONS = ["channel_down", "channel_up", "flush_message"] as const;
-/** What a pushed invalidation named: an entry key, or a tag's generation. */
-export const L1_PUSHED_KINDS = ["entry", "tag"] as const;
 
 export const CONFIG_RELOAD_RESULTS = ["success", "failure"] as const;
 

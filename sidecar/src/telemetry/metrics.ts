@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { type BoundCounter, type BoundHistogram, bindCounter, bindHistogram } from "./bound-series.js";
 import {
+  CONFIG_RELOAD_RESULTS,
   L1_FLUSH_REASONS,
   type MetricDefinition,
   SIDECAR_METRICS,
@@ -37,7 +38,7 @@ export function createMetrics(options: { collectDefault?: boolean } = {}): Sidec
   };
   const built = Object.entries(SIDECAR_METRICS).map(([key, definition]) => [key, build(definition)]);
   const metrics = { registry, ...Object.fromEntries(built) } as SidecarMetrics;
-  for (const result of ["success", "failure"]) metrics.configReloads.labels(result).inc(0);
+  for (const result of CONFIG_RELOAD_RESULTS) metrics.configReloads.labels(result).inc(0);
   if (options.collectDefault) {
     // Process metrics (CPU, memory, event loop lag) under the standard names.
     collectDefaultMetrics({ register: registry });
