@@ -1,7 +1,8 @@
 /**
  * The route label the sidecar gives a request in its metrics (the `route` label the dashboard's panels
  * group and filter by), from the policy it runs, compiled with the sidecar's own routing code. Pure. It
- * mirrors sidecar/src/proxy/handler.ts (whose `routeName` is private to it):
+ * uses the sidecar's matchRoute and firstRouteForPath (sidecar/src/routing/compile-policy.ts) in the order
+ * sidecar/src/proxy/handler.ts applies them:
  *   - GET and HEAD: the first route that caches the method and whose path matches (matchRoute); else,
  *     as for every write, the first route whose path matches whatever its methods; else "none";
  *   - OPTIONS and TRACE (safe, never cached), and every request when the policy's mode is Off: "none";
@@ -10,7 +11,12 @@
  * panel), and a write to a path no route declares is "none" (outside the panel's `route!="none"`).
  */
 import { isSafeMethod, parseSidecarConfigText } from "@apicache/crds";
-import { type CompiledPolicy, compilePolicy, matchRoute } from "@apicache/sidecar/routing/compile-policy";
+import {
+  type CompiledPolicy,
+  compilePolicy,
+  firstRouteForPath,
+  matchRoute,
+} from "@apicache/sidecar/routing/compile-policy";
 import { normalizePath, splitTarget } from "@apicache/sidecar/routing/normalize-path";
 import { pathSegments } from "@apicache/sidecar/routing/path-matcher";
 
@@ -27,7 +33,7 @@ export function sidecarRoute(policy: CompiledPolicy, method: string, target: str
     const match = matchRoute(policy, method, segments);
     if (match) return match.route.name;
   } else if (isSafeMethod(method)) return NO_ROUTE;
-  return policy.routes.find((route) => route.matcher.match(segments) !== undefined)?.name ?? NO_ROUTE;
+  return firstRouteForPath(policy, segments)?.name ?? NO_ROUTE;
 }
 
 /** A policy text (a CachePolicy manifest or a SidecarConfig), compiled as the sidecar compiles it. */

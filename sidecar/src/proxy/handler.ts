@@ -8,7 +8,13 @@ import { fillHeaders, varyView } from "../keys/fill-request.js";
 import { forwarded, type Peer } from "../keys/forwarding.js";
 import { identityHash, isIdentifying } from "../keys/identity.js";
 import { declaredQuery, formatQuery } from "../keys/query.js";
-import { type CompiledPolicy, matchRoute, type RouteMatch, routeTags } from "../routing/compile-policy.js";
+import {
+  type CompiledPolicy,
+  firstRouteForPath,
+  matchRoute,
+  type RouteMatch,
+  routeTags,
+} from "../routing/compile-policy.js";
 import { normalizePath, splitTarget } from "../routing/normalize-path.js";
 import { pathSegments } from "../routing/path-matcher.js";
 import { NO_ROUTE_LABEL } from "../telemetry/metric-names.js";
@@ -151,6 +157,5 @@ export function cacheableRequest(
 
 /** The route label for a path whatever the method: the first route whose path matches. */
 function routeName(policy: CompiledPolicy, segments: readonly string[]): string {
-  for (const route of policy.routes) if (route.matcher.match(segments)) return route.name;
-  return NO_ROUTE_LABEL;
+  return firstRouteForPath(policy, segments)?.name ?? NO_ROUTE_LABEL;
 }

@@ -194,9 +194,16 @@ export function matchRoute(
   return undefined;
 }
 
-/** Whether any route's path matches, whatever the method (to tell "no-route" from "method-not-cached"). */
-export function anyRouteMatchesPath(policy: CompiledPolicy, segments: readonly string[]): boolean {
-  return policy.routes.some((route) => route.matcher.match(segments) !== undefined);
+/**
+ * The first route, in declared order, whose path matches whatever the method: the route a write or an
+ * uncached method is labelled with in the metrics (and told "method-not-cached" from "no-route" by).
+ */
+export function firstRouteForPath(
+  policy: CompiledPolicy,
+  segments: readonly string[],
+): CompiledRoute | undefined {
+  for (const route of policy.routes) if (route.matcher.match(segments)) return route;
+  return undefined;
 }
 
 export interface InvalidationMatch {
