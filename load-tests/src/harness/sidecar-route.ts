@@ -5,7 +5,7 @@
  * sidecar/src/proxy/handler.ts applies them:
  *   - GET and HEAD: the first route that caches the method and whose path matches (matchRoute); else,
  *     as for every write, the first route whose path matches whatever its methods; else "none";
- *   - OPTIONS and TRACE (safe, never cached), and every request when the policy's mode is Off: "none";
+ *   - OPTIONS and TRACE (safe, never cached), and GET and HEAD when the policy's mode is Off: "none";
  *   - any other method (a write): the first route whose path matches, whatever its methods; else "none".
  * So a PUT to a route's own path is labelled with that route (and priced inside it by the Improvement
  * panel), and a write to a path no route declares is "none" (outside the panel's `route!="none"`).
