@@ -3,10 +3,10 @@
  * p95 within the scenario's SLO and no failed response, on the SAME ladder, request stream and SLO as
  * `make bench-capacity` (load-tests/thresholds.json "capacity"; see docs/load-testing.md).
  *
- *   k6 run -e TARGET=direct  -e BASE_URL=http://demo-api-direct.apicache-demo:8080 -e SCENARIO=mixed capacity.ts
+ *   k6 run -e TARGET=direct  -e BASE_URL=http://demo-api-direct.apicache-demo -e SCENARIO=mixed capacity.ts
  *     -> climbs start, start x factor, … and stops at the first rate that misses (exit code 99: that is how
  *        a capacity ladder ends); the summary names the highest rate that held
- *   k6 run -e TARGET=sidecar -e BASE_URL=http://demo-api.apicache-demo:8080 -e SCENARIO=mixed \
+ *   k6 run -e TARGET=sidecar -e BASE_URL=http://demo-api.apicache-demo -e SCENARIO=mixed \
  *          -e START_RATE=<the direct capacity> capacity.ts
  * k6 climbs the ladder only (no bisection): its capacity is within one ladder step of the harness's.
  */

@@ -3,9 +3,9 @@
  * through the sidecar, with the SAME scenario file as the local harness (load-tests/scenarios/*.json)
  * and the SAME targets (load-tests/thresholds.json). See docs/load-testing.md.
  *
- *   k6 run -e TARGET=direct  -e BASE_URL=http://demo-api-direct.apicache-demo:8080 -e SCENARIO=mixed side-by-side.ts
+ *   k6 run -e TARGET=direct  -e BASE_URL=http://demo-api-direct.apicache-demo -e SCENARIO=mixed side-by-side.ts
  *     -> writes baseline-mixed.json (per-endpoint p95 of the direct run)
- *   k6 run -e TARGET=sidecar -e BASE_URL=http://demo-api.apicache-demo:8080 -e SCENARIO=mixed \
+ *   k6 run -e TARGET=sidecar -e BASE_URL=http://demo-api.apicache-demo -e SCENARIO=mixed \
  *          -e BASELINE=baseline-mixed.json side-by-side.ts
  *     -> fails (exit code 99) when an endpoint's p95 improved by less than k6MinP95ImprovementPercent,
  *        when any response failed, or when a read after a write returned the old data.
