@@ -148,6 +148,28 @@ describe("memory store", () => {
       expect(store.entries).toBe(0);
     });
 
+    it("serves an entry with a sub-millisecond TTL until its expiresAt", () => {
+      const time = clock();
+      const store = new MemoryStore({ maxBytes: 10_000, now: time.now });
+      store.put("k", value(1), opts(0.4));
+      expect(store.lookup("k")?.expiresAt).toBe(1_000.4);
+      time.advance(0.3);
+      expect(store.lookup("k")).toBeDefined();
+      time.advance(0.1);
+      expect(store.lookup("k")).toBeUndefined();
+    });
+
+    it("expires an entry on a fractional clock, also one put at 0.5 ms", () => {
+      const time = clock(0.5);
+      const store = new MemoryStore({ maxBytes: 10_000, now: time.now });
+      store.put("k", value(1), opts(100, ["t"]));
+      time.advance(99.75);
+      expect(store.lookup("k")).toBeDefined();
+      time.advance(0.25);
+      expect(store.lookup("k")).toBeUndefined();
+      expect([store.entries, store.tagCount, store.bytes]).toEqual([0, 0, 0]);
+    });
+
     it("reports the remaining TTL and the tags through getEntry", async () => {
       const time = clock();
       const store = new MemoryStore({ maxBytes: 10_000, now: time.now });

@@ -11,10 +11,10 @@ import type { EntryStore, Fence, SetOptions, StoredEntry, StoreHealth, StoreStat
  * - The byte bound counts what an entry retains: key + value + tag bookkeeping (each tag the entry
  *   carries is held in the entry and in the tag's key set) + a fixed per-entry overhead, which includes
  *   lru-cache's own per-entry slots. It is an estimate of retained heap, not an exact measurement.
- * - Expiry is on the injected clock (`perf: { now }`; `ttlResolution: 0`, so no cached time) and there
- *   are no timers: an expired entry leaves when it is read or evicted. lru-cache keeps an entry while
- *   its age is at most its TTL; this store drops it at `expiresAt` (age equal to the TTL), so each TTL
- *   starts half a millisecond early, which on a clock in whole milliseconds is exactly that boundary.
+ * - Expiry is this store's, not lru-cache's: an entry is live while the injected clock is before its
+ *   `expiresAt`, exactly, on any clock and any TTL (fractions included). There are no timers: an
+ *   expired entry leaves when it is read or evicted. lru-cache gets no TTLs, so it keeps no per-slot
+ *   TTL and start arrays.
  * - The tag index (`Map<tag, Set<key>>`) only ever holds live keys: lru-cache's `dispose` hook, called
  *   synchronously for every entry that leaves (overwrite, delete, eviction, expiry), removes the key
  *   from its tags' sets and drops empty sets. An overwrite replaces the entry's tags.
@@ -78,14 +78,11 @@ export class MemoryStore implements EntryStore {
   constructor(options: MemoryStoreOptions) {
     this.name = options.name ?? "memory";
     this.maxBytes = options.maxBytes;
-    const now = options.now ?? Date.now;
-    this.#now = now;
+    this.#now = options.now ?? Date.now;
     this.#cache = new LRUCache<string, MemoryEntry>({
       // lru-cache needs a positive bound; a store whose bound is below one entry stores nothing (put).
       maxSize: Math.max(1, Math.floor(options.maxBytes)),
       sizeCalculation: (entry) => entry.bytes,
-      perf: { now },
-      ttlResolution: 0,
       dispose: (entry, key) => this.#untag(key, entry),
     });
   }
@@ -106,7 +103,10 @@ export class MemoryStore implements EntryStore {
 
   /** Synchronous lookup: the live entry (marked most recently used), or undefined. */
   lookup(key: string): MemoryEntry | undefined {
-    return this.#cache.get(key);
+    const entry = this.#cache.get(key);
+    if (entry === undefined || entry.expiresAt > this.#now()) return entry;
+    this.#cache.delete(key);
+    return undefined;
   }
 
   /**
@@ -129,7 +129,7 @@ export class MemoryStore implements EntryStore {
       bytes,
     };
     // An overwrite disposes of the previous entry (and its tags) inside set: tag the new one after.
-    this.#cache.set(key, entry, { ttl: options.ttlMs, start: now - 0.5 });
+    this.#cache.set(key, entry);
     for (const tag of tags) {
       let keys = this.#tags.get(tag);
       if (keys === undefined) {
@@ -142,10 +142,13 @@ export class MemoryStore implements EntryStore {
 
   /** Synchronous delete: how many of the keys held a live entry. */
   remove(keys: readonly string[]): number {
+    const now = this.#now();
     let removed = 0;
     for (const key of keys) {
-      const live = this.#cache.has(key);
-      if (this.#cache.delete(key) && live) removed++;
+      const entry = this.#cache.peek(key);
+      if (entry === undefined) continue;
+      this.#cache.delete(key);
+      if (entry.expiresAt > now) removed++;
     }
     return removed;
   }
