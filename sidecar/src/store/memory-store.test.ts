@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { StoreError } from "./errors.js";
 import {
   ENTRY_OVERHEAD_BYTES,
@@ -197,6 +197,59 @@ describe("memory store", () => {
       expect(store.tagCount).toBe(1);
       store.remove(["b"]);
       expect(store.tagCount).toBe(0);
+    });
+  });
+
+  describe("when the last entry leaves a store that once held many", () => {
+    const peak = 10_000;
+    const ways: [string, (store: MemoryStore, advance: (ms: number) => void) => void][] = [
+      ["removeTags", (store) => expect(store.removeTags(["t"])).toBe(1)],
+      ["remove", (store) => expect(store.remove(["last"])).toBe(1)],
+      [
+        "an expired lookup",
+        (store, advance) => {
+          advance(60_000);
+          expect(store.lookup("last")).toBeUndefined();
+        },
+      ],
+      ["an overwrite with no TTL", (store) => store.put("last", value(1), opts(0))],
+    ];
+
+    // lru-cache's delete of its only entry runs its clear, which refills each per-slot array over its
+    // longest-ever length: O(peak) work for one delete (review s25 L2). Counted as array slots filled.
+    it.each(ways)("fills no per-slot array over the peak on %s", (_, leave) => {
+      const time = clock();
+      const store = new MemoryStore({ maxBytes: 2 ** 40, now: time.now });
+      for (let i = 0; i < peak; i++) store.put(`k${i}`, value(1), opts());
+      store.put("last", value(1), opts(60_000, ["t"]));
+      store.remove(Array.from({ length: peak }, (_, i) => `k${i}`));
+      const fill = vi.spyOn(Array.prototype, "fill");
+      try {
+        leave(store, time.advance);
+        store.put("next", value(1), opts(60_000, ["t"]));
+        const filled = (fill.mock.contexts as unknown[][]).reduce((slots, array) => slots + array.length, 0);
+        expect(filled).toBeLessThan(100);
+      } finally {
+        fill.mockRestore();
+      }
+      expect(store.lookup("last")).toBeUndefined();
+      expect(store.lookup("next")).toBeDefined();
+      expect([store.entries, store.tagCount, store.bytes]).toEqual([
+        1,
+        1,
+        entryBytes("next", value(1), ["t"]),
+      ]);
+      expect(store.removeTags(["t"])).toBe(1);
+    });
+
+    it("forgets every entry and tag on clear, and stores again", () => {
+      const store = new MemoryStore({ maxBytes: 2 ** 40 });
+      for (let i = 0; i < 1_000; i++) store.put(`k${i}`, value(1), opts(60_000, ["t"]));
+      store.clear();
+      expect([store.entries, store.tagCount, store.bytes]).toEqual([0, 0, 0]);
+      expect(store.removeTags(["t"])).toBe(0);
+      store.put("k1", value(1), opts(60_000, ["t"]));
+      expect(store.removeTags(["t"])).toBe(1);
     });
   });
 
