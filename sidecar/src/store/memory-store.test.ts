@@ -5,6 +5,7 @@ import {
   entryBytes,
   MemoryStore,
   TAG_MEMBERSHIP_OVERHEAD_BYTES,
+  TAG_SET_OVERHEAD_BYTES,
 } from "./memory-store.js";
 
 function clock(start = 1_000) {
@@ -30,13 +31,60 @@ describe("memory store", () => {
       store.put("a", value(100), opts(60_000, ["t"]));
       store.put("b", value(50), opts());
       expect(store.entries).toBe(2);
-      expect(store.bytes).toBe(entryBytes("a", value(100), ["t"]) + entryBytes("b", value(50), []));
+      expect(store.bytes).toBe(
+        entryBytes("a", value(100), ["t"]) + entryBytes("b", value(50), []) + TAG_SET_OVERHEAD_BYTES,
+      );
       store.put("a", value(10), opts());
       expect(store.bytes).toBe(entryBytes("a", value(10), []) + entryBytes("b", value(50), []));
       store.remove(["a", "b"]);
       expect(store.bytes).toBe(0);
       expect(store.entries).toBe(0);
       expect(store.stats()).toEqual({ l1: { bytes: 0, entries: 0 } });
+    });
+  });
+
+  describe("counting the tag index", () => {
+    it("counts a tag's set once, while it holds a key", () => {
+      const store = new MemoryStore({ maxBytes: 10_000 });
+      store.put("a", value(10), opts(60_000, ["t"]));
+      store.put("b", value(10), opts(60_000, ["t", "u"]));
+      const a = entryBytes("a", value(10), ["t"]);
+      const b = entryBytes("b", value(10), ["t", "u"]);
+      expect(store.bytes).toBe(a + b + 2 * TAG_SET_OVERHEAD_BYTES);
+      store.remove(["b"]);
+      expect(store.bytes).toBe(a + TAG_SET_OVERHEAD_BYTES);
+      store.remove(["a"]);
+      expect(store.bytes).toBe(0);
+    });
+
+    it("evicts the least recently used entry when a new tag's set would exceed the bound", () => {
+      const k0 = entryBytes("k0", value(100), ["t0"]);
+      const k1 = entryBytes("k1", value(100), ["t1"]);
+      const store = new MemoryStore({ maxBytes: k0 + k1 + 2 * TAG_SET_OVERHEAD_BYTES - 1 });
+      store.put("k0", value(100), opts(60_000, ["t0"]));
+      store.put("k1", value(100), opts(60_000, ["t1"]));
+      expect(store.lookup("k0")).toBeUndefined();
+      expect(store.lookup("k1")).toBeDefined();
+      expect([store.bytes, store.tagCount]).toEqual([k1 + TAG_SET_OVERHEAD_BYTES, 1]);
+    });
+
+    it("stores nothing when the entry with a set for each of its tags exceeds the bound", () => {
+      const size = entryBytes("k", value(100), ["a", "b"]);
+      const store = new MemoryStore({ maxBytes: size + 2 * TAG_SET_OVERHEAD_BYTES - 1 });
+      store.put("k", value(100), opts(60_000, ["a", "b"]));
+      expect([store.entries, store.bytes, store.tagCount]).toEqual([0, 0, 0]);
+    });
+  });
+
+  describe("when a value is a slice of node's shared buffer pool", () => {
+    it("keeps a copy with a backing store of its own, so it pins no pool slab", () => {
+      const pooled = Buffer.from("a small body, as Buffer.concat makes for a short response");
+      expect(pooled.buffer.byteLength).toBeGreaterThan(pooled.length); // node's 8 KiB pool
+      const store = new MemoryStore({ maxBytes: 10_000 });
+      store.put("k", pooled, opts());
+      const kept = store.lookup("k")?.value;
+      expect(kept?.equals(pooled)).toBe(true);
+      expect(kept?.buffer.byteLength).toBe(pooled.length);
     });
   });
 
@@ -92,7 +140,8 @@ describe("memory store", () => {
 
     it("removes evicted keys from the tag index", () => {
       const k0 = entryBytes("k0", value(100), ["t", "only-k0"]);
-      const store = new MemoryStore({ maxBytes: k0 + entryBytes("k1", value(100), ["t"]) });
+      const tagSets = 2 * TAG_SET_OVERHEAD_BYTES; // "t" and "only-k0"
+      const store = new MemoryStore({ maxBytes: k0 + entryBytes("k1", value(100), ["t"]) + tagSets });
       store.put("k0", value(100), opts(60_000, ["t", "only-k0"]));
       store.put("k1", value(100), opts(60_000, ["t"]));
       store.put("k2", value(100), opts(60_000, ["t"]));
@@ -105,7 +154,7 @@ describe("memory store", () => {
 
     it("keeps the tag index in step when an overwrite changes the tags and an eviction follows", () => {
       const size = entryBytes("k0", value(100), ["t", "only-k0"]);
-      const store = new MemoryStore({ maxBytes: size * 2 });
+      const store = new MemoryStore({ maxBytes: size * 2 + 2 * TAG_SET_OVERHEAD_BYTES });
       store.put("k0", value(100), opts(60_000, ["t", "only-k0"]));
       store.put("k1", value(100), opts(60_000, ["t", "only-k0"]));
       store.put("k1", value(100), opts(60_000, ["t", "u"]));
@@ -237,7 +286,7 @@ describe("memory store", () => {
       expect([store.entries, store.tagCount, store.bytes]).toEqual([
         1,
         1,
-        entryBytes("next", value(1), ["t"]),
+        entryBytes("next", value(1), ["t"]) + TAG_SET_OVERHEAD_BYTES,
       ]);
       expect(store.removeTags(["t"])).toBe(1);
     });

@@ -1,16 +1,28 @@
 import { LRUCache } from "lru-cache";
 import { storeClosed } from "./errors.js";
 import { LocalGenerations } from "./local-generations.js";
+import { entryBytes, owned, TAG_SET_OVERHEAD_BYTES } from "./memory-store-bytes.js";
 import type { EntryStore, Fence, SetOptions, StoredEntry, StoreHealth, StoreStats } from "./types.js";
+
+export {
+  BUFFER_OVERHEAD_BYTES,
+  ENTRY_OVERHEAD_BYTES,
+  entryBytes,
+  owned,
+  TAG_MEMBERSHIP_OVERHEAD_BYTES,
+  TAG_SET_OVERHEAD_BYTES,
+} from "./memory-store-bytes.js";
 
 /**
  * The in-process store (L1): an LRU bounded by bytes with an exact tag index, on `lru-cache` (ADR 0033).
  *
  * - lru-cache keeps the LRU order, the byte bound (`maxSize`; each entry's size is the `bytes` that
  *   `entryBytes` counts) and each entry's TTL. A hit, a put and an eviction are O(1).
- * - The byte bound counts what an entry retains: key + value + tag bookkeeping (each tag the entry
- *   carries is held in the entry and in the tag's key set) + a fixed per-entry overhead, which includes
- *   lru-cache's own per-entry slots. It is an estimate of retained heap, not an exact measurement.
+ * - The byte bound counts what entries hold resident (memory-store-bytes.ts): per entry its key, its
+ *   body and the body's Buffer, its tags and a fixed overhead (lru-cache's own per-entry slots
+ *   included), and per distinct tag its set in the index. It is an estimate fitted on a benchmark, not
+ *   an exact measurement. lru-cache bounds the entries' bytes; the store evicts the least recently used
+ *   entries further while the entries and the tag sets together exceed the bound.
  * - Expiry is this store's, not lru-cache's: an entry is live while the injected clock is before its
  *   `expiresAt`, exactly, on any clock and any TTL (fractions included). There are no timers: an
  *   expired entry leaves when it is read or evicted. lru-cache gets no TTLs, so it keeps no per-slot
@@ -38,35 +50,6 @@ export interface MemoryEntry {
 }
 
 /**
- * Per entry: the key map's slot, the entry object and its fields (96), plus lru-cache's parallel
- * per-entry slots (key, value, next, prev, size, TTL, start) and their growth slack (64; ADR 0033
- * measured about 60 more heap bytes per entry than the hand-written LRU it replaced).
- */
-export const ENTRY_OVERHEAD_BYTES = 160;
-/** Per tag an entry carries: the reference in the entry plus the membership in the tag's set. */
-export const TAG_MEMBERSHIP_OVERHEAD_BYTES = 48;
-
-export function entryBytes(key: string, value: Buffer, tags: readonly string[]): number {
-  const keyBytes = Buffer.byteLength(key);
-  let tagBytes = 0;
-  for (const tag of tags) tagBytes += Buffer.byteLength(tag) + keyBytes + TAG_MEMBERSHIP_OVERHEAD_BYTES;
-  return ENTRY_OVERHEAD_BYTES + keyBytes + value.length + tagBytes;
-}
-
-/**
- * `value` itself when it owns its whole backing store, else an exact-size copy. A value decoded from a
- * Redis reply is a view into the parser's read buffer (often a shared pool many times its size): kept
- * as it is, each entry would pin memory its byte count never sees (the soak measured 1.6 resident bytes
- * per counted byte before this).
- */
-export function owned(value: Buffer): Buffer {
-  if (value.byteOffset === 0 && value.buffer.byteLength === value.length) return value;
-  const copy = Buffer.allocUnsafeSlow(value.length);
-  value.copy(copy);
-  return copy;
-}
-
-/**
  * Up to this many entries, lru-cache's own clear (on deleting the last entry) refills its arrays in
  * about the time a new cache takes to build; above it, a new cache is cheaper.
  */
@@ -77,6 +60,8 @@ export class MemoryStore implements EntryStore {
   readonly maxBytes: number;
   readonly #now: () => number;
   #cache: LRUCache<string, MemoryEntry>;
+  /** The bytes counted for the tag index's sets (`TAG_SET_OVERHEAD_BYTES` per distinct tag). */
+  #tagSetBytes = 0;
   /** The most entries `#cache` has held: how long lru-cache's per-slot arrays have grown. */
   #peak = 0;
   readonly #tags = new Map<string, Set<string>>();
@@ -92,7 +77,7 @@ export class MemoryStore implements EntryStore {
 
   /** Bytes currently retained (see the class comment for what counts). */
   get bytes(): number {
-    return this.#cache.calculatedSize;
+    return this.#cache.calculatedSize + this.#tagSetBytes;
   }
 
   get entries(): number {
@@ -113,17 +98,17 @@ export class MemoryStore implements EntryStore {
   }
 
   /**
-   * Synchronous write. `storedAt` defaults to now. A non-positive TTL or a value larger than the
-   * whole bound stores nothing (and drops any previous entry for the key).
+   * Synchronous write. `storedAt` defaults to now. A non-positive TTL or an entry larger than the
+   * whole bound (with a set for each of its tags) stores nothing (and drops any previous entry for the key).
    */
   put(key: string, value: Buffer, options: SetOptions & { readonly storedAt?: number }): void {
     const bytes = entryBytes(key, value, options.tags);
-    if (!(options.ttlMs > 0) || bytes > this.maxBytes) {
+    const tags = [...new Set(options.tags)];
+    if (!(options.ttlMs > 0) || bytes + tags.length * TAG_SET_OVERHEAD_BYTES > this.maxBytes) {
       this.#delete(key);
       return;
     }
     const now = this.#now();
-    const tags = [...new Set(options.tags)];
     const entry: MemoryEntry = {
       value: owned(value),
       tags,
@@ -139,9 +124,13 @@ export class MemoryStore implements EntryStore {
       if (keys === undefined) {
         keys = new Set();
         this.#tags.set(tag, keys);
+        this.#tagSetBytes += TAG_SET_OVERHEAD_BYTES;
       }
       keys.add(key);
     }
+    // lru-cache made room for the entry; new tag sets may need more. The new entry is the most recent:
+    // it is never evicted here, and alone it fits with all its tags' sets (checked above).
+    while (this.bytes > this.maxBytes && this.#cache.size > 1) this.#cache.pop();
   }
 
   /** Synchronous delete: how many of the keys held a live entry. */
@@ -209,12 +198,13 @@ export class MemoryStore implements EntryStore {
   }
 
   stats(): StoreStats {
-    return { l1: { bytes: this.#cache.calculatedSize, entries: this.#cache.size } };
+    return { l1: { bytes: this.bytes, entries: this.#cache.size } };
   }
 
   /** Drops every entry (the bound stays). */
   clear(): void {
     this.#tags.clear();
+    this.#tagSetBytes = 0;
     this.#cache = this.#emptyCache();
     this.#peak = 0;
   }
@@ -260,7 +250,9 @@ export class MemoryStore implements EntryStore {
       const keys = this.#tags.get(tag);
       if (keys === undefined) continue;
       keys.delete(key);
-      if (keys.size === 0) this.#tags.delete(tag);
+      if (keys.size > 0) continue;
+      this.#tags.delete(tag);
+      this.#tagSetBytes -= TAG_SET_OVERHEAD_BYTES;
     }
   }
 }
