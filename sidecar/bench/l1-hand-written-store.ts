@@ -13,8 +13,9 @@ import type {
 /**
  * The hand-written L1 the sidecar used before ADR 0033, kept as the baseline of l1-lru-bench.ts so the
  * ADR's comparison can be rerun. Not shipped: the sidecar's `MemoryStore` (src/store/memory-store.ts)
- * is on lru-cache. Same contract, same byte counting (`entryBytes`, so both hold the same entries under
- * one bound).
+ * is on lru-cache. Same contract, same byte counting per entry (`entryBytes`); since review s25
+ * `MemoryStore` also counts each distinct tag's set (`TAG_SET_OVERHEAD_BYTES`) and this store does not,
+ * so under one bound it holds more entries when their tags are unique.
  *
  * - LRU order is the insertion order of one `Map` (oldest first); a hit moves the key to the end (three
  *   hash operations). Evicting is not O(1): the oldest entry is found by iterating the Map from its

@@ -16,8 +16,9 @@ export {
 /**
  * The in-process store (L1): an LRU bounded by bytes with an exact tag index, on `lru-cache` (ADR 0033).
  *
- * - lru-cache keeps the LRU order, the byte bound (`maxSize`; each entry's size is the `bytes` that
- *   `entryBytes` counts) and each entry's TTL. A hit, a put and an eviction are O(1).
+ * - lru-cache keeps the LRU order and the entries' byte bound (`maxSize`; each entry's size is the
+ *   `bytes` that `entryBytes` counts). A hit, a put and an eviction are O(1), and so is deleting the
+ *   last entry: a cache that grew large is then replaced, not cleared (see `#delete`).
  * - The byte bound counts what entries hold resident (memory-store-bytes.ts): per entry its key, its
  *   body and the body's Buffer, its tags and a fixed overhead (lru-cache's own per-entry slots
  *   included), and per distinct tag its set in the index. It is an estimate fitted on a benchmark, not
@@ -29,7 +30,8 @@ export {
  *   TTL and start arrays.
  * - The tag index (`Map<tag, Set<key>>`) only ever holds live keys: lru-cache's `dispose` hook, called
  *   synchronously for every entry that leaves (overwrite, delete, eviction, expiry), removes the key
- *   from its tags' sets and drops empty sets. An overwrite replaces the entry's tags.
+ *   from its tags' sets and drops empty sets; the last entry of a replaced cache is untagged the same
+ *   way. An overwrite replaces the entry's tags.
  * - Fences (see CacheStore.fence) are generations of this process's tag invalidations
  *   (local-generations.ts): a fenced `set` after one of its tags was invalidated stores nothing.
  */
