@@ -107,7 +107,8 @@ async function fillAndServe(
   if (stream.moveTo !== undefined && !stream.moveTo("pass")) {
     stream.body.destroy();
     const outcome: CacheOutcome = { kind: "error", fwd: lookup.fwd, error: "busy" };
-    ctx.observer.upstream(c.policy.label, c.route.name, 0, "busy");
+    // The fill observed this upstream request already: count the error, not a second request.
+    ctx.observer.upstreamError(c.policy.label, c.route.name, "busy");
     return finish(x, c, outcome, writeUpstreamError(x.res, "busy", outcome));
   }
   return streamUncached(x, c, stream, lookup.fwd);

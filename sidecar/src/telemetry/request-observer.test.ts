@@ -87,4 +87,17 @@ describe("the request observer", () => {
     const errors = (await metrics.upstreamErrors.get()).values;
     expect(errors).toEqual([{ value: 1, labels: { policy: "ns/p", route: "items", reason: "timeout" } }]);
   });
+
+  it("counts an error of an upstream request already observed without observing it again", async () => {
+    const metrics = createMetrics();
+    const observer = createRequestObserver(metrics, recordingStats().stats, pino({ level: "silent" }));
+    observer.upstream("ns/p", "items", 0.5);
+    observer.upstreamError("ns/p", "items", "busy");
+    const [duration] = (await metrics.upstreamDuration.get()).values.filter((v) =>
+      v.metricName?.endsWith("_count"),
+    );
+    expect(duration?.value).toBe(1);
+    const errors = (await metrics.upstreamErrors.get()).values;
+    expect(errors).toEqual([{ value: 1, labels: { policy: "ns/p", route: "items", reason: "busy" } }]);
+  });
 });

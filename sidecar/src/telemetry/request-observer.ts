@@ -29,6 +29,8 @@ export interface RequestRecord {
 export interface RequestObserver {
   request(record: RequestRecord): void;
   upstream(policy: string, route: string, seconds: number, error?: UpstreamErrorReason): void;
+  /** An upstream request already observed failed afterwards (its answer could not be relayed). */
+  upstreamError(policy: string, route: string, error: UpstreamErrorReason): void;
   coalesced(policy: string, route: string): void;
   stored(policy: string, route: string): void;
 }
@@ -82,6 +84,9 @@ export function createRequestObserver(
     upstream(policy: string, route: string, seconds: number, error?: UpstreamErrorReason) {
       metrics.upstreamDuration.labels(policy, route).observe(seconds);
       if (error !== undefined) metrics.upstreamErrors.labels(policy, route, error).inc();
+    },
+    upstreamError(policy: string, route: string, error: UpstreamErrorReason) {
+      metrics.upstreamErrors.labels(policy, route, error).inc();
     },
     coalesced(policy: string, route: string) {
       metrics.coalesced.labels(policy, route).inc();
