@@ -1,18 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { loadThresholds } from "../thresholds.js";
 import { mixedVerdicts, readOnlyVerdicts } from "./acceptance.js";
+import { sample } from "./sample-fixture.js";
 import { compareScenario, type Sample } from "./stats.js";
 
-const s = (endpoint: Sample["endpoint"], latencyMs: number): Sample => ({
-  name: endpoint,
-  endpoint,
-  method: "GET",
-  path: "/",
-  status: 200,
-  latencyMs,
-  cache: "none",
-  failed: false,
-});
+const s = (endpoint: Sample["endpoint"], latencyMs: number): Sample => sample(endpoint, latencyMs, "none");
 const thresholds = loadThresholds();
 
 describe("acceptance verdicts", () => {

@@ -10,19 +10,12 @@ import {
 } from "./capacity-report.js";
 import type { CapacityRun } from "./capacity-run.js";
 import { dbWork } from "./db-stats.js";
+import { sample as measured } from "./sample-fixture.js";
 import type { Sample } from "./stats.js";
 
 const zero = { statements: 0, queryMillis: 0, requests: 0 };
-const sample = (endpoint: Sample["endpoint"], latencyMs: number): Sample => ({
-  name: endpoint,
-  endpoint,
-  method: "GET",
-  path: "/",
-  status: 200,
-  latencyMs,
-  cache: "none",
-  failed: false,
-});
+const sample = (endpoint: Sample["endpoint"], latencyMs: number): Sample =>
+  measured(endpoint, latencyMs, "none");
 
 function probe(rate: number, pass: boolean, samples: Sample[] = [sample("slots", 100)]): ProbeResult {
   return {
