@@ -3,6 +3,7 @@ import type { CacheEntry } from "../http-cache/entry.js";
 import { entryState, ttlSeconds, usableOnError } from "../http-cache/freshness.js";
 import { report } from "../telemetry/request-observer.js";
 import { type CacheableRequest, matchesVary } from "./cacheable-request.js";
+import type { Flight } from "./coalescer.js";
 import type { Exchange, FillResult, ProxyContext } from "./context.js";
 import { fill, type PassResponse } from "./fill.js";
 import { upstreamHead, writeEntry, writeUpstreamError } from "./respond.js";
@@ -34,7 +35,12 @@ export function classifyLookup(entry: CacheEntry | undefined, c: CacheableReques
   return { kind: "fill", fwd: "stale", stale: entry };
 }
 
-export async function serveCacheable(x: Exchange, c: CacheableRequest): Promise<void> {
+/**
+ * `again`: the second look, after joining a flight whose answer this request could not take (its store
+ * was sent before the request joined, or its fence refused it — coalescer.ts): the store is read again,
+ * and a flight found then is only joined if its answer can be taken; else the request fetches alone.
+ */
+export async function serveCacheable(x: Exchange, c: CacheableRequest, again = false): Promise<void> {
   const { ctx } = x;
   const watch = ctx.coalescer.watch(c.key);
   let read: Awaited<ReturnType<typeof readVariant>>;
@@ -73,16 +79,39 @@ export async function serveCacheable(x: Exchange, c: CacheableRequest): Promise<
     return fillAndServe(x, c, lookup, { coalesce: false, varied });
   }
   const flight = ctx.coalescer.current(c.key);
-  if (flight) {
-    ctx.observer.coalesced(c.policy.label, c.route.name);
-    const result = await flight.result;
-    if (result.kind === "pass" || (result.kind === "entry" && !matchesVary(result.entry.vary, c))) {
-      const learned = result.kind === "entry" ? result.entry.vary.map(([name]) => name) : [];
-      return fillAndServe(x, c, lookup, { coalesce: false, varied: [...varied, ...learned] });
-    }
-    return serveResult(x, c, result, { stale: await staleOnError(ctx, c, lookup, result), coalesced: true });
-  }
+  if (flight) return joinFlight(x, c, flight, { lookup, varied, again });
   return fillAndServe(x, c, lookup, { coalesce: true, varied });
+}
+
+/** Where a request stands when it joins a flight: its lookup, the fields it varies on, which look. */
+interface Joining {
+  readonly lookup: Extract<Lookup, { kind: "fill" }>;
+  readonly varied: readonly string[];
+  readonly again: boolean;
+}
+
+/** Waits for another request's fill, and serves its answer when this request may take it. */
+async function joinFlight(
+  x: Exchange,
+  c: CacheableRequest,
+  flight: Flight<FillResult>,
+  { lookup, varied, again }: Joining,
+): Promise<void> {
+  const { ctx } = x;
+  // Joined after the leader's store was sent: its answer may predate a write that ended before this
+  // request arrived, which the store's fence could not see (coalescer.ts).
+  const late = flight.storeSent;
+  ctx.observer.coalesced(c.policy.label, c.route.name);
+  const result = await flight.result;
+  if (late || result.kind === "superseded") {
+    if (!again) return serveCacheable(x, c, true);
+    return fillAndServe(x, c, lookup, { coalesce: false, varied });
+  }
+  if (result.kind === "pass" || (result.kind === "entry" && !matchesVary(result.entry.vary, c))) {
+    const learned = result.kind === "entry" ? result.entry.vary.map(([name]) => name) : [];
+    return fillAndServe(x, c, lookup, { coalesce: false, varied: [...varied, ...learned] });
+  }
+  return serveResult(x, c, result, { stale: await staleOnError(ctx, c, lookup, result), coalesced: true });
 }
 
 /** Leads a fill (or, uncoalesced, repeats one for a waiter whose leader could not share). */
@@ -158,7 +187,7 @@ function serveResult(
     finish(x, c, outcome, writeUpstreamError(x.res, result.reason, outcome));
     return;
   }
-  if (result.kind === "pass") return; // handled by the caller
+  if (result.kind === "pass" || result.kind === "superseded") return; // handled by the caller
   const { entry } = result;
   if (entry.status >= 500 && stale && usableOnError(stale, now)) {
     serveStale(x, c, stale, { error: "status_5xx", fwdStatus: entry.status });

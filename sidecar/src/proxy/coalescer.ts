@@ -12,19 +12,34 @@ import { PassMarks } from "./pass-marks.js";
  * (a busy or CPU-starved process, a slow store), the likelier. So a request `watch`es its key around
  * the read: a flight for the key that ends meanwhile hands the watch its result.
  *
+ * Another pod's write detaches nothing here unless Redis pushes it (ADR 0018, an L1 tier only), and a
+ * push may come late: what makes a shared answer safe across pods is the store's fence (ADR 0005). A
+ * fenced store that succeeds proves no pod invalidated the entry's tags between the fill's start and
+ * the store — so every request that was waiting *before the store was sent* may take the answer. A
+ * request that arrives after the store was sent is not covered by that proof: it joins, but reads the
+ * store again instead of taking the answer (cache-path.ts), and watches opened then are handed nothing.
+ *
  * Keys whose answers cannot be shared are not coalesced for a while (hit-for-pass, pass-marks.ts).
  */
 export interface Flight<T> {
   readonly key: string;
   readonly tags: readonly string[];
   readonly result: Promise<T>;
+  /** The leader's store was sent: a request joining now may follow a write the store's fence did not see. */
+  readonly storeSent: boolean;
 }
 
 export interface LeadFlight<T> extends Flight<T> {
   /** Wakes every waiter with the result. */
   resolve(result: T): void;
-  /** Removes the flight (after its entry is stored, so late arrivals still find it until then). */
-  end(): void;
+  /** The leader's (fenced) store is on its way: watches opened from now on are not handed the result. */
+  storing(): void;
+  /**
+   * Removes the flight (after its entry is stored, so late arrivals still find it until then) and hands
+   * its result to the watches opened before the store was sent — unless `shared` is false (the store's
+   * fence refused the entry: it predates another pod's write).
+   */
+  end(shared?: boolean): void;
 }
 
 /** Open from before a store read until the request has decided what to do. */
@@ -146,6 +161,8 @@ export class Coalescer<T> {
   #flight(key: string, tags: readonly string[], joinable: boolean): LeadFlight<T> {
     let resolve!: (result: T) => void;
     let settled: { result: T } | undefined;
+    /** The watches open when the store was sent: the only ones its fence vouches for. */
+    let covered: ReadonlySet<WatchState<T>> | undefined;
     const result = new Promise<T>((done) => {
       resolve = done;
     });
@@ -155,15 +172,24 @@ export class Coalescer<T> {
       key,
       tags,
       result,
+      get storeSent() {
+        return covered !== undefined;
+      },
       resolve(value) {
+        if (settled !== undefined) return; // the first result wins (a timed-out wait, then the verdict)
         settled = { result: value };
         resolve(value);
       },
-      end() {
+      storing() {
+        covered ??= new Set(watches.get(key));
+      },
+      end(shared = true) {
         if (!joinable || flights.get(key) !== flight) return;
         flights.delete(key);
-        if (settled === undefined) return;
-        for (const state of watches.get(key) ?? []) state.ended = { result: settled.result, tags };
+        if (settled === undefined || !shared) return;
+        for (const state of watches.get(key) ?? []) {
+          if (covered === undefined || covered.has(state)) state.ended = { result: settled.result, tags };
+        }
       },
     };
     return flight;

@@ -5,6 +5,7 @@ import { Coalescer } from "./coalescer.js";
 import type { FillResult } from "./context.js";
 import type { LateFill } from "./cross-pod.js";
 import { FlightSettlement, firstAnswer } from "./fill-settle.js";
+import type { StoreOutcome } from "./fill-store.js";
 
 const entry: FillResult = {
   kind: "entry",
@@ -13,10 +14,10 @@ const entry: FillResult = {
   fwd: "uri-miss",
 };
 
-function leading() {
+function leading(storeWaitMs = 60_000) {
   const coalescer = new Coalescer<FillResult>();
   const flight = coalescer.lead("k", ["t"]);
-  const settle = new FlightSettlement(flight);
+  const settle = new FlightSettlement(flight, storeWaitMs);
   const events: string[] = [];
   settle.releaseAfter(async () => {
     events.push(coalescer.current("k") ? "released while the flight is on" : "released after it ended");
@@ -26,21 +27,74 @@ function leading() {
 
 describe("settling a fill's flight", () => {
   describe("when the answer is stored", () => {
-    it("wakes the waiters at once, ends the flight once stored, and releases the lease after that", async () => {
-      const { coalescer, flight, settle, events } = leading();
-      let stored!: () => void;
-      const storing = new Promise<void>((resolve) => {
-        stored = resolve;
+    /** A store whose verdict the test gives. */
+    const verdict = () => {
+      let give!: (outcome: StoreOutcome) => void;
+      const storing = new Promise<StoreOutcome>((resolve) => {
+        give = resolve;
       });
-      settle.finish({ result: entry }, storing);
-      await expect(flight.result).resolves.toBe(entry);
+      return { storing, give };
+    };
+    const settledYet = async (result: Promise<FillResult>): Promise<boolean> => {
+      let settled = false;
+      void result.then(() => {
+        settled = true;
+      });
+      await new Promise((resolve) => setImmediate(resolve));
+      return settled;
+    };
+
+    it("answers the leader at once, wakes the waiters on the store's verdict, then ends and releases", async () => {
+      const { coalescer, flight, settle, events } = leading();
+      const { storing, give } = verdict();
+      expect(settle.finish({ result: entry }, storing).result).toBe(entry);
+      expect(flight.storeSent).toBe(true);
+      expect(await settledYet(flight.result)).toBe(false);
       expect(coalescer.current("k")).toBe(flight);
       expect(events).toEqual([]);
-      stored();
+      give("stored");
+      await expect(flight.result).resolves.toBe(entry);
       await storing;
       await Promise.resolve();
       expect(coalescer.current("k")).toBeUndefined();
       expect(events).toEqual(["released after it ended"]);
+    });
+
+    it("tells the waiters to ask again when the fence refused the entry, and hands watches nothing", async () => {
+      const { coalescer, flight, settle } = leading();
+      const watch = coalescer.watch("k");
+      const { storing, give } = verdict();
+      settle.finish({ result: entry }, storing);
+      give("refused");
+      await expect(flight.result).resolves.toEqual({ kind: "superseded" });
+      await Promise.resolve();
+      expect(coalescer.current("k")).toBeUndefined();
+      expect(watch.ended()).toBeUndefined();
+    });
+
+    it("hands the answer to watches opened before the store was sent, not to later ones", async () => {
+      const { coalescer, settle } = leading();
+      const before = coalescer.watch("k");
+      const { storing, give } = verdict();
+      settle.finish({ result: entry }, storing);
+      const after = coalescer.watch("k");
+      give("stored");
+      await storing;
+      await Promise.resolve();
+      expect(before.ended()).toBe(entry);
+      expect(after.ended()).toBeUndefined();
+    });
+
+    it("lets the waiters take the answer when the store has no verdict within the wait (Redis gone)", async () => {
+      const { coalescer, flight, settle } = leading(5);
+      const { storing, give } = verdict();
+      settle.finish({ result: entry }, storing);
+      await expect(flight.result).resolves.toBe(entry);
+      expect(coalescer.current("k")).toBe(flight);
+      give("failed");
+      await storing;
+      await Promise.resolve();
+      expect(coalescer.current("k")).toBeUndefined();
     });
   });
 

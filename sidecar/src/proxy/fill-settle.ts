@@ -1,16 +1,22 @@
 import type { Readable } from "node:stream";
 import type { NotStoredReason } from "../http-cache/cache-outcome.js";
 import type { Headers } from "../http-cache/headers.js";
+import { fairTimeout } from "../timers/fair-timeout.js";
 import type { LeadFlight } from "./coalescer.js";
 import type { FillResult } from "./context.js";
 import type { LateFill } from "./cross-pod.js";
+import type { StoreOutcome } from "./fill-store.js";
 import type { UpstreamResponse } from "./upstream.js";
 
 /**
- * Coalescing, from the leader's side: a fill's flight is settled exactly once. The first answer wakes
- * every waiter; the flight ends (and the key's cross-pod lease is released) once that answer's entry is
- * stored, so requests arriving meanwhile still join it. A later answer — this pod's own, after another
- * pod's late fill won — is dropped.
+ * Coalescing, from the leader's side: a fill's flight is settled exactly once. The leader answers its
+ * own client at once; the waiters are woken once the answer's entry is stored — the store's fence is
+ * what proves the answer does not predate another pod's write (coalescer.ts) — and, if the fence
+ * refused it, told to ask again. The wait is bounded by the store's own deadline: a store that has not
+ * answered by then (Redis gone) proves nothing either way, and the waiters take the answer, as they
+ * would with no shared store. (Once the circuit is open, stores fail at once: the wait is one-off.) The flight ends (and the key's cross-pod lease is released) once
+ * the store is done, so requests arriving meanwhile still join it. A later answer — this pod's own,
+ * after another pod's late fill won — is dropped.
  */
 export interface FillOutcome {
   readonly result: FillResult;
@@ -30,11 +36,14 @@ export interface PassResponse {
 
 export class FlightSettlement {
   readonly #flight: LeadFlight<FillResult>;
+  readonly #storeWaitMs: number;
   #settled = false;
   #release: (() => Promise<void>) | undefined;
 
-  constructor(flight: LeadFlight<FillResult>) {
+  /** `storeWaitMs`: the longest waiters wait for the store's verdict (the store's own deadline). */
+  constructor(flight: LeadFlight<FillResult>, storeWaitMs: number) {
     this.#flight = flight;
+    this.#storeWaitMs = storeWaitMs;
   }
 
   /** The key's cross-pod lease (cross-pod.ts), released after the flight ends: once the entry is stored. */
@@ -42,17 +51,35 @@ export class FlightSettlement {
     this.#release = release;
   }
 
-  /** Wakes the waiters with the first answer; ends the flight once `storing` has. */
-  finish(outcome: FillOutcome, storing?: Promise<void>): FillOutcome {
+  /** Wakes the waiters with the first answer once `storing` has a verdict; ends the flight once it is done. */
+  finish(outcome: FillOutcome, storing?: Promise<StoreOutcome>): FillOutcome {
     // Answered already by the late fill of another pod (cross-pod.ts): this one's answer is dropped.
     if (this.#settled) {
       outcome.stream?.body.destroy();
       return outcome;
     }
     this.#settled = true;
-    this.#flight.resolve(outcome.result);
-    if (storing) storing.finally(() => this.#end());
-    else this.#end();
+    if (storing === undefined) {
+      this.#flight.resolve(outcome.result);
+      this.#end(true);
+      return outcome;
+    }
+    this.#flight.storing();
+    // Fair to I/O: a verdict already readable when the wait runs out still counts.
+    const timer = fairTimeout(this.#storeWaitMs, () => this.#flight.resolve(outcome.result));
+    storing.then(
+      (stored) => {
+        timer.clear();
+        const refused = stored === "refused";
+        this.#flight.resolve(refused ? { kind: "superseded" } : outcome.result);
+        this.#end(!refused);
+      },
+      () => {
+        timer.clear();
+        this.#flight.resolve(outcome.result);
+        this.#end(true);
+      },
+    );
     return outcome;
   }
 
@@ -61,11 +88,11 @@ export class FlightSettlement {
     if (this.#settled) return;
     this.#settled = true;
     this.#flight.resolve({ kind: "pass" });
-    this.#end();
+    this.#end(true);
   }
 
-  #end(): void {
-    this.#flight.end();
+  #end(shared: boolean): void {
+    this.#flight.end(shared);
     void this.#release?.();
   }
 }

@@ -81,10 +81,16 @@ export interface Completion {
   readonly fwdStatus?: number;
 }
 
+/**
+ * How a store ended: written; refused by its fence (a tag was invalidated — by any pod — since the fill
+ * began, so the answer predates a write); or failed (Redis slow or gone: nothing is known).
+ */
+export type StoreOutcome = "stored" | "refused" | "failed";
+
 /** A fill's result, and the store's write when the entry is stored. */
 export interface Completed {
   readonly result: FillResult;
-  readonly storing?: Promise<void>;
+  readonly storing?: Promise<StoreOutcome>;
 }
 
 /**
@@ -128,7 +134,8 @@ export function storeFetched(
   const now = ctx.now();
   ctx.observer.stored(c.policy.label, c.route.name);
   // Shadow mode forwarded the client's own request: its fields are what the response answers.
-  return store(ctx, c, buildEntry(c, response, decision, { now, sent: c.varyHeaders() }));
+  const entry = buildEntry(c, response, decision, { now, sent: c.varyHeaders() });
+  return store(ctx, c, entry).then(() => undefined);
 }
 
 async function store(
@@ -136,7 +143,7 @@ async function store(
   c: CacheableRequest,
   entry: CacheEntry,
   fence?: Fence,
-): Promise<void> {
+): Promise<StoreOutcome> {
   const bytes = encodeEntry(entry);
   ctx.entries.remember(bytes, entry);
   try {
@@ -149,16 +156,17 @@ async function store(
         ? ctx.store.set(variantKey(c.key, entry.vary, c.identityHeaders), bytes, options)
         : Promise.resolve(true);
     const [stored] = await Promise.all([ctx.store.set(c.key, bytes, options), variant]);
-    if (!stored) {
-      ctx.log.debug(
-        { key: c.key, route: c.route.name },
-        "not stored: a tag of the entry was invalidated while it was fetched (another pod's write)",
-      );
-    }
+    if (stored) return "stored";
+    ctx.log.debug(
+      { key: c.key, route: c.route.name },
+      "not stored: a tag of the entry was invalidated while it was fetched (another pod's write)",
+    );
+    return "refused";
   } catch (error) {
     ctx.log.debug(
       { err: error, key: c.key, code: (error as { code?: string }).code },
       "store set failed; not cached",
     );
+    return "failed";
   }
 }

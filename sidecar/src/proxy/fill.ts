@@ -2,6 +2,7 @@ import type { ForwardReason } from "../http-cache/cache-outcome.js";
 import { storability } from "../http-cache/storability.js";
 import { varyNames } from "../http-cache/vary.js";
 import { fillable } from "../keys/fill-request.js";
+import { clientCommandTimeoutMs } from "../store/deadline.js";
 import type { Fence } from "../store/types.js";
 import { collectBody } from "./body-collector.js";
 import type { CacheableRequest } from "./cacheable-request.js";
@@ -35,7 +36,8 @@ export async function fill(
 ): Promise<FillOutcome> {
   const coalesce = options.coalesce ?? true;
   const flight = coalesce ? ctx.coalescer.lead(c.key, c.tags) : ctx.coalescer.solo(c.key, c.tags);
-  const settle = new FlightSettlement(flight);
+  // Waiters wait for the store's verdict as long as the store itself may take (its own deadline).
+  const settle = new FlightSettlement(flight, clientCommandTimeoutMs(c.policy.store.commandTimeoutMs));
   try {
     const stepping = coalesce ? crossPodStep(ctx, c, fwd, options.refresh === true) : undefined;
     // In the lease's round trip. Taken before a wait, it is only older: it refuses more, never less.

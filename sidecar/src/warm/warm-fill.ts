@@ -37,6 +37,8 @@ export async function handleFill(
   const result = flight ? await flight.result : (await fillAndDrop(ctx, c)).result;
   if (result.kind === "error") return { path: target, ok: false, error: `upstream ${result.reason}` };
   if (result.kind === "pass") return { path: target, ok: false, error: "the response is not storable" };
+  if (result.kind === "superseded")
+    return { path: target, ok: false, error: "a write superseded the refresh" };
   const { status } = result.entry;
   return result.stored
     ? { path: target, ok: true, status, stored: true }
