@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { isSafeMethod } from "@apicache/crds";
 import type { BypassReason } from "../http-cache/cache-outcome.js";
 import { firstValue } from "../http-cache/headers.js";
 import { requestBypass } from "../http-cache/request-directives.js";
@@ -8,16 +7,10 @@ import { fillHeaders, varyView } from "../keys/fill-request.js";
 import { forwarded, type Peer } from "../keys/forwarding.js";
 import { identityHash, isIdentifying } from "../keys/identity.js";
 import { declaredQuery, formatQuery } from "../keys/query.js";
-import {
-  type CompiledPolicy,
-  firstRouteForPath,
-  matchRoute,
-  type RouteMatch,
-  routeTags,
-} from "../routing/compile-policy.js";
+import { type CompiledPolicy, type RouteMatch, routeTags } from "../routing/compile-policy.js";
 import { normalizePath, splitTarget } from "../routing/normalize-path.js";
 import { pathSegments } from "../routing/path-matcher.js";
-import { NO_ROUTE_LABEL } from "../telemetry/metric-names.js";
+import { NO_ROUTE, requestRoute } from "../routing/request-route.js";
 import { serveCacheable } from "./cache-path.js";
 import type { CacheableRequest } from "./cacheable-request.js";
 import type { Exchange, ProxyContext } from "./context.js";
@@ -54,20 +47,10 @@ async function handle(ctx: ProxyContext, req: IncomingMessage, res: ServerRespon
   const { path: rawPath, query } = splitTarget(req.url ?? "/");
   const path = normalizePath(rawPath);
   const segments = pathSegments(path);
-
-  if (method !== "GET" && method !== "HEAD") {
-    // OPTIONS and TRACE: safe, not cached. Every other method is unsafe (RFC 9110 §9.2.1, CONNECT too,
-    // which node:http never hands to this handler): invalidate on success, in every mode.
-    if (isSafeMethod(method)) return passBy(x, "method-not-cached");
-    return serveWrite(x, { path, route: routeName(policy, segments) });
-  }
-  if (policy.mode === "Off") return passBy(x, "mode-off");
-  if (req.headers.upgrade !== undefined) return passBy(x, "upgrade");
-  const match = matchRoute(policy, method, segments);
-  if (!match) {
-    const name = routeName(policy, segments);
-    return passBy(x, name === NO_ROUTE_LABEL ? "no-route" : "method-not-cached", name);
-  }
+  const routed = requestRoute(policy, { method, segments, upgrade: req.headers.upgrade !== undefined });
+  if (routed.kind === "write") return serveWrite(x, { path, route: routed.route });
+  if (routed.kind === "bypass") return passBy(x, routed.reason, routed.route);
+  const { match } = routed;
   const requested = requestBypass(req.headers, policy.policy.spec.clientNoCache);
   if (requested) return passBy(x, requested, match.route.name);
   const identifying = isIdentifying(req.headers, policy.identity);
@@ -84,7 +67,7 @@ async function handle(ctx: ProxyContext, req: IncomingMessage, res: ServerRespon
 }
 
 /** A bypassed request, streamed through (a function, not a closure per request: hits never bypass). */
-function passBy(x: Exchange, reason: BypassReason, route = NO_ROUTE_LABEL): Promise<void> {
+function passBy(x: Exchange, reason: BypassReason, route = NO_ROUTE): Promise<void> {
   return passThrough(x, { route, outcome: { kind: "bypass", reason } });
 }
 
@@ -153,9 +136,4 @@ export function cacheableRequest(
     requestAuthorized: req.headers.authorization !== undefined,
     started: classified.started,
   };
-}
-
-/** The route label for a path whatever the method: the first route whose path matches. */
-function routeName(policy: CompiledPolicy, segments: readonly string[]): string {
-  return firstRouteForPath(policy, segments)?.name ?? NO_ROUTE_LABEL;
 }

@@ -7,6 +7,8 @@
  * CacheOutcome union in http-cache/cache-outcome.ts, and telemetry imports them from there.
  */
 
+import { NO_ROUTE } from "../routing/request-route.js";
+
 export const METRIC_PREFIX = "apicache_";
 
 export const STORE_OPERATIONS = ["get", "set", "delete", "delete_tags", "fence"] as const;
@@ -49,8 +51,8 @@ export const L1_FLUSH_REASONS = ["channel_down", "channel_up", "flush_message"] 
 
 export const CONFIG_RELOAD_RESULTS = ["success", "failure"] as const;
 
-/** The `route` label for requests no route matched. */
-export const NO_ROUTE_LABEL = "none";
+/** The `route` label for requests no route matched (routing decides it: routing/request-route.ts). */
+export const NO_ROUTE_LABEL = NO_ROUTE;
 
 /** Buckets (seconds) for the request histograms: sub-millisecond hits up to slow upstreams. */
 export const REQUEST_DURATION_BUCKETS = [
