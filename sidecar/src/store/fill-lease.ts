@@ -3,6 +3,7 @@ import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "pino";
 import { slotTag } from "./cluster-slot.js";
 import { withDeadline } from "./deadline.js";
+import { createFillNotifications } from "./fill-notifications.js";
 import { fillChannel, fillLeaseKey, leaseDecision, RELEASE_LUA } from "./lease-layout.js";
 
 /**
@@ -129,15 +130,6 @@ export function leaseDeadlineMs(commandTimeoutMs: number): number {
 /** How long a claim (warming, off the request path) waits for the first connection. */
 const FIRST_CONNECTION_WAIT_MS = 5_000;
 
-/** Seldom transient (SUBSCRIBE runs once connected): most often an ACL user without the channel. */
-function subscribeRefused(log: Logger | undefined, channel: string, error: unknown): void {
-  log?.warn(
-    { err: error, channel },
-    "fill notifications: SUBSCRIBE refused (a Redis ACL user needs the channel: &<prefix>:fills); " +
-      "misses fill locally, without cross-pod coalescing",
-  );
-}
-
 export function createRedisCoordination(options: RedisCoordinationOptions): Coordination {
   const { client, prefix, log } = options;
   const timeoutMs = leaseDeadlineMs(options.commandTimeoutMs);
@@ -149,35 +141,19 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
   const waiters = new Waiters();
   slotTag(0); // builds the slot table now, not during the first miss (tens of ms on a busy node)
   client.defineCommand(RELEASE_COMMAND, { numberOfKeys: 1, lua: RELEASE_LUA });
-  // A subscribed connection runs nothing else: its own client (for a Cluster, a copy of the Cluster
-  // client; plain PUBLISH reaches the subscribers of every node).
-  const subscriber: Redis | Cluster = (client as { duplicate(): Redis | Cluster }).duplicate();
-  let subscribed = false;
-  let closed = false;
-  const subscribe = () => {
-    subscriber.subscribe(channel).then(
-      () => {
-        subscribed = !closed;
-      },
-      (error: unknown) => subscribeRefused(log, channel, error),
-    );
-  };
-  const lost = () => {
-    if (subscribed)
-      log?.warn({ channel }, "fill notifications lost; misses fill locally until they are back");
-    subscribed = false;
-    waiters.wakeAll();
-  };
-  subscriber.on("ready", subscribe);
-  subscriber.on("close", lost);
-  subscriber.on("error", () => undefined);
-  subscriber.on("message", (_channel: string, message: string) => waiters.wake(message));
+  const notifications = createFillNotifications({
+    client,
+    channel,
+    onMessage: (key) => waiters.wake(key),
+    onLost: () => waiters.wakeAll(),
+    log,
+  });
   const deadline = <T>(work: Promise<T>) =>
     withDeadline(work, timeoutMs, () => new Error(`lease command timed out after ${timeoutMs} ms`));
 
   const fills: FillLeases = {
     async attempt(key, leaseMs) {
-      if (!subscribed || !options.available()) return { kind: "unavailable" };
+      if (!notifications.subscribed || !options.available()) return { kind: "unavailable" };
       const lease = fillLeaseKey(prefix, key);
       const waiter = waiters.register(key);
       const token = `${NONCE}.${(++counter).toString(36)}`;
@@ -234,10 +210,8 @@ export function createRedisCoordination(options: RedisCoordinationOptions): Coor
       await deadline(client.del(key)).catch(() => undefined);
     },
     async close() {
-      closed = true;
-      subscribed = false;
+      notifications.close();
       waiters.wakeAll();
-      subscriber.disconnect();
     },
   };
 }
