@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   BAD_CLIENT_REQUEST: "APICACHE_ERR_BAD_CLIENT_REQUEST",
   /** The warmer could not refresh a spec.warm path. */
   WARM_FAILED: "APICACHE_ERR_WARM_FAILED",
+  /** A promise rejection nothing handled: a Redis connection's own command (survived) or a bug (exit 1). */
+  UNHANDLED_REJECTION: "APICACHE_ERR_UNHANDLED_REJECTION",
 } as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];

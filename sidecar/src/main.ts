@@ -4,6 +4,7 @@ import { formatProblems } from "@apicache/crds";
 import { type Config, parseConfig, USAGE } from "./config.js";
 import { ERROR_CODES } from "./errors.js";
 import { type Sidecar, startSidecar } from "./index.js";
+import { onUnhandledRejection } from "./process-guard.js";
 import { ConfigMapPolicySource } from "./reload/configmap-source.js";
 import { FilePolicySource } from "./reload/file-source.js";
 import type { PolicySource } from "./reload/policy-source.js";
@@ -24,6 +25,9 @@ async function main(): Promise<void> {
   }
   const config = parsed.config;
   const log = createLogger(config.logLevel);
+  process.on("unhandledRejection", (reason) =>
+    onUnhandledRejection(reason, { log, exit: (code) => process.exit(code) }),
+  );
   const sidecar = await start(config, log);
   let stopping = false;
   const stop = (signal: string) => {
