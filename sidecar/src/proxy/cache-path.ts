@@ -39,6 +39,7 @@ export function classifyLookup(entry: CacheEntry | undefined, c: CacheableReques
  * `again`: the second look, after joining a flight whose answer this request could not take (its store
  * was sent before the request joined, or its fence refused it — coalescer.ts): the store is read again,
  * and a flight found then is only joined if its answer can be taken; else the request fetches alone.
+ * A request counts as coalesced once, on its first look.
  */
 export async function serveCacheable(x: Exchange, c: CacheableRequest, again = false): Promise<void> {
   const { ctx } = x;
@@ -71,7 +72,7 @@ export async function serveCacheable(x: Exchange, c: CacheableRequest, again = f
     entryState(ended.entry, now) === "fresh" &&
     matchesVary(ended.entry.vary, c)
   ) {
-    ctx.observer.coalesced(c.policy.label, c.route.name);
+    if (!again) ctx.observer.coalesced(c.policy.label, c.route.name);
     return serveResult(x, c, ended, { stale: lookup.stale, coalesced: true });
   }
   // Hit-for-pass: the last answer for this key could not be shared; do not queue behind a leader.
@@ -98,11 +99,15 @@ async function joinFlight(
   { lookup, varied, again }: Joining,
 ): Promise<void> {
   const { ctx } = x;
+  // Led after this request arrived (on a second look: by then any other flight was): its answer is new
+  // enough whatever its store's verdict, even refused (coalescer.ts).
+  const newer = flight.startedAt >= x.started;
   // Joined after the leader's store was sent: its answer may predate a write that ended before this
   // request arrived, which the store's fence could not see (coalescer.ts).
-  const late = flight.storeSent;
-  ctx.observer.coalesced(c.policy.label, c.route.name);
-  const result = await flight.result;
+  const late = flight.storeSent && !newer;
+  if (!again) ctx.observer.coalesced(c.policy.label, c.route.name);
+  const settled = await flight.result;
+  const result = newer && settled.kind === "superseded" ? settled.answer : settled;
   if (late || result.kind === "superseded") {
     if (!again) return serveCacheable(x, c, true);
     return fillAndServe(x, c, lookup, { coalesce: false, varied });

@@ -18,6 +18,9 @@ import { PassMarks } from "./pass-marks.js";
  * the store — so every request that was waiting *before the store was sent* may take the answer. A
  * request that arrives after the store was sent is not covered by that proof: it joins, but reads the
  * store again instead of taking the answer (cache-path.ts), and watches opened then are handed nothing.
+ * Nor is one needed for a request that arrived before the flight began (`startedAt`): it takes the
+ * answer whatever the store's verdict — so the waiters of a refused fill, looking again, share the next
+ * fill even when a second write refuses that one too.
  *
  * Keys whose answers cannot be shared are not coalesced for a while (hit-for-pass, pass-marks.ts).
  */
@@ -25,6 +28,11 @@ export interface Flight<T> {
   readonly key: string;
   readonly tags: readonly string[];
   readonly result: Promise<T>;
+  /**
+   * performance.now() when the flight was led. A request that arrived no later takes its answer whatever
+   * its store's verdict: the upstream was asked after every write that ended before the request came.
+   */
+  readonly startedAt: number;
   /** The leader's store was sent: a request joining now may follow a write the store's fence did not see. */
   readonly storeSent: boolean;
 }
@@ -50,6 +58,8 @@ export interface Watch<T> {
 }
 
 interface WatchState<T> {
+  /** The how-manieth watch this is (of the coalescer's): which stores were sent before it was opened. */
+  readonly opened: number;
   ended?: { readonly result: T; readonly tags: readonly string[] } | undefined;
 }
 
@@ -85,6 +95,8 @@ class KeyWatch<T> implements Watch<T> {
 export class Coalescer<T> {
   readonly #flights = new Map<string, LeadFlight<T>>();
   readonly #watches = new Map<string, Set<WatchState<T>>>();
+  /** Watches opened so far: a store covers those numbered up to the count when it was sent. */
+  #opened = 0;
   /** Hit-for-pass: keys whose requests fetch for themselves instead of joining a flight. */
   readonly passMarks = new PassMarks();
 
@@ -117,7 +129,7 @@ export class Coalescer<T> {
   }
 
   watch(key: string): Watch<T> {
-    const state: WatchState<T> = {};
+    const state: WatchState<T> = { opened: ++this.#opened };
     let watching = this.#watches.get(key);
     if (watching === undefined) {
       watching = new Set();
@@ -161,8 +173,11 @@ export class Coalescer<T> {
   #flight(key: string, tags: readonly string[], joinable: boolean): LeadFlight<T> {
     let resolve!: (result: T) => void;
     let settled: { result: T } | undefined;
-    /** The watches open when the store was sent: the only ones its fence vouches for. */
-    let covered: ReadonlySet<WatchState<T>> | undefined;
+    /**
+     * The watches opened before the store was sent (numbered up to this): the only ones its fence vouches
+     * for. A count, not a copy of the key's watches: every fill sends a store.
+     */
+    let covered: number | undefined;
     const result = new Promise<T>((done) => {
       resolve = done;
     });
@@ -172,6 +187,7 @@ export class Coalescer<T> {
       key,
       tags,
       result,
+      startedAt: performance.now(),
       get storeSent() {
         return covered !== undefined;
       },
@@ -180,15 +196,16 @@ export class Coalescer<T> {
         settled = { result: value };
         resolve(value);
       },
-      storing() {
-        covered ??= new Set(watches.get(key));
+      storing: () => {
+        covered ??= this.#opened;
       },
       end(shared = true) {
         if (!joinable || flights.get(key) !== flight) return;
         flights.delete(key);
         if (settled === undefined || !shared) return;
         for (const state of watches.get(key) ?? []) {
-          if (covered === undefined || covered.has(state)) state.ended = { result: settled.result, tags };
+          if (covered === undefined || state.opened <= covered)
+            state.ended = { result: settled.result, tags };
         }
       },
     };

@@ -29,8 +29,11 @@ export type FillResult =
   | { readonly kind: "error"; readonly reason: UpstreamErrorReason }
   /** Not shareable (e.g. Set-Cookie, over maxBodyBytes): each waiter fetches for itself. */
   | { readonly kind: "pass" }
-  /** The store's fence refused the answer: it predates another pod's write. Waiters ask again. */
-  | { readonly kind: "superseded" };
+  /**
+   * The store's fence refused the answer: it predates another pod's write. Waiters that arrived before
+   * the fill began look again; the others may take `answer`, not stored (cache-path.ts).
+   */
+  | { readonly kind: "superseded"; readonly answer: Exclude<FillResult, { readonly kind: "superseded" }> };
 
 /** Everything the data path needs, built once by startSidecar. The policy is read per request. */
 export interface ProxyContext {

@@ -66,7 +66,11 @@ describe("settling a fill's flight", () => {
       const { storing, give } = verdict();
       settle.finish({ result: entry }, storing);
       give("refused");
-      await expect(flight.result).resolves.toEqual({ kind: "superseded" });
+      // The answer goes along, not stored, for the waiters that arrived after the fill began.
+      await expect(flight.result).resolves.toEqual({
+        kind: "superseded",
+        answer: { ...entry, stored: false, reason: "invalidated-during-fetch" },
+      });
       await Promise.resolve();
       expect(coalescer.current("k")).toBeUndefined();
       expect(watch.ended()).toBeUndefined();

@@ -71,7 +71,7 @@ export class FlightSettlement {
       (stored) => {
         timer.clear();
         const refused = stored === "refused";
-        this.#flight.resolve(refused ? { kind: "superseded" } : outcome.result);
+        this.#flight.resolve(refused ? superseded(outcome.result) : outcome.result);
         this.#end(!refused);
       },
       () => {
@@ -95,6 +95,19 @@ export class FlightSettlement {
     this.#flight.end(shared);
     void this.#release?.();
   }
+}
+
+/**
+ * A refused answer, as the waiters get it: those that arrived after the fill began may still take it
+ * (cache-path.ts), as an answer not stored.
+ */
+function superseded(result: FillResult): FillResult {
+  if (result.kind === "superseded") return result;
+  const answer =
+    result.kind === "entry"
+      ? { ...result, stored: false, reason: "invalidated-during-fetch" as const }
+      : result;
+  return { kind: "superseded", answer };
 }
 
 /** This pod's fill, or the late fill of another pod if its entry lands first (cross-pod.ts). */

@@ -83,7 +83,8 @@ export interface Completion {
 
 /**
  * How a store ended: written; refused by its fence (a tag was invalidated — by any pod — since the fill
- * began, so the answer predates a write); or failed (Redis slow or gone: nothing is known).
+ * began, so the answer predates a write); or failed (Redis slow or gone, or no fence could be taken:
+ * nothing is known).
  */
 export type StoreOutcome = "stored" | "refused" | "failed";
 
@@ -157,6 +158,9 @@ async function store(
         : Promise.resolve(true);
     const [stored] = await Promise.all([ctx.store.set(c.key, bytes, options), variant]);
     if (stored) return "stored";
+    // No fence could be taken (Redis did not answer): shared stores refuse such a write (store/types.ts)
+    // for what no one can rule out. That is no sign of a write: the waiters take the answer (ADR 0035).
+    if (fence?.unavailable) return "failed";
     ctx.log.debug(
       { key: c.key, route: c.route.name },
       "not stored: a tag of the entry was invalidated while it was fetched (another pod's write)",
