@@ -1,7 +1,7 @@
 import { type RedisServer, startRedis } from "@apicache/testkit/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sidecar } from "../src/index.js";
-import { eventually, metricValue, send, startTestSidecar } from "./support/harness.js";
+import { eventually, histogramCount, send, startTestSidecar } from "./support/harness.js";
 import { startUpstream, type TestUpstream } from "./support/upstream-app.js";
 
 /**
@@ -16,6 +16,7 @@ const SPEC = {
   invalidate: [{ name: "item-written", path: "/item", methods: ["PUT"], tags: ["item"] }],
 };
 const HOST = { host: "api.test" };
+const STORE_OPERATIONS = "apicache_store_operation_duration_seconds";
 
 describe.each([
   { tier: "no L1 (Redis alone)", maxEntryAge: "0s" },
@@ -66,14 +67,14 @@ describe.each([
     await eventually(async () => held.length === 1, 5_000, "the reader's fill at the upstream");
     const write = await send(writer.url, "/item", { method: "PUT", headers: HOST, body: "{}" });
     expect(write.status).toBe(204);
+    const lookups = () =>
+      histogramCount(reader, STORE_OPERATIONS, { store: reader.store.name, operation: "get" });
+    const looked = await lookups();
     const second = send(reader.url, "/item", { headers: HOST });
-    // It joins the held fill — or, with L1, the write's pushed invalidation detached that fill first
-    // (ADR 0018) and it fetches for itself.
-    await eventually(
-      async () => held.length === 2 || (await metricValue(reader, "apicache_coalesced_requests_total")) === 1,
-      5_000,
-      "the second read to join the held fill or fetch for itself",
-    );
+    // Its store read done, it has joined the held fill — or, with L1, the write's pushed invalidation
+    // detached that fill first (ADR 0018): it leads a fill of its own, which waits for the key's lease
+    // (held by the first fill) and asks the upstream only once that fill ends. The read is its only one.
+    await eventually(async () => (await lookups()) > looked, 5_000, "the second read's store lookup");
     holding = false;
     for (const answer of held.splice(0)) answer();
     const [one, two] = await Promise.all([first, second]);

@@ -6,6 +6,7 @@ import type { CacheStore, Fence, GetOptions, SetOptions } from "../src/store/typ
 import {
   captureLogs,
   eventually,
+  histogramCount,
   manualClock,
   metricValue,
   policyText,
@@ -317,20 +318,6 @@ describe("the refactored fill and request path (review of #17)", () => {
 
 async function upstreamDurationCount(sidecar: Sidecar, labels: Record<string, string> = {}): Promise<number> {
   return histogramCount(sidecar, "apicache_upstream_request_duration_seconds", labels);
-}
-
-/** A histogram's observation count (its `_count` series), summed over the series matching `labels`. */
-async function histogramCount(sidecar: Sidecar, name: string, labels: Record<string, string> = {}) {
-  const metric = (await sidecar.metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
-  const values = (metric?.values ?? []) as {
-    metricName?: string;
-    labels: Record<string, string | number>;
-    value: number;
-  }[];
-  return values
-    .filter((v) => v.metricName === `${name}_count`)
-    .filter((v) => Object.entries(labels).every(([k, val]) => String(v.labels[k]) === val))
-    .reduce((sum, v) => sum + v.value, 0);
 }
 
 // ADR 0031, Consequences: a pass-through reads the policy the handler read. In mode Shadow the old path

@@ -88,6 +88,20 @@ export async function eventually(
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
+/** A histogram's observation count (its `_count` series), summed over the series matching `labels`. */
+export async function histogramCount(sidecar: Sidecar, name: string, labels: Record<string, string> = {}) {
+  const metric = (await sidecar.metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
+  const values = (metric?.values ?? []) as {
+    metricName?: string;
+    labels: Record<string, string | number>;
+    value: number;
+  }[];
+  return values
+    .filter((v) => v.metricName === `${name}_count`)
+    .filter((v) => Object.entries(labels).every(([k, val]) => String(v.labels[k]) === val))
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
 export async function metricValue(
   sidecar: Sidecar,
   name: string,
