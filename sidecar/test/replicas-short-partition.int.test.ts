@@ -109,6 +109,7 @@ describe("two replicas partitioned from Redis for less than the channel's silenc
     expect(healedAt, "healed before the channel's silence (the scenario's premise)").toBeLessThan(SILENCE_MS);
 
     const answer = await writing;
+    const answeredAt = performance.now() - cutAt;
     expect(answer.status).toBe(200);
     const written = (JSON.parse(answer.body) as { version: number }).version;
     const stale: string[] = [];
@@ -118,7 +119,26 @@ describe("two replicas partitioned from Redis for less than the channel's silenc
       if (seen.version < written)
         stale.push(`${Math.round(performance.now() - cutAt)} ms: v${seen.version} (${seen.how})`);
     }
-    expect(stale).toEqual([]);
+    // On failure, what a future flake needs: when the heal and the answer fell (ms after the cut), how
+    // long A held the write (about a hold, 650-700 ms: answered at its deadline; a few ms: applied at
+    // the heal, so B missed a push), A's warnings, and the first and last stale reads.
+    const timeline = {
+      healedAt: Math.round(healedAt),
+      answeredAt: Math.round(answeredAt),
+      writeHoldSeconds: {
+        sum: await metric(a.admin, "apicache_write_hold_seconds_sum"),
+        count: await metric(a.admin, "apicache_write_hold_seconds_count"),
+      },
+      warnings: a.process
+        .logs()
+        .filter((line) => line.level === "warn" || line.level === "error")
+        .map((line) => line.msg)
+        .slice(-5),
+      stale: stale.length,
+      first: stale[0],
+      last: stale.at(-1),
+    };
+    expect(stale, JSON.stringify(timeline)).toEqual([]);
     // The scenario held: no channel of A went down (its silence never passed).
     expect(await metric(a.admin, "apicache_l1_flushes_total", { reason: "channel_down" })).toBe(downFlushes);
   });

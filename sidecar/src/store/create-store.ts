@@ -98,9 +98,7 @@ export function createStoreParts(options: CreateStoreOptions): StoreParts {
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   const redis = { client, circuit: breaker };
-  if (options.maxEntryAgeMs === 0 || options.memoryMaxBytes === 0) {
-    return { store: guard(instrument(breaker), options, now), redis };
-  }
+  if (!hasL1(options)) return { store: guard(instrument(breaker), options, now), redis };
   const l1 = memory();
   let guarded: InvalidationGuardStore | undefined;
   const events = options.coherence ?? {};
@@ -161,6 +159,11 @@ export function createStoreParts(options: CreateStoreOptions): StoreParts {
   return { store: instrument(tiered), redis };
 }
 
+/** Whether an L1 tier sits in front of Redis (kept coherent by Redis's pushes, ADR 0018). */
+function hasL1(options: CreateStoreOptions): boolean {
+  return options.maxEntryAgeMs !== 0 && options.memoryMaxBytes !== 0;
+}
+
 function guard(
   l2: EntryStore,
   options: CreateStoreOptions,
@@ -194,6 +197,8 @@ function redisFor(
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.now === undefined ? {} : { now: options.now }),
     tls: target.tls,
+    // Only pods that keep L1 copies read the pushes: without L1 an invalidation need not wait for them.
+    awaitPushes: hasL1(options),
   };
   if (target.kind === "sentinel") {
     return createRedisSentinelStore({

@@ -1,3 +1,4 @@
+import type { Logger } from "pino";
 import { describe, expect, it, vi } from "vitest";
 import { commandRefused, FlakyStore } from "../../test/store-fakes.js";
 import { storeCircuitOpen, storeSlotMoved, storeUnavailable } from "./errors.js";
@@ -225,6 +226,94 @@ describe("the invalidation guard's write hold (replicas' L1 leases)", () => {
       hears = true; // the partition healed: the lease is renewed, no channel went down
       await advance(100);
       expect([done, store.pending, probes]).toEqual([true, 0, 1]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  describe("when the partition heals while the write is held and the retry at the heal fails", () => {
+    /** A write held from t=0 (its deadline at 700), healed at 300; Redis answers as `l2` says. */
+    async function healedDuringHold() {
+      vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+      const start = performance.now();
+      const at = () => performance.now() - start;
+      let hears = false;
+      const probes: number[] = [];
+      const holds: number[] = [];
+      const warnings: string[] = [];
+      const l2 = new FlakyStore();
+      const store = new InvalidationGuardStore(l2, {
+        retry: { baseMs: 5_000, maxMs: 5_000, random: () => 0 }, // the backoff alone would not retry in time
+        logger: {
+          warn: (_fields: unknown, message: string) => warnings.push(message),
+          info: () => {},
+          error: () => {},
+        } as unknown as Logger,
+        hold: {
+          options: { leaseMs: 600, commandTimeoutMs: 50, marginMs: 50 },
+          clock: () => performance.now(),
+          channelDownSince: () => undefined,
+          hearsRedis: () => hears,
+          probe: () => probes.push(at()),
+          onHeld: (ms) => holds.push(ms),
+        },
+      });
+      l2.down(); // timeouts: the cut, then a loaded pod's retry at the heal
+      let done = false;
+      void store.deleteTags(["t"]).then(() => (done = true));
+      await vi.advanceTimersByTimeAsync(300);
+      hears = true; // healed: every lease renewed, no channel went down
+      await vi.advanceTimersByTimeAsync(100); // the re-check hears Redis: probe and retry (once per lease), in vain
+      expect([done, store.pending, probes]).toEqual([false, 1, [400]]);
+      /** What was said about answering unapplied (the first warning is the queueing's). */
+      const warned = () => warnings.filter((message) => message.includes("replicas that hear Redis"));
+      return { l2, store, probes, holds, warned, done: () => done };
+    }
+
+    it("does not answer at the deadline while this pod hears Redis: it retries at once and holds until applied", async () => {
+      try {
+        const held = await healedDuringHold();
+        await vi.advanceTimersByTimeAsync(300); // the deadline (700): replicas hear Redis too, and serve L1
+        expect([held.done(), held.store.pending, held.probes]).toEqual([false, 1, [400, 700]]);
+        held.l2.up();
+        await vi.advanceTimersByTimeAsync(100); // the next re-check retries at once (not once per lease): applied
+        expect([held.done(), held.store.pending, held.probes]).toEqual([true, 0, [400, 700, 800]]);
+        expect([held.holds, held.warned()]).toEqual([[800], []]);
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+
+    it("answers after one more hold if Redis still does not take it after the heal (a brownout), and says so", async () => {
+      try {
+        const held = await healedDuringHold();
+        await vi.advanceTimersByTimeAsync(999); // 1,399: one more hold after the first would end at 1,400
+        expect(held.done()).toBe(false);
+        await vi.advanceTimersByTimeAsync(1);
+        expect([held.done(), held.store.pending, held.holds]).toEqual([true, 1, [1_400]]);
+        // Retried at the deadline and on each re-check after it, not once per lease.
+        expect(held.probes).toEqual([400, 700, 800, 900, 1_000, 1_100, 1_200, 1_300]);
+        expect(held.warned()).toHaveLength(1);
+        await held.store.close();
+      } finally {
+        vi.useRealTimers();
+      }
+    });
+  });
+
+  it("answers at the deadline, as before, when this pod heard Redis throughout (a brownout: holding on would not help)", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      let probes = 0;
+      const fake = held(undefined, { probe: () => probes++ });
+      fake.l2.down(); // data commands time out while the heartbeats are answered
+      const write = fake.invalidate();
+      await fake.advance(0);
+      await fake.advance(699);
+      expect([write.done(), probes]).toEqual([false, 2]); // at the start, and a lease later
+      await fake.advance(1);
+      expect([write.done(), fake.store.pending, fake.holds]).toEqual([true, 1, [700]]);
+      await fake.store.close();
     } finally {
       vi.useRealTimers();
     }

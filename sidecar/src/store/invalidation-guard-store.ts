@@ -16,7 +16,7 @@ import type {
   StoreHealth,
   StoreStats,
 } from "./types.js";
-import { type WriteHoldOptions, writeHoldDeadline } from "./write-hold.js";
+import { holdOnAtDeadline, type WriteHoldOptions, writeHoldDeadline } from "./write-hold.js";
 
 /**
  * Makes invalidations of the shared tier (L2, Redis) stick through a Redis outage. An invalidation
@@ -36,7 +36,8 @@ import { type WriteHoldOptions, writeHoldDeadline } from "./write-hold.js";
  *
  * With `hold` (replicas keep L1 copies under a lease, ADR 0018 "A partition from Redis"), a queued
  * invalidation is then held further, until every replica that cannot hear Redis has stopped serving
- * L1 (write-hold.ts), or until it is applied, whichever comes first.
+ * L1 (write-hold.ts), or until it is applied, whichever comes first — and past that deadline, for one
+ * more hold at most, while this pod hears Redis again (replicas that hear it serve L1 again).
  */
 export interface InvalidationGuardOptions {
   /** Most tags + keys kept pending (default 10,000). */
@@ -114,6 +115,10 @@ export class InvalidationGuardStore implements EntryStore {
   #closed = false;
   /** When `heardAgain` last probed and retried (hold clock). */
   #heardAgainAt = Number.NEGATIVE_INFINITY;
+  /** When a write held past its deadline last probed and retried (hold clock). */
+  #heldRetryAt = Number.NEGATIVE_INFINITY;
+  /** Whether a write was answered unapplied while this pod heard Redis, since the queue last drained. */
+  #warnedHeard = false;
 
   constructor(inner: EntryStore, options: InvalidationGuardOptions = {}) {
     this.name = inner.name;
@@ -184,7 +189,12 @@ export class InvalidationGuardStore implements EntryStore {
     }
   }
 
-  /** Waits until replicas' L1 leases ran out (write-hold.ts), or the invalidation is applied. */
+  /**
+   * Waits until replicas' L1 leases ran out (write-hold.ts), or the invalidation is applied. A deadline
+   * that finds this pod hearing Redis *again* (it did not, at the start or at a re-check) holds on
+   * (holdOnAtDeadline), retrying at once and on every re-check: replicas that hear Redis too serve L1
+   * until the invalidation is applied. A pod that heard Redis throughout is in a brownout: not held on.
+   */
   async #holdUntilSafe(sentAt: number, tags: readonly string[], keys: readonly string[]): Promise<void> {
     const hold = this.#hold as WriteHold;
     const start = hold.clock();
@@ -192,8 +202,11 @@ export class InvalidationGuardStore implements EntryStore {
     if (deadline <= start) return;
     // Applied, it is released at once: if this pod hears Redis, probe and retry now (as after an
     // outage, when replicas that hear Redis serve L1 the hold does not protect).
-    if (hold.hearsRedis?.()) this.heardAgain();
+    const hears = () => hold.hearsRedis?.() ?? false;
+    let lapsed = !hears(); // this pod did not hear Redis at some moment of the hold
+    if (!lapsed) this.heardAgain();
     const recheckMs = Math.max(1, hold.recheckMs ?? 100);
+    let past = false; // past the deadline, holding on
     await new Promise<void>((resolve) => {
       const check = () => {
         if (this.#closed || !this.#pending.holds(tags, keys)) finish();
@@ -204,18 +217,58 @@ export class InvalidationGuardStore implements EntryStore {
         this.#held.delete(check);
         resolve();
       };
+      const atDeadline = () => {
+        const now = hold.clock(); // a re-check due at the same moment runs after this
+        const until = holdOnAtDeadline(hold.options, { start, now, hearsRedisAgain: lapsed && hears() });
+        if (until === undefined || this.#closed) {
+          if (past) this.#answeredUnapplied();
+          finish();
+          return;
+        }
+        past = true;
+        this.#heardWhileHeld(past, recheckMs);
+        timer = setTimeout(atDeadline, until - now);
+      };
       // While held, a partition may heal without this pod's channel going down (shorter than its
       // silence): once this pod hears Redis again, so do replicas — probe and retry then, not later.
       const again = () => {
-        if (hold.hearsRedis?.()) this.heardAgain();
+        if (hears()) this.#heardWhileHeld(past, recheckMs);
+        else lapsed = true;
         recheck = setTimeout(again, recheckMs);
       };
-      const timer = setTimeout(finish, deadline - start);
+      let timer = setTimeout(atDeadline, deadline - start);
       let recheck = setTimeout(again, recheckMs);
       this.#held.add(check);
       check(); // applied already (a retry that was under way)
     });
     hold.onHeld?.(hold.clock() - start);
+  }
+
+  /**
+   * A held write finds this pod hearing Redis: probe and retry, at most once per lease (heardAgain) —
+   * or, `past` its deadline, at once, at most once per re-check period for all held writes: the
+   * write waits for nothing else then.
+   */
+  #heardWhileHeld(past: boolean, recheckMs: number): void {
+    if (!past) {
+      this.heardAgain();
+      return;
+    }
+    const now = (this.#hold as WriteHold).clock();
+    if (now - this.#heldRetryAt < recheckMs) return;
+    this.#heldRetryAt = now;
+    this.#hold?.probe?.();
+    this.retryNow();
+  }
+
+  /** Said once until the queue drains: answering now may let replicas serve what the write changed. */
+  #answeredUnapplied(): void {
+    if (this.#warnedHeard || this.#pending.size === 0) return;
+    this.#warnedHeard = true;
+    this.#logger?.warn(
+      { store: this.name, pending: this.#pending.size },
+      "answered a held write whose invalidation Redis has not taken although this pod hears Redis (a brownout?); replicas that hear Redis may serve the old entry from L1 until it is applied",
+    );
   }
 
   /**
@@ -354,6 +407,7 @@ export class InvalidationGuardStore implements EntryStore {
     }
     this.#notify();
     if (this.#pending.size === 0) {
+      this.#warnedHeard = false;
       this.#logger?.info({ store: this.name }, "pending invalidations applied; Redis reads are used again");
     } else this.#schedule();
   }

@@ -10,6 +10,7 @@ import {
   storeTimeout,
   storeUnavailable,
 } from "./errors.js";
+import { pushesWritten } from "./push-barrier.js";
 import { decodeValue, generationsHold } from "./redis-envelope.js";
 import {
   entryKey,
@@ -65,6 +66,12 @@ export interface RedisBackedStoreOptions {
   readonly logger?: Logger;
   /** Clock for the write time recorded in each value (default Date.now). */
   readonly now?: () => number;
+  /**
+   * An invalidation resolves only once Redis has written its pushes to the pods' L1 invalidation
+   * connections: one more round trip per node it changed (push-barrier.ts, ADR 0018). Default true;
+   * false where no pod keeps L1 copies (nothing reads the pushes).
+   */
+  readonly awaitPushes?: boolean;
 }
 
 /** The name the tag-drain script is defined under on the client (TAG_DRAIN_LUA). */
@@ -142,6 +149,7 @@ export class RedisBackedStore implements EntryStore {
   readonly #slackMs: number;
   readonly #logger: Logger | undefined;
   readonly #now: () => number;
+  readonly #awaitPushes: boolean;
   #closed = false;
   #reachable = true;
   #everReady = false;
@@ -156,6 +164,7 @@ export class RedisBackedStore implements EntryStore {
     this.#slackMs = options.tagExpirySlackMs ?? TAG_EXPIRY_SLACK_MS;
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
+    this.#awaitPushes = options.awaitPushes ?? true;
     defineWriteCommands(this.#client, this.#multiKeyDelete);
     if (this.#multiKeyDelete) this.#client.defineCommand(TAG_DRAIN_COMMAND, { lua: TAG_DRAIN_LUA });
     this.#client.on("error", (error: Error) => this.#onConnectionError(error));
@@ -280,21 +289,22 @@ export class RedisBackedStore implements EntryStore {
   /**
    * Unlinks the entries, then marks the keys invalidated (keyInvalidationKey: set and dropped, which
    * Redis pushes to every pod's L1). After, not with: a pod that dropped its copy on the mark must not
-   * read the old entry again.
+   * read the old entry again. Then waits until those pushes are written (push-barrier.ts).
    */
   async delete(keys: readonly string[]): Promise<number> {
     if (keys.length === 0) return 0;
-    return this.#run("delete", 2, async () => {
+    return this.#run("delete", this.#awaitPushes ? 3 : 2, async () => {
       const removed = await this.#unlink(keys.map((key) => entryKey(this.#prefix, key)));
+      const marks = keys.map((key) => keyInvalidationKey(this.#prefix, key));
       await Promise.all(
-        keys.map((key) => {
-          const mark = keyInvalidationKey(this.#prefix, key);
-          return Promise.all([
+        marks.map((mark) =>
+          Promise.all([
             this.#client.set(mark, "1", "PX", KEY_INVALIDATION_MARK_MS),
             this.#client.unlink(mark),
-          ]);
-        }),
+          ]),
+        ),
       );
+      if (this.#awaitPushes) await pushesWritten(this.#client, marks);
       return removed;
     });
   }
@@ -310,13 +320,23 @@ export class RedisBackedStore implements EntryStore {
    * Each round trip has the per-command deadline (a slow command is a Redis failure, as everywhere);
    * the whole invalidation is bounded by a budget that grows with the number of pages (capped at
    * BULK_CAP_MS), and running past it rejects with APICACHE_ERR_STORE_BULK_TIMEOUT, which does not
-   * count toward the breaker.
+   * count toward the breaker. Then one more round trip per node whose generations were dropped, so
+   * that their pushes are written before the caller answers its client (push-barrier.ts).
    */
   async deleteTags(tags: readonly string[]): Promise<number> {
     const unique = [...new Set(tags)];
     if (unique.length === 0) return 0;
     if (this.#closed) throw storeClosed(this.name, "delete_tags");
     await this.#whenReady("delete_tags");
+    const removed = await this.#drain(unique);
+    if (this.#awaitPushes) {
+      const generations = unique.map((tag) => generationKey(this.#prefix, tag));
+      await this.#step(() => pushesWritten(this.#client, generations));
+    }
+    return removed;
+  }
+
+  async #drain(unique: readonly string[]): Promise<number> {
     if (this.#multiKeyDelete && this.#scriptAllowed) {
       // The script touches entry keys it cannot declare; Redis proxies and some managed services refuse
       // that. Then fall back, for good, to the multi-round-trip drain (same result, more round trips).

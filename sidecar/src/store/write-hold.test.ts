@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { writeHoldDeadline } from "./write-hold.js";
+import { holdOnAtDeadline, writeHoldDeadline } from "./write-hold.js";
 
 const OPTIONS = { leaseMs: 600, commandTimeoutMs: 50, marginMs: 50 };
 
@@ -15,5 +15,22 @@ describe("writeHoldDeadline", () => {
     expect(writeHoldDeadline(OPTIONS, 10_000, 5_000)).toBeLessThan(10_000);
     // Down after it was sent (the channel noticed later): the send time's bound still applies.
     expect(writeHoldDeadline(OPTIONS, 10_000, 10_300)).toBe(10_700);
+  });
+});
+
+describe("holdOnAtDeadline", () => {
+  it("answers at the deadline when this pod does not hear Redis again (the proof covers the replicas)", () => {
+    expect(holdOnAtDeadline(OPTIONS, { start: 10_000, now: 10_700, hearsRedisAgain: false })).toBeUndefined();
+  });
+
+  it("holds on for one more hold when this pod hears Redis again (replicas may serve L1 again)", () => {
+    expect(holdOnAtDeadline(OPTIONS, { start: 10_000, now: 10_700, hearsRedisAgain: true })).toBe(11_400);
+    // A deadline that came early (the invalidation was sent well before the hold began): still one more.
+    expect(holdOnAtDeadline(OPTIONS, { start: 10_000, now: 10_100, hearsRedisAgain: true })).toBe(10_800);
+  });
+
+  it("never past two holds after the hold began: then it is a brownout, and the write is answered", () => {
+    expect(holdOnAtDeadline(OPTIONS, { start: 10_000, now: 11_000, hearsRedisAgain: true })).toBe(11_400);
+    expect(holdOnAtDeadline(OPTIONS, { start: 10_000, now: 11_400, hearsRedisAgain: true })).toBeUndefined();
   });
 });

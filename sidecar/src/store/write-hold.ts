@@ -37,5 +37,27 @@ export function writeHoldDeadline(
   return Math.min(lapsed, channelDownSince + options.leaseMs + options.marginMs);
 }
 
+/**
+ * At a held write's deadline, whether to hold on, and until when (undefined: answer now). The proof
+ * above is about replicas that cannot hear Redis. If this pod hears Redis *again* when the deadline
+ * comes (it did not at some moment of the hold: a partition healed meanwhile, without taking any
+ * channel down), replicas that hear it too have renewed their leases and serve L1: the copy this write
+ * made stale stays served until the invalidation is applied. So the write holds on while the guard
+ * retries it at once (and on every re-check), for one more hold at most: a retry sent now that Redis
+ * does not take was cut in flight at the latest, the same proof from `now`. Never past
+ * `start + 2 × hold`: this pod hearing Redis while its invalidations time out for that long is a
+ * brownout, which the hold does not cover (the others may hear Redis too, and nothing but the
+ * invalidation stops their L1) — nor is a pod that heard Redis throughout held on.
+ */
+export function holdOnAtDeadline(
+  options: WriteHoldOptions,
+  at: { readonly start: number; readonly now: number; readonly hearsRedisAgain: boolean },
+): number | undefined {
+  if (!at.hearsRedisAgain) return undefined;
+  const hold = options.commandTimeoutMs + options.leaseMs + options.marginMs;
+  const until = Math.min(at.now + hold, at.start + 2 * hold);
+  return until > at.now ? until : undefined;
+}
+
 /** Default margin: a timer that fires late on a loaded node, and clock rate differences. */
 export const DEFAULT_WRITE_HOLD_MARGIN_MS = 50;
