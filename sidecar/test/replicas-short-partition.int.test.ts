@@ -65,8 +65,12 @@ describe("two replicas partitioned from Redis for less than the channel's silenc
     };
   };
 
-  it("retries the held write's invalidation when the lease is renewed at the heal: B never serves stale", async () => {
-    const [a, b] = replicas.replicas as [Replica, Replica];
+  /**
+   * One run of the scenario. B must never serve stale, whatever happens; the run only counts as this
+   * scenario when its premise held (the heal came before the channel's silence, and no channel of A
+   * went down) — on a starved machine the cut-to-heal steps can take longer, and the run is repeated.
+   */
+  const scenario = async (a: Replica, b: Replica) => {
     for (const replica of [a, b]) {
       await waitFor(
         "channel up",
@@ -77,6 +81,10 @@ describe("two replicas partitioned from Redis for less than the channel's silenc
       const answers = await Promise.all([a, b].map((replica) => read(replica)));
       return answers.every((answer) => /^apicache; hit/.test(answer.how));
     });
+    await waitFor(
+      "A's circuit closed",
+      async () => (await metric(a.admin, "apicache_store_circuit_open")) === 0,
+    );
     const downFlushes = await metric(a.admin, "apicache_l1_flushes_total", { reason: "channel_down" });
     const refusals = await metric(a.admin, "apicache_l1_lease_refusals_total");
 
@@ -89,24 +97,23 @@ describe("two replicas partitioned from Redis for less than the channel's silenc
     await waitFor(
       "A's circuit open and its lease lapsed",
       async () => {
-        await read(a, `/other/${other++}`);
+        await read(a, `/other/${attempts}-${other++}`);
         await read(a);
         return (
           (await metric(a.admin, "apicache_store_circuit_open")) === 1 &&
           (await metric(a.admin, "apicache_l1_lease_refusals_total")) > refusals
         );
       },
-      { timeoutMs: SILENCE_MS },
+      { timeoutMs: 5 * SILENCE_MS },
     );
     const writing = send(a.proxy, "/item", { method: "PUT", headers: HOST, body: "{}" });
     await waitFor(
       "A's write's invalidation queued (held)",
       async () => (await metric(a.admin, "apicache_store_pending_invalidations")) >= 1,
-      { timeoutMs: SILENCE_MS, intervalMs: 5 },
+      { timeoutMs: 5 * SILENCE_MS, intervalMs: 5 },
     );
     relay.heal();
     const healedAt = performance.now() - cutAt;
-    expect(healedAt, "healed before the channel's silence (the scenario's premise)").toBeLessThan(SILENCE_MS);
 
     const answer = await writing;
     const answeredAt = performance.now() - cutAt;
@@ -139,7 +146,23 @@ describe("two replicas partitioned from Redis for less than the channel's silenc
       last: stale.at(-1),
     };
     expect(stale, JSON.stringify(timeline)).toEqual([]);
-    // The scenario held: no channel of A went down (its silence never passed).
-    expect(await metric(a.admin, "apicache_l1_flushes_total", { reason: "channel_down" })).toBe(downFlushes);
-  });
+    const channelStayedUp =
+      (await metric(a.admin, "apicache_l1_flushes_total", { reason: "channel_down" })) === downFlushes;
+    return { premise: healedAt < SILENCE_MS && channelStayedUp, timeline };
+  };
+  let attempts = 0;
+
+  it("retries the held write's invalidation when the lease is renewed at the heal: B never serves stale", async () => {
+    const [a, b] = replicas.replicas as [Replica, Replica];
+    const missed: unknown[] = [];
+    while (attempts < 3) {
+      attempts++;
+      const run = await scenario(a, b);
+      if (run.premise) return;
+      missed.push(run.timeline);
+    }
+    expect.fail(
+      `the scenario's premise (healed before the channel's silence, no channel down) never held: ${JSON.stringify(missed)}`,
+    );
+  }, 60_000);
 });
