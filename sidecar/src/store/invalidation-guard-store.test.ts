@@ -301,6 +301,41 @@ describe("the invalidation guard's write hold (replicas' L1 leases)", () => {
     });
   });
 
+  it("holds on at the deadline after a partition shorter than this pod's lease healed (its lease never lapsed, so it 'heard Redis throughout')", async () => {
+    // Review of ADR 0018's amendment: `hearsRedis` is the lease (a PING answered within 600 ms), not
+    // "Redis answers now". A cut that heals before the pod's last proof is 600 ms old never makes it
+    // false, so Decision 4 takes the healed partition for a brownout and answers at the deadline with
+    // the invalidation queued, while every replica (its lease never lapsed either) serves the old copy.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    try {
+      const start = performance.now();
+      let heardAt = start - 100; // the last answered PING, sent 100 ms before the cut at `start`
+      const l2 = new FlakyStore();
+      const store = new InvalidationGuardStore(l2, {
+        retry: { baseMs: 5_000, maxMs: 5_000, random: () => 0 }, // the backoff alone would not retry in time
+        hold: {
+          options: { leaseMs: 600, commandTimeoutMs: 50, marginMs: 50 },
+          clock: () => performance.now(),
+          channelDownSince: () => undefined, // shorter than the channel's silence: no channel went down
+          hearsRedis: () => performance.now() - heardAt <= 600,
+        },
+      });
+      l2.down(); // the cut (then a loaded pod's retries fail, as in the amendment's Window 2)
+      let done = false;
+      void store.deleteTags(["t"]).then(() => (done = true));
+      await vi.advanceTimersByTimeAsync(400);
+      heardAt = performance.now(); // healed at 400, before the lease (until 500) lapsed: PINGs answered again
+      await vi.advanceTimersByTimeAsync(300); // the deadline (700): replicas hear Redis and serve L1
+      expect([done, store.pending]).toEqual([false, 1]);
+      l2.up();
+      await vi.advanceTimersByTimeAsync(100); // held on: the next re-check retries at once
+      expect([done, store.pending]).toEqual([true, 0]);
+      await store.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("answers at the deadline, as before, when this pod heard Redis throughout (a brownout: holding on would not help)", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     try {
