@@ -191,9 +191,10 @@ export class InvalidationGuardStore implements EntryStore {
 
   /**
    * Waits until replicas' L1 leases ran out (write-hold.ts), or the invalidation is applied. A deadline
-   * that finds this pod hearing Redis *again* (it did not, at the start or at a re-check) holds on
-   * (holdOnAtDeadline), retrying at once and on every re-check: replicas that hear Redis too serve L1
-   * until the invalidation is applied. A pod that heard Redis throughout is in a brownout: not held on.
+   * that finds this pod hearing Redis holds on (holdOnAtDeadline), retrying at once and on every
+   * re-check: replicas that hear Redis too serve L1 until the invalidation is applied. Also when the
+   * pod "heard Redis throughout": hearing is the lease (a PING answered within leaseMs), true for up to
+   * leaseMs after a cut, so a partition that healed within it looks the same as a brownout.
    */
   async #holdUntilSafe(sentAt: number, tags: readonly string[], keys: readonly string[]): Promise<void> {
     const hold = this.#hold as WriteHold;
@@ -203,8 +204,7 @@ export class InvalidationGuardStore implements EntryStore {
     // Applied, it is released at once: if this pod hears Redis, probe and retry now (as after an
     // outage, when replicas that hear Redis serve L1 the hold does not protect).
     const hears = () => hold.hearsRedis?.() ?? false;
-    let lapsed = !hears(); // this pod did not hear Redis at some moment of the hold
-    if (!lapsed) this.heardAgain();
+    if (hears()) this.heardAgain();
     const recheckMs = Math.max(1, hold.recheckMs ?? 100);
     let past = false; // past the deadline, holding on
     await new Promise<void>((resolve) => {
@@ -219,7 +219,9 @@ export class InvalidationGuardStore implements EntryStore {
       };
       const atDeadline = () => {
         const now = hold.clock(); // a re-check due at the same moment runs after this
-        const until = holdOnAtDeadline(hold.options, { start, now, hearsRedisAgain: lapsed && hears() });
+        // Hearing Redis at the deadline is enough: `hears` is the lease, which outlives a cut by up to
+        // leaseMs, so "heard throughout" cannot tell a brownout from a partition healed within it.
+        const until = holdOnAtDeadline(hold.options, { start, now, hearsRedisAgain: hears() });
         if (until === undefined || this.#closed) {
           if (past) this.#answeredUnapplied();
           finish();
@@ -233,7 +235,6 @@ export class InvalidationGuardStore implements EntryStore {
       // silence): once this pod hears Redis again, so do replicas — probe and retry then, not later.
       const again = () => {
         if (hears()) this.#heardWhileHeld(past, recheckMs);
-        else lapsed = true;
         recheck = setTimeout(again, recheckMs);
       };
       let timer = setTimeout(atDeadline, deadline - start);

@@ -47,7 +47,9 @@ export function writeHoldDeadline(
  * does not take was cut in flight at the latest, the same proof from `now`. Never past
  * `start + 2 × hold`: this pod hearing Redis while its invalidations time out for that long is a
  * brownout, which the hold does not cover (the others may hear Redis too, and nothing but the
- * invalidation stops their L1) — nor is a pod that heard Redis throughout held on.
+ * invalidation stops their L1). `hearsRedisAgain` is whether the pod hears Redis at the deadline: hearing
+ * is the lease, which outlives a cut by up to leaseMs, so a pod that "heard Redis throughout" may have
+ * been cut off and healed meanwhile — it is held on as well.
  */
 export function holdOnAtDeadline(
   options: WriteHoldOptions,
