@@ -85,6 +85,11 @@ interface TagDrainCommand {
 const DELETE_BATCH = 500;
 /** Tag members read, unlinked and removed per round trip when invalidating a tag. */
 const TAG_PAGE = 500;
+/**
+ * Tags per drain script call: the script unpacks their generation keys at once, and Lua's C stack
+ * takes about 8,000 values ("too many results to unpack"); an admin invalidation may name more.
+ */
+const SCRIPT_TAGS = 2_000;
 /** Upper bound of one tag invalidation, however many entries it covers. */
 const BULK_CAP_MS = 30_000;
 
@@ -341,7 +346,9 @@ export class RedisBackedStore implements EntryStore {
       // The script touches entry keys it cannot declare; Redis proxies and some managed services refuse
       // that. Then fall back, for good, to the multi-round-trip drain (same result, more round trips).
       try {
-        return await this.#drainScripted(unique);
+        let removed = 0;
+        for (const chunk of chunks(unique, SCRIPT_TAGS)) removed += await this.#drainScripted(chunk);
+        return removed;
       } catch (error) {
         if (!this.#refusedScript(error)) throw error;
       }
