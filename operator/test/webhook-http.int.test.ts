@@ -1,6 +1,7 @@
 // The webhook's HTTP surface (on express, docs/adr/0030), over real TLS on loopback: one path, one
 // method, a JSON answer with its exact Content-Type, nothing express adds.
 
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { request } from "node:https";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -103,6 +104,22 @@ describe("the webhook's HTTP surface", () => {
     const answer = JSON.parse((await send("POST", WEBHOOK_PATH, review({ app: "other" }))).text);
     expect(answer.response).toMatchObject({ uid: "u-2", allowed: true });
     expect(answer.response.patch).toBeUndefined();
+  });
+
+  it("builds each request and response with its express app's prototypes, so express swaps none (ADR 0036)", async () => {
+    // express's app.request and app.response hold `app` as their own property; node's prototypes do not.
+    const seen: boolean[] = [];
+    const record = (req: IncomingMessage, res: ServerResponse) =>
+      seen.push(
+        Object.hasOwn(Object.getPrototypeOf(req), "app") && Object.hasOwn(Object.getPrototypeOf(res), "app"),
+      );
+    server.server.prependListener("request", record);
+    try {
+      expect((await send("POST", WEBHOOK_PATH, review({ app: "api" }))).status).toBe(200);
+    } finally {
+      server.server.off("request", record);
+    }
+    expect(seen).toEqual([true]);
   });
 
   it.each([

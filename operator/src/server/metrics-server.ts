@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { ErrorRequestHandler, Express, RequestHandler } from "express";
 import type { OperatorMetrics } from "../telemetry/metrics.js";
-import { exactApp } from "./express-app.js";
+import { appMessages, exactApp } from "./express-app.js";
 import { listenOn } from "./listen.js";
 
 /** /metrics, /healthz and /readyz. Checks return undefined when fine, or what is wrong. */
@@ -47,7 +47,8 @@ export async function startMetricsServer(
   metrics: OperatorMetrics,
   checks: HealthChecks,
 ): Promise<{ port: number; server: Server; close(): Promise<void> }> {
-  const server = createServer(metricsApp(metrics, checks));
+  const app = metricsApp(metrics, checks);
+  const server = createServer(appMessages(app), app);
   const port = await listenOn(server, "metrics", listen.host, listen.port);
   return {
     port,

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:https";
 import type { CertSource } from "../certs/serving-certs.js";
 import { OPERATOR_ERROR_CODES, OperatorError } from "../errors.js";
+import { appMessages } from "../server/express-app.js";
 import { listenOn } from "../server/listen.js";
 import { type WebhookAppOptions, webhookApp } from "./webhook-app.js";
 
@@ -28,7 +29,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const initial = options.certs.current();
   if (!initial)
     throw new OperatorError(OPERATOR_ERROR_CODES.WEBHOOK_CERT, "no serving certificate loaded yet");
-  const server = createServer({ cert: initial.certPem, key: initial.keyPem }, webhookApp(options));
+  const app = webhookApp(options);
+  const server = createServer({ cert: initial.certPem, key: initial.keyPem, ...appMessages(app) }, app);
   server.keepAliveTimeout = 60_000;
   options.certs.onChange((certs) => {
     server.setSecureContext({ cert: certs.certPem, key: certs.keyPem });
