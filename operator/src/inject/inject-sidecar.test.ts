@@ -1,3 +1,4 @@
+import { setFlagsFromString } from "node:v8";
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
 import jsonPatch from "fast-json-patch";
 import { describe, expect, it } from "vitest";
@@ -296,5 +297,27 @@ describe("the admission response", () => {
         },
       });
     });
+  });
+});
+
+describe("injectSidecar, call after call", () => {
+  it("builds pods whose objects keep their hidden classes, not new ones per admission (ADR 0036)", () => {
+    // V8's own check, compiled once the flag is set: do two objects share a map (hidden class)?
+    setFlagsFromString("--allow-natives-syntax");
+    const sameMap = new Function("a", "b", "return %HaveSameMap(a, b)") as (a: object, b: object) => boolean;
+    // From about the ninth call, V8's inline caches are in use: where it would go wrong, it has.
+    for (const nativeSidecar of [true, false]) {
+      const pods = Array.from({ length: 20 }, () => injected(bookingPod(), { nativeSidecar }));
+      const own: string[] = [];
+      const compare = (a: unknown, b: unknown, path: string) => {
+        if (a === null || typeof a !== "object" || b === null || typeof b !== "object") return;
+        if (!sameMap(a, b)) own.push(path);
+        for (const key of Object.keys(a)) {
+          compare((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], `${path}.${key}`);
+        }
+      };
+      compare(pods[18], pods[19], "pod");
+      expect(own, `native sidecar: ${nativeSidecar}`).toEqual([]);
+    }
   });
 });

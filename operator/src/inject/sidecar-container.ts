@@ -65,7 +65,12 @@ export function sidecarContainer(spec: SidecarSpec): V1Container {
     "admin-token-wait": true,
     "log-level": spec.logLevel,
   });
-  const adminProbe = (path: string) => ({ httpGet: { path, port: ADMIN_PORT_NAME } });
+  // One literal per probe, not `{ ...probe, periodSeconds }`: ADR 0036 (a hidden class per call).
+  const adminProbe = (path: string, periodSeconds: number, failureThreshold: number) => ({
+    httpGet: { path, port: ADMIN_PORT_NAME },
+    periodSeconds,
+    failureThreshold,
+  });
   const env = sidecarEnv(policy);
   return {
     name: SIDECAR_CONTAINER,
@@ -80,9 +85,9 @@ export function sidecarContainer(spec: SidecarSpec): V1Container {
     ],
     // Native sidecars: the app starts only once the startup probe passes, so its first requests
     // already find the cache listening.
-    startupProbe: { ...adminProbe(HEALTH_PATH), periodSeconds: 1, failureThreshold: 30 },
-    readinessProbe: { ...adminProbe(READY_PATH), periodSeconds: 5, failureThreshold: 3 },
-    livenessProbe: { ...adminProbe(HEALTH_PATH), periodSeconds: 10, failureThreshold: 3 },
+    startupProbe: adminProbe(HEALTH_PATH, 1, 30),
+    readinessProbe: adminProbe(READY_PATH, 5, 3),
+    livenessProbe: adminProbe(HEALTH_PATH, 10, 3),
     resources: spec.resources,
     securityContext: {
       runAsNonRoot: true,
