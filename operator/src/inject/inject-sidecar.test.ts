@@ -307,7 +307,14 @@ describe("injectSidecar, call after call", () => {
     const sameMap = new Function("a", "b", "return %HaveSameMap(a, b)") as (a: object, b: object) => boolean;
     // From about the ninth call, V8's inline caches are in use: where it would go wrong, it has.
     for (const nativeSidecar of [true, false]) {
-      const pods = Array.from({ length: 20 }, () => injected(bookingPod(), { nativeSidecar }));
+      // A pod with annotations of its own, as most have (a rollout's restartedAt, a checksum).
+      const annotated = () => {
+        const pod = bookingPod();
+        if (pod.metadata)
+          pod.metadata.annotations = { "kubectl.kubernetes.io/restartedAt": "2026-12-07T10:00:00Z" };
+        return pod;
+      };
+      const pods = Array.from({ length: 20 }, () => injected(annotated(), { nativeSidecar }));
       const own: string[] = [];
       const compare = (a: unknown, b: unknown, path: string) => {
         if (a === null || typeof a !== "object" || b === null || typeof b !== "object") return;

@@ -162,32 +162,31 @@ function assemble(pod: V1Pod, parts: Parts): V1Pod {
     version: options.version,
     native: options.nativeSidecar,
   };
-  const annotations: Record<string, string> = {
-    ...pod.metadata?.annotations,
+  const annotations: Record<string, string> = extended(pod.metadata?.annotations, {
     [STATUS_ANNOTATION]: JSON.stringify(status),
-  };
+  });
   const defaultContainer = "kubectl.kubernetes.io/default-container";
   const first = parts.app ?? parts.containers[0];
   if (annotations[defaultContainer] === undefined && first) annotations[defaultContainer] = first.name;
   const spec = pod.spec ?? { containers: [] };
+  const volumes = [
+    ...(spec.volumes ?? []),
+    { name: CONFIG_VOLUME, configMap: { name: configMapName(policy.metadata.name) } },
+    // optional: a pod admitted before the operator created the Secret still starts; the kubelet
+    // fills the volume once the Secret exists, and the sidecar picks the token up (--admin-token-wait).
+    {
+      name: ADMIN_TOKEN_VOLUME,
+      secret: { secretName: adminTokenSecretName(policy.metadata.name), optional: true },
+    },
+  ];
+  // Two literals, not a spread followed by `volumes`: each keeps one hidden class (ADR 0036).
+  const fields = options.nativeSidecar
+    ? { initContainers: [sidecar, ...(spec.initContainers ?? [])], containers: parts.containers, volumes }
+    : { containers: [...parts.containers, sidecar], volumes };
   return {
     ...pod,
     metadata: extended(pod.metadata, { annotations }),
-    spec: extended(spec, {
-      ...(options.nativeSidecar
-        ? { initContainers: [sidecar, ...(spec.initContainers ?? [])], containers: parts.containers }
-        : { containers: [...parts.containers, sidecar] }),
-      volumes: [
-        ...(spec.volumes ?? []),
-        { name: CONFIG_VOLUME, configMap: { name: configMapName(policy.metadata.name) } },
-        // optional: a pod admitted before the operator created the Secret still starts; the kubelet
-        // fills the volume once the Secret exists, and the sidecar picks the token up (--admin-token-wait).
-        {
-          name: ADMIN_TOKEN_VOLUME,
-          secret: { secretName: adminTokenSecretName(policy.metadata.name), optional: true },
-        },
-      ],
-    }),
+    spec: extended(spec, fields),
   };
 }
 

@@ -44,6 +44,12 @@ export function appMessages(app: Express): {
  * map per request in the old generation.
  */
 function withPrototype<T extends new (...args: never[]) => object>(base: T, prototype: object): T {
+  // A Node whose IncomingMessage or ServerResponse is a class could not be called so: fail at start-up,
+  // not on every request.
+  if (/^class\b/.test(Function.prototype.toString.call(base)))
+    throw new Error(
+      `appMessages: node's ${base.name} is a class here; build the servers without appMessages`,
+    );
   const call = base as unknown as (this: object, ...args: unknown[]) => void;
   function Built(this: object, ...args: unknown[]): void {
     call.apply(this, args);
