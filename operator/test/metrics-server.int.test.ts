@@ -1,10 +1,10 @@
 // The operator's metrics server (on express, docs/adr/0030) over real HTTP on loopback: its three
 // paths answer whatever the method, everything else is a plain-text 404, nothing express adds.
 
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMetricsServer } from "../src/server/metrics-server.js";
 import { createMetrics } from "../src/telemetry/metrics.js";
+import { appPrototypesDuring } from "./app-prototypes.js";
 
 describe("the operator's metrics server", () => {
   let server: Awaited<ReturnType<typeof startMetricsServer>>;
@@ -37,17 +37,9 @@ describe("the operator's metrics server", () => {
   });
 
   it("builds each request and response with its express app's prototypes, so express swaps none (ADR 0036)", async () => {
-    const seen: boolean[] = [];
-    const record = (req: IncomingMessage, res: ServerResponse) =>
-      seen.push(
-        Object.hasOwn(Object.getPrototypeOf(req), "app") && Object.hasOwn(Object.getPrototypeOf(res), "app"),
-      );
-    server.server.prependListener("request", record);
-    try {
+    const seen = await appPrototypesDuring(server.server, async () => {
       expect((await get("/healthz")).status).toBe(200);
-    } finally {
-      server.server.off("request", record);
-    }
+    });
     expect(seen).toEqual([true]);
   });
 

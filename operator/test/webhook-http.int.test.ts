@@ -1,7 +1,6 @@
 // The webhook's HTTP surface (on express, docs/adr/0030), over real TLS on loopback: one path, one
 // method, a JSON answer with its exact Content-Type, nothing express adds.
 
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { request } from "node:https";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +9,7 @@ import { CertHolder } from "../src/certs/serving-certs.js";
 import { WEBHOOK_PATH } from "../src/constants.js";
 import { createMetrics } from "../src/telemetry/metrics.js";
 import { startWebhookServer, type WebhookServer } from "../src/webhook/webhook-server.js";
+import { appPrototypesDuring } from "./app-prototypes.js";
 import { policy } from "./fixtures.js";
 
 interface Answer {
@@ -107,18 +107,9 @@ describe("the webhook's HTTP surface", () => {
   });
 
   it("builds each request and response with its express app's prototypes, so express swaps none (ADR 0036)", async () => {
-    // express's app.request and app.response hold `app` as their own property; node's prototypes do not.
-    const seen: boolean[] = [];
-    const record = (req: IncomingMessage, res: ServerResponse) =>
-      seen.push(
-        Object.hasOwn(Object.getPrototypeOf(req), "app") && Object.hasOwn(Object.getPrototypeOf(res), "app"),
-      );
-    server.server.prependListener("request", record);
-    try {
+    const seen = await appPrototypesDuring(server.server, async () => {
       expect((await send("POST", WEBHOOK_PATH, review({ app: "api" }))).status).toBe(200);
-    } finally {
-      server.server.off("request", record);
-    }
+    });
     expect(seen).toEqual([true]);
   });
 
