@@ -14,7 +14,8 @@ import {
   CACHEABLE_OUTCOMES,
   SERVED_FROM_CACHE_OUTCOMES,
 } from "@apicache/sidecar/http-cache/cache-outcome";
-import { NO_ROUTE_LABEL, SIDECAR_METRICS } from "@apicache/sidecar/telemetry/metric-names";
+import { NO_ROUTE } from "@apicache/sidecar/routing/request-route";
+import { SIDECAR_METRICS } from "@apicache/sidecar/telemetry/metric-names";
 
 /** Sidecar metric names, shortened for query building. */
 export const S = {
@@ -84,7 +85,7 @@ export const V = {
   outcomeMiss: pick(CACHE_OUTCOMES, "miss"),
   /** Everything but hit and miss: the "why not a plain hit" outcomes. */
   otherOutcomes: oneOf(CACHE_OUTCOMES.filter((o) => o !== "hit" && o !== "miss")),
-  noRoute: NO_ROUTE_LABEL,
+  noRoute: NO_ROUTE,
   reconcileError: pick(RECONCILE_RESULTS, "error"),
   injectionError: pick(INJECTION_RESULTS, "error"),
   injectionInjected: pick(INJECTION_RESULTS, "injected"),

@@ -5,7 +5,7 @@ import { isSafeMethod } from "@apicache/crds";
 import type { UpstreamErrorReason } from "../http-cache/cache-outcome.js";
 import type { CompiledPolicy } from "../routing/compile-policy.js";
 import { normalizePath, splitTarget } from "../routing/normalize-path.js";
-import { NO_ROUTE_LABEL } from "../telemetry/metric-names.js";
+import { NO_ROUTE } from "../routing/request-route.js";
 import type { ProxyContext } from "./context.js";
 import { HOLD_LIMIT_BYTES } from "./held-body.js";
 import { BodyTracker, type ParsedHead, parseHead, requestFraming, responseFraming } from "./http1-framing.js";
@@ -196,7 +196,7 @@ class Tunnel {
     if (!this.settled) {
       this.settled = true;
       clearTimeout(this.timer);
-      this.ctx.observer.upstream(this.policy.label, NO_ROUTE_LABEL, this.seconds());
+      this.ctx.observer.upstream(this.policy.label, NO_ROUTE, this.seconds());
     }
     if (this.answerBody !== undefined) {
       this.relayBody(chunk);
@@ -325,7 +325,7 @@ class Tunnel {
     clearTimeout(this.timer);
     this.phase = "closing";
     this.upstream.destroy();
-    this.ctx.observer.upstream(this.policy.label, NO_ROUTE_LABEL, this.seconds(), reason);
+    this.ctx.observer.upstream(this.policy.label, NO_ROUTE, this.seconds(), reason);
     this.ctx.log.warn(
       { err: error, code: UPSTREAM_CODES[reason], path: this.req.url, upgrade: this.req.headers.upgrade },
       "opening an upgraded connection (WebSocket or other Upgrade) to the upstream failed",
@@ -384,7 +384,7 @@ class Tunnel {
     this.reported = true;
     this.ctx.observer.request({
       policy: this.policy.label,
-      route: NO_ROUTE_LABEL,
+      route: NO_ROUTE,
       method: this.req.method ?? "GET",
       outcome: OUTCOME,
       seconds: this.seconds(),

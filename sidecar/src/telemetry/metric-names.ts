@@ -7,8 +7,6 @@
  * CacheOutcome union in http-cache/cache-outcome.ts, and telemetry imports them from there.
  */
 
-import { NO_ROUTE } from "../routing/request-route.js";
-
 export const METRIC_PREFIX = "apicache_";
 
 export const STORE_OPERATIONS = ["get", "set", "delete", "delete_tags", "fence"] as const;
@@ -50,9 +48,6 @@ export type WarmRunOutcome = (typeof WARM_RUN_OUTCOMES)[number];
 export const L1_FLUSH_REASONS = ["channel_down", "channel_up", "flush_message"] as const;
 
 export const CONFIG_RELOAD_RESULTS = ["success", "failure"] as const;
-
-/** The `route` label for requests no route matched (routing decides it: routing/request-route.ts). */
-export const NO_ROUTE_LABEL = NO_ROUTE;
 
 /** Buckets (seconds) for the request histograms: sub-millisecond hits up to slow upstreams. */
 export const REQUEST_DURATION_BUCKETS = [
