@@ -221,7 +221,7 @@ export class InvalidationGuardStore implements EntryStore {
         const now = hold.clock(); // a re-check due at the same moment runs after this
         // Hearing Redis at the deadline is enough: `hears` is the lease, which outlives a cut by up to
         // leaseMs, so "heard throughout" cannot tell a brownout from a partition healed within it.
-        const until = holdOnAtDeadline(hold.options, { start, now, hearsRedisAgain: hears() });
+        const until = holdOnAtDeadline(hold.options, { start, now, hearsRedis: hears() });
         if (until === undefined || this.#closed) {
           if (past) this.#answeredUnapplied();
           finish();

@@ -20,17 +20,17 @@ describe("writeHoldDeadline", () => {
 
 describe("holdOnAtDeadline", () => {
   it("answers at the deadline when this pod does not hear Redis again (the proof covers the replicas)", () => {
-    expect(holdOnAtDeadline(OPTIONS, { start: 10_000, now: 10_700, hearsRedisAgain: false })).toBeUndefined();
+    expect(holdOnAtDeadline(OPTIONS, { start: 10_000, now: 10_700, hearsRedis: false })).toBeUndefined();
   });
 
   it("holds on for one more hold when this pod hears Redis again (replicas may serve L1 again)", () => {
-    expect(holdOnAtDeadline(OPTIONS, { start: 10_000, now: 10_700, hearsRedisAgain: true })).toBe(11_400);
+    expect(holdOnAtDeadline(OPTIONS, { start: 10_000, now: 10_700, hearsRedis: true })).toBe(11_400);
     // A deadline that came early (the invalidation was sent well before the hold began): still one more.
-    expect(holdOnAtDeadline(OPTIONS, { start: 10_000, now: 10_100, hearsRedisAgain: true })).toBe(10_800);
+    expect(holdOnAtDeadline(OPTIONS, { start: 10_000, now: 10_100, hearsRedis: true })).toBe(10_800);
   });
 
   it("never past two holds after the hold began: then it is a brownout, and the write is answered", () => {
-    expect(holdOnAtDeadline(OPTIONS, { start: 10_000, now: 11_000, hearsRedisAgain: true })).toBe(11_400);
-    expect(holdOnAtDeadline(OPTIONS, { start: 10_000, now: 11_400, hearsRedisAgain: true })).toBeUndefined();
+    expect(holdOnAtDeadline(OPTIONS, { start: 10_000, now: 11_000, hearsRedis: true })).toBe(11_400);
+    expect(holdOnAtDeadline(OPTIONS, { start: 10_000, now: 11_400, hearsRedis: true })).toBeUndefined();
   });
 });

@@ -47,15 +47,15 @@ export function writeHoldDeadline(
  * does not take was cut in flight at the latest, the same proof from `now`. Never past
  * `start + 2 × hold`: this pod hearing Redis while its invalidations time out for that long is a
  * brownout, which the hold does not cover (the others may hear Redis too, and nothing but the
- * invalidation stops their L1). `hearsRedisAgain` is whether the pod hears Redis at the deadline: hearing
- * is the lease, which outlives a cut by up to leaseMs, so a pod that "heard Redis throughout" may have
- * been cut off and healed meanwhile — it is held on as well.
+ * invalidation stops their L1). `hearsRedis` is whether the pod hears Redis at the deadline, again or
+ * throughout: hearing is the lease, which outlives a cut by up to leaseMs, so a pod that "heard Redis
+ * throughout" may have been cut off and healed meanwhile — it is held on as well.
  */
 export function holdOnAtDeadline(
   options: WriteHoldOptions,
-  at: { readonly start: number; readonly now: number; readonly hearsRedisAgain: boolean },
+  at: { readonly start: number; readonly now: number; readonly hearsRedis: boolean },
 ): number | undefined {
-  if (!at.hearsRedisAgain) return undefined;
+  if (!at.hearsRedis) return undefined;
   const hold = options.commandTimeoutMs + options.leaseMs + options.marginMs;
   const until = Math.min(at.now + hold, at.start + 2 * hold);
   return until > at.now ? until : undefined;
