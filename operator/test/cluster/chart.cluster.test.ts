@@ -42,6 +42,42 @@ function sidecarListenPort(pod: PodSummary): number {
   return Number(listen.split(":").pop());
 }
 
+/** A pod the demo CachePolicy selects: the webhook injects it whenever the API server reaches it. */
+function selectedPod(name: string) {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: demoNamespace, labels: { app: "demo-api", probe: "webhook" } },
+    spec: {
+      containers: [
+        { name: "demo-api", image: "apicache/demo-api:dev", ports: [{ name: "http", containerPort: 8080 }] },
+      ],
+    },
+  };
+}
+
+/** Polls a server-side dry run of a selected pod until the API server's admission injects it. */
+async function waitForInjection(): Promise<void> {
+  const started = Date.now();
+  await waitFor(
+    "the webhook to inject a dry-run pod",
+    async () => {
+      const text = await stack.k(
+        ["create", "--dry-run=server", "-o", "json", "-f", "-"],
+        JSON.stringify(selectedPod("injection-check")),
+      );
+      const pod = JSON.parse(text) as {
+        spec: { initContainers?: { name: string }[]; containers: { name: string }[] };
+      };
+      return [...(pod.spec.initContainers ?? []), ...pod.spec.containers].some((c) => c.name === SIDECAR);
+    },
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
+  say(
+    `the webhook injected again ${((Date.now() - started) / 1000).toFixed(1)}s after the operator was Ready`,
+  );
+}
+
 /** The ready addresses of the demo Service's EndpointSlices. */
 async function serviceEndpoints(): Promise<string[]> {
   const slices = await stack.json<{
@@ -375,27 +411,8 @@ describe("the chart on a real node", () => {
         intervalMs: 500,
       },
     );
-    // A pod the demo CachePolicy selects: the webhook would inject it, if it could be reached.
-    const pod = {
-      apiVersion: "v1",
-      kind: "Pod",
-      metadata: {
-        name: "unreachable-webhook",
-        namespace: demoNamespace,
-        labels: { app: "demo-api", probe: "webhook" },
-      },
-      spec: {
-        containers: [
-          {
-            name: "demo-api",
-            image: "apicache/demo-api:dev",
-            ports: [{ name: "http", containerPort: 8080 }],
-          },
-        ],
-      },
-    };
     const started = Date.now();
-    await stack.k(["create", "-f", "-"], JSON.stringify(pod));
+    await stack.k(["create", "-f", "-"], JSON.stringify(selectedPod("unreachable-webhook")));
     const created = Date.now() - started;
     const stored = await stack.json<{
       spec: { containers: { name: string }[]; initContainers?: { name: string }[] };
@@ -406,6 +423,10 @@ describe("the chart on a real node", () => {
     await stack.k(["-n", demoNamespace, "delete", "pod", "unreachable-webhook", "--wait=true"]);
     await stack.k(["-n", systemNamespace, "scale", `deployment/${release}`, "--replicas=2"]);
     await stack.k(["-n", systemNamespace, "rollout", "status", `deployment/${release}`, "--timeout=180s"]);
+    // Ready operator pods are not yet a reachable webhook: the Service's endpoints and the node's
+    // forwarding rules follow. A pod created before then runs without the sidecar (the webhook never
+    // blocks a pod), and writes it answers invalidate nothing: the next step must not start earlier.
+    await waitForInjection();
   });
 
   it("restarts the demo Deployment under steady load and writes with zero failed requests and no stale read", async () => {
@@ -416,9 +437,14 @@ describe("the chart on a real node", () => {
     await stack.k(["-n", demoNamespace, "rollout", "status", "deployment/demo-api", "--timeout=300s"]);
     const writes = await during;
     const load = await stack.probe.stopLoad("rollout");
+    const pods = await demoPods();
     say(
       `rolling restart in ${((Date.now() - started) / 1000).toFixed(1)}s under 20 req/s: ${load.sent} requests, ${load.ok} ok, p50 ${load.p50.toFixed(1)} ms, p99 ${load.p99.toFixed(1)} ms, statuses ${JSON.stringify(load.statuses)}; meanwhile ${FAULT_ROUNDS} writes, ${writes.staleReads} stale of ${writes.reads} reads after them, ${writes.failures.length} failed`,
     );
+    // A pod left without the sidecar would answer writes without invalidating: say so first.
+    expect(
+      pods.filter((pod) => !pod.containers.some((c) => c.name === SIDECAR)).map((pod) => pod.name),
+    ).toEqual([]);
     expect(load.failures).toEqual([]);
     expect(load.ok).toBe(load.sent);
     expect(writes.failures).toEqual([]);
