@@ -1,13 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { type RedisServer, startRedis } from "@apicache/testkit/redis";
 import { waitFor } from "@apicache/testkit/wait";
-import { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type Coordination, createRedisCoordination } from "../src/store/fill-lease.js";
 import { fillLeaseKey } from "../src/store/lease-layout.js";
 import type { RedisBackedStore } from "../src/store/redis-backed-store.js";
 import { createRedisStore } from "../src/store/redis-store.js";
+import { sharedRedis } from "./shared-redis.js";
 import { captureLogs } from "./support/harness.js";
 
 /**
@@ -18,19 +17,7 @@ import { captureLogs } from "./support/harness.js";
 const COMMAND_TIMEOUT_MS = 20; // lease commands get max(250 ms, 4 × this)
 const LEASE_MS = 3_000;
 
-let redis: RedisServer;
-let admin: Redis;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  admin = new Redis({ host: redis.host, port: redis.port, lazyConnect: true });
-  await admin.connect();
-});
-
-afterAll(async () => {
-  admin?.disconnect();
-  await redis?.stop();
-});
+const shared = sharedRedis();
 
 interface Pod {
   readonly store: RedisBackedStore;
@@ -39,7 +26,7 @@ interface Pod {
 
 function pod(prefix: string, options: { user?: string; log?: Logger } = {}): Pod {
   const store = createRedisStore({
-    node: { host: redis.host, port: redis.port },
+    node: { host: shared.server.host, port: shared.server.port },
     keyPrefix: prefix,
     commandTimeoutMs: COMMAND_TIMEOUT_MS,
     reconnect: { baseMs: 20, maxMs: 100 },
@@ -82,11 +69,11 @@ describe("fill leases on a real Redis", () => {
     const [a, b] = (await pods(prefix, 2)) as [Pod, Pod];
     try {
       // Writes wait 600 ms: a's SET reaches Redis at once and runs after a has given up on it.
-      await admin.call("CLIENT", "PAUSE", "600", "WRITE");
+      await shared.admin.call("CLIENT", "PAUSE", "600", "WRITE");
       const late = await a.coordination.fills.attempt("GET /slow", LEASE_MS);
       expect(late.kind).toBe("unavailable");
       await waitFor("the late SET to take the lease", async () =>
-        (await admin.exists(fillLeaseKey(prefix, "GET /slow"))) === 1 ? true : undefined,
+        (await shared.admin.exists(fillLeaseKey(prefix, "GET /slow"))) === 1 ? true : undefined,
       );
       const held = await b.coordination.fills.attempt("GET /slow", LEASE_MS);
       expect(held.kind).toBe("held");
@@ -95,7 +82,7 @@ describe("fill leases on a real Redis", () => {
       if (late.kind === "unavailable") await late.release?.();
       expect(held.kind === "held" && (await held.settled)).toBe("woken");
       expect(performance.now() - releasedAt).toBeLessThan(LEASE_MS / 2);
-      expect(await admin.exists(fillLeaseKey(prefix, "GET /slow"))).toBe(0);
+      expect(await shared.admin.exists(fillLeaseKey(prefix, "GET /slow"))).toBe(0);
     } finally {
       await stop([a, b]);
     }
@@ -109,7 +96,7 @@ describe("fill leases on a real Redis", () => {
       const held = await b.coordination.fills.attempt("GET /k", LEASE_MS);
       expect([taken.kind, held.kind]).toEqual(["taken", "held"]);
       const killedAt = performance.now();
-      await admin.call("CLIENT", "KILL", "TYPE", "pubsub");
+      await shared.admin.call("CLIENT", "KILL", "TYPE", "pubsub");
       expect(held.kind === "held" && (await held.settled)).toBe("woken");
       expect(performance.now() - killedAt).toBeLessThan(LEASE_MS / 2);
       await waitFor("b subscribed again", () => ready(b));
@@ -127,13 +114,10 @@ describe("fill leases on a real Redis", () => {
       const held = await b.coordination.fills.attempt("GET /r", LEASE_MS);
       expect(held.kind).toBe("held");
       const restartedAt = performance.now();
-      await redis.restart();
+      await shared.restart();
       expect(held.kind === "held" && (await held.settled)).toBe("woken");
       expect(performance.now() - restartedAt).toBeLessThan(LEASE_MS);
       await waitFor("a and b back", async () => (await ready(a)) && (await ready(b)), { timeoutMs: 15_000 });
-      admin.disconnect();
-      admin = new Redis({ host: redis.host, port: redis.port, lazyConnect: true });
-      await admin.connect();
     } finally {
       await stop([a, b]);
     }
@@ -143,7 +127,16 @@ describe("fill leases on a real Redis", () => {
     const prefix = `lease-${randomUUID()}`;
     const user = `u${randomUUID().slice(0, 8)}`;
     // Keys under the prefix, every command, no channel: Redis 7's default for a new ACL user.
-    await admin.call("ACL", "SETUSER", user, "on", `>${user}`, `~${prefix}:*`, "+@all", "resetchannels");
+    await shared.admin.call(
+      "ACL",
+      "SETUSER",
+      user,
+      "on",
+      `>${user}`,
+      `~${prefix}:*`,
+      "+@all",
+      "resetchannels",
+    );
     const { lines, logger } = captureLogs();
     const limited = pod(prefix, { user, log: logger });
     try {
@@ -154,7 +147,7 @@ describe("fill leases on a real Redis", () => {
       expect((await limited.coordination.fills.attempt("GET /acl", LEASE_MS)).kind).toBe("unavailable");
     } finally {
       await stop([limited]);
-      await admin.call("ACL", "DELUSER", user);
+      await shared.admin.call("ACL", "DELUSER", user);
     }
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type RedisCluster, type RedisServer, startRedis, startRedisCluster } from "@apicache/testkit/redis";
+import { type RedisCluster, startRedisCluster } from "@apicache/testkit/redis";
 import { startDelayRelay } from "@apicache/testkit/tcp-delay";
 import { waitFor } from "@apicache/testkit/wait";
 import { Redis } from "ioredis";
@@ -8,6 +8,7 @@ import { type Coordination, createRedisCoordination } from "../src/store/fill-le
 import type { RedisBackedStore } from "../src/store/redis-backed-store.js";
 import { createRedisClusterStore } from "../src/store/redis-cluster-store.js";
 import { createRedisStore } from "../src/store/redis-store.js";
+import { sharedRedis } from "./shared-redis.js";
 
 /**
  * The fill notifications' subscription (fill-notifications.ts) against real Redis, while its
@@ -90,40 +91,25 @@ afterEach(() => {
 });
 
 describe("fill notifications on a standalone Redis", () => {
-  let redis: RedisServer;
-  let admin: Redis;
-
-  beforeAll(async () => {
-    redis = await startRedis();
-    admin = new Redis({ host: redis.host, port: redis.port, lazyConnect: true });
-    await admin.connect();
-  });
-
-  afterAll(async () => {
-    admin?.disconnect();
-    await redis?.stop();
-  });
+  const shared = sharedRedis();
 
   it("are subscribed again once per new connection, by the sidecar alone, after drops and a restart", async () => {
     const prefix = `notify-${randomUUID()}`;
-    const pods = [standalonePod(prefix, redis), standalonePod(prefix, redis)] as const;
+    const pods = [standalonePod(prefix, shared.server), standalonePod(prefix, shared.server)] as const;
     const [a, b] = pods;
     const both = async () => (await hears(a, b)) && (await hears(b, a));
     try {
       await waitFor("both pods to hear each other", both);
       for (let round = 0; round < 5; round++) {
-        const before = await subscribeCalls(admin);
-        await admin.call("CLIENT", "KILL", "TYPE", "pubsub");
+        const before = await subscribeCalls(shared.admin);
+        await shared.admin.call("CLIENT", "KILL", "TYPE", "pubsub");
         await waitFor(`both pods to hear each other after drop ${round + 1}`, both);
         // One SUBSCRIBE per pod: ioredis's own resubscription (its promise dropped) would be a second.
-        expect(await subscribeCalls(admin)).toBe(before + 2);
+        expect(await subscribeCalls(shared.admin)).toBe(before + 2);
       }
-      await redis.restart();
-      admin.disconnect();
-      admin = new Redis({ host: redis.host, port: redis.port, lazyConnect: true });
-      await admin.connect();
+      await shared.restart();
       await waitFor("both pods to hear each other after the restart", both, { timeoutMs: 15_000 });
-      expect(await subscribeCalls(admin)).toBe(2);
+      expect(await subscribeCalls(shared.admin)).toBe(2);
     } finally {
       await stop(pods);
     }
@@ -134,15 +120,15 @@ describe("fill notifications on a standalone Redis", () => {
     // and sends its ready check (INFO); the pod closes before the answer arrives. The answer still
     // arrives (the socket closed only its sending side), and ioredis's `ready` runs on a stream that
     // can no longer be written: had it SUBSCRIBEd again itself, that rejection had no handler.
-    const relay = await startDelayRelay(redis);
+    const relay = await startDelayRelay(shared.server);
     const pod = standalonePod(`notify-${randomUUID()}`, relay);
     try {
       await waitFor("the pod to hear its own releases", () => hears(pod, pod));
-      const known = new Set((await sidecarClients(admin)).map((client) => client.id));
+      const known = new Set((await sidecarClients(shared.admin)).map((client) => client.id));
       relay.setDelay(500);
-      await admin.call("CLIENT", "KILL", "TYPE", "pubsub");
+      await shared.admin.call("CLIENT", "KILL", "TYPE", "pubsub");
       await waitFor("the subscriber's new connection to send its ready check", async () =>
-        (await sidecarClients(admin)).some((client) => !known.has(client.id) && client.cmd === "info"),
+        (await sidecarClients(shared.admin)).some((client) => !known.has(client.id) && client.cmd === "info"),
       );
       await stop([pod]);
       await waitFor("every connection through the relay to close", () => relay.connections === 0);

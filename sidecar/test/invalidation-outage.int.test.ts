@@ -1,32 +1,19 @@
 import { randomUUID } from "node:crypto";
-import { type RedisServer, startRedis } from "@apicache/testkit/redis";
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createStore } from "../src/store/create-store.js";
 import { entryKey, tagKey } from "../src/store/redis-layout.js";
 import type { EntryStore } from "../src/store/types.js";
+import { sharedRedis } from "./shared-redis.js";
 
 // Item 1 of the review: an invalidation that Redis could not take (it hung: SIGSTOP keeps its data,
 // like a stalled or partitioned Redis) must not let the pre-write entry come back once Redis recovers.
 // The first retry comes after 3-6 s: long enough to look at Redis before it lands, on a busy machine.
 const RETRY_MS = 3_000;
 
-let redis: RedisServer;
-let admin: Redis;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  admin = new Redis({ host: redis.host, port: redis.port, lazyConnect: true });
-  await admin.connect();
-});
-
-afterAll(async () => {
-  admin?.disconnect();
-  await redis?.stop();
-});
+const shared = sharedRedis();
 
 async function redisPid(): Promise<number> {
-  const match = /process_id:(\d+)/.exec(await admin.info("server"));
+  const match = /process_id:(\d+)/.exec(await shared.admin.info("server"));
   return Number(match?.[1]);
 }
 
@@ -60,7 +47,7 @@ describe("an invalidation while Redis is unreachable", () => {
     async (_name, maxEntryAgeMs) => {
       const keyPrefix = `outage-${randomUUID()}`;
       const store = createStore({
-        redisUrl: redis.url,
+        redisUrl: shared.server.url,
         keyPrefix,
         commandTimeoutMs: 50,
         memoryMaxBytes: 1 << 20,
@@ -76,7 +63,7 @@ describe("an invalidation while Redis is unreachable", () => {
         await store.set("GET /slots/7", old, { ttlMs: 60_000, tags: ["slots"] });
         await store.set("GET /other", Buffer.from("other"), { ttlMs: 60_000, tags: ["other"] });
         expect(await store.get("GET /slots/7")).toEqual(old);
-        const oldBytes = await admin.dumpBuffer(entryKey(keyPrefix, "GET /slots/7"));
+        const oldBytes = await shared.admin.dumpBuffer(entryKey(keyPrefix, "GET /slots/7"));
 
         process.kill(pid, "SIGSTOP");
         try {
@@ -100,7 +87,7 @@ describe("an invalidation while Redis is unreachable", () => {
             async () => pendingOf(store) === 0,
             RETRY_MS / 2,
           );
-          expect(await admin.exists(entryKey(keyPrefix, "GET /slots/7"))).toBe(0);
+          expect(await shared.admin.exists(entryKey(keyPrefix, "GET /slots/7"))).toBe(0);
           expect(await store.get("GET /slots/7")).toBeUndefined();
           expect(await store.get("GET /other")).toEqual(Buffer.from("other"));
           return;
@@ -109,9 +96,9 @@ describe("an invalidation while Redis is unreachable", () => {
         // The timed-out command may still have run once Redis resumed (a script is one command);
         // model the worst case, Redis back with the pre-write entry and its index (e.g. a replica
         // promoted before it saw the delete), by restoring exactly the old bytes.
-        await admin.restore(entryKey(keyPrefix, "GET /slots/7"), 60_000, oldBytes, "REPLACE");
-        await admin.zadd(tagKey(keyPrefix, "slots"), Date.now() + 65_000, "GET /slots/7");
-        expect(await admin.exists(entryKey(keyPrefix, "GET /slots/7"))).toBe(1);
+        await shared.admin.restore(entryKey(keyPrefix, "GET /slots/7"), 60_000, oldBytes, "REPLACE");
+        await shared.admin.zadd(tagKey(keyPrefix, "slots"), Date.now() + 65_000, "GET /slots/7");
+        expect(await shared.admin.exists(entryKey(keyPrefix, "GET /slots/7"))).toBe(1);
         expect(await store.get("GET /slots/7")).toBeUndefined();
 
         await pollUntil(
@@ -122,7 +109,7 @@ describe("an invalidation while Redis is unreachable", () => {
           },
           RETRY_MS * 2 + 10_000,
         );
-        expect(await admin.exists(entryKey(keyPrefix, "GET /slots/7"))).toBe(0);
+        expect(await shared.admin.exists(entryKey(keyPrefix, "GET /slots/7"))).toBe(0);
         await pollUntil("Redis to answer reads after the retry", answersReads(store), 10_000);
         expect(await store.get("GET /slots/7")).toBeUndefined();
         expect(await store.get("GET /other")).toEqual(Buffer.from("other"));

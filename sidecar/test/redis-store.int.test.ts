@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { type RedisServer, startRedis } from "@apicache/testkit/redis";
 import { Redis, ReplyError } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createStore } from "../src/store/create-store.js";
 import { RedisBackedStore } from "../src/store/redis-backed-store.js";
 import {
@@ -12,25 +11,14 @@ import {
   tagKey,
 } from "../src/store/redis-layout.js";
 import { createRedisStore } from "../src/store/redis-store.js";
+import { sharedRedis } from "./shared-redis.js";
 import { describeStoreContract } from "./store-contract.js";
 
-let redis: RedisServer;
-let admin: Redis;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  admin = new Redis({ host: redis.host, port: redis.port, lazyConnect: true });
-  await admin.connect();
-});
-
-afterAll(async () => {
-  admin?.disconnect();
-  await redis?.stop();
-});
+const shared = sharedRedis();
 
 const redisStore = (keyPrefix: string, tagExpirySlackMs?: number) =>
   createRedisStore({
-    node: { host: redis.host, port: redis.port },
+    node: { host: shared.server.host, port: shared.server.port },
     keyPrefix,
     commandTimeoutMs: 500,
     ...(tagExpirySlackMs === undefined ? {} : { tagExpirySlackMs }),
@@ -42,7 +30,7 @@ describeStoreContract(
   "tiered (memory over redis, via createStore)",
   ({ keyPrefix }) =>
     createStore({
-      redisUrl: redis.url,
+      redisUrl: shared.server.url,
       keyPrefix,
       commandTimeoutMs: 500,
       memoryMaxBytes: 16 * 1024 * 1024,
@@ -57,10 +45,10 @@ describe("redis store layout", () => {
     const store = redisStore(prefix);
     try {
       await store.set("GET /a", Buffer.from("v"), { ttlMs: 10_000, tags: ["slots"] });
-      expect(await admin.exists(entryKey(prefix, "GET /a"))).toBe(1);
-      expect(await admin.zrange(tagKey(prefix, "slots"), "0", "-1")).toEqual(["GET /a"]);
-      expect(await admin.pttl(entryKey(prefix, "GET /a"))).toBeLessThanOrEqual(10_000);
-      const tagTtl = await admin.pttl(tagKey(prefix, "slots"));
+      expect(await shared.admin.exists(entryKey(prefix, "GET /a"))).toBe(1);
+      expect(await shared.admin.zrange(tagKey(prefix, "slots"), "0", "-1")).toEqual(["GET /a"]);
+      expect(await shared.admin.pttl(entryKey(prefix, "GET /a"))).toBeLessThanOrEqual(10_000);
+      const tagTtl = await shared.admin.pttl(tagKey(prefix, "slots"));
       expect(tagTtl).toBeGreaterThan(10_000);
     } finally {
       await store.close();
@@ -73,7 +61,7 @@ describe("redis store layout", () => {
     try {
       await store.set("long", Buffer.from("v"), { ttlMs: 60_000, tags: ["t"] });
       await store.set("short", Buffer.from("v"), { ttlMs: 1_000, tags: ["t"] });
-      expect(await admin.pttl(tagKey(prefix, "t"))).toBeGreaterThan(60_000);
+      expect(await shared.admin.pttl(tagKey(prefix, "t"))).toBeGreaterThan(60_000);
     } finally {
       await store.close();
     }
@@ -84,10 +72,10 @@ describe("redis store layout", () => {
     const store = redisStore(prefix, 0);
     try {
       for (let i = 0; i < 20; i++) await store.set(`gone-${i}`, Buffer.from("v"), { ttlMs: 1, tags: ["t"] });
-      const firstScore = Number((await admin.zrange(tagKey(prefix, "t"), "0", "0", "WITHSCORES"))[1]);
+      const firstScore = Number((await shared.admin.zrange(tagKey(prefix, "t"), "0", "0", "WITHSCORES"))[1]);
       // Members carry the entry's expiry plus a slack; wait on Redis's clock until that has passed.
       const redisNow = async () => {
-        const [seconds, micros] = await admin.time();
+        const [seconds, micros] = await shared.admin.time();
         return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
       };
       const deadline = Date.now() + 15_000;
@@ -96,7 +84,7 @@ describe("redis store layout", () => {
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
       await store.set("live", Buffer.from("v"), { ttlMs: 60_000, tags: ["t"] });
-      expect(await admin.zrange(tagKey(prefix, "t"), "0", "-1")).toEqual(["live"]);
+      expect(await shared.admin.zrange(tagKey(prefix, "t"), "0", "-1")).toEqual(["live"]);
     } finally {
       await store.close();
     }
@@ -105,10 +93,10 @@ describe("redis store layout", () => {
   it("invalidates tags with sorted-set reads and deletes only, never KEYS or SCAN", async () => {
     const store = redisStore(`no-scan-${randomUUID()}`);
     try {
-      await admin.config("RESETSTAT");
+      await shared.admin.config("RESETSTAT");
       for (let i = 0; i < 50; i++) await store.set(`k${i}`, Buffer.from("v"), { ttlMs: 60_000, tags: ["t"] });
       expect(await store.deleteTags(["t"])).toBe(50);
-      const stats = await admin.info("commandstats");
+      const stats = await shared.admin.info("commandstats");
       expect(stats).not.toMatch(/cmdstat_(keys|scan):/);
       expect(stats).toMatch(/cmdstat_zrange:calls=1,/);
     } finally {
@@ -120,7 +108,7 @@ describe("redis store layout", () => {
     const prefix = `foreign-${randomUUID()}`;
     const store = redisStore(prefix);
     try {
-      await admin.set(entryKey(prefix, "k"), "not an apicache envelope", "PX", 60_000);
+      await shared.admin.set(entryKey(prefix, "k"), "not an apicache envelope", "PX", 60_000);
       expect(await store.get("k")).toBeUndefined();
     } finally {
       await store.close();
@@ -131,7 +119,7 @@ describe("redis store layout", () => {
 describe("redis store tag invalidation when Redis refuses the drain script", () => {
   it("falls back to the multi-round-trip drain and still removes every tagged entry", async () => {
     const prefix = `refused-${randomUUID()}`;
-    const client = new Redis({ host: redis.host, port: redis.port });
+    const client = new Redis({ host: shared.server.host, port: shared.server.port });
     const store = new RedisBackedStore({
       name: "redis",
       client,
@@ -169,15 +157,15 @@ describe("redis store fences", () => {
     const store = redisStore(prefix);
     try {
       const first = await store.fence(["slots"]);
-      const stored = await admin.get(generationKey(prefix, "slots"));
+      const stored = await shared.admin.get(generationKey(prefix, "slots"));
       expect(first.generations).toEqual([stored]);
-      const ttl = await admin.pttl(generationKey(prefix, "slots"));
+      const ttl = await shared.admin.pttl(generationKey(prefix, "slots"));
       expect(ttl).toBeGreaterThan(GENERATION_TTL_MS - 60_000);
       expect(ttl).toBeLessThanOrEqual(GENERATION_TTL_MS);
       expect((await store.fence(["slots"])).generations).toEqual([stored]);
 
       await store.deleteTags(["slots", "other"]);
-      expect(await admin.exists(generationKey(prefix, "slots"))).toBe(0);
+      expect(await shared.admin.exists(generationKey(prefix, "slots"))).toBe(0);
       const second = await store.fence(["slots"]);
       expect(second.generations?.[0]).not.toBe(stored);
     } finally {
@@ -193,8 +181,8 @@ describe("redis store fences", () => {
       const fence = await store.fence(["slots"]);
       expect(await store.set("fenced", Buffer.from("v"), { ttlMs, tags: ["slots"], fence })).toBe(true);
       await store.set("unfenced", Buffer.from("v"), { ttlMs, tags: ["other"] });
-      expect(await admin.pttl(generationKey(prefix, "slots"))).toBeGreaterThan(ttlMs);
-      expect(await admin.pttl(generationKey(prefix, "other"))).toBeGreaterThan(ttlMs);
+      expect(await shared.admin.pttl(generationKey(prefix, "slots"))).toBeGreaterThan(ttlMs);
+      expect(await shared.admin.pttl(generationKey(prefix, "other"))).toBeGreaterThan(ttlMs);
     } finally {
       await store.close();
     }
@@ -211,13 +199,13 @@ describe("redis store fences", () => {
       expect(await store.get("k")).toEqual(Buffer.from("v"));
 
       // A generation re-created at another value (an old one lost, then a fill elsewhere): a miss.
-      await admin.set(generationKey(prefix, "b"), "someone-else", "PX", 60_000);
+      await shared.admin.set(generationKey(prefix, "b"), "someone-else", "PX", 60_000);
       expect(await store.get("k", { tags: ["a", "b"] })).toBeUndefined();
       expect(await store.get("k", { tags: ["a"] })).toBeUndefined();
       // Lost (evicted, expired, or missed by a replica): a miss, whichever tags the caller named.
-      await admin.del(generationKey(prefix, "b"));
+      await shared.admin.del(generationKey(prefix, "b"));
       expect(await store.get("k")).toBeUndefined();
-      expect(await admin.exists(entryKey(prefix, "k"))).toBe(1);
+      expect(await shared.admin.exists(entryKey(prefix, "k"))).toBe(1);
     } finally {
       await store.close();
     }
@@ -230,7 +218,12 @@ describe("redis store fences", () => {
       const header = Buffer.alloc(12);
       header.set([0xac, 0x02, 0, 0]);
       header.writeDoubleBE(Date.now(), 4);
-      await admin.set(entryKey(prefix, "old"), Buffer.concat([header, Buffer.from("v")]), "PX", 60_000);
+      await shared.admin.set(
+        entryKey(prefix, "old"),
+        Buffer.concat([header, Buffer.from("v")]),
+        "PX",
+        60_000,
+      );
       expect(await store.get("old", { tags: [] })).toBeUndefined();
     } finally {
       await store.close();
@@ -259,14 +252,14 @@ describe("redis store fences", () => {
       await writing.deleteTags(["slots"]);
       const fence = await filling.fence(["slots"]);
       // The generation reaches the end of its life during the fill, then another pod's fill re-creates it.
-      await admin.pexpire(generationKey(prefix, "slots"), 1);
-      await eventuallyTrue(async () => (await admin.exists(generationKey(prefix, "slots"))) === 0);
+      await shared.admin.pexpire(generationKey(prefix, "slots"), 1);
+      await eventuallyTrue(async () => (await shared.admin.exists(generationKey(prefix, "slots"))) === 0);
       await writing.fence(["slots"]);
-      expect(await admin.get(generationKey(prefix, "slots"))).not.toBe(fence.generations?.[0]);
+      expect(await shared.admin.get(generationKey(prefix, "slots"))).not.toBe(fence.generations?.[0]);
       expect(
         await filling.set("k", Buffer.from("pre-write"), { ttlMs: 60_000, tags: ["slots"], fence }),
       ).toBe(false);
-      expect(await admin.exists(entryKey(prefix, "k"))).toBe(0);
+      expect(await shared.admin.exists(entryKey(prefix, "k"))).toBe(0);
     } finally {
       await filling.close();
       await writing.close();
@@ -278,13 +271,13 @@ describe("redis store fences", () => {
     const store = redisStore(prefix);
     try {
       await store.set("k", Buffer.from("pre-write"), { ttlMs: 60_000, tags: ["slots"] });
-      await admin.config("SET", "maxmemory-policy", "noeviction");
-      await admin.config("SET", "maxmemory", "1");
+      await shared.admin.config("SET", "maxmemory-policy", "noeviction");
+      await shared.admin.config("SET", "maxmemory", "1");
       expect(await store.deleteTags(["slots"])).toBe(1);
-      expect(await admin.exists(entryKey(prefix, "k"))).toBe(0);
-      expect(await admin.exists(generationKey(prefix, "slots"))).toBe(0);
+      expect(await shared.admin.exists(entryKey(prefix, "k"))).toBe(0);
+      expect(await shared.admin.exists(generationKey(prefix, "slots"))).toBe(0);
     } finally {
-      await admin.config("SET", "maxmemory", "0");
+      await shared.admin.config("SET", "maxmemory", "0");
       await store.close();
     }
   });
@@ -302,7 +295,7 @@ describe("redis store fences", () => {
 
   it("checks fences in steps when Redis refuses multi-key scripts, and asks only once", async () => {
     const prefix = `refused-fence-${randomUUID()}`;
-    const client = new Redis({ host: redis.host, port: redis.port });
+    const client = new Redis({ host: shared.server.host, port: shared.server.port });
     const filling = new RedisBackedStore({
       name: "redis",
       client,
@@ -344,7 +337,7 @@ describe("tiered store fences (memory over Redis)", () => {
   it("never serves a fill's L1 copy before Redis has taken it past the fence", async () => {
     const prefix = `tiered-fence-${randomUUID()}`;
     const options = {
-      redisUrl: redis.url,
+      redisUrl: shared.server.url,
       keyPrefix: prefix,
       commandTimeoutMs: 500,
       memoryMaxBytes: 1 << 20,
