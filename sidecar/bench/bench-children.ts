@@ -26,9 +26,14 @@ export interface ChildSetup {
 
 /**
  * Forks a benchmark child (a file of sidecar/bench) and waits for its IPC hello, which it resolves
- * to. A TypeScript child runs through tsx, a JavaScript one (`.mjs`) on plain node.
+ * to, with the child's pid. A TypeScript child runs through tsx, a JavaScript one (`.mjs`) on plain
+ * node.
  */
-export function spawnChild<T>(script: string, argv: readonly string[], setup: ChildSetup = {}): Promise<T> {
+export function spawnChild<T>(
+  script: string,
+  argv: readonly string[],
+  setup: ChildSetup = {},
+): Promise<T & { readonly pid: number }> {
   const { onMessage, stdout, nodeFlags = [] } = setup;
   const child = fork(resolve(BENCH_DIR, script), argv, {
     cwd: REPO,
@@ -41,7 +46,7 @@ export function spawnChild<T>(script: string, argv: readonly string[], setup: Ch
     child.once("message", (message) => {
       clearTimeout(timer);
       if (onMessage) child.on("message", onMessage);
-      resolve(message as T);
+      resolve({ ...(message as T), pid: child.pid as number });
     });
     child.once("exit", (code) => {
       clearTimeout(timer);

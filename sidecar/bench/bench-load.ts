@@ -20,6 +20,8 @@ export interface LoadOptions {
   readonly durationSeconds: number;
   /** Sent with every request, e.g. one `host` for every replica (the Host header is part of the key). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** Requests per second over all connections (autocannon's overallRate); unset: as fast as answered. */
+  readonly overallRate?: number;
 }
 
 /** One bounded autocannon run; latencies are collected per response with sub-millisecond precision. */
@@ -36,6 +38,7 @@ export function load(options: LoadOptions): Promise<RawRun> {
         duration: durationSeconds,
         pipelining: 1,
         ...(options.headers ? { headers: { ...options.headers } } : {}),
+        ...(options.overallRate === undefined ? {} : { overallRate: options.overallRate }),
       },
       (error, result) => {
         if (error) return reject(error);

@@ -5,7 +5,9 @@
  *     the bare `node:http` floor answering a precomputed buffer, and the sidecar answering the same
  *     body from its in-process tier (L1 hit); with `--baseline DIR`, an older checkout's sidecar too.
  *     Rounds alternate the order; the table gives each one's median req/s and its median per-round
- *     ratio to the floor.
+ *     ratio to the floor. Then the same targets at one fixed rate (`--cpu-rate`, for `--cpu-seconds`
+ *     each round): each process's CPU time per request, from /proc, which the load tool's share of
+ *     the cores does not move.
  *  2. Then the floor and the sidecar again, in new processes started with `--cpu-prof`, each under the
  *     same L1-hit load for `--profile-seconds`; their .cpuprofile files (load-tests/profiles/raw/,
  *     not committed) become flame graphs (load-tests/profiles/*.svg) and top self-time tables.
@@ -13,19 +15,20 @@
  * Writes load-tests/profiles/hotpath.md (unless --no-write) and prints it.
  *
  *   npx tsx --conditions=source sidecar/bench/hotpath-bench.ts [--duration 4] [--rounds 4]
- *       [--connections 16] [--body-bytes 2048] [--profile-seconds 8] [--no-profile] [--no-write]
- *       [--baseline DIR]
+ *       [--connections 16] [--body-bytes 2048] [--profile-seconds 8] [--cpu-rate 10000]
+ *       [--cpu-seconds 6] [--no-profile] [--no-write] [--baseline DIR]
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { cpuSeconds } from "@apicache/load-tests/harness/proc-cpu";
 import { type RedisServer, startRedis } from "@apicache/testkit/redis";
 import { buildSidecar, REPO, spawnChild, stopChildren } from "./bench-children.js";
 import { load, probe } from "./bench-load.js";
 import { flameSvg } from "./hotpath-flame.js";
 import { type CpuProfile, foldStacks, formatFolded, selfByArea, topSelf } from "./hotpath-profile.js";
-import { formatHotpath, type HotpathRound, type ProfileSummary } from "./hotpath-report.js";
+import { type CpuRound, formatHotpath, type HotpathRound, type ProfileSummary } from "./hotpath-report.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -34,6 +37,8 @@ const { values: args } = parseArgs({
     connections: { type: "string", default: "16" },
     "body-bytes": { type: "string", default: "2048" },
     "profile-seconds": { type: "string", default: "8" },
+    "cpu-rate": { type: "string", default: "10000" },
+    "cpu-seconds": { type: "string", default: "6" },
     "no-profile": { type: "boolean", default: false },
     "no-write": { type: "boolean", default: false },
     baseline: { type: "string" },
@@ -45,6 +50,9 @@ const ROUNDS = Math.max(0, Math.min(10, Number(args.rounds)));
 const CONNECTIONS = Math.max(1, Math.min(256, Number(args.connections)));
 const BODY = String(Math.max(16, Math.min(1 << 20, Number(args["body-bytes"]))));
 const PROFILE_SECONDS = Math.max(2, Math.min(30, Number(args["profile-seconds"])));
+/** The fixed rate of the CPU-per-request rounds: below what either server answers on this machine. */
+const CPU_RATE = Math.max(100, Math.min(100_000, Number(args["cpu-rate"])));
+const CPU_SECONDS = Math.max(2, Math.min(60, Number(args["cpu-seconds"])));
 const BASELINE = args.baseline === undefined ? undefined : resolve(args.baseline);
 const INTERVAL_US = 250;
 const PROFILES = join(REPO, "load-tests", "profiles");
@@ -56,11 +64,12 @@ const nowUs = () => Number(process.hrtime.bigint() / 1000n);
 interface Target {
   readonly name: string;
   readonly url: string;
+  readonly pid: number;
 }
 
 async function startFloor(nodeFlags: readonly string[] = []): Promise<Target> {
   const floor = await spawnChild<{ port: number }>("bench-origin.ts", ["floor", BODY], { nodeFlags });
-  return { name: "floor", url: `http://127.0.0.1:${floor.port}/items/1` };
+  return { name: "floor", url: `http://127.0.0.1:${floor.port}/items/1`, pid: floor.pid };
 }
 
 /** A sidecar serving L1 hits: its target's name, its build, the upstream and the Redis it uses. */
@@ -80,7 +89,7 @@ async function startL1(sidecar: L1Sidecar, nodeFlags: readonly string[] = []): P
       nodeFlags,
     },
   );
-  return { name, url: `${child.url}/items/1` };
+  return { name, url: `${child.url}/items/1`, pid: child.pid };
 }
 
 async function startUpstream(): Promise<string> {
@@ -114,6 +123,38 @@ async function measure(targets: readonly Target[]): Promise<{
     rounds.push({ rps });
   }
   return { rounds, cacheStatus, failures };
+}
+
+/**
+ * Each target under the same fixed request rate, in alternating order per round: the CPU time its
+ * process used per request answered (the load tool's own CPU is not in it).
+ */
+async function cpuAtRate(targets: readonly Target[]): Promise<CpuRound[]> {
+  const rounds: CpuRound[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? targets : [...targets].reverse();
+    const usPerRequest: Record<string, number> = {};
+    const rps: Record<string, number> = {};
+    for (const target of order) {
+      const before = cpuSeconds(target.pid);
+      const run = await load({
+        url: target.url,
+        connections: CONNECTIONS,
+        durationSeconds: CPU_SECONDS,
+        overallRate: CPU_RATE,
+      });
+      const after = cpuSeconds(target.pid);
+      if (before === undefined || after === undefined)
+        throw new Error(`${target.name}: no /proc/${target.pid}/stat`);
+      usPerRequest[target.name] = ((after - before) * 1e6) / Math.max(1, run.requests);
+      rps[target.name] = run.rps;
+    }
+    console.log(
+      `>> at ${CPU_RATE} req/s, round ${round + 1}/${ROUNDS}: ${targets.map((t) => `${t.name} ${(usPerRequest[t.name] ?? 0).toFixed(1)} µs/request`).join(", ")}`,
+    );
+    rounds.push({ usPerRequest, rps });
+  }
+  return rounds;
 }
 
 /** Loads a `--cpu-prof` child, stops it (the profile is written at exit) and summarizes its profile. */
@@ -189,6 +230,7 @@ async function main(): Promise<void> {
     const targets = [await startFloor(), await startL1(sidecar)];
     if (baseline !== undefined) targets.push(await startL1(baseline));
     const measured = ROUNDS > 0 ? await measure(targets) : { rounds: [], cacheStatus: {}, failures: {} };
+    const cpuRounds = await cpuAtRate(targets);
     await stopChildren();
     const profiles: ProfileSummary[] = [];
     if (!args["no-profile"]) {
@@ -220,10 +262,12 @@ async function main(): Promise<void> {
         `1-min load average ${loadBefore.toFixed(1)} at start, ${(loadavg()[0] ?? 0).toFixed(1)} at end`,
       command:
         `make bench-hotpath (npx tsx --conditions=source sidecar/bench/hotpath-bench.ts --duration ${DURATION} --rounds ${ROUNDS} ` +
-        `--connections ${CONNECTIONS} --body-bytes ${BODY} --profile-seconds ${PROFILE_SECONDS}` +
+        `--connections ${CONNECTIONS} --body-bytes ${BODY} --profile-seconds ${PROFILE_SECONDS} --cpu-rate ${CPU_RATE} --cpu-seconds ${CPU_SECONDS}` +
         `${BASELINE === undefined ? "" : ` --baseline ${relative(REPO, BASELINE)}`})`,
       scenarios: targets.map((t) => t.name),
       ...measured,
+      cpuRate: CPU_RATE,
+      cpuRounds,
       profiles,
     });
     console.log(`\n${report}`);

@@ -1,12 +1,18 @@
 /**
  * Pure formatting for `make bench-hotpath`: per-round req/s of the bare floor and the sidecar's L1
- * hit side by side, their ratios, and the profile's top self-time functions, as the markdown written
- * to load-tests/profiles/hotpath.md.
+ * hit side by side, their ratios, their CPU per request at one fixed rate, and the profile's top
+ * self-time functions, as the markdown written to load-tests/profiles/hotpath.md.
  */
 import type { SelfTime } from "./hotpath-profile.js";
 
 /** One round: every scenario's req/s, measured back to back. */
 export interface HotpathRound {
+  readonly rps: Readonly<Record<string, number>>;
+}
+
+/** One round at a fixed request rate: every scenario's CPU µs per request (from /proc) and req/s held. */
+export interface CpuRound {
+  readonly usPerRequest: Readonly<Record<string, number>>;
   readonly rps: Readonly<Record<string, number>>;
 }
 
@@ -17,6 +23,9 @@ export interface HotpathRun {
   /** The scenarios in table order; the first is the floor the others are divided by. */
   readonly scenarios: readonly string[];
   readonly rounds: readonly HotpathRound[];
+  /** The fixed rate of `cpuRounds`, requests per second over all connections. */
+  readonly cpuRate: number;
+  readonly cpuRounds: readonly CpuRound[];
   readonly cacheStatus: Readonly<Record<string, string>>;
   readonly failures: Readonly<Record<string, number>>;
   readonly profiles: readonly ProfileSummary[];
@@ -63,6 +72,35 @@ export function summarize(run: Pick<HotpathRun, "scenarios" | "rounds">): {
   });
 }
 
+/**
+ * Per scenario at the fixed rate: the median CPU µs per request, its ratio floor ÷ scenario (the
+ * throughput ratio if each had a core of its own: what the server itself costs, whoever drives the
+ * load), and its excess over the floor (the cost of what the scenario does beyond answering).
+ */
+export function summarizeCpu(run: Pick<HotpathRun, "scenarios" | "cpuRounds">): {
+  readonly name: string;
+  readonly usPerRequest: number;
+  readonly perRound: readonly number[];
+  readonly rps: number;
+  readonly serverRatio: number;
+  readonly overFloorUs: number;
+}[] {
+  const floorName = run.scenarios[0] ?? "";
+  const us = (name: string) => run.cpuRounds.map((round) => round.usPerRequest[name] ?? Number.NaN);
+  const floor = median(us(floorName));
+  return run.scenarios.map((name) => {
+    const usPerRequest = median(us(name));
+    return {
+      name,
+      usPerRequest,
+      perRound: us(name),
+      rps: median(run.cpuRounds.map((round) => round.rps[name] ?? Number.NaN)),
+      serverRatio: floor / usPerRequest,
+      overFloorUs: usPerRequest - floor,
+    };
+  });
+}
+
 const rate = (value: number): string =>
   Number.isFinite(value) ? Math.round(value).toLocaleString("en-US") : "n/a";
 const times = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(2)}×` : "n/a");
@@ -76,6 +114,20 @@ export function formatRatios(run: HotpathRun): string {
   return [
     `| scenario | req/s (median round) | vs ${run.scenarios[0]} (median of per-round ratios) | per round | failures | Cache-Status |`,
     "|---|---:|---:|---|---:|---|",
+    ...rows,
+  ].join("\n");
+}
+
+const micros = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(1)} µs` : "n/a");
+
+export function formatCpu(run: HotpathRun): string {
+  const rows = summarizeCpu(run).map(
+    (s) =>
+      `| ${s.name} | ${micros(s.usPerRequest)} | ${s.perRound.map((v) => v.toFixed(1)).join(", ")} | ${rate(s.rps)} | ${times(s.serverRatio)} | ${micros(s.overFloorUs)} |`,
+  );
+  return [
+    `| scenario | CPU per request at ${rate(run.cpuRate)} req/s (median round) | per round, µs | req/s held | ${run.scenarios[0]} ÷ this | over ${run.scenarios[0]} |`,
+    "|---|---:|---|---:|---:|---:|",
     ...rows,
   ].join("\n");
 }
@@ -112,6 +164,16 @@ export function formatHotpath(run: HotpathRun): string {
       "and do not count in the ratios.",
     "",
     formatRatios(run),
+    "",
+    "### CPU per request at one fixed rate",
+    "",
+    "Each server's own CPU time (user + system, every thread, from `/proc/<pid>/stat`) over the requests it " +
+      "answered, with the load held at the same rate for each, in alternating order per round. The req/s " +
+      "ratio above depends on how much of the two cores the load tool takes; this does not. Floor ÷ this is " +
+      "the throughput ratio each server would reach with a core to itself; **over the floor** is what the " +
+      "sidecar's own work costs per L1 hit, the figure ADR 0027 tracks.",
+    "",
+    run.cpuRounds.length > 0 ? formatCpu(run) : "(not measured: --rounds 0)",
     "",
     ...profiles,
   ].join("\n");
