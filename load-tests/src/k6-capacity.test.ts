@@ -82,8 +82,11 @@ describe("the k6 capacity scenario and bench-capacity", () => {
   it("maps each arrival's time to the harness's step, phase and index", () => {
     const plan = k6.capacityPlan({ targets, scenario: "mixed", start: 1.5, factor: targets.factor });
     for (const [i, step] of plan.steps.slice(0, 3).entries()) {
-      // The harness issues arrival k of a phase at its start + k / rate (open-loop.ts).
-      for (const k of [0, 1, 7]) {
+      // The harness issues arrival k of a phase at its start + k / rate (open-loop.ts); the last
+      // arrival of the warm-up is the one before its end (warmupSeconds × rate arrivals).
+      const last = Math.ceil((step.measureFrom - step.startsAt) * step.rate) - 1;
+      expect(last).toBeGreaterThan(1);
+      for (const k of [0, 1, last]) {
         expect(k6.arrivalAt(plan, step.startsAt + k / step.rate)).toEqual({
           step: i,
           phase: "warmup",
