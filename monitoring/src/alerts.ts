@@ -233,6 +233,17 @@ const operatorAlerts: AlertRule[] = [
       "{{ $value | humanizePercentage }} of pods seen by the webhook got an error; with failurePolicy Ignore they start without the sidecar. See the operator log (webhook) and the pods' CachePolicy.",
   },
   {
+    alert: "ApicachePodsNotInjected",
+    group: "operator",
+    value: maxBy(["namespace"], O.podsNotInjected),
+    comparison: "> 0",
+    for: "5m",
+    severity: "warning",
+    summary: "Pods that CachePolicies select run without the sidecar",
+    description:
+      "{{ $value }} selected pods started while the webhook was unreachable (or before their policy). A write such a pod answers invalidates nothing, so the injected replicas keep serving the old data until it expires. kubectl get cachepolicies -A lists the policies that are Degraded (PodsNotInjected) and their pods; restart them, e.g. kubectl rollout restart deployment/<name>.",
+  },
+  {
     alert: "ApicacheWebhookSlow",
     group: "operator",
     value: quantile(0.99, ["namespace"], suffixed(O.webhookDuration, "_bucket"), "5m"),

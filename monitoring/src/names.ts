@@ -56,6 +56,7 @@ export const O = {
   injections: OPERATOR_METRICS.injectionsTotal.name,
   certificateExpiry: OPERATOR_METRICS.certificateExpiry.name,
   leader: OPERATOR_METRICS.leader.name,
+  podsNotInjected: OPERATOR_METRICS.podsNotInjected.name,
   informerRestarts: OPERATOR_METRICS.informerRestarts.name,
 } as const;
 

@@ -14,6 +14,7 @@ import { owningPolicyKey } from "../policy/owning-policy.js";
 import type { PolicyIndex } from "../policy/policy-index.js";
 import { selectorMatches } from "../policy/selector.js";
 import { policyKey, type StoredPolicy } from "../policy/types.js";
+import { NotInjectedTally } from "../status/not-injected-tally.js";
 import type { OperatorMetrics } from "../telemetry/metrics.js";
 import { type ClusterWriter, type OwnedKind, Reconciler } from "./reconciler.js";
 import { runWorkers, WorkQueue } from "./work-queue.js";
@@ -49,6 +50,7 @@ export class PolicyController {
    */
   private readonly podsSeen = new Map<string, SeenPod>();
   private readonly generations = new Map<string, number>();
+  private readonly notInjected = new NotInjectedTally();
   private resyncTimer: Timer | undefined;
   private readonly policyCallbacks: ["add" | "update" | "delete", (policy: PolicyObject) => void][] = [
     ["add", (policy) => this.onPolicy(policy)],
@@ -72,6 +74,7 @@ export class PolicyController {
       writer: options.writer,
       clock: options.clock,
       log: options.log,
+      onNotInjected: (key, pods) => options.metrics.podsNotInjected.set(this.notInjected.set(key, pods)),
     });
     this.configMaps = configMapInformer(options.informers);
     this.roles = roleInformer(options.informers);
@@ -118,6 +121,8 @@ export class PolicyController {
     this.queue.shutDown();
     await Promise.all([...this.owned().map(([, informer]) => informer.stop()), this.pods.stop()]);
     await this.workersDone;
+    this.notInjected.clear();
+    this.options.metrics.podsNotInjected.set(0);
   }
 
   private async handle(key: string): Promise<"done" | { requeueAfterMs: number }> {

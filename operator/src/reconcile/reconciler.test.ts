@@ -41,6 +41,7 @@ function setup(policies: StoredPolicy[], pods: V1Pod[] = [], owned?: Map<string,
   let tokens = 0;
   const writer = new FakeWriter();
   const store = { policies };
+  const notInjected: [string, number][] = [];
   const reconciler = new Reconciler({
     getPolicy: (ns, name) =>
       store.policies.find((p) => p.metadata.namespace === ns && p.metadata.name === name),
@@ -50,9 +51,10 @@ function setup(policies: StoredPolicy[], pods: V1Pod[] = [], owned?: Map<string,
     clock: new FakeClock(Date.parse("2025-05-01T00:00:00Z")),
     log: pino({ level: "silent" }),
     newToken: () => `token-${++tokens}`,
+    onNotInjected: (key, count) => notInjected.push([key, count]),
     ...(owned ? { owned: (kind, namespace, name) => owned.get(`${kind}/${namespace}/${name}`) } : {}),
   });
-  return { writer, reconciler, store };
+  return { writer, reconciler, store, notInjected };
 }
 
 /** What the API server would now hold: the status we wrote, at the resourceVersion it returned. */
@@ -86,6 +88,17 @@ describe("reconciling a CachePolicy", () => {
       configHash: expect.stringMatching(/^sha256:/),
     });
     expect(writer.events.map((e) => e.reason)).toEqual(["PodsNotInjected", "ConfigApplied"]);
+  });
+
+  it("reports how many selected pods run without the sidecar, and 0 once the policy is gone", async () => {
+    const { reconciler, store, notInjected } = setup([storedPolicy({})], [bookingPod()]);
+    await reconciler.reconcile("shop/booking-api");
+    store.policies = [];
+    await reconciler.reconcile("shop/booking-api");
+    expect(notInjected).toEqual([
+      ["shop/booking-api", 1],
+      ["shop/booking-api", 0],
+    ]);
   });
 
   it("is idempotent: a second pass writes nothing and emits nothing", async () => {

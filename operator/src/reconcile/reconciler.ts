@@ -59,6 +59,11 @@ export interface ReconcilerDeps {
   readonly log: Logger;
   /** A new admin API token (default: 256 random bits); tests pass a fixed one. */
   readonly newToken?: () => string;
+  /**
+   * Told after each reconcile how many selected pods of the policy (namespace/name) run without the
+   * sidecar: 0 once it is gone or invalid. Feeds apicache_operator_pods_not_injected.
+   */
+  readonly onNotInjected?: (key: string, pods: number) => void;
 }
 
 export type OwnedKind = "ConfigMap" | "Role" | "RoleBinding";
@@ -95,6 +100,7 @@ export class Reconciler {
     const stored = this.deps.getPolicy(namespace, name);
     if (!stored || stored.metadata.deletionTimestamp !== undefined) {
       this.forget(stored);
+      this.deps.onNotInjected?.(key, 0);
       return; // owned objects are garbage-collected through their owner reference
     }
     const verdict = this.deps.index.verdict(namespace, name) ?? {
@@ -131,6 +137,7 @@ export class Reconciler {
         upToDate: previous.upToDatePods ?? 0,
       };
     }
+    this.deps.onNotInjected?.(key, pods.notInjected.length);
     const status = computeStatus({
       name,
       generation: stored.metadata.generation ?? 0,

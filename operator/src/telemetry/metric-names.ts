@@ -53,6 +53,12 @@ export const OPERATOR_METRICS = {
     type: "gauge",
     labels: [],
   },
+  podsNotInjected: {
+    name: "apicache_operator_pods_not_injected",
+    help: "Pods that CachePolicies select and that run without the sidecar (created while the webhook was unreachable, or before their policy), over every policy. Writes such a pod answers invalidate nothing: the other replicas' caches keep the old data until it expires.",
+    type: "gauge",
+    labels: [],
+  },
   informerRestarts: {
     name: "apicache_operator_informer_restarts_total",
     help: "Informer restarts after a watch or list error, by resource.",

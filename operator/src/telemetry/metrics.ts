@@ -11,6 +11,7 @@ export interface OperatorMetrics {
   readonly injectionsTotal: Counter<"result">;
   readonly certificateExpiry: Gauge;
   readonly leader: Gauge;
+  readonly podsNotInjected: Gauge;
   readonly informerRestarts: Counter<"resource">;
 }
 
@@ -54,6 +55,7 @@ export function createMetrics(): OperatorMetrics {
       registers,
     }),
     leader: new Gauge({ name: M.leader.name, help: M.leader.help, registers }),
+    podsNotInjected: new Gauge({ name: M.podsNotInjected.name, help: M.podsNotInjected.help, registers }),
     informerRestarts: new Counter({
       name: M.informerRestarts.name,
       help: M.informerRestarts.help,
