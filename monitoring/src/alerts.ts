@@ -241,7 +241,7 @@ const operatorAlerts: AlertRule[] = [
     severity: "warning",
     summary: "Pods that CachePolicies select run without the sidecar",
     description:
-      "{{ $value }} selected pods started while the webhook was unreachable (or before their policy). A write such a pod answers invalidates nothing, so the injected replicas keep serving the old data until it expires. kubectl get cachepolicies -A lists the policies that are Degraded (PodsNotInjected) and their pods; restart them, e.g. kubectl rollout restart deployment/<name>.",
+      "{{ $value }} selected pod(s) run uncached. Where other replicas of the same app have the sidecar, a write such a pod answers invalidates nothing, and those replicas serve the old data until it expires. The policies' Degraded condition (PodsNotInjected) names the pods; restart them once the webhook is reachable. If that does not inject them, the webhook skips them (see the runbook).",
   },
   {
     alert: "ApicacheWebhookSlow",

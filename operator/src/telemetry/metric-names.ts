@@ -55,7 +55,7 @@ export const OPERATOR_METRICS = {
   },
   podsNotInjected: {
     name: "apicache_operator_pods_not_injected",
-    help: "Pods that CachePolicies select and that run without the sidecar (created while the webhook was unreachable, or before their policy), over every policy. Writes such a pod answers invalidate nothing: the other replicas' caches keep the old data until it expires.",
+    help: "Pods that CachePolicies select and that run without the sidecar, summed over every policy (the leader's count).",
     type: "gauge",
     labels: [],
   },
