@@ -144,6 +144,8 @@ async function cpuAtRate(targets: readonly Target[]): Promise<CpuRound[]> {
         overallRate: CPU_RATE,
       });
       const after = cpuSeconds(target.pid);
+      if (run.failures > 0)
+        throw new Error(`${target.name}: ${run.failures} failed requests at ${CPU_RATE} req/s`);
       if (before === undefined || after === undefined)
         throw new Error(`${target.name}: no /proc/${target.pid}/stat`);
       usPerRequest[target.name] = ((after - before) * 1e6) / Math.max(1, run.requests);

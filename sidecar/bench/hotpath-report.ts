@@ -168,10 +168,12 @@ export function formatHotpath(run: HotpathRun): string {
     "### CPU per request at one fixed rate",
     "",
     "Each server's own CPU time (user + system, every thread, from `/proc/<pid>/stat`) over the requests it " +
-      "answered, with the load held at the same rate for each, in alternating order per round. The req/s " +
-      "ratio above depends on how much of the two cores the load tool takes; this does not. Floor ÷ this is " +
-      "the throughput ratio each server would reach with a core to itself; **over the floor** is what the " +
-      "sidecar's own work costs per L1 hit, the figure ADR 0027 tracks.",
+      "answered, under the same offered load, in alternating order per round. The load is autocannon's " +
+      "`overallRate`: each connection sends its share of a second's requests as fast as they are answered, " +
+      "then waits for the next second. The req/s ratio above depends on how much of the two cores the load " +
+      "tool takes; this does not. It counts every thread (V8's collector helpers too), so it is higher than " +
+      "the main-thread profiles' busy CPU below. **Over the floor** is what the sidecar's work costs per L1 " +
+      "hit, the figure ADR 0027 tracks; compare it within one run.",
     "",
     run.cpuRounds.length > 0 ? formatCpu(run) : "(not measured: --rounds 0)",
     "",
