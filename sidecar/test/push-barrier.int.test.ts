@@ -1,13 +1,16 @@
+import { randomUUID } from "node:crypto";
 import { type RedisCluster, type RedisServer, startRedis, startRedisCluster } from "@apicache/testkit/redis";
 import { waitFor } from "@apicache/testkit/wait";
 import { type Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keySlot, slotTag } from "../src/store/cluster-slot.js";
+import { createStore } from "../src/store/create-store.js";
 import { trackingArguments } from "../src/store/invalidation-channel.js";
 import type { RedisBackedStore } from "../src/store/redis-backed-store.js";
 import { createRedisClusterStore } from "../src/store/redis-cluster-store.js";
 import { entryKey, generationKey, keyInvalidationKey } from "../src/store/redis-layout.js";
 import { createRedisStore } from "../src/store/redis-store.js";
+import { sharedRedis } from "./shared-redis.js";
 
 /**
  * A write's invalidation resolves only once Redis has written its push to every pod's invalidation
@@ -181,3 +184,35 @@ describe.each([{ topology: "standalone" as const }, { topology: "cluster" as con
       });
   },
 );
+
+describe("a pod without L1", () => {
+  const shared = sharedRedis();
+
+  it("still waits for its invalidations' pushes: other pods may keep L1 copies (a rollout that turns L1 on)", async () => {
+    const store = createStore({
+      redisUrl: shared.server.url,
+      keyPrefix: `no-l1-${randomUUID()}`,
+      commandTimeoutMs: 5_000,
+      memoryMaxBytes: 1 << 20,
+      maxEntryAgeMs: 0,
+    });
+    try {
+      await store.set("item", Buffer.from("v0"), { ttlMs: 60_000, tags: ["t"] });
+      await store.deleteTags(["t"]); // loads the drain script
+      await store.set("item", Buffer.from("v0"), { ttlMs: 60_000, tags: ["t"] });
+      await shared.admin.config("RESETSTAT");
+      await store.deleteTags(["t"]);
+      // The barrier is one GET of the changed generation, after the drain (push-barrier.ts).
+      expect(await commandCalls(shared.admin, "get")).toBe(1);
+    } finally {
+      await store.close?.();
+    }
+  });
+});
+
+/** How many times Redis has run `command` since its stats were reset (INFO commandstats). */
+async function commandCalls(admin: Redis, command: string): Promise<number> {
+  const stats = await admin.info("commandstats");
+  const match = new RegExp(`^cmdstat_${command}:calls=(\\d+)`, "m").exec(stats);
+  return Number(match?.[1] ?? 0);
+}
