@@ -468,6 +468,7 @@ describe("the chart on a real node", () => {
   });
 
   it("restarts the demo Deployment under steady load and writes with zero failed requests and no stale read", async () => {
+    await waitForInjection(); // the precondition, whatever the step before left behind
     await stack.probe.startLoad("rollout", `${demoService}/api/v2/services`, 20);
     const started = Date.now();
     await stack.k(["-n", demoNamespace, "rollout", "restart", "deployment/demo-api"]);
