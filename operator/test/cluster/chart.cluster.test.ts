@@ -97,9 +97,7 @@ async function waitForInjection(): Promise<void> {
     },
     { timeoutMs: 60_000, intervalMs: 250 },
   );
-  say(
-    `the webhook injected again ${((Date.now() - started) / 1000).toFixed(1)}s after the operator was Ready`,
-  );
+  say(`the webhook injects a dry-run pod (waited ${((Date.now() - started) / 1000).toFixed(1)}s)`);
 }
 
 /** The ready addresses of the demo Service's EndpointSlices. */
