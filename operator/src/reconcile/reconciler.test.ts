@@ -90,8 +90,12 @@ describe("reconciling a CachePolicy", () => {
     expect(writer.events.map((e) => e.reason)).toEqual(["PodsNotInjected", "ConfigApplied"]);
   });
 
-  it("reports how many selected pods run without the sidecar, and 0 once the policy is gone", async () => {
+  it("reports how many selected pods run without the sidecar, keeps that while the policy is invalid, and 0 once it is gone", async () => {
     const { reconciler, store, notInjected } = setup([storedPolicy({})], [bookingPod()]);
+    await reconciler.reconcile("shop/booking-api");
+    store.policies = [
+      storedPolicy({ generation: 2, spec: { routes: [{ name: "r", path: "/a/:id", tags: ["u:{nope}"] }] } }),
+    ];
     await reconciler.reconcile("shop/booking-api");
     store.policies = [];
     await reconciler.reconcile("shop/booking-api");

@@ -60,8 +60,8 @@ export interface ReconcilerDeps {
   /** A new admin API token (default: 256 random bits); tests pass a fixed one. */
   readonly newToken?: () => string;
   /**
-   * Told after each reconcile how many selected pods of the policy (namespace/name) run without the
-   * sidecar: 0 once it is gone or invalid. Feeds apicache_operator_pods_not_injected.
+   * Told after each reconcile of a valid policy (namespace/name) how many of its selected pods run
+   * without the sidecar, and 0 once it is gone. Feeds apicache_operator_pods_not_injected.
    */
   readonly onNotInjected?: (key: string, pods: number) => void;
 }
@@ -137,7 +137,8 @@ export class Reconciler {
         upToDate: previous.upToDatePods ?? 0,
       };
     }
-    this.deps.onNotInjected?.(key, pods.notInjected.length);
+    // An invalid policy's pods are not counted: its last count stands (its sidecars keep running).
+    if (verdict.valid) this.deps.onNotInjected?.(key, pods.notInjected.length);
     const status = computeStatus({
       name,
       generation: stored.metadata.generation ?? 0,
