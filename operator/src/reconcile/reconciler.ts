@@ -118,6 +118,8 @@ export class Reconciler {
     if (verdict.valid) {
       rendered = renderConfig(verdict.policy);
       pods = countPods(this.deps.pods(namespace), verdict.policy, rendered.configHash);
+      // Only a valid policy's pods are counted: an invalid one's last count stands.
+      this.deps.onNotInjected?.(key, pods.notInjected.length);
       try {
         await this.applyOwned(stored, rendered, pods.serviceAccounts);
         configHash = rendered.configHash;
@@ -137,8 +139,6 @@ export class Reconciler {
         upToDate: previous.upToDatePods ?? 0,
       };
     }
-    // An invalid policy's pods are not counted: its last count stands (its sidecars keep running).
-    if (verdict.valid) this.deps.onNotInjected?.(key, pods.notInjected.length);
     const status = computeStatus({
       name,
       generation: stored.metadata.generation ?? 0,
