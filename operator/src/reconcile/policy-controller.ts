@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { KubernetesObject, V1ConfigMap, V1Pod, V1Role, V1RoleBinding } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Clock, Timer } from "../clock.js";
@@ -228,17 +229,19 @@ interface SeenPod {
   readonly fingerprint: string;
 }
 
-/** The pod fields a policy's status or RBAC depends on. */
+/**
+ * The pod fields a policy's status or RBAC depends on, kept as a digest: their JSON is most of a
+ * kilobyte per pod (labels, the status annotation), 7.5 MiB of live heap at 10,000 pods when it was
+ * kept whole (`make bench-operator --heap-prof`); the labels are the informer's own object.
+ */
 function seenPod(pod: V1Pod): SeenPod {
-  return {
-    labels: pod.metadata?.labels,
-    fingerprint: JSON.stringify([
-      pod.metadata?.uid,
-      pod.metadata?.labels,
-      pod.metadata?.annotations?.["apicache.io/status"],
-      pod.metadata?.deletionTimestamp,
-      pod.status?.phase,
-      pod.spec?.serviceAccountName,
-    ]),
-  };
+  const fields = JSON.stringify([
+    pod.metadata?.uid,
+    pod.metadata?.labels,
+    pod.metadata?.annotations?.["apicache.io/status"],
+    pod.metadata?.deletionTimestamp,
+    pod.status?.phase,
+    pod.spec?.serviceAccountName,
+  ]);
+  return { labels: pod.metadata?.labels, fingerprint: createHash("sha1").update(fields).digest("base64") };
 }
