@@ -197,9 +197,6 @@ function redisFor(
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.now === undefined ? {} : { now: options.now }),
     tls: target.tls,
-    // Every pod waits for the pushes, with an L1 or not: the pods that read them may keep one when
-    // this one does not (during a rollout that turns L1 on, the old pods write, the new ones read).
-    awaitPushes: true,
   };
   if (target.kind === "sentinel") {
     return createRedisSentinelStore({

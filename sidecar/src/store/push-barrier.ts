@@ -17,6 +17,9 @@ import { keySlot } from "./cluster-slot.js";
  * the change, allowed by the sidecar's ACL rule (redis-acl.ts), answered nil or a short token. Sent
  * at once, not auto-pipelined: ioredis holds an auto-pipeline for a loop turn (setImmediate) and
  * behind any pipeline still running on that node, which would add both to every write.
+ *
+ * Every pod runs it, whether it keeps an L1 or not: the pods that read the pushes are the others, and
+ * during a rollout that turns L1 on the old pods (no L1) answer writes while the new ones serve L1.
  */
 export function barrierKeys(keys: readonly string[], nodeOf: (key: string) => string): string[] {
   const byNode = new Map<string, string>();

@@ -66,12 +66,6 @@ export interface RedisBackedStoreOptions {
   readonly logger?: Logger;
   /** Clock for the write time recorded in each value (default Date.now). */
   readonly now?: () => number;
-  /**
-   * An invalidation resolves only once Redis has written its pushes to the pods' L1 invalidation
-   * connections: one more round trip per node it changed (push-barrier.ts, ADR 0018). Default true;
-   * false where no pod keeps L1 copies (nothing reads the pushes).
-   */
-  readonly awaitPushes?: boolean;
 }
 
 /** The name the tag-drain script is defined under on the client (TAG_DRAIN_LUA). */
@@ -154,7 +148,6 @@ export class RedisBackedStore implements EntryStore {
   readonly #slackMs: number;
   readonly #logger: Logger | undefined;
   readonly #now: () => number;
-  readonly #awaitPushes: boolean;
   #closed = false;
   #reachable = true;
   #everReady = false;
@@ -169,7 +162,6 @@ export class RedisBackedStore implements EntryStore {
     this.#slackMs = options.tagExpirySlackMs ?? TAG_EXPIRY_SLACK_MS;
     this.#logger = options.logger;
     this.#now = options.now ?? Date.now;
-    this.#awaitPushes = options.awaitPushes ?? true;
     defineWriteCommands(this.#client, this.#multiKeyDelete);
     if (this.#multiKeyDelete) this.#client.defineCommand(TAG_DRAIN_COMMAND, { lua: TAG_DRAIN_LUA });
     this.#client.on("error", (error: Error) => this.#onConnectionError(error));
@@ -298,7 +290,7 @@ export class RedisBackedStore implements EntryStore {
    */
   async delete(keys: readonly string[]): Promise<number> {
     if (keys.length === 0) return 0;
-    return this.#run("delete", this.#awaitPushes ? 3 : 2, async () => {
+    return this.#run("delete", 3, async () => {
       const removed = await this.#unlink(keys.map((key) => entryKey(this.#prefix, key)));
       const marks = keys.map((key) => keyInvalidationKey(this.#prefix, key));
       await Promise.all(
@@ -309,7 +301,7 @@ export class RedisBackedStore implements EntryStore {
           ]),
         ),
       );
-      if (this.#awaitPushes) await pushesWritten(this.#client, marks);
+      await pushesWritten(this.#client, marks);
       return removed;
     });
   }
@@ -334,10 +326,8 @@ export class RedisBackedStore implements EntryStore {
     if (this.#closed) throw storeClosed(this.name, "delete_tags");
     await this.#whenReady("delete_tags");
     const removed = await this.#drain(unique);
-    if (this.#awaitPushes) {
-      const generations = unique.map((tag) => generationKey(this.#prefix, tag));
-      await this.#step(() => pushesWritten(this.#client, generations));
-    }
+    const generations = unique.map((tag) => generationKey(this.#prefix, tag));
+    await this.#step(() => pushesWritten(this.#client, generations));
     return removed;
   }
 

@@ -58,6 +58,5 @@ export function createRedisClusterStore(options: RedisClusterStoreOptions): Redi
     ...(options.tagExpirySlackMs === undefined ? {} : { tagExpirySlackMs: options.tagExpirySlackMs }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.now === undefined ? {} : { now: options.now }),
-    ...(options.awaitPushes === undefined ? {} : { awaitPushes: options.awaitPushes }),
   });
 }

@@ -45,7 +45,6 @@ export function createRedisSentinelStore(options: RedisSentinelStoreOptions): Re
     ...(options.tagExpirySlackMs === undefined ? {} : { tagExpirySlackMs: options.tagExpirySlackMs }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.now === undefined ? {} : { now: options.now }),
-    ...(options.awaitPushes === undefined ? {} : { awaitPushes: options.awaitPushes }),
   });
   const probe = redisPrimaryEpoch(client, {
     keyPrefix: options.keyPrefix,

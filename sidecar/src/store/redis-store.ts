@@ -24,8 +24,6 @@ export interface RedisConnectionOptions {
   readonly logger?: Logger;
   /** Clock for the write time recorded in each value (default Date.now). */
   readonly now?: () => number;
-  /** Whether invalidations wait until their pushes are written (default true; redis-backed-store.ts). */
-  readonly awaitPushes?: boolean;
 }
 
 export interface RedisStoreOptions extends RedisConnectionOptions {
@@ -63,6 +61,5 @@ export function createRedisStore(options: RedisStoreOptions): RedisBackedStore {
     ...(options.tagExpirySlackMs === undefined ? {} : { tagExpirySlackMs: options.tagExpirySlackMs }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.now === undefined ? {} : { now: options.now }),
-    ...(options.awaitPushes === undefined ? {} : { awaitPushes: options.awaitPushes }),
   });
 }
