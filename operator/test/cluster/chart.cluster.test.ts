@@ -13,7 +13,14 @@ import { dropForwardedTo } from "../../../testkit/src/cluster/node-fault.js";
 import type { CoherenceResult } from "../../../testkit/src/cluster/probe.js";
 import { waitFor } from "../../../testkit/src/wait.js";
 import { ADMIN_PORT } from "../../src/constants.js";
-import { connectDemoStack, type DemoStack, leaseHolder, type PodSummary } from "./demo-stack.js";
+import {
+  connectDemoStack,
+  type DemoStack,
+  leaseHolder,
+  type PodSpecJson,
+  type PodSummary,
+  specContainers,
+} from "./demo-stack.js";
 
 // The chart as users install it, on a real node: the operator in its pods, the demo API with the
 // injected sidecar, traffic through a Service from a client pod, policy edits, Redis and operator
@@ -90,10 +97,8 @@ async function waitForInjection(): Promise<void> {
         ["create", "--dry-run=server", "-o", "json", "-f", "-"],
         JSON.stringify(selectedPod("injection-check")),
       );
-      const pod = JSON.parse(text) as {
-        spec: { initContainers?: { name: string }[]; containers: { name: string }[] };
-      };
-      return [...(pod.spec.initContainers ?? []), ...pod.spec.containers].some((c) => c.name === SIDECAR);
+      const pod = JSON.parse(text) as { spec: PodSpecJson };
+      return specContainers(pod.spec).some((c) => c.name === SIDECAR);
     },
     { timeoutMs: 60_000, intervalMs: 250 },
   );
@@ -436,10 +441,14 @@ describe("the chart on a real node", () => {
     const started = Date.now();
     await stack.k(["create", "-f", "-"], JSON.stringify(selectedPod("unreachable-webhook")));
     const created = Date.now() - started;
-    const stored = await stack.json<{
-      spec: { containers: { name: string }[]; initContainers?: { name: string }[] };
-    }>(["-n", demoNamespace, "get", "pod", "unreachable-webhook"]);
-    const names = [...(stored.spec.initContainers ?? []), ...stored.spec.containers].map((c) => c.name);
+    const stored = await stack.json<{ spec: PodSpecJson }>([
+      "-n",
+      demoNamespace,
+      "get",
+      "pod",
+      "unreachable-webhook",
+    ]);
+    const names = specContainers(stored.spec).map((c) => c.name);
     expect(names).toEqual(["demo-api"]);
     say(`webhook unreachable: the pod was created without the sidecar in ${created} ms`);
     await stack.k(["-n", systemNamespace, "scale", `deployment/${release}`, "--replicas=2"]);

@@ -21,12 +21,20 @@ export interface PodSummary {
   readonly annotations: Readonly<Record<string, string>>;
 }
 
+/** The containers of a pod spec, as kubectl prints them (JSON). */
+export interface PodSpecJson {
+  containers: { name: string; args?: string[] }[];
+  initContainers?: { name: string; args?: string[] }[];
+}
+
+/** Every container of a pod spec, init containers (native sidecars among them) first. */
+export function specContainers(spec: PodSpecJson): PodSpecJson["containers"] {
+  return [...(spec.initContainers ?? []), ...spec.containers];
+}
+
 interface PodJson {
   metadata: { name: string; deletionTimestamp?: string; annotations?: Record<string, string> };
-  spec: {
-    containers: { name: string; args?: string[] }[];
-    initContainers?: { name: string; args?: string[] }[];
-  };
+  spec: PodSpecJson;
   status: {
     phase: string;
     podIP?: string;
@@ -41,9 +49,7 @@ function summarize(pod: PodJson): PodSummary {
     ...(pod.status.initContainerStatuses ?? []).map((s) => ({ ...s, init: true })),
     ...(pod.status.containerStatuses ?? []).map((s) => ({ ...s, init: false })),
   ];
-  const args = Object.fromEntries(
-    [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c) => [c.name, c.args ?? []]),
-  );
+  const args = Object.fromEntries(specContainers(pod.spec).map((c) => [c.name, c.args ?? []]));
   return {
     name: pod.metadata.name,
     ip: pod.status.podIP ?? "",
