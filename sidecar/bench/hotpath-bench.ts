@@ -97,6 +97,11 @@ async function startUpstream(): Promise<string> {
   return `http://127.0.0.1:${upstream.port}`;
 }
 
+/** The targets in the order of round `round`: alternating, so a burst of outside load lands on each. */
+function inRoundOrder(targets: readonly Target[], round: number): readonly Target[] {
+  return round % 2 === 0 ? targets : [...targets].reverse();
+}
+
 async function measure(targets: readonly Target[]): Promise<{
   rounds: HotpathRound[];
   cacheStatus: Record<string, string>;
@@ -110,7 +115,7 @@ async function measure(targets: readonly Target[]): Promise<{
   }
   const rounds: HotpathRound[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? targets : [...targets].reverse();
+    const order = inRoundOrder(targets, round);
     const rps: Record<string, number> = {};
     for (const target of order) {
       const run = await load({ url: target.url, connections: CONNECTIONS, durationSeconds: DURATION });
@@ -132,7 +137,7 @@ async function measure(targets: readonly Target[]): Promise<{
 async function cpuAtRate(targets: readonly Target[]): Promise<CpuRound[]> {
   const rounds: CpuRound[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? targets : [...targets].reverse();
+    const order = inRoundOrder(targets, round);
     const usPerRequest: Record<string, number> = {};
     const rps: Record<string, number> = {};
     for (const target of order) {
