@@ -70,3 +70,15 @@ export function bookingPod(
     },
   };
 }
+
+/** bookingPod as the webhook admitted it for `policy`: the injection status annotation, nothing else. */
+export function injectedBookingPod(
+  configHash: string,
+  overrides: Partial<V1Pod["spec"]> = {},
+  policy = "booking-api",
+): V1Pod {
+  const pod = bookingPod(overrides);
+  const status = { policy, configHash, version: "0.1.0", native: true };
+  pod.metadata = { ...pod.metadata, annotations: { "apicache.io/status": JSON.stringify(status) } };
+  return pod;
+}

@@ -118,7 +118,7 @@ export function roleInformer(context: InformerContext): ResilientInformer<V1Role
   });
 }
 
-/** The per-policy RoleBindings (to the selected pods' service accounts). */
+/** The per-policy RoleBindings (to the service accounts of the pods that run the policy's sidecar). */
 export function roleBindingInformer(context: InformerContext): ResilientInformer<V1RoleBinding> {
   const labelSelector = MANAGED_SELECTOR;
   return new ResilientInformer<V1RoleBinding>({

@@ -19,7 +19,13 @@ export function eventsFor(previous: CachePolicyStatus | undefined, next: CachePo
     seen.add(condition.reason);
     events.push({ type: "Warning", reason: condition.reason, message: condition.message });
   }
-  if (next.configHash !== undefined && next.configHash !== previous?.configHash) {
+  // A changed configuration only: a policy's first one is told by its Ready condition (reason
+  // ConfigApplied), and an Event for it too would be one write more per new policy (ADR 0017, section 4).
+  if (
+    previous?.configHash !== undefined &&
+    next.configHash !== undefined &&
+    next.configHash !== previous.configHash
+  ) {
     events.push({
       type: "Normal",
       reason: "ConfigApplied",

@@ -2,7 +2,7 @@ import type { CachePolicyStatus } from "@apicache/crds";
 import type { KubernetesObject, V1Pod } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { bookingPod, storedPolicy } from "../../test/fixtures.js";
+import { bookingPod, injectedBookingPod, storedPolicy } from "../../test/fixtures.js";
 import { FakeClock } from "../clock.js";
 import { PolicyIndex } from "../policy/policy-index.js";
 import type { StoredPolicy } from "../policy/types.js";
@@ -67,27 +67,54 @@ function withStatus(policy: StoredPolicy, writer: FakeWriter): StoredPolicy {
 }
 
 describe("reconciling a CachePolicy", () => {
-  it("applies ConfigMap, Role and RoleBinding, writes a Ready status, a ConfigApplied event, and flags the pod that predates it", async () => {
+  it("applies a new policy's ConfigMap and writes a Ready status; no RBAC and no Event for it, only the warning for the pod that predates it", async () => {
     const { writer, reconciler } = setup([storedPolicy({})], [bookingPod()]);
     await reconciler.reconcile("shop/booking-api");
     expect(writer.applied.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       "ConfigMap/apicache-booking-api",
-      "Role/apicache-booking-api",
-      "RoleBinding/apicache-booking-api",
     ]);
-    expect(writer.applied[2]).toMatchObject({
-      subjects: [{ kind: "ServiceAccount", name: "booking-api", namespace: "shop" }],
-    });
-    expect(writer.applied[1]).toMatchObject({
-      rules: [{ resourceNames: ["apicache-booking-api"], verbs: ["get", "list", "watch"] }],
-    });
     expect(writer.statuses[0]).toMatchObject({
       observedGeneration: 1,
       selectedPods: 1,
       injectedPods: 0,
       configHash: expect.stringMatching(/^sha256:/),
     });
-    expect(writer.events.map((e) => e.reason)).toEqual(["PodsNotInjected", "ConfigApplied"]);
+    const ready = writer.statuses[0]?.conditions?.find((c) => c.type === "Ready");
+    expect(ready).toMatchObject({ status: "True", reason: "ConfigApplied" });
+    expect(writer.events.map((e) => e.reason)).toEqual(["PodsNotInjected"]);
+  });
+
+  it("grants a pod running its sidecar read access to exactly its ConfigMap: a Role and a RoleBinding for that pod's service account", async () => {
+    const pods = [injectedBookingPod("sha256:any"), bookingPod({ serviceAccountName: "no-sidecar" })];
+    const { writer, reconciler } = setup([storedPolicy({})], pods);
+    await reconciler.reconcile("shop/booking-api");
+    expect(writer.applied.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+      "ConfigMap/apicache-booking-api",
+      "Role/apicache-booking-api",
+      "RoleBinding/apicache-booking-api",
+    ]);
+    expect(writer.applied[1]).toMatchObject({
+      rules: [{ resourceNames: ["apicache-booking-api"], verbs: ["get", "list", "watch"] }],
+    });
+    expect(writer.applied[2]).toMatchObject({
+      subjects: [{ kind: "ServiceAccount", name: "booking-api", namespace: "shop" }],
+    });
+  });
+
+  it("records a ConfigApplied Event when the configuration changes, not for the first one", async () => {
+    const { writer, reconciler, store } = setup([storedPolicy({})]);
+    await reconciler.reconcile("shop/booking-api");
+    const first = withStatus(store.policies[0] as StoredPolicy, writer);
+    const edited = storedPolicy({
+      generation: 2,
+      spec: { routes: [{ name: "r", path: "/a/:id", ttl: "30s" }] },
+    });
+    store.policies = [{ ...edited, metadata: { ...first.metadata, generation: 2 }, status: first.status }];
+    await reconciler.reconcile("shop/booking-api");
+    expect(writer.statuses.map((s) => s.configHash)).toEqual([first.status?.configHash, expect.any(String)]);
+    expect(writer.statuses[1]?.configHash).not.toBe(first.status?.configHash);
+    expect(writer.events.map((e) => e.reason)).toEqual(["ConfigApplied"]);
+    expect(writer.events[0]?.message).toContain(writer.statuses[1]?.configHash);
   });
 
   it("reports how many selected pods run without the sidecar, keeps that while the policy is invalid, and 0 once it is gone", async () => {
@@ -110,9 +137,9 @@ describe("reconciling a CachePolicy", () => {
     await reconciler.reconcile("shop/booking-api");
     store.policies = [withStatus(store.policies[0] as StoredPolicy, writer)];
     await reconciler.reconcile("shop/booking-api");
-    expect(writer.applied).toHaveLength(3);
+    expect(writer.applied).toHaveLength(1);
     expect(writer.statuses).toHaveLength(1);
-    expect(writer.events).toHaveLength(1);
+    expect(writer.events).toHaveLength(0);
   });
 
   it("does not rewrite the status while its cache still shows the old one", async () => {
@@ -134,7 +161,7 @@ describe("reconciling a CachePolicy", () => {
       { ...bad, metadata: good.metadata && { ...good.metadata, generation: 2 }, status: good.status },
     ];
     await reconciler.reconcile("shop/booking-api");
-    expect(writer.applied).toHaveLength(3);
+    expect(writer.applied).toHaveLength(1);
     const status = writer.statuses.at(-1);
     expect(status?.configHash).toBe(good.status?.configHash);
     expect(status?.conditions?.find((c) => c.type === "Valid")).toMatchObject({
@@ -245,7 +272,8 @@ describe("reconciling a CachePolicy", () => {
 
     it("creates what it does not have yet, then writes nothing again while the cache holds it as desired (a resync)", async () => {
       const owned = new Map<string, KubernetesObject>();
-      const { writer, reconciler, store } = setup([storedPolicy({})], [bookingPod()], owned);
+      const pods = [injectedBookingPod("sha256:any")];
+      const { writer, reconciler, store } = setup([storedPolicy({})], pods, owned);
       await reconciler.reconcile("shop/booking-api");
       expect(writer.created.map((o) => o.kind)).toEqual(["ConfigMap", "Role", "RoleBinding", "Secret"]);
       expect(writer.applied).toEqual([]);

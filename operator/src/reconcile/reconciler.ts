@@ -24,8 +24,8 @@ import { sameJson } from "./same-json.js";
 
 /**
  * One CachePolicy reconcile, level-based and idempotent, in a fixed order:
- * validate → render → apply ConfigMap + Role + RoleBinding, create the admin token Secret → count pods
- * → patch /status → Events.
+ * validate → render → apply the ConfigMap (and, once pods run its sidecar, the Role + RoleBinding
+ * that let them read it), create the admin token Secret → count pods → patch /status → Events.
  * Reads only from caches; writes through `ClusterWriter` (the API in production, a fake in tests).
  */
 export interface AppliedObject {
@@ -203,9 +203,16 @@ export class Reconciler {
     serviceAccounts: readonly string[],
   ) {
     const ref = policyRef(stored);
-    const subjects = serviceAccounts.length > 0 ? serviceAccounts : ["default"];
-    const objects = [configMapManifest(ref, rendered), roleManifest(ref), roleBindingManifest(ref, subjects)];
-    for (const object of objects) await this.applyOne(ref, object);
+    await this.applyOne(ref, configMapManifest(ref, rendered));
+    // RBAC follows the sidecars: the Role and RoleBinding are written once a pod runs this policy's
+    // sidecar, for its service account (a new policy has none yet: the webhook injects pods created
+    // after it). Until then nobody is granted anything, and a burst of new policies costs two writes
+    // fewer each. A sidecar that starts before its binding lands serves its mounted copy and retries
+    // the watch (docs/adr/0017, section 4). With no sidecar left, the last binding stays as it is.
+    if (serviceAccounts.length > 0) {
+      await this.applyOne(ref, roleManifest(ref));
+      await this.applyOne(ref, roleBindingManifest(ref, serviceAccounts));
+    }
     // Once per configuration and rotation request: a resync sends nothing.
     const rotation = stored.metadata.annotations?.[TOKEN_ROTATION_ANNOTATION] ?? "";
     await this.ensureAdminTokenSecret(ref, `${ref.uid}/${rendered.configHash}/${rotation}`);

@@ -172,11 +172,11 @@ describe("countPods", () => {
     return pod;
   };
 
-  it("counts selected, injected and up-to-date pods, and their service accounts", () => {
+  it("counts selected, injected and up-to-date pods, and the service accounts of the injected ones", () => {
     const pods = [
       withAnnotations(status("sha256:new")),
       withAnnotations(status("sha256:old")),
-      bookingPod(),
+      bookingPod({ serviceAccountName: "legacy" }),
       bookingPod({}, { app: "other" }),
       { ...bookingPod(), status: { phase: "Succeeded" } },
     ];
@@ -186,7 +186,7 @@ describe("countPods", () => {
       upToDate: 1,
       missingPort: [],
       notInjected: [bookingPod().metadata?.name ?? ""],
-      serviceAccounts: ["booking-api"],
+      serviceAccounts: ["booking-api"], // not "legacy": that pod has no sidecar to read the ConfigMap
     });
   });
 

@@ -17,7 +17,10 @@ export interface PodCounts {
    * out): created before the policy existed, or while the webhook was unreachable (it fails open).
    */
   readonly notInjected: readonly string[];
-  /** Service accounts of the selected pods (for the ConfigMap's RoleBinding). */
+  /**
+   * Service accounts of the pods running this policy's sidecar (the ConfigMap's RoleBinding): only an
+   * injected sidecar reads the ConfigMap, so a pod without one is granted nothing.
+   */
   readonly serviceAccounts: readonly string[];
 }
 
@@ -52,10 +55,10 @@ export function countPods(
   const notInjected: string[] = [];
   const serviceAccounts = new Set<string>();
   for (const pod of selected) {
-    serviceAccounts.add(pod.spec?.serviceAccountName || "default");
     const status = parseInjectionStatus(pod);
     if (status && status.policy === policy.metadata.name) {
       injected += 1;
+      serviceAccounts.add(pod.spec?.serviceAccountName || "default");
       if (configHash !== undefined && status.configHash === configHash) upToDate += 1;
       continue;
     }

@@ -281,7 +281,7 @@ describe("the operator under exactly the RBAC the Helm chart grants it", () => {
     expect(ready.body).toBe("ok");
   });
 
-  it("reconciles a CachePolicy to Ready=True: ConfigMap, Role and RoleBinding written, the selected pod counted", async () => {
+  it("reconciles a CachePolicy to Ready=True: ConfigMap written, the selected pod counted; Role and RoleBinding once a pod runs the sidecar", async () => {
     await clients.core.createNamespacedPod({
       namespace: ns,
       body: appPod("menu-0", { app: policy }, { serviceAccountName: "api" }),
@@ -297,7 +297,22 @@ describe("the operator under exactly the RBAC the Helm chart grants it", () => {
     const ownerRef = expect.objectContaining({ kind: "CachePolicy", uid: created.metadata.uid });
     const configMap = await clients.core.readNamespacedConfigMap({ namespace: ns, name: owned });
     expect(configMap.metadata?.ownerReferences).toEqual([ownerRef]);
-    const role = await rbac.readNamespacedRole({ namespace: ns, name: owned });
+    // The Role and RoleBinding come with the first pod that runs the sidecar. The chart's webhook
+    // configuration points at its Service, which this API server cannot reach, so this pod carries
+    // the status annotation the webhook would have written: the operator counts it as injected.
+    const injection = { policy, configHash: ready.status?.configHash, version: "test", native: true };
+    await clients.core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        ...appPod("menu-1", { app: policy }, { serviceAccountName: "api" }),
+        metadata: {
+          name: "menu-1",
+          labels: { app: policy },
+          annotations: { "apicache.io/status": JSON.stringify(injection) },
+        },
+      },
+    });
+    const role = await waitFor("the Role", () => rbac.readNamespacedRole({ namespace: ns, name: owned }));
     expect(role.rules).toEqual([expect.objectContaining({ resourceNames: [owned] })]);
     const binding = await waitFor("the RoleBinding to name the pod's service account", async () => {
       const stored = await rbac.readNamespacedRoleBinding({ namespace: ns, name: owned });
@@ -317,15 +332,16 @@ describe("the operator under exactly the RBAC the Helm chart grants it", () => {
   });
 
   it("records an Event on the CachePolicy", async () => {
-    const event = await waitFor("a ConfigApplied Event on the CachePolicy", async () => {
+    // menu-0 predates the policy, so it runs without the sidecar: a PodsNotInjected warning.
+    const event = await waitFor("a PodsNotInjected Event on the CachePolicy", async () => {
       const events = await clients.core.listNamespacedEvent({
         namespace: ns,
         fieldSelector: `involvedObject.name=${policy}`,
       });
-      return events.items.find((e) => e.reason === "ConfigApplied");
+      return events.items.find((e) => e.reason === "PodsNotInjected");
     });
     expect(event).toMatchObject({
-      type: "Normal",
+      type: "Warning",
       involvedObject: { kind: "CachePolicy", name: policy },
       reportingInstance: (operator as ChartOperator).identity,
     });

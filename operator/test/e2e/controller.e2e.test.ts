@@ -1,5 +1,11 @@
 import { readFileSync } from "node:fs";
-import { ApiException, type CoreV1Event, type V1ConfigMap, type V1Pod } from "@kubernetes/client-node";
+import {
+  ApiException,
+  type CoreV1Event,
+  RbacAuthorizationV1Api,
+  type V1ConfigMap,
+  type V1Pod,
+} from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { createTestNamespace, type KubeClients } from "../../../testkit/src/kube/client.js";
@@ -37,6 +43,8 @@ describe("the operator against a real API server", () => {
     await waitFor("the operator to lead", () => operator.handle.isLeader(), { timeoutMs: 15_000 });
   });
 
+  const rbac = () => clients.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+
   afterAll(async () => {
     await operator?.stop();
     if (operator) await deleteWebhookConfiguration(clients, operator.configurationName);
@@ -44,9 +52,13 @@ describe("the operator against a real API server", () => {
 
   describe("when a valid CachePolicy is applied", () => {
     it("writes its ConfigMap (owned by the policy) and reports Ready with generation, hash and pod counts", async () => {
+      await clients.core.createNamespacedServiceAccount({
+        namespace: ns,
+        body: { metadata: { name: "legacy" } },
+      });
       await clients.core.createNamespacedPod({
         namespace: ns,
-        body: appPod("pre-existing", { app: "booking" }),
+        body: appPod("pre-existing", { app: "booking" }, { serviceAccountName: "legacy" }),
       });
       const created = await createPolicy(clients, policyManifest("booking", ns));
       const started = Date.now();
@@ -91,13 +103,15 @@ describe("the operator against a real API server", () => {
         message: expect.stringContaining("1 of 1 selected pods run without the sidecar (pre-existing)"),
       });
       expect(elapsed).toBeLessThan(5_000);
-
-      const role = await clients.kubeConfig
-        .makeApiClient((await import("@kubernetes/client-node")).RbacAuthorizationV1Api)
-        .readNamespacedRole({ namespace: ns, name: "apicache-booking" });
-      expect(role.rules).toEqual([
-        expect.objectContaining({ resourceNames: ["apicache-booking"], verbs: ["get", "list", "watch"] }),
-      ]);
+      // No pod runs the sidecar yet, so nobody is granted the ConfigMap: no Role, no RoleBinding.
+      await expect(
+        rbac().readNamespacedRole({ namespace: ns, name: "apicache-booking" }),
+      ).rejects.toMatchObject({
+        code: 404,
+      });
+      await expect(
+        rbac().readNamespacedRoleBinding({ namespace: ns, name: "apicache-booking" }),
+      ).rejects.toMatchObject({ code: 404 });
     });
   });
 
@@ -161,6 +175,21 @@ describe("the operator against a real API server", () => {
       const policy = await readPolicy(clients, ns, "booking");
       expect(status).toMatchObject({ policy: "booking", configHash: policy.status?.configHash });
       expect(injected.metadata?.annotations?.[STATUS]).toBeDefined();
+    });
+
+    it("grants the injected pod's service account, and only it, read access to exactly the policy's ConfigMap", async () => {
+      const role = await waitFor("the policy's Role", () =>
+        rbac().readNamespacedRole({ namespace: ns, name: "apicache-booking" }),
+      );
+      expect(role.rules).toEqual([
+        expect.objectContaining({ resourceNames: ["apicache-booking"], verbs: ["get", "list", "watch"] }),
+      ]);
+      const binding = await waitFor("the policy's RoleBinding", () =>
+        rbac().readNamespacedRoleBinding({ namespace: ns, name: "apicache-booking" }),
+      );
+      // api-1 runs as "default"; the pre-existing pod (service account "legacy") has no sidecar.
+      expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: "default", namespace: ns }]);
+      expect(binding.roleRef).toMatchObject({ kind: "Role", name: "apicache-booking" });
     });
 
     it("changes nothing when the webhook runs again on an injected pod", async () => {

@@ -11,11 +11,13 @@ import {
   condition,
   createPolicy,
   deleteWebhookConfiguration,
+  injectionNamespace,
   installCrd,
   policyManifest,
   startTestOperator,
   type TestOperator,
   waitForStatus,
+  waitUntilInjecting,
 } from "./harness.js";
 
 const RESYNC = "10m";
@@ -34,12 +36,8 @@ describe("drift of the RBAC objects the operator owns", () => {
     rbac = clients.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
     await installCrd(clients);
     const opNamespace = await createTestNamespace(clients, "apicache-op");
-    ns = await createTestNamespace(clients, "drift");
+    ns = await injectionNamespace(clients, "drift");
     await clients.core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: "api" } } });
-    await clients.core.createNamespacedPod({
-      namespace: ns,
-      body: appPod("api-0", { app: "orders" }, { serviceAccountName: "api" }),
-    });
     operator = await startTestOperator({
       kubeconfig: e2eKubeconfigPath(),
       namespace: opNamespace,
@@ -47,6 +45,12 @@ describe("drift of the RBAC objects the operator owns", () => {
     });
     await createPolicy(clients, policyManifest("orders", ns));
     await waitForStatus(clients, ns, "orders", (p) => condition(p, "Ready")?.status === "True");
+    // The Role and RoleBinding come with the first pod that runs the policy's sidecar.
+    await waitUntilInjecting(clients, ns, { app: "orders" });
+    await clients.core.createNamespacedPod({
+      namespace: ns,
+      body: appPod("api-0", { app: "orders" }, { serviceAccountName: "api" }),
+    });
     await waitFor(
       "the RoleBinding to name the pod's service account",
       async () => subjectNames(await rbac.readNamespacedRoleBinding({ namespace: ns, name: NAME })) === "api",
