@@ -19,13 +19,10 @@ export function eventsFor(previous: CachePolicyStatus | undefined, next: CachePo
     seen.add(condition.reason);
     events.push({ type: "Warning", reason: condition.reason, message: condition.message });
   }
-  // A changed configuration only: a policy's first one is told by its Ready condition (reason
-  // ConfigApplied), and an Event for it too would be one write more per new policy (ADR 0017, section 4).
-  if (
-    previous?.configHash !== undefined &&
-    next.configHash !== undefined &&
-    next.configHash !== previous.configHash
-  ) {
+  // Not for a new policy's first configuration: its Ready condition (reason ConfigApplied) says it,
+  // and an Event too would be one write more per new policy (ADR 0017, section 4). A policy that was
+  // invalid and now is applied for the first time gets one, after its InvalidSpec warning.
+  if (previous !== undefined && next.configHash !== undefined && next.configHash !== previous.configHash) {
     events.push({
       type: "Normal",
       reason: "ConfigApplied",

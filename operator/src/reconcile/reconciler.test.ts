@@ -117,6 +117,23 @@ describe("reconciling a CachePolicy", () => {
     expect(writer.events[0]?.message).toContain(writer.statuses[1]?.configHash);
   });
 
+  it("records ConfigApplied for a policy applied for the first time after it was invalid", async () => {
+    const bad = storedPolicy({ spec: { routes: [{ name: "r", path: "/a/:id", tags: ["u:{nope}"] }] } });
+    const { writer, reconciler, store } = setup([bad]);
+    await reconciler.reconcile("shop/booking-api");
+    expect(writer.statuses[0]?.configHash).toBeUndefined();
+    const invalid = withStatus(store.policies[0] as StoredPolicy, writer);
+    store.policies = [
+      {
+        ...storedPolicy({ generation: 2 }),
+        metadata: { ...invalid.metadata, generation: 2 },
+        status: invalid.status,
+      },
+    ];
+    await reconciler.reconcile("shop/booking-api");
+    expect(writer.events.map((e) => e.reason)).toEqual(["InvalidSpec", "ConfigApplied"]);
+  });
+
   it("reports how many selected pods run without the sidecar, keeps that while the policy is invalid, and 0 once it is gone", async () => {
     const { reconciler, store, notInjected } = setup([storedPolicy({})], [bookingPod()]);
     await reconciler.reconcile("shop/booking-api");
@@ -290,6 +307,35 @@ describe("reconciling a CachePolicy", () => {
         await reconciler.reconcile("shop/booking-api");
       }
       expect(writes()).toBe(before);
+    });
+
+    it('empties a binding that grants someone once no pod runs the sidecar (scaled to zero, or left by a version that bound "default")', async () => {
+      const owned = new Map<string, KubernetesObject>();
+      const pods = [injectedBookingPod("sha256:any")];
+      const { writer, reconciler, store } = setup([storedPolicy({})], pods, owned);
+      await reconciler.reconcile("shop/booking-api");
+      storeWritten(writer, owned);
+      store.policies = [withStatus(store.policies[0] as StoredPolicy, writer)];
+      pods.length = 0;
+      reconciler.invalidate({
+        kind: "RoleBinding",
+        metadata: { namespace: "shop", name: "apicache-booking-api" },
+      });
+      await reconciler.reconcile("shop/booking-api");
+      expect(writer.applied.map((o) => o.kind)).toEqual(["RoleBinding"]);
+      expect(writer.applied[0]).toMatchObject({ subjects: [] });
+      // Once the cache shows the empty binding, nothing more is written.
+      storeWritten(writer, owned);
+      await reconciler.reconcile("shop/booking-api");
+      expect(writer.applied).toHaveLength(1);
+    });
+
+    it("counts only pods running this policy's sidecar: a pod injected for another policy is granted nothing", async () => {
+      const owned = new Map<string, KubernetesObject>();
+      const pods = [injectedBookingPod("sha256:any", { serviceAccountName: "other" }, "other-policy")];
+      const { writer, reconciler } = setup([storedPolicy({})], pods, owned);
+      await reconciler.reconcile("shop/booking-api");
+      expect(writer.created.map((o) => o.kind)).toEqual(["ConfigMap", "Secret"]);
     });
 
     it("applies when the cached object drifted from what it should be", async () => {

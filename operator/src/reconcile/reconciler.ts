@@ -3,7 +3,7 @@ import type { CachePolicyStatus } from "@apicache/crds";
 import type { KubernetesObject, V1ConfigMap, V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
-import { TOKEN_ROTATION_ANNOTATION } from "../constants.js";
+import { configMapName, TOKEN_ROTATION_ANNOTATION } from "../constants.js";
 import { OPERATOR_ERROR_CODES, OperatorError } from "../errors.js";
 import { adminTokenSecretManifest, newAdminToken } from "../policy/admin-token-secret.js";
 import type { PolicyIndex } from "../policy/policy-index.js";
@@ -204,18 +204,29 @@ export class Reconciler {
   ) {
     const ref = policyRef(stored);
     await this.applyOne(ref, configMapManifest(ref, rendered));
-    // RBAC follows the sidecars: the Role and RoleBinding are written once a pod runs this policy's
-    // sidecar, for its service account (a new policy has none yet: the webhook injects pods created
-    // after it). Until then nobody is granted anything, and a burst of new policies costs two writes
-    // fewer each. A sidecar that starts before its binding lands serves its mounted copy and retries
-    // the watch (docs/adr/0017, section 4). With no sidecar left, the last binding stays as it is.
+    // RBAC follows the sidecars (ADR 0017, section 4): the Role and RoleBinding are written once a pod
+    // runs this policy's sidecar, for those pods' service accounts only. A new policy has none yet (the
+    // webhook injects pods created after it), so a burst of new policies costs two writes fewer each.
+    // A sidecar that starts before its binding lands serves its mounted copy and retries the watch.
     if (serviceAccounts.length > 0) {
       await this.applyOne(ref, roleManifest(ref));
       await this.applyOne(ref, roleBindingManifest(ref, serviceAccounts));
+    } else if (this.grantsSomeone(ref)) {
+      // No sidecar left (scaled to zero, opted out), or a binding from a version that bound the
+      // namespace's "default" account before any pod: it grants nobody any more.
+      await this.applyOne(ref, roleBindingManifest(ref, []));
     }
     // Once per configuration and rotation request: a resync sends nothing.
     const rotation = stored.metadata.annotations?.[TOKEN_ROTATION_ANNOTATION] ?? "";
     await this.ensureAdminTokenSecret(ref, `${ref.uid}/${rendered.configHash}/${rotation}`);
+  }
+
+  /** The policy's cached RoleBinding names at least one subject. */
+  private grantsSomeone(ref: PolicyRef): boolean {
+    const cached = this.deps.owned?.("RoleBinding", ref.namespace, configMapName(ref.name)) as
+      | { subjects?: readonly unknown[] }
+      | undefined;
+    return (cached?.subjects?.length ?? 0) > 0;
   }
 
   /**

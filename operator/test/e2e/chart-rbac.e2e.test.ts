@@ -282,9 +282,13 @@ describe("the operator under exactly the RBAC the Helm chart grants it", () => {
   });
 
   it("reconciles a CachePolicy to Ready=True: ConfigMap written, the selected pod counted; Role and RoleBinding once a pod runs the sidecar", async () => {
+    await clients.core.createNamespacedServiceAccount({
+      namespace: ns,
+      body: { metadata: { name: "legacy" } },
+    });
     await clients.core.createNamespacedPod({
       namespace: ns,
-      body: appPod("menu-0", { app: policy }, { serviceAccountName: "api" }),
+      body: appPod("menu-0", { app: policy }, { serviceAccountName: "legacy" }),
     });
     const created = await createPolicy(clients, policyManifest(policy, ns));
     const ready = await waitForStatus(
@@ -319,6 +323,8 @@ describe("the operator under exactly the RBAC the Helm chart grants it", () => {
       return stored.subjects?.some((s) => s.name === "api") ? stored : undefined;
     });
     expect(binding.metadata?.ownerReferences).toEqual([ownerRef]);
+    // menu-0 (service account "legacy") runs without the sidecar: not granted.
+    expect(binding.subjects?.map((s) => s.name)).toEqual(["api"]);
   });
 
   it("creates the policy's admin token Secret (create is all it holds on Secrets there)", async () => {

@@ -41,13 +41,14 @@ async function runInjectedSidecar(
   namespace: string,
   sidecar: V1Container,
   upstreamPort: number,
+  serviceAccount = "api",
 ) {
   const dir = mkdtempSync(join(tmpdir(), "apicache-sidecar-"));
   const cm = await clients.core.readNamespacedConfigMap({ namespace, name: "apicache-api" });
   for (const [key, value] of Object.entries(cm.data ?? {})) writeFileSync(join(dir, key), value);
   const token = await clients.core.createNamespacedServiceAccountToken({
     namespace,
-    name: "api",
+    name: serviceAccount,
     body: { spec: { expirationSeconds: 3600 } },
   });
   const cluster = clients.kubeConfig.getCurrentCluster();
@@ -128,6 +129,7 @@ describe("policy changes reach a running sidecar", () => {
   let upstream: Server;
   let upstreamCalls = 0;
   let sidecar: { child: Spawned; listen: number; admin: number; args: string[] };
+  let injectedContainer: V1Container;
 
   beforeAll(async () => {
     clients = e2eClients();
@@ -144,6 +146,7 @@ describe("policy changes reach a running sidecar", () => {
       body: appPod("api-0", { app: "api" }, { serviceAccountName: "api" }),
     });
     const container = pod.spec?.initContainers?.find((c) => c.name === "apicache-sidecar") as V1Container;
+    injectedContainer = container;
     const rbac = clients.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
     await waitFor(
       "the RoleBinding to name the pod's service account",
@@ -222,6 +225,56 @@ describe("policy changes reach a running sidecar", () => {
     );
     expect(sidecar.child.child.exitCode).toBeNull();
     expect(p99).toBeLessThanOrEqual(TARGET_P99_MS);
+  });
+
+  it("a sidecar that starts before its pod's RoleBinding serves the mounted copy, then follows edits once the binding lands", async () => {
+    // The Role and RoleBinding follow the pods that run the sidecar (ADR 0017, section 4): a sidecar
+    // running as "late", before any pod of that account exists, is refused the watch (403).
+    await clients.core.createNamespacedServiceAccount({
+      namespace: ns,
+      body: { metadata: { name: "late" } },
+    });
+    const port = (upstream.address() as AddressInfo).port;
+    const late = await runInjectedSidecar(clients, ns, injectedContainer, port, "late");
+    try {
+      await waitFor("the late sidecar to be refused its ConfigMap watch", () =>
+        late.child.output().includes("APICACHE_ERR_CONFIGMAP_WATCH"),
+      );
+      expect(await sidecarHash(late.admin)).toBe((await readPolicy(clients, ns, "api")).status?.configHash);
+      await clients.core.createNamespacedPod({
+        namespace: ns,
+        body: appPod("api-late", { app: "api" }, { serviceAccountName: "late" }),
+      });
+      const rbac = clients.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+      await waitFor("the RoleBinding to name the late pod's service account", async () => {
+        const binding = await rbac.readNamespacedRoleBinding({ namespace: ns, name: "apicache-api" });
+        return binding.subjects?.some((s) => s.name === "late");
+      });
+      await clients.custom.patchNamespacedCustomObject({
+        ...CP,
+        namespace: ns,
+        name: "api",
+        body: [{ op: "replace", path: "/spec/routes/0/ttl", value: "99s" }],
+      });
+      const policy = await waitForStatus(
+        clients,
+        ns,
+        "api",
+        (p) =>
+          condition(p, "Ready")?.status === "True" && p.status?.observedGeneration === p.metadata.generation,
+      );
+      // Its retries back off from 500 ms; a few failures at most before the binding: seconds, not the
+      // minute a mounted volume can lag.
+      await waitFor(
+        "the late sidecar to run the edited config",
+        async () => (await sidecarHash(late.admin)) === policy.status?.configHash,
+        { timeoutMs: 20_000, intervalMs: 50 },
+      ).catch((error: unknown) => {
+        throw new Error(`${(error as Error).message}\n${late.child.output()}`);
+      });
+    } finally {
+      await late.child.stop();
+    }
   });
 
   it("keeps the last good config in the sidecar when the policy becomes invalid", async () => {
