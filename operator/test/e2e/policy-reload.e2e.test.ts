@@ -40,8 +40,7 @@ async function runInjectedSidecar(
   clients: KubeClients,
   namespace: string,
   sidecar: V1Container,
-  upstreamPort: number,
-  serviceAccount = "api",
+  { upstreamPort, serviceAccount = "api" }: { upstreamPort: number; serviceAccount?: string },
 ) {
   const dir = mkdtempSync(join(tmpdir(), "apicache-sidecar-"));
   const cm = await clients.core.readNamespacedConfigMap({ namespace, name: "apicache-api" });
@@ -164,7 +163,9 @@ describe("policy changes reach a running sidecar", () => {
     });
     upstream.listen(0, "127.0.0.1");
     await new Promise((resolve) => upstream.once("listening", resolve));
-    sidecar = await runInjectedSidecar(clients, ns, container, (upstream.address() as AddressInfo).port);
+    sidecar = await runInjectedSidecar(clients, ns, container, {
+      upstreamPort: (upstream.address() as AddressInfo).port,
+    });
   });
 
   afterAll(async () => {
@@ -234,8 +235,11 @@ describe("policy changes reach a running sidecar", () => {
       namespace: ns,
       body: { metadata: { name: "late" } },
     });
-    const port = (upstream.address() as AddressInfo).port;
-    const late = await runInjectedSidecar(clients, ns, injectedContainer, port, "late");
+    const upstreamPort = (upstream.address() as AddressInfo).port;
+    const late = await runInjectedSidecar(clients, ns, injectedContainer, {
+      upstreamPort,
+      serviceAccount: "late",
+    });
     try {
       await waitFor("the late sidecar to be refused its ConfigMap watch", () =>
         late.child.output().includes("APICACHE_ERR_CONFIGMAP_WATCH"),
@@ -256,6 +260,7 @@ describe("policy changes reach a running sidecar", () => {
         name: "api",
         body: [{ op: "replace", path: "/spec/routes/0/ttl", value: "99s" }],
       });
+      const edited = Date.now();
       const policy = await waitForStatus(
         clients,
         ns,
@@ -272,6 +277,10 @@ describe("policy changes reach a running sidecar", () => {
       ).catch((error: unknown) => {
         throw new Error(`${(error as Error).message}\n${late.child.output()}`);
       });
+      const refusals = late.child.output().split("APICACHE_ERR_CONFIGMAP_WATCH").length - 1;
+      console.log(
+        `policy reload, sidecar started before its binding: ${refusals} refused watch attempts; edit -> sidecar running it: ${Date.now() - edited} ms`,
+      );
     } finally {
       await late.child.stop();
     }
