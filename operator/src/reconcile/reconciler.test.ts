@@ -324,10 +324,34 @@ describe("reconciling a CachePolicy", () => {
       await reconciler.reconcile("shop/booking-api");
       expect(writer.applied.map((o) => o.kind)).toEqual(["RoleBinding"]);
       expect(writer.applied[0]).toMatchObject({ subjects: [] });
-      // Once the cache shows the empty binding, nothing more is written.
+      // The API server stores the empty binding without `subjects`: once the cache shows it, nothing
+      // more is written.
       storeWritten(writer, owned);
+      const key = "RoleBinding/shop/apicache-booking-api";
+      const { subjects: _none, ...stored } = owned.get(key) as KubernetesObject & { subjects?: unknown };
+      owned.set(key, stored);
+      reconciler.invalidate({
+        kind: "RoleBinding",
+        metadata: { namespace: "shop", name: "apicache-booking-api" },
+      });
       await reconciler.reconcile("shop/booking-api");
       expect(writer.applied).toHaveLength(1);
+    });
+
+    it("leaves a labelled binding of another policy alone while no pod runs the sidecar", async () => {
+      const foreign = {
+        metadata: {
+          name: "apicache-booking-api",
+          namespace: "shop",
+          ownerReferences: [{ uid: "older-policy" }],
+        },
+        subjects: [{ kind: "ServiceAccount", name: "default", namespace: "shop" }],
+      } as unknown as KubernetesObject;
+      const owned = new Map<string, KubernetesObject>([["RoleBinding/shop/apicache-booking-api", foreign]]);
+      const { writer, reconciler } = setup([storedPolicy({})], [], owned);
+      await reconciler.reconcile("shop/booking-api");
+      expect(writer.applied).toEqual([]);
+      expect(writer.statuses.at(-1)?.conditions?.find((c) => c.type === "Ready")?.status).toBe("True");
     });
 
     it("counts only pods running this policy's sidecar: a pod injected for another policy is granted nothing", async () => {

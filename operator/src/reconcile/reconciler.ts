@@ -221,12 +221,16 @@ export class Reconciler {
     await this.ensureAdminTokenSecret(ref, `${ref.uid}/${rendered.configHash}/${rotation}`);
   }
 
-  /** The policy's cached RoleBinding names at least one subject. */
+  /**
+   * The policy's own cached RoleBinding names at least one subject. One that is not this policy's is
+   * left alone here: it shows as NameTaken with the first injected pod, like any name conflict.
+   */
   private grantsSomeone(ref: PolicyRef): boolean {
     const cached = this.deps.owned?.("RoleBinding", ref.namespace, configMapName(ref.name)) as
-      | { subjects?: readonly unknown[] }
+      | (KubernetesObject & { subjects?: readonly unknown[] })
       | undefined;
-    return (cached?.subjects?.length ?? 0) > 0;
+    const ours = cached?.metadata?.ownerReferences?.some((owner) => owner.uid === ref.uid) ?? false;
+    return ours && (cached?.subjects?.length ?? 0) > 0;
   }
 
   /**

@@ -58,6 +58,17 @@ describe("drift of the RBAC objects the operator owns", () => {
     );
   });
 
+  /** Polls the policy's RoleBinding until its subjects are `names` (comma-separated), within the deadline. */
+  const bindingNaming = (names: string, description: string) =>
+    waitFor(
+      description,
+      async () => {
+        const binding = await rbac.readNamespacedRoleBinding({ namespace: ns, name: NAME });
+        return subjectNames(binding) === names ? binding : undefined;
+      },
+      { timeoutMs: REPAIR_DEADLINE_MS, intervalMs: 50 },
+    );
+
   afterAll(async () => {
     await operator?.stop();
     if (operator) await deleteWebhookConfiguration(clients, operator.configurationName);
@@ -95,17 +106,22 @@ describe("drift of the RBAC objects the operator owns", () => {
     });
     expect(subjectNames(edited)).toBe("intruder");
 
-    const repaired = await waitFor(
-      "the operator to restore the RoleBinding's subjects",
-      async () => {
-        const binding = await rbac.readNamespacedRoleBinding({ namespace: ns, name: NAME });
-        return subjectNames(binding) === "api" ? binding : undefined;
-      },
-      { timeoutMs: REPAIR_DEADLINE_MS, intervalMs: 50 },
-    );
+    const repaired = await bindingNaming("api", "the operator to restore the RoleBinding's subjects");
 
     expect(repaired.subjects).toEqual([{ kind: "ServiceAccount", name: "api", namespace: ns }]);
     expect(repaired.roleRef).toEqual(before.roleRef);
+  });
+
+  it(`empties the RoleBinding once no pod runs the sidecar, and names the account again with the next injected pod, each within ${REPAIR_DEADLINE_MS} ms`, async () => {
+    await clients.core.deleteNamespacedPod({ namespace: ns, name: "api-0", gracePeriodSeconds: 0 });
+    const emptied = await bindingNaming("", "the RoleBinding to name nobody");
+    // The API server stores an empty list as no `subjects` at all; the operator reads it as emptied.
+    expect(emptied.subjects ?? []).toEqual([]);
+    await clients.core.createNamespacedPod({
+      namespace: ns,
+      body: appPod("api-1", { app: "orders" }, { serviceAccountName: "api" }),
+    });
+    await bindingNaming("api", "the RoleBinding to name the new pod's service account");
   });
 });
 

@@ -59,9 +59,6 @@ export class ConfigMapPolicySource implements PolicySource {
         .makeApiClient(CoreV1Api)
         .listNamespacedConfigMap({ namespace: this.#options.namespace, fieldSelector });
       for (const item of list.items) this.#deliver(item, onText);
-      // Listed: the API answers and this pod may read the ConfigMap (a new pod's binding can land a
-      // moment after it starts), so the next failure backs off from the start again.
-      this.#failures = 0;
       const path = `/api/v1/namespaces/${this.#options.namespace}/configmaps`;
       const query = {
         fieldSelector,
