@@ -1,8 +1,8 @@
 import type { CachePolicy } from "@apicache/crds";
 import type { V1LimitRange, V1Pod } from "@kubernetes/client-node";
-import jsonPatch from "fast-json-patch";
 import { type InjectOptions, injectSidecar } from "../inject/inject-sidecar.js";
 import type { InjectionMetricResult } from "../telemetry/metric-names.js";
+import { jsonDiff, type PatchOperation } from "./json-diff.js";
 
 /**
  * AdmissionReview in, AdmissionReview out: finds the pod's CachePolicy, injects, answers with the
@@ -42,13 +42,13 @@ export interface AdmissionOutcome {
   readonly result: InjectionMetricResult;
   /** Why nothing was injected (for logs), or the policy that was. */
   readonly detail: string;
-  readonly patch: readonly jsonPatch.Operation[];
+  readonly patch: readonly PatchOperation[];
 }
 
 function respond(
   apiVersion: string,
   uid: string,
-  patch: readonly jsonPatch.Operation[],
+  patch: readonly PatchOperation[],
   warnings: readonly string[] = [],
 ) {
   const response: Record<string, unknown> = { uid, allowed: true };
@@ -91,7 +91,7 @@ export function admit(review: AdmissionReviewRequest, deps: AdmissionDeps): Admi
         result.reason === "ResourceLimits" ? [`apicache: sidecar not injected: ${result.message}`] : [];
       return skipped(result.reason, warning);
     }
-    const patch = jsonPatch.compare(pod, result.pod);
+    const patch = jsonDiff(pod, result.pod);
     return {
       response: respond(apiVersion, request.uid, patch, result.warnings),
       result: "injected",
