@@ -258,6 +258,10 @@ describe("the admission response", () => {
     const patched = jsonPatch.applyPatch(structuredClone(pod), patch, true, false).newDocument;
     expect(patched).toEqual(injected(pod));
     expect(outcome.result).toBe("injected");
+    // The native sidecar goes in front of the pod's own init container, which the patch leaves alone
+    // (its values are not re-sent: they went through JS numbers).
+    expect(patch).toContainEqual(expect.objectContaining({ op: "add", path: "/spec/initContainers/0" }));
+    expect(patch.filter((op) => op.path.startsWith("/spec/initContainers/"))).toHaveLength(1);
   });
 
   it.each([

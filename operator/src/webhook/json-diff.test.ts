@@ -38,6 +38,20 @@ describe("jsonDiff", () => {
     expect(applied(before, after)).toEqual(after);
   });
 
+  it("adds items put in front of an array's old ones (the same references) as inserts, leaving the old ones untouched", () => {
+    const migrate = { name: "migrate", securityContext: { runAsUser: 1000 } };
+    const seed = { name: "seed" };
+    const sidecar = { name: "apicache-sidecar", restartPolicy: "Always" };
+    const before = { spec: { initContainers: [migrate, seed] } };
+    const after = { spec: { initContainers: [sidecar, migrate, seed] } };
+    expect(jsonDiff(before, after)).toEqual([{ op: "add", path: "/spec/initContainers/0", value: sidecar }]);
+    expect(applied(before, after)).toEqual(after);
+    // Copies, not the same references: compared index by index, still right.
+    const copied = { spec: { initContainers: [sidecar, { ...migrate }, { ...seed }] } };
+    expect(jsonDiff(before, copied).length).toBeGreaterThan(1);
+    expect(applied(before, copied)).toEqual(copied);
+  });
+
   it("replaces a value whose kind changed (object, array, scalar, null) and removes a key set to undefined", () => {
     const before = { a: { x: 1 }, b: [1], c: "s", d: null, e: 1, f: "kept" };
     const after = { a: [1], b: { y: 2 }, c: { z: 3 }, d: 0, e: undefined, f: "kept" };
@@ -64,7 +78,7 @@ describe("jsonDiff", () => {
 
 /** Seeded random JSON documents, and mutated copies that share most of their parts, as an injected pod does. */
 class RandomDocuments {
-  private static readonly KEYS = ["a", "b", "c/d", "e~f", "0"];
+  private static readonly KEYS = ["a", "b", "c/d", "e~f", "0", ""];
   private static readonly SCALARS = [null, true, 0, 1.5, "", "x"];
 
   constructor(private seed: number) {}
@@ -95,6 +109,7 @@ class RandomDocuments {
     const out = input.map((item) => (this.random() < 0.3 ? this.mutate(item, depth + 1) : item));
     if (this.random() < 0.3) out.push(this.value(depth + 1));
     if (this.random() < 0.3) out.splice(0, 1);
+    if (this.random() < 0.3) out.unshift(this.value(depth + 1), this.value(depth + 1));
     return out;
   }
 
@@ -102,7 +117,8 @@ class RandomDocuments {
     const out: Record<string, unknown> = { ...input };
     for (const key of RandomDocuments.KEYS) {
       const roll = this.random();
-      if (roll < 0.2) delete out[key];
+      if (roll < 0.15) delete out[key];
+      else if (roll < 0.2) out[key] = undefined;
       else if (roll < 0.4) out[key] = this.mutate(out[key], depth + 1);
     }
     return out;
