@@ -66,6 +66,15 @@ function withStatus(policy: StoredPolicy, writer: FakeWriter): StoredPolicy {
   };
 }
 
+/**
+ * The policy after an edit to generation 2 with `spec` (merged over the fixture's, as storedPolicy
+ * does): what the API server would hold, its metadata and the status it had.
+ */
+function editedTo(current: StoredPolicy, spec: object): StoredPolicy {
+  const edited = storedPolicy({ generation: 2, spec });
+  return { ...edited, metadata: { ...current.metadata, generation: 2 }, status: current.status };
+}
+
 describe("reconciling a CachePolicy", () => {
   it("applies a new policy's ConfigMap and writes a Ready status; no RBAC and no Event for it, only the warning for the pod that predates it", async () => {
     const { writer, reconciler } = setup([storedPolicy({})], [bookingPod()]);
@@ -105,11 +114,7 @@ describe("reconciling a CachePolicy", () => {
     const { writer, reconciler, store } = setup([storedPolicy({})]);
     await reconciler.reconcile("shop/booking-api");
     const first = withStatus(store.policies[0] as StoredPolicy, writer);
-    const edited = storedPolicy({
-      generation: 2,
-      spec: { routes: [{ name: "r", path: "/a/:id", ttl: "30s" }] },
-    });
-    store.policies = [{ ...edited, metadata: { ...first.metadata, generation: 2 }, status: first.status }];
+    store.policies = [editedTo(first, { routes: [{ name: "r", path: "/a/:id", ttl: "30s" }] })];
     await reconciler.reconcile("shop/booking-api");
     expect(writer.statuses.map((s) => s.configHash)).toEqual([first.status?.configHash, expect.any(String)]);
     expect(writer.statuses[1]?.configHash).not.toBe(first.status?.configHash);
@@ -122,14 +127,7 @@ describe("reconciling a CachePolicy", () => {
     const { writer, reconciler, store } = setup([bad]);
     await reconciler.reconcile("shop/booking-api");
     expect(writer.statuses[0]?.configHash).toBeUndefined();
-    const invalid = withStatus(store.policies[0] as StoredPolicy, writer);
-    store.policies = [
-      {
-        ...storedPolicy({ generation: 2 }),
-        metadata: { ...invalid.metadata, generation: 2 },
-        status: invalid.status,
-      },
-    ];
+    store.policies = [editedTo(withStatus(store.policies[0] as StoredPolicy, writer), {})];
     await reconciler.reconcile("shop/booking-api");
     expect(writer.events.map((e) => e.reason)).toEqual(["InvalidSpec", "ConfigApplied"]);
   });
@@ -170,13 +168,7 @@ describe("reconciling a CachePolicy", () => {
     const { writer, reconciler, store } = setup([storedPolicy({})]);
     await reconciler.reconcile("shop/booking-api");
     const good = withStatus(store.policies[0] as StoredPolicy, writer);
-    const bad = storedPolicy({
-      generation: 2,
-      spec: { routes: [{ name: "r", path: "/a/:id", tags: ["u:{nope}"] }] },
-    });
-    store.policies = [
-      { ...bad, metadata: good.metadata && { ...good.metadata, generation: 2 }, status: good.status },
-    ];
+    store.policies = [editedTo(good, { routes: [{ name: "r", path: "/a/:id", tags: ["u:{nope}"] }] })];
     await reconciler.reconcile("shop/booking-api");
     expect(writer.applied).toHaveLength(1);
     const status = writer.statuses.at(-1);

@@ -229,8 +229,7 @@ export class Reconciler {
     const cached = this.deps.owned?.("RoleBinding", ref.namespace, configMapName(ref.name)) as
       | (KubernetesObject & { subjects?: readonly unknown[] })
       | undefined;
-    const ours = cached?.metadata?.ownerReferences?.some((owner) => owner.uid === ref.uid) ?? false;
-    return ours && (cached?.subjects?.length ?? 0) > 0;
+    return cached !== undefined && ownedBy(cached, ref) && (cached.subjects?.length ?? 0) > 0;
   }
 
   /**
@@ -244,7 +243,7 @@ export class Reconciler {
     const id = `${object.kind}/${namespace}/${name}`;
     const hash = createHash("sha256").update(JSON.stringify(object)).digest("hex");
     const cached = this.deps.owned?.(object.kind as OwnedKind, namespace, name);
-    if (cached && !cached.metadata?.ownerReferences?.some((owner) => owner.uid === ref.uid)) {
+    if (cached && !ownedBy(cached, ref)) {
       throw new NameTakenError(object);
     }
     if (cached && holdsDesired(cached, object)) {
@@ -287,4 +286,9 @@ export class Reconciler {
 function policyRef(stored: StoredPolicy): PolicyRef {
   const { name = "", namespace = "", uid = "" } = stored.metadata;
   return { name, namespace, uid };
+}
+
+/** The object carries an owner reference to this policy (its uid): it is the policy's own. */
+function ownedBy(object: KubernetesObject, ref: PolicyRef): boolean {
+  return object.metadata?.ownerReferences?.some((owner) => owner.uid === ref.uid) ?? false;
 }
