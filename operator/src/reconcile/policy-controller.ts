@@ -55,7 +55,14 @@ export class PolicyController {
   private resyncTimer: Timer | undefined;
   private readonly policyCallbacks: ["add" | "update" | "delete", (policy: PolicyObject) => void][] = [
     ["add", (policy) => this.onPolicy(policy)],
-    ["update", (policy) => this.onPolicy(policy)],
+    // The echo of its own status write is not queued: half of all reconciles in a burst of new
+    // policies, each of which would find nothing to do.
+    [
+      "update",
+      (policy) => {
+        if (!this.reconciler.ownStatusEcho(policy)) this.onPolicy(policy);
+      },
+    ],
     ["delete", (policy) => this.onPolicyDeleted(policy)],
   ];
   private running = false;
@@ -110,7 +117,11 @@ export class PolicyController {
         this.options.log.error({ policy: key, err: error, retryInMs }, "reconcile failed; retrying");
       },
     );
-    for (const policy of policies.list()) this.queue.add(policyKey(policy));
+    for (const policy of policies.list()) {
+      // Known from here on: its next update is a spec change only if its generation moves.
+      this.generations.set(policy.metadata.uid ?? "", policy.metadata.generation ?? 0);
+      this.queue.add(policyKey(policy));
+    }
     this.scheduleResync();
   }
 

@@ -5,7 +5,7 @@ import type { CachePolicyStatus } from "@apicache/crds";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { storedPolicy } from "../../test/fixtures.js";
+import { injectedBookingPod, storedPolicy } from "../../test/fixtures.js";
 import { FakeClock } from "../clock.js";
 import { PolicyIndex } from "../policy/policy-index.js";
 import type { StoredPolicy } from "../policy/types.js";
@@ -49,7 +49,7 @@ describe("a CachePolicy deleted and re-created with the same name (same term)", 
     const reconciler = new Reconciler({
       getPolicy: (ns, name) => policies.find((p) => p.metadata.namespace === ns && p.metadata.name === name),
       index: new PolicyIndex(() => policies),
-      pods: () => [],
+      pods: () => [injectedBookingPod("sha256:any")], // it runs the sidecar: the Secret is written
       // The owned informers: what the "cluster" holds now (ConfigMap/Role/RoleBinding only).
       owned: (kind, ns, name) => cluster.objects.get(`${kind}/${ns}/${name}`) as KubernetesObject | undefined,
       writer: cluster,

@@ -218,8 +218,19 @@ describe("reconciling a CachePolicy", () => {
   });
 
   describe("the admin token Secret", () => {
-    it("creates it once, owned by the policy, with a token under the key the sidecar reads", async () => {
-      const { writer, reconciler, store } = setup([storedPolicy({})]);
+    it("is not created before a pod runs the sidecar: nothing would read it", async () => {
+      const { writer, reconciler } = setup([storedPolicy({})], [bookingPod()]);
+      await reconciler.reconcile("shop/booking-api");
+      expect(writer.created).toEqual([]);
+    });
+
+    it("creates it once with the first pod that runs the sidecar, owned by the policy, with a token under the key the sidecar reads", async () => {
+      const pods: V1Pod[] = [];
+      const { writer, reconciler, store } = setup([storedPolicy({})], pods);
+      await reconciler.reconcile("shop/booking-api");
+      expect(writer.created).toEqual([]);
+      pods.push(injectedBookingPod("sha256:any"));
+      store.policies = [withStatus(store.policies[0] as StoredPolicy, writer)];
       await reconciler.reconcile("shop/booking-api");
       expect(writer.created).toEqual([
         {
@@ -243,7 +254,7 @@ describe("reconciling a CachePolicy", () => {
     });
 
     it("never replaces an existing one (its token is in use), and creates a deleted one again when the rotation annotation changes, not at a resync", async () => {
-      const { writer, reconciler, store } = setup([storedPolicy({})]);
+      const { writer, reconciler, store } = setup([storedPolicy({})], [injectedBookingPod("sha256:any")]);
       writer.existing.add("Secret/apicache-booking-api-admin");
       await reconciler.reconcile("shop/booking-api");
       expect(writer.created).toHaveLength(1);
@@ -260,7 +271,7 @@ describe("reconciling a CachePolicy", () => {
 
     it("is not created for an invalid policy", async () => {
       const bad = storedPolicy({ spec: { routes: [{ name: "r", path: "/a/:id", tags: ["u:{nope}"] }] } });
-      const { writer, reconciler } = setup([bad]);
+      const { writer, reconciler } = setup([bad], [injectedBookingPod("sha256:any")]);
       await reconciler.reconcile("shop/booking-api");
       expect(writer.created).toEqual([]);
     });
@@ -351,7 +362,7 @@ describe("reconciling a CachePolicy", () => {
       const pods = [injectedBookingPod("sha256:any", { serviceAccountName: "other" }, "other-policy")];
       const { writer, reconciler } = setup([storedPolicy({})], pods, owned);
       await reconciler.reconcile("shop/booking-api");
-      expect(writer.created.map((o) => o.kind)).toEqual(["ConfigMap", "Secret"]);
+      expect(writer.created.map((o) => o.kind)).toEqual(["ConfigMap"]);
     });
 
     it("applies when the cached object drifted from what it should be", async () => {

@@ -25,7 +25,7 @@ import { sameJson } from "./same-json.js";
 /**
  * One CachePolicy reconcile, level-based and idempotent, in a fixed order:
  * validate → render → apply the ConfigMap (and, once pods run its sidecar, the Role + RoleBinding
- * that let them read it), create the admin token Secret → count pods → patch /status → Events.
+ * that let them read it and the admin token Secret) → count pods → patch /status → Events.
  * Reads only from caches; writes through `ClusterWriter` (the API in production, a fake in tests).
  */
 export interface AppliedObject {
@@ -89,6 +89,19 @@ export class Reconciler {
   private readonly written = new Map<string, { resourceVersion?: string; status: CachePolicyStatus }>();
 
   constructor(private readonly deps: ReconcilerDeps) {}
+
+  /**
+   * The policy as its cache now shows it is what this reconciler's own status write made of it (the
+   * resourceVersion that write returned): nothing a reconcile reads has changed since, so it need not
+   * run again. Then the memo of that write is done too. Any other change has another resourceVersion.
+   */
+  ownStatusEcho(stored: StoredPolicy): boolean {
+    const uid = stored.metadata.uid ?? "";
+    const resourceVersion = this.written.get(uid)?.resourceVersion;
+    if (resourceVersion === undefined || resourceVersion !== stored.metadata.resourceVersion) return false;
+    this.written.delete(uid);
+    return true;
+  }
 
   /** Forget what was applied for this object (it was deleted or edited by someone else). */
   invalidate(object: Pick<V1ConfigMap, "kind" | "metadata">, kind = object.kind ?? "ConfigMap"): void {
@@ -204,21 +217,22 @@ export class Reconciler {
   ) {
     const ref = policyRef(stored);
     await this.applyOne(ref, configMapManifest(ref, rendered));
-    // RBAC follows the sidecars (ADR 0017, section 4): the Role and RoleBinding are written once a pod
-    // runs this policy's sidecar, for those pods' service accounts only. A new policy has none yet (the
-    // webhook injects pods created after it), so a burst of new policies costs two writes fewer each.
-    // A sidecar that starts before its binding lands serves its mounted copy and retries the watch.
+    // What only a sidecar uses follows the sidecars (ADR 0017, sections 4 and 5): the Role and
+    // RoleBinding, for the service accounts of pods that run this policy's sidecar, and the admin
+    // token Secret. A new policy has no such pod yet (the webhook injects pods created after it), so a
+    // burst of new policies costs three writes fewer each. A sidecar that starts first serves its
+    // mounted ConfigMap, retries the watch, and answers 503 on its admin API until the token arrives.
     if (serviceAccounts.length > 0) {
       await this.applyOne(ref, roleManifest(ref));
       await this.applyOne(ref, roleBindingManifest(ref, serviceAccounts));
+      // Once per configuration and rotation request: a resync sends nothing.
+      const rotation = stored.metadata.annotations?.[TOKEN_ROTATION_ANNOTATION] ?? "";
+      await this.ensureAdminTokenSecret(ref, `${ref.uid}/${rendered.configHash}/${rotation}`);
     } else if (this.grantsSomeone(ref)) {
       // No sidecar left (scaled to zero, opted out), or a binding from a version that bound the
       // namespace's "default" account before any pod: it grants nobody any more.
       await this.applyOne(ref, roleBindingManifest(ref, []));
     }
-    // Once per configuration and rotation request: a resync sends nothing.
-    const rotation = stored.metadata.annotations?.[TOKEN_ROTATION_ANNOTATION] ?? "";
-    await this.ensureAdminTokenSecret(ref, `${ref.uid}/${rendered.configHash}/${rotation}`);
   }
 
   /**

@@ -214,6 +214,65 @@ describe("the chart on a real node", () => {
     expect(ready.flatMap((e) => e.addresses).sort()).toEqual(pods.map((pod) => pod.ip).sort());
   });
 
+  it("guards the sidecars' admin API with the policy's token; a rotated token reaches the running sidecars through the kubelet", async () => {
+    // The Secret comes with the first injected pod (ADR 0017, section 5) and its volume is optional:
+    // whatever the pod found when it started, the kubelet refreshes the volume at a later sync. A
+    // rotation (delete, then annotate: docs/operator.md) takes that path on running pods.
+    const secretName = "apicache-demo-api-admin";
+    const readToken = () =>
+      waitFor("the admin token Secret", async () => {
+        const data = await stack
+          .k(["-n", demoNamespace, "get", "secret", secretName, "-o", "jsonpath={.data.token}"])
+          .catch(() => "");
+        return data.trim() ? Buffer.from(data.trim(), "base64").toString() : undefined;
+      });
+    const statsWith = async (pod: PodSummary, token: string | undefined) =>
+      (
+        await stack.probe.request({
+          url: `http://${pod.ip}:${ADMIN_PORT}/stats`,
+          headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+        })
+      ).status;
+    const everySidecarTakes = async (token: string) => {
+      for (const pod of await demoPods()) {
+        await waitFor(
+          `the sidecar of ${pod.name} to accept the token`,
+          async () => (await statsWith(pod, token)) === 200,
+          {
+            timeoutMs: 180_000,
+            intervalMs: 1_000,
+          },
+        );
+      }
+    };
+    const first = await readToken();
+    await everySidecarTakes(first);
+    for (const pod of await demoPods()) {
+      expect(await statsWith(pod, undefined)).toBe(401);
+      expect(await statsWith(pod, "wrong")).toBe(401);
+    }
+    const started = Date.now();
+    await stack.k(["-n", demoNamespace, "delete", "secret", secretName, "--wait=true"]);
+    await stack.k([
+      "-n",
+      demoNamespace,
+      "annotate",
+      "cachepolicy",
+      "demo-api",
+      `apicache.io/admin-token-rotation=${started}`,
+      "--overwrite",
+    ]);
+    const rotated = await waitFor("a new token", async () => {
+      const token = await readToken();
+      return token !== first ? token : undefined;
+    });
+    await everySidecarTakes(rotated);
+    say(
+      `a rotated admin token reached both running sidecars ${((Date.now() - started) / 1000).toFixed(1)}s after the rotation`,
+    );
+    for (const pod of await demoPods()) expect(await statsWith(pod, first)).toBe(401);
+  });
+
   it("answers repeated reads through the Service's ClusterIP from the cache, and a write drops what it should", async () => {
     const catalog = `${demoService}/api/v2/services`;
     const first = await get(catalog);

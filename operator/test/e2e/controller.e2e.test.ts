@@ -103,7 +103,11 @@ describe("the operator against a real API server", () => {
         message: expect.stringContaining("1 of 1 selected pods run without the sidecar (pre-existing)"),
       });
       expect(elapsed).toBeLessThan(5_000);
-      // No pod runs the sidecar yet, so nobody is granted the ConfigMap: no Role, no RoleBinding.
+      // No pod runs the sidecar yet: nobody is granted the ConfigMap (no Role, no RoleBinding) and no
+      // admin token Secret exists for a sidecar to read.
+      await expect(
+        clients.core.readNamespacedSecret({ namespace: ns, name: "apicache-booking-admin" }),
+      ).rejects.toMatchObject({ code: 404 });
       await expect(
         rbac().readNamespacedRole({ namespace: ns, name: "apicache-booking" }),
       ).rejects.toMatchObject({
@@ -145,8 +149,8 @@ describe("the operator against a real API server", () => {
           configMap: expect.objectContaining({ name: "apicache-booking" }),
         }),
       );
-      // The admin token: the policy's Secret, created by the operator and owned by the policy, mounted
-      // read-only into the sidecar, which reads it through --admin-token-file.
+      // The admin token: the policy's Secret, created by the operator with the first injected pod and
+      // owned by the policy, mounted read-only into the sidecar, which reads it through --admin-token-file.
       expect(stored.spec?.volumes).toContainEqual(
         expect.objectContaining({
           name: "apicache-admin-token",
@@ -163,10 +167,9 @@ describe("the operator against a real API server", () => {
       expect(sidecar?.args).toEqual(
         expect.arrayContaining(["--admin-token-file", "/var/run/apicache/admin/token", "--admin-token-wait"]),
       );
-      const secret = await clients.core.readNamespacedSecret({
-        namespace: ns,
-        name: "apicache-booking-admin",
-      });
+      const secret = await waitFor("the admin token Secret", () =>
+        clients.core.readNamespacedSecret({ namespace: ns, name: "apicache-booking-admin" }),
+      );
       expect(secret.metadata?.ownerReferences).toEqual([
         expect.objectContaining({ kind: "CachePolicy", name: "booking", controller: true }),
       ]);
