@@ -1,3 +1,4 @@
+import type { CachePolicyStatus } from "@apicache/crds";
 import type { V1Pod } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { FakeClock } from "../src/clock.js";
@@ -19,10 +20,18 @@ export const POLICIES_PATH = "/apis/apicache.io/v1alpha1/cachepolicies";
 
 /**
  * A PolicyController on fakes: informers that list from memory and whose watches the test drives
- * (`emit` on a path), a writer whose status writes return resourceVersions "rv-1", "rv-2", …, and
- * one metrics registry for every controller it builds.
+ * (`emit` on a path), a writer that records the statuses written and returns resourceVersions
+ * "rv-1", "rv-2", …, and one metrics registry for every controller it builds.
  */
-export function controllerHarness(pods: () => Promise<PodList> = empty) {
+export function controllerHarness(
+  options: {
+    pods?: () => Promise<PodList>;
+    policies?: PolicyObject[];
+    /** Called inside each status write, before it returns (a watch event may beat the response). */
+    onStatusWrite?: (status: CachePolicyStatus, resourceVersion: string) => void;
+  } = {},
+) {
+  const pods = options.pods ?? empty;
   const clock = new FakeClock();
   const log = pino({ level: "silent" });
   const watches = new Map<string, WatchCallback>();
@@ -41,7 +50,7 @@ export function controllerHarness(pods: () => Promise<PodList> = empty) {
     log,
     onRestart: () => undefined,
   } as unknown as InformerContext;
-  const policyList = [storedPolicy({}) as PolicyObject];
+  const policyList = options.policies ?? [storedPolicy({}) as PolicyObject];
   const policies = new ResilientInformer<PolicyObject>({
     resource: "cachepolicies",
     path: POLICIES_PATH,
@@ -51,11 +60,16 @@ export function controllerHarness(pods: () => Promise<PodList> = empty) {
     backoff: { baseMs: 1_000, maxMs: 8_000 },
     log,
   });
-  let statusWrites = 0;
+  const statuses: CachePolicyStatus[] = [];
   const writer: ClusterWriter = {
     apply: async () => undefined,
     create: async () => "created",
-    patchStatus: async () => `rv-${++statusWrites}`,
+    patchStatus: async (_namespace, _name, status) => {
+      statuses.push(status);
+      const resourceVersion = `rv-${statuses.length}`;
+      options.onStatusWrite?.(status, resourceVersion);
+      return resourceVersion;
+    },
     event: async () => undefined,
   };
   const index = new PolicyIndex((ns) => policies.list(ns));
@@ -80,5 +94,5 @@ export function controllerHarness(pods: () => Promise<PodList> = empty) {
   /** Reconciles run so far, by every controller this harness built. */
   const reconciles = async () =>
     (await metrics.reconcileTotal.get()).values.reduce((sum, value) => sum + value.value, 0);
-  return { policies, policyList, controller, emit, reconciles, statusWrites: () => statusWrites };
+  return { policies, policyList, controller, emit, reconciles, statuses };
 }

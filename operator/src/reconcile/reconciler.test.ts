@@ -269,6 +269,37 @@ describe("reconciling a CachePolicy", () => {
       expect(writer.created.at(-1)).toMatchObject({ stringData: { token: "token-2" } });
     });
 
+    it("is created before the Role and RoleBinding, so a name conflict there does not withhold the token", async () => {
+      const foreign = {
+        metadata: {
+          name: "apicache-booking-api",
+          namespace: "shop",
+          ownerReferences: [{ uid: "older-policy" }],
+        },
+      } as unknown as KubernetesObject;
+      const owned = new Map<string, KubernetesObject>([["RoleBinding/shop/apicache-booking-api", foreign]]);
+      const { writer, reconciler } = setup([storedPolicy({})], [injectedBookingPod("sha256:any")], owned);
+      await expect(reconciler.reconcile("shop/booking-api")).rejects.toMatchObject({
+        code: "APICACHE_ERR_OPERATOR_NAME_TAKEN",
+      });
+      expect(writer.created.map((o) => o.kind)).toEqual(["ConfigMap", "Secret", "Role"]);
+    });
+
+    it("when its create is refused (a quota), the status still names the configuration the ConfigMap holds", async () => {
+      const { writer, reconciler } = setup([storedPolicy({})], [injectedBookingPod("sha256:any")]);
+      const create = writer.create.bind(writer);
+      writer.create = async (object) => {
+        if (object.kind === "Secret") throw new Error("exceeded quota: count/secrets");
+        return create(object);
+      };
+      await expect(reconciler.reconcile("shop/booking-api")).rejects.toMatchObject({
+        code: "APICACHE_ERR_OPERATOR_APPLY_FAILED",
+      });
+      const status = writer.statuses.at(-1);
+      expect(status?.configHash).toMatch(/^sha256:/);
+      expect(status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({ reason: "ApplyFailed" });
+    });
+
     it("is not created for an invalid policy", async () => {
       const bad = storedPolicy({ spec: { routes: [{ name: "r", path: "/a/:id", tags: ["u:{nope}"] }] } });
       const { writer, reconciler } = setup([bad], [injectedBookingPod("sha256:any")]);
@@ -295,7 +326,7 @@ describe("reconciling a CachePolicy", () => {
       const pods = [injectedBookingPod("sha256:any")];
       const { writer, reconciler, store } = setup([storedPolicy({})], pods, owned);
       await reconciler.reconcile("shop/booking-api");
-      expect(writer.created.map((o) => o.kind)).toEqual(["ConfigMap", "Role", "RoleBinding", "Secret"]);
+      expect(writer.created.map((o) => o.kind)).toEqual(["ConfigMap", "Secret", "Role", "RoleBinding"]);
       expect(writer.applied).toEqual([]);
       storeWritten(writer, owned);
       store.policies = [withStatus(store.policies[0] as StoredPolicy, writer)];

@@ -20,7 +20,7 @@ import { computeStatus } from "../status/compute-status.js";
 import { countPods, NO_PODS } from "../status/pod-counts.js";
 import { eventsFor, type PolicyEvent } from "./events.js";
 import { holdsDesired } from "./holds-desired.js";
-import { sameJson } from "./same-json.js";
+import { canonicalJson, sameJson } from "./same-json.js";
 
 /**
  * One CachePolicy reconcile, level-based and idempotent, in a fixed order:
@@ -87,20 +87,22 @@ export class Reconciler {
   private readonly applied = new Map<string, string>();
   /** The status last written per policy uid, until the cache shows that resourceVersion. */
   private readonly written = new Map<string, { resourceVersion?: string; status: CachePolicyStatus }>();
+  /** Per policy uid, the digest of the last status write and what it was computed from (echoOf). */
+  private readonly echoes = new Map<string, string>();
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
   /**
-   * The policy as its cache now shows it is what this reconciler's own status write made of it (the
-   * resourceVersion that write returned): nothing a reconcile reads has changed since, so it need not
-   * run again. Then the memo of that write is done too. Any other change has another resourceVersion.
+   * The policy as its cache now shows it is what this reconciler last wrote to it: the status it
+   * wrote, on the generation and annotations that reconcile read (recorded before the write, so an
+   * echo that beats the write's response is known too). Nothing a reconcile reads from the policy has
+   * changed, so it need not run again; pods and owned objects have events of their own. A change
+   * folded into the same resourceVersion (a relist after a gap) differs in generation or annotations.
    */
   ownStatusEcho(stored: StoredPolicy): boolean {
     const uid = stored.metadata.uid ?? "";
-    const resourceVersion = this.written.get(uid)?.resourceVersion;
-    if (resourceVersion === undefined || resourceVersion !== stored.metadata.resourceVersion) return false;
-    this.written.delete(uid);
-    return true;
+    if (this.written.get(uid)?.resourceVersion === stored.metadata.resourceVersion) this.written.delete(uid);
+    return stored.status !== undefined && this.echoes.get(uid) === echoOf(stored, stored.status);
   }
 
   /** Forget what was applied for this object (it was deleted or edited by someone else). */
@@ -134,8 +136,10 @@ export class Reconciler {
       // Only a valid policy's pods are counted: an invalid one's last count stands.
       this.deps.onNotInjected?.(key, pods.notInjected.length);
       try {
-        await this.applyOwned(stored, rendered, pods.serviceAccounts);
-        configHash = rendered.configHash;
+        const ref = policyRef(stored);
+        await this.applyOne(ref, configMapManifest(ref, rendered));
+        configHash = rendered.configHash; // what the sidecars are told to run, whatever fails next
+        await this.applyForSidecars(stored, rendered, pods.serviceAccounts);
       } catch (error) {
         if (error instanceof NameTakenError) {
           applyReason = "NameTaken";
@@ -176,7 +180,9 @@ export class Reconciler {
   }
 
   private forget(stored: StoredPolicy | undefined): void {
-    if (stored?.metadata.uid) this.written.delete(stored.metadata.uid);
+    if (!stored?.metadata.uid) return;
+    this.written.delete(stored.metadata.uid);
+    this.echoes.delete(stored.metadata.uid);
   }
 
   /** The status to compare with: the cached one, or the one we wrote if the cache has not caught up. */
@@ -198,10 +204,12 @@ export class Reconciler {
   ) {
     if (previous && sameJson(previous, status)) return;
     const { namespace = "", name = "", uid = "" } = stored.metadata;
+    this.echoes.set(uid, echoOf(stored, status));
     try {
       const resourceVersion = await this.deps.writer.patchStatus(namespace, name, status);
       this.written.set(uid, { ...(resourceVersion === undefined ? {} : { resourceVersion }), status });
     } catch (error) {
+      this.echoes.delete(uid);
       throw new OperatorError(
         OPERATOR_ERROR_CODES.STATUS_FAILED,
         `writing the status of CachePolicy ${namespace}/${name} failed: ${(error as Error).message}`,
@@ -210,24 +218,26 @@ export class Reconciler {
     }
   }
 
-  private async applyOwned(
+  /**
+   * What only a sidecar uses follows the sidecars (ADR 0017, sections 4 and 5): the admin token
+   * Secret, and the Role and RoleBinding for the service accounts of pods that run this policy's
+   * sidecar. A new policy has no such pod yet (the webhook injects pods created after it), so a burst
+   * of new policies costs three writes fewer each. The Secret goes first: a sidecar that mounts its
+   * volume before it exists waits for the kubelet's next sync for its token (the admin API answers
+   * 503 meanwhile), one refused by a late binding only for its next watch retry.
+   */
+  private async applyForSidecars(
     stored: StoredPolicy,
     rendered: RenderedConfig,
     serviceAccounts: readonly string[],
   ) {
     const ref = policyRef(stored);
-    await this.applyOne(ref, configMapManifest(ref, rendered));
-    // What only a sidecar uses follows the sidecars (ADR 0017, sections 4 and 5): the Role and
-    // RoleBinding, for the service accounts of pods that run this policy's sidecar, and the admin
-    // token Secret. A new policy has no such pod yet (the webhook injects pods created after it), so a
-    // burst of new policies costs three writes fewer each. A sidecar that starts first serves its
-    // mounted ConfigMap, retries the watch, and answers 503 on its admin API until the token arrives.
     if (serviceAccounts.length > 0) {
-      await this.applyOne(ref, roleManifest(ref));
-      await this.applyOne(ref, roleBindingManifest(ref, serviceAccounts));
       // Once per configuration and rotation request: a resync sends nothing.
       const rotation = stored.metadata.annotations?.[TOKEN_ROTATION_ANNOTATION] ?? "";
       await this.ensureAdminTokenSecret(ref, `${ref.uid}/${rendered.configHash}/${rotation}`);
+      await this.applyOne(ref, roleManifest(ref));
+      await this.applyOne(ref, roleBindingManifest(ref, serviceAccounts));
     } else if (this.grantsSomeone(ref)) {
       // No sidecar left (scaled to zero, opted out), or a binding from a version that bound the
       // namespace's "default" account before any pod: it grants nobody any more.
@@ -295,6 +305,14 @@ export class Reconciler {
     }
     this.applied.set(id, attempt);
   }
+}
+
+/** What a reconcile read from the policy besides its spec (the generation stands for it) and `status`. */
+function echoOf(stored: StoredPolicy, status: CachePolicyStatus): string {
+  const { generation, annotations, deletionTimestamp } = stored.metadata;
+  // Key order aside: the API server sorts a custom resource's keys.
+  const read = canonicalJson([generation, annotations, deletionTimestamp, status]);
+  return createHash("sha1").update(read).digest("base64");
 }
 
 function policyRef(stored: StoredPolicy): PolicyRef {

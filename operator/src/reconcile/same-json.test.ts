@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sameJson } from "./same-json.js";
+import { canonicalJson, sameJson } from "./same-json.js";
 
 describe("sameJson", () => {
   it.each([
@@ -10,5 +10,6 @@ describe("sameJson", () => {
     [{ a: {} }, { a: [] }, false],
   ])("%j vs %j: %s", (a, b, same) => {
     expect(sameJson(a, b)).toBe(same);
+    expect(canonicalJson(a) === canonicalJson(b)).toBe(same);
   });
 });

@@ -12,3 +12,12 @@ export function sameJson(a: unknown, b: unknown): boolean {
   const other = b as Record<string, unknown>;
   return left.every(([key, value]) => Object.hasOwn(other, key) && sameJson(value, other[key]));
 }
+
+/** JSON text with every object's keys sorted: equal for values that sameJson finds equal. Pure. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}

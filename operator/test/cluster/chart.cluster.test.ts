@@ -214,10 +214,12 @@ describe("the chart on a real node", () => {
     expect(ready.flatMap((e) => e.addresses).sort()).toEqual(pods.map((pod) => pod.ip).sort());
   });
 
-  it("guards the sidecars' admin API with the policy's token; a rotated token reaches the running sidecars through the kubelet", async () => {
+  it("guards the sidecars' admin API with the policy's token, which reaches a sidecar that started without it through the kubelet", async () => {
     // The Secret comes with the first injected pod (ADR 0017, section 5) and its volume is optional:
-    // whatever the pod found when it started, the kubelet refreshes the volume at a later sync. A
-    // rotation (delete, then annotate: docs/operator.md) takes that path on running pods.
+    // a sidecar that starts before the Secret exists answers 503 until the kubelet fills the volume.
+    // Made certain here: the Secret is deleted by hand, and the operator (which never reads Secrets)
+    // has already created it for this configuration, so only a rotation (docs/operator.md) brings it
+    // back.
     const secretName = "apicache-demo-api-admin";
     const readToken = () =>
       waitFor("the admin token Secret", async () => {
@@ -234,16 +236,12 @@ describe("the chart on a real node", () => {
         })
       ).status;
     const everySidecarTakes = async (token: string) => {
-      for (const pod of await demoPods()) {
-        await waitFor(
-          `the sidecar of ${pod.name} to accept the token`,
-          async () => (await statsWith(pod, token)) === 200,
-          {
-            timeoutMs: 180_000,
-            intervalMs: 1_000,
-          },
-        );
-      }
+      const pods = await demoPods();
+      await waitFor(
+        `every sidecar (${pods.map((pod) => pod.name).join(", ")}) to accept the token`,
+        async () => (await Promise.all(pods.map((pod) => statsWith(pod, token)))).every((s) => s === 200),
+        { timeoutMs: 180_000, intervalMs: 1_000 },
+      );
     };
     const first = await readToken();
     await everySidecarTakes(first);
@@ -251,8 +249,13 @@ describe("the chart on a real node", () => {
       expect(await statsWith(pod, undefined)).toBe(401);
       expect(await statsWith(pod, "wrong")).toBe(401);
     }
-    const started = Date.now();
     await stack.k(["-n", demoNamespace, "delete", "secret", secretName, "--wait=true"]);
+    await stack.k(["create", "-f", "-"], JSON.stringify(selectedPod("late-token")));
+    await stack.k(["-n", demoNamespace, "wait", "--for=condition=Ready", "pod/late-token", "--timeout=120s"]);
+    const late = (await demoPods()).find((pod) => pod.name === "late-token") as PodSummary;
+    expect(late.containers.map((c) => c.name)).toContain(SIDECAR);
+    expect(await statsWith(late, first)).toBe(503); // APICACHE_ERR_ADMIN_TOKEN_PENDING
+    const started = Date.now();
     await stack.k([
       "-n",
       demoNamespace,
@@ -268,9 +271,10 @@ describe("the chart on a real node", () => {
     });
     await everySidecarTakes(rotated);
     say(
-      `a rotated admin token reached both running sidecars ${((Date.now() - started) / 1000).toFixed(1)}s after the rotation`,
+      `the sidecar that started without its Secret, and the two that ran with the old token, took the new one ${((Date.now() - started) / 1000).toFixed(1)}s after the rotation`,
     );
     for (const pod of await demoPods()) expect(await statsWith(pod, first)).toBe(401);
+    await stack.k(["-n", demoNamespace, "delete", "pod", "late-token", "--wait=true"]);
   });
 
   it("answers repeated reads through the Service's ClusterIP from the cache, and a write drops what it should", async () => {
