@@ -155,7 +155,7 @@ ${whatIfNote(o)}
 How: a local kube-apiserver + etcd (testkit; no kubelet, so pods stay Pending) and the operator as its
 own process (its image's bundle of the tsc build, \`node operator/dist/bundle/apicache-operator.mjs\`, NODE_ENV=production, NODE_OPTIONS as the chart
 sets them with its default memory limit: \`${r.nodeOptions ?? "none"}\`, leader election on,
-4 workers, log level info), all on the same cores: above the core count, the load average says the
+16 workers (the default), log level info), all on the same cores: above the core count, the load average says the
 figures measure contention as much as the operator. Policy i (in namespace i mod ${o.namespaces}) selects
 \`app=api-i\`; ${o.podsPerPolicy} pods per policy are created through the API, 32 at a time, so the API
 server calls the operator's webhook for each. A first operator process (\`--resync-period=${o.resyncPeriod}\`)

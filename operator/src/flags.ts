@@ -245,8 +245,10 @@ export const FLAGS: readonly FlagSpec[] = [
     name: "workers",
     key: "workers",
     kind: "integer",
-    help: "Policies reconciled concurrently (never the same one twice at once).",
-    default: fixed("4"),
+    help:
+      "Policies reconciled concurrently (never the same one twice at once). Each waits on the API server for " +
+      "its writes, so this bounds the write rate when the API server is slow; --write-qps bounds it always.",
+    default: fixed("16"),
   },
   {
     name: "sidecar-pin-user",

@@ -87,10 +87,12 @@ describe("the webhook's HTTP surface", () => {
       },
     });
 
-  it("answers a review with a JSON patch, as application/json, without X-Powered-By or ETag", async () => {
+  it("answers a review with a JSON patch, as application/json with its length (not chunked), without X-Powered-By or ETag", async () => {
     const answer = await send("POST", `${WEBHOOK_PATH}?timeout=10s`, review({ app: "api" }));
     expect(answer.status).toBe(200);
     expect(answer.headers["content-type"]).toBe("application/json");
+    expect(answer.headers["content-length"]).toBe(String(Buffer.byteLength(answer.text)));
+    expect(answer.headers["transfer-encoding"]).toBeUndefined();
     expect(answer.headers["x-powered-by"]).toBeUndefined();
     expect(answer.headers.etag).toBeUndefined();
     expect(JSON.parse(answer.text)).toMatchObject({
