@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HttpMethod, RequestContext } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
-import { loadKubeConfig } from "./kube-config.js";
+import { loadKubeConfig, sameValue } from "./kube-config.js";
 
 /** A kubeconfig file with inline CA data and a token (no server is contacted). */
 function kubeconfigFile(ca: string): string {
@@ -56,5 +56,23 @@ describe("loadKubeConfig", () => {
       caData: Buffer.from("ca three").toString("base64"),
     } as never;
     expect(await dispatcherOf(kubeConfig)).not.toBe(two);
+  });
+});
+
+describe("sameValue (the dispatcher options' comparison)", () => {
+  it.each([
+    [
+      { connect: { ca: Buffer.from("x"), rejectUnauthorized: true } },
+      { connect: { ca: Buffer.from("x"), rejectUnauthorized: true } },
+      true,
+    ],
+    [{ connect: { ca: Buffer.from("x") } }, { connect: { ca: Buffer.from("y") } }, false],
+    [{ connect: { ca: Buffer.from("x") } }, { connect: { ca: "x" } }, false],
+    [{ type: "agent", uri: undefined }, { type: "agent" }, true],
+    [{ ca: [Buffer.from("a")] }, { ca: [Buffer.from("a"), Buffer.from("b")] }, false],
+    [{ a: 1 }, { a: 1, b: 2 }, false],
+  ])("%#: %s", (a, b, same) => {
+    expect(sameValue(a, b)).toBe(same);
+    expect(sameValue(b, a)).toBe(same);
   });
 });

@@ -10,21 +10,30 @@ import type { StoredPolicy } from "./types.js";
  */
 export class PolicyIndex {
   private readonly parsed = new Map<string, { fingerprint: string; verdict: Verdict }>();
-  private readonly namespaces = new Map<string, { fingerprint: string; verdicts: Map<string, Verdict> }>();
+  private readonly namespaces = new Map<
+    string,
+    { stored: readonly StoredPolicy[]; fingerprint: string; verdicts: Map<string, Verdict> }
+  >();
 
   constructor(private readonly listPolicies: (namespace: string) => readonly StoredPolicy[]) {}
 
   /** Every policy of the namespace by name, with its verdict. */
   verdicts(namespace: string): ReadonlyMap<string, Verdict> {
     const stored = this.listPolicies(namespace).filter((p) => p.metadata.deletionTimestamp === undefined);
+    const memo = this.namespaces.get(namespace);
+    // The same cached objects as last time (a cache replaces an object it updates): nothing to do.
+    // The webhook asks once per admission, in namespaces of a hundred policies in the benchmark.
+    if (memo && sameObjects(memo.stored, stored)) return memo.verdicts;
     const fingerprints = stored.map((p) => fingerprintOf(p));
     const fingerprint = fingerprints.join("|");
-    const memo = this.namespaces.get(namespace);
-    if (memo?.fingerprint === fingerprint) return memo.verdicts;
+    if (memo?.fingerprint === fingerprint) {
+      this.namespaces.set(namespace, { ...memo, stored });
+      return memo.verdicts;
+    }
     const parsed = stored.map((p, i) => this.parse(p, fingerprints[i] as string));
     const verdicts = resolveOverlaps(parsed);
     if (verdicts.size === 0) this.namespaces.delete(namespace);
-    else this.namespaces.set(namespace, { fingerprint, verdicts });
+    else this.namespaces.set(namespace, { stored, fingerprint, verdicts });
     return verdicts;
   }
 
@@ -50,6 +59,10 @@ export class PolicyIndex {
     this.parsed.set(key, { fingerprint, verdict });
     return verdict;
   }
+}
+
+function sameObjects(a: readonly StoredPolicy[], b: readonly StoredPolicy[]): boolean {
+  return a.length === b.length && a.every((object, i) => object === b[i]);
 }
 
 function fingerprintOf(policy: StoredPolicy): string {

@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { storedPolicy } from "../../test/fixtures.js";
+import { PolicyIndex } from "./policy-index.js";
+import type { StoredPolicy } from "./types.js";
+
+describe("the policy index", () => {
+  it("answers from its memo while the cache holds the same objects, and sees an object the cache replaced", () => {
+    let cached: StoredPolicy[] = [
+      storedPolicy({ name: "a" }),
+      storedPolicy({ name: "b", selector: { matchLabels: { app: "b" } } }),
+    ];
+    const index = new PolicyIndex(() => [...cached]); // a new array per call, as an informer's list
+    const first = index.verdicts("shop");
+    expect(index.verdicts("shop")).toBe(first);
+    // An edit: the cache holds a new object for "a" (generation 2, another TTL).
+    const edited = storedPolicy({
+      name: "a",
+      generation: 2,
+      spec: { routes: [{ name: "r", path: "/x/:id", ttl: "9s" }] },
+    });
+    cached = [edited, cached[1] as StoredPolicy];
+    const second = index.verdicts("shop");
+    expect(second).not.toBe(first);
+    const a = second.get("a");
+    expect(a?.valid && a.policy.spec.routes[0]?.ttl).toBe("9s");
+    // A status-only update: a new object, same generation: the verdicts are the memo's.
+    cached = [{ ...edited, status: { observedGeneration: 2 } }, cached[1] as StoredPolicy];
+    expect(index.verdicts("shop")).toBe(second);
+  });
+});
