@@ -57,6 +57,8 @@ export interface BenchOptions {
   readonly cpuProfile: boolean;
   readonly heapProfile: boolean;
   readonly operatorNodeFlags: readonly string[];
+  /** APICACHE_OPERATOR_* variables in the environment (the operator reads them as flags): a what-if. */
+  readonly operatorEnv: readonly string[];
   /** The acceptance scenario, unprofiled: its figures go to load-tests/results.md. */
   readonly acceptance: boolean;
   readonly write: boolean;
@@ -83,7 +85,10 @@ function durationMs(name: string, text: string): number {
   return Number(match[1]) * ({ ms: 1, s: 1000, m: 60_000 } as const)[match[2] as "ms" | "s" | "m"];
 }
 
-export function parseBenchOptions(argv: readonly string[]): BenchOptions {
+export function parseBenchOptions(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): BenchOptions {
   const { values } = parseArgs({ args: [...argv], options: FLAGS, strict: true, allowPositionals: false });
   const given = (name: string) => argv.some((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
   const pick = (name: keyof typeof FLAGS, quickValue: string) =>
@@ -95,7 +100,11 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
   durationMs("resync-period", resyncPeriod);
   const restartResync = values["restart-resync-period"];
   const operatorNodeFlags = values["operator-node-flags"].split(/\s+/).filter(Boolean);
-  const profiled = values["cpu-prof"] || values["heap-prof"] || operatorNodeFlags.length > 0;
+  const operatorEnv = Object.entries(env)
+    .filter(([name]) => name.startsWith("APICACHE_OPERATOR_"))
+    .map(([name, value]) => `${name}=${value}`);
+  const profiled =
+    values["cpu-prof"] || values["heap-prof"] || operatorNodeFlags.length > 0 || operatorEnv.length > 0;
   // Profiled or patched runs measure something else: their figures are printed, never written.
   const acceptance = policies === 5000 && namespaces === 50 && podsPerPolicy === 2 && !profiled;
   return {
@@ -110,6 +119,7 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     cpuProfile: values["cpu-prof"],
     heapProfile: values["heap-prof"],
     operatorNodeFlags,
+    operatorEnv,
     acceptance,
     write: acceptance || values.write,
     help: values.help,

@@ -1,7 +1,11 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { FLAGS } from "../src/flags.js";
 import { type RequestRow, total } from "./apiserver-requests.js";
 import type { BenchOptions } from "./bench-options.js";
 import type { StoredSize } from "./scale-phases.js";
+
+/** The operator's default --workers, as its flag table says (the benchmark passes none). */
+const WORKERS = FLAGS.find((flag) => flag.name === "workers")?.default?.({ argv: [], env: {} });
 
 /** The figures of one run, the table printed at the end, and the "## Operator benchmark" section. */
 export interface Latency {
@@ -140,6 +144,7 @@ function phaseTable(r: BenchResult): string {
 function whatIfNote(o: BenchOptions): string {
   const changes = [
     ...(o.operatorNodeFlags.length > 0 ? [`the operator run with \`${o.operatorNodeFlags.join(" ")}\``] : []),
+    ...(o.operatorEnv.length > 0 ? [`its environment set \`${o.operatorEnv.join(" ")}\``] : []),
   ];
   return changes.length > 0
     ? `\n**What-if run** (${changes.join("; ")}): not today's operator's figures.\n`
@@ -155,7 +160,7 @@ ${whatIfNote(o)}
 How: a local kube-apiserver + etcd (testkit; no kubelet, so pods stay Pending) and the operator as its
 own process (its image's bundle of the tsc build, \`node operator/dist/bundle/apicache-operator.mjs\`, NODE_ENV=production, NODE_OPTIONS as the chart
 sets them with its default memory limit: \`${r.nodeOptions ?? "none"}\`, leader election on,
-16 workers (the default), log level info), all on the same cores: above the core count, the load average says the
+every other flag at its default (\`--workers ${WORKERS}\`), log level info), all on the same cores: above the core count, the load average says the
 figures measure contention as much as the operator. Policy i (in namespace i mod ${o.namespaces}) selects
 \`app=api-i\`; ${o.podsPerPolicy} pods per policy are created through the API, 32 at a time, so the API
 server calls the operator's webhook for each. A first operator process (\`--resync-period=${o.resyncPeriod}\`)

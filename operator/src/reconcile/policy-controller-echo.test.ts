@@ -64,6 +64,34 @@ describe("the controller and its own status writes", () => {
     await controller.stop();
   });
 
+  it("repairs someone else's later status edit, also after an echo that beat its write's response (found by review)", async () => {
+    let emitEcho: (status: CachePolicyStatus, resourceVersion: string) => void = () => undefined;
+    const harness = controllerHarness({ onStatusWrite: (status, rv) => emitEcho(status, rv) });
+    const [policy] = harness.policyList as [PolicyObject];
+    emitEcho = (status, rv) => harness.emit(POLICIES_PATH, "MODIFIED", stored(policy, rv, status));
+    const controller = await started(harness);
+    emitEcho = () => undefined;
+    const ours = harness.statuses[0] as CachePolicyStatus;
+    // A deposed leader's late write, or kubectl --subresource=status.
+    harness.emit(POLICIES_PATH, "MODIFIED", stored(policy, "rv-50", { ...ours, observedGeneration: 0 }));
+    await until(async () => harness.statuses.length === 2);
+    expect(harness.statuses[1]).toEqual(ours);
+    await controller.stop();
+  });
+
+  it("forgets what it memoized for a deleted policy", async () => {
+    const harness = controllerHarness();
+    const controller = await started(harness);
+    const [policy] = harness.policyList as [PolicyObject];
+    harness.emit(POLICIES_PATH, "DELETED", stored(policy, "rv-2", harness.statuses[0]));
+    await turns();
+    const memo = (
+      controller as unknown as { reconciler: { echoes: Map<string, string>; written: Map<string, unknown> } }
+    ).reconciler;
+    expect(memo.echoes.size + memo.written.size).toBe(0);
+    await controller.stop();
+  });
+
   it("reconciles an edit that a relist folds into the resourceVersion of its write", async () => {
     const harness = controllerHarness();
     const controller = await started(harness);

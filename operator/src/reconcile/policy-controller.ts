@@ -169,6 +169,7 @@ export class PolicyController {
   private onPolicyDeleted(policy: StoredPolicy): void {
     if (!this.running) return;
     this.options.index.forget(policy);
+    this.reconciler.forget(policy);
     this.onPolicy(policy, true);
   }
 

@@ -285,7 +285,7 @@ describe("reconciling a CachePolicy", () => {
       expect(writer.created.map((o) => o.kind)).toEqual(["ConfigMap", "Secret", "Role"]);
     });
 
-    it("when its create is refused (a quota), the status still names the configuration the ConfigMap holds", async () => {
+    it("when its create is refused (a quota), the Role and RoleBinding are still written, and the status names the configuration the ConfigMap holds", async () => {
       const { writer, reconciler } = setup([storedPolicy({})], [injectedBookingPod("sha256:any")]);
       const create = writer.create.bind(writer);
       writer.create = async (object) => {
@@ -295,9 +295,16 @@ describe("reconciling a CachePolicy", () => {
       await expect(reconciler.reconcile("shop/booking-api")).rejects.toMatchObject({
         code: "APICACHE_ERR_OPERATOR_APPLY_FAILED",
       });
+      expect(writer.applied.map((o) => o.kind)).toEqual(["ConfigMap", "Role", "RoleBinding"]);
       const status = writer.statuses.at(-1);
       expect(status?.configHash).toMatch(/^sha256:/);
-      expect(status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({ reason: "ApplyFailed" });
+      const ready = status?.conditions?.find((c) => c.type === "Ready");
+      expect(ready).toMatchObject({ reason: "ApplyFailed" });
+      expect(ready?.message).toContain("exceeded quota");
+      expect(ready?.message).toContain(
+        `Configuration ${status?.configHash} is in ConfigMap apicache-booking-api`,
+      );
+      expect(ready?.message).not.toContain("keep the last valid configuration");
     });
 
     it("is not created for an invalid policy", async () => {

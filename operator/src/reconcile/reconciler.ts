@@ -24,8 +24,8 @@ import { canonicalJson, sameJson } from "./same-json.js";
 
 /**
  * One CachePolicy reconcile, level-based and idempotent, in a fixed order:
- * validate → render → apply the ConfigMap (and, once pods run its sidecar, the Role + RoleBinding
- * that let them read it and the admin token Secret) → count pods → patch /status → Events.
+ * validate → render → apply the ConfigMap (and, once pods run its sidecar, the admin token Secret and
+ * the Role + RoleBinding that let them read the ConfigMap) → count pods → patch /status → Events.
  * Reads only from caches; writes through `ClusterWriter` (the API in production, a fake in tests).
  */
 export interface AppliedObject {
@@ -128,6 +128,7 @@ export class Reconciler {
     let configHash = previous?.configHash;
     let applyError: string | undefined;
     let applyReason: "ApplyFailed" | "NameTaken" = "ApplyFailed";
+    let configWritten = false;
     let pods = NO_PODS;
     let rendered: RenderedConfig | undefined;
     if (verdict.valid) {
@@ -139,6 +140,7 @@ export class Reconciler {
         const ref = policyRef(stored);
         await this.applyOne(ref, configMapManifest(ref, rendered));
         configHash = rendered.configHash; // what the sidecars are told to run, whatever fails next
+        configWritten = true;
         await this.applyForSidecars(stored, rendered, pods.serviceAccounts);
       } catch (error) {
         if (error instanceof NameTakenError) {
@@ -161,7 +163,7 @@ export class Reconciler {
       generation: stored.metadata.generation ?? 0,
       verdict,
       configHash,
-      ...(applyError === undefined ? {} : { applyError, applyReason }),
+      ...(applyError === undefined ? {} : { applyError, applyReason, configWritten }),
       pods,
       previous,
       now: new Date(this.deps.clock.now()),
@@ -179,7 +181,8 @@ export class Reconciler {
     }
   }
 
-  private forget(stored: StoredPolicy | undefined): void {
+  /** Drop what is memoized for a policy that is gone (its delete event, or a reconcile that found none). */
+  forget(stored: StoredPolicy | undefined): void {
     if (!stored?.metadata.uid) return;
     this.written.delete(stored.metadata.uid);
     this.echoes.delete(stored.metadata.uid);
@@ -207,7 +210,14 @@ export class Reconciler {
     this.echoes.set(uid, echoOf(stored, status));
     try {
       const resourceVersion = await this.deps.writer.patchStatus(namespace, name, status);
-      this.written.set(uid, { ...(resourceVersion === undefined ? {} : { resourceVersion }), status });
+      // Only while the cache still shows what this reconcile read. Once it has moved on (the echo came
+      // first, or anything else did), a memo keyed to our resourceVersion might never be cleared, and
+      // would hide someone else's later status edit from every reconcile.
+      if (
+        this.deps.getPolicy(namespace, name)?.metadata.resourceVersion === stored.metadata.resourceVersion
+      ) {
+        this.written.set(uid, { ...(resourceVersion === undefined ? {} : { resourceVersion }), status });
+      }
     } catch (error) {
       this.echoes.delete(uid);
       throw new OperatorError(
@@ -235,9 +245,18 @@ export class Reconciler {
     if (serviceAccounts.length > 0) {
       // Once per configuration and rotation request: a resync sends nothing.
       const rotation = stored.metadata.annotations?.[TOKEN_ROTATION_ANNOTATION] ?? "";
-      await this.ensureAdminTokenSecret(ref, `${ref.uid}/${rendered.configHash}/${rotation}`);
+      // Independent: a refused Secret (a quota, a policy engine) must not withhold the binding, nor a
+      // taken Role name the token. The RoleBinding still waits for its own Role.
+      const secret = await this.ensureAdminTokenSecret(
+        ref,
+        `${ref.uid}/${rendered.configHash}/${rotation}`,
+      ).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       await this.applyOne(ref, roleManifest(ref));
       await this.applyOne(ref, roleBindingManifest(ref, serviceAccounts));
+      if (secret !== undefined) throw secret;
     } else if (this.grantsSomeone(ref)) {
       // No sidecar left (scaled to zero, opted out), or a binding from a version that bound the
       // namespace's "default" account before any pod: it grants nobody any more.

@@ -18,6 +18,8 @@ export interface StatusInput {
   readonly applyError?: string;
   /** The Ready reason of an apply error: ApplyFailed (the API refused), NameTaken (someone else's object). */
   readonly applyReason?: "ApplyFailed" | "NameTaken";
+  /** With an apply error: the ConfigMap itself was written, a write after it failed. */
+  readonly configWritten?: boolean;
   readonly pods: PodCounts;
   readonly previous: CachePolicyStatus | undefined;
   readonly now: Date;
@@ -76,7 +78,10 @@ function readyCondition(input: StatusInput): DesiredCondition {
   }
   if (input.applyError !== undefined) {
     const reason = input.applyReason ?? "ApplyFailed";
-    return { type: "Ready", status: "False", reason, message: `${input.applyError} ${keep}` };
+    const after = input.configWritten
+      ? `Configuration ${input.configHash} is in ConfigMap ${configMapName(input.name)}: sidecars that may read it follow it.`
+      : keep;
+    return { type: "Ready", status: "False", reason, message: `${input.applyError} ${after}` };
   }
   return {
     type: "Ready",

@@ -222,12 +222,16 @@ describe("the chart on a real node", () => {
     // back.
     const secretName = "apicache-demo-api-admin";
     const readToken = () =>
-      waitFor("the admin token Secret", async () => {
-        const data = await stack
-          .k(["-n", demoNamespace, "get", "secret", secretName, "-o", "jsonpath={.data.token}"])
-          .catch(() => "");
-        return data.trim() ? Buffer.from(data.trim(), "base64").toString() : undefined;
-      });
+      waitFor(
+        "the admin token Secret",
+        async () => {
+          const data = await stack
+            .k(["-n", demoNamespace, "get", "secret", secretName, "-o", "jsonpath={.data.token}"])
+            .catch(() => "");
+          return data.trim() ? Buffer.from(data.trim(), "base64").toString() : undefined;
+        },
+        { intervalMs: 500 },
+      );
     const statsWith = async (pod: PodSummary, token: string | undefined) =>
       (
         await stack.probe.request({
@@ -240,7 +244,7 @@ describe("the chart on a real node", () => {
       await waitFor(
         `every sidecar (${pods.map((pod) => pod.name).join(", ")}) to accept the token`,
         async () => (await Promise.all(pods.map((pod) => statsWith(pod, token)))).every((s) => s === 200),
-        { timeoutMs: 180_000, intervalMs: 1_000 },
+        { timeoutMs: 150_000, intervalMs: 1_000 },
       );
     };
     const first = await readToken();
@@ -251,30 +255,41 @@ describe("the chart on a real node", () => {
     }
     await stack.k(["-n", demoNamespace, "delete", "secret", secretName, "--wait=true"]);
     await stack.k(["create", "-f", "-"], JSON.stringify(selectedPod("late-token")));
-    await stack.k(["-n", demoNamespace, "wait", "--for=condition=Ready", "pod/late-token", "--timeout=120s"]);
-    const late = (await demoPods()).find((pod) => pod.name === "late-token") as PodSummary;
-    expect(late.containers.map((c) => c.name)).toContain(SIDECAR);
-    expect(await statsWith(late, first)).toBe(503); // APICACHE_ERR_ADMIN_TOKEN_PENDING
-    const started = Date.now();
-    await stack.k([
-      "-n",
-      demoNamespace,
-      "annotate",
-      "cachepolicy",
-      "demo-api",
-      `apicache.io/admin-token-rotation=${started}`,
-      "--overwrite",
-    ]);
-    const rotated = await waitFor("a new token", async () => {
-      const token = await readToken();
-      return token !== first ? token : undefined;
-    });
-    await everySidecarTakes(rotated);
-    say(
-      `the sidecar that started without its Secret, and the two that ran with the old token, took the new one ${((Date.now() - started) / 1000).toFixed(1)}s after the rotation`,
-    );
-    for (const pod of await demoPods()) expect(await statsWith(pod, first)).toBe(401);
-    await stack.k(["-n", demoNamespace, "delete", "pod", "late-token", "--wait=true"]);
+    try {
+      await stack.k([
+        "-n",
+        demoNamespace,
+        "wait",
+        "--for=condition=Ready",
+        "pod/late-token",
+        "--timeout=90s",
+      ]);
+      const late = (await demoPods()).find((pod) => pod.name === "late-token") as PodSummary;
+      expect(late.containers.map((c) => c.name)).toContain(SIDECAR);
+      expect(await statsWith(late, first)).toBe(503); // APICACHE_ERR_ADMIN_TOKEN_PENDING
+      const started = Date.now();
+      await stack.k([
+        "-n",
+        demoNamespace,
+        "annotate",
+        "cachepolicy",
+        "demo-api",
+        `apicache.io/admin-token-rotation=${started}`,
+        "--overwrite",
+      ]);
+      const rotated = await waitFor("a new token", async () => {
+        const token = await readToken();
+        return token !== first ? token : undefined;
+      });
+      await everySidecarTakes(rotated);
+      say(
+        `the sidecar that started without its Secret, and the two that ran with the old token, took the new one ${((Date.now() - started) / 1000).toFixed(1)}s after the rotation`,
+      );
+      for (const pod of await demoPods()) expect(await statsWith(pod, first)).toBe(401);
+    } finally {
+      // Whatever happened: the following steps count the demo Deployment's pods.
+      await stack.k(["-n", demoNamespace, "delete", "pod", "late-token", "--wait=true"]);
+    }
   });
 
   it("answers repeated reads through the Service's ClusterIP from the cache, and a write drops what it should", async () => {
