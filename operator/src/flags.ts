@@ -248,7 +248,7 @@ export const FLAGS: readonly FlagSpec[] = [
     help:
       "Policies reconciled concurrently (never the same one twice at once). Each waits on the API server for " +
       "its writes, so this bounds the write rate when the API server is slow; --write-qps bounds it always.",
-    default: fixed("16"),
+    default: fixed("8"),
   },
   {
     name: "sidecar-pin-user",
