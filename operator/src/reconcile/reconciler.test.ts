@@ -285,6 +285,29 @@ describe("reconciling a CachePolicy", () => {
       expect(writer.created.map((o) => o.kind)).toEqual(["ConfigMap", "Secret", "Role"]);
     });
 
+    it("when its create is refused and the Role's name is taken, the status says NameTaken and names the refused Secret", async () => {
+      const foreign = {
+        metadata: {
+          name: "apicache-booking-api",
+          namespace: "shop",
+          ownerReferences: [{ uid: "older-policy" }],
+        },
+      } as unknown as KubernetesObject;
+      const owned = new Map<string, KubernetesObject>([["Role/shop/apicache-booking-api", foreign]]);
+      const { writer, reconciler } = setup([storedPolicy({})], [injectedBookingPod("sha256:any")], owned);
+      const create = writer.create.bind(writer);
+      writer.create = async (object) => {
+        if (object.kind === "Secret") throw new Error("exceeded quota: count/secrets");
+        return create(object);
+      };
+      await expect(reconciler.reconcile("shop/booking-api")).rejects.toMatchObject({
+        code: "APICACHE_ERR_OPERATOR_NAME_TAKEN",
+      });
+      const ready = writer.statuses.at(-1)?.conditions?.find((c) => c.type === "Ready");
+      expect(ready).toMatchObject({ reason: "NameTaken" });
+      expect(ready?.message).toContain("The admin token Secret was refused too: exceeded quota");
+    });
+
     it("when its create is refused (a quota), the Role and RoleBinding are still written, and the status names the configuration the ConfigMap holds", async () => {
       const { writer, reconciler } = setup([storedPolicy({})], [injectedBookingPod("sha256:any")]);
       const create = writer.create.bind(writer);

@@ -186,6 +186,8 @@ export class Reconciler {
     if (!stored?.metadata.uid) return;
     this.written.delete(stored.metadata.uid);
     this.echoes.delete(stored.metadata.uid);
+    const secret = adminTokenSecretManifest(policyRef(stored), "").metadata;
+    this.applied.delete(`Secret/${secret.namespace}/${secret.name}`);
   }
 
   /** The status to compare with: the cached one, or the one we wrote if the cache has not caught up. */
@@ -254,8 +256,16 @@ export class Reconciler {
         () => undefined,
         (error: unknown) => error,
       );
-      await this.applyOne(ref, roleManifest(ref));
-      await this.applyOne(ref, roleBindingManifest(ref, serviceAccounts));
+      try {
+        await this.applyOne(ref, roleManifest(ref));
+        await this.applyOne(ref, roleBindingManifest(ref, serviceAccounts));
+      } catch (error) {
+        // Both failed: the status keeps the Role's reason (NameTaken, say) and names the Secret's too.
+        if (secret !== undefined && error instanceof Error) {
+          error.message += ` The admin token Secret was refused too: ${(secret as Error).message}`;
+        }
+        throw error;
+      }
       if (secret !== undefined) throw secret;
     } else if (this.grantsSomeone(ref)) {
       // No sidecar left (scaled to zero, opted out), or a binding from a version that bound the
