@@ -75,6 +75,23 @@ function editedTo(current: StoredPolicy, spec: object): StoredPolicy {
   return { ...edited, metadata: { ...current.metadata, generation: 2 }, status: current.status };
 }
 
+/** The owned-object cache holding a `kind` of the policy's name that another policy (uid) owns. */
+function anotherPolicys(kind: string): Map<string, KubernetesObject> {
+  const foreign = {
+    metadata: { name: "apicache-booking-api", namespace: "shop", ownerReferences: [{ uid: "older-policy" }] },
+  } as unknown as KubernetesObject;
+  return new Map([[`${kind}/shop/apicache-booking-api`, foreign]]);
+}
+
+/** The API server refuses every Secret create (a ResourceQuota on Secrets). */
+function refuseSecrets(writer: FakeWriter): void {
+  const create = writer.create.bind(writer);
+  writer.create = async (object) => {
+    if (object.kind === "Secret") throw new Error("exceeded quota: count/secrets");
+    return create(object);
+  };
+}
+
 describe("reconciling a CachePolicy", () => {
   it("applies a new policy's ConfigMap and writes a Ready status; no RBAC and no Event for it, only the warning for the pod that predates it", async () => {
     const { writer, reconciler } = setup([storedPolicy({})], [bookingPod()]);
@@ -270,14 +287,7 @@ describe("reconciling a CachePolicy", () => {
     });
 
     it("is created before the Role and RoleBinding, so a name conflict there does not withhold the token", async () => {
-      const foreign = {
-        metadata: {
-          name: "apicache-booking-api",
-          namespace: "shop",
-          ownerReferences: [{ uid: "older-policy" }],
-        },
-      } as unknown as KubernetesObject;
-      const owned = new Map<string, KubernetesObject>([["RoleBinding/shop/apicache-booking-api", foreign]]);
+      const owned = anotherPolicys("RoleBinding");
       const { writer, reconciler } = setup([storedPolicy({})], [injectedBookingPod("sha256:any")], owned);
       await expect(reconciler.reconcile("shop/booking-api")).rejects.toMatchObject({
         code: "APICACHE_ERR_OPERATOR_NAME_TAKEN",
@@ -286,20 +296,9 @@ describe("reconciling a CachePolicy", () => {
     });
 
     it("when its create is refused and the Role's name is taken, the status says NameTaken and names the refused Secret", async () => {
-      const foreign = {
-        metadata: {
-          name: "apicache-booking-api",
-          namespace: "shop",
-          ownerReferences: [{ uid: "older-policy" }],
-        },
-      } as unknown as KubernetesObject;
-      const owned = new Map<string, KubernetesObject>([["Role/shop/apicache-booking-api", foreign]]);
+      const owned = anotherPolicys("Role");
       const { writer, reconciler } = setup([storedPolicy({})], [injectedBookingPod("sha256:any")], owned);
-      const create = writer.create.bind(writer);
-      writer.create = async (object) => {
-        if (object.kind === "Secret") throw new Error("exceeded quota: count/secrets");
-        return create(object);
-      };
+      refuseSecrets(writer);
       await expect(reconciler.reconcile("shop/booking-api")).rejects.toMatchObject({
         code: "APICACHE_ERR_OPERATOR_NAME_TAKEN",
       });
@@ -310,11 +309,7 @@ describe("reconciling a CachePolicy", () => {
 
     it("when its create is refused (a quota), the Role and RoleBinding are still written, and the status names the configuration the ConfigMap holds", async () => {
       const { writer, reconciler } = setup([storedPolicy({})], [injectedBookingPod("sha256:any")]);
-      const create = writer.create.bind(writer);
-      writer.create = async (object) => {
-        if (object.kind === "Secret") throw new Error("exceeded quota: count/secrets");
-        return create(object);
-      };
+      refuseSecrets(writer);
       await expect(reconciler.reconcile("shop/booking-api")).rejects.toMatchObject({
         code: "APICACHE_ERR_OPERATOR_APPLY_FAILED",
       });
