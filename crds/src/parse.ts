@@ -1,5 +1,6 @@
 import { Value } from "@sinclair/typebox/value";
 import { parse as parseYaml } from "yaml";
+import { copyJson } from "./copy-json.js";
 import type { CachePolicy, NormalizedSpec, Route } from "./policy.js";
 import { InvalidPolicyError, type Problem } from "./problems.js";
 import {
@@ -24,7 +25,7 @@ export function parseCachePolicy(input: unknown): ParseResult {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     return { ok: false, problems: [{ path: "", message: "a CachePolicy must be an object" }] };
   }
-  const manifest = Value.Default(CachePolicySchema, structuredClone(input)) as CachePolicyManifest;
+  const manifest = Value.Default(CachePolicySchema, copyJson(input)) as CachePolicyManifest;
   const problems = structuralProblems(CachePolicySchema, manifest);
   if (problems.length > 0) return { ok: false, problems };
   const semantic = semanticProblems(manifest.spec);

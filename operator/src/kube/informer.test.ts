@@ -36,8 +36,14 @@ const fail = () => {
 };
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
-function informer(api: ReturnType<typeof fakeApi>, clock: FakeClock, restarts: string[]) {
+function informer(
+  api: ReturnType<typeof fakeApi>,
+  clock: FakeClock,
+  restarts: string[],
+  transform?: (object: V1ConfigMap, cached: V1ConfigMap | undefined) => V1ConfigMap,
+) {
   return new ResilientInformer<V1ConfigMap>({
+    ...(transform ? { transform } : {}),
     resource: "configmaps",
     path: "/api/v1/configmaps",
     list: api.list,
@@ -117,5 +123,22 @@ describe("the resilient informer", () => {
     clock.advance(60_000);
     await flush();
     expect(api.watches).toHaveLength(1);
+  });
+
+  it("hands the transform the cached object of that name, on a watch event and on a relist", async () => {
+    const api = fakeApi([listOf("10", cm("a", "10")), listOf("30", cm("a", "30"))]);
+    const seen: string[] = [];
+    const transform = (object: V1ConfigMap, cached: V1ConfigMap | undefined) => {
+      seen.push(`${object.metadata?.resourceVersion} after ${cached?.metadata?.resourceVersion ?? "-"}`);
+      return object;
+    };
+    const inf = informer(api, new FakeClock(), [], transform);
+    await inf.start();
+    api.watches[0]?.callback("MODIFIED", cm("a", "20"));
+    api.watches[0]?.callback("ERROR", { code: 410 } as never);
+    api.watches[0]?.done(null);
+    await flush();
+    expect(seen).toEqual(["10 after -", "20 after 10", "30 after 20"]);
+    expect(inf.get("a", "ns")?.metadata?.resourceVersion).toBe("30");
   });
 });

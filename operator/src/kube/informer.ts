@@ -33,9 +33,10 @@ export interface InformerOptions<T extends KubernetesObject> {
   readonly onRestart?: (resource: string) => void;
   /**
    * What the cache keeps of each object (listed and watched): e.g. the few fields of a Pod the
-   * operator reads. The object handed to event callbacks is the transformed one.
+   * operator reads. The object handed to event callbacks is the transformed one. `cached` is the
+   * cache's object of that name before this one replaces it (for parts that can be shared with it).
    */
-  readonly transform?: (object: T) => T;
+  readonly transform?: (object: T, cached: T | undefined) => T;
 }
 
 /** A watch that hands every watched object through `transform` (bookmarks and errors as they are). */
@@ -70,13 +71,16 @@ export class ResilientInformer<T extends KubernetesObject> {
 
   constructor(options: InformerOptions<T>) {
     this.options = options;
-    const { transform } = options;
+    const given = options.transform;
+    const transform = given
+      ? (object: T) => given(object, this.inner?.get(object.metadata?.name ?? "", object.metadata?.namespace))
+      : undefined;
     // A list that lands after stop() must not start a watch (client-node's ListWatch checks only
     // before listing): it fails instead, and a stopped informer does not restart on a failure.
     const list = async () => {
       const listed = await options.list();
       if (this.stopped) throw new Error(`the ${options.resource} informer stopped while listing`);
-      return transform ? { ...listed, items: listed.items.map(transform) } : listed;
+      return transform ? { ...listed, items: listed.items.map((item) => transform(item)) } : listed;
     };
     const watch = transform ? transformingWatch(options.watch, transform) : options.watch;
     this.inner = new ListWatch<T>(

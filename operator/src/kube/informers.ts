@@ -19,7 +19,7 @@ import { OPERATOR_ERROR_CODES, OperatorError } from "../errors.js";
 import type { StoredPolicy } from "../policy/types.js";
 import { ResilientInformer } from "./informer.js";
 import { slimPod } from "./slim-pod.js";
-import { trimOwned, withoutBookkeeping } from "./trim.js";
+import { policyAsCached, trimOwned, withoutBookkeeping } from "./trim.js";
 
 /** Factories of the operator's informers (the paths and list calls in one place). */
 export interface InformerContext {
@@ -57,6 +57,7 @@ function common(context: InformerContext) {
 export function policyInformer(context: InformerContext): ResilientInformer<PolicyObject> {
   return new ResilientInformer<PolicyObject>({
     ...common(context),
+    transform: policyAsCached,
     resource: "cachepolicies",
     path: `/apis/${CACHEPOLICY.group}/${CACHEPOLICY.version}/${CACHEPOLICY.plural}`,
     list: async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { holdsDesired } from "../reconcile/holds-desired.js";
-import { DIGEST_MIN_LENGTH, digestOf, trimOwned, withoutBookkeeping } from "./trim.js";
+import { DIGEST_MIN_LENGTH, digestOf, policyAsCached, trimOwned, withoutBookkeeping } from "./trim.js";
 
 const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
@@ -90,5 +90,37 @@ describe("trimOwned", () => {
       ],
     };
     expect(trimOwned(role)).toEqual({ metadata: { name: "r", namespace: "shop" }, rules: role.rules });
+  });
+});
+
+describe("policyAsCached", () => {
+  const policy = (generation: number, spec: object, extra: object = {}) => ({
+    apiVersion: "apicache.io/v1alpha1",
+    kind: "CachePolicy",
+    metadata: { name: "a", namespace: "shop", uid: "u-1", generation, managedFields: [{ manager: "m" }] },
+    spec,
+    ...extra,
+  });
+
+  it("holds the cached spec object when the update is the same generation (a status write)", () => {
+    const cached = policyAsCached(policy(1, { routes: [{ name: "r" }] }), undefined);
+    const update = policy(1, { routes: [{ name: "r" }] }, { status: { observedGeneration: 1 } });
+    const kept = policyAsCached(update, cached);
+    expect(kept.spec).toBe(cached.spec);
+    expect(kept).toMatchObject({ status: { observedGeneration: 1 } });
+    expect(kept.metadata).not.toHaveProperty("managedFields");
+  });
+
+  it("keeps the new spec for a new generation, another policy of the name, or no generation", () => {
+    const cached = policyAsCached(policy(1, { routes: [{ name: "r" }] }), undefined);
+    const edited = policy(2, { routes: [{ name: "s" }] });
+    expect(policyAsCached(edited, cached).spec).toEqual({ routes: [{ name: "s" }] });
+    const recreated = {
+      ...policy(1, { routes: [{ name: "t" }] }),
+      metadata: { ...edited.metadata, uid: "u-2", generation: 1 },
+    };
+    expect(policyAsCached(recreated, cached).spec).toEqual({ routes: [{ name: "t" }] });
+    const { generation: _none, ...metadata } = edited.metadata;
+    expect(policyAsCached({ ...edited, metadata }, cached).spec).toBe(edited.spec);
   });
 });

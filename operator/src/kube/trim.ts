@@ -75,3 +75,29 @@ function digestStrings(value: unknown): unknown {
   }
   return value;
 }
+
+/**
+ * A CachePolicy as the cache keeps it: without bookkeeping, and holding the cached object's `spec`
+ * when both are the same generation of the same policy. The API server bumps the generation on every
+ * spec change, so the two specs are equal; sharing the one object keeps the strings that the parsed
+ * policy shares with it (crds' copyJson) alive through status writes, instead of a second copy of
+ * every spec string per policy (ADR 0017, section 6).
+ */
+export function policyAsCached<T extends KubernetesObject & { spec?: unknown }>(
+  object: T,
+  cached: T | undefined,
+): T {
+  const kept = withoutBookkeeping(object);
+  const { uid, generation } = kept.metadata ?? {};
+  if (
+    cached === undefined ||
+    generation === undefined ||
+    uid === undefined ||
+    cached.metadata?.uid !== uid ||
+    cached.metadata?.generation !== generation ||
+    cached.spec === kept.spec
+  ) {
+    return kept;
+  }
+  return { ...kept, spec: cached.spec };
+}

@@ -1,6 +1,6 @@
 import { type CachePolicy, formatProblems, type LabelSelector, parseCachePolicy } from "@apicache/crds";
 import { formatLabels, type Labels, selectorMatches, selectorsOverlap } from "./selector.js";
-import { creationMillis, type StoredPolicy } from "./types.js";
+import { creationMillis, identityOf, type PolicyIdentity, type StoredPolicy } from "./types.js";
 
 /**
  * Validation beyond the schema, for every policy of one namespace at once: the parser's semantic
@@ -8,12 +8,12 @@ import { creationMillis, type StoredPolicy } from "./types.js";
  * deterministic: the same objects give the same verdicts whatever order they arrive in.
  */
 export type Verdict =
-  | { readonly valid: true; readonly policy: CachePolicy; readonly stored: StoredPolicy }
+  | { readonly valid: true; readonly policy: CachePolicy; readonly stored: PolicyIdentity }
   | {
       readonly valid: false;
       readonly reason: "InvalidSpec" | "OverlappingSelector";
       readonly message: string;
-      readonly stored: StoredPolicy;
+      readonly stored: PolicyIdentity;
     };
 
 /** The longest policy name whose derived object names (`apicache-<name>`) stay valid. */
@@ -23,19 +23,25 @@ export const MAX_POLICY_NAME = 253 - "apicache-".length;
 export function parseStored(stored: StoredPolicy): Verdict {
   const { status: _status, ...manifest } = stored;
   const result = parseCachePolicy(manifest);
+  const identity = identityOf(stored);
   if (!result.ok) {
-    return { valid: false, reason: "InvalidSpec", message: formatProblems(result.problems), stored };
+    return {
+      valid: false,
+      reason: "InvalidSpec",
+      message: formatProblems(result.problems),
+      stored: identity,
+    };
   }
   const name = stored.metadata.name ?? "";
   if (name.length > MAX_POLICY_NAME) {
     const message = `metadata.name: must be at most ${MAX_POLICY_NAME} characters (the operator derives apicache-<name> from it)`;
-    return { valid: false, reason: "InvalidSpec", message, stored };
+    return { valid: false, reason: "InvalidSpec", message, stored: identity };
   }
-  return { valid: true, policy: result.policy, stored };
+  return { valid: true, policy: result.policy, stored: identity };
 }
 
 /** Oldest first, then by name: the order in which overlapping policies win. */
-export function precedence(a: StoredPolicy, b: StoredPolicy): number {
+export function precedence(a: PolicyIdentity, b: PolicyIdentity): number {
   const byAge = creationMillis(a) - creationMillis(b);
   if (byAge !== 0) return byAge;
   return (a.metadata.name ?? "").localeCompare(b.metadata.name ?? "");

@@ -27,4 +27,18 @@ describe("the policy index", () => {
     cached = [{ ...edited, status: { observedGeneration: 2 } }, cached[1] as StoredPolicy];
     expect(index.verdicts("shop")).toBe(second);
   });
+
+  it("keeps only a policy's identity in its verdict, never the stored object (which a status write replaces)", () => {
+    const stored = { ...storedPolicy({ name: "a" }), status: { observedGeneration: 1 } };
+    const verdict = new PolicyIndex(() => [stored]).verdict("shop", "a");
+    expect(verdict?.stored).not.toBe(stored);
+    expect(verdict?.stored).toEqual({
+      metadata: {
+        name: "a",
+        namespace: stored.metadata.namespace,
+        uid: stored.metadata.uid,
+        creationTimestamp: stored.metadata.creationTimestamp,
+      },
+    });
+  });
 });

@@ -54,7 +54,7 @@ export class PolicyIndex {
   private parse(policy: StoredPolicy, fingerprint: string): Verdict {
     const key = policy.metadata.uid ?? `${policy.metadata.namespace}/${policy.metadata.name}`;
     const memo = this.parsed.get(key);
-    if (memo?.fingerprint === fingerprint) return { ...memo.verdict, stored: policy } as Verdict;
+    if (memo?.fingerprint === fingerprint) return memo.verdict;
     const verdict = parseStored(policy);
     this.parsed.set(key, { fingerprint, verdict });
     return verdict;

@@ -19,6 +19,27 @@ export interface StoredPolicy {
   readonly status?: CachePolicyStatus;
 }
 
+/**
+ * What a verdict keeps of its stored policy: who it is and how old (overlap precedence), nothing a
+ * status update changes. A verdict outlives the object it was parsed from (it is memoized per
+ * generation), and 5,000 stale copies of whole policies were 8 MiB of the operator's heap.
+ */
+export interface PolicyIdentity {
+  readonly metadata: Pick<StoredPolicy["metadata"], "name" | "namespace" | "uid" | "creationTimestamp">;
+}
+
+export function identityOf(policy: StoredPolicy): PolicyIdentity {
+  const { name, namespace, uid, creationTimestamp } = policy.metadata;
+  return {
+    metadata: {
+      ...(name === undefined ? {} : { name }),
+      ...(namespace === undefined ? {} : { namespace }),
+      ...(uid === undefined ? {} : { uid }),
+      ...(creationTimestamp === undefined ? {} : { creationTimestamp }),
+    },
+  };
+}
+
 export function policyKey(policy: { metadata: { name?: string; namespace?: string } }): string {
   return `${policy.metadata.namespace ?? ""}/${policy.metadata.name ?? ""}`;
 }
@@ -28,7 +49,7 @@ export function splitKey(key: string): { namespace: string; name: string } {
   return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
-export function creationMillis(policy: StoredPolicy): number {
+export function creationMillis(policy: PolicyIdentity): number {
   const value = policy.metadata.creationTimestamp;
   if (value === undefined) return Number.MAX_SAFE_INTEGER;
   const ms = value instanceof Date ? value.getTime() : Date.parse(value);
