@@ -13,6 +13,7 @@ import type { Config } from "./config.js";
 import type { InformerContext } from "./kube/informers.js";
 import { loadKubeConfig } from "./kube/kube-config.js";
 import { ReleaseOwner } from "./kube/release-owner.js";
+import { ValuePool } from "./kube/value-pool.js";
 import { createMetrics, type OperatorMetrics } from "./telemetry/metrics.js";
 
 /** What every part of the operator shares: the configuration, the log, metrics and API clients. */
@@ -45,6 +46,7 @@ export function connect(config: Readonly<Config>, log?: Logger): Runtime {
     clock: systemClock,
     log: logger,
     onRestart: (resource) => metrics.informerRestarts.inc({ resource }),
+    pool: new ValuePool(),
   };
   const objects = KubernetesObjectApi.makeApiClient(kubeConfig);
   const admission = kubeConfig.makeApiClient(AdmissionregistrationV1Api);

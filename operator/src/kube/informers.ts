@@ -20,6 +20,7 @@ import type { StoredPolicy } from "../policy/types.js";
 import { ResilientInformer } from "./informer.js";
 import { slimPod } from "./slim-pod.js";
 import { policyAsCached, trimOwned, withoutBookkeeping } from "./trim.js";
+import type { ValuePool } from "./value-pool.js";
 
 /** Factories of the operator's informers (the paths and list calls in one place). */
 export interface InformerContext {
@@ -30,6 +31,8 @@ export interface InformerContext {
   readonly clock: Clock;
   readonly log: Logger;
   readonly onRestart: (resource: string) => void;
+  /** Shares equal strings among the cached objects (value-pool.ts); none: each keeps its own. */
+  readonly pool?: ValuePool;
 }
 
 /** A CachePolicy as the informer caches it. */
@@ -42,6 +45,15 @@ export type PolicyObject = KubernetesObject & StoredPolicy;
 const PAGE = 500;
 
 export const INFORMER_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000, jitter: 0.5 };
+
+/** `transform`, then the context's pool shares the result's strings. */
+function pooled<T>(
+  context: InformerContext,
+  transform: (object: T, cached: T | undefined) => T,
+): (object: T, cached: T | undefined) => T {
+  const pool = context.pool;
+  return pool ? (object, cached) => pool.share(transform(object, cached)) : transform;
+}
 
 function common(context: InformerContext) {
   return {
@@ -57,7 +69,7 @@ function common(context: InformerContext) {
 export function policyInformer(context: InformerContext): ResilientInformer<PolicyObject> {
   return new ResilientInformer<PolicyObject>({
     ...common(context),
-    transform: policyAsCached,
+    transform: pooled(context, policyAsCached<PolicyObject>),
     resource: "cachepolicies",
     path: `/apis/${CACHEPOLICY.group}/${CACHEPOLICY.version}/${CACHEPOLICY.plural}`,
     list: async () => {
@@ -90,7 +102,7 @@ export function configMapInformer(context: InformerContext): ResilientInformer<V
   const labelSelector = MANAGED_SELECTOR;
   return new ResilientInformer<V1ConfigMap>({
     ...common(context),
-    transform: trimOwned,
+    transform: pooled(context, trimOwned<V1ConfigMap>),
     resource: "configmaps",
     path: "/api/v1/configmaps",
     labelSelector,
@@ -107,7 +119,7 @@ export function roleInformer(context: InformerContext): ResilientInformer<V1Role
   const labelSelector = MANAGED_SELECTOR;
   return new ResilientInformer<V1Role>({
     ...common(context),
-    transform: trimOwned,
+    transform: pooled(context, trimOwned<V1Role>),
     resource: "roles",
     path: "/apis/rbac.authorization.k8s.io/v1/roles",
     labelSelector,
@@ -124,7 +136,7 @@ export function roleBindingInformer(context: InformerContext): ResilientInformer
   const labelSelector = MANAGED_SELECTOR;
   return new ResilientInformer<V1RoleBinding>({
     ...common(context),
-    transform: trimOwned,
+    transform: pooled(context, trimOwned<V1RoleBinding>),
     resource: "rolebindings",
     path: "/apis/rbac.authorization.k8s.io/v1/rolebindings",
     labelSelector,
@@ -145,7 +157,7 @@ export function podInformer(context: InformerContext): ResilientInformer<V1Pod> 
     ...common(context),
     resource: "pods",
     path: "/api/v1/pods",
-    transform: slimPod,
+    transform: pooled(context, slimPod),
     list: () =>
       listInPages((page) => context.core.listPodForAllNamespaces({ limit: PAGE, ...page }), slimPod),
   });
