@@ -20,7 +20,10 @@ export function redisKilled(redis: FaultRedis): FaultSteps {
 export function redisPaused(redis: FaultRedis, ms: number): FaultSteps {
   return {
     inject: async () => {
-      await redisCli(redis.port, "CLIENT", "PAUSE", String(ms), "ALL");
+      // redis-cli exits 0 on a refused command: a pause that did not take must fail here, not pass
+      // as a fault that went unnoticed (or fail later as a missing alert).
+      const reply = await redisCli(redis.port, "CLIENT", "PAUSE", String(ms), "ALL");
+      if (reply !== "OK") throw new Error(`CLIENT PAUSE ${ms} ALL was refused: ${reply}`);
     },
     clear: async () => {
       const pong = async () => (await redisCli(redis.port, "PING")) === "PONG";
