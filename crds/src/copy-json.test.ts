@@ -27,3 +27,24 @@ describe("copyJson", () => {
     expect(copy).toEqual(structuredClone(parsed));
   });
 });
+
+describe("copyJson on aliases and cycles (what YAML anchors make)", () => {
+  it("copies an object met twice once, and a cycle into a cycle, as structuredClone does", () => {
+    const shared = { ttl: "5m" };
+    const cyclic: Record<string, unknown> = { a: shared, b: shared };
+    cyclic.self = cyclic;
+    const copy = copyJson(cyclic);
+    expect(copy).not.toBe(cyclic);
+    expect(copy.a).not.toBe(shared);
+    expect(copy.a).toBe(copy.b);
+    expect(copy.self).toBe(copy);
+  });
+
+  it("lets the parser report a self-referencing YAML document instead of overflowing the stack", async () => {
+    const { parseCachePolicyText } = await import("./parse.js");
+    const result = parseCachePolicyText(
+      "&m {apiVersion: apicache.io/v1alpha1, kind: CachePolicy, metadata: {name: a}, spec: *m}",
+    );
+    expect(result.ok).toBe(false);
+  });
+});

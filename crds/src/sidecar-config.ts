@@ -1,6 +1,7 @@
 import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { parse as parseYaml, stringify } from "yaml";
+import { copyJson } from "./copy-json.js";
 import { normalizeBehaviour, normalizeStore, parseCachePolicy } from "./parse.js";
 import type { CachePolicy, NormalizedSpec, PolicyMetadata } from "./policy.js";
 import { revisionLine } from "./policy-text.js";
@@ -210,7 +211,7 @@ function parseVersioned(document: Record<string, unknown>): SidecarConfigResult 
       `${SIDECAR_CONFIG_KIND} schemaVersion ${version} is not one this sidecar reads (${reads}); ${advice}`,
     );
   }
-  const config = Value.Default(V1, structuredClone(document)) as SidecarConfigV1;
+  const config = Value.Default(V1, copyJson(document)) as SidecarConfigV1;
   const problems = structuralProblems(V1, config);
   if (problems.length > 0) return invalid(problems);
   const semantic = semanticProblems(config.spec);

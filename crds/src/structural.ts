@@ -19,7 +19,8 @@ export function structuralProblems(schema: TSchema, value: unknown): Problem[] {
     seen.add(path);
     problems.push({ path, message: describe(error) });
   }
-  walk(schema, value, "", problems);
+  // Valid as a whole: every subtree is, and the rules need no check of their own.
+  walk(schema, value, "", { problems, valid: problems.length === 0 });
   return problems;
 }
 
@@ -71,12 +72,19 @@ function unsupported(value: unknown, allowed: unknown[]): string {
   return `Unsupported value: ${JSON.stringify(value)}: supported values: ${list}`;
 }
 
-function walk(schema: TSchema, value: unknown, path: string, problems: Problem[]): void {
+/** Where the walk reports, and whether the whole value passed the schema (then every subtree did). */
+interface Found {
+  readonly problems: Problem[];
+  readonly valid: boolean;
+}
+
+function walk(schema: TSchema, value: unknown, path: string, found: Found): void {
+  const { problems, valid } = found;
   if (value === undefined) return;
   const rules = rulesOf(schema);
   // Checked only where a rule needs it: a check per node re-validated every subtree at each level
   // above it, a fifth of the operator's CPU while 5,000 policies were parsed (ADR 0017, section 6).
-  if (rules.length > 0 && Value.Check(schema, value)) {
+  if (rules.length > 0 && (valid || Value.Check(schema, value))) {
     for (const rule of rules) {
       if (!rule.check(value))
         problems.push({ path: childPath(path, rule.fieldPath ?? ""), message: rule.message });
@@ -84,10 +92,10 @@ function walk(schema: TSchema, value: unknown, path: string, problems: Problem[]
   }
   if (KindGuard.IsObject(schema) && isRecord(value)) {
     for (const [key, child] of Object.entries(schema.properties))
-      walk(child, value[key], childPath(path, key), problems);
+      walk(child, value[key], childPath(path, key), found);
   } else if (KindGuard.IsArray(schema) && Array.isArray(value)) {
     duplicates(schema, value, path, problems);
-    for (const [index, item] of value.entries()) walk(schema.items, item, childPath(path, index), problems);
+    for (const [index, item] of value.entries()) walk(schema.items, item, childPath(path, index), found);
   }
 }
 

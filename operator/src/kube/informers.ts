@@ -46,13 +46,17 @@ const PAGE = 500;
 
 export const INFORMER_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000, jitter: 0.5 };
 
+/** `object` with its strings shared through the context's pool, if it has one. */
+function share<T>(context: InformerContext, object: T): T {
+  return context.pool ? context.pool.share(object) : object;
+}
+
 /** `transform`, then the context's pool shares the result's strings. */
 function pooled<T>(
   context: InformerContext,
   transform: (object: T, cached: T | undefined) => T,
 ): (object: T, cached: T | undefined) => T {
-  const pool = context.pool;
-  return pool ? (object, cached) => pool.share(transform(object, cached)) : transform;
+  return (object, cached) => share(context, transform(object, cached));
 }
 
 function common(context: InformerContext) {
@@ -69,7 +73,8 @@ function common(context: InformerContext) {
 export function policyInformer(context: InformerContext): ResilientInformer<PolicyObject> {
   return new ResilientInformer<PolicyObject>({
     ...common(context),
-    transform: pooled(context, policyAsCached<PolicyObject>),
+    // Pooled before the cached spec is put back: that one is the cache's, already pooled.
+    transform: (object, cached) => policyAsCached(share(context, withoutBookkeeping(object)), cached),
     resource: "cachepolicies",
     path: `/apis/${CACHEPOLICY.group}/${CACHEPOLICY.version}/${CACHEPOLICY.plural}`,
     list: async () => {

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { KubernetesObject, V1ObjectMeta } from "@kubernetes/client-node";
+import { sameJson } from "../same-json.js";
 
 /**
  * What the informers keep of each object: the operator caches every CachePolicy and every object it
@@ -32,7 +33,7 @@ function withoutLastApplied(metadata: V1ObjectMeta): V1ObjectMeta {
 
 /** Strings at least this long are kept as their digest in owned objects' content. */
 export const DIGEST_MIN_LENGTH = 256;
-const DIGEST_PREFIX = "\u0000apicache-sha256:";
+export const DIGEST_PREFIX = "\u0000apicache-sha256:";
 
 /** How a long string is cached: a marker no stored value carries (it starts with a NUL). */
 export function digestOf(text: string): string {
@@ -77,25 +78,25 @@ function digestStrings(value: unknown): unknown {
 }
 
 /**
- * A CachePolicy as the cache keeps it: without bookkeeping, and holding the cached object's `spec`
- * when both are the same generation of the same policy. The API server bumps the generation on every
- * spec change, so the two specs are equal; sharing the one object keeps the strings that the parsed
- * policy shares with it (crds' copyJson) alive through status writes, instead of a second copy of
- * every spec string per policy (ADR 0017, section 6).
+ * A CachePolicy as the cache keeps it: `kept` (already without bookkeeping), holding the cached
+ * object's `spec` instead of its own when both are the same generation of the same policy and the two
+ * specs are equal. A status write then does not leave a second copy of every spec string per policy:
+ * the parsed policy shares the cached spec's strings (crds' copyJson) and keeps them alive (ADR 0017,
+ * section 6). Compared, not assumed from the generation: the API server fills new CRD defaults in on
+ * read without a new generation, and an etcd restore can bring a generation back with another spec.
  */
 export function policyAsCached<T extends KubernetesObject & { spec?: unknown }>(
-  object: T,
+  kept: T,
   cached: T | undefined,
 ): T {
-  const kept = withoutBookkeeping(object);
   const { uid, generation } = kept.metadata ?? {};
   if (
     cached === undefined ||
     generation === undefined ||
-    uid === undefined ||
     cached.metadata?.uid !== uid ||
     cached.metadata?.generation !== generation ||
-    cached.spec === kept.spec
+    cached.spec === kept.spec ||
+    !sameJson(cached.spec, kept.spec)
   ) {
     return kept;
   }

@@ -48,4 +48,21 @@ describe("ValuePool", () => {
     expect(() => pool.share(object)).not.toThrow();
     expect(object.nested.verbs).toBe(object.verbs);
   });
+
+  it("never hands one list for another whose strings join to the same text", () => {
+    const pool = new ValuePool();
+    const joined = pool.list(["prod\u0000canary"]);
+    expect(pool.list(["prod", "canary"])).toEqual(["prod", "canary"]);
+    expect(pool.list(["prod\u0000canary"])).toBe(joined);
+  });
+
+  it("does not pool names, timestamps, messages or digests (unique to one object: they would churn the pool)", () => {
+    const pool = new ValuePool();
+    pool.share({
+      metadata: { name: "apicache-api-0", creationTimestamp: "2026-12-07T00:00:00Z" },
+      status: { conditions: [{ message: "applied", lastTransitionTime: "2026-12-07T00:00:00Z" }] },
+      data: { "policy.yaml": "\u0000apicache-sha256:abc" },
+    });
+    expect(pool.size).toBe(0);
+  });
 });

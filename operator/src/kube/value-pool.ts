@@ -1,3 +1,5 @@
+import { DIGEST_PREFIX } from "./trim.js";
+
 /**
  * Equal strings and string lists shared by the objects the informers cache. Every object arrives as
  * JSON, one new string per value: 5,000 Roles held 15,000 copies of "get", "list" and "watch", and as
@@ -6,12 +8,23 @@
  *
  * Bounded: past `capacity` entries it starts again empty, so strings of objects long gone are not
  * kept forever (objects cached before keep their shared strings; only later ones share anew). Values
- * that are unique to an object (`uid`, `resourceVersion`) and long strings are not pooled.
+ * that are nearly always unique to one object (its name, uid, resourceVersion, timestamps, condition
+ * messages, trim.ts's digests) and long strings or lists are not pooled: they would only churn the pool.
  */
+
 export const POOL_CAPACITY = 50_000;
-/** Longer strings are left as they are: mostly unique (digests, messages naming one object). */
+/** Longer strings (and lists of more characters in all) are left as they are: mostly unique. */
 export const POOLED_MAX_LENGTH = 256;
-const UNIQUE_KEYS: ReadonlySet<string> = new Set(["uid", "resourceVersion"]);
+const UNIQUE_KEYS: ReadonlySet<string> = new Set([
+  "name",
+  "generateName",
+  "uid",
+  "resourceVersion",
+  "creationTimestamp",
+  "deletionTimestamp",
+  "lastTransitionTime",
+  "message",
+]);
 
 export class ValuePool {
   private strings = new Map<string, string>();
@@ -24,7 +37,7 @@ export class ValuePool {
   }
 
   string(value: string): string {
-    if (value.length > POOLED_MAX_LENGTH) return value;
+    if (value.length > POOLED_MAX_LENGTH || value.startsWith(DIGEST_PREFIX)) return value;
     const pooled = this.strings.get(value);
     if (pooled !== undefined) return pooled;
     this.makeRoom();
@@ -34,7 +47,9 @@ export class ValuePool {
 
   /** One frozen array per list of equal strings (a cached object is never written to). */
   list(values: readonly string[]): readonly string[] {
-    const key = values.join("\u0000");
+    // JSON, not a join: ["a\u0000b"] and ["a", "b"] must not meet under one key.
+    const key = JSON.stringify(values);
+    if (key.length > POOLED_MAX_LENGTH) return values;
     const pooled = this.lists.get(key);
     if (pooled !== undefined) return pooled;
     const list = Object.freeze(values.map((value) => this.string(value)));

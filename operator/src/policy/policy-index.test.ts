@@ -41,4 +41,20 @@ describe("the policy index", () => {
       },
     });
   });
+
+  it("drops the parse of a policy gone from its namespace, with or without a delete event", () => {
+    let cached: StoredPolicy[] = [
+      storedPolicy({ name: "a" }),
+      storedPolicy({ name: "b", selector: { matchLabels: { app: "b" } } }),
+    ];
+    const index = new PolicyIndex(() => [...cached]);
+    const before = index.verdict("shop", "a");
+    cached = [cached[1] as StoredPolicy];
+    index.verdicts("shop");
+    // "a" is back (a relist that briefly missed it): parsed again, not answered from a stale memo.
+    cached = [storedPolicy({ name: "a" }), ...cached];
+    const again = index.verdict("shop", "a");
+    expect(again).toEqual(before);
+    expect(again).not.toBe(before);
+  });
 });

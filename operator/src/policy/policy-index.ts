@@ -30,6 +30,12 @@ export class PolicyIndex {
       this.namespaces.set(namespace, { ...memo, stored });
       return memo.verdicts;
     }
+    // Policies gone from the namespace since: their parses go too (on every replica, leader or not,
+    // and for deletes no delete event reached: a relist, another leader's term).
+    if (memo) {
+      const present = new Set(stored.map(keyOf));
+      for (const old of memo.stored) if (!present.has(keyOf(old))) this.parsed.delete(keyOf(old));
+    }
     const parsed = stored.map((p, i) => this.parse(p, fingerprints[i] as string));
     const verdicts = resolveOverlaps(parsed);
     if (verdicts.size === 0) this.namespaces.delete(namespace);
@@ -48,17 +54,21 @@ export class PolicyIndex {
 
   /** Drops memo entries of deleted policies (call on delete events). */
   forget(policy: StoredPolicy): void {
-    this.parsed.delete(policy.metadata.uid ?? `${policy.metadata.namespace}/${policy.metadata.name}`);
+    this.parsed.delete(keyOf(policy));
   }
 
   private parse(policy: StoredPolicy, fingerprint: string): Verdict {
-    const key = policy.metadata.uid ?? `${policy.metadata.namespace}/${policy.metadata.name}`;
+    const key = keyOf(policy);
     const memo = this.parsed.get(key);
     if (memo?.fingerprint === fingerprint) return memo.verdict;
     const verdict = parseStored(policy);
     this.parsed.set(key, { fingerprint, verdict });
     return verdict;
   }
+}
+
+function keyOf(policy: StoredPolicy): string {
+  return policy.metadata.uid ?? `${policy.metadata.namespace}/${policy.metadata.name}`;
 }
 
 function sameObjects(a: readonly StoredPolicy[], b: readonly StoredPolicy[]): boolean {

@@ -16,11 +16,11 @@ import {
   roleManifest,
 } from "../policy/render-config.js";
 import { type StoredPolicy, splitKey } from "../policy/types.js";
+import { canonicalJson, sameJson } from "../same-json.js";
 import { computeStatus } from "../status/compute-status.js";
 import { countPods, NO_PODS } from "../status/pod-counts.js";
 import { eventsFor, type PolicyEvent } from "./events.js";
 import { holdsDesired } from "./holds-desired.js";
-import { canonicalJson, sameJson } from "./same-json.js";
 
 /**
  * One CachePolicy reconcile, level-based and idempotent, in a fixed order:
