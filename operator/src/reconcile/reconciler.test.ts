@@ -181,6 +181,22 @@ describe("reconciling a CachePolicy", () => {
     expect(writer.statuses).toHaveLength(1);
   });
 
+  it("writes its status again over someone else's, when the cache jumped past its own write (a relist after a gap)", async () => {
+    const { writer, reconciler, store } = setup([storedPolicy({})]);
+    await reconciler.reconcile("shop/booking-api");
+    const ours = withStatus(store.policies[0] as StoredPolicy, writer);
+    // Another writer replaced the status after ours; the relist shows only that later version.
+    const theirs: StoredPolicy = {
+      ...ours,
+      metadata: { ...ours.metadata, resourceVersion: "rv-9" },
+      status: { ...ours.status, conditions: [] },
+    };
+    store.policies = [theirs];
+    await reconciler.reconcile("shop/booking-api");
+    expect(writer.statuses).toHaveLength(2);
+    expect(writer.statuses[1]).toEqual(writer.statuses[0]);
+  });
+
   it("leaves the ConfigMap of a policy that became invalid untouched, and says why", async () => {
     const { writer, reconciler, store } = setup([storedPolicy({})]);
     await reconciler.reconcile("shop/booking-api");

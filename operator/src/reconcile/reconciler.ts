@@ -85,8 +85,14 @@ export class Reconciler {
    * it was created for (the operator cannot read Secrets: kept while the policy lives).
    */
   private readonly applied = new Map<string, string>();
-  /** The status last written per policy uid, until the cache shows that resourceVersion. */
-  private readonly written = new Map<string, { resourceVersion?: string; status: CachePolicyStatus }>();
+  /**
+   * The status last written per policy uid, while the cache still shows the resourceVersion the write
+   * was based on (`read`); dropped once it shows any other (ours, or a later one a relist jumped to).
+   */
+  private readonly written = new Map<
+    string,
+    { read?: string; resourceVersion?: string; status: CachePolicyStatus }
+  >();
   /** Per policy uid, the digest of the last status write and what it was computed from (echoOf). */
   private readonly echoes = new Map<string, string>();
 
@@ -195,11 +201,12 @@ export class Reconciler {
     const uid = stored.metadata.uid ?? "";
     const written = this.written.get(uid);
     if (!written) return stored.status;
-    if (written.resourceVersion === stored.metadata.resourceVersion) {
-      this.written.delete(uid);
-      return stored.status;
-    }
-    return written.status;
+    // The cache has not caught up with the write: compare with what was written.
+    if (written.read === stored.metadata.resourceVersion) return written.status;
+    // It shows the write, or a version past it (a relist after a gap may skip ours): its status is
+    // at least as new. Keeping the memo here would hide a later status edit from every reconcile.
+    this.written.delete(uid);
+    return stored.status;
   }
 
   private async writeStatus(
@@ -218,7 +225,12 @@ export class Reconciler {
       if (
         this.deps.getPolicy(namespace, name)?.metadata.resourceVersion === stored.metadata.resourceVersion
       ) {
-        this.written.set(uid, { ...(resourceVersion === undefined ? {} : { resourceVersion }), status });
+        const read = stored.metadata.resourceVersion;
+        this.written.set(uid, {
+          ...(read === undefined ? {} : { read }),
+          ...(resourceVersion === undefined ? {} : { resourceVersion }),
+          status,
+        });
       }
     } catch (error) {
       this.echoes.delete(uid);
