@@ -113,7 +113,7 @@ export class Reconciler {
 
   /** Forget what was applied for this object (it was deleted or edited by someone else). */
   invalidate(object: Pick<V1ConfigMap, "kind" | "metadata">, kind = object.kind ?? "ConfigMap"): void {
-    this.applied.delete(`${kind}/${object.metadata?.namespace}/${object.metadata?.name}`);
+    this.applied.delete(appliedKey(kind, object.metadata ?? {}));
   }
 
   async reconcile(key: string): Promise<void> {
@@ -192,8 +192,7 @@ export class Reconciler {
     if (!stored?.metadata.uid) return;
     this.written.delete(stored.metadata.uid);
     this.echoes.delete(stored.metadata.uid);
-    const secret = adminTokenSecretManifest(policyRef(stored), "").metadata;
-    this.applied.delete(`Secret/${secret.namespace}/${secret.name}`);
+    this.applied.delete(secretKey(policyRef(stored)));
   }
 
   /** The status to compare with: the cached one, or the one we wrote if the cache has not caught up. */
@@ -305,7 +304,7 @@ export class Reconciler {
    */
   private async applyOne(ref: PolicyRef, object: AppliedObject) {
     const { namespace, name } = object.metadata;
-    const id = `${object.kind}/${namespace}/${name}`;
+    const id = appliedKey(object.kind, object.metadata);
     const cached = this.deps.owned?.(object.kind as OwnedKind, namespace, name);
     if (cached && !ownedBy(cached, ref)) {
       throw new NameTakenError(object);
@@ -334,11 +333,10 @@ export class Reconciler {
    * (docs/operator.md) — or the configuration changes, or another replica leads.
    */
   private async ensureAdminTokenSecret(ref: PolicyRef, attempt: string) {
-    const secret = adminTokenSecretManifest(ref, "");
-    const id = `Secret/${secret.metadata.namespace}/${secret.metadata.name}`;
+    const id = secretKey(ref);
     if (this.applied.get(id) === attempt) return;
-    const token = (this.deps.newToken ?? newAdminToken)();
-    const result = await this.deps.writer.create(adminTokenSecretManifest(ref, token));
+    const secret = adminTokenSecretManifest(ref, (this.deps.newToken ?? newAdminToken)());
+    const result = await this.deps.writer.create(secret);
     if (result === "created") {
       this.deps.log.info(
         { namespace: ref.namespace, secret: secret.metadata.name },
@@ -347,6 +345,16 @@ export class Reconciler {
     }
     this.applied.set(id, attempt);
   }
+}
+
+/** The `applied` memo's key of an object. */
+function appliedKey(kind: string, metadata: { namespace?: string; name?: string }): string {
+  return `${kind}/${metadata.namespace}/${metadata.name}`;
+}
+
+/** The `applied` memo's key of a policy's admin token Secret. */
+function secretKey(ref: PolicyRef): string {
+  return appliedKey("Secret", adminTokenSecretManifest(ref, "").metadata);
 }
 
 /** What a reconcile read from the policy besides its spec (the generation stands for it) and `status`. */
